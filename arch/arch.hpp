@@ -1,0 +1,46 @@
+// The whole interface between portable kernel code (kernel/) and the
+// machine. kernel/ includes this header and nothing else from arch/; the
+// RISC-V implementation lives in arch/riscv/.
+#pragma once
+
+#include "lib/types.hpp"
+
+namespace arch {
+
+// Per-hart data, reached through the tp register while in the kernel.
+struct Hart {
+    u64 hart_id = 0;
+    u32 index = 0;          // dense 0..n-1, for per-hart arrays
+    i32 irq_off_depth = 0;  // nesting of push_interrupts_off
+    bool irq_was_on = false;
+    u64 ticks = 0;          // timer interrupts taken on this hart
+};
+
+Hart& this_hart();
+void set_this_hart(Hart*);
+
+bool interrupts_enabled();
+void interrupts_enable();
+void interrupts_disable();
+// Nestable "interrupts off" (xv6's push_off/pop_off): spinlocks use these.
+void push_interrupts_off();
+void pop_interrupts_off();
+
+void wait_for_interrupt();
+[[noreturn]] void halt_forever();
+// Counters: time (timebase ticks), retired instructions, cycles.
+u64 read_time();
+u64 read_instret();
+
+// The firmware (SBI) console and power, for early boot and panic.
+void firmware_putchar(char c);
+[[noreturn]] void firmware_shutdown(int status);
+
+// Walk frame pointers from (pc, fp) and print symbolized frames (panic path).
+void print_backtrace(u64 pc, u64 fp);
+
+// Timer: fire one interrupt at absolute time `when` (timebase ticks).
+void timer_program(u64 when);
+const char* timer_mechanism(); // "sstc" or "sbi"
+
+} // namespace arch

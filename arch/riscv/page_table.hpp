@@ -1,0 +1,61 @@
+// Sv39 page tables (RISC-V privileged spec 4.4): three levels of 512
+// entries, 4 KiB pages, 2 MiB megapages and 1 GiB gigapages. Tables are
+// reached through the direct map; new table pages come from a
+// TablePageSource so the code can be exercised by ktests on scratch tables.
+#pragma once
+
+#include "arch/riscv/memory_layout.hpp"
+#include "arch/riscv/pte.hpp"
+#include "lib/optional.hpp"
+#include "lib/result.hpp"
+
+namespace arch::riscv {
+
+inline void* phys_to_virt(u64 pa) { return reinterpret_cast<void*>(DIRECT_MAP_BASE + pa); }
+inline u64 virt_to_phys_direct(const void* va) { return u64(va) - DIRECT_MAP_BASE; }
+
+class TablePageSource {
+public:
+    // A zeroed page for a table, by physical address; empty when out of memory.
+    virtual lib::Optional<u64> allocate_table_page() = 0;
+    virtual void free_table_page(u64 pa) = 0;
+
+protected:
+    ~TablePageSource() = default;
+};
+
+struct Translation {
+    u64 pa;        // physical address of va (not just the page)
+    Pte pte;       // the leaf entry
+    unsigned level; // 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB
+};
+
+class PageTable {
+public:
+    explicit PageTable(u64 root_pa) : m_root_pa(root_pa) {}
+    u64 root_pa() const { return m_root_pa; }
+
+    // Map [va, va+size) to [pa, pa+size) with 4 KiB leaves. All three must
+    // be page-aligned. Fails with EEXIST if any page is already mapped (the
+    // table is unchanged then), ENOMEM if a table page cannot be had.
+    Result<void> map(u64 va, u64 pa, u64 size, Pte flags, TablePageSource&);
+    // Put one leaf at `level` (0..2); va and pa aligned to that level's size.
+    Result<void> map_leaf(u64 va, u64 pa, unsigned level, Pte flags, TablePageSource&);
+    // Remove 4 KiB mappings in [va, va+size); unmapped pages are skipped.
+    // Returns how many pages were unmapped. Flushes the TLB for each.
+    u64 unmap(u64 va, u64 size);
+    // Change the flags of an existing 4 KiB mapping (e.g. downgrade to RO).
+    Result<void> protect(u64 va, Pte flags);
+    lib::Optional<Translation> translate(u64 va) const;
+    // Free every table page below the root for the index range
+    // [first, last] of the root (the user half on process exit), and clear
+    // those root entries. Leaves are not freed: their owner does that.
+    void free_tables(unsigned first_root_index, unsigned last_root_index, TablePageSource&);
+
+private:
+    // The level-0 entry for va, creating tables on the way when asked.
+    Pte* walk(u64 va, bool create, TablePageSource*, bool* out_of_memory);
+    u64 m_root_pa;
+};
+
+} // namespace arch::riscv

@@ -1,0 +1,72 @@
+// SBI calls: base-extension probing, timer, legacy console and reset.
+#include "arch/riscv/sbi.hpp"
+#include "arch/arch.hpp"
+
+namespace arch::riscv::sbi {
+
+Return call(u64 ext, u64 fid, u64 arg0, u64 arg1, u64 arg2)
+{
+    register u64 a0 asm("a0") = arg0;
+    register u64 a1 asm("a1") = arg1;
+    register u64 a2 asm("a2") = arg2;
+    register u64 a6 asm("a6") = fid;
+    register u64 a7 asm("a7") = ext;
+    asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a6), "r"(a7) : "memory");
+    return {i64(a0), i64(a1)};
+}
+
+static constinit Info s_info;
+
+void probe()
+{
+    u64 spec = u64(call(EXT_BASE, 0).value);
+    s_info.spec_major = u32((spec >> 24) & 0x7f);
+    s_info.spec_minor = u32(spec & 0xffffff);
+    s_info.impl_id = u64(call(EXT_BASE, 1).value);
+    s_info.impl_version = u64(call(EXT_BASE, 2).value);
+    auto has = [](u64 ext) { return call(EXT_BASE, 3, ext).value != 0; };
+    s_info.has_time = has(EXT_TIME);
+    s_info.has_srst = has(EXT_SRST);
+    s_info.has_hsm = has(EXT_HSM);
+}
+
+const Info& info() { return s_info; }
+
+const char* implementation_name(u64 impl_id)
+{
+    // SBI spec 4.9: implementation ids.
+    switch (impl_id) {
+    case 0: return "BBL";
+    case 1: return "OpenSBI";
+    case 2: return "Xvisor";
+    case 3: return "KVM";
+    case 4: return "RustSBI";
+    case 5: return "Diosix";
+    default: return "unknown";
+    }
+}
+
+void set_timer(u64 when)
+{
+    if (s_info.has_time)
+        call(EXT_TIME, 0, when);
+    else
+        call(0x00, 0, when); // legacy set_timer
+}
+
+void console_putchar(char c) { call(EXT_LEGACY_PUTCHAR, 0, u8(c)); }
+
+void shutdown(int status)
+{
+    if (s_info.has_srst) // type 0 = shutdown; reason 0 = none, 1 = system failure
+        call(EXT_SRST, 0, 0, status == 0 ? 0 : 1);
+    call(EXT_LEGACY_SHUTDOWN, 0);
+    halt_forever();
+}
+
+} // namespace arch::riscv::sbi
+
+namespace arch {
+void firmware_putchar(char c) { riscv::sbi::console_putchar(c); }
+void firmware_shutdown(int status) { riscv::sbi::shutdown(status); }
+} // namespace arch

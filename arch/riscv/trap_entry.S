@@ -1,0 +1,107 @@
+/*
+ * Trap entry and exit. stvec points at trap_entry (direct mode).
+ *
+ * sscratch protocol: sscratch is 0 while the hart runs kernel code. (When
+ * user mode arrives, it will hold the current process's trap frame while
+ * the hart runs user code, and the first instruction below swaps it with
+ * sp so a trap from user mode finds its frame at once; see
+ * docs/processes.md.) Today every trap comes from S-mode: the frame is
+ * pushed on the current kernel stack, C++ handles it (kernel_trap), and
+ * the frame -- possibly edited, e.g. sepc moved to a fixup -- is restored.
+ */
+#include "arch/riscv/trap_frame.hpp"
+
+.macro SAVE_GPRS base
+    sd x1, TF_REG(1)(\base)
+    sd x3, TF_REG(3)(\base)
+    sd x4, TF_REG(4)(\base)
+    sd x5, TF_REG(5)(\base)
+    sd x6, TF_REG(6)(\base)
+    sd x7, TF_REG(7)(\base)
+    sd x8, TF_REG(8)(\base)
+    sd x9, TF_REG(9)(\base)
+    sd x10, TF_REG(10)(\base)
+    sd x11, TF_REG(11)(\base)
+    sd x12, TF_REG(12)(\base)
+    sd x13, TF_REG(13)(\base)
+    sd x14, TF_REG(14)(\base)
+    sd x15, TF_REG(15)(\base)
+    sd x16, TF_REG(16)(\base)
+    sd x17, TF_REG(17)(\base)
+    sd x18, TF_REG(18)(\base)
+    sd x19, TF_REG(19)(\base)
+    sd x20, TF_REG(20)(\base)
+    sd x21, TF_REG(21)(\base)
+    sd x22, TF_REG(22)(\base)
+    sd x23, TF_REG(23)(\base)
+    sd x24, TF_REG(24)(\base)
+    sd x25, TF_REG(25)(\base)
+    sd x26, TF_REG(26)(\base)
+    sd x27, TF_REG(27)(\base)
+    sd x28, TF_REG(28)(\base)
+    sd x29, TF_REG(29)(\base)
+    sd x30, TF_REG(30)(\base)
+    sd x31, TF_REG(31)(\base)
+.endm
+
+.macro RESTORE_GPRS base
+    ld x1, TF_REG(1)(\base)
+    ld x3, TF_REG(3)(\base)
+    ld x4, TF_REG(4)(\base)
+    ld x5, TF_REG(5)(\base)
+    ld x6, TF_REG(6)(\base)
+    ld x7, TF_REG(7)(\base)
+    ld x8, TF_REG(8)(\base)
+    ld x9, TF_REG(9)(\base)
+    ld x10, TF_REG(10)(\base)
+    ld x11, TF_REG(11)(\base)
+    ld x12, TF_REG(12)(\base)
+    ld x13, TF_REG(13)(\base)
+    ld x14, TF_REG(14)(\base)
+    ld x15, TF_REG(15)(\base)
+    ld x16, TF_REG(16)(\base)
+    ld x17, TF_REG(17)(\base)
+    ld x18, TF_REG(18)(\base)
+    ld x19, TF_REG(19)(\base)
+    ld x20, TF_REG(20)(\base)
+    ld x21, TF_REG(21)(\base)
+    ld x22, TF_REG(22)(\base)
+    ld x23, TF_REG(23)(\base)
+    ld x24, TF_REG(24)(\base)
+    ld x25, TF_REG(25)(\base)
+    ld x26, TF_REG(26)(\base)
+    ld x27, TF_REG(27)(\base)
+    ld x28, TF_REG(28)(\base)
+    ld x29, TF_REG(29)(\base)
+    ld x30, TF_REG(30)(\base)
+    ld x31, TF_REG(31)(\base)
+.endm
+
+    .section .text
+    .balign 4
+    .globl trap_entry
+trap_entry:
+    addi    sp, sp, -TF_SIZE
+    SAVE_GPRS sp
+    addi    t0, sp, TF_SIZE
+    sd      t0, TF_REG(2)(sp)       /* the interrupted sp */
+    csrr    t0, sepc
+    sd      t0, TF_SEPC(sp)
+    csrr    t0, sstatus
+    sd      t0, TF_SSTATUS(sp)
+    csrr    t0, scause
+    sd      t0, TF_SCAUSE(sp)
+    csrr    t0, stval
+    sd      t0, TF_STVAL(sp)
+    /* Backtraces continue into the interrupted code from the saved
+       sepc and s0 in the frame (backtrace.cpp). */
+    mv      a0, sp
+    call    kernel_trap
+
+    ld      t0, TF_SEPC(sp)
+    csrw    sepc, t0
+    ld      t0, TF_SSTATUS(sp)
+    csrw    sstatus, t0
+    RESTORE_GPRS sp
+    ld      sp, TF_REG(2)(sp)
+    sret

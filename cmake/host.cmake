@@ -1,0 +1,56 @@
+# Host part: unit tests for lib/, the kernel as an ExternalProject, and the
+# CTest tests that boot it under QEMU.
+include(ExternalProject)
+enable_testing()
+
+find_package(GTest REQUIRED)
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+
+add_library(myriad_lib_host STATIC ${MYRIAD_LIB_SOURCES})
+target_include_directories(myriad_lib_host PUBLIC ${CMAKE_SOURCE_DIR})
+target_compile_options(myriad_lib_host PUBLIC -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all)
+target_link_options(myriad_lib_host PUBLIC -fsanitize=address,undefined)
+
+file(GLOB MYRIAD_HOST_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/host/*_test.cpp)
+add_executable(host_tests ${MYRIAD_HOST_TESTS})
+target_link_libraries(host_tests PRIVATE myriad_lib_host GTest::gtest GTest::gtest_main)
+target_compile_definitions(host_tests PRIVATE MYRIAD_FIXTURES="${CMAKE_SOURCE_DIR}/tests/fixtures"
+                                              MYRIAD_HOST_BUILD="${CMAKE_BINARY_DIR}")
+include(GoogleTest)
+gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS host)
+
+# Device trees written by hand for tests (tests/fixtures/*.dts) are compiled
+# with the real dtc at build time.
+find_program(DTC dtc REQUIRED)
+file(GLOB MYRIAD_DTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fixtures/*.dts)
+set(MYRIAD_DTBS "")
+foreach(dts ${MYRIAD_DTS})
+    get_filename_component(stem ${dts} NAME_WE)
+    set(out ${CMAKE_BINARY_DIR}/fixtures/${stem}.dtb)
+    add_custom_command(OUTPUT ${out} COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/fixtures
+                       COMMAND ${DTC} -q -I dts -O dtb -o ${out} ${dts} DEPENDS ${dts})
+    list(APPEND MYRIAD_DTBS ${out})
+endforeach()
+add_custom_target(fixtures ALL DEPENDS ${MYRIAD_DTBS})
+add_dependencies(host_tests fixtures)
+
+# The kernel: this same source tree configured with the cross toolchain.
+ExternalProject_Add(kernel
+    SOURCE_DIR ${CMAKE_SOURCE_DIR}
+    BINARY_DIR ${CMAKE_BINARY_DIR}/kernel
+    CMAKE_ARGS -DMYRIAD_PART=kernel
+               -DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/toolchain-riscv.cmake
+               -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE}
+               -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+    BUILD_ALWAYS ON
+    INSTALL_COMMAND ""
+    USES_TERMINAL_BUILD ON)
+
+# One compile_commands.json for clangd covering both builds.
+add_custom_target(compile_commands ALL
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/merge_compile_commands.py
+            ${CMAKE_BINARY_DIR}/compile_commands.json ${CMAKE_BINARY_DIR}/kernel/compile_commands.json
+            ${CMAKE_SOURCE_DIR}/compile_commands.json
+    DEPENDS kernel VERBATIM)
+
+include(${CMAKE_SOURCE_DIR}/tests/qemu_tests.cmake)

@@ -1,0 +1,56 @@
+# Kernel part: configured by cmake/host.cmake as an ExternalProject with
+# toolchain-riscv.cmake. Produces kernel.elf (symbols, for GDB) and Image
+# (flat binary with the Linux RISC-V image header, for QEMU -kernel and
+# U-Boot booti).
+file(GLOB_RECURSE MYRIAD_KERNEL_SOURCES CONFIGURE_DEPENDS
+    ${CMAKE_SOURCE_DIR}/arch/riscv/*.cpp ${CMAKE_SOURCE_DIR}/arch/riscv/*.S
+    ${CMAKE_SOURCE_DIR}/kernel/*.cpp ${CMAKE_SOURCE_DIR}/drivers/*.cpp)
+list(FILTER MYRIAD_KERNEL_SOURCES EXCLUDE REGEX "ksyms_empty\\.S$") # pass 1 only
+
+set(MYRIAD_ARCH_FLAGS -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany)
+
+set(MYRIAD_KERNEL_FLAGS
+    -ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit
+    -fno-stack-protector -fno-omit-frame-pointer -fno-pic -fno-common -fno-builtin
+    -fno-tree-loop-distribute-patterns # never turn kernel/string.cpp's loops into calls to itself
+    ${MYRIAD_ARCH_FLAGS} -mno-relax
+    -Wall -Wextra -Werror -Wno-missing-field-initializers)
+
+add_library(kernel_objects OBJECT ${MYRIAD_KERNEL_SOURCES} ${MYRIAD_LIB_SOURCES})
+target_include_directories(kernel_objects PRIVATE ${CMAKE_SOURCE_DIR})
+target_compile_definitions(kernel_objects PRIVATE MYRIAD_KERNEL)
+target_compile_options(kernel_objects PRIVATE ${MYRIAD_KERNEL_FLAGS}
+    $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -Wno-volatile>)
+
+# GCC 12's multilib matching does not understand the _zicsr_zifencei
+# suffix; link with the plain ISA name so the rv64imac/lp64 libgcc is used.
+set(MYRIAD_LINK_FLAGS -march=rv64imac -mabi=lp64 -nostdlib -static -no-pie -Wl,-T,${CMAKE_SOURCE_DIR}/link.ld
+    -Wl,--no-warn-rwx-segments -Wl,-z,max-page-size=4096 -Wl,--build-id=none)
+
+# Two-pass link, as Linux's kallsyms: pass 1 links with an empty symbol
+# table; its text symbols are then compiled into ksyms.S and linked into
+# the real kernel. The table lives in .rodata after .text, so no text
+# address moves between the passes.
+add_executable(kernel_pass1.elf ${CMAKE_SOURCE_DIR}/arch/riscv/ksyms_empty.S)
+target_compile_options(kernel_pass1.elf PRIVATE ${MYRIAD_ARCH_FLAGS})
+target_link_libraries(kernel_pass1.elf PRIVATE kernel_objects gcc)
+target_link_options(kernel_pass1.elf PRIVATE ${MYRIAD_LINK_FLAGS})
+set_target_properties(kernel_pass1.elf PROPERTIES LINK_DEPENDS ${CMAKE_SOURCE_DIR}/link.ld)
+
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/ksyms.S
+    COMMAND ${CMAKE_NM} -n --defined-only $<TARGET_FILE:kernel_pass1.elf> > ${CMAKE_BINARY_DIR}/kernel_pass1.nm
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/ksyms.py ${CMAKE_BINARY_DIR}/kernel_pass1.nm ${CMAKE_BINARY_DIR}/ksyms.S
+    DEPENDS kernel_pass1.elf ${CMAKE_SOURCE_DIR}/tests/tools/ksyms.py VERBATIM)
+
+add_executable(kernel.elf ${CMAKE_BINARY_DIR}/ksyms.S)
+target_compile_options(kernel.elf PRIVATE ${MYRIAD_ARCH_FLAGS})
+target_link_libraries(kernel.elf PRIVATE kernel_objects gcc)
+target_link_options(kernel.elf PRIVATE ${MYRIAD_LINK_FLAGS})
+set_target_properties(kernel.elf PROPERTIES LINK_DEPENDS ${CMAKE_SOURCE_DIR}/link.ld)
+
+add_custom_command(TARGET kernel.elf POST_BUILD
+    COMMAND ${CMAKE_NM} -n --defined-only $<TARGET_FILE:kernel.elf> > ${CMAKE_BINARY_DIR}/kernel.nm
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/ksyms.py --check ${CMAKE_BINARY_DIR}/kernel_pass1.nm ${CMAKE_BINARY_DIR}/kernel.nm
+    COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:kernel.elf> ${CMAKE_BINARY_DIR}/Image
+    VERBATIM)

@@ -1,0 +1,33 @@
+// The kernel console: where printk's bytes go (a UART driver once one
+// matched the device tree, the SBI console before that and as fallback) and
+// where typed bytes arrive (a ring buffer the UART interrupt fills).
+#pragma once
+
+#include "lib/types.hpp"
+
+namespace kernel {
+
+class ConsoleDevice {
+public:
+    virtual void put_char(char c) = 0;
+    virtual const char* name() const = 0;
+
+protected:
+    ~ConsoleDevice() = default;
+};
+
+void console_set_device(ConsoleDevice*);
+const char* console_device_name();
+// Write bytes under the console lock ("\n" becomes "\r\n").
+void console_write(const char* s, usize n);
+// Write without taking the lock: only for panic, when the lock may be held
+// by the code that just crashed.
+void console_write_unlocked(const char* s, usize n);
+
+// Input side. The driver's interrupt handler pushes; readers pop.
+void console_push_input(char c);
+// Next typed byte, or -1 if none is waiting.
+int console_poll_input();
+u64 console_input_dropped();
+
+} // namespace kernel

@@ -1,0 +1,202 @@
+// kernel_main: boot in order, from the device tree to "kernel ready".
+// head.S calls it on the boot hart, running at the link address with the
+// early page table, interrupts off.
+#include "arch/arch.hpp"
+#include "arch/riscv/csr.hpp"
+#include "arch/riscv/sbi.hpp"
+#include "arch/riscv/timer.hpp"
+#include "drivers/probe.hpp"
+#include "kernel/boot.hpp"
+#include "kernel/console.hpp"
+#include "kernel/ktest.hpp"
+#include "kernel/mm/kmalloc.hpp"
+#include "kernel/mm/page_alloc.hpp"
+#include "kernel/mm/vm.hpp"
+#include "kernel/monitor.hpp"
+#include "kernel/power.hpp"
+#include "kernel/printk.hpp"
+#include "kernel/time.hpp"
+
+extern "C" char __kernel_start[], __kernel_end[];
+
+namespace kernel {
+
+static constinit BootInfo s_boot;
+static constinit arch::Hart s_boot_hart;
+
+const BootInfo& boot_info() { return s_boot; }
+
+// Fatal boot errors (no usable device tree or memory): there is no way to
+// run, so say why through the firmware console and power off.
+[[noreturn]] static void boot_fail(const char* what, const char* detail)
+{
+    printk("boot failed: {}: {}\n", what, detail ? detail : "?");
+    power_off(2);
+}
+
+static void parse_device_tree()
+{
+    // The early table mapped the gigapage holding the blob; never read past it.
+    u64 gigapage_end = lib::align_up(s_boot.dtb_pa + 1, 1ull << 30);
+    auto blob = lib::fdt::Blob::parse(mm::phys_to_virt(s_boot.dtb_pa), gigapage_end - s_boot.dtb_pa);
+    if (blob.is_error())
+        boot_fail("device tree rejected", blob.error().what);
+    s_boot.fdt = blob.value();
+    const lib::fdt::Blob& fdt = *s_boot.fdt;
+
+    auto args = fdt.bootargs();
+    if (args) {
+        auto parsed = lib::CommandLine::parse(*args);
+        if (parsed.is_ok())
+            s_boot.cmdline = parsed.value();
+        else
+            printk("command line ignored: {}\n", parsed.error().what);
+    }
+
+    lib::fdt::Region regions[16];
+    auto count = fdt.memory_regions(regions, 16);
+    if (count.is_error() || count.value() == 0)
+        boot_fail("no usable /memory in the device tree", count.is_error() ? count.error().what : "none");
+    for (usize i = 0; i < count.value(); ++i)
+        if (s_boot.ram.add(regions[i].base, regions[i].size).is_error())
+            boot_fail("memory map", "too many RAM ranges");
+
+    lib::fdt::ReservedRegion reserved[16];
+    auto rcount = fdt.reserved_memory(reserved, 16);
+    if (rcount.is_error())
+        printk("device tree: /reserved-memory unreadable ({}); keeping all of it away\n", rcount.error().what);
+    for (usize i = 0; rcount.is_ok() && i < rcount.value(); ++i)
+        (void)s_boot.reserved.add(reserved[i].base, reserved[i].size);
+    for (usize i = 0; i < fdt.memreserve_count(); ++i)
+        if (auto r = fdt.memreserve(i))
+            (void)s_boot.reserved.add(r->base, r->size);
+
+    if (auto initrd = fdt.initrd(); initrd.is_ok() && initrd->size > 0)
+        s_boot.initrd = lib::Range{initrd->base, initrd->size};
+
+    auto timebase = fdt.timebase_frequency();
+    if (timebase.is_error() || timebase.value() == 0)
+        boot_fail("no timebase-frequency in /cpus", timebase.is_error() ? timebase.error().what : "zero");
+    s_boot.timebase_hz = timebase.value();
+
+    lib::fdt::Hart harts[64];
+    auto hcount = fdt.harts(harts, 64);
+    for (usize i = 0; hcount.is_ok() && i < hcount.value(); ++i) {
+        if (harts[i].enabled && !harts[i].mmu_type.is_empty())
+            ++s_boot.usable_harts;
+        if (harts[i].id == s_boot.hart_id)
+            s_boot.sstc = lib::fdt::isa_has_extension(harts[i].isa, "sstc");
+    }
+}
+
+static void init_memory()
+{
+    if (auto r = mm::vm_map_ram(s_boot.ram); r.is_error())
+        boot_fail("direct map", r.error().what);
+
+    lib::RangeList usable = s_boot.ram;
+    bool ok = usable.subtract(s_boot.load_pa, s_boot.image_size).is_ok();
+    for (usize i = 0; i < s_boot.reserved.count(); ++i)
+        ok = ok && usable.subtract(s_boot.reserved[i].base, s_boot.reserved[i].size).is_ok();
+    ok = ok && usable.subtract(s_boot.dtb_pa, s_boot.fdt->total_size()).is_ok();
+    if (s_boot.initrd)
+        ok = ok && usable.subtract(s_boot.initrd->base, s_boot.initrd->size).is_ok();
+    if (!ok)
+        boot_fail("memory map", "too many ranges");
+    usable.align_inward(mm::PAGE_SIZE);
+
+    u64 ram_base = s_boot.ram[0].base, ram_end = s_boot.ram[s_boot.ram.count() - 1].end();
+    if (auto r = mm::page_alloc_init(usable, ram_base, ram_end); r.is_error())
+        boot_fail("page allocator", r.error().what);
+    mm::kmalloc_init();
+    if (auto r = mm::vm_init(); r.is_error())
+        boot_fail("kernel page tables", r.error().what);
+}
+
+static void print_boot_log()
+{
+    const auto& sbi = arch::riscv::sbi::info();
+    printk("SBI v{}.{}, {} v{}.{}\n", sbi.spec_major, sbi.spec_minor,
+           arch::riscv::sbi::implementation_name(sbi.impl_id), sbi.impl_version >> 16, sbi.impl_version & 0xffff);
+    printk("boot hart {} ({} usable hart(s) in the device tree), device tree at {:#x} ({} bytes)\n",
+           s_boot.hart_id, s_boot.usable_harts, s_boot.dtb_pa, s_boot.fdt->total_size());
+    printk("kernel image at {:#x}, {} KiB\n", s_boot.load_pa, s_boot.image_size / 1024);
+    for (usize i = 0; i < s_boot.ram.count(); ++i)
+        printk("RAM      [{:#012x}-{:#012x}] {} MiB\n", s_boot.ram[i].base, s_boot.ram[i].end() - 1,
+               s_boot.ram[i].size >> 20);
+    for (usize i = 0; i < s_boot.reserved.count(); ++i)
+        printk("reserved [{:#012x}-{:#012x}] {} KiB\n", s_boot.reserved[i].base, s_boot.reserved[i].end() - 1,
+               s_boot.reserved[i].size >> 10);
+    if (s_boot.initrd)
+        printk("initrd   [{:#012x}-{:#012x}]\n", s_boot.initrd->base, s_boot.initrd->end() - 1);
+    auto args = s_boot.fdt->bootargs();
+    printk("command line: \"{}\"\n", args ? *args : lib::StringView(""));
+    printk("timebase {} Hz, timer via {}, tick {} ms\n", s_boot.timebase_hz, arch::timer_mechanism(),
+           tick_period_ns() / 1000000);
+    auto pages = mm::page_stats();
+    printk("memory: {} pages free of {} ({} MiB), {} pages of page metadata\n", pages.free, pages.total,
+           pages.total * mm::PAGE_SIZE >> 20, pages.metadata);
+}
+
+// The test-only panic trigger (panic_test=fault): a store to an unmapped
+// kernel address, outside any fixup. Kept out of line so the backtrace
+// shows it by name.
+[[gnu::noinline]] static void panic_test_fault_store()
+{
+    *reinterpret_cast<volatile u64*>(0xfffffff000000008ull) = 1;
+}
+
+extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
+{
+    s_boot_hart.hart_id = hart_id;
+    arch::set_this_hart(&s_boot_hart);
+    s_boot.entry_time = arch::read_time();
+    s_boot.entry_instret = arch::read_instret();
+    s_boot.hart_id = hart_id;
+    s_boot.dtb_pa = dtb_pa;
+    s_boot.load_pa = load_pa;
+    s_boot.image_size = u64(__kernel_end) - u64(__kernel_start);
+
+    arch::riscv::sbi::probe();
+    printk("Myriad (RISC-V, Sv39) booting on hart {}\n", hart_id);
+    parse_device_tree();
+    time_init(s_boot.timebase_hz, 0);
+    init_memory();
+
+    drivers::probe_interrupt_controller(*s_boot.fdt, hart_id);
+    drivers::probe_console(*s_boot.fdt);
+    drivers::probe_power(*s_boot.fdt);
+
+    // User mode may read the counters (benchmarks): time, cycle, instret.
+    csr_write(scounteren, 0x7);
+    arch::riscv::timer_init(s_boot.sstc);
+    u64 tick_ms = s_boot.cmdline.get_u64("tick_ms").value_or(10);
+    if (tick_ms == 0 || tick_ms > 1000) {
+        printk("tick_ms={} is out of range (1..1000); using 10\n", tick_ms);
+        tick_ms = 10;
+    }
+    tick_start(tick_ms * 1000000);
+    csr_set(sie, arch::riscv::SIE_SEIE);
+    arch::interrupts_enable();
+
+    print_boot_log();
+    printk("boot took {} ms since reset, {} ms in the kernel, {} instructions in the kernel\n",
+           counter_to_ns(arch::read_time()) / 1000000, counter_to_ns(arch::read_time() - s_boot.entry_time) / 1000000,
+           arch::read_instret() - s_boot.entry_instret);
+    printk("kernel ready\n");
+
+    if (auto what = s_boot.cmdline.get("panic_test")) {
+        if (*what == lib::StringView("fault"))
+            panic_test_fault_store();
+        printk("panic_test={}: unknown kind (known: fault)\n", *what);
+    }
+    if (s_boot.cmdline.has("ktest")) {
+        auto filter = s_boot.cmdline.get("ktest");
+        int failed = ktest::run(filter ? *filter : lib::StringView());
+        printk("ktest: {} failed case(s); powering off\n", failed);
+        power_off(failed == 0 ? 0 : 1);
+    }
+    monitor_run();
+}
+
+} // namespace kernel

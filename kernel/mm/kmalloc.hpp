@@ -1,0 +1,29 @@
+// kmalloc/kfree for kernel objects: lib::mm::Heap (size-class slabs, large
+// blocks as page runs) over the page allocator, behind one lock.
+#pragma once
+
+#include "lib/mm/slab.hpp"
+
+namespace kernel::mm {
+
+void kmalloc_init();
+// nullptr when out of memory: every caller must handle it.
+void* kmalloc(usize size);
+void kfree(void* p);
+lib::mm::HeapStats kmalloc_stats();
+
+template <typename T, typename... A> T* make(A&&... args)
+{
+    void* p = kmalloc(sizeof(T));
+    return p ? new (p) T(lib::forward<A>(args)...) : nullptr;
+}
+
+template <typename T> void destroy(T* p)
+{
+    if (p) {
+        p->~T();
+        kfree(p);
+    }
+}
+
+} // namespace kernel::mm

@@ -1,0 +1,77 @@
+// The kernel's physical page allocator: lib::mm::BuddyAllocator under a
+// spinlock, with its metadata array placed in RAM at boot.
+#include "kernel/mm/page_alloc.hpp"
+#include "arch/riscv/page_table.hpp"
+#include "kernel/printk.hpp"
+#include "kernel/spinlock.hpp"
+#include "lib/mm/buddy.hpp"
+
+namespace kernel::mm {
+
+static constinit lib::mm::BuddyAllocator s_buddy;
+static constinit SpinLock s_lock("page-alloc");
+static constinit u64 s_metadata_pages = 0;
+
+void* phys_to_virt(u64 pa) { return arch::riscv::phys_to_virt(pa); }
+u64 virt_to_phys(const void* va) { return arch::riscv::virt_to_phys_direct(va); }
+
+Result<void> page_alloc_init(lib::RangeList usable, u64 ram_base, u64 ram_end)
+{
+    u64 base_pfn = ram_base / PAGE_SIZE;
+    u64 page_count = (ram_end - ram_base) / PAGE_SIZE;
+    u64 meta_bytes = lib::align_up(page_count * sizeof(lib::mm::PageMeta), PAGE_SIZE);
+
+    // The metadata goes at the start of the first usable range big enough.
+    lib::Optional<u64> meta_pa;
+    for (usize i = 0; i < usable.count(); ++i) {
+        if (usable[i].size >= meta_bytes) {
+            meta_pa = usable[i].base;
+            break;
+        }
+    }
+    if (!meta_pa)
+        return lib::make_error(Errno::enomem, "no RAM range can hold the page metadata");
+    TRY(usable.subtract(*meta_pa, meta_bytes));
+    s_metadata_pages = meta_bytes / PAGE_SIZE;
+
+    auto* meta = static_cast<lib::mm::PageMeta*>(phys_to_virt(*meta_pa));
+    SpinLockGuard guard(s_lock);
+    s_buddy.init(meta, base_pfn, page_count);
+    for (usize i = 0; i < usable.count(); ++i)
+        s_buddy.add_free_range(usable[i].base / PAGE_SIZE, usable[i].size / PAGE_SIZE);
+    return {};
+}
+
+lib::Optional<u64> alloc_pages(unsigned order)
+{
+    SpinLockGuard guard(s_lock);
+    auto pfn = s_buddy.allocate(order);
+    if (!pfn)
+        return {};
+    return *pfn * PAGE_SIZE;
+}
+
+lib::Optional<u64> alloc_page_zeroed()
+{
+    auto pa = alloc_pages(0);
+    if (pa)
+        __builtin_memset(phys_to_virt(*pa), 0, PAGE_SIZE);
+    return pa;
+}
+
+void free_pages(u64 pa, unsigned order)
+{
+    SpinLockGuard guard(s_lock);
+    auto result = s_buddy.free(pa / PAGE_SIZE, order);
+    // Freeing what was not allocated is a kernel bug, not bad input.
+    if (result.is_error())
+        PANIC(result.error().what ? result.error().what : "bad free_pages");
+}
+
+PageStats page_stats()
+{
+    SpinLockGuard guard(s_lock);
+    return {s_buddy.total_pages(), s_buddy.free_pages(), s_metadata_pages};
+}
+
+} // namespace kernel::mm

@@ -1,0 +1,25 @@
+// Names for error numbers, for log lines and test failure messages.
+#include "lib/errno.hpp"
+
+const char* errno_name(Errno e)
+{
+    switch (e) {
+#define MYRIAD_ERRNO_CASE(n, upper) case Errno::n: return upper;
+    MYRIAD_ERRNO_CASE(eperm, "EPERM") MYRIAD_ERRNO_CASE(enoent, "ENOENT") MYRIAD_ERRNO_CASE(esrch, "ESRCH")
+    MYRIAD_ERRNO_CASE(eintr, "EINTR") MYRIAD_ERRNO_CASE(eio, "EIO") MYRIAD_ERRNO_CASE(enxio, "ENXIO")
+    MYRIAD_ERRNO_CASE(e2big, "E2BIG") MYRIAD_ERRNO_CASE(enoexec, "ENOEXEC") MYRIAD_ERRNO_CASE(ebadf, "EBADF")
+    MYRIAD_ERRNO_CASE(echild, "ECHILD") MYRIAD_ERRNO_CASE(eagain, "EAGAIN") MYRIAD_ERRNO_CASE(enomem, "ENOMEM")
+    MYRIAD_ERRNO_CASE(eacces, "EACCES") MYRIAD_ERRNO_CASE(efault, "EFAULT") MYRIAD_ERRNO_CASE(ebusy, "EBUSY")
+    MYRIAD_ERRNO_CASE(eexist, "EEXIST") MYRIAD_ERRNO_CASE(exdev, "EXDEV") MYRIAD_ERRNO_CASE(enodev, "ENODEV")
+    MYRIAD_ERRNO_CASE(enotdir, "ENOTDIR") MYRIAD_ERRNO_CASE(eisdir, "EISDIR") MYRIAD_ERRNO_CASE(einval, "EINVAL")
+    MYRIAD_ERRNO_CASE(enfile, "ENFILE") MYRIAD_ERRNO_CASE(emfile, "EMFILE") MYRIAD_ERRNO_CASE(enotty, "ENOTTY")
+    MYRIAD_ERRNO_CASE(efbig, "EFBIG") MYRIAD_ERRNO_CASE(enospc, "ENOSPC") MYRIAD_ERRNO_CASE(espipe, "ESPIPE")
+    MYRIAD_ERRNO_CASE(erofs, "EROFS") MYRIAD_ERRNO_CASE(emlink, "EMLINK") MYRIAD_ERRNO_CASE(epipe, "EPIPE")
+    MYRIAD_ERRNO_CASE(edom, "EDOM") MYRIAD_ERRNO_CASE(erange, "ERANGE") MYRIAD_ERRNO_CASE(edeadlk, "EDEADLK")
+    MYRIAD_ERRNO_CASE(enametoolong, "ENAMETOOLONG") MYRIAD_ERRNO_CASE(enosys, "ENOSYS") MYRIAD_ERRNO_CASE(enotempty, "ENOTEMPTY")
+    MYRIAD_ERRNO_CASE(eloop, "ELOOP") MYRIAD_ERRNO_CASE(enodata, "ENODATA") MYRIAD_ERRNO_CASE(eoverflow, "EOVERFLOW")
+    MYRIAD_ERRNO_CASE(eilseq, "EILSEQ") MYRIAD_ERRNO_CASE(enotsup, "ENOTSUP") MYRIAD_ERRNO_CASE(etimedout, "ETIMEDOUT")
+#undef MYRIAD_ERRNO_CASE
+    }
+    return "E?";
+}

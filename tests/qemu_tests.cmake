@@ -1,0 +1,47 @@
+# CTest tests that boot the kernel under QEMU (tests/tools/qemu.py).
+set(MYRIAD_IMAGE ${CMAKE_BINARY_DIR}/kernel/Image)
+set(MYRIAD_QEMU ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/qemu.py --image ${MYRIAD_IMAGE})
+
+function(myriad_qemu_test name)
+    add_test(NAME ${name} COMMAND ${MYRIAD_QEMU} ${ARGN})
+    set_tests_properties(${name} PROPERTIES LABELS qemu TIMEOUT 180)
+endfunction()
+
+# Boots, reaches "kernel ready", answers typed commands over the UART (so
+# receive interrupts through the PLIC work and the tick advances), and
+# powers off cleanly with status 0.
+myriad_qemu_test(boot.virt
+    --expect "Myriad" --expect "kernel ready"
+    --send "ticks\\r" --expect "ticks: "
+    --send "poweroff\\r" --expect-exit 0
+    --reject "PANIC")
+
+# Every ktest suite, each case a visible result.
+myriad_qemu_test(ktest.virt --append "ktest ktest.mem_mib=128 ktest.harts=1" --ktap --expect-exit 0)
+myriad_qemu_test(ktest.virt_smp4_2g --smp 4 --mem 2G --append "ktest ktest.mem_mib=2048 ktest.harts=4"
+    --ktap --expect-exit 0)
+myriad_qemu_test(ktest.sifive_u --machine sifive_u --mem 256M
+    --append "ktest ktest.mem_mib=256 ktest.harts=2" --ktap --expect-exit 0)
+
+# A deliberately failing case must make the run fail (the runner must see
+# it): enabled by the test-only option ktest.fail.
+myriad_qemu_test(ktest.failure_is_reported --append "ktest=ktest_meta ktest.fail"
+    --expect "not ok 1 deliberate_failure" --expect-exit 1)
+
+# A kernel fault outside the fixup table panics with a readable report:
+# cause, sepc symbolized, registers, backtrace through the callers.
+myriad_qemu_test(panic.report --append "panic_test=fault"
+    --expect "KERNEL PANIC: store/AMO page fault" --expect "sepc"
+    --expect "panic_test_fault_store" --expect "backtrace:" --expect "kernel_main"
+    --expect "end Kernel panic" --expect-exit 3)
+
+# Bad command line: a clear message, then boot continues with defaults.
+myriad_qemu_test(boot.bad_cmdline --append "init=\"/bin/sh"
+    --expect "command line ignored: unterminated quote" --expect "kernel ready"
+    --send "poweroff\\r" --expect-exit 0)
+
+# The second machine model: boot hart 1, sifive,uart0 console.
+myriad_qemu_test(boot.sifive_u --machine sifive_u --mem 256M
+    --expect "boot hart 1" --expect "console: sifive,uart0" --expect "kernel ready"
+    --send "ticks\\r" --expect "ticks: "
+    --send "poweroff\\r" --expect-exit 0 --reject "PANIC")

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Boot Myriad in QEMU: interactively (./myriad run) or scripted (CTest).
+
+Scripted runs take a sequence of steps, run in order:
+  --expect TEXT      wait until TEXT appears in the console output
+  --send TEXT        type TEXT (escapes: \\r \\n \\x03)
+  --ktap             parse the KTAP the kernel prints; every case must pass
+and then check how QEMU ended (--expect-exit N, default 0). The whole
+console output is echoed, so a failing CTest log shows the boot log.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+MACHINES = {
+    # name: (QEMU machine, extra harts the model adds that never run Myriad)
+    "virt": ("virt", 0),
+    "sifive_u": ("sifive_u", 1),  # hart 0 is the E51 monitor core (no S-mode)
+}
+
+
+def qemu_command(args, interactive):
+    machine, extra_harts = MACHINES[args.machine]
+    cmd = ["qemu-system-riscv64", "-machine", machine, "-smp", str(args.smp + extra_harts),
+           "-m", args.mem, "-bios", "default", "-kernel", args.image]
+    cmd += ["-nographic"] if interactive else ["-display", "none", "-serial", "stdio", "-monitor", "none"]
+    if args.append:
+        cmd += ["-append", args.append]
+    if args.initrd:
+        cmd += ["-initrd", args.initrd]
+    if args.icount:
+        cmd += ["-icount", "shift=0"]
+    if args.gdb:
+        cmd += ["-s", "-S"]
+    return cmd
+
+
+class Console:
+    """QEMU's serial console over pipes, with a reader thread."""
+
+    def __init__(self, cmd):
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.output = ""
+        self.seen = 0  # how far --expect has consumed
+        self.lock = threading.Condition()
+        threading.Thread(target=self._reader, daemon=True).start()
+
+    def _reader(self):
+        while True:
+            chunk = self.proc.stdout.read1(4096)
+            if not chunk:
+                break
+            text = chunk.decode("utf-8", "replace")
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            with self.lock:
+                self.output += text
+                self.lock.notify_all()
+        with self.lock:
+            self.lock.notify_all()
+
+    def expect(self, text, deadline):
+        with self.lock:
+            while True:
+                index = self.output.find(text, self.seen)
+                if index >= 0:
+                    self.seen = index + len(text)
+                    return True
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    return False
+                self.lock.wait(timeout=0.2)
+
+    def send(self, text):
+        # A byte at a time, like a person typing, so the UART FIFO never overflows.
+        for byte in text.encode():
+            self.proc.stdin.write(bytes([byte]))
+            self.proc.stdin.flush()
+            time.sleep(0.002)
+
+    def wait(self, deadline):
+        try:
+            return self.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+
+def parse_ktap(output):
+    """Returns (cases, problems): cases as (suite, name, result)."""
+    lines = [l.rstrip("\r") for l in output.splitlines()]
+    cases, problems = [], []
+    try:
+        start = lines.index("KTAP version 1")
+    except ValueError:
+        return cases, ["no 'KTAP version 1' header"]
+    plan = re.match(r"^1\.\.(\d+)$", lines[start + 1]) if start + 1 < len(lines) else None
+    if not plan:
+        problems.append("no top-level plan line")
+    suite, suites_done = None, 0
+    for line in lines[start + 2:]:
+        m = re.match(r"^    # Subtest: (\S+)$", line)
+        if m:
+            suite = m.group(1)
+            continue
+        m = re.match(r"^    (ok|not ok) (\d+) (\S+)(?: # (SKIP).*)?$", line)
+        if m:
+            result = "SKIP" if m.group(4) else ("PASS" if m.group(1) == "ok" else "FAIL")
+            cases.append((suite, m.group(3), result))
+            continue
+        if re.match(r"^(ok|not ok) \d+ \S+", line):
+            suites_done += 1
+    if plan and suites_done != int(plan.group(1)):
+        problems.append(f"plan says {plan.group(1)} suites, {suites_done} finished "
+                        "(a panic or hang cut the run short?)")
+    return cases, problems
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--image", required=True)
+    p.add_argument("--machine", default="virt", choices=sorted(MACHINES))
+    p.add_argument("--smp", type=int, default=1)
+    p.add_argument("--mem", default="128M")
+    p.add_argument("--append", default="")
+    p.add_argument("--initrd")
+    p.add_argument("--icount", action="store_true")
+    p.add_argument("--gdb", action="store_true")
+    p.add_argument("--interactive", action="store_true")
+    p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--expect-exit", type=int, default=0,
+                   help="required QEMU exit status; -1 = any non-zero")
+    p.add_argument("--expect", action="append", dest="steps", type=lambda t: ("expect", t))
+    p.add_argument("--send", action="append", dest="steps",
+                   type=lambda t: ("send", t.encode().decode("unicode_escape")))
+    p.add_argument("--ktap", action="append_const", dest="steps", const=("ktap", None))
+    p.add_argument("--reject", action="append", default=[],
+                   help="fail if this text ever appears in the output")
+    args = p.parse_args()
+
+    if not os.path.exists(args.image):
+        sys.exit(f"qemu.py: no kernel image at {args.image}; build first")
+    cmd = qemu_command(args, args.interactive)
+    if args.interactive:
+        os.execvp(cmd[0], cmd)
+
+    print("+ " + " ".join(cmd), flush=True)
+    deadline = time.monotonic() + args.timeout
+    console = Console(cmd)
+    failures = []
+    ktap_wanted = False
+    for kind, value in args.steps or []:
+        if kind == "expect" and not console.expect(value, deadline):
+            failures.append(f"never saw {value!r}")
+            break
+        if kind == "send":
+            console.send(value)
+        if kind == "ktap":
+            ktap_wanted = True
+    status = console.wait(deadline)
+    time.sleep(0.1)  # let the reader drain
+    print()
+    if status is None:
+        failures.append(f"timed out after {args.timeout:.0f} s")
+    elif args.expect_exit == -1 and status == 0:
+        failures.append("QEMU exited 0 but a failure status was expected")
+    elif args.expect_exit != -1 and status != args.expect_exit:
+        failures.append(f"QEMU exited {status}, expected {args.expect_exit}")
+    for text in args.reject:
+        if text in console.output:
+            failures.append(f"output contains {text!r}")
+    if ktap_wanted:
+        cases, problems = parse_ktap(console.output)
+        failures += problems
+        counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+        for suite, name, result in cases:
+            counts[result] += 1
+            print(f"ktest {result:4} {suite}.{name}")
+            if result == "FAIL":
+                failures.append(f"ktest case {suite}.{name} failed")
+        if not cases:
+            failures.append("no ktest cases ran")
+        print(f"ktest: {counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped")
+    for f in failures:
+        print(f"FAIL: {f}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
