@@ -25,8 +25,9 @@ myriad_qemu_test(ktest.sifive_u --machine sifive_u --mem 256M
 
 # A deliberately failing case must make the run fail (the runner must see
 # it): enabled by the test-only option ktest.fail.
-myriad_qemu_test(ktest.failure_is_reported --append "ktest=ktest_meta ktest.fail"
-    --expect "not ok 1 deliberate_failure" --expect-exit 1)
+myriad_qemu_test(ktest.failure_is_reported --append "ktest=ktest_meta ktest.fail" --ktap
+    --ktap-expect-fail ktest_meta.deliberate_failure
+    --ktap-expect-fail ktest_meta.expect_continues_assert_returns --expect-exit 1)
 
 # A kernel fault outside the fixup table panics with a readable report:
 # cause, sepc symbolized, registers, backtrace through the callers.
@@ -42,6 +43,6 @@ myriad_qemu_test(boot.bad_cmdline --append "init=\"/bin/sh"
 
 # The second machine model: boot hart 1, sifive,uart0 console.
 myriad_qemu_test(boot.sifive_u --machine sifive_u --mem 256M
-    --expect "boot hart 1" --expect "console: sifive,uart0" --expect "kernel ready"
+    --expect "booting on hart 1" --expect "console: sifive,uart0" --expect "kernel ready"
     --send "ticks\\r" --expect "ticks: "
     --send "poweroff\\r" --expect-exit 0 --reject "PANIC")

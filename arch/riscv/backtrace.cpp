@@ -38,10 +38,9 @@ static void print_frame(unsigned index, u64 pc)
         kernel::panic_print("  #{} {:#018x} ?\n", index, pc);
 }
 
-void print_backtrace(u64 pc, u64 fp)
+static void walk(unsigned first_index, u64 fp, u64 skip_ra)
 {
-    print_frame(0, pc);
-    for (unsigned i = 1; i < 32; ++i) {
+    for (unsigned i = first_index; i < 32; ++i) {
         if (fp < KERNEL_VIRT_BASE && fp < DIRECT_MAP_BASE)
             break;
         if (fp % 8 != 0)
@@ -52,10 +51,32 @@ void print_backtrace(u64 pc, u64 fp)
             break;
         if (ra == 0)
             break;
-        print_frame(i, ra);
+        if (ra == skip_ra && i == first_index) {
+            --i; // already printed from the ra register
+        } else {
+            print_frame(i, ra);
+        }
         if (next_fp <= fp) // stacks grow down: callers' frames are higher
             break;
         fp = next_fp;
+    }
+}
+
+void print_backtrace(u64 pc, u64 fp)
+{
+    print_frame(0, pc);
+    walk(1, fp, 0);
+}
+
+void print_trap_backtrace(u64 pc, u64 ra, u64 fp)
+{
+    print_frame(0, pc);
+    Symbol at = symbolize(pc), caller = symbolize(ra);
+    if (caller.name && caller.name != at.name) {
+        print_frame(1, ra);
+        walk(2, fp, ra);
+    } else {
+        walk(1, fp, 0);
     }
 }
 

@@ -58,9 +58,17 @@ void console_putchar(char c) { call(EXT_LEGACY_PUTCHAR, 0, u8(c)); }
 
 void shutdown(int status)
 {
-    if (s_info.has_srst) // type 0 = shutdown; reason 0 = none, 1 = system failure
+    // SRST type 0 = shutdown; reason 0 = none, 1 = system failure. It
+    // returns (SBI_ERR_NOT_SUPPORTED) when firmware has no way to do it; the
+    // legacy call is only for firmware without SRST, because OpenSBI's
+    // legacy shutdown hangs in M-mode on such machines, silently.
+    if (s_info.has_srst)
         call(EXT_SRST, 0, 0, status == 0 ? 0 : 1);
-    call(EXT_LEGACY_SHUTDOWN, 0);
+    else
+        call(EXT_LEGACY_SHUTDOWN, 0);
+    const char* msg = "power: firmware cannot power off this machine; halted\n";
+    for (const char* p = msg; *p; ++p)
+        firmware_putchar(*p);
     halt_forever();
 }
 

@@ -58,7 +58,7 @@ static constexpr const char* REGISTER_NAMES[32] = {
     for (unsigned i = 1; i < 32; ++i)
         kernel::panic_print("  {:>4} {:#018x}{}", REGISTER_NAMES[i], f.regs[i], i % 4 == 3 ? "\n" : "");
     kernel::panic_print("\nbacktrace:\n");
-    print_backtrace(f.sepc, f.fp());
+    print_trap_backtrace(f.sepc, f.ra(), f.fp());
     kernel::panic_end();
 }
 

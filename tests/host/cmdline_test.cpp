@@ -162,7 +162,7 @@ TEST(CmdLine, Limits)
 {
     std::string words;
     for (int i = 0; i < 64; ++i)
-        words += "w" + std::to_string(i) + " ";
+        words.append("w").append(std::to_string(i)).append(" ");
     auto line = CommandLine::parse(StringView(words.data(), words.size()));
     ASSERT_TRUE(line.is_ok());
     EXPECT_EQ(line->count(), 64u);
@@ -170,7 +170,9 @@ TEST(CmdLine, Limits)
     words += "w64";
     expect_rejected(StringView(words.data(), words.size()), Errno::e2big, "more than 64 words");
 
-    std::string longest = "k=" + std::string(1022, 'v');
+    std::string longest(1024, 'v');
+    longest[0] = 'k';
+    longest[1] = '=';
     auto full = CommandLine::parse(StringView(longest.data(), longest.size()));
     ASSERT_TRUE(full.is_ok());
     EXPECT_EQ(full->get("k")->length(), 1022u);

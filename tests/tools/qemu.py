@@ -83,6 +83,19 @@ class Console:
             time.sleep(0.002)
 
     def wait(self, deadline):
+        # A machine that cannot power off says so and halts (see
+        # kernel/power.cpp); its status is the one it announced.
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            with self.lock:
+                halted = re.search(r"power: off \(status (\d+)\)[\s\S]*halted", self.output)
+            if halted:
+                time.sleep(0.2)
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                    self.proc.wait()
+                    print(f"[qemu.py: the guest halted; using its announced status {halted.group(1)}]")
+                    return int(halted.group(1))
+            time.sleep(0.1)
         try:
             return self.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -139,6 +152,8 @@ def main():
     p.add_argument("--send", action="append", dest="steps",
                    type=lambda t: ("send", t.encode().decode("unicode_escape")))
     p.add_argument("--ktap", action="append_const", dest="steps", const=("ktap", None))
+    p.add_argument("--ktap-expect-fail", action="append", default=[], metavar="SUITE.CASE",
+                   help="with --ktap: this case must fail (proves failures are seen)")
     p.add_argument("--reject", action="append", default=[],
                    help="fail if this text ever appears in the output")
     args = p.parse_args()
@@ -181,8 +196,14 @@ def main():
         for suite, name, result in cases:
             counts[result] += 1
             print(f"ktest {result:4} {suite}.{name}")
-            if result == "FAIL":
+            wanted_fail = f"{suite}.{name}" in args.ktap_expect_fail
+            if result == "FAIL" and not wanted_fail:
                 failures.append(f"ktest case {suite}.{name} failed")
+            if result != "FAIL" and wanted_fail:
+                failures.append(f"ktest case {suite}.{name} should have failed but says {result}")
+        for wanted in args.ktap_expect_fail:
+            if wanted not in {f"{s}.{n}" for s, n, _ in cases}:
+                failures.append(f"ktest case {wanted} never ran")
         if not cases:
             failures.append("no ktest cases ran")
         print(f"ktest: {counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped")
