@@ -21,7 +21,7 @@ myriad_qemu_test(ktest.virt --append "ktest ktest.mem_mib=128 ktest.harts=1" --k
 myriad_qemu_test(ktest.virt_smp4_2g --smp 4 --mem 2G --append "ktest ktest.mem_mib=2048 ktest.harts=4"
     --ktap --expect-exit 0)
 myriad_qemu_test(ktest.sifive_u --machine sifive_u --mem 256M
-    --append "ktest ktest.mem_mib=256 ktest.harts=2" --ktap --expect-exit 0)
+    --append "ktest ktest.mem_mib=256 ktest.harts=1" --ktap --expect-exit 0)
 
 # A deliberately failing case must make the run fail (the runner must see
 # it): enabled by the test-only option ktest.fail.
