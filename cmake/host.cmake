@@ -31,14 +31,32 @@ foreach(dts ${MYRIAD_DTS})
                        COMMAND ${DTC} -q -I dts -O dtb -o ${out} ${dts} DEPENDS ${dts})
     list(APPEND MYRIAD_DTBS ${out})
 endforeach()
+# Fixtures made by real tools at build time (ELF files from the toolchain,
+# cpio archives from cpio): tests/host/fixtures.cmake appends to MYRIAD_DTBS.
+include(${CMAKE_SOURCE_DIR}/tests/host/fixtures.cmake OPTIONAL)
 add_custom_target(fixtures ALL DEPENDS ${MYRIAD_DTBS})
 add_dependencies(host_tests fixtures)
 
+# User programs (static glibc) and the initramfs holding them.
+set(MYRIAD_INITRAMFS ${CMAKE_BINARY_DIR}/userland/initramfs.cpio)
+ExternalProject_Add(userland
+    SOURCE_DIR ${CMAKE_SOURCE_DIR}
+    BINARY_DIR ${CMAKE_BINARY_DIR}/userland
+    CMAKE_ARGS -DMYRIAD_PART=userland
+               -DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/toolchain-riscv-linux.cmake
+               -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE}
+               -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+    BUILD_ALWAYS ON
+    INSTALL_COMMAND ""
+    USES_TERMINAL_BUILD ON)
+
 # The kernel: this same source tree configured with the cross toolchain.
 ExternalProject_Add(kernel
+    DEPENDS userland
     SOURCE_DIR ${CMAKE_SOURCE_DIR}
     BINARY_DIR ${CMAKE_BINARY_DIR}/kernel
     CMAKE_ARGS -DMYRIAD_PART=kernel
+               -DMYRIAD_INITRAMFS=${MYRIAD_INITRAMFS}
                -DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/toolchain-riscv.cmake
                -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE}
                -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
@@ -50,7 +68,9 @@ ExternalProject_Add(kernel
 add_custom_target(compile_commands ALL
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/merge_compile_commands.py
             ${CMAKE_BINARY_DIR}/compile_commands.json ${CMAKE_BINARY_DIR}/kernel/compile_commands.json
+            ${CMAKE_BINARY_DIR}/userland/compile_commands.json
             ${CMAKE_SOURCE_DIR}/compile_commands.json
     DEPENDS kernel VERBATIM)
 
 include(${CMAKE_SOURCE_DIR}/tests/qemu_tests.cmake)
+include(${CMAKE_SOURCE_DIR}/tests/userland_tests.cmake OPTIONAL)

@@ -7,6 +7,17 @@ file(GLOB_RECURSE MYRIAD_KERNEL_SOURCES CONFIGURE_DEPENDS
     ${CMAKE_SOURCE_DIR}/kernel/*.cpp ${CMAKE_SOURCE_DIR}/drivers/*.cpp)
 list(FILTER MYRIAD_KERNEL_SOURCES EXCLUDE REGEX "ksyms_empty\\.S$") # pass 1 only
 
+# The built-in initramfs (cpio newc from the userland build), linked in
+# as read-only data by kernel/initramfs_blob.S.
+set(MYRIAD_INITRAMFS "" CACHE FILEPATH "initramfs.cpio to build into the kernel")
+if(NOT MYRIAD_INITRAMFS OR NOT EXISTS ${MYRIAD_INITRAMFS})
+    set(MYRIAD_INITRAMFS ${CMAKE_BINARY_DIR}/empty.cpio)
+    file(WRITE ${MYRIAD_INITRAMFS} "")
+endif()
+set_property(SOURCE ${CMAKE_SOURCE_DIR}/kernel/initramfs_blob.S APPEND PROPERTY OBJECT_DEPENDS ${MYRIAD_INITRAMFS})
+set_property(SOURCE ${CMAKE_SOURCE_DIR}/kernel/initramfs_blob.S APPEND PROPERTY COMPILE_DEFINITIONS
+             MYRIAD_INITRAMFS_PATH="${MYRIAD_INITRAMFS}")
+
 set(MYRIAD_ARCH_FLAGS -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany)
 
 set(MYRIAD_KERNEL_FLAGS
