@@ -14,6 +14,8 @@ struct Hart {
     i32 irq_off_depth = 0;  // nesting of push_interrupts_off
     bool irq_was_on = false;
     u64 ticks = 0;          // timer interrupts taken on this hart
+    void* current = nullptr; // the kernel's Process running here
+    bool need_resched = false;
 };
 
 Hart& this_hart();

@@ -4,7 +4,7 @@
 # U-Boot booti).
 file(GLOB_RECURSE MYRIAD_KERNEL_SOURCES CONFIGURE_DEPENDS
     ${CMAKE_SOURCE_DIR}/arch/riscv/*.cpp ${CMAKE_SOURCE_DIR}/arch/riscv/*.S
-    ${CMAKE_SOURCE_DIR}/kernel/*.cpp ${CMAKE_SOURCE_DIR}/drivers/*.cpp)
+    ${CMAKE_SOURCE_DIR}/kernel/*.cpp ${CMAKE_SOURCE_DIR}/kernel/*.S ${CMAKE_SOURCE_DIR}/drivers/*.cpp)
 list(FILTER MYRIAD_KERNEL_SOURCES EXCLUDE REGEX "ksyms_empty\\.S$") # pass 1 only
 
 # The built-in initramfs (cpio newc from the userland build), linked in

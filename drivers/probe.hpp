@@ -11,5 +11,6 @@ namespace drivers {
 void probe_interrupt_controller(const lib::fdt::Blob&, u64 boot_hart_id);
 void probe_console(const lib::fdt::Blob&);
 void probe_power(const lib::fdt::Blob&);
+void probe_rtc(const lib::fdt::Blob&);
 
 } // namespace drivers

@@ -46,8 +46,17 @@ void console_write(const char* s, usize n)
     console_write_unlocked(s, n);
 }
 
+using InputHandler = void (*)(char);
+static constinit InputHandler s_input_handler = nullptr;
+
+void console_set_input_handler(void (*handler)(char)) { s_input_handler = handler; }
+
 void console_push_input(char c)
 {
+    if (s_input_handler) {
+        s_input_handler(c);
+        return;
+    }
     s_input.with([c](InputRing& r) {
         if (r.tail - r.head == InputRing::CAPACITY) {
             ++r.dropped;

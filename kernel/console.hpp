@@ -24,8 +24,11 @@ void console_write(const char* s, usize n);
 // by the code that just crashed.
 void console_write_unlocked(const char* s, usize n);
 
-// Input side. The driver's interrupt handler pushes; readers pop.
+// Input side. The driver's interrupt handler pushes; by default bytes
+// go to a ring buffer (the kernel monitor polls it); once the tty takes
+// over, they go to its line discipline instead.
 void console_push_input(char c);
+void console_set_input_handler(void (*handler)(char));
 // Next typed byte, or -1 if none is waiting.
 int console_poll_input();
 u64 console_input_dropped();

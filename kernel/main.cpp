@@ -8,6 +8,10 @@
 #include "drivers/probe.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/console.hpp"
+#include "kernel/fs/tty.hpp"
+#include "kernel/initramfs.hpp"
+#include "kernel/process/scheduler.hpp"
+#include "kernel/random.hpp"
 #include "kernel/ktest.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
@@ -18,6 +22,7 @@
 #include "kernel/time.hpp"
 
 extern "C" char __kernel_start[], __kernel_end[];
+extern "C" const char initramfs_start[], initramfs_end[];
 
 namespace kernel {
 
@@ -166,6 +171,11 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
     drivers::probe_interrupt_controller(*s_boot.fdt, hart_id);
     drivers::probe_console(*s_boot.fdt);
     drivers::probe_power(*s_boot.fdt);
+    drivers::probe_rtc(*s_boot.fdt);
+    if (auto seed = s_boot.fdt->rng_seed())
+        random_init(static_cast<const u8*>(seed->data()), seed->size());
+    else
+        random_init(nullptr, 0);
 
     // User mode may read the counters (benchmarks): time, cycle, instret.
     csr_write(scounteren, 0x7);
@@ -196,7 +206,22 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
         printk("ktest: {} failed case(s); powering off\n", failed);
         power_off(failed == 0 ? 0 : 1);
     }
-    monitor_run();
+    process_init();
+    scheduler_init(tick_period_ns());
+    tty_init();
+    initramfs_init(initramfs_start, usize(initramfs_end - initramfs_start),
+                   s_boot.initrd ? mm::phys_to_virt(s_boot.initrd->base) : nullptr,
+                   s_boot.initrd ? s_boot.initrd->size : 0);
+    auto init_path = s_boot.cmdline.get("init");
+    lib::StringView path = init_path ? *init_path : lib::StringView("/sbin/init");
+    if (auto started = start_init(path); started.is_error()) {
+        printk("cannot start init {}: {} ({}); staying in the kernel monitor\n", path,
+               errno_name(started.code()), started.error().what ? started.error().what : "");
+        monitor_run();
+    }
+    printk("starting {} as pid 1\n", path);
+    tty_attach_console_input();
+    scheduler_run_idle();
 }
 
 } // namespace kernel

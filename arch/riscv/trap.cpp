@@ -13,6 +13,10 @@
 
 extern "C" const arch::riscv::ExTableEntry __ex_table_start[], __ex_table_end[];
 
+namespace kernel {
+bool handle_kernel_fault_on_user_page(u64 address, bool write);
+}
+
 namespace arch::riscv {
 
 u64 find_fixup(u64 pc)
@@ -74,6 +78,12 @@ extern "C" void kernel_trap(TrapFrame* frame)
         }
         panic_exception(f);
     }
+    // A user-copy routine touched a user page not mapped yet: map it and
+    // retry, as if the user had touched it.
+    bool page_fault = f.scause == u64(Exception::LoadPageFault) || f.scause == u64(Exception::StorePageFault);
+    if (page_fault && (f.sstatus & SSTATUS_SUM) && find_fixup(f.sepc) &&
+        kernel::handle_kernel_fault_on_user_page(f.stval, f.scause == u64(Exception::StorePageFault)))
+        return;
     if (u64 fixup = find_fixup(f.sepc)) {
         f.sepc = fixup;
         return;

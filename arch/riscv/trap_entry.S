@@ -1,13 +1,17 @@
 /*
  * Trap entry and exit. stvec points at trap_entry (direct mode).
  *
- * sscratch protocol: sscratch is 0 while the hart runs kernel code. (When
- * user mode arrives, it will hold the current process's trap frame while
- * the hart runs user code, and the first instruction below swaps it with
- * sp so a trap from user mode finds its frame at once; see
- * docs/processes.md.) Today every trap comes from S-mode: the frame is
- * pushed on the current kernel stack, C++ handles it (kernel_trap), and
- * the frame -- possibly edited, e.g. sepc moved to a fixup -- is restored.
+ * The sscratch protocol:
+ *  - while the hart runs user code, sscratch holds the address of the
+ *    current process's TrapFrame (inside its control block);
+ *  - while it runs kernel code, sscratch is 0.
+ * The first instruction swaps sp and sscratch. From user mode that leaves
+ * sp = the process's frame, so every user register is stored straight into
+ * the control block (as seL4 does), then the kernel sp and tp come from the
+ * frame and C++ runs (user_trap, which never returns: it leaves through
+ * user_return). From kernel mode the swap yields 0; swap back and push a
+ * frame on the current kernel stack (kernel_trap returns here, and the
+ * frame -- possibly edited, e.g. sepc moved to a fixup -- is restored).
  */
 #include "arch/riscv/trap_frame.hpp"
 
@@ -44,6 +48,8 @@
     sd x31, TF_REG(31)(\base)
 .endm
 
+/* Everything but x2 (sp) and x10 (a0): callers load those last, since
+   one of them is the base register. */
 .macro RESTORE_GPRS base
     ld x1, TF_REG(1)(\base)
     ld x3, TF_REG(3)(\base)
@@ -53,7 +59,6 @@
     ld x7, TF_REG(7)(\base)
     ld x8, TF_REG(8)(\base)
     ld x9, TF_REG(9)(\base)
-    ld x10, TF_REG(10)(\base)
     ld x11, TF_REG(11)(\base)
     ld x12, TF_REG(12)(\base)
     ld x13, TF_REG(13)(\base)
@@ -81,6 +86,9 @@
     .balign 4
     .globl trap_entry
 trap_entry:
+    csrrw   sp, sscratch, sp
+    bnez    sp, from_user
+    csrrw   sp, sscratch, sp        /* from kernel: sp back, sscratch = 0 */
     addi    sp, sp, -TF_SIZE
     SAVE_GPRS sp
     addi    t0, sp, TF_SIZE
@@ -103,5 +111,44 @@ trap_entry:
     ld      t0, TF_SSTATUS(sp)
     csrw    sstatus, t0
     RESTORE_GPRS sp
+    ld      a0, TF_REG(10)(sp)
     ld      sp, TF_REG(2)(sp)
+    sret
+
+from_user:
+    /* sp = this process's TrapFrame; the user sp is in sscratch. */
+    SAVE_GPRS sp
+    csrr    t0, sscratch
+    sd      t0, TF_REG(2)(sp)
+    csrw    sscratch, zero          /* in the kernel now */
+    csrr    t0, sepc
+    sd      t0, TF_SEPC(sp)
+    csrr    t0, sstatus
+    sd      t0, TF_SSTATUS(sp)
+    csrr    t0, scause
+    sd      t0, TF_SCAUSE(sp)
+    csrr    t0, stval
+    sd      t0, TF_STVAL(sp)
+    mv      a0, sp
+    ld      tp, TF_KERNEL_TP(a0)
+    ld      sp, TF_KERNEL_SP(a0)
+    mv      s0, zero                /* backtraces end at the user boundary */
+    call    user_trap               /* does not return */
+1:  j       1b
+
+/*
+ * user_return(TrapFrame* frame): leave the kernel for user mode with the
+ * registers in frame. Called with interrupts off; sstatus in the frame has
+ * SPP = 0 (user) and SPIE = 1 (interrupts on after sret).
+ */
+    .globl user_return
+user_return:
+    ld      t0, TF_SEPC(a0)
+    csrw    sepc, t0
+    ld      t0, TF_SSTATUS(a0)
+    csrw    sstatus, t0
+    csrw    sscratch, a0
+    RESTORE_GPRS a0
+    ld      sp, TF_REG(2)(a0)
+    ld      a0, TF_REG(10)(a0)
     sret

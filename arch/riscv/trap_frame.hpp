@@ -8,7 +8,9 @@
 #define TF_SSTATUS 264
 #define TF_SCAUSE 272
 #define TF_STVAL 280
-#define TF_SIZE 288
+#define TF_KERNEL_SP 288
+#define TF_KERNEL_TP 296
+#define TF_SIZE 304
 
 #ifndef __ASSEMBLER__
 #include "lib/types.hpp"
@@ -21,6 +23,10 @@ struct TrapFrame {
     u64 sstatus;
     u64 scause;
     u64 stval;
+    // Only in a process's user frame: where the trap entry finds the
+    // kernel stack and the hart pointer (tp) when coming from user mode.
+    u64 kernel_sp;
+    u64 kernel_tp;
 
     u64& ra() { return regs[1]; }
     u64& sp() { return regs[2]; }
@@ -33,7 +39,18 @@ static_assert(__builtin_offsetof(TrapFrame, sepc) == TF_SEPC);
 static_assert(__builtin_offsetof(TrapFrame, sstatus) == TF_SSTATUS);
 static_assert(__builtin_offsetof(TrapFrame, scause) == TF_SCAUSE);
 static_assert(__builtin_offsetof(TrapFrame, stval) == TF_STVAL);
-static_assert(sizeof(TrapFrame) == TF_SIZE && TF_SIZE % 16 == 0);
+static_assert(__builtin_offsetof(TrapFrame, kernel_sp) == TF_KERNEL_SP);
+static_assert(__builtin_offsetof(TrapFrame, kernel_tp) == TF_KERNEL_TP);
+static_assert(sizeof(TrapFrame) == TF_SIZE);
+
+// The saved floating-point state (D extension): f0-f31 and fcsr.
+struct FpState {
+    u64 f[32];
+    u64 fcsr;
+};
+
+extern "C" void fp_save(FpState*);
+extern "C" void fp_restore(const FpState*);
 
 } // namespace arch::riscv
 #endif

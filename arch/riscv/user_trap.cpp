@@ -1,0 +1,151 @@
+// Traps from user mode, in C++: system calls, interrupts, faults. The
+// registers are already in the current process's TrapFrame (trap_entry.S).
+// Every path ends in return_to_user, which may first switch to another
+// process (preemption), restores FP state if another process used the FP
+// registers meanwhile, and leaves through user_return.
+#include "arch/riscv/csr.hpp"
+#include "arch/riscv/memory_layout.hpp"
+#include "arch/riscv/trap_frame.hpp"
+#include "kernel/irq.hpp"
+#include "kernel/mm/address_space.hpp"
+#include "kernel/mm/vm.hpp"
+#include "kernel/process/scheduler.hpp"
+#include "kernel/syscall/syscall.hpp"
+#include "kernel/time.hpp"
+
+extern "C" [[noreturn]] void user_return(arch::riscv::TrapFrame*);
+
+namespace arch::riscv {
+const char* exception_name(u64 cause);
+}
+
+namespace kernel {
+
+using namespace arch::riscv;
+
+namespace {
+
+constexpr u64 FS_OFF = 0, FS_INITIAL = 1ull << 13, FS_CLEAN = 2ull << 13, FS_DIRTY = 3ull << 13;
+// Whose values the FP registers of this hart hold (one hart today).
+constinit Process* s_fp_owner = nullptr;
+
+void account_user_time(Process& p)
+{
+    u64 now = monotonic_ns();
+    p.user_ns += now - p.last_switch_ns;
+    p.last_switch_ns = now;
+}
+
+} // namespace
+
+void fp_forget(Process& p)
+{
+    if (s_fp_owner == &p)
+        s_fp_owner = nullptr;
+}
+
+void activate_kernel_address_space()
+{
+    csr_write(satp, make_satp(mm::kernel_root_pa()));
+    sfence_vma_all();
+}
+
+[[noreturn]] void return_to_user(Process& p)
+{
+    preempt_if_needed();
+    arch::interrupts_disable();
+    TrapFrame& f = p.frame;
+    // The FP registers hold another process's values (or garbage): load
+    // ours. FS must be on for the FP instructions to execute.
+    if (s_fp_owner != &p && (f.sstatus & SSTATUS_FS) != FS_OFF) {
+        csr_set(sstatus, FS_CLEAN);
+        fp_restore(&p.fp);
+        s_fp_owner = &p;
+        f.sstatus = (f.sstatus & ~SSTATUS_FS) | FS_CLEAN;
+    }
+    f.kernel_sp = p.kernel_stack_top;
+    f.kernel_tp = reinterpret_cast<u64>(&arch::this_hart());
+    f.sstatus = (f.sstatus & ~SSTATUS_SPP) | SSTATUS_SPIE; // to U-mode, interrupts on
+    u64 now = monotonic_ns();
+    p.system_ns += now - p.last_switch_ns;
+    p.last_switch_ns = now;
+    user_return(&f);
+}
+
+extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
+{
+    Process& p = current_process();
+    account_user_time(p);
+    // Save the FP registers only if the process changed them (sstatus.FS
+    // is Dirty); afterwards they are Clean and p.fp is current.
+    if ((frame->sstatus & SSTATUS_FS) == FS_DIRTY) {
+        fp_save(&p.fp);
+        s_fp_owner = &p;
+        frame->sstatus = (frame->sstatus & ~SSTATUS_FS) | FS_CLEAN;
+        csr_clear(sstatus, SSTATUS_FS);
+        csr_set(sstatus, FS_CLEAN);
+    }
+    u64 cause = frame->scause;
+    if (cause & SCAUSE_INTERRUPT) {
+        switch (cause & ~SCAUSE_INTERRUPT) {
+        case IRQ_S_TIMER: tick_interrupt(); break;
+        case IRQ_S_EXT: external_interrupt(); break;
+        default: break;
+        }
+        return_to_user(p);
+    }
+    arch::interrupts_enable();
+    switch (Exception(cause)) {
+    case Exception::EcallFromU:
+        frame->sepc += 4;
+        frame->a(0) = u64(syscall_dispatch(*frame));
+        break;
+    case Exception::InstructionPageFault:
+    case Exception::LoadPageFault:
+    case Exception::StorePageFault: {
+        mm::Access access = Exception(cause) == Exception::StorePageFault ? mm::Access::Write
+                            : Exception(cause) == Exception::LoadPageFault ? mm::Access::Read
+                                                                           : mm::Access::Execute;
+        if (frame->stval < USER_TOP && p.address_space->handle_fault(frame->stval, access).is_ok())
+            break;
+        kill_current_by_fault(11 /* SIGSEGV */, exception_name(cause), frame->sepc, frame->stval);
+    }
+    case Exception::InstructionAccessFault:
+    case Exception::LoadAccessFault:
+    case Exception::StoreAccessFault:
+        kill_current_by_fault(11 /* SIGSEGV */, exception_name(cause), frame->sepc, frame->stval);
+    case Exception::IllegalInstruction:
+        kill_current_by_fault(4 /* SIGILL */, exception_name(cause), frame->sepc, frame->stval);
+    case Exception::InstructionMisaligned:
+    case Exception::LoadMisaligned:
+    case Exception::StoreMisaligned:
+        kill_current_by_fault(7 /* SIGBUS */, exception_name(cause), frame->sepc, frame->stval);
+    case Exception::Breakpoint:
+        kill_current_by_fault(5 /* SIGTRAP */, exception_name(cause), frame->sepc, frame->stval);
+    default:
+        kill_current_by_fault(4 /* SIGILL */, exception_name(cause), frame->sepc, frame->stval);
+    }
+    return_to_user(p);
+}
+
+// A new process's first kernel code: switch_context "returned" here with
+// the process lock held (see scheduler.cpp).
+extern "C" void process_first_entry()
+{
+    process_lock().unlock();
+    Process& p = current_process();
+    p.last_switch_ns = monotonic_ns();
+    return_to_user(p);
+}
+
+// Kernel-mode page faults inside the user-copy routines (SUM set) on a
+// lazily mapped user page: serve them so the copy can continue.
+bool handle_kernel_fault_on_user_page(u64 address, bool write)
+{
+    Process& p = current_process();
+    if (is_idle(p) || !p.address_space || address >= USER_TOP)
+        return false;
+    return p.address_space->handle_fault(address, write ? mm::Access::Write : mm::Access::Read).is_ok();
+}
+
+} // namespace kernel

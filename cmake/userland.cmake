@@ -1,0 +1,56 @@
+# Userland part: configured by cmake/host.cmake as an ExternalProject with
+# toolchain-riscv-linux.cmake. Builds the programs of the boot image as
+# static glibc/libstdc++ binaries and packs them into initramfs.cpio
+# (cpio newc), which the kernel build embeds.
+#
+# Image layout (see userland/mkinitramfs.sh):
+#   /sbin/init, /bin/{sh,echo,true,false,spin,exec_probe}
+#                      one multi-call binary ("box", dispatching on the
+#                      basename of argv[0]) under every name
+#   /bin/usertests     the user test suite
+#   /bin/garbage       0755, not an ELF file: execve must say ENOEXEC
+#   /bin/noexec        0644 text file: execve must say EACCES
+#   /dev /proc /tmp    empty directories (future mount points)
+#
+# A static glibc binary costs ~420 KiB however small its main() is, so
+# the names share one binary. By default each name is a plain copy (the
+# first kernel cpio reader need not know newc hard links); with
+# -DMYRIAD_INITRAMFS_HARDLINKS=ON they are hard links instead, which newc
+# stores once (the data travels with the last link of the group).
+
+option(MYRIAD_INITRAMFS_HARDLINKS "Store the multi-call names as hard links (needs a newc reader that handles them)" OFF)
+
+set(MYRIAD_USER_FLAGS -O2 -Wall -Wextra -Werror)
+
+function(myriad_user_program name)
+    add_executable(${name} ${ARGN})
+    target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/userland)
+    target_compile_options(${name} PRIVATE ${MYRIAD_USER_FLAGS})
+    target_link_options(${name} PRIVATE -static)
+endfunction()
+
+file(GLOB MYRIAD_BOX_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/userland/box/*.cpp)
+myriad_user_program(box ${MYRIAD_BOX_SOURCES})
+
+file(GLOB MYRIAD_USERTESTS_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/userland/tests/*.cpp)
+myriad_user_program(usertests ${MYRIAD_USERTESTS_SOURCES})
+
+# The binaries in this directory keep their symbols (for GDB); the copies
+# in rootfs/ are stripped.
+set(MYRIAD_ROOTFS ${CMAKE_BINARY_DIR}/rootfs)
+set(MYRIAD_INITRAMFS ${CMAKE_BINARY_DIR}/initramfs.cpio)
+if(MYRIAD_INITRAMFS_HARDLINKS)
+    set(link_mode hardlinks)
+else()
+    set(link_mode copies)
+endif()
+find_program(MYRIAD_CPIO cpio REQUIRED)
+add_custom_command(OUTPUT ${MYRIAD_INITRAMFS}
+    COMMAND sh ${CMAKE_SOURCE_DIR}/userland/mkinitramfs.sh
+            --strip ${CMAKE_STRIP} --cpio ${MYRIAD_CPIO} --links ${link_mode}
+            --box $<TARGET_FILE:box> --usertests $<TARGET_FILE:usertests>
+            --rootfs ${MYRIAD_ROOTFS} --out ${MYRIAD_INITRAMFS}
+    DEPENDS box usertests ${CMAKE_SOURCE_DIR}/userland/mkinitramfs.sh
+    COMMENT "Staging rootfs/ and packing initramfs.cpio (${link_mode})"
+    VERBATIM)
+add_custom_target(initramfs ALL DEPENDS ${MYRIAD_INITRAMFS})

@@ -1,0 +1,271 @@
+// Loading an executable and building its initial stack.
+#include "kernel/exec.hpp"
+#include "arch/riscv/csr.hpp"
+#include "kernel/boot.hpp"
+#include "kernel/initramfs.hpp"
+#include "kernel/mm/address_space.hpp"
+#include "kernel/mm/kmalloc.hpp"
+#include "kernel/mm/page_alloc.hpp"
+#include "kernel/mm/uaccess.hpp"
+#include "kernel/random.hpp"
+#include "kernel/time.hpp"
+#include "lib/elf.hpp"
+
+namespace kernel {
+
+void fp_forget(Process&);
+
+Result<void> ExecArgs::append(const char* s, usize n)
+{
+    if (n + 1 > MAX_ARG_STRLEN)
+        return Errno::e2big;
+    // The strings plus one pointer each (and the two NULLs) must fit.
+    if (length + n + 1 + 8 * (argc + envc + 3) > MAX_ARG_TOTAL)
+        return Errno::e2big;
+    if (length + n + 1 > capacity) {
+        usize new_capacity = lib::max<usize>(4096, capacity * 2);
+        while (new_capacity < length + n + 1)
+            new_capacity *= 2;
+        auto* grown = static_cast<char*>(mm::kmalloc(new_capacity));
+        if (!grown)
+            return Errno::enomem;
+        __builtin_memcpy(grown, strings, length);
+        mm::kfree(strings);
+        strings = grown;
+        capacity = new_capacity;
+    }
+    __builtin_memcpy(strings + length, s, n);
+    strings[length + n] = 0;
+    length += n + 1;
+    return {};
+}
+
+void ExecArgs::release()
+{
+    mm::kfree(strings);
+    *this = {};
+}
+
+static Result<void> collect_array(u64 user_array, ExecArgs& args, u32& count)
+{
+    if (!user_array)
+        return {}; // Linux accepts NULL as an empty array
+    char* scratch = static_cast<char*>(mm::kmalloc(MAX_ARG_STRLEN));
+    if (!scratch)
+        return Errno::enomem;
+    for (;;) {
+        auto pointer = mm::read_user<u64>(user_array + 8 * u64(count));
+        if (pointer.is_error()) {
+            mm::kfree(scratch);
+            return Errno::efault;
+        }
+        if (pointer.value() == 0)
+            break;
+        auto n = mm::copy_string_from_user(scratch, pointer.value(), MAX_ARG_STRLEN);
+        if (n.is_error()) {
+            mm::kfree(scratch);
+            return n.code() == Errno::enametoolong ? lib::Error{Errno::e2big} : n.error();
+        }
+        auto appended = args.append(scratch, n.value());
+        if (appended.is_error()) {
+            mm::kfree(scratch);
+            return appended.error();
+        }
+        ++count;
+    }
+    mm::kfree(scratch);
+    return {};
+}
+
+Result<void> collect_user_args(u64 user_argv, u64 user_envp, ExecArgs& args)
+{
+    TRY(collect_array(user_argv, args, args.argc));
+    TRY(collect_array(user_envp, args, args.envc));
+    return {};
+}
+
+namespace {
+
+// ELF p_flags to PROT_*.
+u32 prot_of(u32 flags)
+{
+    return ((flags & lib::elf::k_pf_r) ? mm::PROT_READ : 0) | ((flags & lib::elf::k_pf_w) ? mm::PROT_WRITE : 0) |
+           ((flags & lib::elf::k_pf_x) ? mm::PROT_EXEC : 0);
+}
+
+// The ISA letters of the boot hart's riscv,isa base, as AT_HWCAP bits
+// (Linux: bit (letter - 'a') for each single-letter extension).
+u64 hwcap()
+{
+    u64 bits = 0;
+    const auto& boot = boot_info();
+    lib::fdt::Hart hart;
+    auto h = boot.fdt->find_hart(boot.hart_id);
+    if (h.is_error())
+        return 0;
+    hart = h.value();
+    lib::StringView isa = hart.isa;
+    for (usize i = 4; i < isa.length() && isa[i] != '_'; ++i) // skip "rv64"
+        if (isa[i] >= 'a' && isa[i] <= 'z')
+            bits |= 1ull << (isa[i] - 'a');
+    return bits;
+}
+
+Result<void> load_segments(mm::AddressSpace& as, const lib::elf::Image& image, u64& brk)
+{
+    u64 previous_end = 0;
+    for (usize i = 0; i < image.load_count(); ++i) {
+        const lib::elf::Segment& s = image.load(i);
+        u64 start = lib::align_down(s.vaddr, mm::PAGE_SIZE);
+        u64 end = lib::align_up(s.end(), mm::PAGE_SIZE);
+        u32 prot = prot_of(s.flags);
+        if (start < previous_end) {
+            // Two segments share a page: give that page both permissions.
+            const mm::Region* shared = as.find_region(start);
+            u32 merged = (shared ? shared->prot : 0) | prot;
+            TRY(as.unmap(start, mm::PAGE_SIZE));
+            TRY(as.add_region(start, start + mm::PAGE_SIZE, merged, mm::RegionKind::Image));
+            start += mm::PAGE_SIZE;
+        }
+        if (start < end)
+            TRY(as.add_region(start, end, prot, mm::RegionKind::Image));
+        // Eager load (demand paging comes with the memory issue). The rest
+        // of each page, and bss, are zero: pages arrive zeroed.
+        TRY(as.write(s.vaddr, image.data() + s.offset, s.filesz));
+        previous_end = lib::max(previous_end, end);
+    }
+    brk = previous_end;
+    return {};
+}
+
+struct StackBuilder {
+    mm::AddressSpace& as;
+    u64 sp;
+
+    Result<u64> push_bytes(const void* data, usize n)
+    {
+        sp -= n;
+        TRY(as.write(sp, data, n));
+        return sp;
+    }
+};
+
+} // namespace
+
+Result<void> exec_into(Process& p, lib::StringView path, const ExecArgs& args)
+{
+    const BootFile* file = TRY(initramfs_lookup(path));
+    if ((file->mode & 0170000) != 0100000)
+        return Errno::eacces; // not a regular file
+    if (!(file->mode & 0111))
+        return Errno::eacces; // no execute permission
+    auto parsed = lib::elf::parse(file->data, file->size);
+    if (parsed.is_error())
+        return Errno::enoexec;
+    const lib::elf::Image& image = parsed.value();
+    if (image.has_interp())
+        return Errno::enoexec; // dynamically linked: no loader here
+    if (image.is_position_independent())
+        return Errno::enoexec; // static-pie needs a load bias: not yet
+    if (image.check_user_range(mm::USER_STACK_TOP - mm::USER_STACK_LIMIT).is_error())
+        return Errno::enoexec;
+
+    mm::AddressSpace* as = TRY(mm::AddressSpace::create());
+    auto fail = [as](Errno e) -> Result<void> {
+        mm::AddressSpace::destroy(as);
+        return e;
+    };
+    u64 brk = 0;
+    if (auto r = load_segments(*as, image, brk); r.is_error())
+        return fail(r.code());
+    as->set_heap_start(brk);
+    if (as->add_region(mm::USER_STACK_TOP - mm::USER_STACK_LIMIT, mm::USER_STACK_TOP,
+                       mm::PROT_READ | mm::PROT_WRITE | (image.stack_executable() ? mm::PROT_EXEC : 0),
+                       mm::RegionKind::Stack)
+            .is_error())
+        return fail(Errno::enomem);
+
+    // The stack, top down (Linux fs/binfmt_elf.c create_elf_tables):
+    // execfn, the argv and envp strings, 16 random bytes, then aligned to
+    // 16: argc, argv[], NULL, envp[], NULL, auxv pairs, AT_NULL.
+    StackBuilder stack{*as, mm::USER_STACK_TOP};
+    u64 execfn = 0, strings = 0, random = 0;
+    {
+        char zero = 0;
+        auto r1 = stack.push_bytes(&zero, 1);
+        auto r2 = r1.is_ok() ? stack.push_bytes(path.data(), path.length()) : r1;
+        auto r3 = r2.is_ok() ? stack.push_bytes(args.strings, args.length) : r2;
+        u8 seed[16];
+        random_fill(seed, sizeof(seed));
+        stack.sp &= ~u64(15);
+        auto r4 = r3.is_ok() ? stack.push_bytes(seed, sizeof(seed)) : r3;
+        if (r4.is_error())
+            return fail(r4.code());
+        execfn = r2.value();
+        strings = r3.value();
+        random = r4.value();
+    }
+    u64 auxv[][2] = {
+        {3, image.has_phdr_vaddr() ? image.phdr_vaddr() : 0}, // AT_PHDR
+        {4, image.phentsize()},                               // AT_PHENT
+        {5, image.phnum()},                                   // AT_PHNUM
+        {6, mm::PAGE_SIZE},                                   // AT_PAGESZ
+        {7, 0},                                               // AT_BASE: no interpreter
+        {8, 0},                                               // AT_FLAGS
+        {9, image.entry()},                                   // AT_ENTRY
+        {11, 0}, {12, 0}, {13, 0}, {14, 0},                   // AT_UID, AT_EUID, AT_GID, AT_EGID
+        {16, hwcap()},                                        // AT_HWCAP
+        {17, 100},                                            // AT_CLKTCK (USER_HZ)
+        {23, 0},                                              // AT_SECURE
+        {25, random},                                         // AT_RANDOM
+        {31, execfn},                                         // AT_EXECFN
+        {0, 0},                                               // AT_NULL
+    };
+    u64 words = 1 + args.argc + 1 + args.envc + 1 + 2 * (sizeof(auxv) / sizeof(auxv[0]));
+    u64 base = (stack.sp - words * 8) & ~u64(15);
+    u64* table = static_cast<u64*>(mm::kmalloc(words * 8));
+    if (!table)
+        return fail(Errno::enomem);
+    usize w = 0;
+    table[w++] = args.argc;
+    u64 at = strings;
+    for (u32 i = 0; i < args.argc + args.envc; ++i) {
+        table[w++] = at;
+        at += lib::cstring_length(args.strings + (at - strings)) + 1;
+        if (i + 1 == args.argc)
+            table[w++] = 0; // argv's NULL
+    }
+    if (args.argc == 0)
+        table[w++] = 0; // argv's NULL for an empty argv
+    table[w++] = 0;     // envp's NULL
+    for (auto& pair : auxv) {
+        table[w++] = pair[0];
+        table[w++] = pair[1];
+    }
+    auto written = as->write(base, table, words * 8);
+    mm::kfree(table);
+    if (written.is_error())
+        return fail(written.code());
+
+    // Commit: nothing below can fail.
+    mm::AddressSpace* old = p.address_space;
+    p.address_space = as;
+    if (&p == &current_process())
+        as->activate();
+    mm::AddressSpace::destroy(old);
+    p.frame = {};
+    p.frame.sepc = image.entry();
+    p.frame.sp() = base;
+    p.frame.sstatus = arch::riscv::SSTATUS_SPIE | (1ull << 13); // FS = Initial
+    p.fp = {};
+    fp_forget(p);
+    p.clear_child_tid = 0;
+    p.robust_list = 0;
+    usize argv_bytes = 0;
+    for (u32 i = 0; i < args.argc; ++i)
+        argv_bytes += lib::cstring_length(args.strings + argv_bytes) + 1;
+    set_process_name(p, path, args.strings, argv_bytes);
+    return {};
+}
+
+} // namespace kernel

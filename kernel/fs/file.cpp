@@ -1,0 +1,98 @@
+// File reference counting and descriptor tables.
+#include "kernel/fs/file.hpp"
+#include "kernel/mm/kmalloc.hpp"
+
+namespace kernel {
+
+void File::unref()
+{
+    if (__atomic_sub_fetch(&m_refs, 1, __ATOMIC_ACQ_REL) == 0)
+        destroy();
+}
+
+Result<FileTable*> FileTable::create()
+{
+    auto* t = mm::make<FileTable>();
+    if (!t)
+        return Errno::enomem;
+    return t;
+}
+
+FileTable::~FileTable() { mm::kfree(m_files); }
+
+Result<void> FileTable::grow_to(int count)
+{
+    if (count <= m_capacity)
+        return {};
+    int capacity = m_capacity ? m_capacity : 8;
+    while (capacity < count)
+        capacity *= 2;
+    if (capacity > MAX_FDS)
+        capacity = MAX_FDS;
+    auto** files = static_cast<File**>(mm::kmalloc(usize(capacity) * sizeof(File*)));
+    if (!files)
+        return Errno::enomem;
+    for (int i = 0; i < capacity; ++i)
+        files[i] = i < m_capacity ? m_files[i] : nullptr;
+    mm::kfree(m_files);
+    m_files = files;
+    m_capacity = capacity;
+    return {};
+}
+
+Result<FileTable*> FileTable::clone() const
+{
+    FileTable* t = TRY(create());
+    if (t->grow_to(m_capacity).is_error()) {
+        mm::destroy(t);
+        return Errno::enomem;
+    }
+    for (int fd = 0; fd < m_capacity; ++fd) {
+        if (m_files[fd]) {
+            m_files[fd]->ref();
+            t->m_files[fd] = m_files[fd];
+        }
+    }
+    return t;
+}
+
+void FileTable::destroy(FileTable* t)
+{
+    if (!t)
+        return;
+    for (int fd = 0; fd < t->m_capacity; ++fd)
+        (void)t->close(fd);
+    mm::destroy(t);
+}
+
+Result<File*> FileTable::get(int fd) const
+{
+    if (fd < 0 || fd >= m_capacity || !m_files[fd])
+        return Errno::ebadf;
+    return m_files[fd];
+}
+
+Result<int> FileTable::install(File* f, int min_fd)
+{
+    for (int fd = min_fd < 0 ? 0 : min_fd; fd < MAX_FDS; ++fd) {
+        if (fd >= m_capacity)
+            TRY(grow_to(fd + 1));
+        if (!m_files[fd]) {
+            m_files[fd] = f;
+            return fd;
+        }
+    }
+    return Errno::emfile;
+}
+
+Result<void> FileTable::close(int fd)
+{
+    if (fd < 0 || fd >= m_capacity || !m_files[fd])
+        return Errno::ebadf;
+    File* f = m_files[fd];
+    m_files[fd] = nullptr;
+    f->unref();
+    return {};
+}
+
+} // namespace kernel

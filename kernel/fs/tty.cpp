@@ -1,0 +1,236 @@
+// The console tty: line discipline, termios, and the console File.
+#include "kernel/fs/tty.hpp"
+#include "kernel/console.hpp"
+#include "kernel/mm/uaccess.hpp"
+#include "kernel/process/scheduler.hpp"
+
+namespace kernel {
+
+namespace {
+
+// Linux's struct termios for TCGETS/TCSETS (asm-generic/termbits.h).
+struct KernelTermios {
+    u32 c_iflag, c_oflag, c_cflag, c_lflag;
+    u8 c_line;
+    u8 c_cc[19];
+};
+static_assert(sizeof(KernelTermios) == 36);
+
+struct WinSize {
+    u16 rows, cols, xpixel, ypixel;
+};
+
+// asm-generic/termbits.h and ioctls.h values.
+constexpr u32 ICRNL = 0x100, OPOST = 0x1, ONLCR = 0x4;
+constexpr u32 ISIG = 0x1, ICANON = 0x2, ECHO = 0x8, ECHOE = 0x10, ECHOK = 0x20, IEXTEN = 0x8000;
+constexpr u32 B38400_CS8_CREAD_HUPCL = 0xf | 0x30 | 0x80 | 0x400;
+constexpr unsigned VINTR = 0, VQUIT = 1, VERASE = 2, VKILL = 3, VEOF = 4, VTIME = 5, VMIN = 6, VSUSP = 10;
+constexpr u32 TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404;
+constexpr u32 TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414;
+
+constexpr usize BUFFER = 4096;
+
+struct Tty {
+    KernelTermios termios;
+    WinSize winsize{24, 80, 0, 0};
+    char input[BUFFER]; // ring: [read_at, line_end) is ready, [line_end, write_at) being edited
+    usize read_at = 0, line_end = 0, write_at = 0;
+    usize eof_marks = 0; // ^D pressed at these many line ends (read returns 0)
+    WaitQueue readers;
+};
+
+constinit Tty s_tty{};
+constinit SpinLock s_lock("tty");
+
+bool canonical() { return s_tty.termios.c_lflag & ICANON; }
+
+void echo(const char* s, usize n)
+{
+    if (s_tty.termios.c_lflag & ECHO)
+        console_write(s, n);
+}
+
+void input_byte(char c)
+{
+    bool wake = false;
+    {
+        SpinLockGuard guard(s_lock);
+        Tty& t = s_tty;
+        if ((t.termios.c_iflag & ICRNL) && c == '\r')
+            c = '\n';
+        if (!canonical()) {
+            if (t.write_at - t.read_at < BUFFER) {
+                t.input[t.write_at++ % BUFFER] = c;
+                t.line_end = t.write_at;
+                wake = true;
+            }
+        } else if (u8(c) == t.termios.c_cc[VERASE] || c == 0x08) {
+            if (t.write_at > t.line_end) {
+                --t.write_at;
+                if (t.termios.c_lflag & ECHOE)
+                    echo("\b \b", 3);
+            }
+            c = 0;
+        } else if (u8(c) == t.termios.c_cc[VKILL]) {
+            while (t.write_at > t.line_end) {
+                --t.write_at;
+                echo("\b \b", 3);
+            }
+            c = 0;
+        } else if (u8(c) == t.termios.c_cc[VEOF]) {
+            // End of file: complete the line without a newline; an empty
+            // line makes read() return 0.
+            if (t.write_at == t.line_end)
+                ++t.eof_marks;
+            t.line_end = t.write_at;
+            wake = true;
+            c = 0;
+        } else if (t.write_at - t.read_at < BUFFER - 1 || c == '\n') {
+            if (t.write_at - t.read_at < BUFFER)
+                t.input[t.write_at++ % BUFFER] = c;
+            if (c == '\n') {
+                t.line_end = t.write_at;
+                wake = true;
+            }
+        } else {
+            c = 0; // buffer full: drop, as Linux does in canonical mode
+        }
+        if (c)
+            echo(&c, 1);
+    }
+    if (wake)
+        wake_all(s_tty.readers);
+}
+
+class ConsoleFile final : public File {
+public:
+    Result<usize> read(u64 user_buffer, usize length) override
+    {
+        if (length == 0)
+            return usize(0);
+        char chunk[256];
+        for (;;) {
+            usize n = 0;
+            bool eof = false;
+            {
+                SpinLockGuard guard(process_lock());
+                {
+                    SpinLockGuard tty_guard(s_lock);
+                    Tty& t = s_tty;
+                    if (t.read_at == t.line_end && t.eof_marks > 0) {
+                        --t.eof_marks;
+                        eof = true;
+                    } else if (t.read_at < t.line_end) {
+                        // Canonical reads stop at the end of a line.
+                        while (n < length && n < sizeof(chunk) && t.read_at < t.line_end) {
+                            char c = t.input[t.read_at++ % BUFFER];
+                            chunk[n++] = c;
+                            if (c == '\n' && canonical())
+                                break;
+                        }
+                    }
+                }
+                if (n == 0 && !eof) {
+                    block_on_locked(s_tty.readers);
+                    continue;
+                }
+            }
+            if (eof)
+                return usize(0);
+            TRY(mm::copy_to_user(user_buffer, chunk, n));
+            return n;
+        }
+    }
+
+    Result<usize> write(u64 user_buffer, usize length) override
+    {
+        char chunk[256];
+        usize done = 0;
+        while (done < length) {
+            usize n = lib::min(length - done, sizeof(chunk));
+            auto copied = mm::copy_from_user(chunk, user_buffer + done, n);
+            if (copied.is_error())
+                return done ? Result<usize>(done) : Result<usize>(copied.error());
+            console_write(chunk, n);
+            done += n;
+        }
+        return done;
+    }
+
+    Result<u64> ioctl(u32 request, u64 arg) override
+    {
+        switch (request) {
+        case TCGETS: {
+            KernelTermios copy;
+            {
+                SpinLockGuard guard(s_lock);
+                copy = s_tty.termios;
+            }
+            TRY(mm::write_user(arg, copy));
+            return u64(0);
+        }
+        case TCSETS:
+        case TCSETSW:
+        case TCSETSF: {
+            auto termios = TRY(mm::read_user<KernelTermios>(arg));
+            SpinLockGuard guard(s_lock);
+            s_tty.termios = termios;
+            if (request == TCSETSF) // flush pending input
+                s_tty.read_at = s_tty.line_end = s_tty.write_at;
+            return u64(0);
+        }
+        case TIOCGWINSZ:
+            TRY(mm::write_user(arg, s_tty.winsize));
+            return u64(0);
+        case TIOCSWINSZ:
+            s_tty.winsize = TRY(mm::read_user<WinSize>(arg));
+            return u64(0);
+        default:
+            return Errno::enotty;
+        }
+    }
+
+    Result<void> stat(LinuxStat& st) override
+    {
+        st = {};
+        st.st_mode = 0020620; // S_IFCHR | rw--w----
+        st.st_rdev = (5u << 8) | 1; // major 5, minor 1: /dev/console
+        st.st_nlink = 1;
+        st.st_blksize = 1024;
+        return {};
+    }
+
+private:
+    void destroy() override {} // the console file lives forever
+};
+
+constinit ConsoleFile s_console;
+
+} // namespace
+
+void tty_init()
+{
+    KernelTermios& t = s_tty.termios;
+    t.c_iflag = ICRNL;
+    t.c_oflag = OPOST | ONLCR;
+    t.c_cflag = B38400_CS8_CREAD_HUPCL;
+    t.c_lflag = ISIG | ICANON | ECHO | ECHOE | ECHOK | IEXTEN;
+    t.c_cc[VINTR] = 0x03;  // ^C
+    t.c_cc[VQUIT] = 0x1c;  // ^\ .
+    t.c_cc[VERASE] = 0x7f; // DEL
+    t.c_cc[VKILL] = 0x15;  // ^U
+    t.c_cc[VEOF] = 0x04;   // ^D
+    t.c_cc[VTIME] = 0;
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VSUSP] = 0x1a;  // ^Z
+}
+
+void tty_attach_console_input() { console_set_input_handler(input_byte); }
+
+File* tty_console_file()
+{
+    s_console.ref();
+    return &s_console;
+}
+
+} // namespace kernel

@@ -1,0 +1,112 @@
+// Loading the cpio archives into a table of boot files.
+#include "kernel/initramfs.hpp"
+#include "kernel/mm/kmalloc.hpp"
+#include "kernel/printk.hpp"
+#include "lib/cpio.hpp"
+
+namespace kernel {
+
+namespace {
+
+constinit BootFile* s_files = nullptr;
+constinit usize s_count = 0;
+constinit usize s_capacity = 0;
+
+// Paths are stored as "/" + the archive name, in kmalloc'd copies.
+Result<lib::StringView> make_path(lib::StringView name)
+{
+    auto* text = static_cast<char*>(mm::kmalloc(name.length() + 2));
+    if (!text)
+        return Errno::enomem;
+    text[0] = '/';
+    __builtin_memcpy(text + 1, name.data(), name.length());
+    text[name.length() + 1] = 0;
+    return lib::StringView(text, name.length() + 1);
+}
+
+Result<void> add(const lib::cpio::Entry& e)
+{
+    if (e.name == lib::StringView(".") || e.name.is_empty())
+        return {};
+    lib::StringView path = TRY(make_path(e.name));
+    // A later archive's file replaces an earlier one of the same path.
+    for (usize i = 0; i < s_count; ++i) {
+        if (s_files[i].path == path) {
+            mm::kfree(const_cast<char*>(s_files[i].path.data()));
+            s_files[i] = {path, e.mode, e.data, e.filesize, e.ino};
+            return {};
+        }
+    }
+    if (s_count == s_capacity) {
+        usize capacity = s_capacity ? s_capacity * 2 : 32;
+        auto* files = static_cast<BootFile*>(mm::kmalloc(capacity * sizeof(BootFile)));
+        if (!files)
+            return Errno::enomem;
+        for (usize i = 0; i < s_count; ++i)
+            files[i] = s_files[i];
+        mm::kfree(s_files);
+        s_files = files;
+        s_capacity = capacity;
+    }
+    s_files[s_count++] = {path, e.mode, e.data, e.filesize, e.ino};
+    return {};
+}
+
+void load(const char* what, const void* data, usize size)
+{
+    if (!data || size == 0)
+        return;
+    lib::cpio::Reader reader(data, size);
+    lib::cpio::Entry entry;
+    usize files = 0;
+    // newc hard links: the data travels with the last link; earlier links
+    // are empty. Remember this archive's first index to fix them up.
+    usize first = s_count;
+    for (;;) {
+        auto more = reader.next(entry);
+        if (more.is_error()) {
+            printk("initramfs: {} archive: {} at offset {}; ignoring the rest\n", what, more.error().what,
+                   reader.offset());
+            break;
+        }
+        if (!more.value())
+            break;
+        if (add(entry).is_error()) {
+            printk("initramfs: out of memory\n");
+            return;
+        }
+        ++files;
+    }
+    for (usize i = first; i < s_count; ++i) {
+        if (s_files[i].size != 0 || (s_files[i].mode & lib::cpio::k_s_ifmt) != lib::cpio::k_s_ifreg)
+            continue;
+        for (usize j = first; j < s_count; ++j)
+            if (j != i && s_files[j].ino == s_files[i].ino && s_files[j].size > 0)
+                s_files[i].data = s_files[j].data, s_files[i].size = s_files[j].size;
+    }
+    printk("initramfs: {} archive: {} entries ({} bytes)\n", what, files, size);
+}
+
+} // namespace
+
+void initramfs_init(const void* builtin, usize builtin_size, const void* external, usize external_size)
+{
+    load("built-in", builtin, builtin_size);
+    load("external", external, external_size);
+}
+
+Result<const BootFile*> initramfs_lookup(lib::StringView path)
+{
+    if (path.length() >= 4096)
+        return Errno::enametoolong;
+    if (path.is_empty())
+        return Errno::enoent;
+    for (usize i = 0; i < s_count; ++i)
+        if (s_files[i].path == path)
+            return &s_files[i];
+    return Errno::enoent;
+}
+
+usize initramfs_file_count() { return s_count; }
+
+} // namespace kernel

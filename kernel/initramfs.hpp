@@ -1,0 +1,26 @@
+// The boot file set: the cpio (newc) archive built into the kernel, then
+// the external initrd the device tree names (its files win). A narrow,
+// read-only lookup by absolute path; the VFS (files issue) will be filled
+// from the same archives and replace it.
+#pragma once
+
+#include "lib/result.hpp"
+#include "lib/string_view.hpp"
+
+namespace kernel {
+
+struct BootFile {
+    lib::StringView path; // absolute, e.g. "/bin/sh"
+    u32 mode;             // file type and permission bits (st_mode)
+    const u8* data;
+    u64 size;
+    u32 ino;
+};
+
+// Reads both archives; a malformed archive is reported and skipped from
+// the point of the error, never fatal.
+void initramfs_init(const void* builtin, usize builtin_size, const void* external, usize external_size);
+Result<const BootFile*> initramfs_lookup(lib::StringView path);
+usize initramfs_file_count();
+
+} // namespace kernel

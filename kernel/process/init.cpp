@@ -1,0 +1,61 @@
+// Starting pid 1: the program named by init= (default /sbin/init), with
+// fds 0, 1 and 2 open on the console.
+#include "kernel/exec.hpp"
+#include "kernel/fs/file.hpp"
+#include "kernel/fs/tty.hpp"
+#include "kernel/mm/address_space.hpp"
+#include "kernel/printk.hpp"
+#include "kernel/process/scheduler.hpp"
+
+namespace kernel {
+
+Result<Process*> create_process_for_init();
+void discard_unstarted_process(Process*);
+void register_init_locked(Process&);
+
+Result<void> start_init(lib::StringView path)
+{
+    Process* p = TRY(create_process_for_init());
+    auto fail = [p](lib::Error e) -> Result<void> {
+        mm::AddressSpace::destroy(p->address_space);
+        FileTable::destroy(p->files);
+        discard_unstarted_process(p);
+        return e;
+    };
+    auto as = mm::AddressSpace::create();
+    if (as.is_error())
+        return fail(as.error());
+    p->address_space = as.value();
+    auto files = FileTable::create();
+    if (files.is_error())
+        return fail(files.error());
+    p->files = files.value();
+    for (int fd = 0; fd < 3; ++fd)
+        if (auto r = p->files->install(tty_console_file(), fd); r.is_error())
+            return fail(r.error());
+
+    ExecArgs args;
+    const char* env[] = {"HOME=/", "PATH=/bin:/sbin", "TERM=vt100"};
+    auto appended = args.append(path.data(), path.length());
+    for (const char* e : env)
+        if (appended.is_ok()) {
+            appended = args.append(e, lib::cstring_length(e));
+            ++args.envc;
+        }
+    args.argc = 1;
+    if (appended.is_error()) {
+        args.release();
+        return fail(appended.error());
+    }
+    auto executed = exec_into(*p, path, args);
+    args.release();
+    if (executed.is_error())
+        return fail(executed.error());
+
+    SpinLockGuard guard(process_lock());
+    register_init_locked(*p);
+    make_ready_locked(*p);
+    return {};
+}
+
+} // namespace kernel

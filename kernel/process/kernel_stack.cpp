@@ -1,0 +1,111 @@
+// Kernel-stack slots in the KSTACK window.
+#include "kernel/process/kernel_stack.hpp"
+#include "arch/riscv/memory_layout.hpp"
+#include "arch/riscv/page_table.hpp"
+#include "kernel/mm/page_alloc.hpp"
+#include "kernel/mm/vm.hpp"
+#include "kernel/spinlock.hpp"
+
+namespace kernel {
+
+namespace {
+
+using namespace arch::riscv;
+
+constexpr u64 SLOT_SIZE = 2 * KERNEL_STACK_SIZE; // guard + stack
+constexpr u32 SLOT_COUNT = KSTACK_SIZE / SLOT_SIZE;
+constexpr unsigned STACK_ORDER = 2;              // 4 pages
+constexpr u32 CACHE_LIMIT = 64;
+static_assert(KERNEL_STACK_SIZE == (mm::PAGE_SIZE << STACK_ORDER));
+
+class KernelTables final : public TablePageSource {
+public:
+    lib::Optional<u64> allocate_table_page() override { return mm::alloc_page_zeroed(); }
+    void free_table_page(u64 pa) override { mm::free_pages(pa, 0); }
+};
+
+constinit KernelTables s_tables;
+constinit SpinLock s_lock("kernel-stacks");
+constinit u64 s_used[SLOT_COUNT / 64] = {}; // slot bitmap
+constinit u32 s_search_from = 0;
+constinit u32 s_cache[CACHE_LIMIT] = {};    // freed slots still mapped
+constinit u32 s_cached = 0;
+
+u64 slot_stack_base(u32 slot) { return KSTACK_BASE + u64(slot) * SLOT_SIZE + KERNEL_STACK_SIZE; }
+
+lib::Optional<u32> take_free_slot_locked()
+{
+    for (u32 n = 0; n < SLOT_COUNT / 64; ++n) {
+        u32 word = (s_search_from + n) % (SLOT_COUNT / 64);
+        if (~s_used[word]) {
+            u32 bit = u32(__builtin_ctzll(~s_used[word]));
+            s_used[word] |= 1ull << bit;
+            s_search_from = word;
+            return word * 64 + bit;
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+Result<KernelStack> alloc_kernel_stack()
+{
+    u32 slot;
+    {
+        SpinLockGuard guard(s_lock);
+        if (s_cached > 0) {
+            slot = s_cache[--s_cached];
+            return KernelStack{slot_stack_base(slot) + KERNEL_STACK_SIZE, slot};
+        }
+        auto free_slot = take_free_slot_locked();
+        if (!free_slot)
+            return Errno::eagain;
+        slot = *free_slot;
+    }
+    auto pages = mm::alloc_pages(STACK_ORDER);
+    auto release_slot = [slot] {
+        SpinLockGuard guard(s_lock);
+        s_used[slot / 64] &= ~(1ull << (slot % 64));
+    };
+    if (!pages) {
+        release_slot();
+        return Errno::enomem;
+    }
+    PageTable kernel(mm::kernel_root_pa());
+    auto mapped = kernel.map(slot_stack_base(slot), *pages, KERNEL_STACK_SIZE, KERNEL_RW, s_tables);
+    if (mapped.is_error()) {
+        mm::free_pages(*pages, STACK_ORDER);
+        release_slot();
+        return mapped.error();
+    }
+    return KernelStack{slot_stack_base(slot) + KERNEL_STACK_SIZE, slot};
+}
+
+void free_kernel_stack(KernelStack stack)
+{
+    {
+        SpinLockGuard guard(s_lock);
+        if (s_cached < CACHE_LIMIT) {
+            s_cache[s_cached++] = stack.slot;
+            return;
+        }
+    }
+    PageTable kernel(mm::kernel_root_pa());
+    auto t = kernel.translate(slot_stack_base(stack.slot));
+    VERIFY(t.has_value());
+    kernel.unmap(slot_stack_base(stack.slot), KERNEL_STACK_SIZE);
+    mm::free_pages(lib::align_down(t->pa, mm::PAGE_SIZE), STACK_ORDER);
+    SpinLockGuard guard(s_lock);
+    s_used[stack.slot / 64] &= ~(1ull << (stack.slot % 64));
+}
+
+} // namespace kernel
+
+namespace kernel {
+u64 kernel_stack_cached_pages()
+{
+    SpinLockGuard guard(s_lock);
+    return u64(s_cached) * (KERNEL_STACK_SIZE / mm::PAGE_SIZE);
+}
+} // namespace kernel

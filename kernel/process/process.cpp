@@ -1,0 +1,352 @@
+// Processes: the pid table, creation (init, fork), exit and wait.
+#include "kernel/process/process.hpp"
+#include "kernel/boot.hpp"
+#include "kernel/fs/file.hpp"
+#include "kernel/mm/address_space.hpp"
+#include "kernel/mm/kmalloc.hpp"
+#include "kernel/power.hpp"
+#include "kernel/printk.hpp"
+#include "kernel/process/kernel_stack.hpp"
+#include "kernel/process/scheduler.hpp"
+#include "kernel/time.hpp"
+
+namespace kernel {
+
+namespace {
+
+constinit SpinLock s_lock("process");
+constinit Process s_idle;                  // pid 0: the boot hart's idle loop
+constexpr usize PID_BUCKETS = 4096;        // chained hash: O(1) average lookup
+constinit Process* s_pid_table[PID_BUCKETS] = {};
+constinit usize s_count = 0;
+constinit Pid s_next_pid = 1;
+constinit Pid s_pid_max = 32768;           // as Linux's default pid_max
+constinit usize s_max_processes = 32767;
+constinit Process* s_init = nullptr;
+
+void children_init(Process& p)
+{
+    p.children.prev = p.children.next = &p.children;
+    p.child_event.head.prev = p.child_event.head.next = &p.child_event.head;
+}
+
+Process* child_of(lib::ListNode* node)
+{
+    return reinterpret_cast<Process*>(reinterpret_cast<u8*>(node) - __builtin_offsetof(Process, sibling_node));
+}
+
+void add_child_locked(Process& parent, Process& child)
+{
+    child.parent = &parent;
+    lib::ListNode& n = child.sibling_node;
+    n.prev = parent.children.prev;
+    n.next = &parent.children;
+    parent.children.prev->next = &n;
+    parent.children.prev = &n;
+}
+
+void hash_insert_locked(Process& p)
+{
+    Process*& bucket = s_pid_table[usize(p.pid) % PID_BUCKETS];
+    p.pid_hash_next = bucket;
+    bucket = &p;
+    ++s_count;
+}
+
+void hash_remove_locked(Process& p)
+{
+    Process** link = &s_pid_table[usize(p.pid) % PID_BUCKETS];
+    while (*link != &p)
+        link = &(*link)->pid_hash_next;
+    *link = p.pid_hash_next;
+    --s_count;
+}
+
+// The next free pid, wrapping at pid_max like Linux (but to 2, not 300).
+Result<Pid> allocate_pid_locked()
+{
+    if (s_count >= s_max_processes)
+        return Errno::eagain;
+    for (Pid tries = 0; tries < s_pid_max; ++tries) {
+        Pid pid = s_next_pid++;
+        if (s_next_pid >= s_pid_max)
+            s_next_pid = 2;
+        if (!find_process_locked(pid))
+            return pid;
+    }
+    return Errno::eagain;
+}
+
+void copy_name(Process& to, const Process& from)
+{
+    __builtin_memcpy(to.name, from.name, sizeof(to.name));
+    __builtin_memcpy(to.cmdline, from.cmdline, sizeof(to.cmdline));
+    to.cmdline_length = from.cmdline_length;
+}
+
+} // namespace
+
+SpinLock& process_lock() { return s_lock; }
+
+Process& idle_process() { return s_idle; }
+
+Process& current_process() { return *static_cast<Process*>(arch::this_hart().current); }
+
+bool is_idle(const Process& p) { return &p == &s_idle; }
+
+const char* state_name(ProcessState s)
+{
+    switch (s) {
+    case ProcessState::New: return "new";
+    case ProcessState::Ready: return "ready";
+    case ProcessState::Running: return "running";
+    case ProcessState::Blocked: return "blocked";
+    case ProcessState::Stopped: return "stopped";
+    case ProcessState::Zombie: return "zombie";
+    }
+    return "?";
+}
+
+Process* find_process_locked(Pid pid)
+{
+    for (Process* p = s_pid_table[usize(pid) % PID_BUCKETS]; p; p = p->pid_hash_next)
+        if (p->pid == pid)
+            return p;
+    return nullptr;
+}
+
+usize process_count()
+{
+    SpinLockGuard guard(s_lock);
+    return s_count;
+}
+
+usize max_processes() { return s_max_processes; }
+
+void process_init()
+{
+    children_init(s_idle);
+    s_idle.state = ProcessState::Running;
+    __builtin_memcpy(s_idle.name, "idle", 5);
+    arch::this_hart().current = &s_idle;
+    const auto& cmdline = boot_info().cmdline;
+    if (auto v = cmdline.get_u64("pid_max"); v.is_ok() && v.value() >= 64 && v.value() <= (1u << 22))
+        s_pid_max = Pid(v.value());
+    s_max_processes = usize(s_pid_max - 1);
+    if (auto v = cmdline.get_u64("max_procs"); v.is_ok() && v.value() >= 1 && v.value() < usize(s_pid_max))
+        s_max_processes = usize(v.value());
+}
+
+void set_process_name(Process& p, lib::StringView path, const char* argv_block, usize argv_length)
+{
+    usize slash = 0;
+    for (usize i = 0; i < path.length(); ++i)
+        if (path[i] == '/')
+            slash = i + 1;
+    usize n = lib::min(path.length() - slash, sizeof(p.name) - 1);
+    __builtin_memcpy(p.name, path.data() + slash, n);
+    p.name[n] = 0;
+    p.cmdline_length = lib::min(argv_length, sizeof(p.cmdline));
+    __builtin_memcpy(p.cmdline, argv_block, p.cmdline_length);
+}
+
+// Allocate a control block with a kernel stack, not yet in the table.
+static Result<Process*> new_process()
+{
+    auto* p = mm::make<Process>();
+    if (!p)
+        return Errno::enomem;
+    auto stack = alloc_kernel_stack();
+    if (stack.is_error()) {
+        mm::destroy(p);
+        return stack.error();
+    }
+    children_init(*p);
+    p->kernel_stack_top = stack->top;
+    p->kernel_stack_slot = stack->slot;
+    p->context.ra = u64(&process_first_entry);
+    p->context.sp = stack->top;
+    p->start_ns = monotonic_ns();
+    return p;
+}
+
+static void free_process(Process* p)
+{
+    free_kernel_stack({p->kernel_stack_top, p->kernel_stack_slot});
+    mm::destroy(p);
+}
+
+Result<Pid> fork_current(const ForkOptions& options)
+{
+    Process& parent = current_process();
+    Process* child = TRY(new_process());
+    auto as = parent.address_space->clone();
+    if (as.is_error()) {
+        free_process(child);
+        return as.error();
+    }
+    auto files = parent.files->clone();
+    if (files.is_error()) {
+        mm::AddressSpace::destroy(as.value());
+        free_process(child);
+        return files.error();
+    }
+    child->address_space = as.value();
+    child->files = files.value();
+    child->frame = parent.frame;
+    child->frame.a(0) = 0; // fork returns 0 in the child
+    child->fp = parent.fp; // saved at the fork's trap entry if it was dirty
+    if (options.stack)
+        child->frame.sp() = options.stack;
+    if (options.set_tls)
+        child->frame.regs[4] = options.tls;
+    child->clear_child_tid = options.clear_child_tid;
+    copy_name(*child, parent);
+    for (unsigned i = 0; i < Process::RLIMIT_COUNT; ++i) {
+        child->rlimit_cur[i] = parent.rlimit_cur[i];
+        child->rlimit_max[i] = parent.rlimit_max[i];
+    }
+
+    SpinLockGuard guard(s_lock);
+    auto pid = allocate_pid_locked();
+    if (pid.is_error()) {
+        mm::AddressSpace::destroy(child->address_space);
+        FileTable::destroy(child->files);
+        free_process(child);
+        return pid.error();
+    }
+    child->pid = pid.value();
+    if (options.child_settid) {
+        // Into the child's copy of memory (a bad address is ignored, as Linux does).
+        u32 tid = u32(child->pid);
+        (void)child->address_space->write(options.child_settid, &tid, sizeof(tid));
+    }
+    hash_insert_locked(*child);
+    add_child_locked(parent, *child);
+    make_ready_locked(*child);
+    return child->pid;
+}
+
+void exit_current(i32 wait_status)
+{
+    Process& p = current_process();
+    VERIFY(!is_idle(p));
+    if (&p == s_init) {
+        bool signaled = (wait_status & 0x7f) != 0;
+        int code = signaled ? 128 + (wait_status & 0x7f) : (wait_status >> 8) & 0xff;
+        printk("init (pid 1) {} {}; powering off\n", signaled ? "killed by signal" : "exited with status",
+               signaled ? wait_status & 0x7f : code);
+        power_off(code);
+    }
+    // Release what the process owns; only the control block and the
+    // kernel stack (still in use right here) wait for the reaper.
+    FileTable::destroy(p.files);
+    p.files = nullptr;
+    mm::AddressSpace* as = p.address_space;
+    p.address_space = nullptr;
+    // Leave the dying table before freeing it: the kernel half is in every table.
+    {
+        extern void activate_kernel_address_space();
+        activate_kernel_address_space();
+    }
+    mm::AddressSpace::destroy(as);
+    extern void fp_forget(Process&);
+    fp_forget(p);
+
+    SpinLockGuard guard(s_lock);
+    // Orphans go to init, which reaps them.
+    bool zombie_orphans = false;
+    while (p.children.next != &p.children) {
+        Process* c = child_of(p.children.next);
+        c->sibling_node.unlink();
+        add_child_locked(*s_init, *c);
+        zombie_orphans |= c->state == ProcessState::Zombie;
+    }
+    if (zombie_orphans)
+        wake_all_locked(s_init->child_event);
+    p.exit_status = wait_status;
+    u64 now = monotonic_ns();
+    p.system_ns += now - p.last_switch_ns;
+    p.last_switch_ns = now;
+    p.state = ProcessState::Zombie;
+    wake_all_locked(p.parent->child_event);
+    switch_away_locked();
+    PANIC("a zombie ran again");
+}
+
+Result<WaitResult> wait_for_child(Pid pid, bool no_hang)
+{
+    Process& p = current_process();
+    SpinLockGuard guard(s_lock);
+    for (;;) {
+        bool have_match = false;
+        Process* zombie = nullptr;
+        for (lib::ListNode* n = p.children.next; n != &p.children; n = n->next) {
+            Process* c = child_of(n);
+            if (pid > 0 && c->pid != pid)
+                continue;
+            have_match = true;
+            if (c->state == ProcessState::Zombie) {
+                zombie = c;
+                break;
+            }
+        }
+        if (!have_match)
+            return Errno::echild;
+        if (zombie) {
+            WaitResult r{zombie->pid, zombie->exit_status, zombie->user_ns + zombie->children_user_ns,
+                         zombie->system_ns + zombie->children_system_ns};
+            p.children_user_ns += r.user_ns;
+            p.children_system_ns += r.system_ns;
+            zombie->sibling_node.unlink();
+            hash_remove_locked(*zombie);
+            free_process(zombie);
+            return r;
+        }
+        if (no_hang)
+            return WaitResult{0, 0, 0, 0};
+        block_on_locked(p.child_event);
+    }
+}
+
+void register_init_locked(Process& init)
+{
+    s_init = &init;
+    init.pid = 1;
+    s_next_pid = 2;
+    hash_insert_locked(init);
+    add_child_locked(s_idle, init);
+}
+
+Result<Process*> create_process_for_init()
+{
+    Process* p = TRY(new_process());
+    // Linux's defaults for init (include/asm-generic/resource.h).
+    constexpr u64 INFINITY = ~0ull;
+    for (unsigned i = 0; i < Process::RLIMIT_COUNT; ++i)
+        p->rlimit_cur[i] = p->rlimit_max[i] = INFINITY;
+    p->rlimit_cur[3] = 8ull << 20;       // RLIMIT_STACK: 8 MiB soft
+    p->rlimit_cur[4] = 0;                // RLIMIT_CORE
+    p->rlimit_cur[6] = p->rlimit_max[6] = max_processes(); // RLIMIT_NPROC
+    p->rlimit_cur[7] = p->rlimit_max[7] = 1024; // RLIMIT_NOFILE
+    p->rlimit_cur[8] = p->rlimit_max[8] = 8ull << 20; // RLIMIT_MEMLOCK
+    p->rlimit_cur[14] = p->rlimit_max[14] = 0; // RLIMIT_RTPRIO
+    return p;
+}
+void discard_unstarted_process(Process* p) { free_process(p); }
+
+} // namespace kernel
+
+namespace kernel {
+
+void kill_current_by_fault(int signal, const char* cause, u64 sepc, u64 stval)
+{
+    Process& p = current_process();
+    static constexpr const char* NAMES[] = {"", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT",
+                                            "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV"};
+    printk("pid {} ({}): {} at sepc={:#x} stval={:#x}: killed by {}\n", p.pid, p.name, cause, sepc, stval,
+           signal < 12 ? NAMES[signal] : "signal");
+    exit_current(wait_status_signaled(signal));
+}
+
+} // namespace kernel

@@ -1,0 +1,134 @@
+// The process control block and the process table.
+//
+// Locking: one lock, `process_lock()`, guards everything marked [P] below,
+// the pid table, the run queue and every wait queue. The scheduler holds it
+// across the context switch (xv6's rule): whoever switches in releases it.
+// Fields marked [self] are touched only by the process itself (or by its
+// creator before it first runs, or its reaper after it died).
+#pragma once
+
+#include "arch/riscv/trap_frame.hpp"
+#include "kernel/process/wait_queue.hpp"
+#include "kernel/spinlock.hpp"
+#include "lib/list.hpp"
+#include "lib/result.hpp"
+#include "lib/string_view.hpp"
+
+namespace kernel {
+
+namespace mm {
+class AddressSpace;
+}
+class FileTable;
+
+using Pid = i32;
+
+enum class ProcessState : u8 {
+    New,      // being built by fork/spawn; not yet runnable
+    Ready,    // on the run queue
+    Running,  // on a hart
+    Blocked,  // on a wait queue (wait4, console read, nanosleep)
+    Stopped,  // (signals, issue 5)
+    Zombie,   // exited; keeps its exit status until the parent reaps it
+};
+const char* state_name(ProcessState);
+
+// Callee-saved registers of a kernel thread (switch.S).
+struct Context {
+    u64 ra, sp;
+    u64 s[12];
+};
+
+struct Process {
+    Pid pid = 0;                              // [P] fixed after creation
+    ProcessState state = ProcessState::New;   // [P]
+    Process* parent = nullptr;                // [P]
+    lib::ListNode children;                   // [P] of Process::sibling_node
+    lib::ListNode sibling_node;               // [P]
+    lib::ListNode queue_node;                 // [P] run queue or a wait queue
+    Process* pid_hash_next = nullptr;         // [P] pid table chain
+    WaitQueue child_event;                    // [P] a child exited / changed state
+
+    // The user registers: trap entry from U-mode saves straight into here
+    // (sscratch points at it while the process runs in user mode).
+    arch::riscv::TrapFrame frame{};           // [self]
+    arch::riscv::FpState fp{};                // [self] valid when not live in the hart
+    bool fp_live = false;                     // [self] fp registers hold this process's values
+    Context context{};                        // [P] saved by switch_context
+    u64 kernel_stack_top = 0;                 // [self]
+    u32 kernel_stack_slot = 0;                // [self]
+
+    mm::AddressSpace* address_space = nullptr; // [self]
+    FileTable* files = nullptr;                // [self]
+
+    i32 exit_status = 0;        // [P] wait status encoding (WIFEXITED...)
+    u64 sleep_deadline_ns = 0;  // [P] for nanosleep
+    u64 clear_child_tid = 0;    // [self] set_tid_address
+    u64 robust_list = 0;        // [self] set_robust_list (used by threads, later)
+
+    // Accounting, in nanoseconds of the monotonic clock.
+    u64 start_ns = 0;           // [self]
+    u64 user_ns = 0;            // [self] time in user mode
+    u64 system_ns = 0;          // [self] time in the kernel on its behalf
+    u64 children_user_ns = 0;   // [P] reaped children's, accumulated
+    u64 children_system_ns = 0; // [P]
+    u64 last_switch_ns = 0;     // [self] start of the current accounting span
+
+    // Resource limits (RLIMIT_*), inherited across fork and exec.
+    static constexpr unsigned RLIMIT_COUNT = 16;
+    u64 rlimit_cur[RLIMIT_COUNT] = {};  // [self]
+    u64 rlimit_max[RLIMIT_COUNT] = {};  // [self]
+
+    char name[16] = {};         // [self] executable's base name (comm)
+    char cmdline[128] = {};     // [self] argv joined with NULs, truncated
+    usize cmdline_length = 0;   // [self]
+};
+
+SpinLock& process_lock();
+
+// The process on this hart (the idle pseudo-process when none).
+Process& current_process();
+bool is_idle(const Process&);
+
+// Pid table.
+Process* find_process_locked(Pid pid);
+usize process_count();
+usize max_processes();
+
+// Creates pid 1 running `path` (the kernel's init= option). Returns only on
+// failure; on success the scheduler takes over.
+Result<void> start_init(lib::StringView path);
+
+// fork: a copy of the current process; returns the child's pid. The
+// options are clone(2)'s adjustments, applied before the child can run.
+struct ForkOptions {
+    u64 stack = 0;             // new sp, if nonzero
+    bool set_tls = false;
+    u64 tls = 0;
+    u64 clear_child_tid = 0;   // CLONE_CHILD_CLEARTID
+    u64 child_settid = 0;      // CLONE_CHILD_SETTID: the child's tid goes here, in the child
+};
+Result<Pid> fork_current(const ForkOptions& = {});
+// Terminate the current process with a wait status; never returns.
+[[noreturn]] void exit_current(i32 wait_status);
+// The user program did something fatal (fault): report one line and die
+// of `signal`.
+[[noreturn]] void kill_current_by_fault(int signal, const char* cause, u64 sepc, u64 stval);
+
+struct WaitResult {
+    Pid pid;
+    i32 status;
+    u64 user_ns, system_ns;
+};
+// wait4 core: pid > 0 one child, -1 (or 0: one process group today) any.
+Result<WaitResult> wait_for_child(Pid pid, bool no_hang);
+
+// Wait-status encodings (Linux include/uapi/linux/wait.h semantics).
+constexpr i32 wait_status_exited(int code) { return (code & 0xff) << 8; }
+constexpr i32 wait_status_signaled(int signal) { return signal & 0x7f; }
+
+void process_init();
+// Set the calling process's comm and cmdline (exec does this).
+void set_process_name(Process&, lib::StringView path, const char* argv_block, usize argv_length);
+
+} // namespace kernel

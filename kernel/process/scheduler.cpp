@@ -1,0 +1,194 @@
+// The scheduling mechanism: run-queue bookkeeping through the policy, the
+// context switch (with the address-space switch), idle, and timed sleep.
+// Everything here runs under the process lock.
+#include "kernel/process/scheduler.hpp"
+#include "arch/riscv/csr.hpp"
+#include "kernel/mm/address_space.hpp"
+#include "kernel/mm/vm.hpp"
+#include "kernel/time.hpp"
+
+extern "C" void switch_context(kernel::Context* from, const kernel::Context* to);
+
+namespace kernel {
+
+SchedulerPolicy& round_robin_policy(u64 slice_ticks);
+
+namespace {
+
+constinit SchedulerPolicy* s_policy = nullptr;
+// Sleepers, sorted by deadline (insertion is O(sleepers); waking is O(1)).
+constinit lib::ListNode s_sleepers;
+constinit u64 s_switches = 0;
+
+void add_sleeper_locked(Process& p)
+{
+    lib::ListNode* at = s_sleepers.next;
+    while (at != &s_sleepers) {
+        auto* other = reinterpret_cast<Process*>(reinterpret_cast<u8*>(at) - __builtin_offsetof(Process, queue_node));
+        if (other->sleep_deadline_ns > p.sleep_deadline_ns)
+            break;
+        at = at->next;
+    }
+    p.queue_node.prev = at->prev;
+    p.queue_node.next = at;
+    at->prev->next = &p.queue_node;
+    at->prev = &p.queue_node;
+}
+
+Process* process_of(lib::ListNode* node)
+{
+    return reinterpret_cast<Process*>(reinterpret_cast<u8*>(node) - __builtin_offsetof(Process, queue_node));
+}
+
+} // namespace
+
+void scheduler_init(u64 time_slice_ns)
+{
+    s_sleepers.prev = s_sleepers.next = &s_sleepers;
+    u64 ticks = time_slice_ns / (tick_period_ns() ? tick_period_ns() : 1);
+    s_policy = &round_robin_policy(ticks);
+}
+
+SchedulerPolicy& scheduler_policy() { return *s_policy; }
+
+void make_ready_locked(Process& p)
+{
+    p.state = ProcessState::Ready;
+    s_policy->enqueue(p);
+}
+
+void switch_away_locked()
+{
+    VERIFY(process_lock().is_held_by_this_hart());
+    Process& prev = current_process();
+    Process* next = s_policy->pick_next();
+    if (!next) {
+        if (is_idle(prev))
+            return;
+        extern Process& idle_process();
+        next = &idle_process();
+    }
+    if (next == &prev) {
+        prev.state = ProcessState::Running;
+        s_policy->started(prev);
+        return;
+    }
+    next->state = ProcessState::Running;
+    if (!is_idle(*next))
+        s_policy->started(*next);
+    arch::this_hart().current = next;
+    // Idle runs in the kernel half, which every table shares: no switch.
+    if (next->address_space && next->address_space != prev.address_space)
+        next->address_space->activate();
+    ++s_switches;
+    // The interrupt state to restore when the lock is released belongs to
+    // the thread that took the lock, not to the hart: carry it across.
+    bool irq_was_on = arch::this_hart().irq_was_on;
+    switch_context(&prev.context, &next->context);
+    arch::this_hart().irq_was_on = irq_was_on;
+    // Running again (this may be much later, on behalf of prev).
+}
+
+void yield_locked()
+{
+    Process& p = current_process();
+    if (!is_idle(p))
+        make_ready_locked(p);
+    switch_away_locked();
+}
+
+void block_on_locked(WaitQueue& wq)
+{
+    Process& p = current_process();
+    VERIFY(!is_idle(p));
+    p.state = ProcessState::Blocked;
+    if (!wq.head.next) // a zero-initialised queue: make it a ring
+        wq.head.prev = wq.head.next = &wq.head;
+    p.queue_node.prev = wq.head.prev;
+    p.queue_node.next = &wq.head;
+    wq.head.prev->next = &p.queue_node;
+    wq.head.prev = &p.queue_node;
+    switch_away_locked();
+}
+
+usize wake_all_locked(WaitQueue& wq)
+{
+    usize n = 0;
+    if (!wq.head.next)
+        return 0;
+    while (wq.head.next != &wq.head) {
+        Process* p = process_of(wq.head.next);
+        p->queue_node.unlink();
+        make_ready_locked(*p);
+        ++n;
+    }
+    return n;
+}
+
+usize wake_all(WaitQueue& wq)
+{
+    SpinLockGuard guard(process_lock());
+    return wake_all_locked(wq);
+}
+
+void sleep_until(u64 deadline_ns)
+{
+    SpinLockGuard guard(process_lock());
+    Process& p = current_process();
+    if (monotonic_ns() >= deadline_ns)
+        return;
+    p.sleep_deadline_ns = deadline_ns;
+    p.state = ProcessState::Blocked;
+    add_sleeper_locked(p);
+    switch_away_locked();
+}
+
+void scheduler_tick()
+{
+    SpinLockGuard guard(process_lock());
+    if (!s_policy)
+        return;
+    u64 now = monotonic_ns();
+    while (s_sleepers.next != &s_sleepers) {
+        Process* p = process_of(s_sleepers.next);
+        if (p->sleep_deadline_ns > now)
+            break;
+        p->queue_node.unlink();
+        make_ready_locked(*p);
+    }
+    Process& running = current_process();
+    if (is_idle(running))
+        return;
+    if (s_policy->tick(running))
+        arch::this_hart().need_resched = true;
+}
+
+void preempt_if_needed()
+{
+    arch::Hart& hart = arch::this_hart();
+    if (!hart.need_resched)
+        return;
+    hart.need_resched = false;
+    SpinLockGuard guard(process_lock());
+    yield_locked();
+}
+
+void scheduler_run_idle()
+{
+    for (;;) {
+        // Interrupts stay off from the check to wfi, so a wake-up between
+        // them cannot be missed: wfi returns on a pending interrupt even
+        // with sstatus.SIE clear (priv spec 4.1.3 / 3.3.3).
+        arch::interrupts_disable();
+        {
+            SpinLockGuard guard(process_lock());
+            switch_away_locked();
+        }
+        arch::wait_for_interrupt();
+        arch::interrupts_enable();
+    }
+}
+
+u64 context_switches() { return s_switches; }
+
+} // namespace kernel

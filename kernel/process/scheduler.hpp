@@ -1,0 +1,56 @@
+// Scheduling, split the classic way:
+//  - policy (SchedulerPolicy): which ready process runs next and when the
+//    running one has had enough; round-robin today, O(1) per decision;
+//  - mechanism (scheduler.cpp): run queue bookkeeping under the process
+//    lock, the context switch, the address-space switch, idle, sleeping.
+#pragma once
+
+#include "kernel/process/process.hpp"
+
+namespace kernel {
+
+class SchedulerPolicy {
+public:
+    // p became ready.
+    virtual void enqueue(Process& p) = 0;
+    // p leaves the ready set before being picked (it died, say).
+    virtual void remove(Process& p) = 0;
+    // Take the next process to run, or nullptr when none is ready.
+    virtual Process* pick_next() = 0;
+    // A timer tick charged to the running process: true = preempt it.
+    virtual bool tick(Process& running) = 0;
+    // The running process was just picked: start its time slice.
+    virtual void started(Process& p) = 0;
+    virtual const char* name() const = 0;
+
+protected:
+    ~SchedulerPolicy() = default;
+};
+
+void scheduler_init(u64 time_slice_ns);
+SchedulerPolicy& scheduler_policy();
+
+// Make p runnable (New/Blocked -> Ready). Caller holds the process lock.
+void make_ready_locked(Process& p);
+// Give up the CPU: the current process stays ready. Lock held.
+void yield_locked();
+// Switch to the next ready process (or idle). The current process's state
+// must already say why it stops (Blocked, Zombie...). Lock held; returns
+// when this process runs again (never, for a zombie).
+void switch_away_locked();
+
+// From the timer interrupt: charge the tick, wake sleepers.
+void scheduler_tick();
+// On the way back to user mode: switch if the tick asked for it.
+void preempt_if_needed();
+
+// Sleep the current process until monotonic time `deadline_ns`.
+void sleep_until(u64 deadline_ns);
+
+// The boot hart becomes the idle loop; never returns.
+[[noreturn]] void scheduler_run_idle();
+
+// The first kernel code a new process runs (context.ra points here).
+extern "C" void process_first_entry();
+
+} // namespace kernel

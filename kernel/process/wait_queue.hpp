@@ -1,0 +1,25 @@
+// Wait queues: where blocked processes wait for an event (a child's exit,
+// console input, a deadline). Blocking and waking happen under the process
+// lock, so a wake-up can never slip between "check the condition" and
+// "go to sleep".
+#pragma once
+
+#include "lib/list.hpp"
+
+namespace kernel {
+
+struct Process;
+
+struct WaitQueue {
+    lib::ListNode head; // of Process::queue_node
+    bool is_empty() const { return !head.is_linked(); }
+};
+
+// Caller holds the process lock (see process.hpp). Blocks the current
+// process on wq until woken; returns with the lock held again.
+void block_on_locked(WaitQueue& wq);
+// Make every waiter ready; returns how many there were.
+usize wake_all_locked(WaitQueue& wq);
+usize wake_all(WaitQueue& wq);
+
+} // namespace kernel

@@ -1,0 +1,95 @@
+// The system-call table and dispatcher.
+#include "kernel/printk.hpp"
+#include "kernel/process/process.hpp"
+#include "kernel/syscall/syscall.hpp"
+
+namespace kernel {
+
+namespace {
+
+// Linux asm-generic/unistd.h numbers.
+enum Number : u32 {
+    SYS_ioctl = 29, SYS_close = 57, SYS_read = 63, SYS_write = 64, SYS_readv = 65, SYS_writev = 66,
+    SYS_readlinkat = 78, SYS_newfstatat = 79, SYS_fstat = 80, SYS_exit = 93, SYS_exit_group = 94,
+    SYS_set_tid_address = 96, SYS_set_robust_list = 99, SYS_nanosleep = 101, SYS_clock_gettime = 113,
+    SYS_clock_getres = 114, SYS_clock_nanosleep = 115, SYS_sched_yield = 124, SYS_uname = 160,
+    SYS_getrlimit = 163, SYS_setrlimit = 164, SYS_gettimeofday = 169, SYS_getpid = 172, SYS_getppid = 173,
+    SYS_getuid = 174, SYS_geteuid = 175, SYS_getgid = 176, SYS_getegid = 177, SYS_gettid = 178,
+    SYS_sysinfo = 179, SYS_brk = 214, SYS_munmap = 215, SYS_clone = 220, SYS_execve = 221, SYS_mmap = 222,
+    SYS_mprotect = 226, SYS_wait4 = 260, SYS_prlimit64 = 261, SYS_getrandom = 278,
+    SYSCALL_COUNT = 512,
+};
+
+struct Table {
+    SyscallHandler handlers[SYSCALL_COUNT] = {};
+    constexpr Table()
+    {
+        handlers[SYS_ioctl] = sys_ioctl;
+        handlers[SYS_close] = sys_close;
+        handlers[SYS_read] = sys_read;
+        handlers[SYS_write] = sys_write;
+        handlers[SYS_readv] = sys_readv;
+        handlers[SYS_writev] = sys_writev;
+        handlers[SYS_readlinkat] = sys_readlinkat;
+        handlers[SYS_newfstatat] = sys_newfstatat;
+        handlers[SYS_fstat] = sys_fstat;
+        handlers[SYS_exit] = sys_exit;
+        handlers[SYS_exit_group] = sys_exit_group;
+        handlers[SYS_set_tid_address] = sys_set_tid_address;
+        handlers[SYS_set_robust_list] = sys_set_robust_list;
+        handlers[SYS_nanosleep] = sys_nanosleep;
+        handlers[SYS_clock_gettime] = sys_clock_gettime;
+        handlers[SYS_clock_getres] = sys_clock_getres;
+        handlers[SYS_clock_nanosleep] = sys_clock_nanosleep;
+        handlers[SYS_sched_yield] = sys_sched_yield;
+        handlers[SYS_uname] = sys_uname;
+        handlers[SYS_getrlimit] = sys_getrlimit;
+        handlers[SYS_setrlimit] = sys_setrlimit;
+        handlers[SYS_gettimeofday] = sys_gettimeofday;
+        handlers[SYS_getpid] = sys_getpid;
+        handlers[SYS_getppid] = sys_getppid;
+        handlers[SYS_getuid] = sys_getuid;
+        handlers[SYS_geteuid] = sys_getuid; // no users yet: everyone is root
+        handlers[SYS_getgid] = sys_getuid;
+        handlers[SYS_getegid] = sys_getuid;
+        handlers[SYS_gettid] = sys_gettid;
+        handlers[SYS_sysinfo] = sys_sysinfo;
+        handlers[SYS_brk] = sys_brk;
+        handlers[SYS_munmap] = sys_munmap;
+        handlers[SYS_clone] = sys_clone;
+        handlers[SYS_execve] = sys_execve;
+        handlers[SYS_mmap] = sys_mmap;
+        handlers[SYS_mprotect] = sys_mprotect;
+        handlers[SYS_wait4] = sys_wait4;
+        handlers[SYS_prlimit64] = sys_prlimit64;
+        handlers[SYS_getrandom] = sys_getrandom;
+    }
+};
+
+constexpr Table s_table;
+// Unknown numbers are logged once each (for porting), then just -ENOSYS.
+constinit u64 s_reported[SYSCALL_COUNT / 64 + 1] = {};
+
+} // namespace
+
+i64 syscall_dispatch(arch::riscv::TrapFrame& f)
+{
+    u64 number = f.regs[17]; // a7
+    SyscallHandler handler = number < SYSCALL_COUNT ? s_table.handlers[number] : nullptr;
+    if (!handler) {
+        u64 slot = number < SYSCALL_COUNT ? number : u64(SYSCALL_COUNT);
+        if (!(s_reported[slot / 64] & (1ull << (slot % 64)))) {
+            s_reported[slot / 64] |= 1ull << (slot % 64);
+            Process& p = current_process();
+            printk("syscall {} not implemented (pid {} {}); returning -ENOSYS\n", number, p.pid, p.name);
+        }
+        return -i64(Errno::enosys);
+    }
+    SyscallArgs args{f.regs[10], f.regs[11], f.regs[12], f.regs[13], f.regs[14], f.regs[15], f};
+    auto result = handler(args);
+    if (result.is_error())
+        return -i64(result.code());
+    return i64(result.value());
+}
+
+} // namespace kernel

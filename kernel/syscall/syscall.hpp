@@ -1,0 +1,66 @@
+// System calls with the Linux riscv64 ABI: ecall with the number in a7,
+// arguments in a0-a5, the result (or -errno) in a0. Numbers are Linux's
+// asm-generic/unistd.h; docs/processes.md lists which exist.
+#pragma once
+
+#include "arch/riscv/trap_frame.hpp"
+#include "lib/result.hpp"
+
+namespace kernel {
+
+struct SyscallArgs {
+    u64 a0, a1, a2, a3, a4, a5;
+    arch::riscv::TrapFrame& frame;
+};
+
+using SyscallHandler = Result<u64> (*)(const SyscallArgs&);
+
+// Returns what goes back in a0.
+i64 syscall_dispatch(arch::riscv::TrapFrame& frame);
+
+// Handlers, one per family file.
+#define MYRIAD_SYSCALL(name) Result<u64> sys_##name(const SyscallArgs&)
+// process.cpp
+MYRIAD_SYSCALL(exit);
+MYRIAD_SYSCALL(exit_group);
+MYRIAD_SYSCALL(getpid);
+MYRIAD_SYSCALL(getppid);
+MYRIAD_SYSCALL(gettid);
+MYRIAD_SYSCALL(getuid);
+MYRIAD_SYSCALL(clone);
+MYRIAD_SYSCALL(execve);
+MYRIAD_SYSCALL(wait4);
+MYRIAD_SYSCALL(sched_yield);
+MYRIAD_SYSCALL(set_tid_address);
+MYRIAD_SYSCALL(set_robust_list);
+MYRIAD_SYSCALL(prlimit64);
+MYRIAD_SYSCALL(getrlimit);
+MYRIAD_SYSCALL(setrlimit);
+// memory.cpp
+MYRIAD_SYSCALL(brk);
+MYRIAD_SYSCALL(mmap);
+MYRIAD_SYSCALL(munmap);
+MYRIAD_SYSCALL(mprotect);
+// time.cpp
+MYRIAD_SYSCALL(nanosleep);
+MYRIAD_SYSCALL(clock_nanosleep);
+MYRIAD_SYSCALL(clock_gettime);
+MYRIAD_SYSCALL(clock_getres);
+MYRIAD_SYSCALL(gettimeofday);
+// files.cpp
+MYRIAD_SYSCALL(read);
+MYRIAD_SYSCALL(write);
+MYRIAD_SYSCALL(readv);
+MYRIAD_SYSCALL(writev);
+MYRIAD_SYSCALL(close);
+MYRIAD_SYSCALL(ioctl);
+MYRIAD_SYSCALL(fstat);
+MYRIAD_SYSCALL(newfstatat);
+MYRIAD_SYSCALL(readlinkat);
+// system.cpp
+MYRIAD_SYSCALL(uname);
+MYRIAD_SYSCALL(getrandom);
+MYRIAD_SYSCALL(sysinfo);
+#undef MYRIAD_SYSCALL
+
+} // namespace kernel

@@ -1,0 +1,71 @@
+// System information calls: uname, getrandom, sysinfo.
+#include "kernel/mm/kmalloc.hpp"
+#include "kernel/mm/page_alloc.hpp"
+#include "kernel/mm/uaccess.hpp"
+#include "kernel/process/kernel_stack.hpp"
+#include "kernel/process/process.hpp"
+#include "kernel/random.hpp"
+#include "kernel/syscall/syscall.hpp"
+#include "kernel/time.hpp"
+
+namespace kernel {
+
+Result<u64> sys_uname(const SyscallArgs& a)
+{
+    // struct utsname: six fields of 65 bytes. sysname stays "Linux" for
+    // programs that check it; version says what is really running.
+    char u[6][65] = {};
+    const char* fields[6] = {"Linux", "myriad", "6.1.0-myriad", "#1 Myriad RISC-V teaching kernel", "riscv64",
+                             "(none)"};
+    for (int i = 0; i < 6; ++i)
+        __builtin_memcpy(u[i], fields[i], lib::cstring_length(fields[i]));
+    TRY(mm::copy_to_user(a.a0, u, sizeof(u)));
+    return u64(0);
+}
+
+Result<u64> sys_getrandom(const SyscallArgs& a)
+{
+    constexpr u64 GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
+    if (a.a2 & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
+        return Errno::einval;
+    if ((a.a2 & GRND_RANDOM) && (a.a2 & GRND_INSECURE))
+        return Errno::einval;
+    u64 length = lib::min<u64>(a.a1, 33554431); // Linux caps one call at 32 MiB - 1
+    u8 chunk[256];
+    u64 done = 0;
+    while (done < length) {
+        usize n = usize(lib::min<u64>(length - done, sizeof(chunk)));
+        random_fill(chunk, n);
+        auto copied = mm::copy_to_user(a.a0 + done, chunk, n);
+        if (copied.is_error())
+            return done ? Result<u64>(done) : Result<u64>(copied.error());
+        done += n;
+    }
+    return done;
+}
+
+Result<u64> sys_sysinfo(const SyscallArgs& a)
+{
+    struct {
+        i64 uptime;
+        u64 loads[3];
+        u64 totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+        u16 procs, pad;
+        u32 pad2;
+        u64 totalhigh, freehigh;
+        u32 mem_unit;
+        char reserved[4];
+    } info{};
+    static_assert(sizeof(info) == 112);
+    auto pages = mm::page_stats();
+    info.uptime = i64(monotonic_ns() / 1000000000);
+    info.totalram = pages.total * mm::PAGE_SIZE;
+    // Cached kernel stacks are free memory held back for the next fork.
+    info.freeram = (pages.free + kernel_stack_cached_pages()) * mm::PAGE_SIZE;
+    info.procs = u16(lib::min<usize>(process_count(), 0xffff));
+    info.mem_unit = 1;
+    TRY(mm::write_user(a.a0, info));
+    return u64(0);
+}
+
+} // namespace kernel

@@ -1,0 +1,12 @@
+// CLOCK_REALTIME = the RTC's reading at boot + monotonic time since.
+#include "kernel/wallclock.hpp"
+#include "kernel/time.hpp"
+
+namespace kernel {
+
+static constinit u64 s_offset = 0; // wall time when the monotonic clock read 0
+
+void wallclock_set(u64 ns) { s_offset = ns - lib::min(ns, monotonic_ns()); }
+u64 wallclock_ns() { return s_offset + monotonic_ns(); }
+
+} // namespace kernel
