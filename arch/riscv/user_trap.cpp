@@ -44,11 +44,7 @@ void fp_forget(Process& p)
         s_fp_owner = nullptr;
 }
 
-void activate_kernel_address_space()
-{
-    csr_write(satp, make_satp(mm::kernel_root_pa()));
-    sfence_vma_all();
-}
+void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
 
 [[noreturn]] void return_to_user(Process& p)
 {
@@ -142,10 +138,10 @@ extern "C" void process_first_entry()
 // lazily mapped user page: serve them so the copy can continue.
 bool handle_kernel_fault_on_user_page(u64 address, bool write)
 {
-    Process& p = current_process();
-    if (is_idle(p) || !p.address_space || address >= USER_TOP)
+    mm::AddressSpace* as = mm::AddressSpace::active();
+    if (!as || address >= USER_TOP)
         return false;
-    return p.address_space->handle_fault(address, write ? mm::Access::Write : mm::Access::Read).is_ok();
+    return as->handle_fault(address, write ? mm::Access::Write : mm::Access::Read).is_ok();
 }
 
 } // namespace kernel

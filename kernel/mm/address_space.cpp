@@ -5,6 +5,7 @@
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/vm.hpp"
+#include "kernel/panic.hpp"
 
 namespace kernel::mm {
 
@@ -20,6 +21,8 @@ public:
 constinit UserTableSource s_tables;
 
 constexpr unsigned USER_ROOT_LAST = 255; // root entries 0..255 are the user half
+// One hart today; per-hart when the others start.
+constinit AddressSpace* s_active = nullptr;
 
 } // namespace
 
@@ -59,6 +62,7 @@ void AddressSpace::destroy(AddressSpace* as)
 {
     if (!as)
         return;
+    VERIFY(as != s_active);
     for (usize i = 0; i < as->m_region_count; ++i)
         as->unmap_range_pages(as->m_regions[i].start, as->m_regions[i].end);
     PageTable(as->m_root_pa).free_tables(0, USER_ROOT_LAST, s_tables);
@@ -67,10 +71,20 @@ void AddressSpace::destroy(AddressSpace* as)
     kernel::mm::destroy(as);
 }
 
-void AddressSpace::activate() const
+void AddressSpace::activate()
 {
     csr_write(satp, make_satp(m_root_pa));
     sfence_vma_all();
+    s_active = this;
+}
+
+AddressSpace* AddressSpace::active() { return s_active; }
+
+void AddressSpace::deactivate()
+{
+    csr_write(satp, make_satp(kernel_root_pa()));
+    sfence_vma_all();
+    s_active = nullptr;
 }
 
 Result<void> AddressSpace::ensure_region_capacity(usize extra)

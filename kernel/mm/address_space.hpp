@@ -33,7 +33,12 @@ public:
     Result<AddressSpace*> clone() const;
 
     u64 root_pa() const { return m_root_pa; }
-    void activate() const;
+    // Make this the user half of this hart's translation (satp).
+    void activate();
+    // The user address space active on this hart, or nullptr when only
+    // the kernel half is (the kernel's own root table).
+    static AddressSpace* active();
+    static void deactivate(); // back to the kernel's table
 
     Result<void> add_region(u64 start, u64 end, u32 prot, RegionKind kind);
     const Region* find_region(u64 address) const;

@@ -1,0 +1,139 @@
+// ktests for user address spaces and the checked user copies: regions,
+// zero-fill faults, fork copies, brk/mmap/mprotect, and every kind of bad
+// pointer turning into EFAULT. Each case activates a scratch address space
+// and returns to the kernel's table afterwards; page counts must return.
+#include "arch/riscv/memory_layout.hpp"
+#include "kernel/ktest.hpp"
+#include "kernel/mm/address_space.hpp"
+#include "kernel/mm/page_alloc.hpp"
+#include "kernel/mm/uaccess.hpp"
+
+using namespace kernel::mm;
+
+namespace kernel {
+void activate_kernel_address_space();
+}
+
+namespace {
+
+constexpr u64 BASE = 0x10000;
+
+u64 free_pages_now() { return page_stats().free; }
+
+} // namespace
+
+KTEST(address_space, zero_fill_and_copies)
+{
+    u64 before = free_pages_now();
+    auto created = AddressSpace::create();
+    ASSERT_TRUE(created.is_ok());
+    AddressSpace* as = created.value();
+    ASSERT_TRUE(as->add_region(BASE, BASE + 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, RegionKind::Mmap).is_ok());
+    ASSERT_TRUE(as->add_region(BASE + 8 * PAGE_SIZE, BASE + 9 * PAGE_SIZE, PROT_READ, RegionKind::Mmap).is_ok());
+    EXPECT_EQ(as->add_region(BASE + PAGE_SIZE, BASE + 2 * PAGE_SIZE, PROT_READ, RegionKind::Mmap).code(),
+              Errno::eexist);
+    as->activate();
+
+    // A write into a never-touched page of a region: served, zero-filled.
+    u64 value = 0x1234;
+    EXPECT_TRUE(copy_to_user(BASE + 8, &value, 8).is_ok());
+    EXPECT_EQ(as->resident_pages(), 1u);
+    u64 read_back[2] = {1, 1};
+    EXPECT_TRUE(copy_from_user(read_back, BASE, 16).is_ok());
+    EXPECT_EQ(read_back[0], 0u); // the rest of the page is zero
+    EXPECT_EQ(read_back[1], 0x1234u);
+    // A copy spanning two pages, the second not yet mapped.
+    u8 buffer[64];
+    __builtin_memset(buffer, 0x5a, sizeof(buffer));
+    EXPECT_TRUE(copy_to_user(BASE + PAGE_SIZE - 32, buffer, sizeof(buffer)).is_ok());
+    EXPECT_EQ(as->resident_pages(), 2u);
+
+    // Bad pointers: outside any region, read-only target, kernel address,
+    // a range wrapping or crossing into the kernel half, NULL.
+    EXPECT_EQ(copy_to_user(BASE + 20 * PAGE_SIZE, &value, 8).code(), Errno::efault);
+    EXPECT_EQ(copy_to_user(BASE + 8 * PAGE_SIZE, &value, 8).code(), Errno::efault);
+    EXPECT_TRUE(copy_from_user(&value, BASE + 8 * PAGE_SIZE, 8).is_ok()); // reading it is fine
+    EXPECT_EQ(copy_from_user(&value, 0xffffffc000000000ull, 8).code(), Errno::efault);
+    EXPECT_EQ(copy_from_user(&value, arch::riscv::USER_TOP - 4, 8).code(), Errno::efault);
+    EXPECT_EQ(copy_from_user(&value, ~0ull - 3, 8).code(), Errno::efault);
+    EXPECT_EQ(copy_from_user(&value, 0, 8).code(), Errno::efault);
+
+    // Strings: fits, too long, unterminated into unmapped space.
+    char text[16];
+    EXPECT_TRUE(copy_to_user(BASE + 2 * PAGE_SIZE, "hello", 6).is_ok());
+    auto n = copy_string_from_user(text, BASE + 2 * PAGE_SIZE, sizeof(text));
+    ASSERT_TRUE(n.is_ok());
+    EXPECT_EQ(n.value(), 5u);
+    EXPECT_EQ(copy_string_from_user(text, BASE + 2 * PAGE_SIZE, 3).code(), Errno::enametoolong);
+    __builtin_memset(buffer, 'x', sizeof(buffer));
+    EXPECT_TRUE(copy_to_user(BASE + 4 * PAGE_SIZE - 8, buffer, 8).is_ok()); // no NUL up to the region end
+    char big[64];
+    EXPECT_EQ(copy_string_from_user(big, BASE + 4 * PAGE_SIZE - 8, sizeof(big)).code(), Errno::efault);
+
+    kernel::activate_kernel_address_space();
+    AddressSpace::destroy(as);
+    EXPECT_EQ(free_pages_now(), before);
+}
+
+KTEST(address_space, clone_is_a_private_copy)
+{
+    u64 before = free_pages_now();
+    AddressSpace* parent = AddressSpace::create().value_or(nullptr);
+    ASSERT_TRUE(parent != nullptr);
+    ASSERT_TRUE(parent->add_region(BASE, BASE + 16 * PAGE_SIZE, PROT_READ | PROT_WRITE, RegionKind::Mmap).is_ok());
+    u64 one = 1, two = 2, seen = 0;
+    ASSERT_TRUE(parent->write(BASE, &one, 8).is_ok());
+    auto cloned = parent->clone();
+    ASSERT_TRUE(cloned.is_ok());
+    AddressSpace* child = cloned.value();
+    EXPECT_EQ(child->resident_pages(), 1u); // untouched pages stay lazy
+    ASSERT_TRUE(child->write(BASE, &two, 8).is_ok());
+    parent->activate();
+    EXPECT_TRUE(copy_from_user(&seen, BASE, 8).is_ok());
+    EXPECT_EQ(seen, 1u);
+    child->activate();
+    EXPECT_TRUE(copy_from_user(&seen, BASE, 8).is_ok());
+    EXPECT_EQ(seen, 2u);
+    kernel::activate_kernel_address_space();
+    AddressSpace::destroy(child);
+    AddressSpace::destroy(parent);
+    EXPECT_EQ(free_pages_now(), before);
+}
+
+KTEST(address_space, brk_mmap_munmap_mprotect)
+{
+    u64 before = free_pages_now();
+    AddressSpace* as = AddressSpace::create().value_or(nullptr);
+    ASSERT_TRUE(as != nullptr);
+    as->set_heap_start(0x100000);
+    EXPECT_EQ(as->set_brk(0x100000 + 3 * PAGE_SIZE + 5), 0x100000 + 3 * PAGE_SIZE + 5);
+    u64 x = 42;
+    EXPECT_TRUE(as->write(0x100000 + 3 * PAGE_SIZE, &x, 8).is_ok());
+    EXPECT_EQ(as->set_brk(0x100000), 0x100000u); // shrink frees the pages
+    EXPECT_EQ(as->resident_pages(), 0u);
+    EXPECT_EQ(as->set_brk(0x1000), 0x100000u);   // below the start: refused
+
+    auto m = as->mmap_anonymous(0, 5 * PAGE_SIZE, PROT_READ | PROT_WRITE, false);
+    ASSERT_TRUE(m.is_ok());
+    u64 a = m.value();
+    EXPECT_EQ(a % PAGE_SIZE, 0u);
+    for (u64 i = 0; i < 5; ++i)
+        EXPECT_TRUE(as->write(a + i * PAGE_SIZE, &x, 8).is_ok());
+    // Unmap the middle page: both ends stay, the hole is gone.
+    EXPECT_TRUE(as->unmap(a + 2 * PAGE_SIZE, PAGE_SIZE).is_ok());
+    EXPECT_TRUE(as->find_region(a + PAGE_SIZE) != nullptr);
+    EXPECT_TRUE(as->find_region(a + 2 * PAGE_SIZE) == nullptr);
+    EXPECT_TRUE(as->find_region(a + 3 * PAGE_SIZE) != nullptr);
+    EXPECT_EQ(as->resident_pages(), 4u);
+    // Read-only on part of the mapping: the region splits.
+    usize regions = as->region_count();
+    EXPECT_TRUE(as->protect(a + 3 * PAGE_SIZE, PAGE_SIZE, PROT_READ).is_ok());
+    EXPECT_EQ(as->region_count(), regions + 1);
+    EXPECT_EQ(as->find_region(a + 3 * PAGE_SIZE)->prot, PROT_READ);
+    EXPECT_EQ(as->find_region(a + 4 * PAGE_SIZE)->prot, PROT_READ | PROT_WRITE);
+    EXPECT_EQ(as->protect(a + 2 * PAGE_SIZE, PAGE_SIZE, PROT_READ).code(), Errno::enomem); // the hole
+    EXPECT_EQ(as->unmap(a + 1, PAGE_SIZE).code(), Errno::einval);
+    EXPECT_EQ(as->mmap_anonymous(0, 0, PROT_READ, false).code(), Errno::einval);
+    AddressSpace::destroy(as);
+    EXPECT_EQ(free_pages_now(), before);
+}
