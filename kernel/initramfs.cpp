@@ -11,6 +11,7 @@ namespace {
 constinit BootFile* s_files = nullptr;
 constinit usize s_count = 0;
 constinit usize s_capacity = 0;
+constinit u32 s_archives_loaded = 0; // keeps archive ids distinct across the two buffers
 
 // Paths are stored as "/" + the archive name, in kmalloc'd copies.
 Result<lib::StringView> make_path(lib::StringView name)
@@ -24,6 +25,11 @@ Result<lib::StringView> make_path(lib::StringView name)
     return lib::StringView(text, name.length() + 1);
 }
 
+BootFile make_file(lib::StringView path, const lib::cpio::Entry& e)
+{
+    return {path, e.mode, e.data, e.filesize, e.ino, e.archive + s_archives_loaded, e.dev_major, e.dev_minor, e.nlink};
+}
+
 Result<void> add(const lib::cpio::Entry& e)
 {
     if (e.name == lib::StringView(".") || e.name.is_empty())
@@ -33,7 +39,7 @@ Result<void> add(const lib::cpio::Entry& e)
     for (usize i = 0; i < s_count; ++i) {
         if (s_files[i].path == path) {
             mm::kfree(const_cast<char*>(s_files[i].path.data()));
-            s_files[i] = {path, e.mode, e.data, e.filesize, e.ino};
+            s_files[i] = make_file(path, e);
             return {};
         }
     }
@@ -48,7 +54,7 @@ Result<void> add(const lib::cpio::Entry& e)
         s_files = files;
         s_capacity = capacity;
     }
-    s_files[s_count++] = {path, e.mode, e.data, e.filesize, e.ino};
+    s_files[s_count++] = make_file(path, e);
     return {};
 }
 
@@ -59,9 +65,6 @@ void load(const char* what, const void* data, usize size)
     lib::cpio::Reader reader(data, size);
     lib::cpio::Entry entry;
     usize files = 0;
-    // newc hard links: the data travels with the last link; earlier links
-    // are empty. Remember this archive's first index to fix them up.
-    usize first = s_count;
     for (;;) {
         auto more = reader.next(entry);
         if (more.is_error()) {
@@ -77,12 +80,21 @@ void load(const char* what, const void* data, usize size)
         }
         ++files;
     }
-    for (usize i = first; i < s_count; ++i) {
-        if (s_files[i].size != 0 || (s_files[i].mode & lib::cpio::k_s_ifmt) != lib::cpio::k_s_ifreg)
+    s_archives_loaded += 1000; // each buffer may hold up to 1000 concatenated archives
+    // newc hard links: the data travels with the last link of an inode;
+    // the earlier links are empty. Give them the data.
+    for (usize i = 0; i < s_count; ++i) {
+        BootFile& f = s_files[i];
+        if (f.size != 0 || f.nlink < 2 || (f.mode & lib::cpio::k_s_ifmt) != lib::cpio::k_s_ifreg)
             continue;
-        for (usize j = first; j < s_count; ++j)
-            if (j != i && s_files[j].ino == s_files[i].ino && s_files[j].size > 0)
-                s_files[i].data = s_files[j].data, s_files[i].size = s_files[j].size;
+        for (usize j = 0; j < s_count; ++j) {
+            const BootFile& g = s_files[j];
+            if (j != i && g.size > 0 && g.archive == f.archive && g.ino == f.ino && g.dev_major == f.dev_major &&
+                g.dev_minor == f.dev_minor) {
+                f.data = g.data;
+                f.size = g.size;
+            }
+        }
     }
     printk("initramfs: {} archive: {} entries ({} bytes)\n", what, files, size);
 }

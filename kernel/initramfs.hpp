@@ -15,6 +15,8 @@ struct BootFile {
     const u8* data;
     u64 size;
     u32 ino;
+    // Hard-link identity within one archive (newc: same archive, dev, ino).
+    u32 archive, dev_major, dev_minor, nlink;
 };
 
 // Reads both archives; a malformed archive is reported and skipped from
