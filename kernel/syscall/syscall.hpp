@@ -61,6 +61,7 @@ MYRIAD_SYSCALL(readlinkat);
 MYRIAD_SYSCALL(uname);
 MYRIAD_SYSCALL(getrandom);
 MYRIAD_SYSCALL(sysinfo);
+MYRIAD_SYSCALL(reboot);
 #undef MYRIAD_SYSCALL
 
 } // namespace kernel

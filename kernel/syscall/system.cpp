@@ -6,6 +6,8 @@
 #include "kernel/process/process.hpp"
 #include "kernel/random.hpp"
 #include "kernel/syscall/syscall.hpp"
+#include "kernel/power.hpp"
+#include "kernel/printk.hpp"
 #include "kernel/time.hpp"
 
 namespace kernel {
@@ -66,6 +68,42 @@ Result<u64> sys_sysinfo(const SyscallArgs& a)
     info.mem_unit = 1;
     TRY(mm::write_user(a.a0, info));
     return u64(0);
+}
+
+} // namespace kernel
+
+namespace kernel {
+
+// reboot(2): only with Linux's magic numbers (include/uapi/linux/reboot.h).
+// Power-off and halt end the machine with status 0; restart is not
+// supported by every machine, so it powers off too and says so.
+Result<u64> sys_reboot(const SyscallArgs& a)
+{
+    constexpr u64 MAGIC1 = 0xfee1dead;
+    constexpr u64 MAGIC2[] = {672274793, 85072278, 369367448, 537993216};
+    constexpr u32 CMD_RESTART = 0x01234567, CMD_HALT = 0xcdef0123, CMD_POWER_OFF = 0x4321fedc,
+                  CMD_CAD_ON = 0x89abcdef, CMD_CAD_OFF = 0x00000000;
+    if (u32(a.a0) != MAGIC1)
+        return Errno::einval;
+    bool magic2_ok = false;
+    for (u64 m : MAGIC2)
+        magic2_ok |= u32(a.a1) == m;
+    if (!magic2_ok)
+        return Errno::einval;
+    switch (u32(a.a2)) {
+    case CMD_CAD_ON:
+    case CMD_CAD_OFF:
+        return u64(0);
+    case CMD_POWER_OFF:
+    case CMD_HALT:
+        printk("reboot: power down (requested by pid {})\n", current_process().pid);
+        power_off(0);
+    case CMD_RESTART:
+        printk("reboot: restart is not supported; powering off\n");
+        power_off(0);
+    default:
+        return Errno::einval;
+    }
 }
 
 } // namespace kernel
