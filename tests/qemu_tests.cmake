@@ -7,14 +7,24 @@ function(myriad_qemu_test name)
     set_tests_properties(${name} PROPERTIES LABELS qemu TIMEOUT 180)
 endfunction()
 
-# Boots, reaches "kernel ready", answers typed commands over the UART (so
-# receive interrupts through the PLIC work and the tick advances), and
-# powers off cleanly with status 0.
+# Boots to init and the shell: a command runs, `exit` makes init start a
+# new shell, a CPU-bound program runs and returns the prompt, and
+# `poweroff` (reboot(2)) ends the machine with status 0.
 myriad_qemu_test(boot.virt
-    --expect "Myriad" --expect "kernel ready"
-    --send "ticks\\r" --expect "ticks: "
+    --expect "Myriad" --expect "kernel ready" --expect "starting /sbin/init as pid 1" --expect "$ "
+    --send "echo hello world\\r" --expect "hello world" --expect "$ "
+    --send "exit\\r" --expect "starting a new one" --expect "$ "
+    --send "false\\r" --expect "sh: exit 1" --expect "$ "
+    --send "spin 1\\r" --expect "$ "
     --send "poweroff\\r" --expect-exit 0
     --reject "PANIC")
+
+# No init: the kernel says why and falls back to its monitor, which still
+# answers typed commands (UART receive interrupts through the PLIC).
+myriad_qemu_test(boot.no_init --append "init=/sbin/none"
+    --expect "cannot start init /sbin/none: ENOENT" --expect "> "
+    --send "ticks\\r" --expect "ticks: "
+    --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
 
 # Every ktest suite, each case a visible result.
 myriad_qemu_test(ktest.virt --append "ktest ktest.mem_mib=128 ktest.harts=1" --ktap --expect-exit 0)
@@ -38,11 +48,16 @@ myriad_qemu_test(panic.report --append "panic_test=fault"
 
 # Bad command line: a clear message, then boot continues with defaults.
 myriad_qemu_test(boot.bad_cmdline --append "init=\"/bin/sh"
-    --expect "command line ignored: unterminated quote" --expect "kernel ready"
+    --expect "command line ignored: unterminated quote" --expect "kernel ready" --expect "$ "
     --send "poweroff\\r" --expect-exit 0)
 
 # The second machine model: boot hart 1, sifive,uart0 console.
 myriad_qemu_test(boot.sifive_u --machine sifive_u --mem 256M
-    --expect "booting on hart 1" --expect "console: sifive,uart0" --expect "kernel ready"
-    --send "ticks\\r" --expect "ticks: "
+    --expect "booting on hart 1" --expect "console: sifive,uart0" --expect "kernel ready" --expect "$ "
+    --send "echo on the unleashed\\r" --expect "on the unleashed" --expect "$ "
     --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
+
+# The user test suite as init: KTAP from user space, every case visible;
+# init's exit status is QEMU's.
+myriad_qemu_test(usertests.myriad --append "init=/bin/usertests" --ktap --expect-exit 0 --timeout 300)
+set_tests_properties(usertests.myriad PROPERTIES TIMEOUT 320)

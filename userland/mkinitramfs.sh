@@ -1,0 +1,68 @@
+#!/bin/sh
+# Stages the boot image's root tree and packs it as a cpio newc archive
+# (the format the kernel's initramfs reader takes; "newc" = SVR4 with no
+# CRC, see the kernel's Documentation/driver-api/early-userspace/
+# buffer-format.rst). Called by cmake/userland.cmake.
+#
+# The archive is reproducible: entries sorted, owner root:root, every
+# timestamp 0, inode numbers renumbered by cpio --reproducible.
+set -eu
+
+usage() {
+    echo "usage: $0 --strip STRIP --cpio CPIO --links copies|hardlinks" \
+         "--box BOX --usertests USERTESTS --rootfs DIR --out FILE" >&2
+    exit 2
+}
+
+strip= cpio= links= box= usertests= rootfs= out=
+while [ $# -gt 0 ]; do
+    [ $# -ge 2 ] || usage
+    case "$1" in
+        --strip) strip=$2 ;;
+        --cpio) cpio=$2 ;;
+        --links) links=$2 ;;
+        --box) box=$2 ;;
+        --usertests) usertests=$2 ;;
+        --rootfs) rootfs=$2 ;;
+        --out) out=$2 ;;
+        *) usage ;;
+    esac
+    shift 2
+done
+for v in "$strip" "$cpio" "$links" "$box" "$usertests" "$rootfs" "$out"; do
+    [ -n "$v" ] || usage
+done
+
+rm -rf "$rootfs"
+mkdir -p "$rootfs/bin" "$rootfs/sbin" "$rootfs/dev" "$rootfs/proc" "$rootfs/tmp"
+
+# The multi-call binary under each of its names (box/main.cpp dispatches
+# on the basename of argv[0]).
+"$strip" -o "$rootfs/sbin/init" "$box"
+link_or_copy() {
+    if [ "$links" = hardlinks ]; then
+        ln "$rootfs/sbin/init" "$1"
+    else
+        cp "$rootfs/sbin/init" "$1"
+    fi
+}
+for name in sh echo true false spin exec_probe; do
+    link_or_copy "$rootfs/bin/$name"
+done
+link_or_copy "$rootfs/sbin/poweroff"
+"$strip" -o "$rootfs/bin/usertests" "$usertests"
+
+# Files for execve's error paths (userland/tests/exec_tests.cpp).
+printf 'not an ELF file: no \\177ELF magic and no #! line\n' >"$rootfs/bin/garbage"
+printf 'a text file without execute permission\n' >"$rootfs/bin/noexec"
+
+chmod 0755 "$rootfs" "$rootfs"/* "$rootfs/sbin/init" "$rootfs"/bin/*
+chmod 0644 "$rootfs/bin/noexec"
+chmod 1777 "$rootfs/tmp"
+find "$rootfs" -exec touch -h -d @0 {} +
+
+# Parents sort before their children, so a reader that creates files in
+# archive order always finds the directory already there.
+(cd "$rootfs" && find . -mindepth 1 | LC_ALL=C sort |
+    "$cpio" --quiet -o -H newc --owner=0:0 --reproducible) >"$out.tmp"
+mv "$out.tmp" "$out"

@@ -1,0 +1,16 @@
+// The case lists, one function per file; usertests.cpp puts them into
+// groups in a fixed order.
+#pragma once
+
+#include "harness.h"
+
+#include <vector>
+
+std::vector<ut::Case> fork_wait_cases();  // fork_wait_tests.cpp
+std::vector<ut::Case> exec_cases();       // exec_tests.cpp
+std::vector<ut::Case> fault_cases();      // fault_tests.cpp
+std::vector<ut::Case> sched_cases();      // sched_tests.cpp
+std::vector<ut::Case> basic_cases();      // basic_tests.cpp
+std::vector<ut::Case> program_cases();    // program_tests.cpp
+std::vector<ut::Case> leak_cases();       // leak_tests.cpp
+std::vector<ut::Case> meta_cases();       // meta_tests.cpp

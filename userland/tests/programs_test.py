@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""The boot image's programs under qemu-riscv64-static (the Linux reference).
+
+  programs_test.py --qemu QEMU --rootfs DIR CASE     run one case
+  programs_test.py --list                            the case names
+
+qemu-user cannot execve another RISC-V program (no binfmt_misc), but its
+execve of a host program works, so the shell's commands here are host
+programs (/bin/false, /bin/echo, /bin/sh) -- what is tested is the shell:
+reading, splitting, quoting, PATH search, waiting, the notes it prints.
+usertests' `programs` group runs the image's own programs under Myriad.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+class Runner:
+    def __init__(self, qemu, rootfs):
+        self.qemu = qemu
+        self.rootfs = rootfs
+
+    def run(self, program, args=(), stdin=b"", env=None, chunks=None):
+        """Runs rootfs/PROGRAM; returns (status, stdout, stderr).
+
+        `chunks` feeds stdin in pieces with pauses between them, so one
+        line arrives in several reads."""
+        cmd = [self.qemu, os.path.join(self.rootfs, program)] + list(args)
+        full_env = {"PATH": "/usr/bin:/bin"} if env is None else env
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=full_env)
+        if chunks:
+            for chunk in chunks:
+                proc.stdin.write(chunk)
+                proc.stdin.flush()
+                time.sleep(0.2)
+            stdin = b""
+        out, err = proc.communicate(stdin, timeout=60)
+        return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+class Check:
+    def __init__(self):
+        self.failures = []
+
+    def eq(self, what, actual, expected):
+        if actual != expected:
+            self.failures.append(f"{what}: got {actual!r}, expected {expected!r}")
+
+    def contains(self, what, text, part):
+        if part not in text:
+            self.failures.append(f"{what}: {part!r} not in {text!r}")
+
+    def lacks(self, what, text, part):
+        if part in text:
+            self.failures.append(f"{what}: {part!r} unexpectedly in {text!r}")
+
+
+@case
+def sh_exit_builtin(r, c):
+    status, out, err = r.run("bin/sh", stdin=b"exit 3\necho not reached\n")
+    c.eq("status", status, 3)
+    c.eq("stderr (one prompt)", err, "$ ")
+    c.eq("stdout", out, "")
+
+
+@case
+def sh_eof_ends_with_last_status(r, c):
+    status, _, err = r.run("bin/sh", stdin=b"")
+    c.eq("status at EOF", status, 0)
+    c.eq("stderr", err, "$ ")
+    status, _, _ = r.run("bin/sh", stdin=b"/bin/false\n")
+    c.eq("status after false, then EOF", status, 1)
+    status, _, _ = r.run("bin/sh", stdin=b"exit 6")  # no newline before EOF
+    c.eq("unterminated last line", status, 6)
+
+
+@case
+def sh_line_in_several_reads(r, c):
+    status, _, err = r.run("bin/sh", chunks=[b"ex", b"it", b" 5\n"])
+    c.eq("status", status, 5)
+    c.lacks("stderr", err, "not found")
+
+
+@case
+def sh_several_lines_in_one_read(r, c):
+    status, out, _ = r.run("bin/sh", stdin=b"/bin/echo one\n/bin/echo two\nexit 2\nexit 3\n")
+    c.eq("stdout", out, "one\ntwo\n")
+    c.eq("status", status, 2)
+
+
+@case
+def sh_carriage_returns(r, c):
+    # A raw serial console ends lines with \r; \r\n is one line end.
+    status, out, err = r.run("bin/sh", stdin=b"/bin/echo a\r\n/bin/echo b\rexit 4\r")
+    c.eq("stdout", out, "a\nb\n")
+    c.eq("status", status, 4)
+    c.eq("prompts", err, "$ $ $ ")
+
+
+@case
+def sh_quoting(r, c):
+    script = b"/bin/echo 'single  quoted' \"double \\\"quoted\\\"\" back\\ slash a''b \"\" # comment\n"
+    status, out, _ = r.run("bin/sh", stdin=script)
+    c.eq("stdout", out, 'single  quoted double "quoted" back slash ab \n')
+    c.eq("status", status, 0)
+    status, _, err = r.run("bin/sh", stdin=b"/bin/echo 'open\n")
+    c.contains("stderr", err, "sh: syntax error: unterminated '")
+    c.eq("status", status, 2)
+
+
+@case
+def sh_path_search(r, c):
+    status, out, _ = r.run("bin/sh", stdin=b"echo found on PATH\n", env={"PATH": "/nonexistent:/bin"})
+    c.eq("stdout", out, "found on PATH\n")
+    c.eq("status", status, 0)
+    # PATH unset: /bin:/sbin.
+    status, out, _ = r.run("bin/sh", stdin=b"echo default PATH\n", env={})
+    c.eq("stdout (PATH unset)", out, "default PATH\n")
+
+
+@case
+def sh_not_found(r, c):
+    status, _, err = r.run("bin/sh", stdin=b"no_such_command x\n/no/such/path\nexit\n")
+    c.contains("stderr", err, "sh: no_such_command: not found\n")
+    c.contains("stderr", err, "sh: /no/such/path: not found\n")
+    c.eq("status", status, 127)
+
+
+@case
+def sh_cannot_exec(r, c):
+    status, _, err = r.run("bin/sh", stdin=b"/\n")
+    c.contains("stderr", err, "sh: /: Permission denied\n")
+    c.eq("status", status, 126)
+    status, _, err = r.run("bin/sh", stdin=os.path.join(r.rootfs, "bin/garbage").encode() + b"\n")
+    c.contains("stderr", err, "Exec format error\n")
+    c.eq("status", status, 126)
+
+
+@case
+def sh_notes_exit_and_signal(r, c):
+    status, _, err = r.run("bin/sh", stdin=b"/bin/sh -c 'exit 9'\n/bin/sh -c 'kill -SEGV $$'\n/bin/true\n")
+    c.contains("stderr", err, "sh: exit 9\n")
+    c.contains("stderr", err, "sh: killed by SIGSEGV\n")
+    c.eq("status", status, 0)
+
+
+@case
+def sh_dash_c(r, c):
+    status, out, err = r.run("bin/sh", ["-c", "exit 7"])
+    c.eq("status", status, 7)
+    c.eq("stderr (no prompt)", err, "")
+    status, out, err = r.run("bin/sh", ["-c", "/bin/echo 'x  y'"])
+    c.eq("stdout", out, "x  y\n")
+    status, _, err = r.run("bin/sh", ["-c", "/bin/false"])
+    c.eq("status of false", status, 1)
+    c.eq("no note with -c", err, "")
+    status, _, _ = r.run("bin/sh", ["-c", "/bin/sh -c 'kill -KILL $$'"])
+    c.eq("status of a killed command", status, 128 + 9)
+    status, _, _ = r.run("bin/sh", ["-c"])
+    c.eq("-c without command", status, 2)
+
+
+@case
+def echo(r, c):
+    status, out, _ = r.run("bin/echo", ["hello", "", "world"])
+    c.eq("stdout", out, "hello  world\n")
+    c.eq("status", status, 0)
+    _, out, _ = r.run("bin/echo", ["-n", "no", "newline"])
+    c.eq("stdout -n", out, "no newline")
+    _, out, _ = r.run("bin/echo")
+    c.eq("stdout, no words", out, "\n")
+
+
+@case
+def true_false(r, c):
+    c.eq("true", r.run("bin/true")[0], 0)
+    c.eq("false", r.run("bin/false")[0], 1)
+
+
+@case
+def spin(r, c):
+    start = time.monotonic()
+    status, out, _ = r.run("bin/spin", ["0.3"])
+    took = time.monotonic() - start
+    c.eq("status", status, 0)
+    c.eq("quiet", out, "")
+    if not 0.3 <= took < 10:
+        c.failures.append(f"spin 0.3 took {took:.2f} s")
+    status, out, _ = r.run("bin/spin", ["-v", "0.1"])
+    c.contains("-v", out, "spin: ")
+    status, _, err = r.run("bin/spin", ["soon"])
+    c.eq("bad number", status, 2)
+    c.contains("stderr", err, "spin: bad number of seconds: soon")
+
+
+@case
+def init_not_pid_1(r, c):
+    status, _, err = r.run("sbin/init")
+    c.eq("status", status, 1)
+    c.contains("stderr", err, "init: must run as process 1")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--qemu")
+    p.add_argument("--rootfs")
+    p.add_argument("--list", action="store_true")
+    p.add_argument("case", nargs="?")
+    args = p.parse_args()
+    if args.list:
+        print("\n".join(CASES))
+        return
+    if args.case not in CASES or not args.qemu or not args.rootfs:
+        p.error(f"need --qemu, --rootfs and a case: {', '.join(CASES)}")
+    check = Check()
+    CASES[args.case](Runner(args.qemu, args.rootfs), check)
+    for f in check.failures:
+        print(f"FAIL: {f}")
+    print(f"{args.case}: {'FAIL' if check.failures else 'PASS'}")
+    sys.exit(1 if check.failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+// usertests: the user-mode test suite of Myriad's system calls. Runs the
+// same on Myriad and, as the Linux reference, under qemu-riscv64-static;
+// prints KTAP and exits 0 only if no case failed.
+//
+//   usertests [GROUP|GROUP.CASE[,...]]
+//
+// Under Myriad it can also be init (init=/bin/usertests): the kernel then
+// powers off with its exit status.
+#include "groups.h"
+#include "harness.h"
+
+#include <cstdio>
+#include <sys/wait.h>
+
+namespace {
+
+std::vector<ut::Case> concat(std::initializer_list<std::vector<ut::Case>> lists)
+{
+    std::vector<ut::Case> all;
+    for (const auto& list : lists)
+        all.insert(all.end(), list.begin(), list.end());
+    return all;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    ut::detect_platform(argc > 0 ? argv[0] : nullptr);
+
+    const std::vector<ut::Group> groups = {
+        // The process API (issue 3): fork, exec, exit, wait, faults,
+        // scheduling, and the small system calls they lean on.
+        {"process", concat({fork_wait_cases(), exec_cases(), fault_cases(), sched_cases(), basic_cases()})},
+        // The programs of the boot image, run as a user would.
+        {"programs", program_cases()},
+        // Memory comes back exactly after processes end (Myriad only).
+        {"leak", leak_cases()},
+        // Deliberate failures, to test the harness (`usertests meta`).
+        {"meta", meta_cases(), true},
+    };
+    int status = ut::run_groups(groups, argc > 1 ? argv[1] : "");
+
+    if (ut::platform().is_init) {
+        while (waitpid(-1, nullptr, WNOHANG) > 0) {
+        }
+    }
+    return status;
+}
