@@ -61,3 +61,20 @@ myriad_qemu_test(boot.sifive_u --machine sifive_u --mem 256M
 # init's exit status is QEMU's.
 myriad_qemu_test(usertests.myriad --append "init=/bin/usertests" --ktap --expect-exit 0 --timeout 300)
 set_tests_properties(usertests.myriad PROPERTIES TIMEOUT 320)
+
+# The external initrd (-initrd, /chosen/linux,initrd-*) is read after the
+# built-in initramfs and its files win: this one replaces /sbin/init with
+# the user test suite, so the boot runs usertests instead of the shell.
+set(MYRIAD_TEST_INITRD ${CMAKE_BINARY_DIR}/fixtures/override-init.cpio)
+add_custom_command(OUTPUT ${MYRIAD_TEST_INITRD}
+    COMMAND ${CMAKE_COMMAND} -E rm -rf ${CMAKE_BINARY_DIR}/fixtures/override-init
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/fixtures/override-init/sbin
+    COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_BINARY_DIR}/userland/rootfs/bin/usertests
+            ${CMAKE_BINARY_DIR}/fixtures/override-init/sbin/init
+    COMMAND sh -c "cd ${CMAKE_BINARY_DIR}/fixtures/override-init && find . -mindepth 1 | cpio -o -H newc --owner=0:0 --quiet > ${MYRIAD_TEST_INITRD}"
+    DEPENDS userland ${MYRIAD_INITRAMFS} VERBATIM) # rootfs files carry mtime 0; the archive does not
+add_custom_target(test_initrd ALL DEPENDS ${MYRIAD_TEST_INITRD})
+myriad_qemu_test(boot.external_initrd_wins --initrd ${MYRIAD_TEST_INITRD}
+    --expect "initramfs: external archive: 2 entries" --expect "starting /sbin/init as pid 1"
+    --expect "KTAP version 1" --ktap --expect-exit 0 --timeout 300)
+set_tests_properties(boot.external_initrd_wins PROPERTIES TIMEOUT 320)

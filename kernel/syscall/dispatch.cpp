@@ -16,7 +16,7 @@ enum Number : u32 {
     SYS_getrlimit = 163, SYS_setrlimit = 164, SYS_gettimeofday = 169, SYS_getpid = 172, SYS_getppid = 173,
     SYS_getuid = 174, SYS_geteuid = 175, SYS_getgid = 176, SYS_getegid = 177, SYS_gettid = 178,
     SYS_sysinfo = 179, SYS_brk = 214, SYS_munmap = 215, SYS_clone = 220, SYS_execve = 221, SYS_mmap = 222,
-    SYS_mprotect = 226, SYS_wait4 = 260, SYS_prlimit64 = 261, SYS_getrandom = 278, SYS_reboot = 142,
+    SYS_mprotect = 226, SYS_wait4 = 260, SYS_prlimit64 = 261, SYS_getrandom = 278, SYS_reboot = 142, SYS_sync = 81,
     SYSCALL_COUNT = 512,
 };
 
@@ -64,6 +64,7 @@ struct Table {
         handlers[SYS_prlimit64] = sys_prlimit64;
         handlers[SYS_getrandom] = sys_getrandom;
         handlers[SYS_reboot] = sys_reboot;
+        handlers[SYS_sync] = sys_sync;
     }
 };
 

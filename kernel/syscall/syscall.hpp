@@ -57,6 +57,7 @@ MYRIAD_SYSCALL(ioctl);
 MYRIAD_SYSCALL(fstat);
 MYRIAD_SYSCALL(newfstatat);
 MYRIAD_SYSCALL(readlinkat);
+MYRIAD_SYSCALL(sync);
 // system.cpp
 MYRIAD_SYSCALL(uname);
 MYRIAD_SYSCALL(getrandom);

@@ -166,6 +166,34 @@ void fp_registers_survive_preemption(Test& t)
     EXPECT_EQ(describe_status(wait_for_at_most(hog, 10)), describe_status(0));
 }
 
+void child_fp_state_does_not_leak_into_parent(Test& t)
+{
+    // The parent holds values in FP registers and a rounding mode; a child
+    // (which starts with copies of them) overwrites every FP register and
+    // fcsr, then exits. The parent's must be exactly as they were.
+    std::fesetround(FE_UPWARD);
+    double a = 1.0 / 3.0, b = 2.0 / 7.0;
+    asm volatile("" : "+f"(a), "+f"(b));
+    pid_t child = spawn([] {
+        std::fesetround(FE_DOWNWARD);
+        double junk = 123.456;
+        for (int i = 0; i < 100000; ++i) {
+            junk = junk * 1.000001 + 0.5;
+            asm volatile("fmv.d.x f0, zero\n\tfmv.d.x f1, zero\n\tfmv.d.x f10, zero\n\tfmv.d.x f31, zero"
+                         ::: "f0", "f1", "f10", "f31");
+        }
+        asm volatile("" : "+f"(junk));
+        return std::fegetround() == FE_DOWNWARD ? 0 : 1;
+    });
+    ASSERT(child > 0);
+    EXPECT_EQ(describe_status(wait_for_at_most(child, 30)), describe_status(0));
+    asm volatile("" : "+f"(a), "+f"(b));
+    EXPECT(std::fegetround() == FE_UPWARD);
+    std::fesetround(FE_TONEAREST);
+    EXPECT(a == 1.0 / 3.0);
+    EXPECT(b == 2.0 / 7.0);
+}
+
 } // namespace
 
 std::vector<ut::Case> sched_cases()
@@ -173,5 +201,6 @@ std::vector<ut::Case> sched_cases()
     return {
         {"cpu_bound_children_progress", cpu_bound_children_progress},
         {"fp_registers_survive_preemption", fp_registers_survive_preemption, 120},
+        {"child_fp_state_does_not_leak_into_parent", child_fp_state_does_not_leak_into_parent},
     };
 }
