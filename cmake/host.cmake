@@ -46,6 +46,7 @@ ExternalProject_Add(userland
                -DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/toolchain-riscv-linux.cmake
                -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE}
                -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+    BUILD_BYPRODUCTS ${MYRIAD_INITRAMFS} # so rules in this build may depend on it
     BUILD_ALWAYS ON
     INSTALL_COMMAND ""
     USES_TERMINAL_BUILD ON)

@@ -2,7 +2,8 @@
 #include "kernel/exec.hpp"
 #include "arch/riscv/csr.hpp"
 #include "kernel/boot.hpp"
-#include "kernel/initramfs.hpp"
+#include "kernel/fs/file.hpp"
+#include "kernel/fs/path.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
@@ -152,14 +153,104 @@ struct StackBuilder {
 
 } // namespace
 
-Result<void> exec_into(Process& p, lib::StringView path, const ExecArgs& args)
+static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs& args, const u8* data, u64 size);
+static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs& args, int depth);
+
+// "#!interpreter [one argument]" (Linux binfmt_script): the new argv is
+// interpreter, the optional argument, the script's path, then the old
+// argv without its argv[0].
+static Result<void> exec_script(Process& p, lib::StringView path, const ExecArgs& args, const u8* data, u64 size,
+                                int depth)
 {
-    const BootFile* file = TRY(initramfs_lookup(path));
-    if ((file->mode & 0170000) != 0100000)
-        return Errno::eacces; // not a regular file
-    if (!(file->mode & 0111))
-        return Errno::eacces; // no execute permission
-    auto parsed = lib::elf::parse(file->data, file->size);
+    if (depth >= 4)
+        return Errno::eloop; // Linux allows a few levels of interpreters
+    usize end = 2;
+    while (end < size && end < 256 && data[end] != '\n')
+        ++end;
+    if (end == size || end >= 256)
+        return Errno::enoexec; // no complete first line
+    auto is_space = [](u8 c) { return c == ' ' || c == '\t'; };
+    usize i = 2;
+    while (i < end && is_space(data[i]))
+        ++i;
+    usize interp_start = i;
+    while (i < end && !is_space(data[i]))
+        ++i;
+    usize interp_end = i;
+    while (i < end && is_space(data[i]))
+        ++i;
+    usize arg_start = i, arg_end = end;
+    while (arg_end > arg_start && (is_space(data[arg_end - 1]) || data[arg_end - 1] == '\r'))
+        --arg_end;
+    if (interp_end == interp_start)
+        return Errno::enoexec;
+    char interp[256];
+    usize interp_length = interp_end - interp_start;
+    __builtin_memcpy(interp, data + interp_start, interp_length);
+    interp[interp_length] = 0;
+
+    ExecArgs next;
+    auto r = next.append(interp, interp_length);
+    next.argc = 1;
+    if (r.is_ok() && arg_end > arg_start) {
+        r = next.append(reinterpret_cast<const char*>(data + arg_start), arg_end - arg_start);
+        ++next.argc;
+    }
+    if (r.is_ok()) {
+        r = next.append(path.data(), path.length());
+        ++next.argc;
+    }
+    usize at = 0;
+    for (u32 k = 0; r.is_ok() && k < args.argc + args.envc; ++k) {
+        usize n = lib::cstring_length(args.strings + at);
+        if (k >= 1) {
+            r = next.append(args.strings + at, n);
+            if (k < args.argc)
+                ++next.argc;
+            else
+                ++next.envc;
+        }
+        at += n + 1;
+    }
+    if (r.is_ok())
+        r = exec_depth(p, lib::StringView(interp, interp_length), next, depth + 1);
+    next.release();
+    return r;
+}
+
+static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs& args, int depth)
+{
+    fs::Inode* inode;
+    {
+        SpinLockGuard guard(fs::vfs_lock());
+        inode = TRY(fs::resolve_locked(p.cwd ? *p.cwd : *fs::root(), path, true));
+        if (!inode->is_regular())
+            return Errno::eacces; // directories, devices: not executable
+        if (!(inode->mode & 0111))
+            return Errno::eacces; // no execute permission
+        ++inode->open_refs; // keep it while we read it
+    }
+    bool must_free = false;
+    auto contents = fs::contiguous_contents(*inode, must_free);
+    u64 size = inode->size;
+    Result<void> result = Errno::enoexec;
+    if (contents.is_error())
+        result = contents.error();
+    else if (size >= 2 && contents.value()[0] == '#' && contents.value()[1] == '!')
+        result = exec_script(p, path, args, contents.value(), size, depth);
+    else
+        result = exec_image(p, path, args, contents.value(), size);
+    if (must_free)
+        mm::kfree(const_cast<u8*>(contents.value()));
+    fs::inode_unref(*inode);
+    return result;
+}
+
+Result<void> exec_into(Process& p, lib::StringView path, const ExecArgs& args) { return exec_depth(p, path, args, 0); }
+
+static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs& args, const u8* data, u64 size)
+{
+    auto parsed = lib::elf::parse(data, size);
     if (parsed.is_error())
         return Errno::enoexec;
     const lib::elf::Image& image = parsed.value();
@@ -261,6 +352,8 @@ Result<void> exec_into(Process& p, lib::StringView path, const ExecArgs& args)
     fp_forget(p);
     p.clear_child_tid = 0;
     p.robust_list = 0;
+    if (p.files)
+        p.files->close_on_exec();
     usize argv_bytes = 0;
     for (u32 i = 0; i < args.argc; ++i)
         argv_bytes += lib::cstring_length(args.strings + argv_bytes) + 1;

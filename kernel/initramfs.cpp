@@ -146,5 +146,6 @@ Result<const BootFile*> initramfs_lookup(lib::StringView path)
 }
 
 usize initramfs_file_count() { return s_count; }
+const BootFile* initramfs_file(usize index) { return index < s_count ? &s_files[index] : nullptr; }
 
 } // namespace kernel

@@ -24,5 +24,6 @@ struct BootFile {
 void initramfs_init(const void* builtin, usize builtin_size, const void* external, usize external_size);
 Result<const BootFile*> initramfs_lookup(lib::StringView path);
 usize initramfs_file_count();
+const BootFile* initramfs_file(usize index);
 
 } // namespace kernel

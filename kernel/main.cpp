@@ -8,6 +8,8 @@
 #include "drivers/probe.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/console.hpp"
+#include "kernel/fs/inode.hpp"
+#include "kernel/fs/populate.hpp"
 #include "kernel/fs/tty.hpp"
 #include "kernel/initramfs.hpp"
 #include "kernel/process/scheduler.hpp"
@@ -212,6 +214,8 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
     initramfs_init(initramfs_start, usize(initramfs_end - initramfs_start),
                    s_boot.initrd ? mm::phys_to_virt(s_boot.initrd->base) : nullptr,
                    s_boot.initrd ? s_boot.initrd->size : 0);
+    fs::vfs_init();
+    fs::populate_from_boot_files();
     auto init_path = s_boot.cmdline.get("init");
     lib::StringView path = init_path ? *init_path : lib::StringView("/sbin/init");
     if (auto started = start_init(path); started.is_error()) {

@@ -34,7 +34,22 @@ public:
         else
             m_error = o.m_error;
     }
-    Result& operator=(const Result&) = delete;
+    Result& operator=(const Result& o)
+    {
+        if (this != &o) {
+            this->~Result();
+            new (this) Result(o);
+        }
+        return *this;
+    }
+    Result& operator=(Result&& o)
+    {
+        if (this != &o) {
+            this->~Result();
+            new (this) Result(lib::move(o));
+        }
+        return *this;
+    }
     ~Result()
     {
         if (m_ok)

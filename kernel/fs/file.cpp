@@ -18,7 +18,11 @@ Result<FileTable*> FileTable::create()
     return t;
 }
 
-FileTable::~FileTable() { mm::kfree(m_files); }
+FileTable::~FileTable()
+{
+    mm::kfree(m_files);
+    mm::kfree(m_cloexec);
+}
 
 Result<void> FileTable::grow_to(int count)
 {
@@ -30,12 +34,20 @@ Result<void> FileTable::grow_to(int count)
     if (capacity > MAX_FDS)
         capacity = MAX_FDS;
     auto** files = static_cast<File**>(mm::kmalloc(usize(capacity) * sizeof(File*)));
-    if (!files)
+    auto* cloexec = static_cast<u8*>(mm::kmalloc(usize(capacity)));
+    if (!files || !cloexec) {
+        mm::kfree(files);
+        mm::kfree(cloexec);
         return Errno::enomem;
-    for (int i = 0; i < capacity; ++i)
+    }
+    for (int i = 0; i < capacity; ++i) {
         files[i] = i < m_capacity ? m_files[i] : nullptr;
+        cloexec[i] = i < m_capacity ? m_cloexec[i] : 0;
+    }
     mm::kfree(m_files);
+    mm::kfree(m_cloexec);
     m_files = files;
+    m_cloexec = cloexec;
     m_capacity = capacity;
     return {};
 }
@@ -51,6 +63,7 @@ Result<FileTable*> FileTable::clone() const
         if (m_files[fd]) {
             m_files[fd]->ref();
             t->m_files[fd] = m_files[fd];
+            t->m_cloexec[fd] = m_cloexec[fd];
         }
     }
     return t;
@@ -72,17 +85,52 @@ Result<File*> FileTable::get(int fd) const
     return m_files[fd];
 }
 
-Result<int> FileTable::install(File* f, int min_fd)
+Result<int> FileTable::install(File* f, int min_fd, bool cloexec, int limit)
 {
-    for (int fd = min_fd < 0 ? 0 : min_fd; fd < MAX_FDS; ++fd) {
+    limit = lib::min(limit, MAX_FDS);
+    for (int fd = min_fd < 0 ? 0 : min_fd; fd < limit; ++fd) {
         if (fd >= m_capacity)
             TRY(grow_to(fd + 1));
         if (!m_files[fd]) {
             m_files[fd] = f;
+            m_cloexec[fd] = cloexec;
             return fd;
         }
     }
     return Errno::emfile;
+}
+
+Result<void> FileTable::install_at(File* f, int fd, bool cloexec)
+{
+    if (fd < 0 || fd >= MAX_FDS)
+        return Errno::ebadf;
+    TRY(grow_to(fd + 1));
+    File* old = m_files[fd];
+    m_files[fd] = f;
+    m_cloexec[fd] = cloexec;
+    if (old)
+        old->unref();
+    return {};
+}
+
+Result<bool> FileTable::cloexec(int fd) const
+{
+    TRY(get(fd));
+    return m_cloexec[fd] != 0;
+}
+
+Result<void> FileTable::set_cloexec(int fd, bool on)
+{
+    TRY(get(fd));
+    m_cloexec[fd] = on;
+    return {};
+}
+
+void FileTable::close_on_exec()
+{
+    for (int fd = 0; fd < m_capacity; ++fd)
+        if (m_files[fd] && m_cloexec[fd])
+            (void)close(fd);
 }
 
 Result<void> FileTable::close(int fd)

@@ -22,12 +22,36 @@ struct LinuxStat {
 };
 static_assert(sizeof(LinuxStat) == 128);
 
+namespace fs {
+struct Inode;
+}
+
+// open(2) flags (include/uapi/asm-generic/fcntl.h).
+inline constexpr u32 O_ACCMODE = 3, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_EXCL = 0200,
+                     O_NOCTTY = 0400, O_TRUNC = 01000, O_APPEND = 02000, O_NONBLOCK = 04000,
+                     O_DIRECTORY = 0200000, O_NOFOLLOW = 0400000, O_CLOEXEC = 02000000, O_PATH = 010000000,
+                     O_LARGEFILE = 0100000, O_TMPFILE = 020000000 | 0200000;
+
 class File {
 public:
     virtual Result<usize> read(u64 user_buffer, usize length) = 0;
     virtual Result<usize> write(u64 user_buffer, usize length) = 0;
     virtual Result<u64> ioctl(u32, u64) { return Errno::enotty; }
     virtual Result<void> stat(LinuxStat&) = 0;
+    // Positioned I/O and seeking: ESPIPE for pipes and terminals.
+    virtual Result<usize> pread(u64, usize, u64) { return Errno::espipe; }
+    virtual Result<usize> pwrite(u64, usize, u64) { return Errno::espipe; }
+    virtual Result<u64> seek(i64, int) { return Errno::espipe; }
+    virtual Result<usize> getdents(u64, usize) { return Errno::enotdir; }
+    virtual Result<void> truncate(u64) { return Errno::einval; }
+    // The inode behind the file, if it is one (paths, fchdir, exec).
+    virtual fs::Inode* inode() { return nullptr; }
+
+    // File status flags (O_APPEND, O_NONBLOCK...) and the access mode.
+    u32 flags() const { return m_flags; }
+    void set_flags(u32 f) { m_flags = f; }
+    bool readable() const { return (m_flags & O_ACCMODE) != O_WRONLY; }
+    bool writable() const { return (m_flags & O_ACCMODE) != O_RDONLY; }
 
     void ref() { __atomic_fetch_add(&m_refs, 1, __ATOMIC_RELAXED); }
     // Drops a reference; the last one destroys the file.
@@ -39,6 +63,7 @@ protected:
 
 private:
     u32 m_refs = 1;
+    u32 m_flags = O_RDWR;
 };
 
 class FileTable {
@@ -50,9 +75,16 @@ public:
     static void destroy(FileTable*); // closes every descriptor
 
     Result<File*> get(int fd) const; // EBADF; not referenced for the caller
-    // Lowest free descriptor >= min_fd; takes over the caller's reference.
-    Result<int> install(File*, int min_fd = 0);
+    // Lowest free descriptor >= min_fd (below limit); takes over the
+    // caller's reference. EMFILE when none is free.
+    Result<int> install(File*, int min_fd = 0, bool cloexec = false, int limit = MAX_FDS);
+    // Put f at exactly fd, closing what was there (dup2/dup3).
+    Result<void> install_at(File*, int fd, bool cloexec);
     Result<void> close(int fd);
+    Result<bool> cloexec(int fd) const;
+    Result<void> set_cloexec(int fd, bool);
+    // execve: close every descriptor marked close-on-exec.
+    void close_on_exec();
 
     ~FileTable();
 
@@ -60,6 +92,7 @@ private:
     Result<void> grow_to(int count);
     // Grows on demand (most processes use a handful of descriptors).
     File** m_files = nullptr;
+    u8* m_cloexec = nullptr; // one flag per slot
     int m_capacity = 0;
 };
 

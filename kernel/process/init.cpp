@@ -2,6 +2,7 @@
 // fds 0, 1 and 2 open on the console.
 #include "kernel/exec.hpp"
 #include "kernel/fs/file.hpp"
+#include "kernel/fs/inode.hpp"
 #include "kernel/fs/tty.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/printk.hpp"
@@ -19,6 +20,8 @@ Result<void> start_init(lib::StringView path)
     auto fail = [p](lib::Error e) -> Result<void> {
         mm::AddressSpace::destroy(p->address_space);
         FileTable::destroy(p->files);
+        if (p->cwd)
+            fs::inode_unref(*p->cwd);
         discard_unstarted_process(p);
         return e;
     };
@@ -30,6 +33,8 @@ Result<void> start_init(lib::StringView path)
     if (files.is_error())
         return fail(files.error());
     p->files = files.value();
+    p->cwd = fs::root();
+    fs::inode_ref(*p->cwd);
     for (int fd = 0; fd < 3; ++fd)
         if (auto r = p->files->install(tty_console_file(), fd); r.is_error())
             return fail(r.error());

@@ -2,6 +2,7 @@
 #include "kernel/process/process.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/fs/file.hpp"
+#include "kernel/fs/inode.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/power.hpp"
@@ -193,6 +194,10 @@ Result<Pid> fork_current(const ForkOptions& options)
     }
     child->address_space = as.value();
     child->files = files.value();
+    child->cwd = parent.cwd;
+    if (child->cwd)
+        fs::inode_ref(*child->cwd);
+    child->umask = parent.umask;
     child->frame = parent.frame;
     child->frame.a(0) = 0; // fork returns 0 in the child
     child->fp = parent.fp; // saved at the fork's trap entry if it was dirty
@@ -212,6 +217,8 @@ Result<Pid> fork_current(const ForkOptions& options)
     if (pid.is_error()) {
         mm::AddressSpace::destroy(child->address_space);
         FileTable::destroy(child->files);
+        if (child->cwd)
+            fs::inode_unref(*child->cwd);
         free_process(child);
         return pid.error();
     }
@@ -242,6 +249,9 @@ void exit_current(i32 wait_status)
     // kernel stack (still in use right here) wait for the reaper.
     FileTable::destroy(p.files);
     p.files = nullptr;
+    if (p.cwd)
+        fs::inode_unref(*p.cwd);
+    p.cwd = nullptr;
     mm::AddressSpace* as = p.address_space;
     p.address_space = nullptr;
     // Leave the dying table before freeing it: the kernel half is in every table.

@@ -19,6 +19,9 @@ namespace kernel {
 namespace mm {
 class AddressSpace;
 }
+namespace fs {
+struct Inode;
+}
 class FileTable;
 
 using Pid = i32;
@@ -60,6 +63,8 @@ struct Process {
 
     mm::AddressSpace* address_space = nullptr; // [self]
     FileTable* files = nullptr;                // [self]
+    fs::Inode* cwd = nullptr;                  // [self] referenced (inode_ref)
+    u32 umask = 022;                           // [self]
 
     i32 exit_status = 0;        // [P] wait status encoding (WIFEXITED...)
     u64 sleep_deadline_ns = 0;  // [P] for nanosleep

@@ -17,6 +17,11 @@ enum Number : u32 {
     SYS_getuid = 174, SYS_geteuid = 175, SYS_getgid = 176, SYS_getegid = 177, SYS_gettid = 178,
     SYS_sysinfo = 179, SYS_brk = 214, SYS_munmap = 215, SYS_clone = 220, SYS_execve = 221, SYS_mmap = 222,
     SYS_mprotect = 226, SYS_wait4 = 260, SYS_prlimit64 = 261, SYS_getrandom = 278, SYS_reboot = 142, SYS_sync = 81,
+    SYS_getcwd = 17, SYS_dup = 23, SYS_dup3 = 24, SYS_fcntl = 25, SYS_mkdirat = 34, SYS_unlinkat = 35,
+    SYS_symlinkat = 36, SYS_linkat = 37, SYS_truncate = 45, SYS_ftruncate = 46, SYS_faccessat = 48,
+    SYS_chdir = 49, SYS_fchdir = 50, SYS_fchmod = 52, SYS_fchmodat = 53, SYS_openat = 56, SYS_pipe2 = 59,
+    SYS_getdents64 = 61, SYS_lseek = 62, SYS_pread64 = 67, SYS_pwrite64 = 68, SYS_utimensat = 88,
+    SYS_umask = 166, SYS_renameat2 = 276, SYS_faccessat2 = 439,
     SYSCALL_COUNT = 512,
 };
 
@@ -65,6 +70,31 @@ struct Table {
         handlers[SYS_getrandom] = sys_getrandom;
         handlers[SYS_reboot] = sys_reboot;
         handlers[SYS_sync] = sys_sync;
+        handlers[SYS_getcwd] = sys_getcwd;
+        handlers[SYS_dup] = sys_dup;
+        handlers[SYS_dup3] = sys_dup3;
+        handlers[SYS_fcntl] = sys_fcntl;
+        handlers[SYS_mkdirat] = sys_mkdirat;
+        handlers[SYS_unlinkat] = sys_unlinkat;
+        handlers[SYS_symlinkat] = sys_symlinkat;
+        handlers[SYS_linkat] = sys_linkat;
+        handlers[SYS_truncate] = sys_truncate;
+        handlers[SYS_ftruncate] = sys_ftruncate;
+        handlers[SYS_faccessat] = sys_faccessat;
+        handlers[SYS_chdir] = sys_chdir;
+        handlers[SYS_fchdir] = sys_fchdir;
+        handlers[SYS_fchmod] = sys_fchmod;
+        handlers[SYS_fchmodat] = sys_fchmodat;
+        handlers[SYS_openat] = sys_openat;
+        handlers[SYS_pipe2] = sys_pipe2;
+        handlers[SYS_getdents64] = sys_getdents64;
+        handlers[SYS_lseek] = sys_lseek;
+        handlers[SYS_pread64] = sys_pread64;
+        handlers[SYS_pwrite64] = sys_pwrite64;
+        handlers[SYS_utimensat] = sys_utimensat;
+        handlers[SYS_umask] = sys_umask;
+        handlers[SYS_renameat2] = sys_renameat2;
+        handlers[SYS_faccessat2] = sys_faccessat2;
     }
 };
 

@@ -1,0 +1,280 @@
+// RAM inodes: allocation, directory entries, page-backed contents.
+#include "kernel/fs/inode.hpp"
+#include "kernel/mm/kmalloc.hpp"
+#include "kernel/mm/page_alloc.hpp"
+#include "kernel/wallclock.hpp"
+
+namespace kernel::fs {
+
+namespace {
+
+constinit SpinLock s_lock("vfs");
+constinit Inode* s_root = nullptr;
+constinit u64 s_next_ino = 2; // 1 is the root
+
+void free_pages_of(Inode& inode, usize from_page)
+{
+    for (usize i = from_page; i < inode.page_slots; ++i) {
+        if (inode.pages[i]) {
+            mm::free_pages(inode.pages[i], 0);
+            inode.pages[i] = 0;
+        }
+    }
+}
+
+void destroy(Inode* inode)
+{
+    free_pages_of(*inode, 0);
+    mm::kfree(inode->pages);
+    mm::destroy(inode);
+}
+
+bool unused(const Inode& inode) { return inode.nlink == 0 && inode.open_refs == 0 && &inode != s_root; }
+
+Result<void> ensure_slots(Inode& inode, usize slots)
+{
+    if (slots <= inode.page_slots)
+        return {};
+    usize capacity = lib::max<usize>(slots, inode.page_slots * 2);
+    auto* pages = static_cast<u64*>(mm::kmalloc(capacity * sizeof(u64)));
+    if (!pages)
+        return Errno::enospc;
+    for (usize i = 0; i < capacity; ++i)
+        pages[i] = i < inode.page_slots ? inode.pages[i] : 0;
+    mm::kfree(inode.pages);
+    inode.pages = pages;
+    inode.page_slots = capacity;
+    return {};
+}
+
+// The page holding byte `offset`, made writable (copied from the archive
+// or zero-filled) if it is not yet.
+Result<u8*> writable_page(Inode& inode, u64 offset)
+{
+    usize index = offset / mm::PAGE_SIZE;
+    TRY(ensure_slots(inode, index + 1));
+    if (!inode.pages[index]) {
+        auto pa = mm::alloc_page_zeroed();
+        if (!pa)
+            return Errno::enospc;
+        u64 start = index * mm::PAGE_SIZE;
+        if (start < inode.backing_size)
+            __builtin_memcpy(mm::phys_to_virt(*pa), inode.backing + start,
+                             lib::min<u64>(mm::PAGE_SIZE, inode.backing_size - start));
+        inode.pages[index] = *pa;
+    }
+    return static_cast<u8*>(mm::phys_to_virt(inode.pages[index]));
+}
+
+} // namespace
+
+SpinLock& vfs_lock() { return s_lock; }
+Inode* root() { return s_root; }
+u64 vfs_now_ns() { return wallclock_ns(); }
+
+Result<Inode*> new_inode_locked(u32 mode)
+{
+    auto* inode = mm::make<Inode>();
+    if (!inode)
+        return Errno::enospc;
+    inode->ino = s_next_ino++;
+    inode->mode = mode;
+    inode->atime_ns = inode->mtime_ns = inode->ctime_ns = vfs_now_ns();
+    return inode;
+}
+
+void vfs_init()
+{
+    SpinLockGuard guard(s_lock);
+    auto root = new_inode_locked(S_IFDIR | 0755);
+    VERIFY(root.is_ok());
+    s_root = root.value();
+    s_root->ino = 1;
+    s_root->nlink = 2;
+    s_root->parent = s_root;
+}
+
+Result<Inode*> lookup_child_locked(const Inode& dir, lib::StringView name)
+{
+    if (!dir.is_dir())
+        return Errno::enotdir;
+    if (name.length() > NAME_MAX)
+        return Errno::enametoolong;
+    if (name == lib::StringView(".", 1))
+        return const_cast<Inode*>(&dir);
+    if (name == lib::StringView("..", 2))
+        return dir.parent;
+    for (DirEntry* e = dir.entries; e; e = e->next)
+        if (lib::StringView(e->name, e->length) == name)
+            return e->inode;
+    return Errno::enoent;
+}
+
+Result<void> link_locked(Inode& dir, lib::StringView name, Inode& child)
+{
+    if (!dir.is_dir())
+        return Errno::enotdir;
+    if (name.is_empty() || name == lib::StringView(".", 1) || name == lib::StringView("..", 2))
+        return Errno::eexist;
+    if (name.length() > NAME_MAX)
+        return Errno::enametoolong;
+    if (dir.nlink == 0)
+        return Errno::enoent; // the directory was removed
+    if (lookup_child_locked(dir, name).is_ok())
+        return Errno::eexist;
+    auto* e = static_cast<DirEntry*>(mm::kmalloc(sizeof(DirEntry) - (NAME_MAX + 1) + name.length() + 1));
+    if (!e)
+        return Errno::enospc;
+    e->inode = &child;
+    e->length = u16(name.length());
+    __builtin_memcpy(e->name, name.data(), name.length());
+    e->name[name.length()] = 0;
+    // Append, so listings come out in creation order.
+    e->next = nullptr;
+    DirEntry** tail = &dir.entries;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = e;
+    ++child.nlink;
+    if (child.is_dir()) {
+        child.parent = &dir;
+        ++child.nlink; // its "."
+        ++dir.nlink;   // its ".."
+    }
+    dir.mtime_ns = dir.ctime_ns = vfs_now_ns();
+    return {};
+}
+
+Result<void> unlink_child_locked(Inode& dir, lib::StringView name)
+{
+    for (DirEntry** link = &dir.entries; *link; link = &(*link)->next) {
+        DirEntry* e = *link;
+        if (lib::StringView(e->name, e->length) != name)
+            continue;
+        *link = e->next;
+        Inode* child = e->inode;
+        mm::kfree(e);
+        --child->nlink;
+        if (child->is_dir()) {
+            --child->nlink; // its "."
+            --dir.nlink;
+        }
+        child->ctime_ns = dir.mtime_ns = dir.ctime_ns = vfs_now_ns();
+        if (unused(*child))
+            destroy(child);
+        return {};
+    }
+    return Errno::enoent;
+}
+
+usize child_count_locked(const Inode& dir)
+{
+    usize n = 0;
+    for (DirEntry* e = dir.entries; e; e = e->next)
+        ++n;
+    return n;
+}
+
+void discard_if_unused_locked(Inode& inode)
+{
+    if (unused(inode))
+        destroy(&inode);
+}
+
+void inode_ref(Inode& inode)
+{
+    SpinLockGuard guard(s_lock);
+    ++inode.open_refs;
+}
+
+void inode_unref(Inode& inode)
+{
+    SpinLockGuard guard(s_lock);
+    VERIFY(inode.open_refs > 0);
+    if (--inode.open_refs == 0 && unused(inode))
+        destroy(&inode);
+}
+
+usize read_locked(Inode& inode, u64 offset, u8* out, usize length)
+{
+    if (offset >= inode.size)
+        return 0;
+    length = usize(lib::min<u64>(length, inode.size - offset));
+    usize done = 0;
+    while (done < length) {
+        u64 at = offset + done;
+        usize index = at / mm::PAGE_SIZE, in_page = at % mm::PAGE_SIZE;
+        usize n = lib::min<usize>(length - done, mm::PAGE_SIZE - in_page);
+        if (index < inode.page_slots && inode.pages[index])
+            __builtin_memcpy(out + done, static_cast<u8*>(mm::phys_to_virt(inode.pages[index])) + in_page, n);
+        else if (at < inode.backing_size) {
+            usize from_backing = usize(lib::min<u64>(n, inode.backing_size - at));
+            __builtin_memcpy(out + done, inode.backing + at, from_backing);
+            __builtin_memset(out + done + from_backing, 0, n - from_backing);
+        }
+        else
+            __builtin_memset(out + done, 0, n); // a hole
+        done += n;
+    }
+    inode.atime_ns = vfs_now_ns();
+    return done;
+}
+
+Result<usize> write_locked(Inode& inode, u64 offset, const u8* data, usize length)
+{
+    if (offset + length < offset)
+        return Errno::efbig;
+    usize done = 0;
+    while (done < length) {
+        u64 at = offset + done;
+        usize n = lib::min<usize>(length - done, mm::PAGE_SIZE - at % mm::PAGE_SIZE);
+        auto page = writable_page(inode, at);
+        if (page.is_error())
+            return done ? Result<usize>(done) : Result<usize>(page.error());
+        __builtin_memcpy(page.value() + at % mm::PAGE_SIZE, data + done, n);
+        done += n;
+        if (at + n > inode.size)
+            inode.size = at + n;
+    }
+    inode.mtime_ns = inode.ctime_ns = vfs_now_ns();
+    return done;
+}
+
+Result<void> truncate_locked(Inode& inode, u64 size)
+{
+    if (size < inode.size) {
+        usize keep = usize(lib::align_up(size, mm::PAGE_SIZE) / mm::PAGE_SIZE);
+        free_pages_of(inode, keep);
+        // Zero the tail of the last kept page, so growing again reads zeros.
+        if (size % mm::PAGE_SIZE) {
+            auto page = writable_page(inode, size);
+            if (page.is_ok())
+                __builtin_memset(page.value() + size % mm::PAGE_SIZE, 0, mm::PAGE_SIZE - size % mm::PAGE_SIZE);
+        }
+        if (size < inode.backing_size)
+            inode.backing_size = size; // bytes past it are gone for good
+    }
+    inode.size = size;
+    inode.mtime_ns = inode.ctime_ns = vfs_now_ns();
+    return {};
+}
+
+Result<const u8*> contiguous_contents(Inode& inode, bool& must_free)
+{
+    SpinLockGuard guard(s_lock);
+    bool untouched = inode.backing_size == inode.size;
+    for (usize i = 0; untouched && i < inode.page_slots; ++i)
+        untouched = inode.pages[i] == 0;
+    if (untouched) {
+        must_free = false;
+        return inode.backing;
+    }
+    auto* copy = static_cast<u8*>(mm::kmalloc(usize(inode.size) ? usize(inode.size) : 1));
+    if (!copy)
+        return Errno::enomem;
+    read_locked(inode, 0, copy, usize(inode.size));
+    must_free = true;
+    return static_cast<const u8*>(copy);
+}
+
+} // namespace kernel::fs

@@ -1,0 +1,87 @@
+// The VFS's inodes and the RAM filesystem they live in. Every file is a
+// RAM inode: regular files keep their bytes in pages (a hole is a missing
+// page); files from the boot archives start out pointing at the archive's
+// bytes and copy a page only when it is written. Directories hold their
+// entries in a list. The tree is guarded by one lock (vfs_lock), which no
+// one holds while sleeping or touching user memory.
+#pragma once
+
+#include "kernel/fs/file.hpp"
+#include "kernel/spinlock.hpp"
+#include "lib/string_view.hpp"
+
+namespace kernel::fs {
+
+// st_mode file types (include/uapi/linux/stat.h).
+inline constexpr u32 S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000, S_IFLNK = 0120000,
+                     S_IFCHR = 0020000, S_IFIFO = 0010000;
+inline constexpr usize NAME_MAX = 255, PATH_MAX = 4096;
+
+struct Inode;
+
+struct DirEntry {
+    DirEntry* next;
+    Inode* inode;
+    u16 length;
+    char name[NAME_MAX + 1];
+};
+
+enum class Device : u8 { None, Null, Zero, Console, Tty };
+
+struct Inode {
+    u64 ino = 0;
+    u32 mode = 0;       // type and permission bits
+    u32 nlink = 0;      // directory entries naming it (+1 for a directory's ".")
+    u32 open_refs = 0;  // open files, cwds and running programs holding it
+    u64 size = 0;
+    u64 atime_ns = 0, mtime_ns = 0, ctime_ns = 0;
+    Device device = Device::None;
+    u32 rdev = 0;
+
+    // Regular files and symlinks: page i holds bytes [i*4096, (i+1)*4096).
+    u64* pages = nullptr;     // physical addresses; 0 = hole or not copied yet
+    usize page_slots = 0;
+    const u8* backing = nullptr; // the archive's bytes, read-only
+    u64 backing_size = 0;
+
+    // Directories.
+    DirEntry* entries = nullptr;
+    Inode* parent = nullptr;  // ".." (the root is its own parent)
+
+    u32 type() const { return mode & S_IFMT; }
+    bool is_dir() const { return type() == S_IFDIR; }
+    bool is_regular() const { return type() == S_IFREG; }
+    bool is_symlink() const { return type() == S_IFLNK; }
+};
+
+SpinLock& vfs_lock();
+Inode* root();
+
+// Creating and linking (vfs lock held).
+Result<Inode*> new_inode_locked(u32 mode);
+Result<void> link_locked(Inode& dir, lib::StringView name, Inode& child);
+Result<Inode*> lookup_child_locked(const Inode& dir, lib::StringView name);
+Result<void> unlink_child_locked(Inode& dir, lib::StringView name);
+usize child_count_locked(const Inode& dir);
+
+// Frees the inode if nothing names or holds it (vfs lock held).
+void discard_if_unused_locked(Inode&);
+
+void inode_ref(Inode&);
+// Drops an open reference; frees the inode when nothing names or holds it.
+void inode_unref(Inode&);
+
+// Contents of regular files (and symlink targets). Reads/writes copy
+// between the inode's pages and a kernel buffer; callers bounce through
+// such a buffer to reach user memory.
+usize read_locked(Inode&, u64 offset, u8* out, usize length);
+Result<usize> write_locked(Inode&, u64 offset, const u8* data, usize length);
+Result<void> truncate_locked(Inode&, u64 size);
+// A contiguous view of the whole file for exec: the archive's bytes when
+// the file was never written, else a kmalloc'd copy the caller frees.
+Result<const u8*> contiguous_contents(Inode&, bool& must_free);
+
+void vfs_init();
+u64 vfs_now_ns();
+
+} // namespace kernel::fs

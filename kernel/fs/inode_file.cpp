@@ -1,0 +1,273 @@
+// Regular-file and directory open files, and device files.
+#include "kernel/fs/inode_file.hpp"
+#include "kernel/fs/tty.hpp"
+#include "kernel/mm/kmalloc.hpp"
+#include "kernel/mm/uaccess.hpp"
+
+namespace kernel::fs {
+
+namespace {
+
+constexpr int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
+constexpr usize BOUNCE = 4096;
+
+class InodeFile final : public File {
+public:
+    explicit InodeFile(Inode& inode) : m_inode(inode) { inode_ref(inode); }
+
+    Result<usize> read(u64 buffer, usize length) override
+    {
+        usize n = TRY(pread(buffer, length, m_offset));
+        m_offset += n;
+        return n;
+    }
+
+    Result<usize> write(u64 buffer, usize length) override
+    {
+        if (flags() & O_APPEND) {
+            SpinLockGuard guard(vfs_lock());
+            m_offset = m_inode.size;
+        }
+        usize n = TRY(pwrite(buffer, length, m_offset));
+        m_offset += n;
+        return n;
+    }
+
+    Result<usize> pread(u64 buffer, usize length, u64 offset) override
+    {
+        if (!readable())
+            return Errno::ebadf;
+        if (m_inode.is_dir())
+            return Errno::eisdir;
+        auto* bounce = static_cast<u8*>(mm::kmalloc(BOUNCE));
+        if (!bounce)
+            return Errno::enomem;
+        usize done = 0;
+        while (done < length) {
+            usize n;
+            {
+                SpinLockGuard guard(vfs_lock());
+                n = read_locked(m_inode, offset + done, bounce, lib::min(length - done, BOUNCE));
+            }
+            if (n == 0)
+                break;
+            if (auto r = mm::copy_to_user(buffer + done, bounce, n); r.is_error()) {
+                mm::kfree(bounce);
+                return done ? Result<usize>(done) : Result<usize>(r.error());
+            }
+            done += n;
+        }
+        mm::kfree(bounce);
+        return done;
+    }
+
+    Result<usize> pwrite(u64 buffer, usize length, u64 offset) override
+    {
+        if (!writable())
+            return Errno::ebadf;
+        if (i64(offset) < 0)
+            return Errno::einval;
+        auto* bounce = static_cast<u8*>(mm::kmalloc(BOUNCE));
+        if (!bounce)
+            return Errno::enomem;
+        usize done = 0;
+        while (done < length) {
+            usize n = lib::min(length - done, BOUNCE);
+            if (auto r = mm::copy_from_user(bounce, buffer + done, n); r.is_error()) {
+                mm::kfree(bounce);
+                return done ? Result<usize>(done) : Result<usize>(r.error());
+            }
+            Result<usize> written = Errno::eio;
+            {
+                SpinLockGuard guard(vfs_lock());
+                written = write_locked(m_inode, offset + done, bounce, n);
+            }
+            if (written.is_error()) {
+                mm::kfree(bounce);
+                return done ? Result<usize>(done) : written;
+            }
+            done += written.value();
+        }
+        mm::kfree(bounce);
+        return done;
+    }
+
+    Result<u64> seek(i64 offset, int whence) override
+    {
+        i64 base;
+        switch (whence) {
+        case SEEK_SET: base = 0; break;
+        case SEEK_CUR: base = i64(m_offset); break;
+        case SEEK_END: {
+            SpinLockGuard guard(vfs_lock());
+            base = i64(m_inode.size);
+            break;
+        }
+        default: return Errno::einval;
+        }
+        i64 target = base + offset;
+        if ((offset > 0 && target < base) || target < 0)
+            return Errno::einval;
+        m_offset = u64(target);
+        return m_offset;
+    }
+
+    Result<usize> getdents(u64 buffer, usize length) override
+    {
+        if (!m_inode.is_dir())
+            return Errno::enotdir;
+        // struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name.
+        u8 record[8 + 8 + 2 + 1 + NAME_MAX + 1 + 7];
+        usize done = 0;
+        for (;;) {
+            usize size;
+            {
+                SpinLockGuard guard(vfs_lock());
+                const char* name;
+                usize name_length;
+                const Inode* who;
+                if (m_offset == 0) {
+                    name = ".", name_length = 1, who = &m_inode;
+                } else if (m_offset == 1) {
+                    name = "..", name_length = 2, who = m_inode.parent;
+                } else {
+                    const DirEntry* e = m_inode.entries;
+                    for (u64 i = 2; e && i < m_offset; ++i)
+                        e = e->next;
+                    if (!e)
+                        break;
+                    name = e->name, name_length = e->length, who = e->inode;
+                }
+                size = lib::align_up(19 + name_length + 1, 8);
+                if (done + size > length) {
+                    if (done == 0)
+                        return Errno::einval; // buffer too small for one entry
+                    break;
+                }
+                u64 next = m_offset + 1;
+                u16 reclen = u16(size);
+                u8 type = u8(who->type() >> 12); // DT_* = S_IF* >> 12
+                __builtin_memset(record, 0, size);
+                __builtin_memcpy(record, &who->ino, 8);
+                __builtin_memcpy(record + 8, &next, 8);
+                __builtin_memcpy(record + 16, &reclen, 2);
+                record[18] = type;
+                __builtin_memcpy(record + 19, name, name_length);
+            }
+            TRY(mm::copy_to_user(buffer + done, record, size));
+            done += size;
+            ++m_offset;
+        }
+        return done;
+    }
+
+    Result<void> truncate(u64 size) override
+    {
+        if (!writable())
+            return Errno::einval;
+        if (!m_inode.is_regular())
+            return Errno::einval;
+        SpinLockGuard guard(vfs_lock());
+        return truncate_locked(m_inode, size);
+    }
+
+    Result<void> stat(LinuxStat& st) override
+    {
+        SpinLockGuard guard(vfs_lock());
+        fill_stat(m_inode, st);
+        return {};
+    }
+
+    Inode* inode() override { return &m_inode; }
+
+private:
+    void destroy() override
+    {
+        inode_unref(m_inode);
+        mm::destroy(this);
+    }
+
+    Inode& m_inode;
+    u64 m_offset = 0;
+};
+
+class NullFile final : public File {
+public:
+    NullFile(Inode& inode, bool zero) : m_inode(inode), m_zero(zero) { inode_ref(inode); }
+    Result<usize> read(u64 buffer, usize length) override
+    {
+        if (!m_zero)
+            return usize(0);
+        u8 zeros[256] = {};
+        usize done = 0;
+        while (done < length) {
+            usize n = lib::min(length - done, sizeof(zeros));
+            if (auto r = mm::copy_to_user(buffer + done, zeros, n); r.is_error())
+                return done ? Result<usize>(done) : Result<usize>(r.error());
+            done += n;
+        }
+        return done;
+    }
+    Result<usize> write(u64, usize length) override { return length; }
+    Result<usize> pread(u64 b, usize l, u64) override { return read(b, l); }
+    Result<usize> pwrite(u64, usize l, u64) override { return l; }
+    Result<u64> seek(i64, int) override { return u64(0); }
+    Result<void> stat(LinuxStat& st) override
+    {
+        SpinLockGuard guard(vfs_lock());
+        fill_stat(m_inode, st);
+        return {};
+    }
+    Inode* inode() override { return &m_inode; }
+
+private:
+    void destroy() override
+    {
+        inode_unref(m_inode);
+        mm::destroy(this);
+    }
+    Inode& m_inode;
+    bool m_zero;
+};
+
+} // namespace
+
+void fill_stat(const Inode& inode, LinuxStat& st)
+{
+    st = {};
+    st.st_dev = 1;
+    st.st_ino = inode.ino;
+    st.st_mode = inode.mode;
+    st.st_nlink = inode.nlink;
+    st.st_rdev = inode.rdev;
+    st.st_size = i64(inode.is_dir() ? 4096 : inode.size);
+    st.st_blksize = 4096;
+    st.st_blocks = i64((inode.size + 511) / 512);
+    st.st_atime = i64(inode.atime_ns / 1000000000), st.st_atime_nsec = i64(inode.atime_ns % 1000000000);
+    st.st_mtime = i64(inode.mtime_ns / 1000000000), st.st_mtime_nsec = i64(inode.mtime_ns % 1000000000);
+    st.st_ctime = i64(inode.ctime_ns / 1000000000), st.st_ctime_nsec = i64(inode.ctime_ns % 1000000000);
+}
+
+Result<File*> open_inode(Inode& inode, u32 flags)
+{
+    File* f = nullptr;
+    switch (inode.device) {
+    case Device::Console:
+    case Device::Tty:
+        f = tty_console_file();
+        return f; // the one console file: its flags are shared (as a tty's are)
+    case Device::Null:
+    case Device::Zero:
+        f = mm::make<NullFile>(inode, inode.device == Device::Zero);
+        break;
+    case Device::None:
+        f = mm::make<InodeFile>(inode);
+        break;
+    }
+    if (!f)
+        return Errno::enomem;
+    f->set_flags(flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC));
+    return f;
+}
+
+} // namespace kernel::fs

@@ -1,0 +1,185 @@
+// Pipe buffers and their two ends.
+#include "kernel/fs/pipe.hpp"
+#include "kernel/mm/kmalloc.hpp"
+#include "kernel/mm/page_alloc.hpp"
+#include "kernel/mm/uaccess.hpp"
+#include "kernel/process/scheduler.hpp"
+
+namespace kernel::fs {
+
+namespace {
+
+constexpr unsigned BUFFER_ORDER = 4; // 16 pages = 64 KiB
+static_assert((mm::PAGE_SIZE << BUFFER_ORDER) == PIPE_CAPACITY);
+
+// Everything here is guarded by the process lock, which the waits need
+// anyway: no wake-up can slip between a check and the sleep.
+struct Pipe {
+    u8* buffer = nullptr;
+    u64 head = 0, tail = 0; // read at head, write at tail (monotonic counters)
+    u32 readers = 0, writers = 0;
+    WaitQueue readable, writable;
+    u64 buffer_pa = 0;
+
+    usize used() const { return usize(tail - head); }
+    usize space() const { return PIPE_CAPACITY - used(); }
+};
+
+void release_if_unused_locked(Pipe* p, bool& free_it) { free_it = p->readers == 0 && p->writers == 0; }
+
+void free_pipe(Pipe* p)
+{
+    mm::free_pages(p->buffer_pa, BUFFER_ORDER);
+    mm::destroy(p);
+}
+
+class PipeEnd final : public File {
+public:
+    PipeEnd(Pipe* pipe, bool write_end) : m_pipe(pipe), m_write_end(write_end) {}
+
+    Result<usize> read(u64 buffer, usize length) override
+    {
+        if (m_write_end)
+            return Errno::ebadf;
+        if (length == 0)
+            return usize(0);
+        u8 chunk[512];
+        for (;;) {
+            usize n = 0;
+            {
+                SpinLockGuard guard(process_lock());
+                Pipe& p = *m_pipe;
+                if (p.used() == 0) {
+                    if (p.writers == 0)
+                        return usize(0); // EOF
+                    if (flags() & O_NONBLOCK)
+                        return Errno::eagain;
+                    block_on_locked(p.readable);
+                    continue;
+                }
+                n = lib::min(lib::min(length, p.used()), sizeof(chunk));
+                for (usize i = 0; i < n; ++i)
+                    chunk[i] = p.buffer[(p.head + i) % PIPE_CAPACITY];
+                // Copy out before consuming, so a bad buffer loses nothing.
+            }
+            TRY(mm::copy_to_user(buffer, chunk, n));
+            SpinLockGuard guard(process_lock());
+            m_pipe->head += n;
+            wake_all_locked(m_pipe->writable);
+            return n;
+        }
+    }
+
+    Result<usize> write(u64 buffer, usize length) override
+    {
+        if (!m_write_end)
+            return Errno::ebadf;
+        usize done = 0;
+        u8 chunk[512];
+        while (done < length) {
+            usize n = lib::min(length - done, sizeof(chunk));
+            if (auto r = mm::copy_from_user(chunk, buffer + done, n); r.is_error())
+                return done ? Result<usize>(done) : Result<usize>(r.error());
+            SpinLockGuard guard(process_lock());
+            Pipe& p = *m_pipe;
+            for (;;) {
+                if (p.readers == 0)
+                    return done ? Result<usize>(done) : Result<usize>(Errno::epipe);
+                // Writes of at most PIPE_BUF bytes are atomic: wait until
+                // the whole write fits, not just this chunk.
+                usize needed = length <= PIPE_BUF ? length - done : 1;
+                if (p.space() >= needed)
+                    break;
+                if (flags() & O_NONBLOCK)
+                    return done ? Result<usize>(done) : Result<usize>(Errno::eagain);
+                block_on_locked(p.writable);
+            }
+            n = lib::min(n, p.space());
+            for (usize i = 0; i < n; ++i)
+                p.buffer[(p.tail + i) % PIPE_CAPACITY] = chunk[i];
+            p.tail += n;
+            done += n;
+            wake_all_locked(p.readable);
+        }
+        return done;
+    }
+
+    Result<u64> ioctl(u32 request, u64 arg) override
+    {
+        constexpr u32 FIONREAD = 0x541b;
+        if (request != FIONREAD)
+            return Errno::enotty;
+        int n;
+        {
+            SpinLockGuard guard(process_lock());
+            n = int(m_pipe->used());
+        }
+        TRY(mm::write_user(arg, n));
+        return u64(0);
+    }
+
+    Result<void> stat(LinuxStat& st) override
+    {
+        st = {};
+        st.st_mode = 0010600; // S_IFIFO | rw-------
+        st.st_nlink = 1;
+        st.st_blksize = 4096;
+        st.st_ino = u64(reinterpret_cast<uptr>(m_pipe) >> 4);
+        return {};
+    }
+
+private:
+    void destroy() override
+    {
+        bool free_it;
+        {
+            SpinLockGuard guard(process_lock());
+            if (m_write_end)
+                --m_pipe->writers;
+            else
+                --m_pipe->readers;
+            // The other end learns: readers see EOF, writers EPIPE.
+            wake_all_locked(m_pipe->readable);
+            wake_all_locked(m_pipe->writable);
+            release_if_unused_locked(m_pipe, free_it);
+        }
+        if (free_it)
+            free_pipe(m_pipe);
+        mm::destroy(this);
+    }
+
+    Pipe* m_pipe;
+    bool m_write_end;
+};
+
+} // namespace
+
+Result<void> create_pipe(File* ends[2], u32 flags)
+{
+    auto* p = mm::make<Pipe>();
+    if (!p)
+        return Errno::enfile;
+    auto pa = mm::alloc_pages(BUFFER_ORDER);
+    auto* r = mm::make<PipeEnd>(p, false);
+    auto* w = mm::make<PipeEnd>(p, true);
+    if (!pa || !r || !w) {
+        if (pa)
+            mm::free_pages(*pa, BUFFER_ORDER);
+        mm::kfree(r);
+        mm::kfree(w);
+        mm::destroy(p);
+        return Errno::enfile;
+    }
+    p->buffer_pa = *pa;
+    p->buffer = static_cast<u8*>(mm::phys_to_virt(*pa));
+    p->readers = p->writers = 1;
+    p->readable.head.prev = p->readable.head.next = &p->readable.head;
+    p->writable.head.prev = p->writable.head.next = &p->writable.head;
+    r->set_flags(O_RDONLY | (flags & O_NONBLOCK));
+    w->set_flags(O_WRONLY | (flags & O_NONBLOCK));
+    ends[0] = r;
+    ends[1] = w;
+    return {};
+}
+
+} // namespace kernel::fs
