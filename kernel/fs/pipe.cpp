@@ -4,6 +4,7 @@
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/scheduler.hpp"
+#include "kernel/process/signal.hpp"
 
 namespace kernel::fs {
 
@@ -54,7 +55,8 @@ public:
                         return usize(0); // EOF
                     if (flags() & O_NONBLOCK)
                         return Errno::eagain;
-                    block_on_locked(p.readable);
+                    if (block_on_locked(p.readable))
+                        return Errno::eintr;
                     continue;
                 }
                 n = lib::min(lib::min(length, p.used()), sizeof(chunk));
@@ -83,8 +85,11 @@ public:
             SpinLockGuard guard(process_lock());
             Pipe& p = *m_pipe;
             for (;;) {
-                if (p.readers == 0)
+                if (p.readers == 0) {
+                    // Linux sends SIGPIPE too; its default action ends the writer.
+                    send_signal_locked(current_process(), SIGPIPE);
                     return done ? Result<usize>(done) : Result<usize>(Errno::epipe);
+                }
                 // Writes of at most PIPE_BUF bytes are atomic: wait until
                 // the whole write fits, not just this chunk.
                 usize needed = length <= PIPE_BUF ? length - done : 1;
@@ -92,7 +97,8 @@ public:
                     break;
                 if (flags() & O_NONBLOCK)
                     return done ? Result<usize>(done) : Result<usize>(Errno::eagain);
-                block_on_locked(p.writable);
+                if (block_on_locked(p.writable))
+                    return done ? Result<usize>(done) : Result<usize>(Errno::eintr);
             }
             n = lib::min(n, p.space());
             for (usize i = 0; i < n; ++i)

@@ -3,6 +3,8 @@
 #include "kernel/console.hpp"
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/scheduler.hpp"
+#include "kernel/printk.hpp"
+#include "kernel/process/signal.hpp"
 
 namespace kernel {
 
@@ -26,7 +28,8 @@ constexpr u32 ISIG = 0x1, ICANON = 0x2, ECHO = 0x8, ECHOE = 0x10, ECHOK = 0x20, 
 constexpr u32 B38400_CS8_CREAD_HUPCL = 0xf | 0x30 | 0x80 | 0x400;
 constexpr unsigned VINTR = 0, VQUIT = 1, VERASE = 2, VKILL = 3, VEOF = 4, VTIME = 5, VMIN = 6, VSUSP = 10;
 constexpr u32 TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404;
-constexpr u32 TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414;
+constexpr u32 TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410,
+              TIOCSCTTY = 0x540e, TIOCNOTTY = 0x5422, TIOCGSID = 0x5429;
 
 constexpr usize BUFFER = 4096;
 
@@ -37,6 +40,7 @@ struct Tty {
     usize read_at = 0, line_end = 0, write_at = 0;
     usize eof_marks = 0; // ^D pressed at these many line ends (read returns 0)
     WaitQueue readers;
+    Pid foreground = 1;  // the foreground process group: ^C goes there (guarded by the process lock)
 };
 
 constinit Tty s_tty{};
@@ -53,12 +57,18 @@ void echo(const char* s, usize n)
 void input_byte(char c)
 {
     bool wake = false;
+    int signal = 0;
     {
         SpinLockGuard guard(s_lock);
         Tty& t = s_tty;
         if ((t.termios.c_iflag & ICRNL) && c == '\r')
             c = '\n';
-        if (!canonical()) {
+        if ((t.termios.c_lflag & ISIG) && c && (u8(c) == t.termios.c_cc[VINTR] || u8(c) == t.termios.c_cc[VQUIT])) {
+            signal = u8(c) == t.termios.c_cc[VINTR] ? SIGINT : SIGQUIT;
+            echo(signal == SIGINT ? "^C\n" : "^\\\n", 3);
+            t.write_at = t.line_end; // the line being edited is discarded
+            c = 0;
+        } else if (!canonical()) {
             if (t.write_at - t.read_at < BUFFER) {
                 t.input[t.write_at++ % BUFFER] = c;
                 t.line_end = t.write_at;
@@ -100,6 +110,10 @@ void input_byte(char c)
     }
     if (wake)
         wake_all(s_tty.readers);
+    if (signal) {
+        SpinLockGuard guard(process_lock());
+        (void)signal_group_locked(s_tty.foreground, signal);
+    }
 }
 
 class ConsoleFile final : public File {
@@ -131,7 +145,8 @@ public:
                     }
                 }
                 if (n == 0 && !eof) {
-                    block_on_locked(s_tty.readers);
+                    if (block_on_locked(s_tty.readers))
+                        return Errno::eintr;
                     continue;
                 }
             }
@@ -185,6 +200,37 @@ public:
         case TIOCSWINSZ:
             s_tty.winsize = TRY(mm::read_user<WinSize>(arg));
             return u64(0);
+        case TIOCGPGRP: {
+            i32 pgrp;
+            {
+                SpinLockGuard guard(process_lock());
+                pgrp = s_tty.foreground;
+            }
+            TRY(mm::write_user(arg, pgrp));
+            return u64(0);
+        }
+        case TIOCSPGRP: {
+            i32 pgrp = TRY(mm::read_user<i32>(arg));
+            if (pgrp <= 0)
+                return Errno::einval;
+            SpinLockGuard guard(process_lock());
+            // The group must exist in the caller's session (tcsetpgrp(3)).
+            bool exists = false;
+            Pid sid = current_process().sid;
+            for_each_process_locked([&](Process& p) { exists |= p.pgid == pgrp && p.sid == sid; });
+            if (!exists)
+                return Errno::eperm;
+            s_tty.foreground = pgrp;
+            return u64(0);
+        }
+        case TIOCGSID: {
+            i32 sid = 1; // the console belongs to init's session
+            TRY(mm::write_user(arg, sid));
+            return u64(0);
+        }
+        case TIOCSCTTY:
+        case TIOCNOTTY:
+            return u64(0); // one console, one controlling terminal for everyone
         default:
             return Errno::enotty;
         }

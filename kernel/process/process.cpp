@@ -116,6 +116,9 @@ Process* find_process_locked(Pid pid)
     return nullptr;
 }
 
+Process* process_table_bucket_locked(usize index) { return s_pid_table[index]; }
+usize process_table_buckets() { return PID_BUCKETS; }
+
 usize process_count()
 {
     SpinLockGuard guard(s_lock);
@@ -198,6 +201,10 @@ Result<Pid> fork_current(const ForkOptions& options)
     if (child->cwd)
         fs::inode_ref(*child->cwd);
     child->umask = parent.umask;
+    child->pgid = parent.pgid;
+    child->sid = parent.sid;
+    child->signals_blocked = parent.signals_blocked;
+    child->signals_ignored = parent.signals_ignored;
     child->frame = parent.frame;
     child->frame.a(0) = 0; // fork returns 0 in the child
     child->fp = parent.fp; // saved at the fork's trap entry if it was dirty
@@ -315,7 +322,8 @@ Result<WaitResult> wait_for_child(Pid pid, bool no_hang)
         }
         if (no_hang)
             return WaitResult{0, 0, 0, 0};
-        block_on_locked(p.child_event);
+        if (block_on_locked(p.child_event))
+            return Errno::eintr;
     }
 }
 
@@ -323,6 +331,7 @@ void register_init_locked(Process& init)
 {
     s_init = &init;
     init.pid = 1;
+    init.pgid = init.sid = 1;
     s_next_pid = 2;
     hash_insert_locked(init);
     add_child_locked(s_idle, init);

@@ -66,6 +66,16 @@ struct Process {
     fs::Inode* cwd = nullptr;                  // [self] referenced (inode_ref)
     u32 umask = 022;                           // [self]
 
+    // Process groups and sessions (job control).
+    Pid pgid = 0;               // [P]
+    Pid sid = 0;                // [P]
+    // Signals: pending and blocked sets (bit n-1 for signal n), and the
+    // disposition per signal: 0 = SIG_DFL, 1 = SIG_IGN (user handlers come
+    // with the signals issue).
+    u64 signals_pending = 0;    // [P]
+    u64 signals_blocked = 0;    // [self]
+    u64 signals_ignored = 0;    // [self]
+
     i32 exit_status = 0;        // [P] wait status encoding (WIFEXITED...)
     u64 sleep_deadline_ns = 0;  // [P] for nanosleep
     u64 clear_child_tid = 0;    // [self] set_tid_address
@@ -97,6 +107,10 @@ bool is_idle(const Process&);
 
 // Pid table.
 Process* find_process_locked(Pid pid);
+// Every process in the table (not idle), in no particular order.
+template <typename F> void for_each_process_locked(F&& f);
+Process* process_table_bucket_locked(usize index);
+usize process_table_buckets();
 usize process_count();
 usize max_processes();
 
@@ -136,4 +150,16 @@ void process_init();
 // Set the calling process's comm and cmdline (exec does this).
 void set_process_name(Process&, lib::StringView path, const char* argv_block, usize argv_length);
 
+} // namespace kernel
+
+namespace kernel {
+template <typename F> void for_each_process_locked(F&& f)
+{
+    for (usize i = 0; i < process_table_buckets(); ++i)
+        for (Process* p = process_table_bucket_locked(i); p;) {
+            Process* next = p->pid_hash_next;
+            f(*p);
+            p = next;
+        }
+}
 } // namespace kernel

@@ -5,6 +5,7 @@
 #include "arch/riscv/csr.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/vm.hpp"
+#include "kernel/process/signal.hpp"
 #include "kernel/time.hpp"
 
 extern "C" void switch_context(kernel::Context* from, const kernel::Context* to);
@@ -97,10 +98,12 @@ void yield_locked()
     switch_away_locked();
 }
 
-void block_on_locked(WaitQueue& wq)
+bool block_on_locked(WaitQueue& wq)
 {
     Process& p = current_process();
     VERIFY(!is_idle(p));
+    if (signal_interrupts_locked(p))
+        return true;
     p.state = ProcessState::Blocked;
     if (!wq.head.next) // a zero-initialised queue: make it a ring
         wq.head.prev = wq.head.next = &wq.head;
@@ -109,6 +112,7 @@ void block_on_locked(WaitQueue& wq)
     wq.head.prev->next = &p.queue_node;
     wq.head.prev = &p.queue_node;
     switch_away_locked();
+    return signal_interrupts_locked(p);
 }
 
 usize wake_all_locked(WaitQueue& wq)
@@ -131,16 +135,19 @@ usize wake_all(WaitQueue& wq)
     return wake_all_locked(wq);
 }
 
-void sleep_until(u64 deadline_ns)
+bool sleep_until(u64 deadline_ns)
 {
     SpinLockGuard guard(process_lock());
     Process& p = current_process();
+    if (signal_interrupts_locked(p))
+        return false;
     if (monotonic_ns() >= deadline_ns)
-        return;
+        return true;
     p.sleep_deadline_ns = deadline_ns;
     p.state = ProcessState::Blocked;
     add_sleeper_locked(p);
     switch_away_locked();
+    return !signal_interrupts_locked(p);
 }
 
 void scheduler_tick()

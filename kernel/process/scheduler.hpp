@@ -44,8 +44,9 @@ void scheduler_tick();
 // On the way back to user mode: switch if the tick asked for it.
 void preempt_if_needed();
 
-// Sleep the current process until monotonic time `deadline_ns`.
-void sleep_until(u64 deadline_ns);
+// Sleep the current process until monotonic time `deadline_ns`; false if
+// a signal cut the sleep short.
+bool sleep_until(u64 deadline_ns);
 
 // The boot hart becomes the idle loop; never returns.
 [[noreturn]] void scheduler_run_idle();

@@ -16,8 +16,10 @@ struct WaitQueue {
 };
 
 // Caller holds the process lock (see process.hpp). Blocks the current
-// process on wq until woken; returns with the lock held again.
-void block_on_locked(WaitQueue& wq);
+// process on wq until woken; returns with the lock held again. Returns
+// true (without blocking, if one is already pending) when a signal
+// interrupts the wait: the caller's system call then fails with EINTR.
+bool block_on_locked(WaitQueue& wq);
 // Make every waiter ready; returns how many there were.
 usize wake_all_locked(WaitQueue& wq);
 usize wake_all(WaitQueue& wq);

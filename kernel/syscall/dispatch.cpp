@@ -21,7 +21,9 @@ enum Number : u32 {
     SYS_symlinkat = 36, SYS_linkat = 37, SYS_truncate = 45, SYS_ftruncate = 46, SYS_faccessat = 48,
     SYS_chdir = 49, SYS_fchdir = 50, SYS_fchmod = 52, SYS_fchmodat = 53, SYS_openat = 56, SYS_pipe2 = 59,
     SYS_getdents64 = 61, SYS_lseek = 62, SYS_pread64 = 67, SYS_pwrite64 = 68, SYS_utimensat = 88,
-    SYS_umask = 166, SYS_renameat2 = 276, SYS_faccessat2 = 439,
+    SYS_umask = 166, SYS_renameat2 = 276, SYS_faccessat2 = 439, SYS_kill = 129, SYS_tkill = 130,
+    SYS_tgkill = 131, SYS_rt_sigaction = 134, SYS_rt_sigprocmask = 135, SYS_rt_sigpending = 136,
+    SYS_setpgid = 154, SYS_getpgid = 155, SYS_getsid = 156, SYS_setsid = 157,
     SYSCALL_COUNT = 512,
 };
 
@@ -95,6 +97,16 @@ struct Table {
         handlers[SYS_umask] = sys_umask;
         handlers[SYS_renameat2] = sys_renameat2;
         handlers[SYS_faccessat2] = sys_faccessat2;
+        handlers[SYS_kill] = sys_kill;
+        handlers[SYS_tkill] = sys_tkill;
+        handlers[SYS_tgkill] = sys_tgkill;
+        handlers[SYS_rt_sigaction] = sys_rt_sigaction;
+        handlers[SYS_rt_sigprocmask] = sys_rt_sigprocmask;
+        handlers[SYS_rt_sigpending] = sys_rt_sigpending;
+        handlers[SYS_setpgid] = sys_setpgid;
+        handlers[SYS_getpgid] = sys_getpgid;
+        handlers[SYS_getsid] = sys_getsid;
+        handlers[SYS_setsid] = sys_setsid;
     }
 };
 

@@ -84,6 +84,17 @@ MYRIAD_SYSCALL(umask);
 MYRIAD_SYSCALL(fchmodat);
 MYRIAD_SYSCALL(fchmod);
 MYRIAD_SYSCALL(utimensat);
+// signals.cpp
+MYRIAD_SYSCALL(kill);
+MYRIAD_SYSCALL(tkill);
+MYRIAD_SYSCALL(tgkill);
+MYRIAD_SYSCALL(rt_sigaction);
+MYRIAD_SYSCALL(rt_sigprocmask);
+MYRIAD_SYSCALL(rt_sigpending);
+MYRIAD_SYSCALL(setpgid);
+MYRIAD_SYSCALL(getpgid);
+MYRIAD_SYSCALL(getsid);
+MYRIAD_SYSCALL(setsid);
 // system.cpp
 MYRIAD_SYSCALL(uname);
 MYRIAD_SYSCALL(getrandom);

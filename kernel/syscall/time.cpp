@@ -70,10 +70,13 @@ u64 deadline_after(u64 duration)
 Result<u64> sys_nanosleep(const SyscallArgs& a)
 {
     u64 duration = TRY(read_duration(a.a0));
-    sleep_until(deadline_after(duration));
-    // Nothing interrupts a sleep until signals exist: nothing remains.
-    if (a.a1)
-        TRY(write_timespec(a.a1, 0));
+    u64 deadline = deadline_after(duration);
+    if (!sleep_until(deadline)) {
+        u64 now = monotonic_ns();
+        if (a.a1)
+            TRY(write_timespec(a.a1, deadline > now ? deadline - now : 0));
+        return Errno::eintr;
+    }
     return u64(0);
 }
 
@@ -89,11 +92,16 @@ Result<u64> sys_clock_nanosleep(const SyscallArgs& a)
     u64 value = TRY(read_duration(a.a2));
     if (flags & TIMER_ABSTIME) {
         u64 now = TRY(clock_now(id));
-        sleep_until(value <= now ? 0 : deadline_after(value - now));
+        if (!sleep_until(value <= now ? 0 : deadline_after(value - now)))
+            return Errno::eintr;
     } else {
-        sleep_until(deadline_after(value));
-        if (a.a3)
-            TRY(write_timespec(a.a3, 0));
+        u64 deadline = deadline_after(value);
+        if (!sleep_until(deadline)) {
+            u64 now = monotonic_ns();
+            if (a.a3)
+                TRY(write_timespec(a.a3, deadline > now ? deadline - now : 0));
+            return Errno::eintr;
+        }
     }
     return u64(0);
 }

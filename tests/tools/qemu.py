@@ -152,6 +152,8 @@ def main():
     p.add_argument("--send", action="append", dest="steps",
                    type=lambda t: ("send", t.encode().decode("unicode_escape")))
     p.add_argument("--ktap", action="append_const", dest="steps", const=("ktap", None))
+    p.add_argument("--sleep", action="append", dest="steps", type=lambda t: ("sleep", float(t)),
+                   help="wait this many seconds (e.g. for a program to get going before ^C)")
     p.add_argument("--ktap-expect-fail", action="append", default=[], metavar="SUITE.CASE",
                    help="with --ktap: this case must fail (proves failures are seen)")
     p.add_argument("--reject", action="append", default=[],
@@ -175,6 +177,8 @@ def main():
             break
         if kind == "send":
             console.send(value)
+        if kind == "sleep":
+            time.sleep(value)
         if kind == "ktap":
             ktap_wanted = True
     status = console.wait(deadline)
