@@ -67,6 +67,11 @@ public:
             return Errno::ebadf;
         if (i64(offset) < 0)
             return Errno::einval;
+        if (flags() & O_APPEND) {
+            // Linux appends even for pwrite on an O_APPEND file (pwrite(2), BUGS).
+            SpinLockGuard guard(vfs_lock());
+            offset = m_inode.size;
+        }
         auto* bounce = static_cast<u8*>(mm::kmalloc(BOUNCE));
         if (!bounce)
             return Errno::enomem;
@@ -191,6 +196,32 @@ private:
     u64 m_offset = 0;
 };
 
+// /dev/tty: the console, but a device of its own (5, 0) to stat.
+class TtyAlias final : public File {
+public:
+    explicit TtyAlias(Inode& inode) : m_inode(inode), m_console(tty_console_file()) { inode_ref(inode); }
+    Result<usize> read(u64 b, usize l) override { return m_console->read(b, l); }
+    Result<usize> write(u64 b, usize l) override { return m_console->write(b, l); }
+    Result<u64> ioctl(u32 r, u64 a) override { return m_console->ioctl(r, a); }
+    Result<void> stat(LinuxStat& st) override
+    {
+        SpinLockGuard guard(vfs_lock());
+        fill_stat(m_inode, st);
+        return {};
+    }
+    Inode* inode() override { return &m_inode; }
+
+private:
+    void destroy() override
+    {
+        m_console->unref();
+        inode_unref(m_inode);
+        mm::destroy(this);
+    }
+    Inode& m_inode;
+    File* m_console;
+};
+
 class NullFile final : public File {
 public:
     NullFile(Inode& inode, bool zero) : m_inode(inode), m_zero(zero) { inode_ref(inode); }
@@ -253,9 +284,11 @@ Result<File*> open_inode(Inode& inode, u32 flags)
     File* f = nullptr;
     switch (inode.device) {
     case Device::Console:
-    case Device::Tty:
         f = tty_console_file();
         return f; // the one console file: its flags are shared (as a tty's are)
+    case Device::Tty:
+        f = mm::make<TtyAlias>(inode);
+        break;
     case Device::Null:
     case Device::Zero:
         f = mm::make<NullFile>(inode, inode.device == Device::Zero);

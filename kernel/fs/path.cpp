@@ -1,5 +1,6 @@
 // Path walking, with symbolic links followed by recursion on a counter.
 #include "kernel/fs/path.hpp"
+#include "kernel/mm/kmalloc.hpp"
 
 namespace kernel::fs {
 
@@ -18,11 +19,15 @@ Result<Inode*> follow_locked(Inode& dir, Inode& link, bool follow_last, Walk& w)
 {
     if (++w.links > MAX_SYMLINKS)
         return Errno::eloop;
-    char target[PATH_MAX];
-    usize n = read_locked(link, 0, reinterpret_cast<u8*>(target), sizeof(target));
-    if (n == 0)
-        return Errno::enoent;
-    return walk_locked(target[0] == '/' ? *root() : dir, lib::StringView(target, n), follow_last, w);
+    // On the heap: links nest up to 40 deep and kernel stacks are 16 KiB.
+    auto* target = static_cast<char*>(mm::kmalloc(PATH_MAX));
+    if (!target)
+        return Errno::enomem;
+    usize n = read_locked(link, 0, reinterpret_cast<u8*>(target), PATH_MAX);
+    auto result = n == 0 ? Result<Inode*>(Errno::enoent)
+                         : walk_locked(target[0] == '/' ? *root() : dir, lib::StringView(target, n), follow_last, w);
+    mm::kfree(target);
+    return result;
 }
 
 Result<Inode*> walk_locked(Inode& start, lib::StringView path, bool follow_last, Walk& w)

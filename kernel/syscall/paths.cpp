@@ -80,7 +80,7 @@ Result<u64> sys_openat(const SyscallArgs& a)
         if (flags & O_CREAT) {
             auto where = TRY(resolve_parent_locked(*start, path.view()));
             if (where.name.is_empty() || is_dot_or_dotdot(where.name) || where.trailing_slash)
-                return Errno::eisdir;
+                return (flags & O_EXCL) ? Errno::eexist : Errno::eisdir; // as Linux orders them
             auto existing = lookup_child_locked(*where.parent, where.name);
             if (existing.is_ok()) {
                 if (flags & O_EXCL)
