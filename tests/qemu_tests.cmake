@@ -78,3 +78,26 @@ myriad_qemu_test(boot.external_initrd_wins --initrd ${MYRIAD_TEST_INITRD}
     --expect "initramfs: external archive: 2 entries" --expect "starting /sbin/init as pid 1"
     --expect "KTAP version 1" --ktap --expect-exit 0 --timeout 300)
 set_tests_properties(boot.external_initrd_wins PROPERTIES TIMEOUT 320)
+
+# A scripted console session with the real shell (the files issue's Done
+# list): pipelines, redirection into the RAM filesystem, && and ||, $?,
+# directories and cd, a #! script, a background job, ^C interrupting a
+# running program, and ^D at the prompt ending the shell (init starts a
+# new one).
+myriad_qemu_test(shell.session --timeout 120
+    --expect "$ " --send "echo one two | wc -w\\\\r" --expect "2\\r\\n" --expect "$ "
+    --send "ls -l /bin > /tmp/x; cat /tmp/x | grep sh\\\\r" --expect " sh\\r\\n" --expect "$ "
+    --send "mkdir /tmp/d && cd /tmp/d && pwd\\\\r" --expect "/tmp/d\\r\\n" --expect "$ "
+    --send "false || echo rescued && echo chained\\\\r" --expect "rescued" --expect "chained" --expect "$ "
+    --send "false; echo status=$?\\\\r" --expect "status=1" --expect "$ "
+    --send "echo 'echo from a script: $1' > s.sh; echo '#!/bin/sh' > t.sh; cat s.sh >> t.sh\\\\r" --expect "$ "
+    --send "sh s.sh arg1\\\\r" --expect "from a script: arg1" --expect "$ "
+    --send "chmod 755 t.sh && ./t.sh arg2\\\\r" --expect "from a script: arg2" --expect "$ "
+    --send "echo hello > f; echo more >> f; wc -l < f\\\\r" --expect "2\\r\\n" --expect "$ "
+    --send "ls /nonexistent 2> err; cat err\\\\r" --expect "ls: /nonexistent" --expect "$ "
+    --send "spin &\\\\r" --expect "[1] " --expect "$ "
+    --send "echo still here\\\\r" --expect "still here" --expect "$ "
+    --send "spin\\\\r" --sleep 1 --send "\\\\x03" --expect "$ "
+    --send "echo after interrupt\\\\r" --expect "after interrupt" --expect "$ "
+    --send "\\\\x04" --expect "starting a new one" --expect "$ "
+    --send "poweroff\\\\r" --expect-exit 0 --reject "PANIC")
