@@ -45,3 +45,17 @@ foreach(program_case ${program_cases})
     myriad_linux_test(programs.linux.${program_case} ${Python3_EXECUTABLE} ${MYRIAD_PROGRAMS_TEST}
         --qemu ${MYRIAD_QEMU_USER} --rootfs ${MYRIAD_ROOTFS} ${program_case})
 endforeach()
+
+# The shell (grammar, expansion, redirections, background jobs, scripts;
+# job control on a pseudo-terminal) and the file utilities (cat, ls,
+# mkdir, rm, mv, cp, wc, head, grep, touch, env, pwd), one test per case
+# of shell_test.py.
+set(MYRIAD_SHELL_TEST ${CMAKE_SOURCE_DIR}/userland/tests/shell_test.py)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${MYRIAD_SHELL_TEST})
+execute_process(COMMAND ${Python3_EXECUTABLE} ${MYRIAD_SHELL_TEST} --list
+    OUTPUT_VARIABLE shell_cases OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+string(REPLACE "\n" ";" shell_cases "${shell_cases}")
+foreach(shell_case ${shell_cases})
+    myriad_linux_test(shell.linux.${shell_case} ${Python3_EXECUTABLE} ${MYRIAD_SHELL_TEST}
+        --qemu ${MYRIAD_QEMU_USER} --rootfs ${MYRIAD_ROOTFS} ${shell_case})
+endforeach()

@@ -46,7 +46,8 @@ link_or_copy() {
         cp "$rootfs/sbin/init" "$1"
     fi
 }
-for name in sh echo true false spin exec_probe; do
+for name in sh echo true false spin exec_probe \
+        cat ls mkdir rm mv cp wc head grep touch env pwd chmod; do
     link_or_copy "$rootfs/bin/$name"
 done
 link_or_copy "$rootfs/sbin/poweroff"

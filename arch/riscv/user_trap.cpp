@@ -10,6 +10,7 @@
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/vm.hpp"
 #include "kernel/process/scheduler.hpp"
+#include "kernel/process/signal.hpp"
 #include "kernel/syscall/syscall.hpp"
 #include "kernel/time.hpp"
 
@@ -49,6 +50,7 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
 [[noreturn]] void return_to_user(Process& p)
 {
     preempt_if_needed();
+    deliver_signals(p);
     arch::interrupts_disable();
     TrapFrame& f = p.frame;
     // The FP registers hold another process's values (or garbage): load

@@ -148,7 +148,8 @@ def main():
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--expect-exit", type=int, default=0,
                    help="required QEMU exit status; -1 = any non-zero")
-    p.add_argument("--expect", action="append", dest="steps", type=lambda t: ("expect", t))
+    p.add_argument("--expect", action="append", dest="steps",
+                   type=lambda t: ("expect", t.encode().decode("unicode_escape")))
     p.add_argument("--send", action="append", dest="steps",
                    type=lambda t: ("send", t.encode().decode("unicode_escape")))
     p.add_argument("--ktap", action="append_const", dest="steps", const=("ktap", None))

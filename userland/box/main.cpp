@@ -24,6 +24,13 @@ constexpr std::array k_applets{
     Applet{"echo", box::echo_main},   Applet{"true", true_main},
     Applet{"false", false_main},      Applet{"spin", box::spin_main},
     Applet{"exec_probe", box::exec_probe_main}, Applet{"poweroff", box::poweroff_main},
+    Applet{"chmod", box::chmod_main},
+    Applet{"cat", box::cat_main},     Applet{"ls", box::ls_main},
+    Applet{"mkdir", box::mkdir_main}, Applet{"rm", box::rm_main},
+    Applet{"mv", box::mv_main},       Applet{"cp", box::cp_main},
+    Applet{"wc", box::wc_main},       Applet{"head", box::head_main},
+    Applet{"grep", box::grep_main},   Applet{"touch", box::touch_main},
+    Applet{"env", box::env_main},     Applet{"pwd", box::pwd_main},
 };
 
 std::string_view basename_of(const char* path)

@@ -1,49 +1,46 @@
-// /bin/sh: a minimal shell. Reads command lines from fd 0 with read(2)
-// (a line may arrive in several reads, and one read may hold several
-// lines), splits them into words, and runs each command with fork +
-// execve, waiting for it with waitpid. Builtins: exit [N], cd [DIR].
-// `sh -c COMMAND` runs one command line and exits with its status.
+// /bin/sh: a small POSIX-flavoured shell. This file reads the commands:
+// from a string (`sh -c COMMANDS [NAME [ARG...]]`), a script
+// (`sh FILE [ARG...]`, also how the kernel runs a "#!/bin/sh" file) or
+// standard input. Lines are collected until they parse completely (an
+// open quote or a trailing '|', '&&', '||' asks for more) and then run.
+// The grammar and the pieces are described in sh.h.
 //
-// Words split on blanks; '...' quotes literally, "..." quotes with the
-// escapes \" \\ \$ \` inside, a backslash outside quotes escapes the
-// next character, and # starts a comment. A name without '/' is searched along $PATH
-// (/bin:/sbin when unset). Reading from fd 0, the shell prints the prompt
-// "$ " on fd 2 and a note when a command fails ("sh: exit N", "sh: killed
-// by SIGSEGV"); with -c it leaves that to the caller, who gets the status.
+// Reading standard input, the shell notes how commands ended ("sh: exit
+// N") and reports background jobs ("[N] PID", "[N]+ Done  CMD"); if it is
+// a terminal, it also prompts ("$ " on stderr, "> " for a continuation
+// line), says "exit" at end of input and does job control (sh_jobs.cpp).
 #include "box/applets.h"
+#include "box/sh.h"
 
 #include <cerrno>
-#include <climits>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <sys/wait.h>
+#include <fcntl.h>
+#include <memory>
 #include <unistd.h>
 #include <utility>
-#include <vector>
 
+namespace box::sh {
 namespace {
 
-constexpr const char* k_default_path = "/bin:/sbin";
-constexpr int k_status_not_found = 127;  // POSIX 2.8.2: command not found
-constexpr int k_status_cannot_exec = 126; // found, but not executable
+class Input {
+public:
+    virtual ~Input() = default;
+    // The next line without its terminator; nullopt at end of input.
+    virtual std::optional<std::string> next() = 0;
+};
 
 // Lines from a file descriptor, whatever the sizes of the reads. A serial
 // console without ICRNL ends lines with '\r', so '\r', '\n' and "\r\n"
 // each end one line.
-class LineReader {
+class FdInput final : public Input {
 public:
-    explicit LineReader(int fd)
+    explicit FdInput(int fd)
         : m_fd(fd)
     {
     }
 
-    // The next line without its terminator; nullopt at end of input (a
-    // last line without a terminator is still returned first).
-    std::optional<std::string> next()
+    std::optional<std::string> next() override
     {
         for (;;) {
             if (m_skip_newline && !m_pending.empty()) {
@@ -58,6 +55,8 @@ public:
                 m_pending.erase(0, end + 1);
                 return line;
             }
+            if (m_eof)
+                break;
             char buffer[512];
             ssize_t n = read(m_fd, buffer, sizeof buffer);
             if (n > 0) {
@@ -68,243 +67,129 @@ public:
                 continue;
             if (n < 0)
                 std::fprintf(stderr, "sh: read: %s\n", std::strerror(errno));
-            if (m_pending.empty())
-                return std::nullopt;
-            return std::exchange(m_pending, {});
+            // ^D at a terminal ends only this read; the next read waits
+            // again, so remember the end.
+            m_eof = true;
         }
+        if (m_pending.empty())
+            return std::nullopt;
+        return std::exchange(m_pending, {});
     }
 
 private:
     int m_fd;
     std::string m_pending;
     bool m_skip_newline = false;
+    bool m_eof = false;
 };
 
-// Splits a command line into words; nullopt (with a message in `error`)
-// for an unterminated quote.
-std::optional<std::vector<std::string>> split_words(std::string_view line, std::string& error)
-{
-    std::vector<std::string> words;
-    std::string word;
-    bool in_word = false;
-    auto finish_word = [&] {
-        if (in_word)
-            words.push_back(std::exchange(word, {}));
-        in_word = false;
-    };
-    for (size_t i = 0; i < line.size(); ++i) {
-        char c = line[i];
-        if (c == ' ' || c == '\t') {
-            finish_word();
-        } else if (c == '#' && !in_word) {
-            break;
-        } else if (c == '\'') {
-            auto close = line.find('\'', i + 1);
-            if (close == std::string_view::npos) {
-                error = "unterminated '";
-                return std::nullopt;
-            }
-            word.append(line.substr(i + 1, close - i - 1));
-            in_word = true;
-            i = close;
-        } else if (c == '"') {
-            in_word = true;
-            for (++i;; ++i) {
-                if (i >= line.size()) {
-                    error = "unterminated \"";
-                    return std::nullopt;
-                }
-                if (line[i] == '"')
-                    break;
-                if (line[i] == '\\' && i + 1 < line.size() && std::strchr("\"\\$`", line[i + 1]))
-                    ++i;
-                word.push_back(line[i]);
-            }
-        } else if (c == '\\') {
-            if (i + 1 < line.size())
-                word.push_back(line[++i]);
-            in_word = true;
-        } else {
-            word.push_back(c);
-            in_word = true;
-        }
-    }
-    finish_word();
-    return words;
-}
-
-// In the child: execve the command, searching $PATH for a name without
-// '/'. Never returns. (execvpe(3) would do the search, but on ENOEXEC it
-// runs the file as a shell script, and this shell cannot read scripts.)
-[[noreturn]] void exec_command(std::vector<std::string>& words)
-{
-    std::vector<char*> argv;
-    for (auto& word : words)
-        argv.push_back(word.data());
-    argv.push_back(nullptr);
-    const std::string& name = words[0];
-
-    int error = ENOENT;
-    if (name.find('/') != std::string::npos) {
-        execve(name.c_str(), argv.data(), environ);
-        error = errno;
-    } else {
-        const char* path = std::getenv("PATH");
-        std::string_view dirs = path ? path : k_default_path;
-        for (;;) {
-            auto colon = dirs.find(':');
-            std::string_view dir = dirs.substr(0, colon);
-            std::string candidate = std::string(dir.empty() ? "." : dir) + "/" + name;
-            execve(candidate.c_str(), argv.data(), environ);
-            // Keep looking past names that are not there; remember why a
-            // name that is there could not run (EACCES, ENOEXEC ...).
-            if (errno != ENOENT && errno != ENOTDIR)
-                error = errno;
-            if (colon == std::string_view::npos)
-                break;
-            dirs.remove_prefix(colon + 1);
-        }
-    }
-    if (error == ENOENT) {
-        std::fprintf(stderr, "sh: %s: not found\n", name.c_str());
-        _exit(k_status_not_found);
-    }
-    std::fprintf(stderr, "sh: %s: %s\n", name.c_str(), std::strerror(error));
-    _exit(k_status_cannot_exec);
-}
-
-class Shell {
+class StringInput final : public Input {
 public:
-    explicit Shell(bool notes)
-        : m_notes(notes)
+    explicit StringInput(std::string text)
+        : m_text(std::move(text))
     {
     }
 
-    // Runs one command line; afterwards status() is its exit status.
-    void run_line(std::string_view line)
+    std::optional<std::string> next() override
     {
-        std::string error;
-        auto words = split_words(line, error);
-        if (!words) {
-            std::fprintf(stderr, "sh: syntax error: %s\n", error.c_str());
-            m_status = 2;
-            return;
-        }
-        if (words->empty())
-            return;
-        const std::string& name = words->front();
-        if (name == "exit")
-            return builtin_exit(*words);
-        if (name == "cd")
-            return builtin_cd(*words);
-        run_program(*words);
+        if (m_pos >= m_text.size())
+            return std::nullopt;
+        auto end = m_text.find('\n', m_pos);
+        if (end == std::string::npos)
+            end = m_text.size();
+        std::string line = m_text.substr(m_pos, end - m_pos);
+        m_pos = end + 1;
+        return line;
     }
-
-    int status() const { return m_status; }
-    bool exit_requested() const { return m_exit_requested; }
 
 private:
-    void builtin_exit(const std::vector<std::string>& words)
-    {
-        if (words.size() > 2) {
-            std::fprintf(stderr, "sh: exit: too many arguments\n");
-            m_status = 2;
-            return;
-        }
-        if (words.size() == 2) {
-            char* end = nullptr;
-            errno = 0;
-            long value = std::strtol(words[1].c_str(), &end, 10);
-            if (errno != 0 || words[1].empty() || *end != '\0' || value < INT_MIN || value > INT_MAX) {
-                std::fprintf(stderr, "sh: exit: bad number: %s\n", words[1].c_str());
-                m_status = 2;
-                return;
-            }
-            m_status = int(value & 0xff); // exit statuses are 8 bits
-        }
-        m_exit_requested = true;
-    }
-
-    void builtin_cd(const std::vector<std::string>& words)
-    {
-        const char* home = std::getenv("HOME");
-        const char* dir = words.size() > 1 ? words[1].c_str() : (home ? home : "/");
-        m_status = 0;
-        if (chdir(dir) != 0) {
-            std::fprintf(stderr, "sh: cd: %s: %s\n", dir, std::strerror(errno));
-            m_status = 1;
-        }
-    }
-
-    void run_program(std::vector<std::string>& words)
-    {
-        std::fflush(nullptr);
-        pid_t pid = fork();
-        if (pid < 0) {
-            std::fprintf(stderr, "sh: fork: %s\n", std::strerror(errno));
-            m_status = k_status_cannot_exec;
-            return;
-        }
-        if (pid == 0)
-            exec_command(words);
-
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0) {
-            if (errno != EINTR) {
-                std::fprintf(stderr, "sh: waitpid: %s\n", std::strerror(errno));
-                m_status = k_status_cannot_exec;
-                return;
-            }
-        }
-        if (WIFEXITED(status)) {
-            m_status = WEXITSTATUS(status);
-            // 126/127: the child already said why.
-            if (m_notes && m_status != 0 && m_status != k_status_not_found && m_status != k_status_cannot_exec)
-                std::fprintf(stderr, "sh: exit %d\n", m_status);
-        } else if (WIFSIGNALED(status)) {
-            int sig = WTERMSIG(status);
-            m_status = 128 + sig; // as every POSIX shell reports it
-            if (m_notes) {
-                const char* abbrev = sigabbrev_np(sig);
-                if (abbrev)
-                    std::fprintf(stderr, "sh: killed by SIG%s\n", abbrev);
-                else
-                    std::fprintf(stderr, "sh: killed by signal %d\n", sig);
-            }
-        }
-    }
-
-    bool m_notes;
-    int m_status = 0;
-    bool m_exit_requested = false;
+    std::string m_text;
+    size_t m_pos = 0;
 };
 
+void run(Shell& shell, Input& input)
+{
+    const ShellMode& mode = shell.mode();
+    std::string source;
+    while (!shell.exit_requested()) {
+        if (source.empty())
+            shell.reap_jobs();
+        if (mode.interactive)
+            std::fputs(source.empty() ? "$ " : "> ", stderr);
+        auto line = input.next();
+        if (!line) {
+            if (!source.empty())
+                shell.syntax_error(parse(source).error);
+            if (mode.interactive)
+                std::fputs("exit\n", stderr);
+            return;
+        }
+        source += *line;
+        source += '\n';
+        ParseResult parsed = parse(source);
+        if (parsed.status == ParseStatus::Incomplete)
+            continue;
+        source.clear();
+        if (parsed.status == ParseStatus::Error) {
+            shell.syntax_error(parsed.error);
+            if (!mode.notes)
+                return; // a script or -c string stops at a syntax error
+            continue;
+        }
+        shell.run_program(parsed.program);
+    }
+}
+
 } // namespace
+} // namespace box::sh
 
 int box::sh_main(int argc, char** argv)
 {
+    using namespace box::sh;
+    std::unique_ptr<Input> input;
+    std::string arg0 = argc > 0 ? argv[0] : "sh";
+    int first_arg = 1;
+    ShellMode mode;
     if (argc >= 2 && std::strcmp(argv[1], "-c") == 0) {
         if (argc < 3) {
             std::fprintf(stderr, "sh: -c: option requires an argument\n");
             return 2;
         }
-        Shell shell(false);
-        shell.run_line(argv[2]);
-        return shell.status();
-    }
-    if (argc >= 2) {
-        std::fprintf(stderr, "usage: sh [-c COMMAND]\n");
+        input = std::make_unique<StringInput>(argv[2]);
+        if (argc > 3)
+            arg0 = argv[3];
+        first_arg = 4;
+    } else if (argc >= 2 && argv[1][0] == '-' && argv[1][1] != '\0') {
+        std::fprintf(stderr, "sh: %s: unknown option\nusage: sh [-c COMMANDS [NAME [ARG...]] | FILE [ARG...]]\n",
+                     argv[1]);
         return 2;
+    } else if (argc >= 2) {
+        // The script's descriptor stays out of the way of redirections
+        // and of the commands it runs.
+        int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            std::fprintf(stderr, "sh: %s: %s\n", argv[1], std::strerror(errno));
+            return errno == ENOENT ? k_status_not_found : k_status_cannot_exec;
+        }
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+        if (high >= 0) {
+            close(fd);
+            fd = high;
+        }
+        input = std::make_unique<FdInput>(fd);
+        arg0 = argv[1];
+        first_arg = 2;
+    } else {
+        input = std::make_unique<FdInput>(STDIN_FILENO);
+        mode.notes = true;
+        mode.interactive = isatty(STDIN_FILENO);
     }
-
-    Shell shell(true);
-    LineReader input(STDIN_FILENO);
-    while (!shell.exit_requested()) {
-        std::fputs("$ ", stderr);
-        auto line = input.next();
-        if (!line)
-            break;
-        shell.run_line(*line);
-    }
+    Shell shell(mode);
+    std::vector<std::string> args;
+    for (int i = first_arg; i < argc; ++i)
+        args.emplace_back(argv[i]);
+    shell.set_positional(std::move(arg0), std::move(args));
+    run(shell, *input);
+    std::fflush(nullptr);
     return shell.status();
 }

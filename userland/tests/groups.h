@@ -14,3 +14,8 @@ std::vector<ut::Case> basic_cases();      // basic_tests.cpp
 std::vector<ut::Case> program_cases();    // program_tests.cpp
 std::vector<ut::Case> leak_cases();       // leak_tests.cpp
 std::vector<ut::Case> meta_cases();       // meta_tests.cpp
+std::vector<ut::Case> file_io_cases();    // files_tests.cpp
+std::vector<ut::Case> directory_cases();  // files_tests_dirs.cpp
+std::vector<ut::Case> descriptor_cases(); // files_tests_fds.cpp
+std::vector<ut::Case> pipe_device_cases(); // files_tests_pipes.cpp
+std::vector<ut::Case> bad_input_cases();  // files_tests_errors.cpp
