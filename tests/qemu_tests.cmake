@@ -101,3 +101,17 @@ myriad_qemu_test(shell.session --timeout 120
     --send "echo after interrupt\\r" --expect "after interrupt" --expect "$ "
     --send "\\x04" --expect "starting a new one" --expect "$ "
     --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
+
+# The Image header U-Boot's booti and QEMU's -kernel read.
+add_test(NAME boot.image_header COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/check_image.py
+         ${MYRIAD_IMAGE} ${CMAKE_BINARY_DIR}/kernel/kernel.elf ${CMAKE_BINARY_DIR}/kernel/kernel.nm)
+set_tests_properties(boot.image_header PROPERTIES LABELS qemu)
+
+# The board path: OpenSBI -> U-Boot (Debian's u-boot-qemu, S-mode) -> booti
+# of the Image from RAM with U-Boot's own device tree -> the shell.
+myriad_qemu_test(boot.uboot_booti --uboot --mem 256M --timeout 120
+    --expect "Hit any key to stop autoboot" --send "\\r" --expect "=> "
+    --send "booti 0x84000000 - \${fdtcontroladdr}\\r"
+    --expect "Myriad (RISC-V, Sv39) booting" --expect "kernel ready" --expect "$ "
+    --send "echo booted by u-boot\\r" --expect "booted by u-boot" --expect "$ "
+    --send "poweroff\\r" --expect-exit 0 --reject "PANIC")

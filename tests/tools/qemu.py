@@ -23,14 +23,24 @@ MACHINES = {
 }
 
 
+UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"  # Debian's u-boot-qemu
+UBOOT_LOAD_ADDRESS = "0x84000000"  # U-Boot's kernel_addr_r on QEMU virt
+
+
 def qemu_command(args, interactive):
     machine, extra_harts = MACHINES[args.machine]
     cmd = ["qemu-system-riscv64", "-machine", machine, "-smp", str(args.smp + extra_harts),
-           "-m", args.mem, "-bios", "default", "-kernel", args.image]
+           "-m", args.mem, "-bios", "default"]
+    if args.uboot:
+        # OpenSBI starts U-Boot (S-mode); the Image waits in RAM for `booti`,
+        # as it would after a `load` from an SD card or TFTP on a board.
+        cmd += ["-kernel", UBOOT, "-device", f"loader,file={args.image},addr={UBOOT_LOAD_ADDRESS}"]
+    else:
+        cmd += ["-kernel", args.image]
     cmd += ["-nographic"] if interactive else ["-display", "none", "-serial", "stdio", "-monitor", "none"]
-    if args.append:
+    if args.append and not args.uboot:
         cmd += ["-append", args.append]
-    if args.initrd:
+    if args.initrd and not args.uboot:
         cmd += ["-initrd", args.initrd]
     if args.icount:
         cmd += ["-icount", "shift=0"]
@@ -144,6 +154,8 @@ def main():
     p.add_argument("--initrd")
     p.add_argument("--icount", action="store_true")
     p.add_argument("--gdb", action="store_true")
+    p.add_argument("--uboot", action="store_true",
+                   help=f"boot U-Boot ({UBOOT}) with the Image loaded at {UBOOT_LOAD_ADDRESS}")
     p.add_argument("--interactive", action="store_true")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--expect-exit", type=int, default=0,

@@ -16,8 +16,12 @@
     .section .head.text, "ax"
     .globl _start
 _start:
-    /* code0/code1: a jump over the header (8 bytes). */
+    /* code0/code1: a jump over the header (8 bytes). The jump must be the
+       4-byte encoding: a compressed c.j would shift every field below. */
+    .option push
+    .option norvc
     j       primary_entry
+    .option pop
     .word   0
     /* text_offset: where in RAM the image wants to sit (Linux uses 2 MiB). */
     .dword  0x200000
