@@ -36,6 +36,9 @@ u64 read_instret();
 
 // The firmware (SBI) console and power, for early boot and panic.
 void firmware_putchar(char c);
+// A byte typed on the firmware console, or -1 (machines with no UART we
+// drive, such as spike, whose console is HTIF behind SBI).
+int firmware_getchar();
 [[noreturn]] void firmware_shutdown(int status);
 
 // Walk frame pointers from (pc, fp) and print symbolized frames (panic path).

@@ -75,6 +75,18 @@ int console_poll_input()
     });
 }
 
+void console_poll_firmware_input()
+{
+    if (s_device)
+        return; // a UART interrupt delivers input
+    for (int i = 0; i < 64; ++i) {
+        int c = arch::firmware_getchar();
+        if (c < 0)
+            break;
+        console_push_input(char(c));
+    }
+}
+
 u64 console_input_dropped()
 {
     return s_input.with([](InputRing& r) { return r.dropped; });

@@ -2,6 +2,7 @@
 // counter (rdtime); its frequency comes from /cpus/timebase-frequency.
 #include "kernel/time.hpp"
 #include "arch/arch.hpp"
+#include "kernel/console.hpp"
 #include "kernel/process/scheduler.hpp"
 
 namespace kernel {
@@ -55,6 +56,7 @@ void tick_interrupt()
     if (s_next_deadline <= now)
         s_next_deadline = now + s_period_ticks;
     arch::timer_program(s_next_deadline);
+    console_poll_firmware_input();
     scheduler_tick();
 }
 

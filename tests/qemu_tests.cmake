@@ -115,3 +115,14 @@ myriad_qemu_test(boot.uboot_booti --uboot --mem 256M --timeout 120
     --expect "Myriad (RISC-V, Sv39) booting" --expect "kernel ready" --expect "$ "
     --send "echo booted by u-boot\\r" --expect "booted by u-boot" --expect "$ "
     --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
+
+# spike: no UART and no PLIC in its device tree. The console is the SBI
+# one (HTIF underneath), input polled on the tick; still a working shell.
+# (SBI system reset through OpenSBI 1.1's HTIF does not end QEMU 7.2's
+# spike, so the runner stops QEMU once the session passed.)
+myriad_qemu_test(boot.spike --machine spike --timeout 60 --char-delay 0.03 --stop-after-steps
+    --expect "console: no UART driver matches" --expect "kernel ready" --expect "$ "
+    --send "echo on spike\\r" --expect "on spike" --expect "$ " --reject "PANIC")
+
+# Odd RAM sizes: not a power of two, and more than fits one gigapage.
+myriad_qemu_test(ktest.virt_100m --mem 100M --append "ktest ktest.mem_mib=100 ktest.harts=1" --ktap --expect-exit 0)

@@ -76,5 +76,11 @@ void shutdown(int status)
 
 namespace arch {
 void firmware_putchar(char c) { riscv::sbi::console_putchar(c); }
+int firmware_getchar()
+{
+    // Legacy console_getchar (SBI v0.1 extension 0x02): -1 when nothing waits.
+    auto r = riscv::sbi::call(riscv::sbi::EXT_LEGACY_GETCHAR, 0);
+    return r.error < 0 ? -1 : int(r.error);
+}
 void firmware_shutdown(int status) { riscv::sbi::shutdown(status); }
 } // namespace arch

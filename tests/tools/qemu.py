@@ -20,6 +20,7 @@ MACHINES = {
     # name: (QEMU machine, extra harts the model adds that never run Myriad)
     "virt": ("virt", 0),
     "sifive_u": ("sifive_u", 1),  # hart 0 is the E51 monitor core (no S-mode)
+    "spike": ("spike", 0),        # HTIF console behind SBI; no UART, no PLIC
 }
 
 
@@ -52,7 +53,8 @@ def qemu_command(args, interactive):
 class Console:
     """QEMU's serial console over pipes, with a reader thread."""
 
-    def __init__(self, cmd):
+    def __init__(self, cmd, char_delay=0.002):
+        self.char_delay = char_delay
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         self.output = ""
@@ -90,7 +92,7 @@ class Console:
         for byte in text.encode():
             self.proc.stdin.write(bytes([byte]))
             self.proc.stdin.flush()
-            time.sleep(0.002)
+            time.sleep(self.char_delay)
 
     def wait(self, deadline):
         # A machine that cannot power off says so and halts (see
@@ -158,6 +160,8 @@ def main():
                    help=f"boot U-Boot ({UBOOT}) with the Image loaded at {UBOOT_LOAD_ADDRESS}")
     p.add_argument("--interactive", action="store_true")
     p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--char-delay", type=float, default=0.002,
+                   help="seconds between typed bytes (spike's HTIF console holds one byte)")
     p.add_argument("--expect-exit", type=int, default=0,
                    help="required QEMU exit status; -1 = any non-zero")
     p.add_argument("--expect", action="append", dest="steps",
@@ -169,6 +173,8 @@ def main():
                    help="wait this many seconds (e.g. for a program to get going before ^C)")
     p.add_argument("--ktap-expect-fail", action="append", default=[], metavar="SUITE.CASE",
                    help="with --ktap: this case must fail (proves failures are seen)")
+    p.add_argument("--stop-after-steps", action="store_true",
+                   help="end QEMU once the steps passed instead of waiting for the guest to power off")
     p.add_argument("--reject", action="append", default=[],
                    help="fail if this text ever appears in the output")
     args = p.parse_args()
@@ -181,7 +187,7 @@ def main():
 
     print("+ " + " ".join(cmd), flush=True)
     deadline = time.monotonic() + args.timeout
-    console = Console(cmd)
+    console = Console(cmd, args.char_delay)
     failures = []
     ktap_wanted = False
     for kind, value in args.steps or []:
@@ -194,7 +200,13 @@ def main():
             time.sleep(value)
         if kind == "ktap":
             ktap_wanted = True
-    status = console.wait(deadline)
+    if args.stop_after_steps and not failures:
+        time.sleep(0.2)
+        console.proc.kill()
+        console.proc.wait()
+        status = args.expect_exit
+    else:
+        status = console.wait(deadline)
     time.sleep(0.1)  # let the reader drain
     print()
     if status is None:
