@@ -64,4 +64,5 @@ add_custom_command(TARGET kernel.elf POST_BUILD
     COMMAND ${CMAKE_NM} -n --defined-only $<TARGET_FILE:kernel.elf> > ${CMAKE_BINARY_DIR}/kernel.nm
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/ksyms.py --check ${CMAKE_BINARY_DIR}/kernel_pass1.nm ${CMAKE_BINARY_DIR}/kernel.nm
     COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:kernel.elf> ${CMAKE_BINARY_DIR}/Image
+    COMMAND gzip -9 -n -k -f ${CMAKE_BINARY_DIR}/Image
     VERBATIM)

@@ -11,7 +11,10 @@ namespace drivers {
 namespace {
 
 // Register indices (16550 data sheet); the byte offset is index << shift.
-constexpr u32 RBR_THR = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5;
+constexpr u32 RBR_THR = 0, IER = 1, FCR = 2, IIR = 2, LCR = 3, MCR = 4, LSR = 5;
+// DesignWare APB UART (snps,dw-apb-uart) extension: UART Status Register.
+constexpr u32 DW_USR = 31;
+constexpr u8 IIR_ID_MASK = 0x0f, IIR_BUSY_DETECT = 0x07;
 constexpr u8 IER_RX_AVAILABLE = 0x01;
 constexpr u8 FCR_ENABLE_AND_CLEAR = 0x07;
 constexpr u8 MCR_OUT2 = 0x08; // gates the interrupt line on 8250-style parts
@@ -24,7 +27,13 @@ public:
         m_base = base;
         m_shift = shift;
         m_width = width;
-        write(LCR, read(LCR) & 0x7f); // DLAB off: RBR/THR/IER visible
+        // DLAB off, so RBR/THR/IER are visible. Only write LCR if needed: on
+        // a DesignWare UART, writing LCR while it is busy sending raises a
+        // "busy detect" interrupt (Synopsys DW_apb_uart databook; Linux's
+        // 8250_dw.c), and firmware has usually just printed something.
+        u8 lcr = read(LCR);
+        if (lcr & 0x80)
+            write(LCR, lcr & 0x7f);
         write(FCR, FCR_ENABLE_AND_CLEAR);
         write(MCR, read(MCR) | MCR_OUT2);
     }
@@ -37,6 +46,10 @@ public:
     }
     void drain_rx() override
     {
+        // A DesignWare busy-detect interrupt is cleared only by reading USR;
+        // left alone it would keep the interrupt line high forever.
+        if ((read(IIR) & IIR_ID_MASK) == IIR_BUSY_DETECT)
+            (void)read(DW_USR);
         while (read(LSR) & LSR_DATA_READY)
             kernel::console_push_input(char(read(RBR_THR)));
     }

@@ -20,6 +20,7 @@
 #include "kernel/mm/vm.hpp"
 #include "kernel/monitor.hpp"
 #include "kernel/power.hpp"
+#include "lib/board.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/time.hpp"
 
@@ -68,10 +69,9 @@ static void parse_device_tree()
         if (s_boot.ram.add(regions[i].base, regions[i].size).is_error())
             boot_fail("memory map", "too many RAM ranges");
 
+    // For the boot log only; the memory map itself is lib::board::usable_memory.
     lib::fdt::ReservedRegion reserved[16];
     auto rcount = fdt.reserved_memory(reserved, 16);
-    if (rcount.is_error())
-        printk("device tree: /reserved-memory unreadable ({}); keeping all of it away\n", rcount.error().what);
     for (usize i = 0; rcount.is_ok() && i < rcount.value(); ++i)
         (void)s_boot.reserved.add(reserved[i].base, reserved[i].size);
     for (usize i = 0; i < fdt.memreserve_count(); ++i)
@@ -86,14 +86,11 @@ static void parse_device_tree()
         boot_fail("no timebase-frequency in /cpus", timebase.is_error() ? timebase.error().what : "zero");
     s_boot.timebase_hz = timebase.value();
 
-    lib::fdt::Hart harts[64];
-    auto hcount = fdt.harts(harts, 64);
-    for (usize i = 0; hcount.is_ok() && i < hcount.value(); ++i) {
-        if (harts[i].enabled && !harts[i].mmu_type.is_empty())
-            ++s_boot.usable_harts;
-        if (harts[i].id == s_boot.hart_id)
-            s_boot.sstc = lib::fdt::isa_has_extension(harts[i].isa, "sstc");
-    }
+    auto harts = lib::board::summarize_harts(fdt, s_boot.hart_id);
+    s_boot.usable_harts = harts.usable;
+    s_boot.sstc = harts.boot_sstc; // riscv,isa or riscv,isa-extensions
+    if (!harts.boot_found)
+        printk("device tree: no cpu node for boot hart {}; continuing\n", s_boot.hart_id);
 }
 
 static void init_memory()
@@ -101,16 +98,14 @@ static void init_memory()
     if (auto r = mm::vm_map_ram(s_boot.ram); r.is_error())
         boot_fail("direct map", r.error().what);
 
-    lib::RangeList usable = s_boot.ram;
-    bool ok = usable.subtract(s_boot.load_pa, s_boot.image_size).is_ok();
-    for (usize i = 0; i < s_boot.reserved.count(); ++i)
-        ok = ok && usable.subtract(s_boot.reserved[i].base, s_boot.reserved[i].size).is_ok();
-    ok = ok && usable.subtract(s_boot.dtb_pa, s_boot.fdt->total_size()).is_ok();
-    if (s_boot.initrd)
-        ok = ok && usable.subtract(s_boot.initrd->base, s_boot.initrd->size).is_ok();
-    if (!ok)
-        boot_fail("memory map", "too many ranges");
-    usable.align_inward(mm::PAGE_SIZE);
+    // RAM minus /reserved-memory, /memreserve/, the kernel, the device tree
+    // and the initrd. If the reserved ranges cannot be read, refuse to boot:
+    // handing firmware's memory to the allocator would crash much later.
+    auto computed = lib::board::usable_memory(*s_boot.fdt, s_boot.load_pa, s_boot.image_size, s_boot.dtb_pa,
+                                              s_boot.fdt->total_size());
+    if (computed.is_error())
+        boot_fail("memory map", computed.error().what);
+    lib::RangeList usable = computed.value();
 
     u64 ram_base = s_boot.ram[0].base, ram_end = s_boot.ram[s_boot.ram.count() - 1].end();
     if (auto r = mm::page_alloc_init(usable, ram_base, ram_end); r.is_error())

@@ -126,3 +126,14 @@ myriad_qemu_test(boot.spike --machine spike --timeout 60 --char-delay 0.03 --sto
 
 # Odd RAM sizes: not a power of two, and more than fits one gigapage.
 myriad_qemu_test(ktest.virt_100m --mem 100M --append "ktest ktest.mem_mib=100 ktest.harts=1" --ktap --expect-exit 0)
+
+# The same with Image.gz: U-Boot unpacks it (kernel_comp_addr_r/size)
+# and moves it to its text_offset.
+myriad_qemu_test(boot.uboot_booti_gz --uboot --image-file ${CMAKE_BINARY_DIR}/kernel/Image.gz --mem 256M --timeout 120
+    --expect "Hit any key to stop autoboot" --send "\\r" --expect "=> "
+    --send "setenv kernel_comp_addr_r 0x88000000\\r" --expect "=> "
+    --send "setenv kernel_comp_size 0x400000\\r" --expect "=> "
+    --send "booti 0x84000000 - \${fdtcontroladdr}\\r" --expect "Uncompressing Kernel Image"
+    --expect "kernel ready" --expect "$ "
+    --send "echo unpacked by u-boot\\r" --expect "unpacked by u-boot" --expect "$ "
+    --send "poweroff\\r" --expect-exit 0 --reject "PANIC")

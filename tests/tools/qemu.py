@@ -35,7 +35,8 @@ def qemu_command(args, interactive):
     if args.uboot:
         # OpenSBI starts U-Boot (S-mode); the Image waits in RAM for `booti`,
         # as it would after a `load` from an SD card or TFTP on a board.
-        cmd += ["-kernel", UBOOT, "-device", f"loader,file={args.image},addr={UBOOT_LOAD_ADDRESS}"]
+        image = args.image_file or args.image
+        cmd += ["-kernel", UBOOT, "-device", f"loader,file={image},addr={UBOOT_LOAD_ADDRESS}"]
     else:
         cmd += ["-kernel", args.image]
     cmd += ["-nographic"] if interactive else ["-display", "none", "-serial", "stdio", "-monitor", "none"]
@@ -156,6 +157,7 @@ def main():
     p.add_argument("--initrd")
     p.add_argument("--icount", action="store_true")
     p.add_argument("--gdb", action="store_true")
+    p.add_argument("--image-file", help="with --uboot: the file to load instead of --image (Image.gz)")
     p.add_argument("--uboot", action="store_true",
                    help=f"boot U-Boot ({UBOOT}) with the Image loaded at {UBOOT_LOAD_ADDRESS}")
     p.add_argument("--interactive", action="store_true")
