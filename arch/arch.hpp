@@ -29,6 +29,10 @@ void push_interrupts_off();
 void pop_interrupts_off();
 
 void wait_for_interrupt();
+// Make instruction fetches see code the kernel just wrote with stores
+// (exec loading a program, fork copying one): fence.i on RISC-V (Zifencei).
+// Real cores have separate instruction caches; QEMU forgives its absence.
+void sync_instruction_cache();
 [[noreturn]] void halt_forever();
 // Counters: time (timebase ticks), retired instructions, cycles.
 u64 read_time();

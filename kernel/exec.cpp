@@ -1,5 +1,6 @@
 // Loading an executable and building its initial stack.
 #include "kernel/exec.hpp"
+#include "arch/arch.hpp"
 #include "arch/riscv/csr.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/fs/file.hpp"
@@ -338,7 +339,9 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     if (written.is_error())
         return fail(written.code());
 
-    // Commit: nothing below can fail.
+    // Commit: nothing below can fail. The program's code was written with
+    // stores: make instruction fetch see it.
+    arch::sync_instruction_cache();
     mm::AddressSpace* old = p.address_space;
     p.address_space = as;
     if (&p == &current_process())

@@ -40,6 +40,7 @@ void pop_interrupts_off()
 }
 
 void wait_for_interrupt() { asm volatile("wfi" ::: "memory"); }
+void sync_instruction_cache() { asm volatile("fence.i" ::: "memory"); }
 
 void halt_forever()
 {

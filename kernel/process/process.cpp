@@ -196,6 +196,7 @@ Result<Pid> fork_current(const ForkOptions& options)
         return files.error();
     }
     child->address_space = as.value();
+    arch::sync_instruction_cache(); // the copy holds code written by stores
     child->files = files.value();
     child->cwd = parent.cwd;
     if (child->cwd)
