@@ -34,6 +34,7 @@ void account_user_time(Process& p)
 {
     u64 now = monotonic_ns();
     p.user_ns += now - p.last_switch_ns;
+    account_user_ns(now - p.last_switch_ns);
     p.last_switch_ns = now;
 }
 
@@ -66,6 +67,7 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
     f.sstatus = (f.sstatus & ~SSTATUS_SPP) | SSTATUS_SPIE; // to U-mode, interrupts on
     u64 now = monotonic_ns();
     p.system_ns += now - p.last_switch_ns;
+    account_system_ns(now - p.last_switch_ns);
     p.last_switch_ns = now;
     user_return(&f);
 }

@@ -28,6 +28,11 @@ struct DirEntry {
 
 enum class Device : u8 { None, Null, Zero, Console, Tty };
 
+// /proc: which synthetic file an inode is (its text is made at open).
+enum class ProcKind : u8 {
+    None, Root, PidDir, Self, Stat, Status, Cmdline, Meminfo, Uptime, Loadavg, GlobalStat,
+};
+
 struct Inode {
     u64 ino = 0;
     u32 mode = 0;       // type and permission bits
@@ -37,6 +42,8 @@ struct Inode {
     u64 atime_ns = 0, mtime_ns = 0, ctime_ns = 0;
     Device device = Device::None;
     u32 rdev = 0;
+    ProcKind proc = ProcKind::None;
+    i32 proc_pid = 0; // for the per-process files and directories
 
     // Regular files and symlinks: page i holds bytes [i*4096, (i+1)*4096).
     u64* pages = nullptr;     // physical addresses; 0 = hole or not copied yet

@@ -1,5 +1,6 @@
 // Regular-file and directory open files, and device files.
 #include "kernel/fs/inode_file.hpp"
+#include "kernel/fs/procfs.hpp"
 #include "kernel/fs/tty.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/uaccess.hpp"
@@ -121,6 +122,10 @@ public:
     {
         if (!m_inode.is_dir())
             return Errno::enotdir;
+        if (m_inode.proc == ProcKind::Root && m_offset == 0) {
+            SpinLockGuard guard(vfs_lock());
+            proc_refresh_locked(m_inode);
+        }
         // struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name.
         u8 record[8 + 8 + 2 + 1 + NAME_MAX + 1 + 7];
         usize done = 0;
@@ -222,6 +227,58 @@ private:
     File* m_console;
 };
 
+// A /proc file: its text is generated at open, so a reader sees one
+// consistent snapshot however it reads it.
+class ProcFile final : public File {
+public:
+    ProcFile(Inode& inode, char* text, usize length) : m_inode(inode), m_text(text), m_length(length)
+    {
+        inode_ref(inode);
+    }
+    Result<usize> read(u64 buffer, usize length) override
+    {
+        usize n = TRY(pread(buffer, length, m_offset));
+        m_offset += n;
+        return n;
+    }
+    Result<usize> pread(u64 buffer, usize length, u64 offset) override
+    {
+        if (offset >= m_length)
+            return usize(0);
+        usize n = usize(lib::min<u64>(length, m_length - offset));
+        TRY(mm::copy_to_user(buffer, m_text + offset, n));
+        return n;
+    }
+    Result<usize> write(u64, usize) override { return Errno::ebadf; }
+    Result<u64> seek(i64 offset, int whence) override
+    {
+        i64 base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? i64(m_offset) : whence == SEEK_END ? i64(m_length) : -1;
+        if (base < 0 || base + offset < 0)
+            return Errno::einval;
+        m_offset = u64(base + offset);
+        return m_offset;
+    }
+    Result<void> stat(LinuxStat& st) override
+    {
+        SpinLockGuard guard(vfs_lock());
+        fill_stat(m_inode, st);
+        return {};
+    }
+    Inode* inode() override { return &m_inode; }
+
+private:
+    void destroy() override
+    {
+        mm::kfree(m_text);
+        inode_unref(m_inode);
+        mm::destroy(this);
+    }
+    Inode& m_inode;
+    char* m_text;
+    usize m_length;
+    u64 m_offset = 0;
+};
+
 class NullFile final : public File {
 public:
     NullFile(Inode& inode, bool zero) : m_inode(inode), m_zero(zero) { inode_ref(inode); }
@@ -294,6 +351,16 @@ Result<File*> open_inode(Inode& inode, u32 flags)
         f = mm::make<NullFile>(inode, inode.device == Device::Zero);
         break;
     case Device::None:
+        if (inode.proc != ProcKind::None && inode.is_regular()) {
+            if ((flags & O_ACCMODE) != O_RDONLY)
+                return Errno::eacces;
+            usize length = 0;
+            char* text = TRY(proc_generate(inode, length));
+            f = mm::make<ProcFile>(inode, text, length);
+            if (!f)
+                mm::kfree(text);
+            break;
+        }
         f = mm::make<InodeFile>(inode);
         break;
     }

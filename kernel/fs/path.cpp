@@ -1,5 +1,6 @@
 // Path walking, with symbolic links followed by recursion on a counter.
 #include "kernel/fs/path.hpp"
+#include "kernel/fs/procfs.hpp"
 #include "kernel/mm/kmalloc.hpp"
 
 namespace kernel::fs {
@@ -23,7 +24,8 @@ Result<Inode*> follow_locked(Inode& dir, Inode& link, bool follow_last, Walk& w)
     auto* target = static_cast<char*>(mm::kmalloc(PATH_MAX));
     if (!target)
         return Errno::enomem;
-    usize n = read_locked(link, 0, reinterpret_cast<u8*>(target), PATH_MAX);
+    usize n = link.proc == ProcKind::Self ? proc_self_target(target, PATH_MAX)
+                                          : read_locked(link, 0, reinterpret_cast<u8*>(target), PATH_MAX);
     auto result = n == 0 ? Result<Inode*>(Errno::enoent)
                          : walk_locked(target[0] == '/' ? *root() : dir, lib::StringView(target, n), follow_last, w);
     mm::kfree(target);
@@ -58,6 +60,8 @@ Result<Inode*> walk_locked(Inode& start, lib::StringView path, bool follow_last,
             return Errno::enotdir;
         if (name.length() > NAME_MAX)
             return Errno::enametoolong;
+        if (at->proc == ProcKind::Root)
+            proc_refresh_locked(*at); // bring /proc in line with the processes first
         Inode* next = TRY(lookup_child_locked(*at, name));
         if (next->is_symlink() && (!last || follow_last || trailing_slash))
             next = TRY(follow_locked(*at, *next, true, w));

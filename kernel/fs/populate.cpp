@@ -4,6 +4,7 @@
 // to one inode; then the device nodes under /dev.
 #include "kernel/fs/populate.hpp"
 #include "kernel/fs/path.hpp"
+#include "kernel/fs/procfs.hpp"
 #include "kernel/initramfs.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/printk.hpp"
@@ -113,6 +114,8 @@ void populate_from_boot_files()
                       make_device_locked(*dev.value(), "tty", Device::Tty, 5, 0, 0666).is_ok();
     if (failed || !devices_ok)
         printk("vfs: {} boot file(s) could not be added{}\n", failed, devices_ok ? "" : "; /dev incomplete");
+    if (auto proc = make_directories_locked("/proc"); proc.is_ok())
+        proc_create_root_locked(*proc.value());
     // /tmp must exist and be writable by everyone.
     if (auto tmp = make_directories_locked("/tmp"); tmp.is_ok())
         tmp.value()->mode = S_IFDIR | 01777;

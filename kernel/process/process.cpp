@@ -119,6 +119,8 @@ Process* find_process_locked(Pid pid)
 Process* process_table_bucket_locked(usize index) { return s_pid_table[index]; }
 usize process_table_buckets() { return PID_BUCKETS; }
 
+usize process_count_locked() { return s_count; }
+
 usize process_count()
 {
     SpinLockGuard guard(s_lock);
@@ -231,6 +233,7 @@ Result<Pid> fork_current(const ForkOptions& options)
         return pid.error();
     }
     child->pid = pid.value();
+    note_fork(child->pid);
     if (options.child_settid) {
         // Into the child's copy of memory (a bad address is ignored, as Linux does).
         u32 tid = u32(child->pid);

@@ -112,6 +112,7 @@ template <typename F> void for_each_process_locked(F&& f);
 Process* process_table_bucket_locked(usize index);
 usize process_table_buckets();
 usize process_count();
+usize process_count_locked();
 usize max_processes();
 
 // Creates pid 1 running `path` (the kernel's init= option). Returns only on

@@ -20,6 +20,34 @@ constinit SchedulerPolicy* s_policy = nullptr;
 // Sleepers, sorted by deadline (insertion is O(sleepers); waking is O(1)).
 constinit lib::ListNode s_sleepers;
 constinit u64 s_switches = 0;
+constinit u64 s_user_ns = 0, s_system_ns = 0, s_idle_ns = 0, s_idle_since = 0;
+constinit u64 s_forks = 0;
+constinit Pid s_last_pid = 0;
+// Load averages as Linux computes them (kernel/sched/loadavg.c): every
+// 5 s, load = load * e + active * (1 - e), 11-bit fixed point.
+constexpr u64 FSHIFT = 11, FIXED_1 = 1 << FSHIFT, EXP_1 = 1884, EXP_5 = 2014, EXP_15 = 2037;
+constinit u64 s_load[3] = {};
+constinit u64 s_next_load_ns = 5000000000ull;
+
+u64 count_active_locked()
+{
+    u64 n = 0;
+    for_each_process_locked([&](Process& p) {
+        n += p.state == ProcessState::Running || p.state == ProcessState::Ready;
+    });
+    return n;
+}
+
+void update_load_locked(u64 now)
+{
+    if (now < s_next_load_ns)
+        return;
+    s_next_load_ns = now + 5000000000ull;
+    u64 active = count_active_locked() * FIXED_1;
+    constexpr u64 factors[3] = {EXP_1, EXP_5, EXP_15};
+    for (int i = 0; i < 3; ++i)
+        s_load[i] = (s_load[i] * factors[i] + active * (FIXED_1 - factors[i])) >> FSHIFT;
+}
 
 void add_sleeper_locked(Process& p)
 {
@@ -82,11 +110,22 @@ void switch_away_locked()
     if (next->address_space && next->address_space != prev.address_space)
         next->address_space->activate();
     ++s_switches;
+    u64 now = monotonic_ns();
+    if (is_idle(prev)) {
+        s_idle_ns += now - s_idle_since;
+    } else {
+        // Kernel time up to the switch is prev's; time switched out is nobody's.
+        prev.system_ns += now - prev.last_switch_ns;
+        account_system_ns(now - prev.last_switch_ns);
+    }
+    if (is_idle(*next))
+        s_idle_since = now;
     // The interrupt state to restore when the lock is released belongs to
     // the thread that took the lock, not to the hart: carry it across.
     bool irq_was_on = arch::this_hart().irq_was_on;
     switch_context(&prev.context, &next->context);
     arch::this_hart().irq_was_on = irq_was_on;
+    prev.last_switch_ns = monotonic_ns(); // running again from here
     // Running again (this may be much later, on behalf of prev).
 }
 
@@ -156,6 +195,7 @@ void scheduler_tick()
     if (!s_policy)
         return;
     u64 now = monotonic_ns();
+    update_load_locked(now);
     while (s_sleepers.next != &s_sleepers) {
         Process* p = process_of(s_sleepers.next);
         if (p->sleep_deadline_ns > now)
@@ -197,5 +237,32 @@ void scheduler_run_idle()
 }
 
 u64 context_switches() { return s_switches; }
+
+void account_user_ns(u64 ns) { __atomic_fetch_add(&s_user_ns, ns, __ATOMIC_RELAXED); }
+void account_system_ns(u64 ns) { __atomic_fetch_add(&s_system_ns, ns, __ATOMIC_RELAXED); }
+
+void note_fork(Pid pid)
+{
+    ++s_forks;
+    s_last_pid = pid;
+}
+
+SchedulerStats scheduler_stats()
+{
+    SpinLockGuard guard(process_lock());
+    SchedulerStats s{};
+    s.user_ns = s_user_ns;
+    s.system_ns = s_system_ns;
+    s.idle_ns = s_idle_ns + (is_idle(current_process()) ? monotonic_ns() - s_idle_since : 0);
+    s.switches = s_switches;
+    s.interrupts = tick_count();
+    s.forks = s_forks;
+    s.running = count_active_locked();
+    s.processes = process_count_locked();
+    s.last_pid = s_last_pid;
+    for (int i = 0; i < 3; ++i)
+        s.load[i] = s_load[i];
+    return s;
+}
 
 } // namespace kernel

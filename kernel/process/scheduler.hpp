@@ -48,6 +48,20 @@ void preempt_if_needed();
 // a signal cut the sleep short.
 bool sleep_until(u64 deadline_ns);
 
+// System-wide figures for /proc/stat, /proc/uptime and /proc/loadavg.
+struct SchedulerStats {
+    u64 user_ns, system_ns, idle_ns; // since boot, all processes
+    u64 switches, interrupts, forks;
+    u64 running;   // ready + running now
+    u64 processes; // in the table
+    Pid last_pid;
+    u64 load[3];   // 1, 5, 15 minute load averages, fixed point (11 bits)
+};
+SchedulerStats scheduler_stats();
+void account_user_ns(u64);
+void account_system_ns(u64);
+void note_fork(Pid);
+
 // The boot hart becomes the idle loop; never returns.
 [[noreturn]] void scheduler_run_idle();
 

@@ -23,7 +23,7 @@ enum Number : u32 {
     SYS_getdents64 = 61, SYS_lseek = 62, SYS_pread64 = 67, SYS_pwrite64 = 68, SYS_utimensat = 88,
     SYS_umask = 166, SYS_renameat2 = 276, SYS_faccessat2 = 439, SYS_kill = 129, SYS_tkill = 130,
     SYS_tgkill = 131, SYS_rt_sigaction = 134, SYS_rt_sigprocmask = 135, SYS_rt_sigpending = 136,
-    SYS_setpgid = 154, SYS_getpgid = 155, SYS_getsid = 156, SYS_setsid = 157,
+    SYS_setpgid = 154, SYS_times = 153, SYS_getrusage = 165, SYS_getpgid = 155, SYS_getsid = 156, SYS_setsid = 157,
     SYSCALL_COUNT = 512,
 };
 
@@ -107,6 +107,8 @@ struct Table {
         handlers[SYS_getpgid] = sys_getpgid;
         handlers[SYS_getsid] = sys_getsid;
         handlers[SYS_setsid] = sys_setsid;
+        handlers[SYS_times] = sys_times;
+        handlers[SYS_getrusage] = sys_getrusage;
     }
 };
 

@@ -3,6 +3,7 @@
 // relative paths from a directory descriptor or the cwd (AT_FDCWD).
 #include "kernel/fs/inode_file.hpp"
 #include "kernel/fs/path.hpp"
+#include "kernel/fs/procfs.hpp"
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/process.hpp"
 #include "kernel/syscall/syscall.hpp"
@@ -166,7 +167,9 @@ Result<u64> sys_readlinkat(const SyscallArgs& a)
         Inode* inode = TRY(resolve_locked(*start, path.view(), false));
         if (!inode->is_symlink())
             return Errno::einval;
-        n = read_locked(*inode, 0, reinterpret_cast<u8*>(target), lib::min<usize>(sizeof(target), a.a3));
+        n = inode->proc == ProcKind::Self
+                ? lib::min<usize>(proc_self_target(target, sizeof(target)), a.a3)
+                : read_locked(*inode, 0, reinterpret_cast<u8*>(target), lib::min<usize>(sizeof(target), a.a3));
     }
     TRY(mm::copy_to_user(a.a2, target, n));
     return u64(n);

@@ -1,5 +1,7 @@
 // Process system calls: exit, ids, clone (fork), execve, wait4, limits.
 #include "kernel/exec.hpp"
+#include "kernel/mm/address_space.hpp"
+#include "kernel/time.hpp"
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/syscall/syscall.hpp"
@@ -162,5 +164,52 @@ Result<u64> sys_prlimit64(const SyscallArgs& a)
 
 Result<u64> sys_getrlimit(const SyscallArgs& a) { return limits(current_process(), a.a0, 0, a.a1); }
 Result<u64> sys_setrlimit(const SyscallArgs& a) { return limits(current_process(), a.a0, a.a1, 0); }
+
+} // namespace kernel
+
+namespace kernel {
+
+namespace {
+constexpr u64 NS_PER_TICK = 1000000000ull / 100; // USER_HZ = 100
+}
+
+// times(2): user and system time of the process and its reaped children,
+// in clock ticks; returns ticks since boot.
+Result<u64> sys_times(const SyscallArgs& a)
+{
+    Process& p = current_process();
+    if (a.a0) {
+        u64 now = monotonic_ns();
+        u64 t[4] = {p.user_ns / NS_PER_TICK, (p.system_ns + now - p.last_switch_ns) / NS_PER_TICK,
+                    p.children_user_ns / NS_PER_TICK, p.children_system_ns / NS_PER_TICK};
+        TRY(mm::copy_to_user(a.a0, t, sizeof(t)));
+    }
+    return monotonic_ns() / NS_PER_TICK;
+}
+
+// getrusage(2): RUSAGE_SELF (0), RUSAGE_CHILDREN (-1), RUSAGE_THREAD (1).
+Result<u64> sys_getrusage(const SyscallArgs& a)
+{
+    i64 who = i64(i32(a.a0));
+    Process& p = current_process();
+    u64 user, system;
+    if (who == 0 || who == 1) {
+        user = p.user_ns;
+        system = p.system_ns + (monotonic_ns() - p.last_switch_ns);
+    } else if (who == -1) {
+        SpinLockGuard guard(process_lock());
+        user = p.children_user_ns;
+        system = p.children_system_ns;
+    } else {
+        return Errno::einval;
+    }
+    u64 r[18] = {}; // struct rusage: two timevals, then 14 longs (ru_maxrss first, in KiB)
+    r[0] = user / 1000000000, r[1] = user / 1000 % 1000000;
+    r[2] = system / 1000000000, r[3] = system / 1000 % 1000000;
+    if (who != -1 && p.address_space)
+        r[4] = p.address_space->resident_pages() * 4; // ru_maxrss: resident now, as an approximation
+    TRY(mm::copy_to_user(a.a1, r, sizeof(r)));
+    return u64(0);
+}
 
 } // namespace kernel

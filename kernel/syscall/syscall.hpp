@@ -36,6 +36,8 @@ MYRIAD_SYSCALL(set_robust_list);
 MYRIAD_SYSCALL(prlimit64);
 MYRIAD_SYSCALL(getrlimit);
 MYRIAD_SYSCALL(setrlimit);
+MYRIAD_SYSCALL(times);
+MYRIAD_SYSCALL(getrusage);
 // memory.cpp
 MYRIAD_SYSCALL(brk);
 MYRIAD_SYSCALL(mmap);

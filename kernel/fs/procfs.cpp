@@ -1,0 +1,287 @@
+// /proc: keeping the tree in line with the process table, and the text of
+// each file in Linux's format (proc(5), fs/proc/array.c).
+#include "kernel/fs/procfs.hpp"
+#include "kernel/mm/address_space.hpp"
+#include "kernel/mm/kmalloc.hpp"
+#include "kernel/mm/page_alloc.hpp"
+#include "kernel/process/kernel_stack.hpp"
+#include "kernel/process/scheduler.hpp"
+#include "kernel/process/signal.hpp"
+#include "kernel/time.hpp"
+#include "kernel/wallclock.hpp"
+#include "lib/format.hpp"
+
+namespace kernel::fs {
+
+namespace {
+
+constexpr u64 USER_HZ = 100; // clock ticks in /proc and times(2)
+
+u64 ticks(u64 ns) { return ns / (1000000000ull / USER_HZ); }
+
+// A growing text buffer for generating a file.
+class TextSink final : public lib::FormatSink {
+public:
+    ~TextSink() { mm::kfree(m_data); }
+    void write(const char* s, usize n) override
+    {
+        if (m_failed)
+            return;
+        if (m_length + n > m_capacity) {
+            usize capacity = lib::max<usize>(1024, (m_length + n) * 2);
+            auto* grown = static_cast<char*>(mm::kmalloc(capacity));
+            if (!grown) {
+                m_failed = true;
+                return;
+            }
+            __builtin_memcpy(grown, m_data, m_length);
+            mm::kfree(m_data);
+            m_data = grown;
+            m_capacity = capacity;
+        }
+        __builtin_memcpy(m_data + m_length, s, n);
+        m_length += n;
+    }
+    Result<char*> take(usize& length)
+    {
+        if (m_failed)
+            return Errno::enomem;
+        if (!m_data)
+            m_data = static_cast<char*>(mm::kmalloc(1));
+        if (!m_data)
+            return Errno::enomem;
+        length = m_length;
+        char* d = m_data;
+        m_data = nullptr;
+        return d;
+    }
+
+private:
+    char* m_data = nullptr;
+    usize m_length = 0, m_capacity = 0;
+    bool m_failed = false;
+};
+
+char state_letter(const Process& p)
+{
+    switch (p.state) {
+    case ProcessState::Running:
+    case ProcessState::Ready:
+    case ProcessState::New: return 'R';
+    case ProcessState::Blocked: return 'S';
+    case ProcessState::Stopped: return 'T';
+    case ProcessState::Zombie: return 'Z';
+    }
+    return '?';
+}
+
+const char* state_words(const Process& p)
+{
+    switch (state_letter(p)) {
+    case 'R': return "R (running)";
+    case 'S': return "S (sleeping)";
+    case 'T': return "T (stopped)";
+    case 'Z': return "Z (zombie)";
+    }
+    return "? (unknown)";
+}
+
+u64 virtual_size(const Process& p)
+{
+    u64 size = 0;
+    if (const mm::AddressSpace* as = p.address_space)
+        for (usize i = 0; i < as->region_count(); ++i)
+            size += as->region(i).end - as->region(i).start;
+    return size;
+}
+
+u64 resident_pages(const Process& p) { return p.address_space ? p.address_space->resident_pages() : 0; }
+
+void format_pid_stat(TextSink& out, const Process& p)
+{
+    Pid ppid = p.parent ? p.parent->pid : 0;
+    // Fields 1..52 of proc(5) /proc/pid/stat, in order.
+    lib::format(out, "{} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 ", p.pid, p.name, state_letter(p), ppid, p.pgid,
+                p.sid);
+    lib::format(out, "{} {} {} {} 20 0 1 0 {} {} {} 18446744073709551615 ", ticks(p.user_ns), ticks(p.system_ns),
+                ticks(p.children_user_ns), ticks(p.children_system_ns), ticks(p.start_ns), virtual_size(p),
+                resident_pages(p));
+    lib::format(out, "0 0 0 0 0 {} {} {} 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 {}\n", p.signals_pending,
+                p.signals_blocked, p.signals_ignored, p.state == ProcessState::Zombie ? p.exit_status : 0);
+}
+
+void format_pid_status(TextSink& out, const Process& p)
+{
+    Pid ppid = p.parent ? p.parent->pid : 0;
+    u64 kib = mm::PAGE_SIZE / 1024;
+    lib::format(out, "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n", p.name,
+                p.umask, state_words(p), p.pid, p.pid, ppid);
+    lib::format(out, "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\n");
+    lib::format(out, "VmSize:\t{:8} kB\nVmRSS:\t{:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB\n",
+                virtual_size(p) / 1024, resident_pages(p) * kib, resident_pages(p) * kib, 0);
+    lib::format(out, "Threads:\t1\nSigPnd:\t{:016x}\nShdPnd:\t0000000000000000\nSigBlk:\t{:016x}\n",
+                p.signals_pending, p.signals_blocked);
+    lib::format(out, "SigIgn:\t{:016x}\nSigCgt:\t0000000000000000\n", p.signals_ignored);
+}
+
+void format_meminfo(TextSink& out)
+{
+    auto pages = mm::page_stats();
+    u64 kib = mm::PAGE_SIZE / 1024;
+    u64 free = pages.free * kib, available = (pages.free + kernel_stack_cached_pages()) * kib;
+    lib::format(out, "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\n", pages.total * kib,
+                free, available);
+    lib::format(out, "Buffers:        {:8} kB\nCached:         {:8} kB\nSwapTotal:      {:8} kB\nSwapFree:       {:8} kB\n",
+                0, 0, 0, 0);
+}
+
+void format_global_stat(TextSink& out)
+{
+    auto s = scheduler_stats();
+    u64 boot_seconds = (wallclock_ns() - monotonic_ns()) / 1000000000ull;
+    lib::format(out, "cpu  {} 0 {} {} 0 0 0 0 0 0\ncpu0 {} 0 {} {} 0 0 0 0 0 0\n", ticks(s.user_ns),
+                ticks(s.system_ns), ticks(s.idle_ns), ticks(s.user_ns), ticks(s.system_ns), ticks(s.idle_ns));
+    lib::format(out, "intr {}\nctxt {}\nbtime {}\nprocesses {}\nprocs_running {}\nprocs_blocked 0\n", s.interrupts,
+                s.switches, boot_seconds, s.forks, s.running);
+}
+
+Result<Process*> process_for(const Inode& inode)
+{
+    Process* p = find_process_locked(inode.proc_pid);
+    if (!p)
+        return Errno::esrch; // it exited since the lookup
+    return p;
+}
+
+Result<Inode*> make_file_locked(Inode& dir, const char* name, u32 mode, ProcKind kind, Pid pid)
+{
+    Inode* f = TRY(new_inode_locked(mode));
+    f->proc = kind;
+    f->proc_pid = pid;
+    if (auto r = link_locked(dir, name, *f); r.is_error()) {
+        discard_if_unused_locked(*f);
+        return r.error();
+    }
+    return f;
+}
+
+void remove_pid_dir_locked(Inode& root, Inode& dir, lib::StringView name)
+{
+    while (dir.entries) {
+        DirEntry* e = dir.entries;
+        (void)unlink_child_locked(dir, lib::StringView(e->name, e->length));
+    }
+    (void)unlink_child_locked(root, name);
+}
+
+} // namespace
+
+void proc_create_root_locked(Inode& proc)
+{
+    proc.proc = ProcKind::Root;
+    (void)make_file_locked(proc, "self", S_IFLNK | 0777, ProcKind::Self, 0);
+    (void)make_file_locked(proc, "meminfo", S_IFREG | 0444, ProcKind::Meminfo, 0);
+    (void)make_file_locked(proc, "uptime", S_IFREG | 0444, ProcKind::Uptime, 0);
+    (void)make_file_locked(proc, "loadavg", S_IFREG | 0444, ProcKind::Loadavg, 0);
+    (void)make_file_locked(proc, "stat", S_IFREG | 0444, ProcKind::GlobalStat, 0);
+}
+
+void proc_refresh_locked(Inode& root)
+{
+    // The live pids, in a snapshot (the process lock nests inside vfs).
+    usize capacity = 0;
+    Pid* pids = nullptr;
+    usize count = 0;
+    {
+        SpinLockGuard guard(process_lock());
+        capacity = process_count_locked() + 1;
+    }
+    pids = static_cast<Pid*>(mm::kmalloc(capacity * sizeof(Pid)));
+    if (!pids)
+        return;
+    {
+        SpinLockGuard guard(process_lock());
+        for_each_process_locked([&](Process& p) {
+            if (count < capacity)
+                pids[count++] = p.pid;
+        });
+    }
+    auto listed = [&](Pid pid) {
+        for (usize i = 0; i < count; ++i)
+            if (pids[i] == pid)
+                return true;
+        return false;
+    };
+    // Drop directories of processes that are gone.
+    for (DirEntry* e = root.entries; e;) {
+        DirEntry* next = e->next;
+        if (e->inode->proc == ProcKind::PidDir && !listed(e->inode->proc_pid))
+            remove_pid_dir_locked(root, *e->inode, lib::StringView(e->name, e->length));
+        e = next;
+    }
+    // Add the new ones.
+    for (usize i = 0; i < count; ++i) {
+        char name[16];
+        usize n = lib::format_to(name, sizeof(name), "{}", pids[i]);
+        if (lookup_child_locked(root, lib::StringView(name, n)).is_ok())
+            continue;
+        auto dir = new_inode_locked(S_IFDIR | 0555);
+        if (dir.is_error())
+            break;
+        dir.value()->proc = ProcKind::PidDir;
+        dir.value()->proc_pid = pids[i];
+        if (link_locked(root, lib::StringView(name, n), *dir.value()).is_error()) {
+            discard_if_unused_locked(*dir.value());
+            break;
+        }
+        (void)make_file_locked(*dir.value(), "stat", S_IFREG | 0444, ProcKind::Stat, pids[i]);
+        (void)make_file_locked(*dir.value(), "status", S_IFREG | 0444, ProcKind::Status, pids[i]);
+        (void)make_file_locked(*dir.value(), "cmdline", S_IFREG | 0444, ProcKind::Cmdline, pids[i]);
+    }
+    mm::kfree(pids);
+}
+
+usize proc_self_target(char* out, usize capacity)
+{
+    return lib::format_to(out, capacity, "{}", current_process().pid);
+}
+
+Result<char*> proc_generate(const Inode& inode, usize& length)
+{
+    TextSink out;
+    switch (inode.proc) {
+    case ProcKind::Meminfo: format_meminfo(out); break;
+    case ProcKind::Uptime: {
+        u64 up = monotonic_ns(), idle = scheduler_stats().idle_ns;
+        lib::format(out, "{}.{:02} {}.{:02}\n", up / 1000000000, up / 10000000 % 100, idle / 1000000000,
+                    idle / 10000000 % 100);
+        break;
+    }
+    case ProcKind::Loadavg: {
+        auto s = scheduler_stats();
+        lib::format(out, "{}.{:02} {}.{:02} {}.{:02} {}/{} {}\n", s.load[0] >> 11, ((s.load[0] & 2047) * 100) >> 11,
+                    s.load[1] >> 11, ((s.load[1] & 2047) * 100) >> 11, s.load[2] >> 11,
+                    ((s.load[2] & 2047) * 100) >> 11, s.running, s.processes, s.last_pid);
+        break;
+    }
+    case ProcKind::GlobalStat: format_global_stat(out); break;
+    case ProcKind::Stat:
+    case ProcKind::Status:
+    case ProcKind::Cmdline: {
+        SpinLockGuard guard(process_lock());
+        Process* p = TRY(process_for(inode));
+        if (inode.proc == ProcKind::Stat)
+            format_pid_stat(out, *p);
+        else if (inode.proc == ProcKind::Status)
+            format_pid_status(out, *p);
+        else
+            out.write(p->cmdline, p->cmdline_length);
+        break;
+    }
+    default:
+        return Errno::einval;
+    }
+    return out.take(length);
+}
+
+} // namespace kernel::fs
