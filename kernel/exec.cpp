@@ -355,6 +355,12 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     fp_forget(p);
     p.clear_child_tid = 0;
     p.robust_list = 0;
+    // Handlers do not survive exec (their code is gone); ignored signals stay ignored.
+    for (int i = 0; i < 64; ++i)
+        if (p.signals_caught & (1ull << i))
+            p.actions[i] = {};
+    p.signals_caught = 0;
+    p.execed = true;
     if (p.files)
         p.files->close_on_exec();
     usize argv_bytes = 0;

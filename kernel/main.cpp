@@ -15,6 +15,7 @@
 #include "kernel/process/scheduler.hpp"
 #include "kernel/random.hpp"
 #include "kernel/ktest.hpp"
+#include "kernel/mm/address_space.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/vm.hpp"
@@ -113,6 +114,8 @@ static void init_memory()
     mm::kmalloc_init();
     if (auto r = mm::vm_init(); r.is_error())
         boot_fail("kernel page tables", r.error().what);
+    if (auto r = mm::address_space_init(); r.is_error())
+        boot_fail("user address spaces", r.error().what);
 }
 
 static void print_boot_log()

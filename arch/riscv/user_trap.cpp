@@ -108,22 +108,28 @@ extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
                                                                            : mm::Access::Execute;
         if (frame->stval < USER_TOP && p.address_space->handle_fault(frame->stval, access).is_ok())
             break;
-        kill_current_by_fault(11 /* SIGSEGV */, exception_name(cause), frame->sepc, frame->stval);
+        fault_signal(p, SIGSEGV, SEGV_MAPERR, frame->stval, exception_name(cause), frame->sepc);
+        break;
     }
     case Exception::InstructionAccessFault:
     case Exception::LoadAccessFault:
     case Exception::StoreAccessFault:
-        kill_current_by_fault(11 /* SIGSEGV */, exception_name(cause), frame->sepc, frame->stval);
+        fault_signal(p, SIGSEGV, SEGV_MAPERR, frame->stval, exception_name(cause), frame->sepc);
+        break;
     case Exception::IllegalInstruction:
-        kill_current_by_fault(4 /* SIGILL */, exception_name(cause), frame->sepc, frame->stval);
+        fault_signal(p, SIGILL, ILL_ILLOPC, frame->sepc, exception_name(cause), frame->sepc);
+        break;
     case Exception::InstructionMisaligned:
     case Exception::LoadMisaligned:
     case Exception::StoreMisaligned:
-        kill_current_by_fault(7 /* SIGBUS */, exception_name(cause), frame->sepc, frame->stval);
+        fault_signal(p, SIGBUS, BUS_ADRALN, frame->stval, exception_name(cause), frame->sepc);
+        break;
     case Exception::Breakpoint:
-        kill_current_by_fault(5 /* SIGTRAP */, exception_name(cause), frame->sepc, frame->stval);
+        fault_signal(p, SIGTRAP, TRAP_BRKPT, frame->sepc, exception_name(cause), frame->sepc);
+        break;
     default:
-        kill_current_by_fault(4 /* SIGILL */, exception_name(cause), frame->sepc, frame->stval);
+        fault_signal(p, SIGILL, ILL_ILLOPC, frame->sepc, exception_name(cause), frame->sepc);
+        break;
     }
     return_to_user(p);
 }

@@ -63,9 +63,10 @@ void input_byte(char c)
         Tty& t = s_tty;
         if ((t.termios.c_iflag & ICRNL) && c == '\r')
             c = '\n';
-        if ((t.termios.c_lflag & ISIG) && c && (u8(c) == t.termios.c_cc[VINTR] || u8(c) == t.termios.c_cc[VQUIT])) {
-            signal = u8(c) == t.termios.c_cc[VINTR] ? SIGINT : SIGQUIT;
-            echo(signal == SIGINT ? "^C\n" : "^\\\n", 3);
+        if ((t.termios.c_lflag & ISIG) && c &&
+            (u8(c) == t.termios.c_cc[VINTR] || u8(c) == t.termios.c_cc[VQUIT] || u8(c) == t.termios.c_cc[VSUSP])) {
+            signal = u8(c) == t.termios.c_cc[VINTR] ? SIGINT : u8(c) == t.termios.c_cc[VQUIT] ? SIGQUIT : SIGTSTP;
+            echo(signal == SIGINT ? "^C\n" : signal == SIGQUIT ? "^\\\n" : "^Z\n", 3);
             t.write_at = t.line_end; // the line being edited is discarded
             c = 0;
         } else if (!canonical()) {

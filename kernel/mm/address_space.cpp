@@ -21,10 +21,35 @@ public:
 constinit UserTableSource s_tables;
 
 constexpr unsigned USER_ROOT_LAST = 255; // root entries 0..255 are the user half
+// The signal-return trampoline: one read-only, executable page shared by
+// every address space at the top of user space ("li a7, 139; ecall": the
+// rt_sigreturn system call). Never in the region list: never copied,
+// never freed.
+constexpr u64 TRAMPOLINE_VA = USER_TOP - PAGE_SIZE;
+constinit u64 s_trampoline_pa = 0;
+
+Result<void> map_trampoline(u64 root_pa)
+{
+    if (!s_trampoline_pa)
+        return Errno::enomem; // address_space_init() did not run
+    return PageTable(root_pa).map(TRAMPOLINE_VA, s_trampoline_pa, PAGE_SIZE, PTE_U | PTE_R | PTE_X | PTE_A, s_tables);
+}
 // One hart today; per-hart when the others start.
 constinit AddressSpace* s_active = nullptr;
 
 } // namespace
+
+Result<void> address_space_init()
+{
+    auto pa = alloc_page_zeroed();
+    if (!pa)
+        return Errno::enomem;
+    u32 code[2] = {0x08b00893 /* addi a7, zero, 139 */, 0x00000073 /* ecall */};
+    __builtin_memcpy(phys_to_virt(*pa), code, sizeof(code));
+    asm volatile("fence.i" ::: "memory");
+    s_trampoline_pa = *pa;
+    return {};
+}
 
 u64 user_pte_flags(u32 prot)
 {
@@ -55,6 +80,10 @@ Result<AddressSpace*> AddressSpace::create()
     for (unsigned i = USER_ROOT_LAST + 1; i < PTES_PER_TABLE; ++i)
         mine[i] = kernel_root[i];
     as->m_mmap_next = USER_MMAP_TOP;
+    if (map_trampoline(*root).is_error()) {
+        destroy(as);
+        return Errno::enomem;
+    }
     return as;
 }
 

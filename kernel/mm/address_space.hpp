@@ -85,6 +85,9 @@ private:
     u64 m_resident = 0;
 };
 
+// Boot: the page every address space shares (the signal trampoline).
+Result<void> address_space_init();
+
 // Page-table flags for a user page with these PROT bits.
 u64 user_pte_flags(u32 prot);
 

@@ -9,6 +9,7 @@
 #include "kernel/printk.hpp"
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/scheduler.hpp"
+#include "kernel/process/signal.hpp"
 #include "kernel/time.hpp"
 
 namespace kernel {
@@ -208,6 +209,10 @@ Result<Pid> fork_current(const ForkOptions& options)
     child->sid = parent.sid;
     child->signals_blocked = parent.signals_blocked;
     child->signals_ignored = parent.signals_ignored;
+    child->signals_caught = parent.signals_caught;
+    for (int i = 0; i < 64; ++i)
+        child->actions[i] = parent.actions[i];
+    child->nice = parent.nice;
     child->frame = parent.frame;
     child->frame.a(0) = 0; // fork returns 0 in the child
     child->fp = parent.fp; // saved at the fork's trap entry if it was dirty
@@ -290,41 +295,50 @@ void exit_current(i32 wait_status)
     p.system_ns += now - p.last_switch_ns;
     p.last_switch_ns = now;
     p.state = ProcessState::Zombie;
-    wake_all_locked(p.parent->child_event);
+    bool killed = (wait_status & 0x7f) != 0;
+    notify_parent_locked(p, killed ? CLD_KILLED : CLD_EXITED,
+                         killed ? (wait_status & 0x7f) : ((wait_status >> 8) & 0xff));
+    extern void alarm_cancel_locked(Process&);
+    alarm_cancel_locked(p);
     switch_away_locked();
     PANIC("a zombie ran again");
 }
 
-Result<WaitResult> wait_for_child(Pid pid, bool no_hang)
+Result<WaitResult> wait_for_child(Pid pid, u64 options)
 {
+    constexpr u64 WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8;
     Process& p = current_process();
     SpinLockGuard guard(s_lock);
     for (;;) {
         bool have_match = false;
-        Process* zombie = nullptr;
         for (lib::ListNode* n = p.children.next; n != &p.children; n = n->next) {
             Process* c = child_of(n);
-            if (pid > 0 && c->pid != pid)
+            if (pid > 0 ? c->pid != pid : pid == 0 ? c->pgid != p.pgid : pid < -1 ? c->pgid != -pid : false)
                 continue;
             have_match = true;
             if (c->state == ProcessState::Zombie) {
-                zombie = c;
-                break;
+                WaitResult r{c->pid, c->exit_status, c->user_ns + c->children_user_ns,
+                             c->system_ns + c->children_system_ns};
+                p.children_user_ns += r.user_ns;
+                p.children_system_ns += r.system_ns;
+                c->sibling_node.unlink();
+                hash_remove_locked(*c);
+                free_process(c);
+                return r;
+            }
+            // Stops and continues are reported once each, without reaping.
+            if ((options & WUNTRACED) && c->state == ProcessState::Stopped && c->stop_unreported) {
+                c->stop_unreported = false;
+                return WaitResult{c->pid, (c->stop_signal << 8) | 0x7f, c->user_ns, c->system_ns};
+            }
+            if ((options & WCONTINUED) && c->continue_unreported) {
+                c->continue_unreported = false;
+                return WaitResult{c->pid, 0xffff, c->user_ns, c->system_ns};
             }
         }
         if (!have_match)
             return Errno::echild;
-        if (zombie) {
-            WaitResult r{zombie->pid, zombie->exit_status, zombie->user_ns + zombie->children_user_ns,
-                         zombie->system_ns + zombie->children_system_ns};
-            p.children_user_ns += r.user_ns;
-            p.children_system_ns += r.system_ns;
-            zombie->sibling_node.unlink();
-            hash_remove_locked(*zombie);
-            free_process(zombie);
-            return r;
-        }
-        if (no_hang)
+        if (options & WNOHANG)
             return WaitResult{0, 0, 0, 0};
         if (block_on_locked(p.child_event))
             return Errno::eintr;

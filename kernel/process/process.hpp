@@ -74,7 +74,38 @@ struct Process {
     // with the signals issue).
     u64 signals_pending = 0;    // [P]
     u64 signals_blocked = 0;    // [self]
-    u64 signals_ignored = 0;    // [self]
+    u64 signals_ignored = 0;    // [self] mirror of actions[] == SIG_IGN, for the sender
+    u64 signals_caught = 0;     // [self] mirror of actions[] == a handler
+    struct SignalAction {
+        u64 handler = 0;        // SIG_DFL (0), SIG_IGN (1) or a user address
+        u64 flags = 0;          // SA_*
+        u64 mask = 0;           // blocked while the handler runs
+    };
+    SignalAction actions[64];   // [self] one per signal
+    // Who sent each pending signal (siginfo si_pid/si_code), one slot each.
+    i32 signal_sender[64] = {}; // [P]
+    i32 signal_code[64] = {};   // [P]
+    i32 signal_status[64] = {}; // [P] si_status (SIGCHLD)
+    // A system call interrupted by a signal: restart it if the handler has
+    // SA_RESTART (kept for the delivery on the way out).
+    bool syscall_restartable = false; // [self]
+    // rt_sigsuspend/ppoll replaced the mask for the wait: the mask to put
+    // back (through the handler frame) once a signal arrives.
+    bool mask_saved = false;    // [self]
+    u64 saved_mask = 0;         // [self]
+    u64 syscall_a0 = 0;         // [self] the call's first argument, for a restart
+
+    // Job control: stopped by a signal, and what the parent has been told.
+    int stop_signal = 0;        // [P] the signal that stopped it
+    bool stop_unreported = false;      // [P] for wait4(WUNTRACED)
+    bool continue_unreported = false;  // [P] for wait4(WCONTINUED)
+    bool execed = false;        // [self] setpgid on an exec'd child: EACCES
+
+    // ITIMER_REAL / alarm(2): next expiry and reload interval (ns).
+    u64 alarm_deadline_ns = 0;  // [P] 0 = disarmed
+    u64 alarm_interval_ns = 0;  // [P]
+    lib::ListNode alarm_node;   // [P] in the scheduler's alarm list
+    int nice = 0;               // [P] -20..19
 
     i32 exit_status = 0;        // [P] wait status encoding (WIFEXITED...)
     u64 sleep_deadline_ns = 0;  // [P] for nanosleep
@@ -140,8 +171,9 @@ struct WaitResult {
     i32 status;
     u64 user_ns, system_ns;
 };
-// wait4 core: pid > 0 one child, -1 (or 0: one process group today) any.
-Result<WaitResult> wait_for_child(Pid pid, bool no_hang);
+// wait4 core: pid > 0 one child, -1 any, 0 the caller's process group,
+// < -1 the group -pid. Options: WNOHANG, WUNTRACED, WCONTINUED.
+Result<WaitResult> wait_for_child(Pid pid, u64 options);
 
 // Wait-status encodings (Linux include/uapi/linux/wait.h semantics).
 constexpr i32 wait_status_exited(int code) { return (code & 0xff) << 8; }

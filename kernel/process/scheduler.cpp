@@ -22,6 +22,8 @@ constinit lib::ListNode s_sleepers;
 constinit u64 s_switches = 0;
 constinit u64 s_user_ns = 0, s_system_ns = 0, s_idle_ns = 0, s_idle_since = 0;
 constinit u64 s_forks = 0;
+// Processes with an armed ITIMER_REAL (few: a plain list, checked per tick).
+constinit lib::ListNode s_alarms;
 constinit Pid s_last_pid = 0;
 // Load averages as Linux computes them (kernel/sched/loadavg.c): every
 // 5 s, load = load * e + active * (1 - e), 11-bit fixed point.
@@ -74,6 +76,7 @@ Process* process_of(lib::ListNode* node)
 void scheduler_init(u64 time_slice_ns)
 {
     s_sleepers.prev = s_sleepers.next = &s_sleepers;
+    s_alarms.prev = s_alarms.next = &s_alarms;
     u64 ticks = time_slice_ns / (tick_period_ns() ? tick_period_ns() : 1);
     s_policy = &round_robin_policy(ticks);
 }
@@ -196,6 +199,18 @@ void scheduler_tick()
         return;
     u64 now = monotonic_ns();
     update_load_locked(now);
+    for (lib::ListNode* n = s_alarms.next; n != &s_alarms;) {
+        lib::ListNode* next = n->next;
+        auto* p = reinterpret_cast<Process*>(reinterpret_cast<u8*>(n) - __builtin_offsetof(Process, alarm_node));
+        if (p->alarm_deadline_ns <= now) {
+            if (p->alarm_interval_ns)
+                p->alarm_deadline_ns = now + p->alarm_interval_ns;
+            else
+                alarm_cancel_locked(*p);
+            send_signal_locked(*p, SIGALRM, SI_KERNEL, 0);
+        }
+        n = next;
+    }
     while (s_sleepers.next != &s_sleepers) {
         Process* p = process_of(s_sleepers.next);
         if (p->sleep_deadline_ns > now)
@@ -237,6 +252,26 @@ void scheduler_run_idle()
 }
 
 u64 context_switches() { return s_switches; }
+
+void alarm_arm_locked(Process& p, u64 deadline_ns, u64 interval_ns)
+{
+    alarm_cancel_locked(p);
+    p.alarm_deadline_ns = deadline_ns;
+    p.alarm_interval_ns = interval_ns;
+    lib::ListNode& n = p.alarm_node;
+    n.prev = s_alarms.prev;
+    n.next = &s_alarms;
+    s_alarms.prev->next = &n;
+    s_alarms.prev = &n;
+}
+
+void alarm_cancel_locked(Process& p)
+{
+    if (p.alarm_deadline_ns && p.alarm_node.next)
+        p.alarm_node.unlink();
+    p.alarm_deadline_ns = 0;
+    p.alarm_interval_ns = 0;
+}
 
 void account_user_ns(u64 ns) { __atomic_fetch_add(&s_user_ns, ns, __ATOMIC_RELAXED); }
 void account_system_ns(u64 ns) { __atomic_fetch_add(&s_system_ns, ns, __ATOMIC_RELAXED); }

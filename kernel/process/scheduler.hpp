@@ -22,6 +22,8 @@ public:
     // The running process was just picked: start its time slice.
     virtual void started(Process& p) = 0;
     virtual const char* name() const = 0;
+    // p's nice value changed (it may be queued).
+    virtual void renice(Process&) {}
 
 protected:
     ~SchedulerPolicy() = default;
@@ -61,6 +63,10 @@ SchedulerStats scheduler_stats();
 void account_user_ns(u64);
 void account_system_ns(u64);
 void note_fork(Pid);
+
+// ITIMER_REAL: send SIGALRM at deadline, then every interval (if nonzero).
+void alarm_arm_locked(Process&, u64 deadline_ns, u64 interval_ns);
+void alarm_cancel_locked(Process&);
 
 // The boot hart becomes the idle loop; never returns.
 [[noreturn]] void scheduler_run_idle();

@@ -1,66 +1,113 @@
-// Sending and acting on signals (default actions and SIG_IGN).
+// Sending signals and acting on them.
 #include "kernel/process/signal.hpp"
+#include "kernel/printk.hpp"
 #include "kernel/process/scheduler.hpp"
+
+namespace arch::riscv {
+Result<void> setup_signal_frame(kernel::Process&, int sig, int code, i32 sender, i32 status, u64 address,
+                                u64 old_mask);
+}
 
 namespace kernel {
 
 namespace {
 
-// Signals whose default action is to ignore (signal(7)); SIGCONT too,
-// until stopping exists. Stop signals are ignored by default for now.
-constexpr u64 DEFAULT_IGNORED = signal_bit(SIGCHLD) | signal_bit(SIGURG) | signal_bit(SIGWINCH) |
-                                signal_bit(SIGCONT) | signal_bit(SIGSTOP) | signal_bit(SIGTSTP) |
-                                signal_bit(SIGTTIN) | signal_bit(SIGTTOU);
+enum class DefaultAction { Terminate, Ignore, Stop, Continue };
+
+DefaultAction default_action(int sig)
+{
+    switch (sig) {
+    case SIGCHLD:
+    case SIGURG:
+    case SIGWINCH: return DefaultAction::Ignore;
+    case SIGCONT: return DefaultAction::Continue;
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU: return DefaultAction::Stop;
+    default: return DefaultAction::Terminate;
+    }
+}
+
 constexpr u64 UNBLOCKABLE = signal_bit(SIGKILL) | signal_bit(SIGSTOP);
+constexpr u64 STOP_SIGNALS = signal_bit(SIGSTOP) | signal_bit(SIGTSTP) | signal_bit(SIGTTIN) | signal_bit(SIGTTOU);
 
 u64 deliverable(const Process& p) { return p.signals_pending & ~(p.signals_blocked & ~UNBLOCKABLE); }
 
+// Would this signal do anything if delivered now (not ignored)?
 bool would_act(const Process& p, int sig)
 {
     u64 bit = signal_bit(sig);
     if (bit & UNBLOCKABLE)
         return true;
-    return !(p.signals_ignored & bit) && !(DEFAULT_IGNORED & bit);
+    if (p.signals_caught & bit)
+        return true;
+    if (p.signals_ignored & bit)
+        return false;
+    DefaultAction a = default_action(sig);
+    return a == DefaultAction::Terminate || a == DefaultAction::Stop;
+}
+
+void continue_locked(Process& p)
+{
+    p.signals_pending &= ~STOP_SIGNALS;
+    if (p.state != ProcessState::Stopped)
+        return;
+    p.stop_unreported = false;
+    p.continue_unreported = true;
+    make_ready_locked(p);
+    if (p.parent)
+        notify_parent_locked(p, CLD_CONTINUED, SIGCONT);
 }
 
 } // namespace
 
+u64 sigreturn_trampoline() { return 0x3ffffff000ull; }
+
 const char* signal_name(int sig)
 {
-    static constexpr const char* NAMES[] = {"0",       "SIGHUP",  "SIGINT",  "SIGQUIT", "SIGILL",  "SIGTRAP",
-                                            "SIGABRT", "SIGBUS",  "SIGFPE",  "SIGKILL", "SIGUSR1", "SIGSEGV",
+    static constexpr const char* NAMES[] = {"0",       "SIGHUP",  "SIGINT",  "SIGQUIT", "SIGILL",    "SIGTRAP",
+                                            "SIGABRT", "SIGBUS",  "SIGFPE",  "SIGKILL", "SIGUSR1",   "SIGSEGV",
                                             "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD",
                                             "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU"};
     return sig >= 0 && sig < int(sizeof(NAMES) / sizeof(NAMES[0])) ? NAMES[sig] : "signal";
 }
 
-void send_signal_locked(Process& p, int sig)
+void send_signal_locked(Process& p, int sig, int code, Pid sender, i32 status)
 {
     if (p.state == ProcessState::Zombie || sig <= 0 || sig > NSIG)
         return;
     u64 bit = signal_bit(sig);
-    // init only gets the signals it asked for (Linux's SIGNAL_UNKILLABLE):
-    // with no handlers yet, none.
-    if (p.pid == 1)
+    // init gets only the signals it installed handlers for (Linux's
+    // SIGNAL_UNKILLABLE).
+    if (p.pid == 1 && !(p.signals_caught & bit))
         return;
-    // An ignored signal is discarded at once (SIGKILL cannot be ignored).
-    if (!(bit & UNBLOCKABLE) && ((p.signals_ignored & bit) || (DEFAULT_IGNORED & bit)))
-        return;
+    if (sig == SIGCONT || sig == SIGKILL)
+        continue_locked(p);
+    if (bit & STOP_SIGNALS)
+        p.signals_pending &= ~signal_bit(SIGCONT);
+    if (!would_act(p, sig))
+        return; // ignored signals are discarded at once
     p.signals_pending |= bit;
+    p.signal_sender[sig - 1] = sender;
+    p.signal_code[sig - 1] = code;
+    p.signal_status[sig - 1] = status;
+    if (sig == SIGKILL && p.state == ProcessState::Stopped)
+        make_ready_locked(p);
     if (p.state == ProcessState::Blocked && (deliverable(p) & bit)) {
-        p.queue_node.unlink(); // off its wait queue or the sleep list
+        p.queue_node.unlink(); // off its wait queue, the sleep list or the alarm wait
         make_ready_locked(p);
     }
 }
 
-Result<void> signal_group_locked(Pid pgid, int sig)
+Result<void> signal_group_locked(Pid pgid, int sig, Pid sender)
 {
     // Over the process table (O(processes)); a per-group member list can
-    // replace it when job control needs it often.
+    // replace it if job control makes this hot.
     bool found = false;
     for_each_process_locked([&](Process& p) {
         if (p.pgid == pgid && p.state != ProcessState::Zombie) {
-            send_signal_locked(p, sig);
+            send_signal_locked(p, sig, SI_USER, sender);
             found = true;
         }
     });
@@ -78,22 +125,114 @@ bool signal_interrupts_locked(const Process& p)
     return false;
 }
 
+void notify_parent_locked(Process& child, int code, i32 status)
+{
+    Process* parent = child.parent;
+    if (!parent)
+        return;
+    wake_all_locked(parent->child_event);
+    // SA_NOCLDSTOP: no SIGCHLD for stops and continues.
+    if ((code == CLD_STOPPED || code == CLD_CONTINUED) && (parent->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP))
+        return;
+    send_signal_locked(*parent, SIGCHLD, code, child.pid, status);
+}
+
 void deliver_signals(Process& p)
 {
-    int fatal = 0;
-    {
-        SpinLockGuard guard(process_lock());
-        u64 d = deliverable(p);
-        for (int sig = 1; sig <= NSIG && !fatal; ++sig) {
-            if (!(d & signal_bit(sig)))
-                continue;
+    for (;;) {
+        int sig = 0, code = 0;
+        Pid sender = 0;
+        i32 status = 0;
+        {
+            SpinLockGuard guard(process_lock());
+            u64 d = deliverable(p);
+            if (!d)
+                break;
+            sig = __builtin_ctzll(d) + 1;
+            // SIGKILL first, whatever else is pending.
+            if (d & signal_bit(SIGKILL))
+                sig = SIGKILL;
             p.signals_pending &= ~signal_bit(sig);
-            if (would_act(p, sig))
-                fatal = sig; // the default action of every other signal: terminate
+            code = p.signal_code[sig - 1];
+            sender = p.signal_sender[sig - 1];
+            status = p.signal_status[sig - 1];
+        }
+        Process::SignalAction action = p.actions[sig - 1];
+        if (sig == SIGKILL || action.handler == SIG_DFL) {
+            switch (sig == SIGKILL ? DefaultAction::Terminate : default_action(sig)) {
+            case DefaultAction::Ignore:
+            case DefaultAction::Continue:
+                continue;
+            case DefaultAction::Terminate:
+                exit_current(wait_status_signaled(sig));
+            case DefaultAction::Stop: {
+                SpinLockGuard guard(process_lock());
+                p.state = ProcessState::Stopped;
+                p.stop_signal = sig;
+                p.stop_unreported = true;
+                p.continue_unreported = false;
+                notify_parent_locked(p, CLD_STOPPED, sig);
+                switch_away_locked(); // until SIGCONT or SIGKILL
+                continue;
+            }
+            }
+        }
+        if (action.handler == SIG_IGN)
+            continue;
+        // A handler: the interrupted call restarts after it if SA_RESTART.
+        if (p.syscall_restartable && (action.flags & SA_RESTART)) {
+            p.frame.sepc -= 4;
+            p.frame.a(0) = p.syscall_a0;
+        }
+        p.syscall_restartable = false;
+        u64 old_mask = p.mask_saved ? p.saved_mask : p.signals_blocked;
+        p.mask_saved = false;
+        auto framed = arch::riscv::setup_signal_frame(p, sig, code, sender, status, 0, old_mask);
+        if (framed.is_error()) {
+            // No room for the frame (a bad stack): Linux forces SIGSEGV.
+            printk("pid {} ({}): cannot deliver {}: bad user stack; killed by SIGSEGV\n", p.pid, p.name,
+                   signal_name(sig));
+            exit_current(wait_status_signaled(SIGSEGV));
+        }
+        p.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : signal_bit(sig));
+        p.signals_blocked &= ~UNBLOCKABLE;
+        if (action.flags & SA_RESETHAND) {
+            p.actions[sig - 1] = {};
+            p.signals_caught &= ~signal_bit(sig);
+        }
+        return; // one frame per return to user mode
+    }
+    if (p.mask_saved) { // sigsuspend woke for no handler: put the mask back
+        p.signals_blocked = p.saved_mask;
+        p.mask_saved = false;
+    }
+    // No handler ran: a call interrupted only to let a stop or an ignored
+    // signal through is restarted transparently, as Linux does.
+    if (p.syscall_restartable) {
+        p.frame.sepc -= 4;
+        p.frame.a(0) = p.syscall_a0;
+        p.syscall_restartable = false;
+    }
+}
+
+void fault_signal(Process& p, int sig, int code, u64 address, const char* cause, u64 sepc)
+{
+    u64 bit = signal_bit(sig);
+    if ((p.signals_caught & bit) && !(p.signals_blocked & bit)) {
+        u64 old_mask = p.signals_blocked;
+        Process::SignalAction action = p.actions[sig - 1];
+        if (arch::riscv::setup_signal_frame(p, sig, code, 0, 0, address, old_mask).is_ok()) {
+            p.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : bit);
+            if (action.flags & SA_RESETHAND) {
+                p.actions[sig - 1] = {};
+                p.signals_caught &= ~bit;
+            }
+            return;
         }
     }
-    if (fatal)
-        exit_current(wait_status_signaled(fatal));
+    printk("pid {} ({}): {} at sepc={:#x} stval={:#x}: killed by {}\n", p.pid, p.name, cause, sepc, address,
+           signal_name(sig));
+    exit_current(wait_status_signaled(sig));
 }
 
 } // namespace kernel

@@ -1,8 +1,9 @@
-// Signals, the part that exists today: sending (kill, the tty's ^C, a
-// pipe's SIGPIPE), the blocked mask, SIG_IGN, and the default actions
-// "terminate" and "ignore" taken on the way back to user mode. A signal
-// sent to a blocked process wakes it; its system call returns EINTR.
-// User handlers, stop/continue and job-control stops are the next issue's.
+// Signals with Linux semantics (signal(7)): sending (kill, the tty, pipes,
+// faults, child state changes, alarms), the blocked mask, dispositions
+// (default, ignore, a handler), and acting on them on the way back to user
+// mode: terminate, ignore, stop, continue, or run the handler on a Linux
+// signal frame (arch/riscv/signal_frame.cpp) that returns through a
+// kernel-provided trampoline page with rt_sigreturn.
 #pragma once
 
 #include "kernel/process/process.hpp"
@@ -15,18 +16,35 @@ inline constexpr int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 
                      SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20, SIGTTIN = 21,
                      SIGTTOU = 22, SIGURG = 23, SIGWINCH = 28;
 
+// sigaction flags (include/uapi/asm-generic/signal.h).
+inline constexpr u64 SA_NOCLDSTOP = 1, SA_NOCLDWAIT = 2, SA_SIGINFO = 4, SA_ONSTACK = 0x08000000,
+                     SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
+inline constexpr u64 SIG_DFL = 0, SIG_IGN = 1;
+// si_code values (include/uapi/asm-generic/siginfo.h).
+inline constexpr int SI_USER = 0, SI_KERNEL = 0x80, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2,
+                     CLD_STOPPED = 5, CLD_CONTINUED = 6, SEGV_MAPERR = 1, ILL_ILLOPC = 1, BUS_ADRALN = 1,
+                     TRAP_BRKPT = 1;
+
 constexpr u64 signal_bit(int sig) { return 1ull << (sig - 1); }
 
-// Queue sig for p (process lock held); wakes p if a blocking call should
-// be interrupted by it.
-void send_signal_locked(Process& p, int sig);
+// Queue sig for p (process lock held), with who sent it and why; wakes p
+// if a blocking call should be interrupted; continues a stopped p on
+// SIGCONT/SIGKILL.
+void send_signal_locked(Process& p, int sig, int code = SI_USER, Pid sender = 0, i32 status = 0);
 // To every member of a process group; ESRCH when it has none.
-Result<void> signal_group_locked(Pid pgid, int sig);
+Result<void> signal_group_locked(Pid pgid, int sig, Pid sender = 0);
 // Is there a signal that would interrupt a blocking call of p?
 bool signal_interrupts_locked(const Process& p);
-// On return to user mode: act on deliverable pending signals (may not
-// return: the default action of most signals terminates).
+// On return to user mode: act on deliverable pending signals (may stop the
+// process, may not return at all, may set up a handler frame).
 void deliver_signals(Process& p);
+// A fault in user mode: the handler runs if there is one and the signal is
+// not blocked; otherwise the process dies of it (with one line of report).
+void fault_signal(Process& p, int sig, int code, u64 address, const char* cause, u64 sepc);
+// The child changed state (exited, was killed): tell the parent.
+void notify_parent_locked(Process& child, int code, i32 status);
 const char* signal_name(int sig);
+// The user address of the sigreturn trampoline page (in every address space).
+u64 sigreturn_trampoline();
 
 } // namespace kernel

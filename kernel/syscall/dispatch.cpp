@@ -23,7 +23,9 @@ enum Number : u32 {
     SYS_getdents64 = 61, SYS_lseek = 62, SYS_pread64 = 67, SYS_pwrite64 = 68, SYS_utimensat = 88,
     SYS_umask = 166, SYS_renameat2 = 276, SYS_faccessat2 = 439, SYS_kill = 129, SYS_tkill = 130,
     SYS_tgkill = 131, SYS_rt_sigaction = 134, SYS_rt_sigprocmask = 135, SYS_rt_sigpending = 136,
-    SYS_setpgid = 154, SYS_times = 153, SYS_getrusage = 165, SYS_getpgid = 155, SYS_getsid = 156, SYS_setsid = 157,
+    SYS_setpgid = 154, SYS_times = 153, SYS_getrusage = 165, SYS_rt_sigreturn = 139, SYS_rt_sigsuspend = 133,
+    SYS_ppoll = 73, SYS_getitimer = 102, SYS_setitimer = 103, SYS_sigaltstack = 132, SYS_setpriority = 140,
+    SYS_getpriority = 141, SYS_getpgid = 155, SYS_getsid = 156, SYS_setsid = 157,
     SYSCALL_COUNT = 512,
 };
 
@@ -109,6 +111,13 @@ struct Table {
         handlers[SYS_setsid] = sys_setsid;
         handlers[SYS_times] = sys_times;
         handlers[SYS_getrusage] = sys_getrusage;
+        handlers[SYS_rt_sigreturn] = sys_rt_sigreturn;
+        handlers[SYS_rt_sigsuspend] = sys_rt_sigsuspend;
+        handlers[SYS_ppoll] = sys_ppoll;
+        handlers[SYS_getitimer] = sys_getitimer;
+        handlers[SYS_setitimer] = sys_setitimer;
+        handlers[SYS_setpriority] = sys_setpriority;
+        handlers[SYS_getpriority] = sys_getpriority;
     }
 };
 
@@ -132,9 +141,21 @@ i64 syscall_dispatch(arch::riscv::TrapFrame& f)
         return -i64(Errno::enosys);
     }
     SyscallArgs args{f.regs[10], f.regs[11], f.regs[12], f.regs[13], f.regs[14], f.regs[15], f};
+    Process& p = current_process();
+    p.syscall_restartable = false;
     auto result = handler(args);
-    if (result.is_error())
+    if (result.is_error()) {
+        // Interrupted by a signal: restart it after a handler with
+        // SA_RESTART, or transparently when no handler runs -- except the
+        // calls signal(7) says are never restarted.
+        bool never_restarted = number == SYS_nanosleep || number == SYS_clock_nanosleep ||
+                               number == SYS_rt_sigsuspend || number == SYS_ppoll;
+        if (result.code() == Errno::eintr && !never_restarted) {
+            p.syscall_restartable = true;
+            p.syscall_a0 = args.a0;
+        }
         return -i64(result.code());
+    }
     return i64(result.value());
 }
 

@@ -90,10 +90,7 @@ Result<u64> sys_wait4(const SyscallArgs& a)
         return Errno::einval;
     if (pid == i64(-2147483648LL))
         return Errno::esrch;
-    if (pid < -1)
-        return Errno::echild; // process groups arrive with job control
-    // pid 0 means "my process group": today every process shares one.
-    WaitResult r = TRY(wait_for_child(pid > 0 ? Pid(pid) : -1, options & WNOHANG));
+    WaitResult r = TRY(wait_for_child(Pid(pid), options));
     if (r.pid == 0)
         return u64(0);
     // Linux reaps first, then reports a bad status pointer as EFAULT.

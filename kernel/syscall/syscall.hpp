@@ -97,6 +97,13 @@ MYRIAD_SYSCALL(setpgid);
 MYRIAD_SYSCALL(getpgid);
 MYRIAD_SYSCALL(getsid);
 MYRIAD_SYSCALL(setsid);
+MYRIAD_SYSCALL(rt_sigreturn);
+MYRIAD_SYSCALL(rt_sigsuspend);
+MYRIAD_SYSCALL(ppoll);
+MYRIAD_SYSCALL(getitimer);
+MYRIAD_SYSCALL(setitimer);
+MYRIAD_SYSCALL(setpriority);
+MYRIAD_SYSCALL(getpriority);
 // system.cpp
 MYRIAD_SYSCALL(uname);
 MYRIAD_SYSCALL(getrandom);
