@@ -221,7 +221,7 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
                errno_name(started.code()), started.error().what ? started.error().what : "");
         monitor_run();
     }
-    printk("starting {} as pid 1\n", path);
+    printk("scheduler: {} policy; starting {} as pid 1\n", scheduler_policy().name(), path);
     tty_attach_console_input();
     scheduler_run_idle();
 }

@@ -229,6 +229,8 @@ Result<Pid> fork_current(const ForkOptions& options)
 
     SpinLockGuard guard(s_lock);
     auto pid = allocate_pid_locked();
+    if (pid.is_ok() && !scheduler_policy().reserve(s_count + 2))
+        pid = Errno::enomem;
     if (pid.is_error()) {
         mm::AddressSpace::destroy(child->address_space);
         FileTable::destroy(child->files);

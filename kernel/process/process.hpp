@@ -106,6 +106,8 @@ struct Process {
     u64 alarm_interval_ns = 0;  // [P]
     lib::ListNode alarm_node;   // [P] in the scheduler's alarm list
     int nice = 0;               // [P] -20..19
+    u64 vruntime = 0;           // [P] fair policy: weighted CPU time received
+    u32 heap_index = ~0u;       // [P] fair policy: place in the ready heap
 
     i32 exit_status = 0;        // [P] wait status encoding (WIFEXITED...)
     u64 sleep_deadline_ns = 0;  // [P] for nanosleep

@@ -4,6 +4,7 @@
 #include "kernel/process/scheduler.hpp"
 #include "arch/riscv/csr.hpp"
 #include "kernel/mm/address_space.hpp"
+#include "kernel/boot.hpp"
 #include "kernel/mm/vm.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/time.hpp"
@@ -13,6 +14,7 @@ extern "C" void switch_context(kernel::Context* from, const kernel::Context* to)
 namespace kernel {
 
 SchedulerPolicy& round_robin_policy(u64 slice_ticks);
+SchedulerPolicy& fair_policy(u64 tick_ns);
 
 namespace {
 
@@ -78,7 +80,12 @@ void scheduler_init(u64 time_slice_ns)
     s_sleepers.prev = s_sleepers.next = &s_sleepers;
     s_alarms.prev = s_alarms.next = &s_alarms;
     u64 ticks = time_slice_ns / (tick_period_ns() ? tick_period_ns() : 1);
-    s_policy = &round_robin_policy(ticks);
+    // sched=rr or sched=fair (the default) on the kernel command line.
+    auto choice = boot_option("sched");
+    if (choice && *choice == lib::StringView("rr"))
+        s_policy = &round_robin_policy(ticks);
+    else
+        s_policy = &fair_policy(tick_period_ns());
 }
 
 SchedulerPolicy& scheduler_policy() { return *s_policy; }

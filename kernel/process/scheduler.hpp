@@ -24,6 +24,9 @@ public:
     virtual const char* name() const = 0;
     // p's nice value changed (it may be queued).
     virtual void renice(Process&) {}
+    // Room for n ready processes, so enqueue never needs memory (fork
+    // calls this before the child exists). false: out of memory.
+    virtual bool reserve(usize) { return true; }
 
 protected:
     ~SchedulerPolicy() = default;
