@@ -59,3 +59,16 @@ foreach(shell_case ${shell_cases})
     myriad_linux_test(shell.linux.${shell_case} ${Python3_EXECUTABLE} ${MYRIAD_SHELL_TEST}
         --qemu ${MYRIAD_QEMU_USER} --rootfs ${MYRIAD_ROOTFS} ${shell_case})
 endforeach()
+
+# ps, top, kill, pstree, sleep, nice and time reading the host's /proc
+# (the reference format for Myriad's), one test per case of
+# proc_tools_test.py.
+set(MYRIAD_PROC_TOOLS_TEST ${CMAKE_SOURCE_DIR}/userland/tests/proc_tools_test.py)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${MYRIAD_PROC_TOOLS_TEST})
+execute_process(COMMAND ${Python3_EXECUTABLE} ${MYRIAD_PROC_TOOLS_TEST} --list
+    OUTPUT_VARIABLE proc_tools_cases OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+string(REPLACE "\n" ";" proc_tools_cases "${proc_tools_cases}")
+foreach(proc_tools_case ${proc_tools_cases})
+    myriad_linux_test(proc_tools.linux.${proc_tools_case} ${Python3_EXECUTABLE} ${MYRIAD_PROC_TOOLS_TEST}
+        --qemu ${MYRIAD_QEMU_USER} --rootfs ${MYRIAD_ROOTFS} ${proc_tools_case})
+endforeach()

@@ -47,7 +47,8 @@ link_or_copy() {
     fi
 }
 for name in sh echo true false spin exec_probe \
-        cat ls mkdir rm mv cp wc head grep touch env pwd chmod; do
+        cat ls mkdir rm mv cp wc head grep touch env pwd chmod \
+        ps top kill pstree sleep nice time; do
     link_or_copy "$rootfs/bin/$name"
 done
 link_or_copy "$rootfs/sbin/poweroff"

@@ -23,5 +23,12 @@ int grep_main(int argc, char** argv);
 int touch_main(int argc, char** argv);
 int env_main(int argc, char** argv);
 int pwd_main(int argc, char** argv);
+int ps_main(int argc, char** argv);
+int top_main(int argc, char** argv);
+int kill_main(int argc, char** argv);
+int pstree_main(int argc, char** argv);
+int sleep_main(int argc, char** argv);
+int nice_main(int argc, char** argv);
+int time_main(int argc, char** argv);
 
 } // namespace box

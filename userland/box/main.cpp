@@ -31,6 +31,10 @@ constexpr std::array k_applets{
     Applet{"wc", box::wc_main},       Applet{"head", box::head_main},
     Applet{"grep", box::grep_main},   Applet{"touch", box::touch_main},
     Applet{"env", box::env_main},     Applet{"pwd", box::pwd_main},
+    Applet{"ps", box::ps_main},       Applet{"top", box::top_main},
+    Applet{"kill", box::kill_main},   Applet{"pstree", box::pstree_main},
+    Applet{"sleep", box::sleep_main}, Applet{"nice", box::nice_main},
+    Applet{"time", box::time_main},
 };
 
 std::string_view basename_of(const char* path)

@@ -1,0 +1,506 @@
+#!/usr/bin/env python3
+"""ps, top, kill, pstree, sleep, nice and time under qemu-riscv64-static.
+
+  proc_tools_test.py --qemu QEMU --rootfs DIR CASE     run one case
+  proc_tools_test.py --list                            the case names
+
+Under qemu-user the tools read the host's /proc, the reference for the
+format Myriad's /proc follows. The processes they are made to look at
+are host programs started here (sleep, a copy of sleep named "a) (b"),
+children of this script. One exception: qemu-user synthesizes the
+tool's OWN /proc/PID/stat (state "0", most fields 0), so the tests look
+at other processes' states, not the tool's.
+"""
+import argparse
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+class Runner:
+    def __init__(self, qemu, rootfs, scratch):
+        self.qemu = qemu
+        self.rootfs = os.path.abspath(rootfs)
+        self.dir = scratch
+        self.children = []
+
+    def env(self, extra=None):
+        env = {"PATH": "/usr/bin:/bin", "HOME": self.dir, "LC_ALL": "C"}
+        env.update(extra or {})
+        return env
+
+    def cmd(self, tool, args):
+        return [self.qemu, os.path.join(self.rootfs, "bin", tool)] + list(args)
+
+    def tool(self, name, *args, env=None):
+        """Runs rootfs/bin/NAME under qemu; (status, stdout, stderr)."""
+        proc = subprocess.run(self.cmd(name, args), capture_output=True, timeout=30, cwd=self.dir,
+                              env=env or self.env())
+        return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+
+    def spawn(self, *argv, **kwargs):
+        """A host process, a child of this script, killed at the end."""
+        proc = subprocess.Popen(list(argv), cwd=self.dir, env=self.env(), **kwargs)
+        self.children.append(proc)
+        return proc
+
+    def cleanup(self):
+        for proc in self.children:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+class Check:
+    def __init__(self):
+        self.failures = []
+
+    def eq(self, what, actual, expected):
+        if actual != expected:
+            self.failures.append(f"{what}: got {actual!r}, expected {expected!r}")
+
+    def contains(self, what, text, part):
+        if part not in text:
+            self.failures.append(f"{what}: {part!r} not in {text!r}")
+
+    def match(self, what, text, pattern):
+        if not re.search(pattern, text, re.M):
+            self.failures.append(f"{what}: /{pattern}/ does not match {text!r}")
+
+    def true(self, what, condition):
+        if not condition:
+            self.failures.append(what)
+
+    def run(self, what, result, status=0, err=""):
+        """Checks the status of a (status, stdout, stderr) triple, and that
+        stderr holds ERR (empty: that it is empty)."""
+        got_status, _, got_err = result
+        self.eq(f"{what}: status", got_status, status)
+        if err:
+            self.contains(f"{what}: stderr", got_err, err)
+        else:
+            self.eq(f"{what}: stderr", got_err, "")
+
+
+def host_stat(pid):
+    """(comm, state, ppid) from the host's /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        text = f.read()
+    comm = text[text.index("(") + 1:text.rindex(")")]
+    rest = text[text.rindex(")") + 2:].split()
+    return comm, rest[0], int(rest[1])
+
+
+def wait_state(pid, states, timeout=5):
+    """Waits until the host says PID is in one of STATES."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if host_stat(pid)[1] in states:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def line_of(output, pid, column):
+    """The line of a ps-like table whose COLUMN (0-based word) is PID."""
+    for line in output.splitlines()[1:]:
+        words = line.split()
+        if len(words) > column and words[column] == str(pid):
+            return line
+    return None
+
+
+def missing_pid():
+    """A pid no process has (above any pid_max: kill says ESRCH)."""
+    pid = 4194304 + 12345
+    while os.path.exists(f"/proc/{pid}"):
+        pid += 1
+    return pid
+
+
+# ---- ps ----
+
+@case
+def ps_lists_child(r, c):
+    sleeper = r.spawn("sleep", "5")
+    wait_state(sleeper.pid, "S")
+    status, out, err = r.tool("ps", "-ef")
+    c.run("ps -ef", (status, out, err))
+    c.match("ps -ef header", out, r"\AUID +PID +PPID +C STIME TTY +TIME CMD\n")
+    line = line_of(out, sleeper.pid, 1)
+    c.true(f"ps -ef lists {sleeper.pid}: {out!r}", line is not None)
+    if line:
+        words = line.split()
+        c.eq("PPID", words[2], str(os.getpid()))
+        c.true(f"CMD is 'sleep 5': {line!r}", line.endswith(" sleep 5"))
+        c.match("TIME", line, r" 00:00:00 sleep 5$")
+
+    # Without options: this session's processes (the sleep shares the
+    # script's), PID TTY TIME CMD, CMD the command name.
+    status, out, err = r.tool("ps")
+    c.run("ps", (status, out, err))
+    c.match("ps header", out, r"\A +PID TTY +TIME CMD\n")
+    line = line_of(out, sleeper.pid, 0)
+    c.true(f"ps lists {sleeper.pid}: {out!r}", line is not None)
+    if line:
+        c.match("ps row", line, r"^ *\d+ \? +00:00:00 sleep$")
+
+    status, out, err = r.tool("ps", "aux")
+    c.run("ps aux", (status, out, err))
+    c.match("ps aux header", out, r"\AUSER +PID %CPU %MEM +VSZ +RSS TTY +STAT START +TIME COMMAND\n")
+    line = line_of(out, sleeper.pid, 1)
+    c.true(f"ps aux lists {sleeper.pid}", line is not None)
+    if line:
+        c.match("ps aux row", line, r"^\S+ +\d+ +\d+\.\d +\d+\.\d +[1-9]\d* +[1-9]\d* \? +S +\S+ +0:00 sleep 5$")
+
+    # -p selects; nothing selected: exit status 1, just the header.
+    status, out, err = r.tool("ps", "-p", str(sleeper.pid))
+    c.eq("ps -p rows", len(out.splitlines()), 2)
+    status, out, err = r.tool("ps", "-p", "1,1")
+    c.eq("ps -p 1,1 status", status, 0)
+    status, out, err = r.tool("ps", "-p", str(missing_pid()))
+    c.eq("ps -p missing: status", status, 1)
+    c.eq("ps -p missing: rows", len(out.splitlines()), 1)
+    c.run("bad option", r.tool("ps", "-Q"), status=1, err="unknown option")
+
+
+@case
+def ps_states_and_odd_names(r, c):
+    # comm "a) (b": the state is the word after the LAST ')'.
+    odd = os.path.join(r.dir, "a) (b")
+    shutil.copy("/bin/sleep", odd)
+    sleeper = r.spawn(odd, "5")
+    stopped = r.spawn("sleep", "5")
+    stopped.send_signal(signal.SIGSTOP)
+    zombie = r.spawn("true")  # never waited for until the end: a zombie
+    c.true("a) (b sleeps", wait_state(sleeper.pid, "S"))
+    c.true("stopped", wait_state(stopped.pid, "T"))
+    c.true("zombie", wait_state(zombie.pid, "Z"))
+
+    status, out, err = r.tool("ps", "aux")
+    c.run("ps aux", (status, out, err))
+    for pid, state, command in [(sleeper.pid, "S", f"{odd} 5"), (stopped.pid, "T", "sleep 5"),
+                                (zombie.pid, "Z", "[true] <defunct>")]:
+        line = line_of(out, pid, 1)
+        c.true(f"ps aux lists {pid}", line is not None)
+        if line:
+            c.eq(f"STAT of {command}", line.split()[7], state)
+            c.true(f"COMMAND of {pid}: {line!r}", line.endswith(" " + command))
+
+    status, out, err = r.tool("ps")
+    line = line_of(out, sleeper.pid, 0)
+    c.true(f"ps lists {sleeper.pid}", line is not None)
+    if line:
+        c.true(f"CMD is the comm 'a) (b': {line!r}", line.endswith(" a) (b"))
+
+    status, out, err = r.tool("ps", "-f", "-p", str(sleeper.pid))
+    line = line_of(out, sleeper.pid, 1)
+    c.true(f"ps -f lists {sleeper.pid}", line is not None)
+    if line:
+        c.eq("PPID after the odd comm", line.split()[2], str(os.getpid()))
+    stopped.send_signal(signal.SIGCONT)
+
+
+# ---- kill ----
+
+@case
+def kill_list(r, c):
+    status, out, err = r.tool("kill", "-l")
+    c.run("kill -l", (status, out, err))
+    lines = out.split("\n")
+    c.eq("first line", lines[0], " 1) SIGHUP\t 2) SIGINT\t 3) SIGQUIT\t 4) SIGILL\t 5) SIGTRAP")
+    c.eq("third line", lines[2], "11) SIGSEGV\t12) SIGUSR2\t13) SIGPIPE\t14) SIGALRM\t15) SIGTERM")
+    c.contains("kill -l", out, "31) SIGSYS\t34) SIGRTMIN\t35) SIGRTMIN+1")
+    c.contains("kill -l", out, "49) SIGRTMIN+15\t50) SIGRTMAX-14")
+    c.true(f"kill -l ends with SIGRTMAX: {out[-40:]!r}", out.endswith("63) SIGRTMAX-1\t64) SIGRTMAX\t\n"))
+    if shutil.which("bash"):
+        bash = subprocess.run(["bash", "-c", "kill -l"], capture_output=True, text=True).stdout
+        c.eq("kill -l as bash's", out, bash)
+
+    c.run("kill -l 9", r.tool("kill", "-l", "9"))
+    c.eq("kill -l 9", r.tool("kill", "-l", "9")[1], "KILL\n")
+    c.eq("kill -l KILL", r.tool("kill", "-l", "KILL")[1], "9\n")
+    c.eq("kill -l SIGTERM", r.tool("kill", "-l", "SIGTERM")[1], "15\n")
+    c.eq("kill -l 137 (an exit status)", r.tool("kill", "-l", "137")[1], "KILL\n")
+    c.run("kill -l 99", r.tool("kill", "-l", "99"), status=1, err="kill: 99: invalid signal specification")
+
+
+@case
+def kill_signals(r, c):
+    for args, number in [(["-s", "TERM"], signal.SIGTERM), (["-9"], signal.SIGKILL), (["-KILL"], signal.SIGKILL),
+                         (["-SIGINT"], signal.SIGINT), (["-n", "1"], signal.SIGHUP), ([], signal.SIGTERM)]:
+        sleeper = r.spawn("sleep", "5")
+        c.run(f"kill {args}", r.tool("kill", *args, str(sleeper.pid)))
+        try:
+            c.eq(f"kill {args}: how sleep ended", sleeper.wait(timeout=5), -number)
+        except subprocess.TimeoutExpired:
+            c.true(f"kill {args}: sleep still runs", False)
+
+    # A negative pid is a process group: both members die.
+    leader = r.spawn("sleep", "5", preexec_fn=lambda: os.setpgid(0, 0))
+    member = r.spawn("sleep", "5", preexec_fn=lambda: os.setpgid(0, leader.pid))
+    c.run("kill -- -PGID", r.tool("kill", "--", f"-{leader.pid}"))
+    for proc in [leader, member]:
+        try:
+            c.eq(f"kill -- -PGID: {proc.pid}", proc.wait(timeout=5), -signal.SIGTERM)
+        except subprocess.TimeoutExpired:
+            c.true(f"kill -- -PGID: {proc.pid} still runs", False)
+
+    # A stopped process, then SIGCONT by name in lower case.
+    sleeper = r.spawn("sleep", "5")
+    c.run("kill -STOP", r.tool("kill", "-STOP", str(sleeper.pid)))
+    c.true("stopped", wait_state(sleeper.pid, "T"))
+    c.run("kill -s cont", r.tool("kill", "-s", "cont", str(sleeper.pid)))
+    c.true("continued", wait_state(sleeper.pid, "S"))
+
+
+@case
+def kill_errors(r, c):
+    pid = missing_pid()
+    c.eq("missing pid", r.tool("kill", str(pid)), (1, "", f"kill: ({pid}) - No such process\n"))
+    # One bad pid among good ones: the others still get the signal.
+    sleeper = r.spawn("sleep", "5")
+    c.run("good and missing", r.tool("kill", str(pid), str(sleeper.pid)), status=1,
+          err=f"kill: ({pid}) - No such process")
+    c.eq("the good one died", sleeper.wait(timeout=5), -signal.SIGTERM)
+    c.run("not a pid", r.tool("kill", "abc"), status=1, err="kill: abc: arguments must be process or job IDs")
+    c.run("bad signal", r.tool("kill", "-FOO", "1"), status=1, err="kill: FOO: invalid signal specification")
+    c.run("bad -s", r.tool("kill", "-s", "FOO", "1"), status=1, err="kill: FOO: invalid signal specification")
+    c.run("no pid", r.tool("kill"), status=2, err="usage")
+    c.run("-s without a signal", r.tool("kill", "-s"), status=2, err="usage")
+
+
+# ---- pstree ----
+
+@case
+def pstree_parent_chain(r, c):
+    me = os.getpid()
+    comm = host_stat(me)[0]
+    proc = subprocess.Popen(r.cmd("pstree", ["-p"]), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=r.dir, env=r.env())
+    out, err = proc.communicate(timeout=30)
+    out = out.decode(errors="replace")
+    c.eq("pstree -p: status", proc.returncode, 0)
+    c.eq("pstree -p: stderr", err, b"")
+    # Its own pid, under this script, in ASCII (LC_ALL=C).
+    c.contains("pstree -p", out, f"{comm}({me})---pstree({proc.pid})")
+    c.true(f"rooted at 1: {out[:80]!r}", re.match(r"\A\S+\(1\)[-+]", out) is not None)
+    # Every ancestor up to 1 is on the way there.
+    pid = me
+    while pid > 1:
+        ancestor, _, parent = host_stat(pid)
+        c.contains(f"ancestor {pid}", out, f"{ancestor}({pid})")
+        pid = parent
+    for line in out.splitlines():
+        c.true(f"ASCII only: {line!r}", line.isascii())
+
+
+@case
+def pstree_drawing(r, c):
+    me = os.getpid()
+    comm = host_stat(me)[0]
+    sleepers = [r.spawn("sleep", "5") for _ in range(2)]
+    for s in sleepers:
+        wait_state(s.pid, "S")
+    status, out, err = r.tool("pstree", "-p", str(me))
+    c.run("pstree -p PID", (status, out, err))
+    a, b = sorted(s.pid for s in sleepers)
+    # Children by name (pstree < sleep), then by pid.
+    pad = " " * len(f"{comm}({me})")
+    lines = out.splitlines()
+    c.eq("pstree -p PID: lines", len(lines), 3)
+    if len(lines) == 3:
+        c.match("first child", lines[0], rf"^{re.escape(comm)}\({me}\)-\+-pstree\(\d+\)$")
+        c.eq("middle child", lines[1], f"{pad} |-sleep({a})")
+        c.eq("last child", lines[2], f"{pad} `-sleep({b})")
+
+    # Without -p identical siblings merge.
+    status, out, err = r.tool("pstree", str(me))
+    c.run("pstree PID", (status, out, err))
+    c.eq("merged", out, f"{comm}-+-pstree\n{' ' * len(comm)} `-2*[sleep]\n")
+
+    # -U, or a UTF-8 locale: box-drawing characters.
+    status, out, err = r.tool("pstree", "-U", str(me))
+    c.eq("pstree -U", out, f"{comm}─┬─pstree\n{' ' * len(comm)} └─2*[sleep]\n")
+    status, out, err = r.tool("pstree", str(me), env=r.env({"LC_ALL": "", "LANG": "en_US.UTF-8"}))
+    c.eq("pstree in UTF-8", out, f"{comm}─┬─pstree\n{' ' * len(comm)} └─2*[sleep]\n")
+    status, out, err = r.tool("pstree", "-A", str(me), env=r.env({"LC_ALL": "", "LANG": "en_US.UTF-8"}))
+    c.eq("pstree -A in UTF-8", out, f"{comm}-+-pstree\n{' ' * len(comm)} `-2*[sleep]\n")
+
+    c.eq("missing root", r.tool("pstree", str(missing_pid())), (1, "", ""))
+    c.run("bad option", r.tool("pstree", "-Z"), status=1, err="usage")
+
+
+# ---- top ----
+
+@case
+def top_batch(r, c):
+    sleeper = r.spawn("sleep", "5")
+    wait_state(sleeper.pid, "S")
+    start = time.monotonic()
+    status, out, err = r.tool("top", "-b", "-n", "2", "-d", "0.5")
+    elapsed = time.monotonic() - start
+    c.run("top -b -n 2", (status, out, err))
+    c.true(f"two frames 0.5 s apart: took {elapsed:.2f} s", elapsed >= 0.5)
+    top_line = r"^top - \d\d:\d\d:\d\d up .*,  load average: [\d.]+, [\d.]+, [\d.]+$"
+    c.eq("top lines", len(re.findall(top_line, out, re.M)), 2)
+    c.eq("Tasks lines", len(re.findall(
+        r"^Tasks: +\d+ total, +\d+ running, +\d+ sleeping, +\d+ stopped, +\d+ zombie$", out, re.M)), 2)
+    c.eq("Mem lines", len(re.findall(r"^MiB Mem : +[\d.]+ total, +[\d.]+ free, +[\d.]+ used", out, re.M)), 2)
+    c.eq("table headers", len(re.findall(
+        r"^ +PID USER +PR +NI +VIRT +RES S +%CPU +%MEM +TIME\+ COMMAND$", out, re.M)), 2)
+    rows = [l for l in out.splitlines() if re.match(rf"^ *{sleeper.pid} ", l)]
+    c.eq(f"sleep {sleeper.pid} in each frame", len(rows), 2)
+    for row in rows:
+        c.match("sleep's row", row, r"^ *\d+ \S+ +\d+ +-?\d+ +\d+\S* +\d+\S* S +0\.0 +\d+\.\d +0:00\.\d\d sleep$")
+    # Sorted by %CPU, highest first.
+    frame = out.split("\n\n")[-1]
+    cpus = [float(l.split()[7]) for l in frame.splitlines() if re.match(r"^ *\d+ ", l)]
+    c.true(f"sorted by %CPU: {cpus[:10]}", cpus == sorted(cpus, reverse=True))
+    c.run("bad option", r.tool("top", "-x"), status=1, err="usage")
+    c.run("bad -n", r.tool("top", "-n", "0"), status=1, err="usage")
+
+
+@case
+def top_terminal(r, c):
+    """top on a pseudo-terminal: raw mode, 'k' PID Enter kills, 'q' quits
+    and gives the terminal back as it was."""
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    proc = subprocess.Popen(r.cmd("top", ["-d", "0.3"]), stdin=slave, stdout=slave, stderr=slave, cwd=r.dir,
+                            env=r.env({"TERM": "xterm"}))
+    seen = b""
+
+    def expect(text, timeout=10):
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while text.encode() not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+        found = text.encode() in seen
+        seen = seen[seen.find(text.encode()) + len(text):] if found else b""
+        return found
+
+    try:
+        sleeper = r.spawn("sleep", "10")
+        c.true("first frame", expect("\033[H\033[J") and expect("PID USER"))
+        mode = termios.tcgetattr(slave)
+        c.true("raw: no ICANON, no ECHO", not mode[3] & (termios.ICANON | termios.ECHO))
+        c.eq("VMIN, VTIME", (mode[6][termios.VMIN], mode[6][termios.VTIME]), (0, 0))
+        os.write(master, b"k")
+        c.true("kill prompt", expect("PID to signal/kill"))
+        os.write(master, f"{sleeper.pid}\r".encode())
+        try:
+            c.eq("k: the sleep got SIGTERM", sleeper.wait(timeout=5), -signal.SIGTERM)
+        except subprocess.TimeoutExpired:
+            c.true("k: the sleep still runs", False)
+        c.true("redraws", expect("\033[H\033[J") and expect("PID USER"))
+        os.write(master, b"q")
+        c.eq("q: exit status", proc.wait(timeout=5), 0)
+        c.eq("terminal restored", termios.tcgetattr(slave), before)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
+
+
+# ---- time, sleep, nice ----
+
+@case
+def time_reports(r, c):
+    status, out, err = r.tool("time", "/bin/sleep", "0.2")
+    c.eq("time: status", status, 0)
+    m = re.fullmatch(r"\nreal\t(\d+)m(\d+\.\d{3})s\nuser\t0m\d+\.\d{3}s\nsys\t0m\d+\.\d{3}s\n", err)
+    c.true(f"bash's format: {err!r}", m is not None)
+    if m:
+        real = int(m.group(1)) * 60 + float(m.group(2))
+        c.true(f"real {real} >= 0.2", 0.2 <= real < 10)
+    # The command's exit status; 128 + N for signal N.
+    c.eq("exit status", r.tool("time", "/bin/sh", "-c", "exit 3")[0], 3)
+    c.eq("signal", r.tool("time", "/bin/sh", "-c", "kill -TERM $$")[0], 128 + signal.SIGTERM)
+    status, out, err = r.tool("time", "-p", "/bin/true")
+    c.eq("time -p", status, 0)
+    c.true(f"POSIX format: {err!r}", re.fullmatch(r"real \d+\.\d\d\nuser \d+\.\d\d\nsys \d+\.\d\d\n", err) is not None)
+    status, out, err = r.tool("time", "/nonexistent")
+    c.eq("not found: status", status, 127)
+    c.contains("not found", err, "time: /nonexistent: No such file or directory")
+    c.run("no command", r.tool("time"), status=2, err="usage")
+
+
+@case
+def sleep_duration(r, c):
+    for args, least in [(["0.2"], 0.2), (["0.1", "0.1s"], 0.2), ([".01m"], 0.6)]:
+        start = time.monotonic()
+        result = r.tool("sleep", *args)
+        elapsed = time.monotonic() - start
+        c.run(f"sleep {args}", result)
+        c.true(f"sleep {args} took {elapsed:.3f} s", least <= elapsed < least + 5)
+    c.run("invalid", r.tool("sleep", "x"), status=1, err="sleep: invalid time interval 'x'")
+    c.run("negative", r.tool("sleep", "-1"), status=1, err="invalid time interval")
+    c.run("no operand", r.tool("sleep"), status=1, err="missing operand")
+
+
+@case
+def nice_runs(r, c):
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    c.eq("nice alone", r.tool("nice"), (0, f"{base}\n", ""))
+    c.eq("nice CMD", r.tool("nice", "/usr/bin/nice"), (0, f"{min(base + 10, 19)}\n", ""))
+    c.eq("nice -n 5", r.tool("nice", "-n", "5", "/usr/bin/nice"), (0, f"{min(base + 5, 19)}\n", ""))
+    c.eq("nice -3", r.tool("nice", "-3", "/usr/bin/nice"), (0, f"{min(base + 3, 19)}\n", ""))
+    c.eq("nice -n 50 clamps", r.tool("nice", "-n", "50", "/usr/bin/nice"), (0, "19\n", ""))
+    c.eq("arguments", r.tool("nice", "/bin/echo", "a", "b"), (0, "a b\n", ""))
+    status, out, err = r.tool("nice", "/nonexistent")
+    c.eq("not found: status", status, 127)
+    c.contains("not found", err, "nice: /nonexistent: No such file or directory")
+    c.run("bad adjustment", r.tool("nice", "-n", "x", "/bin/true"), status=125, err="invalid adjustment")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--qemu")
+    p.add_argument("--rootfs")
+    p.add_argument("--list", action="store_true")
+    p.add_argument("case", nargs="?")
+    args = p.parse_args()
+    if args.list:
+        print("\n".join(CASES))
+        return
+    if args.case not in CASES or not args.qemu or not args.rootfs:
+        p.error(f"need --qemu, --rootfs and a case: {', '.join(CASES)}")
+    check = Check()
+    scratch = tempfile.mkdtemp(prefix=f"proc-{args.case}-", dir=os.getcwd())
+    runner = Runner(args.qemu, args.rootfs, os.path.realpath(scratch))
+    try:
+        CASES[args.case](runner, check)
+    finally:
+        runner.cleanup()
+        shutil.rmtree(scratch, ignore_errors=True)
+    for f in check.failures:
+        print(f"FAIL: {f}")
+    print(f"{args.case}: {'FAIL' if check.failures else 'PASS'}")
+    sys.exit(1 if check.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
