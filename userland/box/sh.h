@@ -189,6 +189,7 @@ private:
     int builtin_jobs(std::vector<std::string>& args);
     int builtin_fg(std::vector<std::string>& args);
     int builtin_bg(std::vector<std::string>& args);
+    int builtin_kill(std::vector<std::string>& args);
 
     ShellMode m_mode;
     int m_status = 0;

@@ -48,7 +48,7 @@ Shell::Builtin Shell::find_builtin(const std::string& name)
         {"cd", &Shell::builtin_cd},       {"pwd", &Shell::builtin_pwd},     {"exit", &Shell::builtin_exit},
         {"export", &Shell::builtin_export}, {"unset", &Shell::builtin_unset}, {"shift", &Shell::builtin_shift},
         {":", &Shell::builtin_colon},     {"wait", &Shell::builtin_wait},   {"jobs", &Shell::builtin_jobs},
-        {"fg", &Shell::builtin_fg},       {"bg", &Shell::builtin_bg},
+        {"fg", &Shell::builtin_fg},       {"bg", &Shell::builtin_bg},       {"kill", &Shell::builtin_kill},
     };
     for (const Entry& entry : k_builtins)
         if (name == entry.name)

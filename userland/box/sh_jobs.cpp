@@ -246,4 +246,52 @@ int Shell::builtin_wait(std::vector<std::string>& args)
     return status;
 }
 
+// kill as a builtin only to understand job specs: every %N becomes its
+// process group (-PGID after "--") or its last pid, then /bin/kill does
+// the rest (signal names, -l, messages).
+int Shell::builtin_kill(std::vector<std::string>& args)
+{
+    std::vector<std::string> argv{"kill"};
+    bool separated = false;
+    std::vector<std::string> targets;
+    for (size_t i = 1; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--")
+            separated = true;
+        if (!a.empty() && a[0] == '%') {
+            Job* job = find_job(a);
+            if (!job) {
+                std::fprintf(stderr, "sh: kill: %s: no such job\n", a.c_str());
+                return 1;
+            }
+            targets.push_back(job->pgid > 0 ? "-" + std::to_string(job->pgid) : std::to_string(job->pids.back()));
+        } else if (targets.empty()) {
+            argv.push_back(a);
+        } else {
+            targets.push_back(a);
+        }
+    }
+    if (!targets.empty() && !separated)
+        argv.push_back("--");
+    argv.insert(argv.end(), targets.begin(), targets.end());
+    pid_t pid = fork();
+    if (pid < 0) {
+        std::fprintf(stderr, "sh: kill: fork: %s\n", std::strerror(errno));
+        return 1;
+    }
+    if (pid == 0) {
+        std::vector<char*> v;
+        for (auto& s : argv)
+            v.push_back(s.data());
+        v.push_back(nullptr);
+        execvp("kill", v.data());
+        std::fprintf(stderr, "sh: kill: %s\n", std::strerror(errno));
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 } // namespace box::sh
