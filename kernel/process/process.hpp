@@ -86,6 +86,7 @@ struct Process {
     i32 signal_sender[64] = {}; // [P]
     i32 signal_code[64] = {};   // [P]
     i32 signal_status[64] = {}; // [P] si_status (SIGCHLD)
+    u8 signal_queued[64] = {};  // [P] real-time signals: instances beyond the pending bit
     // A system call interrupted by a signal: restart it if the handler has
     // SA_RESTART (kept for the delivery on the way out).
     bool syscall_restartable = false; // [self]

@@ -48,6 +48,19 @@ bool would_act(const Process& p, int sig)
     return a == DefaultAction::Terminate || a == DefaultAction::Stop;
 }
 
+// A group is orphaned when no member has a parent in another group of the
+// same session (POSIX): nobody is left to continue it, so the terminal
+// stop signals must not stop it.
+bool group_orphaned_locked(Pid pgid)
+{
+    bool orphaned = true;
+    for_each_process_locked([&](Process& m) {
+        if (m.pgid == pgid && m.parent && m.parent->pgid != pgid && m.parent->sid == m.sid)
+            orphaned = false;
+    });
+    return orphaned;
+}
+
 void continue_locked(Process& p)
 {
     p.signals_pending &= ~STOP_SIGNALS;
@@ -86,8 +99,16 @@ void send_signal_locked(Process& p, int sig, int code, Pid sender, i32 status)
         continue_locked(p);
     if (bit & STOP_SIGNALS)
         p.signals_pending &= ~signal_bit(SIGCONT);
-    if (!would_act(p, sig))
-        return; // ignored signals are discarded at once
+    // An ignored signal is discarded at once -- unless it is blocked: then
+    // it stays pending (Linux's sig_ignored), and is dropped at delivery.
+    if (!would_act(p, sig) && !(p.signals_blocked & bit))
+        return;
+    if ((p.signals_pending & bit) && sig >= 32) {
+        // Real-time signals queue every instance (signal(7)).
+        if (p.signal_queued[sig - 1] < 255)
+            ++p.signal_queued[sig - 1];
+        return;
+    }
     p.signals_pending |= bit;
     p.signal_sender[sig - 1] = sender;
     p.signal_code[sig - 1] = code;
@@ -152,7 +173,10 @@ void deliver_signals(Process& p)
             // SIGKILL first, whatever else is pending.
             if (d & signal_bit(SIGKILL))
                 sig = SIGKILL;
-            p.signals_pending &= ~signal_bit(sig);
+            if (p.signal_queued[sig - 1] > 0)
+                --p.signal_queued[sig - 1]; // another instance stays pending
+            else
+                p.signals_pending &= ~signal_bit(sig);
             code = p.signal_code[sig - 1];
             sender = p.signal_sender[sig - 1];
             status = p.signal_status[sig - 1];
@@ -167,6 +191,8 @@ void deliver_signals(Process& p)
                 exit_current(wait_status_signaled(sig));
             case DefaultAction::Stop: {
                 SpinLockGuard guard(process_lock());
+                if (sig != SIGSTOP && group_orphaned_locked(p.pgid))
+                    continue; // discarded (POSIX: an orphaned group "shall not stop")
                 p.state = ProcessState::Stopped;
                 p.stop_signal = sig;
                 p.stop_unreported = true;

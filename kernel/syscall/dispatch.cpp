@@ -25,7 +25,7 @@ enum Number : u32 {
     SYS_tgkill = 131, SYS_rt_sigaction = 134, SYS_rt_sigprocmask = 135, SYS_rt_sigpending = 136,
     SYS_setpgid = 154, SYS_times = 153, SYS_getrusage = 165, SYS_rt_sigreturn = 139, SYS_rt_sigsuspend = 133,
     SYS_ppoll = 73, SYS_getitimer = 102, SYS_setitimer = 103, SYS_sigaltstack = 132, SYS_setpriority = 140,
-    SYS_getpriority = 141, SYS_getpgid = 155, SYS_getsid = 156, SYS_setsid = 157,
+    SYS_getpriority = 141, SYS_futex = 98, SYS_getpgid = 155, SYS_getsid = 156, SYS_setsid = 157,
     SYSCALL_COUNT = 512,
 };
 
@@ -118,6 +118,7 @@ struct Table {
         handlers[SYS_setitimer] = sys_setitimer;
         handlers[SYS_setpriority] = sys_setpriority;
         handlers[SYS_getpriority] = sys_getpriority;
+        handlers[SYS_futex] = sys_futex;
     }
 };
 

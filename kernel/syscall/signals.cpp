@@ -80,7 +80,7 @@ Result<u64> sys_tkill(const SyscallArgs& a) { return thread_kill(i32(a.a0), a.a1
 
 Result<u64> sys_tgkill(const SyscallArgs& a)
 {
-    if (i32(a.a0) <= 0)
+    if (i32(a.a0) <= 0 || i32(a.a1) <= 0 || (a.a2 != 0 && !valid_signal(a.a2)))
         return Errno::einval;
     if (a.a0 != a.a1)
         return Errno::esrch; // the thread is not in that thread group

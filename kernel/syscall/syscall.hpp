@@ -104,6 +104,7 @@ MYRIAD_SYSCALL(getitimer);
 MYRIAD_SYSCALL(setitimer);
 MYRIAD_SYSCALL(setpriority);
 MYRIAD_SYSCALL(getpriority);
+MYRIAD_SYSCALL(futex);
 // system.cpp
 MYRIAD_SYSCALL(uname);
 MYRIAD_SYSCALL(getrandom);

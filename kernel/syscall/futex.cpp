@@ -1,0 +1,76 @@
+// futex(2), the part single-threaded processes use (glibc's locks call it
+// when contended, e.g. stdio locked by an interrupted caller while a
+// signal handler prints): FUTEX_WAIT / FUTEX_WAIT_BITSET sleep while the
+// word holds the expected value, FUTEX_WAKE / FUTEX_WAKE_BITSET wake
+// sleepers on the same word of the same address space. Threads (and so
+// the other operations) come later.
+#include "kernel/mm/uaccess.hpp"
+#include "kernel/process/scheduler.hpp"
+#include "kernel/syscall/syscall.hpp"
+#include "kernel/time.hpp"
+
+namespace kernel {
+
+namespace {
+
+constexpr u64 FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+constexpr u64 FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
+
+// Sleepers hashed by address; each process waits on at most one word.
+constexpr usize BUCKETS = 64;
+struct Bucket {
+    WaitQueue queue;
+};
+constinit Bucket s_buckets[BUCKETS] = {};
+
+Bucket& bucket_of(u64 address) { return s_buckets[(address >> 2) % BUCKETS]; }
+
+} // namespace
+
+Result<u64> sys_futex(const SyscallArgs& a)
+{
+    u64 address = a.a0, op = a.a1 & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    u32 value = u32(a.a2);
+    if (address % 4)
+        return Errno::einval;
+    switch (op) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+        if (op == FUTEX_WAIT_BITSET && u32(a.a5) == 0)
+            return Errno::einval;
+        u64 deadline = ~0ull;
+        if (a.a3) {
+            i64 ts[2];
+            TRY(mm::copy_from_user(ts, a.a3, sizeof(ts)));
+            if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+                return Errno::einval;
+            u64 t = u64(ts[0]) * 1000000000ull + u64(ts[1]);
+            // FUTEX_WAIT takes a relative timeout, the BITSET form an absolute one.
+            deadline = op == FUTEX_WAIT ? monotonic_ns() + t : t;
+        }
+        u32 current = TRY(mm::read_user<u32>(address));
+        if (current != value)
+            return Errno::eagain;
+        if (deadline != ~0ull) {
+            // No one else can change the word (one thread per process):
+            // only the timeout or a signal ends the wait.
+            return sleep_until(deadline) ? Result<u64>(Errno::etimedout) : Result<u64>(Errno::eintr);
+        }
+        SpinLockGuard guard(process_lock());
+        Bucket& b = bucket_of(address);
+        if (!b.queue.head.next)
+            b.queue.head.prev = b.queue.head.next = &b.queue.head;
+        if (block_on_locked(b.queue))
+            return Errno::eintr;
+        return u64(0);
+    }
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET:
+        // One thread per process: nobody else waits on our private words.
+        return u64(0);
+    default:
+        return Errno::enosys;
+    }
+}
+
+} // namespace kernel
