@@ -19,3 +19,8 @@ std::vector<ut::Case> directory_cases();  // files_tests_dirs.cpp
 std::vector<ut::Case> descriptor_cases(); // files_tests_fds.cpp
 std::vector<ut::Case> pipe_device_cases(); // files_tests_pipes.cpp
 std::vector<ut::Case> bad_input_cases();  // files_tests_errors.cpp
+std::vector<ut::Case> signal_delivery_cases(); // signal_tests.cpp
+std::vector<ut::Case> signal_mask_cases();     // signal_tests_masks.cpp
+std::vector<ut::Case> signal_interrupt_cases(); // signal_tests_eintr.cpp
+std::vector<ut::Case> signal_job_control_cases(); // signal_tests_jobs.cpp
+std::vector<ut::Case> signal_cpu_cases();      // signal_tests_cpu.cpp

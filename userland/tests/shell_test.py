@@ -492,10 +492,10 @@ def sh_tty_stop_and_fg(r, c):
     t = Terminal(r)
     try:
         t.expect("$ ")
-        t.send("/bin/sh -c 'echo ready; sleep 0.5; echo finished'\n")
+        t.send("/bin/sh -c 'echo ready; sleep 3; echo finished'\n")
         c.true("started", t.expect("ready\r\n") is not None)
         t.send("\x1a")
-        c.true("^Z stops it", t.expect("[1]+ Stopped  /bin/sh -c 'echo ready; sleep 0.5; echo finished'") is not None)
+        c.true("^Z stops it", t.expect("[1]+ Stopped  /bin/sh -c 'echo ready; sleep 3; echo finished'") is not None)
         t.prompt()
         t.send("jobs\n")
         c.contains("jobs", t.prompt() or "", "[1]+ Stopped")
