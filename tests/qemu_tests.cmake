@@ -137,3 +137,24 @@ myriad_qemu_test(boot.uboot_booti_gz --uboot --image-file ${CMAKE_BINARY_DIR}/ke
     --expect "kernel ready" --expect "$ "
     --send "echo unpacked by u-boot\\r" --expect "unpacked by u-boot" --expect "$ "
     --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
+
+# Process control and status over the console (the process-control
+# issue's session): a background job in ps, stopped and continued by pid
+# and by job, ^Z and fg, kill %1, top refreshing and quitting on q,
+# pstree from init.
+myriad_qemu_test(shell.job_control --timeout 150
+    --expect "$ " --send "spin &\\r" --expect "[1] " --expect "$ "
+    --send "jobs\\r" --expect "Running" --expect "$ "
+    --send "ps\\r" --expect " spin" --expect "$ "
+    --send "kill -STOP %1\\r" --expect "$ " --send "jobs\\r" --expect "Stopped" --expect "$ "
+    --send "ps aux | grep spin\\r" --expect " T " --expect "$ "
+    --send "bg %1\\r" --expect "spin &" --expect "$ "
+    --send "ps aux | grep spin\\r" --expect " R " --expect "$ "
+    --send "kill %1\\r" --expect "$ " --sleep 0.5 --send "\\r" --expect "Terminated" --expect "$ "
+    --send "ps\\r" --expect "ps" --reject " spin\\r"
+    --send "spin\\r" --sleep 1 --send "\\x1a" --expect "Stopped" --expect "$ "
+    --send "fg\\r" --expect "spin" --sleep 1 --send "\\x03" --expect "$ "
+    --send "spin &\\r" --expect "$ " --send "top -d 1\\r" --expect "load average" --expect "PID"
+    --expect "spin" --expect "load average" --send "q" --expect "$ "
+    --send "pstree -p\\r" --expect "init(1)" --expect "sh(" --expect "pstree(" --expect "$ "
+    --send "poweroff\\r" --expect-exit 0 --reject "PANIC")

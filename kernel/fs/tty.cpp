@@ -146,6 +146,11 @@ public:
                     }
                 }
                 if (n == 0 && !eof) {
+                    // Non-canonical with VMIN = 0: a poll, never a wait
+                    // (termios(3); VTIME's timed wait is not supported yet
+                    // and reads as 0 too).
+                    if (!canonical() && s_tty.termios.c_cc[VMIN] == 0)
+                        return usize(0);
                     if (block_on_locked(s_tty.readers))
                         return Errno::eintr;
                     continue;
