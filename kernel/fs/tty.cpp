@@ -44,6 +44,10 @@ struct Tty {
 };
 
 constinit Tty s_tty{};
+
+// The console's session: init's (every process started from the console
+// shell belongs to it unless it calls setsid).
+Pid console_session() { return 1; }
 constinit SpinLock s_lock("tty");
 
 bool canonical() { return s_tty.termios.c_lflag & ICANON; }
@@ -123,6 +127,21 @@ public:
     {
         if (length == 0)
             return usize(0);
+        // Job control (drivers/tty/tty_io.c, __tty_check_change): a process
+        // outside the foreground group may not read the terminal. Its group
+        // gets SIGTTIN (and the read restarts once it is continued); if it
+        // ignores or blocks SIGTTIN, or its group is orphaned, it gets EIO.
+        {
+            SpinLockGuard guard(process_lock());
+            Process& self = current_process();
+            if (self.pgid != s_tty.foreground && self.sid == console_session()) {
+                u64 bit = signal_bit(SIGTTIN);
+                if ((self.signals_ignored & bit) || (self.signals_blocked & bit))
+                    return Errno::eio;
+                (void)signal_group_locked(self.pgid, SIGTTIN, 0);
+                return Errno::eintr; // restarted after the stop and continue (no handler)
+            }
+        }
         char chunk[256];
         for (;;) {
             usize n = 0;
