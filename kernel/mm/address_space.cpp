@@ -21,6 +21,10 @@ public:
 constinit UserTableSource s_tables;
 
 constexpr unsigned USER_ROOT_LAST = 255; // root entries 0..255 are the user half
+// A page shared copy-on-write: mapped without W; the first write copies
+// it. Bit 8 is one of the two PTE bits reserved for software (RSW, priv
+// spec 4.4.1).
+constexpr Pte PTE_COW = 1 << 8;
 // The signal-return trampoline: one read-only, executable page shared by
 // every address space at the top of user space ("li a7, 139; ecall": the
 // rt_sigreturn system call). Never in the region list: never copied,
@@ -195,9 +199,36 @@ Result<void> AddressSpace::handle_fault(u64 address, Access access)
     if (!(r->prot & needed))
         return Errno::efault;
     u64 page = lib::align_down(address, PAGE_SIZE);
-    if (PageTable(m_root_pa).translate(page))
+    if (auto t = PageTable(m_root_pa).translate(page)) {
+        if (access == Access::Write && (t->pte & PTE_COW))
+            return break_cow(page, t->pte);
         return Errno::efault; // mapped, yet the access faulted: a permission fault
+    }
     TRY(map_zeroed_page(page, r->prot));
+    return {};
+}
+
+Result<void> AddressSpace::break_cow(u64 page, Pte pte)
+{
+    PageTable table(m_root_pa);
+    u64 old = pte_address(pte);
+    Pte flags = (pte | PTE_W | PTE_D) & ~PTE_COW & ((1u << PTE_PPN_SHIFT) - 1);
+    if (page_refs(old) == 1) {
+        // The last sharer: the page is ours again, just writable.
+        return table.protect(page, flags);
+    }
+    auto copy = alloc_pages(0);
+    if (!copy)
+        return Errno::enomem;
+    __builtin_memcpy(phys_to_virt(*copy), phys_to_virt(old), PAGE_SIZE);
+    table.unmap(page, PAGE_SIZE);
+    if (auto r = table.map(page, *copy, PAGE_SIZE, flags, s_tables); r.is_error()) {
+        // Cannot happen (the tables exist); restore the shared mapping.
+        (void)table.map(page, old, PAGE_SIZE, pte & ((1u << PTE_PPN_SHIFT) - 1), s_tables);
+        free_pages(*copy, 0);
+        return r;
+    }
+    page_put(old);
     return {};
 }
 
@@ -210,6 +241,10 @@ Result<void> AddressSpace::write(u64 address, const void* data, usize length)
         usize chunk = lib::min<usize>(length, PAGE_SIZE - offset);
         auto t = PageTable(m_root_pa).translate(page);
         u64 pa;
+        if (t && (t->pte & PTE_COW)) {
+            TRY(break_cow(page, t->pte));
+            t = PageTable(m_root_pa).translate(page);
+        }
         if (t) {
             pa = lib::align_down(t->pa, PAGE_SIZE);
         } else {
@@ -234,7 +269,7 @@ void AddressSpace::unmap_range_pages(u64 start, u64 end)
         if (!t)
             continue;
         table.unmap(page, PAGE_SIZE);
-        free_pages(lib::align_down(t->pa, PAGE_SIZE), 0);
+        page_put(lib::align_down(t->pa, PAGE_SIZE)); // shared pages live on
         --m_resident;
     }
 }
@@ -255,17 +290,27 @@ Result<AddressSpace*> AddressSpace::clone() const
     copy->m_heap_end = m_heap_end;
     copy->m_mmap_next = m_mmap_next;
 
-    PageTable source(m_root_pa);
+    // Copy-on-write: every present page is shared, read-only and marked
+    // COW in both spaces; the first write by either side copies it (or,
+    // for the last sharer, just makes it writable again).
+    PageTable source(m_root_pa), target(copy->m_root_pa);
     for (usize i = 0; i < m_region_count; ++i) {
         const Region& r = m_regions[i];
         for (u64 page = r.start; page < r.end; page += PAGE_SIZE) {
             auto t = source.translate(page);
             if (!t)
                 continue; // never touched: stays lazy in the child too
-            auto pa = copy->map_zeroed_page(page, r.prot);
-            if (pa.is_error())
-                return fail(pa.code());
-            __builtin_memcpy(phys_to_virt(pa.value()), phys_to_virt(lib::align_down(t->pa, PAGE_SIZE)), PAGE_SIZE);
+            Pte flags = t->pte & ((1u << PTE_PPN_SHIFT) - 1) & ~PTE_V;
+            if ((flags & PTE_W) || (flags & PTE_COW)) {
+                flags = (flags & ~PTE_W) | PTE_COW;
+                if (t->pte & PTE_W)
+                    (void)source.protect(page, flags);
+            }
+            u64 pa = lib::align_down(t->pa, PAGE_SIZE);
+            if (auto mapped = target.map(page, pa, PAGE_SIZE, flags, s_tables); mapped.is_error())
+                return fail(mapped.code());
+            page_get(pa);
+            ++copy->m_resident;
         }
     }
     return copy;
@@ -422,9 +467,15 @@ Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
     kfree(pieces);
 
     PageTable table(m_root_pa);
-    for (u64 page = start; page < end; page += PAGE_SIZE)
-        if (table.translate(page))
-            (void)table.protect(page, user_pte_flags(prot));
+    for (u64 page = start; page < end; page += PAGE_SIZE) {
+        auto t = table.translate(page);
+        if (!t)
+            continue;
+        Pte flags = user_pte_flags(prot);
+        if (t->pte & PTE_COW) // still shared: writes keep faulting to copy
+            flags = (flags & ~PTE_W) | PTE_COW;
+        (void)table.protect(page, flags);
+    }
     return {};
 }
 

@@ -2,7 +2,7 @@
 // shared with every other table), and a sorted list of regions (text, data,
 // heap, mmap, stack) that the fault handler, fork and the memory system
 // calls consult. Pages of anonymous regions arrive zeroed on first touch.
-// Fork copies eagerly today (copy-on-write is issue 6).
+// Fork shares pages copy-on-write (reference counts in the page metadata).
 #pragma once
 
 #include "lib/result.hpp"
@@ -72,6 +72,7 @@ public:
 private:
     Result<void> ensure_region_capacity(usize extra);
     Result<u64> map_zeroed_page(u64 page, u32 prot);
+    Result<void> break_cow(u64 page, u64 pte);
     void unmap_range_pages(u64 start, u64 end);
     void remove_range_from_regions(u64 start, u64 end);
     bool range_is_free(u64 start, u64 end) const;

@@ -68,6 +68,33 @@ void free_pages(u64 pa, unsigned order)
         PANIC(result.error().what ? result.error().what : "bad free_pages");
 }
 
+void page_get(u64 pa)
+{
+    SpinLockGuard guard(s_lock);
+    auto& meta = s_buddy.meta(pa / PAGE_SIZE);
+    VERIFY(meta.refcount > 0);
+    ++meta.refcount;
+}
+
+void page_put(u64 pa)
+{
+    SpinLockGuard guard(s_lock);
+    auto& meta = s_buddy.meta(pa / PAGE_SIZE);
+    VERIFY(meta.refcount > 0);
+    if (--meta.refcount > 0)
+        return;
+    meta.refcount = 1; // the buddy allocator checks the block as allocated
+    auto result = s_buddy.free(pa / PAGE_SIZE, 0);
+    if (result.is_error())
+        PANIC(result.error().what ? result.error().what : "bad page_put");
+}
+
+u32 page_refs(u64 pa)
+{
+    SpinLockGuard guard(s_lock);
+    return s_buddy.meta(pa / PAGE_SIZE).refcount;
+}
+
 PageStats page_stats()
 {
     SpinLockGuard guard(s_lock);

@@ -26,6 +26,12 @@ lib::Optional<u64> alloc_pages(unsigned order);
 lib::Optional<u64> alloc_page_zeroed();
 void free_pages(u64 pa, unsigned order);
 
+// Reference counts of single pages (copy-on-write sharing). Allocation
+// gives a count of 1; page_put frees the page when the count reaches 0.
+void page_get(u64 pa);
+void page_put(u64 pa);
+u32 page_refs(u64 pa);
+
 struct PageStats {
     u64 total;    // pages handed to the allocator at boot
     u64 free;

@@ -3,6 +3,7 @@
 // pointer turning into EFAULT. Each case activates a scratch address space
 // and returns to the kernel's table afterwards; page counts must return.
 #include "arch/riscv/memory_layout.hpp"
+#include "arch/riscv/page_table.hpp"
 #include "kernel/ktest.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/page_alloc.hpp"
@@ -135,5 +136,54 @@ KTEST(address_space, brk_mmap_munmap_mprotect)
     EXPECT_EQ(as->unmap(a + 1, PAGE_SIZE).code(), Errno::einval);
     EXPECT_EQ(as->mmap_anonymous(0, 0, PROT_READ, false).code(), Errno::einval);
     AddressSpace::destroy(as);
+    EXPECT_EQ(free_pages_now(), before);
+}
+
+KTEST(address_space, fork_shares_pages_copy_on_write)
+{
+    u64 before = free_pages_now();
+    AddressSpace* parent = AddressSpace::create().value_or(nullptr);
+    ASSERT_TRUE(parent != nullptr);
+    ASSERT_TRUE(parent->add_region(BASE, BASE + 64 * PAGE_SIZE, PROT_READ | PROT_WRITE, RegionKind::Mmap).is_ok());
+    u64 value = 7;
+    for (u64 i = 0; i < 64; ++i)
+        ASSERT_TRUE(parent->write(BASE + i * PAGE_SIZE, &value, 8).is_ok());
+    u64 after_touch = free_pages_now();
+
+    auto cloned = parent->clone();
+    ASSERT_TRUE(cloned.is_ok());
+    AddressSpace* child = cloned.value();
+    // The fork copied no data page: only the child's tables (root, L1,
+    // L0, and the trampoline's) were allocated.
+    EXPECT_LE(after_touch - free_pages_now(), 6u);
+    arch::riscv::PageTable pt(parent->root_pa());
+    auto t = pt.translate(BASE);
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(page_refs(t->pa & ~(PAGE_SIZE - 1)), 2u);
+    EXPECT_FALSE(t->pte & arch::riscv::PTE_W); // shared: read-only for now
+
+    // The child writes: it gets its own copy; the parent keeps 7.
+    u64 eight = 8, seen = 0;
+    child->activate();
+    EXPECT_TRUE(copy_to_user(BASE, &eight, 8).is_ok());
+    EXPECT_TRUE(copy_from_user(&seen, BASE, 8).is_ok());
+    EXPECT_EQ(seen, 8u);
+    parent->activate();
+    EXPECT_TRUE(copy_from_user(&seen, BASE, 8).is_ok());
+    EXPECT_EQ(seen, 7u);
+    EXPECT_EQ(page_refs(pt.translate(BASE)->pa & ~(PAGE_SIZE - 1)), 1u);
+
+    // The parent writes to the page it no longer shares: no copy, just
+    // writable again (refcount 1).
+    u64 free_before_write = free_pages_now();
+    EXPECT_TRUE(copy_to_user(BASE, &eight, 8).is_ok());
+    EXPECT_EQ(free_pages_now(), free_before_write);
+    EXPECT_TRUE(pt.translate(BASE)->pte & arch::riscv::PTE_W);
+
+    kernel::activate_kernel_address_space();
+    AddressSpace::destroy(child);
+    // The child's copy is freed; the 63 still-shared pages stay (the parent has them).
+    EXPECT_EQ(page_refs(pt.translate(BASE + PAGE_SIZE)->pa & ~(PAGE_SIZE - 1)), 1u);
+    AddressSpace::destroy(parent);
     EXPECT_EQ(free_pages_now(), before);
 }
