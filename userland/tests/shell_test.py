@@ -494,6 +494,9 @@ def sh_tty_stop_and_fg(r, c):
         t.expect("$ ")
         t.send("/bin/sh -c 'echo ready; sleep 3; echo finished'\n")
         c.true("started", t.expect("ready\r\n") is not None)
+        # The shell hands the terminal to the job around the time the job
+        # prints; on a loaded machine give that a moment before ^Z.
+        time.sleep(0.5)
         t.send("\x1a")
         c.true("^Z stops it", t.expect("[1]+ Stopped  /bin/sh -c 'echo ready; sleep 3; echo finished'") is not None)
         t.prompt()
