@@ -271,7 +271,11 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     if (auto r = load_segments(*as, image, brk); r.is_error())
         return fail(r.code());
     as->set_heap_start(brk);
-    if (as->add_region(mm::USER_STACK_TOP - mm::USER_STACK_LIMIT, mm::USER_STACK_TOP,
+    // The stack region is RLIMIT_STACK big (8 MiB by default, at least
+    // 128 KiB, at most 1 GiB); touching below it is SIGSEGV, never a
+    // neighbour: nothing is mapped for gigabytes underneath.
+    u64 stack_size = lib::align_up(lib::max<u64>(128 * 1024, lib::min<u64>(p.rlimit_cur[3], 1ull << 30)), mm::PAGE_SIZE);
+    if (as->add_region(mm::USER_STACK_TOP - stack_size, mm::USER_STACK_TOP,
                        mm::PROT_READ | mm::PROT_WRITE | (image.stack_executable() ? mm::PROT_EXEC : 0),
                        mm::RegionKind::Stack)
             .is_error())

@@ -157,6 +157,7 @@ myriad_qemu_test(shell.job_control --timeout 150
     --send "spin &\\r" --expect "$ " --send "top -d 1\\r" --expect "load average" --expect "PID"
     --expect "spin" --expect "load average" --send "q" --expect "$ "
     --send "pstree -p\\r" --expect "init(1)" --expect "sh(" --expect "pstree(" --expect "$ "
+    --send "cat /proc/self/maps\\r" --expect "r-xp" --expect "[heap]" --expect "[stack]" --expect "[vdso]" --expect "$ "
     --send "kill %1\\r" --expect "$ "
     --send "cat &\\r" --expect "$ " --sleep 1 --send "jobs\\r" --expect "Stopped  cat" --expect "$ "
     --send "fg\\r" --sleep 0.5 --send "typed in fg\\r" --expect "typed in fg" --expect "typed in fg" --send "\\x04" --expect "$ "

@@ -9,6 +9,7 @@
 #include "kernel/irq.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/vm.hpp"
+#include "kernel/printk.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/syscall/syscall.hpp"
@@ -106,8 +107,18 @@ extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
         mm::Access access = Exception(cause) == Exception::StorePageFault ? mm::Access::Write
                             : Exception(cause) == Exception::LoadPageFault ? mm::Access::Read
                                                                            : mm::Access::Execute;
-        if (frame->stval < USER_TOP && p.address_space->handle_fault(frame->stval, access).is_ok())
-            break;
+        if (frame->stval < USER_TOP) {
+            auto served = p.address_space->handle_fault(frame->stval, access);
+            if (served.is_ok())
+                break;
+            if (served.code() == Errno::enomem) {
+                // The access was legal but no page is left: the process is
+                // killed, never the kernel (Linux's OOM killer, simplified:
+                // the faulting process is the victim).
+                printk("out of memory: killed pid {} ({}) at {:#x}\n", p.pid, p.name, frame->stval);
+                exit_current(wait_status_signaled(SIGKILL));
+            }
+        }
         fault_signal(p, SIGSEGV, SEGV_MAPERR, frame->stval, exception_name(cause), frame->sepc);
         break;
     }

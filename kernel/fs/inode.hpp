@@ -30,7 +30,7 @@ enum class Device : u8 { None, Null, Zero, Console, Tty };
 
 // /proc: which synthetic file an inode is (its text is made at open).
 enum class ProcKind : u8 {
-    None, Root, PidDir, Self, Stat, Status, Cmdline, Meminfo, Uptime, Loadavg, GlobalStat,
+    None, Root, PidDir, Self, Stat, Status, Cmdline, Maps, Meminfo, Uptime, Loadavg, GlobalStat,
 };
 
 struct Inode {

@@ -124,6 +124,26 @@ void format_pid_status(TextSink& out, const Process& p)
     lib::format(out, "SigIgn:\t{:016x}\nSigCgt:\t0000000000000000\n", p.signals_ignored);
 }
 
+// /proc/PID/maps (proc(5)): "start-end perms offset dev inode  name".
+void format_pid_maps(TextSink& out, const Process& p)
+{
+    const mm::AddressSpace* as = p.address_space;
+    if (!as)
+        return;
+    for (usize i = 0; i < as->region_count(); ++i) {
+        const mm::Region& r = as->region(i);
+        char perms[5] = {r.prot & mm::PROT_READ ? 'r' : '-', r.prot & mm::PROT_WRITE ? 'w' : '-',
+                         r.prot & mm::PROT_EXEC ? 'x' : '-', 'p', 0};
+        const char* name = r.kind == mm::RegionKind::Heap    ? "[heap]"
+                           : r.kind == mm::RegionKind::Stack ? "[stack]"
+                           : r.kind == mm::RegionKind::Image ? p.name
+                                                             : "";
+        lib::format(out, "{:08x}-{:08x} {} 00000000 00:00 0{}{}\n", r.start, r.end, perms, *name ? "          " : "",
+                    name);
+    }
+    lib::format(out, "{:08x}-{:08x} r-xp 00000000 00:00 0          [vdso]\n", u64(0x3ffffff000), u64(0x4000000000));
+}
+
 void format_meminfo(TextSink& out)
 {
     auto pages = mm::page_stats();
@@ -237,6 +257,7 @@ void proc_refresh_locked(Inode& root)
         (void)make_file_locked(*dir.value(), "stat", S_IFREG | 0444, ProcKind::Stat, pids[i]);
         (void)make_file_locked(*dir.value(), "status", S_IFREG | 0444, ProcKind::Status, pids[i]);
         (void)make_file_locked(*dir.value(), "cmdline", S_IFREG | 0444, ProcKind::Cmdline, pids[i]);
+        (void)make_file_locked(*dir.value(), "maps", S_IFREG | 0444, ProcKind::Maps, pids[i]);
     }
     mm::kfree(pids);
 }
@@ -267,6 +288,7 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
     case ProcKind::GlobalStat: format_global_stat(out); break;
     case ProcKind::Stat:
     case ProcKind::Status:
+    case ProcKind::Maps:
     case ProcKind::Cmdline: {
         SpinLockGuard guard(process_lock());
         Process* p = TRY(process_for(inode));
@@ -274,6 +296,8 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
             format_pid_stat(out, *p);
         else if (inode.proc == ProcKind::Status)
             format_pid_status(out, *p);
+        else if (inode.proc == ProcKind::Maps)
+            format_pid_maps(out, *p);
         else
             out.write(p->cmdline, p->cmdline_length);
         break;
