@@ -12,6 +12,7 @@
 #include "kernel/fs/populate.hpp"
 #include "kernel/fs/tty.hpp"
 #include "kernel/initramfs.hpp"
+#include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/random.hpp"
 #include "kernel/ktest.hpp"
@@ -27,6 +28,7 @@
 
 extern "C" char __kernel_start[], __kernel_end[];
 extern "C" const char initramfs_start[], initramfs_end[];
+extern "C" void call_on_stack(void (*)(), u64 stack_top); // arch/riscv/trap_entry.S
 
 namespace kernel {
 
@@ -151,6 +153,21 @@ static void print_boot_log()
     *reinterpret_cast<volatile u64*>(0xfffffff000000008ull) = 1;
 }
 
+// panic_test=stack_overflow: unbounded recursion on a process kernel stack
+// (with its guard below), which must end in a panic report, not a hang.
+constinit volatile u64 s_recursion_limit = ~0ull; // never reached: the stack runs out first
+
+[[gnu::noinline]] static u64 panic_test_recurse(u64 depth)
+{
+    volatile u8 local[512];
+    local[0] = u8(depth);
+    if (depth >= s_recursion_limit)
+        return local[0];
+    return panic_test_recurse(depth + 1) + local[0];
+}
+
+static void panic_test_overflow_entry() { (void)panic_test_recurse(0); }
+
 extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
 {
     s_boot_hart.hart_id = hart_id;
@@ -198,7 +215,12 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
     if (auto what = s_boot.cmdline.get("panic_test")) {
         if (*what == lib::StringView("fault"))
             panic_test_fault_store();
-        printk("panic_test={}: unknown kind (known: fault)\n", *what);
+        if (*what == lib::StringView("stack_overflow")) {
+            auto stack = alloc_kernel_stack();
+            if (stack.is_ok())
+                call_on_stack(panic_test_overflow_entry, stack->top);
+        }
+        printk("panic_test={}: unknown kind (known: fault, stack_overflow)\n", *what);
     }
     if (s_boot.cmdline.has("ktest")) {
         auto filter = s_boot.cmdline.get("ktest");

@@ -162,3 +162,10 @@ myriad_qemu_test(shell.job_control --timeout 150
     --send "cat &\\r" --expect "$ " --sleep 1 --send "jobs\\r" --expect "Stopped  cat" --expect "$ "
     --send "fg\\r" --sleep 0.5 --send "typed in fg\\r" --expect "typed in fg" --expect "typed in fg" --send "\\x04" --expect "$ "
     --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
+
+# A kernel stack overflow (unbounded recursion on a process kernel stack)
+# is caught by the guard check in the trap entry and reported from an
+# emergency stack -- not an endless fault loop.
+myriad_qemu_test(panic.kernel_stack_overflow --append "panic_test=stack_overflow" --timeout 60
+    --expect "KERNEL PANIC: kernel stack overflow" --expect "panic_test_recurse" --expect "end Kernel panic"
+    --expect-exit 3)

@@ -66,6 +66,18 @@ static constexpr const char* REGISTER_NAMES[32] = {
     kernel::panic_end();
 }
 
+extern "C" [[noreturn]] void kernel_stack_overflow(TrapFrame* frame)
+{
+    kernel::panic_begin();
+    kernel::panic_print("\nKERNEL PANIC: kernel stack overflow (sp {:#018x} is in a guard page)\n", frame->sp());
+    Symbol s = symbolize(frame->sepc);
+    kernel::panic_print("  {} at sepc {:#018x} {}+{:#x}, stval {:#018x}\n", exception_name(frame->scause), frame->sepc,
+                        s.name ? s.name : "?", s.offset, frame->stval);
+    kernel::panic_print("backtrace:\n");
+    print_trap_backtrace(frame->sepc, frame->ra(), frame->fp());
+    kernel::panic_end();
+}
+
 extern "C" void kernel_trap(TrapFrame* frame)
 {
     TrapFrame& f = *frame;

@@ -15,6 +15,10 @@
  */
 #include "arch/riscv/trap_frame.hpp"
 
+/* The kernel-stack window (memory_layout.hpp): 32 KiB slots, the lower
+   16 KiB of each an unmapped guard. */
+#define KSTACK_BASE 0xffffffe040000000
+
 .macro SAVE_GPRS base
     sd x1, TF_REG(1)(\base)
     sd x3, TF_REG(3)(\base)
@@ -89,6 +93,22 @@ trap_entry:
     csrrw   sp, sscratch, sp
     bnez    sp, from_user
     csrrw   sp, sscratch, sp        /* from kernel: sp back, sscratch = 0 */
+    /*
+     * Would the frame land in a kernel stack's guard? (A trap taken on an
+     * overflowed stack would fault again at once, forever.) t0 is
+     * borrowed through sscratch, which must read 0 again afterwards.
+     */
+    csrw    sscratch, t0
+    li      t0, KSTACK_BASE + TF_SIZE
+    sub     t0, sp, t0
+    srli    t0, t0, 30
+    bnez    t0, 1f                  /* not a process kernel stack */
+    li      t0, KSTACK_BASE + TF_SIZE
+    sub     t0, sp, t0
+    slli    t0, t0, 49              /* bit 14 of the offset in its 32 KiB slot: */
+    srli    t0, t0, 63              /* 1 = the stack half, 0 = the guard */
+    beqz    t0, stack_overflow
+1:  csrrw   t0, sscratch, zero
     addi    sp, sp, -TF_SIZE
     SAVE_GPRS sp
     addi    t0, sp, TF_SIZE
@@ -152,3 +172,43 @@ user_return:
     ld      sp, TF_REG(2)(a0)
     ld      a0, TF_REG(10)(a0)
     sret
+
+/* The kernel stack overflowed: report it from a stack of its own. */
+stack_overflow:
+    lla     t0, emergency_stack_top - TF_SIZE
+    sd      sp, TF_REG(2)(t0)       /* the overflowed sp, for the report */
+    mv      sp, t0
+    csrrw   t0, sscratch, zero
+    SAVE_GPRS sp
+    csrr    t0, sepc
+    sd      t0, TF_SEPC(sp)
+    csrr    t0, sstatus
+    sd      t0, TF_SSTATUS(sp)
+    csrr    t0, scause
+    sd      t0, TF_SCAUSE(sp)
+    csrr    t0, stval
+    sd      t0, TF_STVAL(sp)
+    mv      a0, sp
+    call    kernel_stack_overflow   /* does not return */
+2:  j       2b
+
+    .section .bss
+    .balign 16
+emergency_stack:
+    .skip   8192
+emergency_stack_top:
+
+/* call_on_stack(void (*fn)(), u64 stack_top): run fn on another stack
+   (the stack-overflow test uses a process kernel stack). */
+    .section .text
+    .globl call_on_stack
+call_on_stack:
+    mv      t0, sp
+    mv      sp, a1
+    addi    sp, sp, -16
+    sd      t0, 0(sp)
+    sd      ra, 8(sp)
+    jalr    a0
+    ld      ra, 8(sp)
+    ld      sp, 0(sp)
+    ret
