@@ -210,7 +210,7 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
     printk("boot took {} ms since reset, {} ms in the kernel, {} instructions in the kernel\n",
            counter_to_ns(arch::read_time()) / 1000000, counter_to_ns(arch::read_time() - s_boot.entry_time) / 1000000,
            arch::read_instret() - s_boot.entry_instret);
-    printk("kernel ready\n");
+    printk("kernel ready ({} instructions since reset)\n", arch::read_instret());
 
     if (auto what = s_boot.cmdline.get("panic_test")) {
         if (*what == lib::StringView("fault"))

@@ -42,6 +42,15 @@ Result<CommandLine> CommandLine::parse(StringView text)
             ++i;
         if (i == n)
             return line;
+        // A bare "--" ends the kernel's parameters: the rest belongs to init
+        // (Linux's init/main.c does the same).
+        if (i + 2 <= n && text[i] == '-' && text[i + 1] == '-' && (i + 2 == n || is_space(text[i + 2]))) {
+            usize rest = i + 2;
+            while (rest < n && is_space(text[rest]))
+                ++rest;
+            line.m_init_args = text.substring(rest);
+            return line;
+        }
         usize key_start = i;
         while (i < n && !is_space(text[i]) && text[i] != '=') {
             if (!is_key_char(text[i]))

@@ -86,6 +86,9 @@ public:
     Iterator end() const { return {this, m_count}; }
 
     bool has(StringView key) const;
+    // The text after a bare "--": not kernel parameters but init's
+    // arguments, separated by blanks (empty when there is no "--").
+    StringView init_arguments() const { return m_init_args; }
     // The value of the last occurrence of key; a bare `key` gives "".
     Optional<StringView> get(StringView key) const;
     // The value as decimal or 0x-hex; ENOENT when absent, EINVAL when not a
@@ -113,6 +116,7 @@ private:
 
     const char* m_text = nullptr;
     usize m_count = 0;
+    StringView m_init_args;
     Slot m_slots[k_max_entries] = {};
 };
 

@@ -169,3 +169,12 @@ myriad_qemu_test(shell.job_control --timeout 150
 myriad_qemu_test(panic.kernel_stack_overflow --append "panic_test=stack_overflow" --timeout 60
     --expect "KERNEL PANIC: kernel stack overflow" --expect "panic_test_recurse" --expect "end Kernel panic"
     --expect-exit 3)
+
+# Regression guard: the short benchmarks under -icount shift=0 (exact,
+# repeatable instruction counts) must not get more than 25% worse than the
+# figures recorded in tests/bench_baseline.json. Re-recording them
+# (./myriad bench --record) is a deliberate commit.
+add_test(NAME bench.regression COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/bench.py
+         --image ${MYRIAD_IMAGE} --quick --check --baseline ${CMAKE_SOURCE_DIR}/tests/bench_baseline.json
+         --json ${CMAKE_BINARY_DIR}/bench/quick.json)
+set_tests_properties(bench.regression PROPERTIES LABELS qemu TIMEOUT 300)

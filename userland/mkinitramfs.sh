@@ -10,11 +10,11 @@ set -eu
 
 usage() {
     echo "usage: $0 --strip STRIP --cpio CPIO --links copies|hardlinks" \
-         "--box BOX --usertests USERTESTS --rootfs DIR --out FILE" >&2
+         "--box BOX --usertests USERTESTS --bench BENCH --rootfs DIR --out FILE" >&2
     exit 2
 }
 
-strip= cpio= links= box= usertests= rootfs= out=
+strip= cpio= links= box= usertests= bench= rootfs= out=
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     case "$1" in
@@ -23,13 +23,14 @@ while [ $# -gt 0 ]; do
         --links) links=$2 ;;
         --box) box=$2 ;;
         --usertests) usertests=$2 ;;
+        --bench) bench=$2 ;;
         --rootfs) rootfs=$2 ;;
         --out) out=$2 ;;
         *) usage ;;
     esac
     shift 2
 done
-for v in "$strip" "$cpio" "$links" "$box" "$usertests" "$rootfs" "$out"; do
+for v in "$strip" "$cpio" "$links" "$box" "$usertests" "$bench" "$rootfs" "$out"; do
     [ -n "$v" ] || usage
 done
 
@@ -53,6 +54,7 @@ for name in sh echo true false spin exec_probe \
 done
 link_or_copy "$rootfs/sbin/poweroff"
 "$strip" -o "$rootfs/bin/usertests" "$usertests"
+"$strip" -o "$rootfs/bin/bench" "$bench"
 
 # Files for execve's error paths (userland/tests/exec_tests.cpp).
 printf 'not an ELF file: no \\177ELF magic and no #! line\n' >"$rootfs/bin/garbage"

@@ -1,5 +1,6 @@
 // Starting pid 1: the program named by init= (default /sbin/init), with
 // fds 0, 1 and 2 open on the console.
+#include "kernel/boot.hpp"
 #include "kernel/exec.hpp"
 #include "kernel/fs/file.hpp"
 #include "kernel/fs/inode.hpp"
@@ -42,12 +43,27 @@ Result<void> start_init(lib::StringView path)
     ExecArgs args;
     const char* env[] = {"HOME=/", "PATH=/bin:/sbin", "TERM=vt100"};
     auto appended = args.append(path.data(), path.length());
+    args.argc = 1;
+    // As Linux does, the words after "--" on the kernel command line are
+    // init's arguments (init=/bin/bench -- null_syscall 1000).
+    lib::StringView t = boot_info().cmdline.init_arguments();
+    for (usize i = 0; appended.is_ok() && i < t.length();) {
+        while (i < t.length() && t[i] == ' ')
+            ++i;
+        usize end = i;
+        while (end < t.length() && t[end] != ' ')
+            ++end;
+        if (end > i) {
+            appended = args.append(t.data() + i, end - i);
+            ++args.argc;
+        }
+        i = end;
+    }
     for (const char* e : env)
         if (appended.is_ok()) {
             appended = args.append(e, lib::cstring_length(e));
             ++args.envc;
         }
-    args.argc = 1;
     if (appended.is_error()) {
         args.release();
         return fail(appended.error());

@@ -179,3 +179,20 @@ TEST(CmdLine, Limits)
     longest += "v";
     expect_rejected(StringView(longest.data(), longest.size()), Errno::e2big, "longer than 1024");
 }
+
+TEST(CmdlineInitArguments, DoubleDashEndsKernelParameters)
+{
+    auto r = lib::CommandLine::parse("init=/bin/echo quiet -- hello init=not-a-kernel-option");
+    ASSERT_TRUE(r.is_ok());
+    EXPECT_TRUE(r->has("quiet"));
+    ASSERT_TRUE(r->get("init").has_value());
+    EXPECT_EQ(std::string(r->get("init")->data(), r->get("init")->length()), "/bin/echo");
+    lib::StringView rest = r->init_arguments();
+    EXPECT_EQ(std::string(rest.data(), rest.length()), "hello init=not-a-kernel-option");
+    EXPECT_EQ(r->count(), 2u);
+    // "--x" is an ordinary key, and a trailing "--" leaves nothing for init.
+    auto k = lib::CommandLine::parse("--x a --");
+    ASSERT_TRUE(k.is_ok());
+    EXPECT_TRUE(k->has("--x"));
+    EXPECT_TRUE(k->init_arguments().is_empty());
+}

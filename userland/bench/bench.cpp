@@ -1,0 +1,350 @@
+// bench: micro-benchmarks of the kernel's hot paths, counted in guest
+// instructions (rdinstret; exact under QEMU's -icount shift=0) and in
+// wall time (rdtime, converted to ns with a frequency calibrated against
+// CLOCK_MONOTONIC at startup).
+//
+//   bench [NAME [ITERATIONS]]     NAME omitted or "all": every benchmark
+//   bench sleepers N [ITERATIONS] the sleepers benchmark for any N
+//
+// Output: one line per benchmark, "name instructions_per_op iterations
+// ns_per_op", then "BENCH-JSON {"name": instructions_per_op, ...}".
+//
+// rdinstret reads the hart's counter, so the count covers everything the
+// hart retires meanwhile: our code, the kernel, and whichever other
+// process (a forked child, the ping-pong partner) runs on the same hart.
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <string_view>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+using u64 = std::uint64_t;
+
+inline u64 read_instret() {
+    u64 v;
+    asm volatile("rdinstret %0" : "=r"(v));
+    return v;
+}
+
+inline u64 read_time() {
+    u64 v;
+    asm volatile("rdtime %0" : "=r"(v));
+    return v;
+}
+
+[[noreturn]] void die(const char* what) {
+    std::fprintf(stderr, "bench: %s: %s\n", what, std::strerror(errno));
+    std::exit(1);
+}
+
+u64 monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec);
+}
+
+// rdtime ticks per second, measured over ~2 ms of CLOCK_MONOTONIC.
+double g_time_hz = 10e6;
+
+void calibrate_time() {
+    u64 n0 = monotonic_ns(), t0 = read_time();
+    u64 n1 = n0;
+    while (n1 - n0 < 2000000)
+        n1 = monotonic_ns();
+    u64 t1 = read_time();
+    if (t1 > t0)
+        g_time_hz = double(t1 - t0) * 1e9 / double(n1 - n0);
+}
+
+struct Result {
+    std::string name;
+    bool skipped = false;
+    u64 instructions_per_op = 0;
+};
+
+std::vector<Result> g_results;
+
+// Runs body(warm) untimed, then body(iters) between counter reads, and
+// prints the result line.
+template <typename Body>
+void measure(const std::string& name, u64 iters, Body body) {
+    if (iters == 0)
+        iters = 1;
+    u64 warm = iters / 10;
+    if (warm < 1)
+        warm = 1;
+    if (warm > 1000)
+        warm = 1000;
+    body(warm);
+    u64 t0 = read_time();
+    u64 i0 = read_instret();
+    body(iters);
+    u64 i1 = read_instret();
+    u64 t1 = read_time();
+    u64 per_op = (i1 - i0) / iters;
+    u64 ns = u64(double(t1 - t0) * 1e9 / g_time_hz / double(iters));
+    std::printf("%s %llu %llu %llu\n", name.c_str(), (unsigned long long)per_op,
+                (unsigned long long)iters, (unsigned long long)ns);
+    std::fflush(stdout);
+    g_results.push_back({name, false, per_op});
+}
+
+void skip(const std::string& name) {
+    std::printf("%s skipped\n", name.c_str());
+    std::fflush(stdout);
+    g_results.push_back({name, true, 0});
+}
+
+// Waits for pid; returns its wait status.
+int reap(pid_t pid) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            die("waitpid");
+    return status;
+}
+
+pid_t fork_or_die() {
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    return pid;
+}
+
+void fork_exit_wait(u64 n) {
+    for (u64 i = 0; i < n; ++i) {
+        pid_t pid = fork_or_die();
+        if (pid == 0)
+            _exit(0);
+        reap(pid);
+    }
+}
+
+// --- the benchmarks ---------------------------------------------------------
+
+void bench_null_syscall(u64 iters) {
+    measure("null_syscall", iters, [](u64 n) {
+        for (u64 i = 0; i < n; ++i)
+            syscall(SYS_getpid);
+    });
+}
+
+void bench_fork_exit_wait(u64 iters) { measure("fork_exit_wait", iters, fork_exit_wait); }
+
+// Returns the child's wait status.
+int fork_exec_once() {
+    pid_t pid = fork_or_die();
+    if (pid == 0) {
+        char arg0[] = "true";
+        char* argv[] = {arg0, nullptr};
+        execve("/bin/true", argv, environ);
+        _exit(127);
+    }
+    return reap(pid);
+}
+
+void bench_fork_exec_wait(u64 iters) {
+    int status = fork_exec_once();
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        skip("fork_exec_wait");
+        return;
+    }
+    measure("fork_exec_wait", iters, [](u64 n) {
+        for (u64 i = 0; i < n; ++i)
+            fork_exec_once();
+    });
+}
+
+// A partner process that echoes each byte it reads until EOF; the parent
+// writes to `to` and reads the echo from `from`.
+struct PingPong {
+    int to = -1, from = -1;
+    pid_t partner = -1;
+
+    void start() {
+        int down[2], up[2];
+        if (pipe(down) < 0 || pipe(up) < 0)
+            die("pipe");
+        partner = fork_or_die();
+        if (partner == 0) {
+            close(down[1]);
+            close(up[0]);
+            char c;
+            while (read(down[0], &c, 1) == 1)
+                if (write(up[1], &c, 1) != 1)
+                    _exit(1);
+            _exit(0);
+        }
+        close(down[0]);
+        close(up[1]);
+        to = down[1];
+        from = up[0];
+    }
+
+    void round_trips(u64 n) {
+        char c = 'x';
+        for (u64 i = 0; i < n; ++i) {
+            if (write(to, &c, 1) != 1)
+                die("pingpong write");
+            if (read(from, &c, 1) != 1)
+                die("pingpong read");
+        }
+    }
+
+    void stop() {
+        close(to);
+        close(from);
+        reap(partner);
+    }
+};
+
+void run_pingpong(const std::string& name, u64 iters) {
+    PingPong pp;
+    pp.start();
+    measure(name, iters, [&](u64 n) { pp.round_trips(n); });
+    pp.stop();
+}
+
+void bench_pipe_pingpong(u64 iters) { run_pingpong("pipe_pingpong", iters); }
+
+void bench_brk_grow_shrink(u64 iters) {
+    measure("brk_grow_shrink", iters, [](u64 n) {
+        for (u64 i = 0; i < n; ++i) {
+            auto* p = static_cast<volatile char*>(sbrk(4096));
+            if (p == reinterpret_cast<void*>(-1))
+                die("sbrk +4096");
+            *p = 1;
+            if (sbrk(-4096) == reinterpret_cast<void*>(-1))
+                die("sbrk -4096");
+        }
+    });
+}
+
+void bench_fork_heap(u64 mib, u64 iters) {
+    std::size_t size = mib << 20;
+    void* heap = std::malloc(size);
+    if (heap == nullptr)
+        die("malloc");
+    std::memset(heap, 0x5a, size);
+    measure("fork_heap_" + std::to_string(mib) + "m", iters, fork_exit_wait);
+    std::free(heap);
+}
+
+void bench_sleepers(u64 count, u64 iters) {
+    int idle[2];
+    if (pipe(idle) < 0)
+        die("pipe");
+    std::vector<pid_t> sleepers;
+    sleepers.reserve(count);
+    for (u64 i = 0; i < count; ++i) {
+        pid_t pid = fork_or_die();
+        if (pid == 0) {
+            close(idle[1]);
+            char c;
+            (void)!read(idle[0], &c, 1); // nobody writes: blocks until killed
+            _exit(0);
+        }
+        sleepers.push_back(pid);
+    }
+    run_pingpong("sleepers_" + std::to_string(count), iters);
+    for (pid_t pid : sleepers)
+        kill(pid, SIGKILL);
+    for (pid_t pid : sleepers)
+        reap(pid);
+    close(idle[0]);
+    close(idle[1]);
+}
+
+struct Bench {
+    const char* name;
+    u64 default_iters;
+    void (*run)(u64 iters);
+};
+
+constexpr Bench k_benches[] = {
+    {"null_syscall", 100000, bench_null_syscall},
+    {"fork_exit_wait", 1000, bench_fork_exit_wait},
+    {"fork_exec_wait", 200, bench_fork_exec_wait},
+    {"pipe_pingpong", 10000, bench_pipe_pingpong},
+    {"brk_grow_shrink", 1000, bench_brk_grow_shrink},
+    {"fork_heap_1m", 20, [](u64 n) { bench_fork_heap(1, n); }},
+    {"fork_heap_16m", 20, [](u64 n) { bench_fork_heap(16, n); }},
+    {"fork_heap_64m", 5, [](u64 n) { bench_fork_heap(64, n); }},
+    {"sleepers_0", 2000, [](u64 n) { bench_sleepers(0, n); }},
+    {"sleepers_64", 2000, [](u64 n) { bench_sleepers(64, n); }},
+    {"sleepers_1024", 2000, [](u64 n) { bench_sleepers(1024, n); }},
+};
+
+u64 parse_count(const char* s, bool allow_zero = false) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || (v == 0 && !allow_zero)) {
+        std::fprintf(stderr, "bench: bad count '%s'\n", s);
+        std::exit(2);
+    }
+    return v;
+}
+
+void print_json() {
+    std::printf("BENCH-JSON {");
+    bool first = true;
+    for (const Result& r : g_results) {
+        if (r.skipped)
+            continue;
+        std::printf("%s\"%s\": %llu", first ? "" : ", ", r.name.c_str(),
+                    (unsigned long long)r.instructions_per_op);
+        first = false;
+    }
+    std::printf("}\n");
+}
+
+[[noreturn]] void usage() {
+    std::fprintf(stderr, "usage: bench [all|NAME [ITERATIONS]]\n"
+                         "       bench sleepers N [ITERATIONS]\nbenchmarks:");
+    for (const Bench& b : k_benches)
+        std::fprintf(stderr, " %s", b.name);
+    std::fprintf(stderr, "\n");
+    std::exit(2);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    // Children must not flush a copy of our buffered output.
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    calibrate_time();
+    std::string_view which = argc > 1 ? argv[1] : "all";
+
+    if (which == "sleepers") {
+        if (argc < 3 || argc > 4)
+            usage();
+        bench_sleepers(parse_count(argv[2], true), argc > 3 ? parse_count(argv[3]) : 2000);
+    } else {
+        if (argc > 3)
+            usage();
+        bool found = false;
+        for (const Bench& b : k_benches) {
+            if (which != "all" && which != b.name)
+                continue;
+            found = true;
+            b.run(argc > 2 ? parse_count(argv[2]) : b.default_iters);
+        }
+        if (!found)
+            usage();
+    }
+    print_json();
+    return 0;
+}
