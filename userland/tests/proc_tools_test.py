@@ -24,13 +24,8 @@ import tempfile
 import termios
 import time
 
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
-
+import casekit
+from casekit import case
 
 class Runner:
     def __init__(self, qemu, rootfs, scratch):
@@ -66,26 +61,7 @@ class Runner:
             proc.wait()
 
 
-class Check:
-    def __init__(self):
-        self.failures = []
-
-    def eq(self, what, actual, expected):
-        if actual != expected:
-            self.failures.append(f"{what}: got {actual!r}, expected {expected!r}")
-
-    def contains(self, what, text, part):
-        if part not in text:
-            self.failures.append(f"{what}: {part!r} not in {text!r}")
-
-    def match(self, what, text, pattern):
-        if not re.search(pattern, text, re.M):
-            self.failures.append(f"{what}: /{pattern}/ does not match {text!r}")
-
-    def true(self, what, condition):
-        if not condition:
-            self.failures.append(what)
-
+class Check(casekit.Check):
     def run(self, what, result, status=0, err=""):
         """Checks the status of a (status, stdout, stderr) triple, and that
         stderr holds ERR (empty: that it is empty)."""
@@ -476,31 +452,5 @@ def nice_runs(r, c):
     c.run("bad adjustment", r.tool("nice", "-n", "x", "/bin/true"), status=125, err="invalid adjustment")
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--qemu")
-    p.add_argument("--rootfs")
-    p.add_argument("--list", action="store_true")
-    p.add_argument("case", nargs="?")
-    args = p.parse_args()
-    if args.list:
-        print("\n".join(CASES))
-        return
-    if args.case not in CASES or not args.qemu or not args.rootfs:
-        p.error(f"need --qemu, --rootfs and a case: {', '.join(CASES)}")
-    check = Check()
-    scratch = tempfile.mkdtemp(prefix=f"proc-{args.case}-", dir=os.getcwd())
-    runner = Runner(args.qemu, args.rootfs, os.path.realpath(scratch))
-    try:
-        CASES[args.case](runner, check)
-    finally:
-        runner.cleanup()
-        shutil.rmtree(scratch, ignore_errors=True)
-    for f in check.failures:
-        print(f"FAIL: {f}")
-    print(f"{args.case}: {'FAIL' if check.failures else 'PASS'}")
-    sys.exit(1 if check.failures else 0)
-
-
 if __name__ == "__main__":
-    main()
+    casekit.main(__doc__, Runner, make_check=Check, scratch_prefix="proc")

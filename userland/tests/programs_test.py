@@ -16,13 +16,8 @@ import subprocess
 import sys
 import time
 
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
-
+import casekit
+from casekit import case
 
 class Runner:
     def __init__(self, qemu, rootfs):
@@ -46,23 +41,6 @@ class Runner:
             stdin = b""
         out, err = proc.communicate(stdin, timeout=60)
         return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
-
-
-class Check:
-    def __init__(self):
-        self.failures = []
-
-    def eq(self, what, actual, expected):
-        if actual != expected:
-            self.failures.append(f"{what}: got {actual!r}, expected {expected!r}")
-
-    def contains(self, what, text, part):
-        if part not in text:
-            self.failures.append(f"{what}: {part!r} not in {text!r}")
-
-    def lacks(self, what, text, part):
-        if part in text:
-            self.failures.append(f"{what}: {part!r} unexpectedly in {text!r}")
 
 
 @case
@@ -210,25 +188,5 @@ def init_not_pid_1(r, c):
     c.contains("stderr", err, "init: must run as process 1")
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--qemu")
-    p.add_argument("--rootfs")
-    p.add_argument("--list", action="store_true")
-    p.add_argument("case", nargs="?")
-    args = p.parse_args()
-    if args.list:
-        print("\n".join(CASES))
-        return
-    if args.case not in CASES or not args.qemu or not args.rootfs:
-        p.error(f"need --qemu, --rootfs and a case: {', '.join(CASES)}")
-    check = Check()
-    CASES[args.case](Runner(args.qemu, args.rootfs), check)
-    for f in check.failures:
-        print(f"FAIL: {f}")
-    print(f"{args.case}: {'FAIL' if check.failures else 'PASS'}")
-    sys.exit(1 if check.failures else 0)
-
-
 if __name__ == "__main__":
-    main()
+    casekit.main(__doc__, lambda qemu, rootfs, _scratch: Runner(qemu, rootfs))

@@ -27,14 +27,10 @@ import tempfile
 import termios
 import time
 
-CASES = {}
+import casekit
+from casekit import case
+
 HOST_PATH = "/usr/bin:/bin"
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
-
 
 class Runner:
     def __init__(self, qemu, rootfs, scratch):
@@ -77,42 +73,6 @@ class Runner:
     def read(self, name):
         with open(self.path(name)) as f:
             return f.read()
-
-
-class Check:
-    def __init__(self):
-        self.failures = []
-
-    def eq(self, what, actual, expected):
-        if actual != expected:
-            self.failures.append(f"{what}: got {actual!r}, expected {expected!r}")
-
-    def contains(self, what, text, part):
-        if part not in text:
-            self.failures.append(f"{what}: {part!r} not in {text!r}")
-
-    def lacks(self, what, text, part):
-        if part in text:
-            self.failures.append(f"{what}: {part!r} unexpectedly in {text!r}")
-
-    def match(self, what, text, pattern):
-        if not re.search(pattern, text, re.M):
-            self.failures.append(f"{what}: /{pattern}/ does not match {text!r}")
-
-    def true(self, what, condition):
-        if not condition:
-            self.failures.append(what)
-
-    def run(self, what, result, status=0, out=None, err=None):
-        """Checks a (status, stdout, stderr) triple; err=None: stderr must be empty."""
-        got_status, got_out, got_err = result
-        self.eq(f"{what}: status", got_status, status)
-        if out is not None:
-            self.eq(f"{what}: stdout", got_out, out)
-        if err is None:
-            self.eq(f"{what}: stderr", got_err, "")
-        else:
-            self.contains(f"{what}: stderr", got_err, err)
 
 
 class Terminal:
@@ -750,29 +710,5 @@ def pwd(r, c):
     c.run("bad option", r.tool("pwd", "-x"), status=2, err="usage")
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--qemu")
-    p.add_argument("--rootfs")
-    p.add_argument("--list", action="store_true")
-    p.add_argument("case", nargs="?")
-    args = p.parse_args()
-    if args.list:
-        print("\n".join(CASES))
-        return
-    if args.case not in CASES or not args.qemu or not args.rootfs:
-        p.error(f"need --qemu, --rootfs and a case: {', '.join(CASES)}")
-    check = Check()
-    scratch = tempfile.mkdtemp(prefix=f"shell-{args.case}-", dir=os.getcwd())
-    try:
-        CASES[args.case](Runner(args.qemu, args.rootfs, os.path.realpath(scratch)), check)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    for f in check.failures:
-        print(f"FAIL: {f}")
-    print(f"{args.case}: {'FAIL' if check.failures else 'PASS'}")
-    sys.exit(1 if check.failures else 0)
-
-
 if __name__ == "__main__":
-    main()
+    casekit.main(__doc__, Runner, scratch_prefix="shell")
