@@ -71,7 +71,9 @@ TEST(CmdLine, KeyCharacters)
     EXPECT_TRUE(line.has("rd.break"));
     EXPECT_EQ(str(line.get("mod.param").value_or("")), "1");
     EXPECT_EQ(str(line.get("a-b_c,D9").value_or("")), "x");
-    EXPECT_TRUE(line.has("--"));
+    // A bare "--" is not a key: it ends the kernel's parameters (Linux).
+    EXPECT_FALSE(line.has("--"));
+    EXPECT_TRUE(line.init_arguments().is_empty());
 }
 
 TEST(CmdLine, QuotedValues)
