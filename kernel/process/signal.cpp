@@ -160,6 +160,11 @@ void notify_parent_locked(Process& child, int code, i32 status)
 
 void deliver_signals(Process& p)
 {
+    // The common case on every return to user mode: nothing pending and
+    // nothing to restart. A racy read is fine: a signal sent after it wakes
+    // or reaches us on the next return.
+    if (__atomic_load_n(&p.signals_pending, __ATOMIC_RELAXED) == 0 && !p.syscall_restartable && !p.mask_saved)
+        return;
     for (;;) {
         int sig = 0, code = 0;
         Pid sender = 0;
