@@ -34,41 +34,25 @@ set_tests_properties(usertests.linux.as_init PROPERTIES SKIP_RETURN_CODE 77)
 myriad_linux_test(usertests.linux.failures_are_reported ${MYRIAD_RUN_USERTESTS} --filter meta --expect-exit 1
     --expect-fail meta.deliberate_failure --expect-fail meta.deliberate_crash --expect-fail meta.deliberate_hang)
 
-# sh, echo, true, false, spin and init run directly, one test per case
-# of programs_test.py.
-set(MYRIAD_PROGRAMS_TEST ${CMAKE_SOURCE_DIR}/userland/tests/programs_test.py)
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${MYRIAD_PROGRAMS_TEST})
-execute_process(COMMAND ${Python3_EXECUTABLE} ${MYRIAD_PROGRAMS_TEST} --list
-    OUTPUT_VARIABLE program_cases OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
-string(REPLACE "\n" ";" program_cases "${program_cases}")
-foreach(program_case ${program_cases})
-    myriad_linux_test(programs.linux.${program_case} ${Python3_EXECUTABLE} ${MYRIAD_PROGRAMS_TEST}
-        --qemu ${MYRIAD_QEMU_USER} --rootfs ${MYRIAD_ROOTFS} ${program_case})
-endforeach()
+# The qemu-user test drivers (userland/tests/casekit.py): one CTest test
+# per case the driver lists, named PREFIX.linux.CASE.
+function(myriad_driver_tests prefix driver)
+    set(script ${CMAKE_SOURCE_DIR}/userland/tests/${driver})
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${script})
+    execute_process(COMMAND ${Python3_EXECUTABLE} ${script} --list
+        OUTPUT_VARIABLE cases OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+    string(REPLACE "\n" ";" cases "${cases}")
+    foreach(c ${cases})
+        myriad_linux_test(${prefix}.linux.${c} ${Python3_EXECUTABLE} ${script}
+            --qemu ${MYRIAD_QEMU_USER} --rootfs ${MYRIAD_ROOTFS} ${c})
+    endforeach()
+endfunction()
 
+# sh, echo, true, false, spin and init run directly.
+myriad_driver_tests(programs programs_test.py)
 # The shell (grammar, expansion, redirections, background jobs, scripts;
-# job control on a pseudo-terminal) and the file utilities (cat, ls,
-# mkdir, rm, mv, cp, wc, head, grep, touch, env, pwd), one test per case
-# of shell_test.py.
-set(MYRIAD_SHELL_TEST ${CMAKE_SOURCE_DIR}/userland/tests/shell_test.py)
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${MYRIAD_SHELL_TEST})
-execute_process(COMMAND ${Python3_EXECUTABLE} ${MYRIAD_SHELL_TEST} --list
-    OUTPUT_VARIABLE shell_cases OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
-string(REPLACE "\n" ";" shell_cases "${shell_cases}")
-foreach(shell_case ${shell_cases})
-    myriad_linux_test(shell.linux.${shell_case} ${Python3_EXECUTABLE} ${MYRIAD_SHELL_TEST}
-        --qemu ${MYRIAD_QEMU_USER} --rootfs ${MYRIAD_ROOTFS} ${shell_case})
-endforeach()
-
+# job control on a pseudo-terminal) and the file utilities.
+myriad_driver_tests(shell shell_test.py)
 # ps, top, kill, pstree, sleep, nice and time reading the host's /proc
-# (the reference format for Myriad's), one test per case of
-# proc_tools_test.py.
-set(MYRIAD_PROC_TOOLS_TEST ${CMAKE_SOURCE_DIR}/userland/tests/proc_tools_test.py)
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${MYRIAD_PROC_TOOLS_TEST})
-execute_process(COMMAND ${Python3_EXECUTABLE} ${MYRIAD_PROC_TOOLS_TEST} --list
-    OUTPUT_VARIABLE proc_tools_cases OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
-string(REPLACE "\n" ";" proc_tools_cases "${proc_tools_cases}")
-foreach(proc_tools_case ${proc_tools_cases})
-    myriad_linux_test(proc_tools.linux.${proc_tools_case} ${Python3_EXECUTABLE} ${MYRIAD_PROC_TOOLS_TEST}
-        --qemu ${MYRIAD_QEMU_USER} --rootfs ${MYRIAD_ROOTFS} ${proc_tools_case})
-endforeach()
+# (the reference format for Myriad's).
+myriad_driver_tests(proc_tools proc_tools_test.py)
