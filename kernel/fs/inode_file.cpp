@@ -12,9 +12,38 @@ namespace {
 constexpr int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
 constexpr usize BOUNCE = 4096;
 
-class InodeFile final : public File {
+// What every inode-backed open file shares: it holds a reference on its
+// inode from open to the last close, stats as the inode, and is freed
+// through Derived (which may add its own cleanup in close()).
+template <typename Derived> class InodeBacked : public File {
 public:
-    explicit InodeFile(Inode& inode) : m_inode(inode) { inode_ref(inode); }
+    explicit InodeBacked(Inode& inode) : m_inode(inode) { inode_ref(inode); }
+
+    Result<void> stat(LinuxStat& st) override
+    {
+        SpinLockGuard guard(vfs_lock());
+        fill_stat(m_inode, st);
+        return {};
+    }
+    Inode* inode() override { return &m_inode; }
+
+protected:
+    void close() {} // Derived's own cleanup, if it hides this one
+    Inode& m_inode;
+
+private:
+    void destroy() override
+    {
+        auto* self = static_cast<Derived*>(this);
+        self->close();
+        inode_unref(m_inode);
+        mm::destroy(self);
+    }
+};
+
+class InodeFile final : public InodeBacked<InodeFile> {
+public:
+    explicit InodeFile(Inode& inode) : InodeBacked(inode) {}
 
     Result<usize> read(u64 buffer, usize length) override
     {
@@ -181,60 +210,32 @@ public:
         return truncate_locked(m_inode, size);
     }
 
-    Result<void> stat(LinuxStat& st) override
-    {
-        SpinLockGuard guard(vfs_lock());
-        fill_stat(m_inode, st);
-        return {};
-    }
-
-    Inode* inode() override { return &m_inode; }
-
 private:
-    void destroy() override
-    {
-        inode_unref(m_inode);
-        mm::destroy(this);
-    }
-
-    Inode& m_inode;
     u64 m_offset = 0;
 };
 
 // /dev/tty: the console, but a device of its own (5, 0) to stat.
-class TtyAlias final : public File {
+class TtyAlias final : public InodeBacked<TtyAlias> {
+    friend class InodeBacked<TtyAlias>;
+
 public:
-    explicit TtyAlias(Inode& inode) : m_inode(inode), m_console(tty_console_file()) { inode_ref(inode); }
+    explicit TtyAlias(Inode& inode) : InodeBacked(inode), m_console(tty_console_file()) {}
     Result<usize> read(u64 b, usize l) override { return m_console->read(b, l); }
     Result<usize> write(u64 b, usize l) override { return m_console->write(b, l); }
     Result<u64> ioctl(u32 r, u64 a) override { return m_console->ioctl(r, a); }
-    Result<void> stat(LinuxStat& st) override
-    {
-        SpinLockGuard guard(vfs_lock());
-        fill_stat(m_inode, st);
-        return {};
-    }
-    Inode* inode() override { return &m_inode; }
 
 private:
-    void destroy() override
-    {
-        m_console->unref();
-        inode_unref(m_inode);
-        mm::destroy(this);
-    }
-    Inode& m_inode;
+    void close() { m_console->unref(); }
     File* m_console;
 };
 
 // A /proc file: its text is generated at open, so a reader sees one
 // consistent snapshot however it reads it.
-class ProcFile final : public File {
+class ProcFile final : public InodeBacked<ProcFile> {
+    friend class InodeBacked<ProcFile>;
+
 public:
-    ProcFile(Inode& inode, char* text, usize length) : m_inode(inode), m_text(text), m_length(length)
-    {
-        inode_ref(inode);
-    }
+    ProcFile(Inode& inode, char* text, usize length) : InodeBacked(inode), m_text(text), m_length(length) {}
     Result<usize> read(u64 buffer, usize length) override
     {
         usize n = TRY(pread(buffer, length, m_offset));
@@ -258,30 +259,17 @@ public:
         m_offset = u64(base + offset);
         return m_offset;
     }
-    Result<void> stat(LinuxStat& st) override
-    {
-        SpinLockGuard guard(vfs_lock());
-        fill_stat(m_inode, st);
-        return {};
-    }
-    Inode* inode() override { return &m_inode; }
 
 private:
-    void destroy() override
-    {
-        mm::kfree(m_text);
-        inode_unref(m_inode);
-        mm::destroy(this);
-    }
-    Inode& m_inode;
+    void close() { mm::kfree(m_text); }
     char* m_text;
     usize m_length;
     u64 m_offset = 0;
 };
 
-class NullFile final : public File {
+class NullFile final : public InodeBacked<NullFile> {
 public:
-    NullFile(Inode& inode, bool zero) : m_inode(inode), m_zero(zero) { inode_ref(inode); }
+    NullFile(Inode& inode, bool zero) : InodeBacked(inode), m_zero(zero) {}
     Result<usize> read(u64 buffer, usize length) override
     {
         if (!m_zero)
@@ -300,21 +288,8 @@ public:
     Result<usize> pread(u64 b, usize l, u64) override { return read(b, l); }
     Result<usize> pwrite(u64, usize l, u64) override { return l; }
     Result<u64> seek(i64, int) override { return u64(0); }
-    Result<void> stat(LinuxStat& st) override
-    {
-        SpinLockGuard guard(vfs_lock());
-        fill_stat(m_inode, st);
-        return {};
-    }
-    Inode* inode() override { return &m_inode; }
 
 private:
-    void destroy() override
-    {
-        inode_unref(m_inode);
-        mm::destroy(this);
-    }
-    Inode& m_inode;
     bool m_zero;
 };
 
