@@ -52,6 +52,18 @@
     sd x31, TF_REG(31)(\base)
 .endm
 
+/* The trap CSRs into the frame at \base (uses t0). */
+.macro SAVE_TRAP_CSRS base
+    csrr    t0, sepc
+    sd      t0, TF_SEPC(\base)
+    csrr    t0, sstatus
+    sd      t0, TF_SSTATUS(\base)
+    csrr    t0, scause
+    sd      t0, TF_SCAUSE(\base)
+    csrr    t0, stval
+    sd      t0, TF_STVAL(\base)
+.endm
+
 /* Everything but x2 (sp) and x10 (a0): callers load those last, since
    one of them is the base register. */
 .macro RESTORE_GPRS base
@@ -113,14 +125,7 @@ trap_entry:
     SAVE_GPRS sp
     addi    t0, sp, TF_SIZE
     sd      t0, TF_REG(2)(sp)       /* the interrupted sp */
-    csrr    t0, sepc
-    sd      t0, TF_SEPC(sp)
-    csrr    t0, sstatus
-    sd      t0, TF_SSTATUS(sp)
-    csrr    t0, scause
-    sd      t0, TF_SCAUSE(sp)
-    csrr    t0, stval
-    sd      t0, TF_STVAL(sp)
+    SAVE_TRAP_CSRS sp
     /* Backtraces continue into the interrupted code from the saved
        sepc and s0 in the frame (backtrace.cpp). */
     mv      a0, sp
@@ -141,14 +146,7 @@ from_user:
     csrr    t0, sscratch
     sd      t0, TF_REG(2)(sp)
     csrw    sscratch, zero          /* in the kernel now */
-    csrr    t0, sepc
-    sd      t0, TF_SEPC(sp)
-    csrr    t0, sstatus
-    sd      t0, TF_SSTATUS(sp)
-    csrr    t0, scause
-    sd      t0, TF_SCAUSE(sp)
-    csrr    t0, stval
-    sd      t0, TF_STVAL(sp)
+    SAVE_TRAP_CSRS sp
     mv      a0, sp
     ld      tp, TF_KERNEL_TP(a0)
     ld      sp, TF_KERNEL_SP(a0)
@@ -180,14 +178,7 @@ stack_overflow:
     mv      sp, t0
     csrrw   t0, sscratch, zero
     SAVE_GPRS sp
-    csrr    t0, sepc
-    sd      t0, TF_SEPC(sp)
-    csrr    t0, sstatus
-    sd      t0, TF_SSTATUS(sp)
-    csrr    t0, scause
-    sd      t0, TF_SCAUSE(sp)
-    csrr    t0, stval
-    sd      t0, TF_STVAL(sp)
+    SAVE_TRAP_CSRS sp
     mv      a0, sp
     call    kernel_stack_overflow   /* does not return */
 2:  j       2b
