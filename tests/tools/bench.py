@@ -71,7 +71,13 @@ def main():
     failures = [n for n in BENCHMARKS if n not in results]
     if args.check and args.baseline:
         baseline = json.load(open(args.baseline))
+        # Only the benchmarks: they print nothing while counting, so their
+        # counts repeat exactly. The boot figure includes firmware waiting
+        # for the UART while the host drains the console, which depends on
+        # host load: reported, not guarded.
         for name, recorded in baseline.items():
+            if name not in BENCHMARKS:
+                continue
             mine = results.get(name)
             if mine is None:
                 failures.append(name)
