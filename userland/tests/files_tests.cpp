@@ -8,6 +8,7 @@
 // Linux semantics throughout; raw syscall(2) where glibc could hide the
 // kernel's errno (glibc's dup2, for one, is not a system call on riscv64).
 #include "groups.h"
+#include "files_tests.h"
 #include "harness.h"
 
 #include <algorithm>
@@ -91,12 +92,7 @@ namespace {
 using namespace ut;
 using files_test::contents;
 using files_test::put;
-
-template<void (*Body)(Test&)>
-void scratch(Test& t)
-{
-    files_test::in_scratch_dir(t, Body);
-}
+using files_test::scratch;
 
 // Up to `length` bytes at `offset`, or "<pread: EBADF>" and the like.
 std::string pread_string(int fd, size_t length, off_t offset)

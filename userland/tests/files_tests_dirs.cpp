@@ -2,6 +2,7 @@
 // getdents64, rmdir, unlink, rename), the working directory, path
 // resolution (".", "..", dirfds, O_DIRECTORY).
 #include "groups.h"
+#include "files_tests.h"
 #include "harness.h"
 
 #include <cerrno>
@@ -17,26 +18,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-// Defined in files_tests.cpp.
-namespace files_test {
-void in_scratch_dir(ut::Test& t, void (*body)(ut::Test&));
-const std::string& scratch_path();
-bool put(const char* path, std::string_view contents);
-std::string contents(const char* path);
-} // namespace files_test
-
 namespace {
 
 using namespace ut;
 using files_test::contents;
 using files_test::put;
+using files_test::scratch;
 using files_test::scratch_path;
-
-template<void (*Body)(Test&)>
-void scratch(Test& t)
-{
-    files_test::in_scratch_dir(t, Body);
-}
 
 ino_t inode_of(const char* path)
 {

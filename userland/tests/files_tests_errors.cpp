@@ -2,6 +2,7 @@
 // pointers, names and paths too long, paths through a file or a missing
 // directory, descriptor exhaustion, symlink loops, readlink of a non-link.
 #include "groups.h"
+#include "files_tests.h"
 #include "harness.h"
 
 #include <algorithm>
@@ -21,24 +22,12 @@
 #include <utility>
 #include <vector>
 
-// Defined in files_tests.cpp.
-namespace files_test {
-void in_scratch_dir(ut::Test& t, void (*body)(ut::Test&));
-bool put(const char* path, std::string_view contents);
-std::string contents(const char* path);
-} // namespace files_test
-
 namespace {
 
 using namespace ut;
 using files_test::contents;
 using files_test::put;
-
-template<void (*Body)(Test&)>
-void scratch(Test& t)
-{
-    files_test::in_scratch_dir(t, Body);
-}
+using files_test::scratch;
 
 using Call = std::pair<const char*, std::function<long()>>;
 

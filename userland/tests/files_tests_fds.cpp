@@ -1,6 +1,7 @@
 // The `files` group, part 3: file descriptors -- inheritance across fork,
 // close-on-exec, dup/dup2/dup3 and fcntl.
 #include "groups.h"
+#include "files_tests.h"
 #include "harness.h"
 
 #include <cerrno>
@@ -14,24 +15,12 @@
 #include <unistd.h>
 #include <vector>
 
-// Defined in files_tests.cpp.
-namespace files_test {
-void in_scratch_dir(ut::Test& t, void (*body)(ut::Test&));
-bool put(const char* path, std::string_view contents);
-std::string contents(const char* path);
-} // namespace files_test
-
 namespace {
 
 using namespace ut;
 using files_test::contents;
 using files_test::put;
-
-template<void (*Body)(Test&)>
-void scratch(Test& t)
-{
-    files_test::in_scratch_dir(t, Body);
-}
+using files_test::scratch;
 
 bool is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
 

@@ -2,6 +2,7 @@
 // atomic PIPE_BUF writes, a mebibyte with a checksum) and the devices
 // /dev/null, /dev/zero, /dev/console and /dev/tty.
 #include "groups.h"
+#include "files_tests.h"
 #include "harness.h"
 
 #include <algorithm>
@@ -17,22 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-// Defined in files_tests.cpp.
-namespace files_test {
-void in_scratch_dir(ut::Test& t, void (*body)(ut::Test&));
-bool put(const char* path, std::string_view contents);
-} // namespace files_test
-
 namespace {
 
 using namespace ut;
 using files_test::put;
-
-template<void (*Body)(Test&)>
-void scratch(Test& t)
-{
-    files_test::in_scratch_dir(t, Body);
-}
+using files_test::scratch;
 
 // --- Pipes -----------------------------------------------------------------
 
