@@ -113,27 +113,39 @@ u64 hwcap()
     return bits;
 }
 
-Result<void> load_segments(mm::AddressSpace& as, const lib::elf::Image& image, u64& brk)
+// Maps each PT_LOAD segment without reading it (demand paging): its
+// pages come from the file's page cache on first touch, shared by every
+// process running the program while they are only read; writes to a
+// writable segment copy the page; bss is zero-fill.
+Result<void> load_segments(mm::AddressSpace& as, fs::Inode& file, const lib::elf::Image& image, u64& brk)
 {
     u64 previous_end = 0;
     for (usize i = 0; i < image.load_count(); ++i) {
         const lib::elf::Segment& s = image.load(i);
+        if ((s.vaddr - s.offset) % mm::PAGE_SIZE)
+            return Errno::einval; // Linux: the segment cannot be mmapped
         u64 start = lib::align_down(s.vaddr, mm::PAGE_SIZE);
         u64 end = lib::align_up(s.end(), mm::PAGE_SIZE);
-        u32 prot = prot_of(s.flags);
-        if (start < previous_end) {
-            // Two segments share a page: give that page both permissions.
-            const mm::Region* shared = as.find_region(start);
-            u32 merged = (shared ? shared->prot : 0) | prot;
-            TRY(as.unmap(start, mm::PAGE_SIZE));
-            TRY(as.add_region(start, start + mm::PAGE_SIZE, merged, mm::RegionKind::Image));
-            start += mm::PAGE_SIZE;
+        mm::Region region{start, end, prot_of(s.flags), mm::RegionKind::Image};
+        if (s.filesz > 0) {
+            region.file = &file;
+            region.offset = lib::align_down(s.offset, mm::PAGE_SIZE);
+            region.file_end = s.memsz > s.filesz ? s.vaddr + s.filesz : ~0ull;
         }
-        if (start < end)
-            TRY(as.add_region(start, end, prot, mm::RegionKind::Image));
-        // Eager load (demand paging comes with the memory issue). The rest
-        // of each page, and bss, are zero: pages arrive zeroed.
-        TRY(as.write(s.vaddr, image.data() + s.offset, s.filesz));
+        if (start < previous_end) {
+            // Two segments share a page: that page takes both permissions
+            // (and this segment's view of the file, which holds both).
+            const mm::Region* earlier = as.find_region(start);
+            mm::Region page = region;
+            page.end = start + mm::PAGE_SIZE;
+            page.prot |= earlier ? earlier->prot : 0;
+            TRY(as.unmap(start, mm::PAGE_SIZE));
+            TRY(as.add_file_region(page));
+            region.start += mm::PAGE_SIZE;
+            region.offset += mm::PAGE_SIZE;
+        }
+        if (region.start < region.end)
+            TRY(as.add_file_region(region));
         previous_end = lib::max(previous_end, end);
     }
     brk = previous_end;
@@ -154,7 +166,8 @@ struct StackBuilder {
 
 } // namespace
 
-static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs& args, const u8* data, u64 size);
+static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs& args, fs::Inode& file,
+                               const u8* data, u64 size);
 static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs& args, int depth);
 
 // "#!interpreter [one argument]" (Linux binfmt_script): the new argv is
@@ -240,7 +253,7 @@ static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs&
     else if (size >= 2 && contents.value()[0] == '#' && contents.value()[1] == '!')
         result = exec_script(p, path, args, contents.value(), size, depth);
     else
-        result = exec_image(p, path, args, contents.value(), size);
+        result = exec_image(p, path, args, *inode, contents.value(), size);
     if (must_free)
         mm::kfree(const_cast<u8*>(contents.value()));
     fs::inode_unref(*inode);
@@ -249,7 +262,8 @@ static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs&
 
 Result<void> exec_into(Process& p, lib::StringView path, const ExecArgs& args) { return exec_depth(p, path, args, 0); }
 
-static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs& args, const u8* data, u64 size)
+static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs& args, fs::Inode& file,
+                               const u8* data, u64 size)
 {
     auto parsed = lib::elf::parse(data, size);
     if (parsed.is_error())
@@ -268,7 +282,7 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
         return e;
     };
     u64 brk = 0;
-    if (auto r = load_segments(*as, image, brk); r.is_error())
+    if (auto r = load_segments(*as, file, image, brk); r.is_error())
         return fail(r.code());
     as->set_heap_start(brk);
     // The stack region is RLIMIT_STACK big (8 MiB by default, at least
@@ -343,9 +357,8 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     if (written.is_error())
         return fail(written.code());
 
-    // Commit: nothing below can fail. The program's code was written with
-    // stores: make instruction fetch see it.
-    arch::sync_instruction_cache();
+    // Commit: nothing below can fail. (Code pages are fenced for
+    // instruction fetch as they fault in.)
     mm::AddressSpace* old = p.address_space;
     p.address_space = as;
     if (&p == &current_process())

@@ -118,6 +118,9 @@ static void init_memory()
         boot_fail("kernel page tables", r.error().what);
     if (auto r = mm::address_space_init(); r.is_error())
         boot_fail("user address spaces", r.error().what);
+    // fork=copy: eager fork copies, only to measure what copy-on-write saves.
+    if (auto fork = boot_option("fork"); fork && *fork == lib::StringView("copy", 4))
+        mm::set_eager_fork(true);
 }
 
 static void print_boot_log()

@@ -37,6 +37,12 @@ Pte* PageTable::walk(u64 va, bool create, TablePageSource* source, bool* out_of_
     return &table[vpn(va, 0)];
 }
 
+Pte* PageTable::leaf_entry(u64 va, TablePageSource& source)
+{
+    bool oom = false;
+    return walk(va, true, &source, &oom);
+}
+
 Result<void> PageTable::map(u64 va, u64 pa, u64 size, Pte flags, TablePageSource& source)
 {
     if (!lib::is_aligned(va | pa | size, PAGE_SIZE) || size == 0 || !is_canonical(va) ||

@@ -52,6 +52,43 @@ public:
     // those root entries. Leaves are not freed: their owner does that.
     void free_tables(unsigned first_root_index, unsigned last_root_index, TablePageSource&);
 
+    // The level-0 entry for va (valid or not), creating the tables above it
+    // when missing; nullptr when a table page cannot be had or a huge page
+    // covers va. For bulk work (fork, mremap) that writes entries itself
+    // and fences once at the end.
+    Pte* leaf_entry(u64 va, TablePageSource&);
+
+    // visit(va, entry) for every valid 4 KiB leaf in [start, end), skipping
+    // absent subtrees a table at a time: bulk walks (fork, exit, munmap)
+    // cost the present pages, not the range. visit may change or clear the
+    // entry; fencing is the caller's business.
+    template <typename Visit> void for_each_leaf(u64 start, u64 end, Visit&& visit) const
+    {
+        constexpr u64 L1 = 1ull << 30, L0 = 1ull << 21;
+        auto* root = static_cast<Pte*>(phys_to_virt(m_root_pa));
+        for (u64 va = start; va < end;) {
+            Pte top = root[(va >> 30) & 511];
+            if (!pte_is_table(top)) {
+                va = (va & ~(L1 - 1)) + L1;
+                continue;
+            }
+            Pte mid = static_cast<Pte*>(phys_to_virt(pte_address(top)))[(va >> 21) & 511];
+            u64 stop = (va & ~(L0 - 1)) + L0;
+            if (!pte_is_table(mid)) {
+                va = stop;
+                continue;
+            }
+            auto* leaves = static_cast<Pte*>(phys_to_virt(pte_address(mid)));
+            if (stop > end)
+                stop = end;
+            for (; va < stop; va += PAGE_SIZE) {
+                Pte& entry = leaves[(va >> 12) & 511];
+                if (entry & PTE_V)
+                    visit(va, entry);
+            }
+        }
+    }
+
 private:
     // The level-0 entry for va, creating tables on the way when asked.
     Pte* walk(u64 va, bool create, TablePageSource*, bool* out_of_memory);

@@ -11,13 +11,17 @@ namespace {
 constinit SpinLock s_lock("vfs");
 constinit Inode* s_root = nullptr;
 constinit u64 s_next_ino = 2; // 1 is the root
+constinit u64 s_cached_pages = 0;
 
+// A mapping may still hold the page (page_cache_get's reference): it
+// lives on until that is dropped too.
 void free_pages_of(Inode& inode, usize from_page)
 {
     for (usize i = from_page; i < inode.page_slots; ++i) {
         if (inode.pages[i]) {
-            mm::free_pages(inode.pages[i], 0);
+            mm::page_put(inode.pages[i]);
             inode.pages[i] = 0;
+            --s_cached_pages;
         }
     }
 }
@@ -47,11 +51,10 @@ Result<void> ensure_slots(Inode& inode, usize slots)
     return {};
 }
 
-// The page holding byte `offset`, made writable (copied from the archive
-// or zero-filled) if it is not yet.
-Result<u8*> writable_page(Inode& inode, u64 offset)
+// The cached page `index` (copied from the archive or zero-filled on
+// first use).
+Result<u64> cache_page(Inode& inode, usize index)
 {
-    usize index = offset / mm::PAGE_SIZE;
     TRY(ensure_slots(inode, index + 1));
     if (!inode.pages[index]) {
         auto pa = mm::alloc_page_zeroed();
@@ -62,8 +65,17 @@ Result<u8*> writable_page(Inode& inode, u64 offset)
             __builtin_memcpy(mm::phys_to_virt(*pa), inode.backing + start,
                              lib::min<u64>(mm::PAGE_SIZE, inode.backing_size - start));
         inode.pages[index] = *pa;
+        ++s_cached_pages;
     }
-    return static_cast<u8*>(mm::phys_to_virt(inode.pages[index]));
+    return inode.pages[index];
+}
+
+// The page holding byte `offset`, about to be written.
+Result<u8*> writable_page(Inode& inode, u64 offset)
+{
+    u64 pa = TRY(cache_page(inode, usize(offset / mm::PAGE_SIZE)));
+    inode.contents_changed = true;
+    return static_cast<u8*>(mm::phys_to_virt(pa));
 }
 
 } // namespace
@@ -259,13 +271,36 @@ Result<void> truncate_locked(Inode& inode, u64 size)
     return {};
 }
 
+Result<u64> page_cache_get(Inode& inode, u64 index)
+{
+    SpinLockGuard guard(s_lock);
+    if (!inode.is_regular() || index >= lib::align_up(inode.size, mm::PAGE_SIZE) / mm::PAGE_SIZE)
+        return Errno::enxio;
+    u64 pa = TRY(cache_page(inode, usize(index)));
+    mm::page_get(pa);
+    return pa;
+}
+
+u64 cached_pages()
+{
+    SpinLockGuard guard(s_lock);
+    return s_cached_pages;
+}
+
+Result<Inode*> new_anonymous_inode(u64 size)
+{
+    SpinLockGuard guard(s_lock);
+    Inode* inode = TRY(new_inode_locked(S_IFREG | 0600));
+    inode->size = size;
+    inode->contents_changed = true;
+    ++inode->open_refs;
+    return inode;
+}
+
 Result<const u8*> contiguous_contents(Inode& inode, bool& must_free)
 {
     SpinLockGuard guard(s_lock);
-    bool untouched = inode.backing_size == inode.size;
-    for (usize i = 0; untouched && i < inode.page_slots; ++i)
-        untouched = inode.pages[i] == 0;
-    if (untouched) {
+    if (!inode.contents_changed && inode.backing_size == inode.size) {
         must_free = false;
         return inode.backing;
     }

@@ -50,6 +50,9 @@ struct Inode {
     usize page_slots = 0;
     const u8* backing = nullptr; // the archive's bytes, read-only
     u64 backing_size = 0;
+    // Written (or mapped shared and writable) since boot: the archive's
+    // bytes are no longer the whole truth.
+    bool contents_changed = false;
 
     // Directories.
     DirEntry* entries = nullptr;
@@ -84,6 +87,19 @@ void inode_unref(Inode&);
 usize read_locked(Inode&, u64 offset, u8* out, usize length);
 Result<usize> write_locked(Inode&, u64 offset, const u8* data, usize length);
 Result<void> truncate_locked(Inode&, u64 size);
+// The page cache: the page holding page `index` of a regular file
+// (copied from the archive or zeroed on first use: the same page read()
+// and write() use), with a reference for the caller, who maps it and
+// page_put()s it later. ENXIO at or past the end of the file. Takes the
+// vfs lock.
+Result<u64> page_cache_get(Inode&, u64 index);
+// Pages holding file contents (the RAM filesystem's, and shared anonymous
+// memory's): /proc/meminfo's Cached.
+u64 cached_pages();
+// An unnamed regular file of `size` bytes (zeros) for MAP_SHARED |
+// MAP_ANONYMOUS memory, with one reference for the caller.
+Result<Inode*> new_anonymous_inode(u64 size);
+
 // A contiguous view of the whole file for exec: the archive's bytes when
 // the file was never written, else a kmalloc'd copy the caller frees.
 Result<const u8*> contiguous_contents(Inode&, bool& must_free);

@@ -86,14 +86,7 @@ const char* state_words(const Process& p)
     return "? (unknown)";
 }
 
-u64 virtual_size(const Process& p)
-{
-    u64 size = 0;
-    if (const mm::AddressSpace* as = p.address_space)
-        for (usize i = 0; i < as->region_count(); ++i)
-            size += as->region(i).end - as->region(i).start;
-    return size;
-}
+u64 virtual_size(const Process& p) { return p.address_space ? p.address_space->virtual_size() : 0; }
 
 u64 resident_pages(const Process& p) { return p.address_space ? p.address_space->resident_pages() : 0; }
 
@@ -117,8 +110,9 @@ void format_pid_status(TextSink& out, const Process& p)
     lib::format(out, "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n", p.name,
                 p.umask, state_words(p), p.pid, p.pid, ppid);
     lib::format(out, "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\n");
-    lib::format(out, "VmSize:\t{:8} kB\nVmRSS:\t{:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB\n",
-                virtual_size(p) / 1024, resident_pages(p) * kib, resident_pages(p) * kib, 0);
+    mm::Rss rss = p.address_space ? p.address_space->rss() : mm::Rss{};
+    lib::format(out, "VmSize:\t{:8} kB\nVmRSS:\t{:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB\nRssShmem:\t{:8} kB\n",
+                virtual_size(p) / 1024, rss.total() * kib, rss.anon * kib, rss.file * kib, rss.shmem * kib);
     lib::format(out, "Threads:\t1\nSigPnd:\t{:016x}\nShdPnd:\t0000000000000000\nSigBlk:\t{:016x}\n",
                 p.signals_pending, p.signals_blocked);
     lib::format(out, "SigIgn:\t{:016x}\nSigCgt:\t0000000000000000\n", p.signals_ignored);
@@ -133,13 +127,15 @@ void format_pid_maps(TextSink& out, const Process& p)
     for (usize i = 0; i < as->region_count(); ++i) {
         const mm::Region& r = as->region(i);
         char perms[5] = {r.prot & mm::PROT_READ ? 'r' : '-', r.prot & mm::PROT_WRITE ? 'w' : '-',
-                         r.prot & mm::PROT_EXEC ? 'x' : '-', 'p', 0};
-        const char* name = r.kind == mm::RegionKind::Heap    ? "[heap]"
-                           : r.kind == mm::RegionKind::Stack ? "[stack]"
-                           : r.kind == mm::RegionKind::Image ? p.name
-                                                             : "";
-        lib::format(out, "{:08x}-{:08x} {} 00000000 00:00 0{}{}\n", r.start, r.end, perms, *name ? "          " : "",
-                    name);
+                         r.prot & mm::PROT_EXEC ? 'x' : '-', r.shared() ? 's' : 'p', 0};
+        const char* name = r.kind == mm::RegionKind::Heap        ? "[heap]"
+                           : r.kind == mm::RegionKind::Stack     ? "[stack]"
+                           : r.kind == mm::RegionKind::Image     ? p.name
+                           : (r.flags & mm::REGION_SHMEM) ? "/dev/zero (deleted)"
+                                                                 : "";
+        u64 ino = r.file ? r.file->ino : 0;
+        lib::format(out, "{:08x}-{:08x} {} {:08x} 00:00 {}{}{}\n", r.start, r.end, perms, r.file ? r.offset : 0, ino,
+                    *name ? "          " : "", name);
     }
     lib::format(out, "{:08x}-{:08x} r-xp 00000000 00:00 0          [vdso]\n", u64(0x3ffffff000), u64(0x4000000000));
 }
@@ -151,8 +147,10 @@ void format_meminfo(TextSink& out)
     u64 free = pages.free * kib, available = (pages.free + kernel_stack_cached_pages()) * kib;
     lib::format(out, "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\n", pages.total * kib,
                 free, available);
+    // Cached: every page of file contents (the RAM filesystem holds files
+    // only in the page cache, like ramfs) and of shared anonymous memory.
     lib::format(out, "Buffers:        {:8} kB\nCached:         {:8} kB\nSwapTotal:      {:8} kB\nSwapFree:       {:8} kB\n",
-                0, 0, 0, 0);
+                0, cached_pages() * kib, 0, 0);
 }
 
 void format_global_stat(TextSink& out)

@@ -1,7 +1,9 @@
-// Address spaces: regions, lazy zero-filled pages, eager fork copies.
+// Address spaces: regions, pages on demand (zeroed, or from the page
+// cache), copy-on-write fork, and the mmap family.
 #include "kernel/mm/address_space.hpp"
 #include "arch/riscv/csr.hpp"
 #include "arch/riscv/page_table.hpp"
+#include "kernel/fs/inode.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/vm.hpp"
@@ -21,16 +23,24 @@ public:
 constinit UserTableSource s_tables;
 
 constexpr unsigned USER_ROOT_LAST = 255; // root entries 0..255 are the user half
-// A page shared copy-on-write: mapped without W; the first write copies
-// it. Bit 8 is one of the two PTE bits reserved for software (RSW, priv
-// spec 4.4.1).
+// The two PTE bits reserved for software (RSW, priv spec 4.4.1):
+// PTE_COW: shared copy-on-write, mapped without W; the first write copies
+// it (or, for the last sharer of an anonymous page, just restores W).
 constexpr Pte PTE_COW = 1 << 8;
+// PTE_FILE: the page is the page cache's (a file's or shared anonymous
+// memory's), not this space's own: it counts as RssFile/RssShmem and a
+// private write always copies it.
+constexpr Pte PTE_FILE = 1 << 9;
+constexpr Pte PTE_FLAG_BITS = (1u << PTE_PPN_SHIFT) - 1;
+// file_end of a region that is file all the way (an mmap of a file).
+constexpr u64 ALL_FILE = ~0ull;
 // The signal-return trampoline: one read-only, executable page shared by
 // every address space at the top of user space ("li a7, 139; ecall": the
 // rt_sigreturn system call). Never in the region list: never copied,
 // never freed.
 constexpr u64 TRAMPOLINE_VA = USER_TOP - PAGE_SIZE;
 constinit u64 s_trampoline_pa = 0;
+constinit bool s_eager_fork = false;
 
 Result<void> map_trampoline(u64 root_pa)
 {
@@ -40,6 +50,31 @@ Result<void> map_trampoline(u64 root_pa)
 }
 // One hart today; per-hart when the others start.
 constinit AddressSpace* s_active = nullptr;
+
+u64 pages_in(u64 bytes) { return bytes / PAGE_SIZE; }
+
+// Private memory this region may dirty: what commit_ok weighs.
+bool accountable(const Region& r) { return !r.shared() && (r.prot & PROT_WRITE); }
+
+// Two neighbours that one region could describe.
+bool mergeable(const Region& a, const Region& b)
+{
+    if (a.end != b.start || a.prot != b.prot || a.kind != b.kind || a.flags != b.flags || a.file != b.file)
+        return false;
+    return !a.file || (a.offset + (a.end - a.start) == b.offset && a.file_end == b.file_end);
+}
+
+void file_ref(const Region& r)
+{
+    if (r.file)
+        fs::inode_ref(*r.file);
+}
+
+void file_unref(const Region& r)
+{
+    if (r.file)
+        fs::inode_unref(*r.file);
+}
 
 } // namespace
 
@@ -67,6 +102,15 @@ u64 user_pte_flags(u32 prot)
     return flags;
 }
 
+bool commit_ok(u64 pages)
+{
+    PageStats stats = page_stats();
+    u64 reserve = stats.total / 32; // kept for the kernel: tables, stacks, pipes
+    return pages + reserve <= stats.free;
+}
+
+void set_eager_fork(bool eager) { s_eager_fork = eager; }
+
 Result<AddressSpace*> AddressSpace::create()
 {
     auto root = alloc_page_zeroed();
@@ -83,7 +127,6 @@ Result<AddressSpace*> AddressSpace::create()
     auto* mine = static_cast<Pte*>(phys_to_virt(*root));
     for (unsigned i = USER_ROOT_LAST + 1; i < PTES_PER_TABLE; ++i)
         mine[i] = kernel_root[i];
-    as->m_mmap_next = USER_MMAP_TOP;
     if (map_trampoline(*root).is_error()) {
         destroy(as);
         return Errno::enomem;
@@ -96,9 +139,13 @@ void AddressSpace::destroy(AddressSpace* as)
     if (!as)
         return;
     VERIFY(as != s_active);
-    for (usize i = 0; i < as->m_region_count; ++i)
-        as->unmap_range_pages(as->m_regions[i].start, as->m_regions[i].end);
-    PageTable(as->m_root_pa).free_tables(0, USER_ROOT_LAST, s_tables);
+    PageTable table(as->m_root_pa);
+    for (usize i = 0; i < as->m_region_count; ++i) {
+        const Region& r = as->m_regions[i];
+        table.for_each_leaf(r.start, r.end, [](u64, Pte& entry) { page_put(pte_address(entry)); });
+        file_unref(r);
+    }
+    table.free_tables(0, USER_ROOT_LAST, s_tables);
     free_pages(as->m_root_pa, 0);
     kfree(as->m_regions);
     kernel::mm::destroy(as);
@@ -120,6 +167,8 @@ void AddressSpace::deactivate()
     s_active = nullptr;
 }
 
+// --- The region array --------------------------------------------------
+
 Result<void> AddressSpace::ensure_region_capacity(usize extra)
 {
     if (m_region_count + extra <= m_region_capacity)
@@ -136,58 +185,214 @@ Result<void> AddressSpace::ensure_region_capacity(usize extra)
     return {};
 }
 
-bool AddressSpace::range_is_free(u64 start, u64 end) const
+usize AddressSpace::region_index(u64 address) const
 {
-    for (usize i = 0; i < m_region_count; ++i)
-        if (m_regions[i].start < end && start < m_regions[i].end)
-            return false;
-    return true;
-}
-
-Result<void> AddressSpace::add_region(u64 start, u64 end, u32 prot, RegionKind kind)
-{
-    if (start >= end || !lib::is_aligned(start | end, PAGE_SIZE) || end > USER_TOP)
-        return Errno::einval;
-    if (!range_is_free(start, end))
-        return Errno::eexist;
-    TRY(ensure_region_capacity(1));
-    usize i = 0;
-    while (i < m_region_count && m_regions[i].start < start)
-        ++i;
-    for (usize j = m_region_count; j > i; --j)
-        m_regions[j] = m_regions[j - 1];
-    m_regions[i] = {start, end, prot, kind};
-    ++m_region_count;
-    return {};
+    usize lo = 0, hi = m_region_count; // sorted and disjoint: binary search
+    while (lo < hi) {
+        usize mid = (lo + hi) / 2;
+        if (m_regions[mid].end <= address)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 const Region* AddressSpace::find_region(u64 address) const
 {
-    usize lo = 0, hi = m_region_count; // binary search: sorted, disjoint
-    while (lo < hi) {
-        usize mid = (lo + hi) / 2;
-        if (address < m_regions[mid].start)
-            hi = mid;
-        else if (address >= m_regions[mid].end)
-            lo = mid + 1;
-        else
-            return &m_regions[mid];
-    }
-    return nullptr;
+    usize i = region_index(address);
+    return i < m_region_count && m_regions[i].start <= address ? &m_regions[i] : nullptr;
 }
 
-Result<u64> AddressSpace::map_zeroed_page(u64 page, u32 prot)
+bool AddressSpace::range_is_free(u64 start, u64 end) const
 {
-    auto pa = alloc_page_zeroed();
-    if (!pa)
-        return Errno::enomem;
-    auto mapped = PageTable(m_root_pa).map(page, *pa, PAGE_SIZE, user_pte_flags(prot), s_tables);
-    if (mapped.is_error()) {
-        free_pages(*pa, 0);
-        return mapped.error();
+    usize i = region_index(start);
+    return i == m_region_count || m_regions[i].start >= end;
+}
+
+u64 AddressSpace::virtual_size() const
+{
+    u64 size = 0;
+    for (usize i = 0; i < m_region_count; ++i)
+        size += m_regions[i].end - m_regions[i].start;
+    return size;
+}
+
+Result<void> AddressSpace::insert_region(const Region& region)
+{
+    if (region.start >= region.end || !lib::is_aligned(region.start | region.end, PAGE_SIZE) || region.end > USER_TOP)
+        return Errno::einval;
+    if (!range_is_free(region.start, region.end))
+        return Errno::eexist;
+    TRY(ensure_region_capacity(1));
+    usize i = region_index(region.start);
+    for (usize j = m_region_count; j > i; --j)
+        m_regions[j] = m_regions[j - 1];
+    m_regions[i] = region;
+    ++m_region_count;
+    file_ref(region);
+    return {};
+}
+
+Result<void> AddressSpace::add_region(u64 start, u64 end, u32 prot, RegionKind kind)
+{
+    return insert_region(Region{start, end, prot, kind});
+}
+
+Result<void> AddressSpace::add_file_region(const Region& region) { return insert_region(region); }
+
+// Splits the region containing `address` in two there (no-op at a
+// boundary). One spare slot must exist.
+static void split_at(Region* regions, usize& count, usize i, u64 address)
+{
+    Region& r = regions[i];
+    if (address <= r.start || address >= r.end)
+        return;
+    for (usize j = count; j > i + 1; --j)
+        regions[j] = regions[j - 1];
+    ++count;
+    Region tail = r;
+    tail.start = address;
+    tail.offset = r.offset + (address - r.start);
+    r.end = address;
+    regions[i + 1] = tail;
+    file_ref(tail);
+}
+
+void AddressSpace::merge_neighbours(u64 address)
+{
+    usize i = region_index(address);
+    if (i == 0 || i >= m_region_count || !mergeable(m_regions[i - 1], m_regions[i]))
+        return;
+    m_regions[i - 1].end = m_regions[i].end;
+    file_unref(m_regions[i]);
+    for (usize j = i; j + 1 < m_region_count; ++j)
+        m_regions[j] = m_regions[j + 1];
+    --m_region_count;
+}
+
+void AddressSpace::remove_range(u64 start, u64 end)
+{
+    usize i = region_index(start);
+    if (i < m_region_count)
+        split_at(m_regions, m_region_count, i, start);
+    usize last = region_index(end);
+    if (last < m_region_count)
+        split_at(m_regions, m_region_count, last, end);
+    usize first = region_index(start), past = first;
+    while (past < m_region_count && m_regions[past].end <= end) {
+        unmap_pages(m_regions[past], m_regions[past].start, m_regions[past].end);
+        file_unref(m_regions[past]);
+        ++past;
     }
-    ++m_resident;
-    return *pa;
+    usize removed = past - first;
+    for (usize j = first; j + removed < m_region_count; ++j)
+        m_regions[j] = m_regions[j + removed];
+    m_region_count -= removed;
+}
+
+Result<u64> AddressSpace::find_gap(u64 size) const
+{
+    // Top-down below USER_MMAP_TOP, above the heap: the first gap that fits.
+    u64 floor = lib::align_up(m_heap_end, PAGE_SIZE);
+    u64 top = USER_MMAP_TOP;
+    for (usize i = m_region_count; i-- > 0;) {
+        const Region& r = m_regions[i];
+        if (r.start >= top)
+            continue;
+        u64 below = lib::max(r.end, floor);
+        if (r.end <= top && top >= below + size)
+            return top - size;
+        top = r.start;
+        if (top < floor + size)
+            return Errno::enomem;
+    }
+    if (top >= floor + size)
+        return top - size;
+    return Errno::enomem;
+}
+
+// --- Pages -------------------------------------------------------------
+
+Result<void> AddressSpace::install(u64 page, u64 pa, u64 pte_flags)
+{
+    Pte* entry = PageTable(m_root_pa).leaf_entry(page, s_tables);
+    if (!entry)
+        return Errno::enomem;
+    VERIFY(!(*entry & PTE_V));
+    *entry = make_pte(pa, pte_flags | PTE_V);
+    sfence_vma_page(page); // some cores cache invalid entries
+    return {};
+}
+
+void AddressSpace::unmap_pages(const Region& r, u64 start, u64 end)
+{
+    bool any = false;
+    PageTable(m_root_pa).for_each_leaf(start, end, [&](u64, Pte& entry) {
+        if (!(entry & PTE_FILE))
+            --m_rss.anon;
+        else if (r.flags & REGION_SHMEM)
+            --m_rss.shmem;
+        else
+            --m_rss.file;
+        page_put(pte_address(entry)); // a page still shared lives on
+        entry = 0;
+        any = true;
+    });
+    if (any)
+        sfence_vma_all();
+}
+
+Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
+{
+    auto fresh_page = [&]() -> Result<u64> {
+        auto pa = alloc_page_zeroed();
+        if (!pa)
+            return Errno::enomem;
+        if (auto done = install(page, *pa, user_pte_flags(r.prot)); done.is_error()) {
+            free_pages(*pa, 0);
+            return done.error();
+        }
+        ++m_rss.anon;
+        return *pa;
+    };
+    if (!r.file || page >= r.file_end) {
+        TRY(fresh_page()); // anonymous memory, or an ELF segment's bss
+        return {};
+    }
+    u64 index = (r.offset + (page - r.start)) / PAGE_SIZE;
+    auto cached = fs::page_cache_get(*r.file, index);
+    if (cached.is_error())
+        return cached.code() == Errno::enxio ? Errno::efault : Errno::enomem; // past the end of the file
+    u64 cache_pa = cached.value();
+    Result<void> result{};
+    if (r.shared() || (!write && page + PAGE_SIZE <= r.file_end)) {
+        // The page cache's own page: shared files see each other's
+        // writes; a private mapping copies on its first write.
+        u64 flags = user_pte_flags(r.prot) | PTE_FILE;
+        if (!r.shared() && (flags & PTE_W))
+            flags = (flags & ~PTE_W) | PTE_COW;
+        result = install(page, cache_pa, flags);
+        if (result.is_ok()) {
+            ++(r.flags & REGION_SHMEM ? m_rss.shmem : m_rss.file);
+            if (r.prot & PROT_EXEC)
+                asm volatile("fence.i" ::: "memory"); // the page was filled with stores
+            return {};
+        }
+    } else {
+        // A private copy: written to at once, or the page where an ELF
+        // segment's file bytes end and its bss begins.
+        auto own = fresh_page();
+        if (own.is_ok()) {
+            u64 bytes = lib::min(PAGE_SIZE, r.file_end - page);
+            __builtin_memcpy(phys_to_virt(own.value()), phys_to_virt(cache_pa), bytes);
+            if (r.prot & PROT_EXEC)
+                asm volatile("fence.i" ::: "memory");
+        }
+        result = own.is_ok() ? Result<void>{} : Result<void>(own.error());
+    }
+    page_put(cache_pa);
+    return result;
 }
 
 Result<void> AddressSpace::handle_fault(u64 address, Access access)
@@ -204,29 +409,30 @@ Result<void> AddressSpace::handle_fault(u64 address, Access access)
             return break_cow(page, t->pte);
         return Errno::efault; // mapped, yet the access faulted: a permission fault
     }
-    TRY(map_zeroed_page(page, r->prot));
-    return {};
+    return fault_in(*r, page, access == Access::Write);
 }
 
 Result<void> AddressSpace::break_cow(u64 page, Pte pte)
 {
-    PageTable table(m_root_pa);
+    Pte* entry = PageTable(m_root_pa).leaf_entry(page, s_tables);
+    VERIFY(entry && *entry == pte);
     u64 old = pte_address(pte);
-    Pte flags = (pte | PTE_W | PTE_D) & ~PTE_COW & ((1u << PTE_PPN_SHIFT) - 1);
-    if (page_refs(old) == 1) {
-        // The last sharer: the page is ours again, just writable.
-        return table.protect(page, flags);
+    Pte flags = (pte | PTE_W | PTE_D) & ~(PTE_COW | PTE_FILE) & PTE_FLAG_BITS;
+    if (!(pte & PTE_FILE) && page_refs(old) == 1) {
+        // The last sharer of an anonymous page: it is ours again.
+        *entry = make_pte(old, flags);
+        sfence_vma_page(page);
+        return {};
     }
     auto copy = alloc_pages(0);
     if (!copy)
         return Errno::enomem;
     __builtin_memcpy(phys_to_virt(*copy), phys_to_virt(old), PAGE_SIZE);
-    table.unmap(page, PAGE_SIZE);
-    if (auto r = table.map(page, *copy, PAGE_SIZE, flags, s_tables); r.is_error()) {
-        // Cannot happen (the tables exist); restore the shared mapping.
-        (void)table.map(page, old, PAGE_SIZE, pte & ((1u << PTE_PPN_SHIFT) - 1), s_tables);
-        free_pages(*copy, 0);
-        return r;
+    *entry = make_pte(*copy, flags);
+    sfence_vma_page(page);
+    if (pte & PTE_FILE) {
+        --m_rss.file; // only private mappings copy on write: never shmem
+        ++m_rss.anon;
     }
     page_put(old);
     return {};
@@ -239,21 +445,15 @@ Result<void> AddressSpace::write(u64 address, const void* data, usize length)
         u64 page = lib::align_down(address, PAGE_SIZE);
         u64 offset = address - page;
         usize chunk = lib::min<usize>(length, PAGE_SIZE - offset);
+        const Region* r = find_region(page);
+        if (!r || !(r->prot & PROT_WRITE))
+            return Errno::efault;
         auto t = PageTable(m_root_pa).translate(page);
-        u64 pa;
-        if (t && (t->pte & PTE_COW)) {
-            TRY(break_cow(page, t->pte));
+        if (!t || (t->pte & PTE_COW)) {
+            TRY(t ? break_cow(page, t->pte) : fault_in(*r, page, true));
             t = PageTable(m_root_pa).translate(page);
         }
-        if (t) {
-            pa = lib::align_down(t->pa, PAGE_SIZE);
-        } else {
-            const Region* r = find_region(page);
-            if (!r)
-                return Errno::efault;
-            pa = TRY(map_zeroed_page(page, r->prot));
-        }
-        __builtin_memcpy(static_cast<u8*>(phys_to_virt(pa)) + offset, src, chunk);
+        __builtin_memcpy(static_cast<u8*>(phys_to_virt(lib::align_down(t->pa, PAGE_SIZE))) + offset, src, chunk);
         address += chunk;
         src += chunk;
         length -= chunk;
@@ -261,91 +461,88 @@ Result<void> AddressSpace::write(u64 address, const void* data, usize length)
     return {};
 }
 
-void AddressSpace::unmap_range_pages(u64 start, u64 end)
-{
-    PageTable table(m_root_pa);
-    for (u64 page = start; page < end; page += PAGE_SIZE) {
-        auto t = table.translate(page);
-        if (!t)
-            continue;
-        table.unmap(page, PAGE_SIZE);
-        page_put(lib::align_down(t->pa, PAGE_SIZE)); // shared pages live on
-        --m_resident;
-    }
-}
+// --- fork ---------------------------------------------------------------
 
 Result<AddressSpace*> AddressSpace::clone() const
 {
+    // Linux's heuristic overcommit checks each private writable mapping
+    // the child inherits; the stack counts what it uses, not its limit.
+    for (usize i = 0; i < m_region_count; ++i) {
+        const Region& r = m_regions[i];
+        if (accountable(r) && r.kind != RegionKind::Stack && !commit_ok(pages_in(r.end - r.start)))
+            return Errno::enomem;
+    }
     AddressSpace* copy = TRY(create());
-    auto fail = [&](Errno e) -> Result<AddressSpace*> {
+    if (copy->ensure_region_capacity(m_region_count).is_error()) {
         destroy(copy);
-        return e;
-    };
-    if (copy->ensure_region_capacity(m_region_count).is_error())
-        return fail(Errno::enomem);
-    for (usize i = 0; i < m_region_count; ++i)
+        return Errno::enomem;
+    }
+    for (usize i = 0; i < m_region_count; ++i) {
         copy->m_regions[i] = m_regions[i];
+        file_ref(m_regions[i]);
+    }
     copy->m_region_count = m_region_count;
     copy->m_heap_start = m_heap_start;
     copy->m_heap_end = m_heap_end;
-    copy->m_mmap_next = m_mmap_next;
 
-    // Copy-on-write: every present page is shared, read-only and marked
-    // COW in both spaces; the first write by either side copies it (or,
-    // for the last sharer, just makes it writable again).
+    // One pass over the present leaves: each is shared (a reference more),
+    // private writable ones become read-only copy-on-write in both spaces.
+    // Shared regions keep W: both sides write the same pages. One fence at
+    // the end covers every downgrade.
     PageTable source(m_root_pa), target(copy->m_root_pa);
-    for (usize i = 0; i < m_region_count; ++i) {
+    bool downgraded = false, failed = false;
+    for (usize i = 0; i < m_region_count && !failed; ++i) {
         const Region& r = m_regions[i];
-        for (u64 page = r.start; page < r.end; page += PAGE_SIZE) {
-            auto t = source.translate(page);
-            if (!t)
-                continue; // never touched: stays lazy in the child too
-            Pte flags = t->pte & ((1u << PTE_PPN_SHIFT) - 1) & ~PTE_V;
-            if ((flags & PTE_W) || (flags & PTE_COW)) {
-                flags = (flags & ~PTE_W) | PTE_COW;
-                if (t->pte & PTE_W)
-                    (void)source.protect(page, flags);
+        Pte* leaves = nullptr;
+        u64 block = ~0ull;
+        source.for_each_leaf(r.start, r.end, [&](u64 va, Pte& entry) {
+            if (failed)
+                return;
+            if ((va >> 21) != block) { // a new 2 MiB block: find (or make) the child's leaf table
+                Pte* e = target.leaf_entry(va, s_tables);
+                if (!e) {
+                    failed = true;
+                    return;
+                }
+                leaves = e - ((va >> 12) & 511);
+                block = va >> 21;
             }
-            u64 pa = lib::align_down(t->pa, PAGE_SIZE);
-            if (auto mapped = target.map(page, pa, PAGE_SIZE, flags, s_tables); mapped.is_error())
-                return fail(mapped.code());
-            page_get(pa);
-            ++copy->m_resident;
-        }
+            Pte& child = leaves[(va >> 12) & 511];
+            if (s_eager_fork && !r.shared()) {
+                // The measurement baseline (fork=copy): a private copy of every page.
+                auto pa = alloc_pages(0);
+                if (!pa) {
+                    failed = true;
+                    return;
+                }
+                __builtin_memcpy(phys_to_virt(*pa), phys_to_virt(pte_address(entry)), PAGE_SIZE);
+                Pte flags = user_pte_flags(r.prot);
+                child = make_pte(*pa, flags | PTE_V);
+                ++copy->m_rss.anon;
+                return;
+            }
+            if (!r.shared() && (entry & PTE_W)) {
+                entry = (entry & ~PTE_W) | PTE_COW;
+                downgraded = true;
+            }
+            child = entry;
+            page_get(pte_address(entry));
+            if (!(entry & PTE_FILE))
+                ++copy->m_rss.anon;
+            else
+                ++(r.flags & REGION_SHMEM ? copy->m_rss.shmem : copy->m_rss.file);
+        });
+    }
+    if (downgraded)
+        sfence_vma_all();
+    if (failed) {
+        destroy(copy);
+        return Errno::enomem;
     }
     return copy;
 }
 
-void AddressSpace::remove_range_from_regions(u64 start, u64 end)
-{
-    for (usize i = 0; i < m_region_count;) {
-        Region r = m_regions[i];
-        if (r.end <= start || r.start >= end) {
-            ++i;
-            continue;
-        }
-        if (r.start < start && r.end > end) {
-            // Split in two (capacity was ensured by the caller).
-            for (usize j = m_region_count; j > i + 1; --j)
-                m_regions[j] = m_regions[j - 1];
-            ++m_region_count;
-            m_regions[i].end = start;
-            m_regions[i + 1] = {end, r.end, r.prot, r.kind};
-            return;
-        }
-        if (r.start < start) {
-            m_regions[i].end = start;
-            ++i;
-        } else if (r.end > end) {
-            m_regions[i].start = end;
-            ++i;
-        } else {
-            for (usize j = i; j + 1 < m_region_count; ++j)
-                m_regions[j] = m_regions[j + 1];
-            --m_region_count;
-        }
-    }
-}
+// --- brk and the mmap family ---------------------------------------------
 
 u64 AddressSpace::set_brk(u64 requested)
 {
@@ -356,66 +553,65 @@ u64 AddressSpace::set_brk(u64 requested)
     if (new_top > old_top) {
         if (!range_is_free(old_top, new_top) || new_top > USER_MMAP_TOP - USER_STACK_LIMIT)
             return m_heap_end;
-        // Extend the heap region (or create it).
-        bool extended = false;
-        for (usize i = 0; i < m_region_count; ++i) {
-            if (m_regions[i].kind == RegionKind::Heap && m_regions[i].end == old_top) {
-                m_regions[i].end = new_top;
-                extended = true;
-            }
-        }
-        if (!extended && add_region(old_top, new_top, PROT_READ | PROT_WRITE, RegionKind::Heap).is_error())
+        if (!commit_ok(pages_in(new_top - old_top)))
+            return m_heap_end; // brk(2): the break stays, malloc sees ENOMEM
+        usize i = old_top > m_heap_start ? region_index(old_top - 1) : m_region_count;
+        if (i < m_region_count && m_regions[i].kind == RegionKind::Heap && m_regions[i].end == old_top)
+            m_regions[i].end = new_top;
+        else if (add_region(old_top, new_top, PROT_READ | PROT_WRITE, RegionKind::Heap).is_error())
             return m_heap_end;
     } else if (new_top < old_top) {
-        if (ensure_region_capacity(1).is_error())
+        if (ensure_region_capacity(2).is_error())
             return m_heap_end;
-        unmap_range_pages(new_top, old_top);
-        remove_range_from_regions(new_top, old_top);
+        remove_range(new_top, old_top);
     }
     m_heap_end = requested;
     return m_heap_end;
 }
 
+Result<u64> AddressSpace::map(const MapRequest& q)
+{
+    if (q.length == 0)
+        return Errno::einval;
+    u64 size = lib::align_up(q.length, PAGE_SIZE);
+    if (size < q.length || size > USER_TOP)
+        return Errno::enomem;
+    bool shared = q.flags & REGION_SHARED;
+    if (!shared && (q.prot & PROT_WRITE) && !commit_ok(pages_in(size)))
+        return Errno::enomem;
+    TRY(ensure_region_capacity(3));
+    u64 start;
+    if (q.fixed || q.fixed_noreplace) {
+        if (!lib::is_aligned(q.hint, PAGE_SIZE))
+            return Errno::einval;
+        if (q.hint > USER_TOP - size)
+            return Errno::enomem;
+        if (q.fixed_noreplace && !range_is_free(q.hint, q.hint + size))
+            return Errno::eexist;
+        start = q.hint;
+        remove_range(start, start + size); // MAP_FIXED replaces what was there
+    } else {
+        u64 hint = lib::align_up(q.hint, PAGE_SIZE);
+        if (hint && hint >= q.hint && hint <= USER_MMAP_TOP - size && range_is_free(hint, hint + size))
+            start = hint;
+        else
+            start = TRY(find_gap(size));
+    }
+    Region region{start, start + size, q.prot, RegionKind::Mmap, q.flags, q.file, q.offset, q.file ? ALL_FILE : 0};
+    TRY(insert_region(region));
+    merge_neighbours(start + size);
+    merge_neighbours(start);
+    return start;
+}
+
 Result<u64> AddressSpace::mmap_anonymous(u64 hint, u64 length, u32 prot, bool fixed)
 {
-    if (length == 0)
-        return Errno::einval;
-    u64 size = lib::align_up(length, PAGE_SIZE);
-    if (size < length || size > USER_TOP)
-        return Errno::enomem;
-    TRY(ensure_region_capacity(2));
-    if (fixed) {
-        if (!lib::is_aligned(hint, PAGE_SIZE) || hint + size > USER_TOP || hint + size < hint)
-            return Errno::einval;
-        TRY(unmap(hint, size));
-        TRY(add_region(hint, hint + size, prot, RegionKind::Mmap));
-        return hint;
-    }
-    if (hint && lib::is_aligned(hint, PAGE_SIZE) && hint + size <= USER_MMAP_TOP && hint + size > hint &&
-        range_is_free(hint, hint + size)) {
-        TRY(add_region(hint, hint + size, prot, RegionKind::Mmap));
-        return hint;
-    }
-    // Top-down below USER_MMAP_TOP, first gap that fits.
-    u64 candidate = m_mmap_next;
-    for (;;) {
-        if (candidate < size + m_heap_end)
-            return Errno::enomem;
-        u64 start = candidate - size;
-        bool clash = false;
-        for (usize i = m_region_count; i-- > 0;) {
-            if (m_regions[i].start < candidate && start < m_regions[i].end) {
-                candidate = m_regions[i].start;
-                clash = true;
-                break;
-            }
-        }
-        if (!clash) {
-            TRY(add_region(start, candidate, prot, RegionKind::Mmap));
-            m_mmap_next = start;
-            return start;
-        }
-    }
+    MapRequest q;
+    q.hint = hint;
+    q.length = length;
+    q.prot = prot;
+    q.fixed = fixed;
+    return map(q);
 }
 
 Result<void> AddressSpace::unmap(u64 start, u64 length)
@@ -425,11 +621,8 @@ Result<void> AddressSpace::unmap(u64 start, u64 length)
     u64 end = lib::align_up(start + length, PAGE_SIZE);
     if (end > USER_TOP || end < start)
         return Errno::einval;
-    TRY(ensure_region_capacity(1));
-    unmap_range_pages(start, end);
-    remove_range_from_regions(start, end);
-    if (end > m_mmap_next && start <= m_mmap_next)
-        m_mmap_next = lib::min(end, USER_MMAP_TOP);
+    TRY(ensure_region_capacity(2));
+    remove_range(start, end);
     return {};
 }
 
@@ -440,43 +633,124 @@ Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
     u64 end = lib::align_up(start + length, PAGE_SIZE);
     if (end < start || end > USER_TOP)
         return Errno::enomem;
-    // Every page of the range must be inside some region (Linux: ENOMEM).
+    // Every page of the range must be inside some region (Linux: ENOMEM),
+    // and a shared file opened read-only cannot become writable (EACCES).
     for (u64 a = start; a < end;) {
         const Region* r = find_region(a);
         if (!r)
             return Errno::enomem;
+        if ((prot & PROT_WRITE) && r->shared() && !(r->flags & REGION_MAY_WRITE))
+            return Errno::eacces;
         a = r->end;
     }
-    // Validate and allocate first, then commit: the regions overlapping the
-    // range are cut out and put back with the new protection.
-    usize overlapping = 0;
-    for (usize i = 0; i < m_region_count; ++i)
-        overlapping += m_regions[i].start < end && start < m_regions[i].end;
-    auto* pieces = static_cast<Region*>(kmalloc(overlapping * sizeof(Region)));
-    if (!pieces || ensure_region_capacity(overlapping + 2).is_error()) {
-        kfree(pieces);
-        return Errno::enomem;
-    }
-    usize n = 0;
-    for (usize i = 0; i < m_region_count; ++i)
-        if (m_regions[i].start < end && start < m_regions[i].end)
-            pieces[n++] = m_regions[i];
-    remove_range_from_regions(start, end);
-    for (usize i = 0; i < n; ++i)
-        (void)add_region(lib::max(pieces[i].start, start), lib::min(pieces[i].end, end), prot, pieces[i].kind);
-    kfree(pieces);
-
+    TRY(ensure_region_capacity(2));
+    split_at(m_regions, m_region_count, region_index(start), start);
+    split_at(m_regions, m_region_count, region_index(end - 1), end);
     PageTable table(m_root_pa);
-    for (u64 page = start; page < end; page += PAGE_SIZE) {
-        auto t = table.translate(page);
-        if (!t)
-            continue;
-        Pte flags = user_pte_flags(prot);
-        if (t->pte & PTE_COW) // still shared: writes keep faulting to copy
-            flags = (flags & ~PTE_W) | PTE_COW;
-        (void)table.protect(page, flags);
+    for (usize i = region_index(start); i < m_region_count && m_regions[i].start < end; ++i) {
+        Region& r = m_regions[i];
+        r.prot = prot;
+        table.for_each_leaf(r.start, r.end, [&](u64, Pte& entry) {
+            Pte keep = entry & (PTE_COW | PTE_FILE);
+            Pte flags = user_pte_flags(prot) | keep;
+            // Private pages still shared (copy-on-write, or the page
+            // cache's) keep faulting on write, to copy.
+            if (!r.shared() && keep && (flags & PTE_W))
+                flags = (flags & ~PTE_W) | PTE_COW;
+            entry = make_pte(pte_address(entry), flags | PTE_V);
+        });
     }
+    sfence_vma_all(); // downgrades must not survive in the TLB
+    merge_neighbours(end);
+    merge_neighbours(start);
     return {};
+}
+
+Result<void> AddressSpace::discard(u64 start, u64 length)
+{
+    if (!lib::is_aligned(start, PAGE_SIZE))
+        return Errno::einval;
+    u64 end = lib::align_up(start + length, PAGE_SIZE);
+    if (end < start || end > USER_TOP)
+        return Errno::einval;
+    bool gap = false;
+    u64 at = start;
+    for (usize i = region_index(start); i < m_region_count && m_regions[i].start < end; ++i) {
+        const Region& r = m_regions[i];
+        gap |= r.start > at;
+        unmap_pages(r, lib::max(r.start, start), lib::min(r.end, end));
+        at = r.end;
+    }
+    if (gap || at < end)
+        return Errno::enomem; // Linux: the mapped parts are done, still ENOMEM
+    return {};
+}
+
+Result<u64> AddressSpace::remap(u64 old_address, u64 old_size, u64 new_size, bool may_move, bool fixed,
+                                u64 new_address)
+{
+    if (!lib::is_aligned(old_address, PAGE_SIZE) || (fixed && !may_move))
+        return Errno::einval;
+    old_size = lib::align_up(old_size, PAGE_SIZE);
+    new_size = lib::align_up(new_size, PAGE_SIZE);
+    if (new_size == 0 || old_size == 0 || old_address + old_size < old_address)
+        return Errno::einval; // old_size 0 (duplicate a shared mapping): not supported
+    const Region* found = find_region(old_address);
+    if (!found || old_address + old_size > found->end)
+        return Errno::efault;
+    Region r = *found;
+    u64 old_end = old_address + old_size;
+    if (fixed) {
+        if (!lib::is_aligned(new_address, PAGE_SIZE) || new_address > USER_TOP - new_size)
+            return Errno::einval;
+        if (new_address < old_end && old_address < new_address + new_size)
+            return Errno::einval; // overlapping source and destination
+    }
+    TRY(ensure_region_capacity(3));
+    if (!fixed && new_size <= old_size) {
+        remove_range(old_address + new_size, old_end);
+        return old_address;
+    }
+    u64 growth = new_size > old_size ? new_size - old_size : 0;
+    if (accountable(r) && growth && !commit_ok(pages_in(growth)))
+        return Errno::enomem;
+    if (!fixed && old_end == r.end && old_address + new_size <= USER_MMAP_TOP &&
+        range_is_free(old_end, old_address + new_size)) {
+        m_regions[region_index(old_address)].end = old_address + new_size; // grow in place
+        merge_neighbours(old_address + new_size);
+        return old_address;
+    }
+    if (!may_move)
+        return Errno::enomem;
+    u64 target;
+    if (fixed) {
+        remove_range(new_address, new_address + new_size);
+        target = new_address;
+    } else {
+        target = TRY(find_gap(new_size));
+    }
+    // The tables for the destination first, so that moving cannot fail.
+    PageTable table(m_root_pa);
+    for (u64 va = target; va < target + new_size; va = lib::align_down(va, 2ull << 20) + (2ull << 20))
+        if (!table.leaf_entry(va, s_tables))
+            return Errno::enomem;
+    Region moved = r;
+    moved.start = target;
+    moved.end = target + new_size;
+    moved.offset = r.offset + (old_address - r.start);
+    if (r.file_end != ALL_FILE && r.file)
+        moved.file_end = r.file_end - old_address + target;
+    TRY(insert_region(moved));
+    u64 keep = lib::min(old_size, new_size);
+    table.for_each_leaf(old_address, old_address + keep, [&](u64 va, Pte& entry) {
+        *table.leaf_entry(va - old_address + target, s_tables) = entry;
+        entry = 0; // the page moved, its reference with it
+    });
+    sfence_vma_all();
+    remove_range(old_address, old_end);
+    merge_neighbours(target + new_size);
+    merge_neighbours(target);
+    return target;
 }
 
 } // namespace kernel::mm

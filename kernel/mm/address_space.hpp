@@ -1,12 +1,19 @@
 // A process's address space: its own Sv39 root table (the kernel half
-// shared with every other table), and a sorted list of regions (text, data,
-// heap, mmap, stack) that the fault handler, fork and the memory system
-// calls consult. Pages of anonymous regions arrive zeroed on first touch.
-// Fork shares pages copy-on-write (reference counts in the page metadata).
+// shared with every other table), and a sorted array of regions (text,
+// data, heap, mmap, stack) that the fault handler, fork and the memory
+// system calls consult. Nothing is loaded or allocated up front: pages
+// arrive on first touch, zeroed for anonymous memory, from the RAM
+// filesystem's page cache for file-backed regions. Fork shares pages
+// copy-on-write (reference counts in the page metadata). docs/memory.md
+// has the rules.
 #pragma once
 
 #include "lib/result.hpp"
 #include "lib/types.hpp"
+
+namespace kernel::fs {
+struct Inode;
+}
 
 namespace kernel::mm {
 
@@ -15,13 +22,35 @@ inline constexpr u32 PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 
 enum class RegionKind : u8 { Image, Heap, Stack, Mmap };
 
+// Region::flags
+inline constexpr u8 REGION_SHARED = 1;    // MAP_SHARED: writes reach the file; fork shares, never copies
+inline constexpr u8 REGION_SHMEM = 2;     // the file is shared anonymous memory (no name)
+inline constexpr u8 REGION_MAY_WRITE = 4; // shared and the file was opened for writing: PROT_WRITE allowed
+
 struct Region {
     u64 start, end; // page-aligned, end exclusive
     u32 prot;
     RegionKind kind;
+    u8 flags = 0;
+    fs::Inode* file = nullptr; // nullptr: anonymous private memory
+    u64 offset = 0;            // the file offset at `start`
+    // Private file regions (an ELF segment): from this address on the
+    // region reads zeros, not the file (the rest of the last file page,
+    // then bss). Equal to `end` when the whole region is file.
+    u64 file_end = 0;
+
+    bool shared() const { return flags & REGION_SHARED; }
 };
 
 enum class Access : u8 { Read, Write, Execute };
+
+// Resident pages by kind (/proc/<pid>/status): anonymous pages the space
+// owns (copy-on-write shared or not), page-cache pages of files, pages of
+// shared anonymous memory.
+struct Rss {
+    u64 anon = 0, file = 0, shmem = 0;
+    u64 total() const { return anon + file + shmem; }
+};
 
 class AddressSpace {
 public:
@@ -29,7 +58,9 @@ public:
     // Frees every user page, every table and the region list. The address
     // space must not be active on any hart.
     static void destroy(AddressSpace*);
-    // A full private copy (fork).
+    // fork: the same regions; private pages shared copy-on-write, shared
+    // regions' pages shared outright. ENOMEM when a private writable
+    // region could not be backed (see commit_ok).
     Result<AddressSpace*> clone() const;
 
     u64 root_pa() const { return m_root_pa; }
@@ -40,17 +71,22 @@ public:
     static AddressSpace* active();
     static void deactivate(); // back to the kernel's table
 
+    // An anonymous private region (fails with EEXIST on overlap).
     Result<void> add_region(u64 start, u64 end, u32 prot, RegionKind kind);
+    // A file-backed region: `file` gets a reference of its own.
+    Result<void> add_file_region(const Region&);
     const Region* find_region(u64 address) const;
     usize region_count() const { return m_region_count; }
     const Region& region(usize i) const { return m_regions[i]; }
 
-    // A user access at address faulted: map a zeroed page if a region
-    // allows the access, else EFAULT.
+    // A user access at address faulted: bring in the page if a region
+    // allows the access (zeroed, from the page cache, or a private copy
+    // of a copy-on-write page); EFAULT if no region allows it, ENOMEM if
+    // no page is left.
     Result<void> handle_fault(u64 address, Access access);
 
     // Kernel writes into this (possibly inactive) space, allocating pages
-    // as needed inside regions: exec builds the new image and stack so.
+    // as needed inside regions: exec builds the new stack so.
     Result<void> write(u64 address, const void* data, usize length);
 
     // brk: [heap_start, heap_end) is the Heap region's extent.
@@ -60,30 +96,57 @@ public:
     // Linux semantics: returns the new break, or the old one when refused.
     u64 set_brk(u64 requested);
 
+    // mmap with Linux's placement and errors. `file` null and not shared:
+    // anonymous private memory. For shared anonymous memory the caller
+    // passes the unnamed file from fs::new_anonymous_inode.
+    struct MapRequest {
+        u64 hint = 0, length = 0;
+        u32 prot = 0;
+        bool fixed = false, fixed_noreplace = false;
+        u8 flags = 0; // REGION_*
+        fs::Inode* file = nullptr;
+        u64 offset = 0;
+    };
+    Result<u64> map(const MapRequest&);
     Result<u64> mmap_anonymous(u64 hint, u64 length, u32 prot, bool fixed);
     Result<void> unmap(u64 start, u64 length);
     Result<void> protect(u64 start, u64 length, u32 prot);
+    // madvise(MADV_DONTNEED): drop the pages; the next touch refills them
+    // (zeros for anonymous private memory, the file or shared object's
+    // contents otherwise).
+    Result<void> discard(u64 start, u64 length);
+    // mremap(2) with MREMAP_MAYMOVE / MREMAP_FIXED.
+    Result<u64> remap(u64 old_address, u64 old_size, u64 new_size, bool may_move, bool fixed, u64 new_address);
 
     // Resident user pages (for accounting and tests).
-    u64 resident_pages() const { return m_resident; }
+    u64 resident_pages() const { return m_rss.total(); }
+    const Rss& rss() const { return m_rss; }
+    u64 virtual_size() const;
 
     AddressSpace() = default; // use create()
 
 private:
     Result<void> ensure_region_capacity(usize extra);
-    Result<u64> map_zeroed_page(u64 page, u32 prot);
+    Result<void> insert_region(const Region&);
+    Result<void> fault_in(const Region&, u64 page, bool write);
+    Result<void> install(u64 page, u64 pa, u64 pte_flags);
     Result<void> break_cow(u64 page, u64 pte);
-    void unmap_range_pages(u64 start, u64 end);
-    void remove_range_from_regions(u64 start, u64 end);
+    void unmap_pages(const Region&, u64 start, u64 end);
+    // Unmaps the pages of [start, end) and cuts the range out of the
+    // regions (splitting one when the range is inside it). Capacity for
+    // one more region must have been ensured.
+    void remove_range(u64 start, u64 end);
+    void merge_neighbours(u64 address);
     bool range_is_free(u64 start, u64 end) const;
+    Result<u64> find_gap(u64 size) const;
+    usize region_index(u64 address) const; // the first region ending above address
 
     u64 m_root_pa = 0;
     Region* m_regions = nullptr;
     usize m_region_count = 0;
     usize m_region_capacity = 0;
     u64 m_heap_start = 0, m_heap_end = 0;
-    u64 m_mmap_next = 0;
-    u64 m_resident = 0;
+    Rss m_rss;
 };
 
 // Boot: the page every address space shares (the signal trampoline).
@@ -91,6 +154,17 @@ Result<void> address_space_init();
 
 // Page-table flags for a user page with these PROT bits.
 u64 user_pte_flags(u32 prot);
+
+// Overcommit policy (Linux's heuristic mode as it was up to 4.x): a new
+// private writable mapping (or brk growth, or the private writable
+// regions a fork duplicates) of `pages` is refused with ENOMEM when more
+// pages than are free right now are asked for at once. Touching memory
+// that was granted can still run out; that fault kills the process.
+bool commit_ok(u64 pages);
+
+// fork=copy on the kernel command line makes clone() copy every private
+// page eagerly (xv6's way), for measuring what copy-on-write saves.
+void set_eager_fork(bool);
 
 // The user address-space layout (Sv39 lower half).
 inline constexpr u64 USER_STACK_TOP = 0x3ffffff000ull; // one guard page below USER_TOP

@@ -68,32 +68,30 @@ void free_pages(u64 pa, unsigned order)
         PANIC(result.error().what ? result.error().what : "bad free_pages");
 }
 
+// The count is atomic so that sharing a page (fork maps thousands) costs
+// an increment, not the allocator's lock; only the last put takes it.
 void page_get(u64 pa)
 {
-    SpinLockGuard guard(s_lock);
     auto& meta = s_buddy.meta(pa / PAGE_SIZE);
-    VERIFY(meta.refcount > 0);
-    ++meta.refcount;
+    u32 before = __atomic_fetch_add(&meta.refcount, 1, __ATOMIC_RELAXED);
+    VERIFY(before > 0);
 }
 
 void page_put(u64 pa)
 {
-    SpinLockGuard guard(s_lock);
     auto& meta = s_buddy.meta(pa / PAGE_SIZE);
-    VERIFY(meta.refcount > 0);
-    if (--meta.refcount > 0)
+    u32 before = __atomic_fetch_sub(&meta.refcount, 1, __ATOMIC_ACQ_REL);
+    VERIFY(before > 0);
+    if (before > 1)
         return;
+    SpinLockGuard guard(s_lock);
     meta.refcount = 1; // the buddy allocator checks the block as allocated
     auto result = s_buddy.free(pa / PAGE_SIZE, 0);
     if (result.is_error())
         PANIC(result.error().what ? result.error().what : "bad page_put");
 }
 
-u32 page_refs(u64 pa)
-{
-    SpinLockGuard guard(s_lock);
-    return s_buddy.meta(pa / PAGE_SIZE).refcount;
-}
+u32 page_refs(u64 pa) { return __atomic_load_n(&s_buddy.meta(pa / PAGE_SIZE).refcount, __ATOMIC_ACQUIRE); }
 
 PageStats page_stats()
 {

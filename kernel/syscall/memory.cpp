@@ -1,5 +1,6 @@
-// Memory system calls: brk, mmap (anonymous, private), munmap, mprotect.
-// Shared and file mappings arrive with the memory and files issues.
+// Memory system calls: brk, mmap (anonymous and file, private and
+// shared), munmap, mprotect, madvise, mremap.
+#include "kernel/fs/inode.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/process/process.hpp"
 #include "kernel/syscall/syscall.hpp"
@@ -23,25 +24,101 @@ Result<u64> sys_brk(const SyscallArgs& a) { return space().set_brk(a.a0); }
 Result<u64> sys_mmap(const SyscallArgs& a)
 {
     u64 address = a.a0, length = a.a1, prot = a.a2, flags = a.a3, offset = a.a5;
+    int fd = int(a.a4);
     if (prot & ~u64(mm::PROT_READ | mm::PROT_WRITE | mm::PROT_EXEC))
         return Errno::einval;
     u64 type = flags & MAP_TYPE;
     if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
-        return Errno::einval;
-    if (length == 0 || offset % 4096)
         return Errno::einval;
     constexpr u64 known = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE | MAP_STACK |
                           MAP_FIXED_NOREPLACE | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED |
                           MAP_NONBLOCK;
     if (type == MAP_SHARED_VALIDATE && (flags & ~known))
         return Errno::enotsup;
-    if (!(flags & MAP_ANONYMOUS))
-        return Errno::enodev; // file mappings: with the VFS (files issue)
-    if (type != MAP_PRIVATE)
-        return Errno::einval; // shared anonymous memory: memory issue
-    if ((flags & MAP_FIXED_NOREPLACE) && space().find_region(address))
-        return Errno::eexist;
-    return space().mmap_anonymous(address, length, u32(prot), flags & MAP_FIXED);
+    if (length == 0 || offset % 4096)
+        return Errno::einval;
+    if (lib::align_up(length, 4096) < length)
+        return Errno::enomem;
+    if (offset + lib::align_up(length, 4096) < offset)
+        return Errno::eoverflow;
+
+    mm::AddressSpace::MapRequest request;
+    request.hint = address;
+    request.length = length;
+    request.prot = u32(prot);
+    request.fixed = flags & MAP_FIXED;
+    request.fixed_noreplace = (flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED);
+    bool shared = type != MAP_PRIVATE;
+    fs::Inode* file = nullptr;
+    if (!(flags & MAP_ANONYMOUS)) {
+        File* open = TRY(current_process().files->get(fd));
+        file = open->inode();
+        if (file && file->device == fs::Device::Zero) {
+            file = nullptr; // /dev/zero: anonymous memory (shared: a new object)
+        } else {
+            if (!file || !file->is_regular())
+                return Errno::enodev; // pipes, terminals, directories
+            if (!open->readable() || (shared && (prot & mm::PROT_WRITE) && !open->writable()))
+                return Errno::eacces;
+            request.offset = offset;
+            request.flags = u8((shared ? mm::REGION_SHARED : 0) | (open->writable() ? mm::REGION_MAY_WRITE : 0));
+            if (shared && open->writable()) {
+                SpinLockGuard guard(fs::vfs_lock());
+                file->contents_changed = true; // its pages may change behind the archive's back
+            }
+        }
+    }
+    if (!file && shared) {
+        // Shared anonymous memory: an unnamed RAM file both sides of a fork map.
+        auto object = fs::new_anonymous_inode(lib::align_up(length, 4096));
+        if (object.is_error())
+            return Errno::enomem;
+        request.file = object.value();
+        request.flags = mm::REGION_SHARED | mm::REGION_SHMEM | mm::REGION_MAY_WRITE;
+        auto mapped = space().map(request);
+        fs::inode_unref(*object.value()); // the region holds its own reference
+        return mapped;
+    }
+    request.file = file;
+    return space().map(request);
+}
+
+Result<u64> sys_madvise(const SyscallArgs& a)
+{
+    constexpr u64 MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEED = 3, MADV_DONTNEED = 4,
+                  MADV_FREE = 8, MADV_HUGEPAGE = 14, MADV_NOHUGEPAGE = 15, MADV_DONTDUMP = 16, MADV_DODUMP = 17;
+    if (!lib::is_aligned(a.a0, 4096))
+        return Errno::einval;
+    switch (a.a2) {
+    case MADV_DONTNEED:
+    case MADV_FREE: // freeing at once is one of MADV_FREE's allowed outcomes
+        if (a.a1 == 0)
+            return u64(0);
+        TRY(space().discard(a.a0, a.a1));
+        return u64(0);
+    case MADV_NORMAL:
+    case MADV_RANDOM:
+    case MADV_SEQUENTIAL:
+    case MADV_WILLNEED:
+    case MADV_HUGEPAGE:
+    case MADV_NOHUGEPAGE:
+    case MADV_DONTDUMP:
+    case MADV_DODUMP:
+        return u64(0); // hints
+    default:
+        return Errno::einval;
+    }
+}
+
+Result<u64> sys_mremap(const SyscallArgs& a)
+{
+    constexpr u64 MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
+    u64 flags = a.a3;
+    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
+        return Errno::einval;
+    if (flags & MREMAP_DONTUNMAP)
+        return Errno::einval; // not supported (Linux 5.7+ only, and private anonymous only)
+    return space().remap(a.a0, a.a1, a.a2, flags & MREMAP_MAYMOVE, flags & MREMAP_FIXED, a.a4);
 }
 
 Result<u64> sys_munmap(const SyscallArgs& a)

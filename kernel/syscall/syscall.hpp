@@ -43,6 +43,8 @@ MYRIAD_SYSCALL(brk);
 MYRIAD_SYSCALL(mmap);
 MYRIAD_SYSCALL(munmap);
 MYRIAD_SYSCALL(mprotect);
+MYRIAD_SYSCALL(madvise);
+MYRIAD_SYSCALL(mremap);
 // time.cpp
 MYRIAD_SYSCALL(nanosleep);
 MYRIAD_SYSCALL(clock_nanosleep);
