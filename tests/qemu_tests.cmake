@@ -62,6 +62,13 @@ myriad_qemu_test(boot.sifive_u --machine sifive_u --mem 256M
 myriad_qemu_test(usertests.myriad --append "init=/bin/usertests" --ktap --expect-exit 0 --timeout 300)
 set_tests_properties(usertests.myriad PROPERTIES TIMEOUT 320)
 
+# Running out of memory in 64 MiB: brk, mmap and malloc say ENOMEM, a
+# fault that finds no page kills only its process, a fork bomb is refused,
+# and every case ends with free memory exactly at its baseline.
+myriad_qemu_test(usertests.oom_64m --mem 64M --append "init=/bin/usertests -- oom" --ktap --expect-exit 0
+    --expect "out of memory: killed pid" --timeout 200)
+set_tests_properties(usertests.oom_64m PROPERTIES TIMEOUT 220)
+
 # The external initrd (-initrd, /chosen/linux,initrd-*) is read after the
 # built-in initramfs and its files win: this one replaces /sbin/init with
 # the user test suite, so the boot runs usertests instead of the shell.

@@ -67,6 +67,7 @@ Result<KernelStack> alloc_kernel_stack()
     auto release_slot = [slot] {
         SpinLockGuard guard(s_lock);
         s_used[slot / 64] &= ~(1ull << (slot % 64));
+        s_search_from = lib::min(s_search_from, slot / 64);
     };
     if (!pages) {
         release_slot();
@@ -98,6 +99,10 @@ void free_kernel_stack(KernelStack stack)
     mm::free_pages(lib::align_down(t->pa, mm::PAGE_SIZE), STACK_ORDER);
     SpinLockGuard guard(s_lock);
     s_used[stack.slot / 64] &= ~(1ull << (stack.slot % 64));
+    // First fit: low slots are reused, so the window's page tables (one
+    // per 64 slots, never freed) stay as many as the most stacks ever
+    // alive at once, instead of creeping across the whole window.
+    s_search_from = lib::min(s_search_from, stack.slot / 64);
 }
 
 } // namespace kernel

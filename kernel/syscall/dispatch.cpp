@@ -26,7 +26,7 @@ enum Number : u32 {
     SYS_setpgid = 154, SYS_times = 153, SYS_getrusage = 165, SYS_rt_sigreturn = 139, SYS_rt_sigsuspend = 133,
     SYS_ppoll = 73, SYS_getitimer = 102, SYS_setitimer = 103, SYS_sigaltstack = 132, SYS_setpriority = 140,
     SYS_getpriority = 141, SYS_futex = 98, SYS_getpgid = 155, SYS_getsid = 156, SYS_setsid = 157,
-    SYS_mremap = 216, SYS_madvise = 233,
+    SYS_mremap = 216, SYS_madvise = 233, SYS_msync = 227,
     SYSCALL_COUNT = 512,
 };
 
@@ -72,6 +72,7 @@ struct Table {
         handlers[SYS_mprotect] = sys_mprotect;
         handlers[SYS_mremap] = sys_mremap;
         handlers[SYS_madvise] = sys_madvise;
+        handlers[SYS_msync] = sys_msync;
         handlers[SYS_wait4] = sys_wait4;
         handlers[SYS_prlimit64] = sys_prlimit64;
         handlers[SYS_getrandom] = sys_getrandom;

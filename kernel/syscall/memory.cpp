@@ -110,6 +110,26 @@ Result<u64> sys_madvise(const SyscallArgs& a)
     }
 }
 
+// msync(2): the RAM filesystem's pages are the file: nothing to write
+// back, but the arguments are checked as Linux does.
+Result<u64> sys_msync(const SyscallArgs& a)
+{
+    constexpr u64 MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+    if (!lib::is_aligned(a.a0, 4096) || (a.a2 & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+        ((a.a2 & MS_ASYNC) && (a.a2 & MS_SYNC)))
+        return Errno::einval;
+    u64 end = lib::align_up(a.a0 + a.a1, 4096);
+    if (end < a.a0)
+        return Errno::enomem;
+    for (u64 at = a.a0; at < end;) {
+        const mm::Region* r = space().find_region(at);
+        if (!r)
+            return Errno::enomem;
+        at = r->end;
+    }
+    return u64(0);
+}
+
 Result<u64> sys_mremap(const SyscallArgs& a)
 {
     constexpr u64 MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;

@@ -45,6 +45,7 @@ MYRIAD_SYSCALL(munmap);
 MYRIAD_SYSCALL(mprotect);
 MYRIAD_SYSCALL(madvise);
 MYRIAD_SYSCALL(mremap);
+MYRIAD_SYSCALL(msync);
 // time.cpp
 MYRIAD_SYSCALL(nanosleep);
 MYRIAD_SYSCALL(clock_nanosleep);

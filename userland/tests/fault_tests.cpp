@@ -19,22 +19,6 @@ using namespace ut;
 // The start of the Sv39 upper half, where Myriad's kernel lives.
 const auto k_kernel_address = reinterpret_cast<volatile int*>(0xffffffc000000000UL);
 
-// Runs `body` in a child that must be killed by `signal`.
-template<typename Body>
-void expect_death(Test& t, int line, int signal, Body body)
-{
-    pid_t pid = spawn([&] {
-        body();
-        return 0; // survived: wrong
-    });
-    if (pid < 0)
-        return t.fail(__FILE_NAME__, line, "fork failed: " + errno_name(errno));
-    int status = wait_for(pid);
-    std::string expected = std::string("killed by SIG") + sigabbrev_np(signal);
-    if (describe_status(status) != expected)
-        t.fail(__FILE_NAME__, line, "the child " + describe_status(status) + ", expected " + expected);
-}
-#define EXPECT_DEATH(signal, ...) expect_death(t, __LINE__, signal, [&] { __VA_ARGS__; })
 
 void kernel_address_sigsegv(Test& t)
 {

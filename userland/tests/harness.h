@@ -201,3 +201,26 @@ pid_t ut::spawn(Body&& body)
         _exit(body());
     return pid;
 }
+
+namespace ut {
+
+// Runs `body` in a child that must be killed by `signal`.
+template<typename Body>
+void expect_death(Test& t, int line, int signal, Body body)
+{
+    pid_t pid = spawn([&] {
+        body();
+        return 0; // survived: wrong
+    });
+    if (pid < 0)
+        return t.fail(__FILE_NAME__, line, "fork failed: " + errno_name(errno));
+    int status = wait_for(pid);
+    std::string expected = std::string("killed by SIG") + sigabbrev_np(signal);
+    if (describe_status(status) != expected)
+        t.fail(__FILE_NAME__, line, "the child " + describe_status(status) + ", expected " + expected);
+}
+
+} // namespace ut
+
+// In a case: the statements must kill a forked child with `signal`.
+#define EXPECT_DEATH(signal, ...) ::ut::expect_death(t, __LINE__, signal, [&] { __VA_ARGS__; })

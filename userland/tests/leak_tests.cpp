@@ -6,6 +6,9 @@
 #include "harness.h"
 
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <sys/mman.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,11 +36,11 @@ Snapshot snapshot()
 // its pages copy-on-write and the first writes after them copy, malloc
 // grows its arena -- then `rounds` times between two snapshots.
 template<typename One>
-void expect_no_leak(Test& t, int rounds, One one)
+void expect_no_leak(Test& t, int rounds, One one, int warm_ups = 10)
 {
     if (!platform().myriad)
         SKIP("sysinfo freeram is the whole Linux machine's; exact accounting is Myriad's promise");
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < warm_ups; ++i) {
         if (std::string problem = one(); !problem.empty())
             return t.fail(__FILE_NAME__, __LINE__, "warm-up round " + std::to_string(i) + ": " + problem);
     }
@@ -95,7 +98,178 @@ void fork_crash_no_leak(Test& t)
     });
 }
 
+// --- Out of memory (the `oom` group, booted with --mem 64M) ------------------
+
+constexpr size_t k_chunk = 1 << 20;
+
+// In a child: allocate 1 MiB chunks with `grab` (which returns nullptr
+// and sets errno on failure) and touch every page, until refused. The
+// refusal must be ENOMEM, after a sensible amount, and never a kill.
+template<typename Grab>
+std::string exhaust(Grab grab)
+{
+    pid_t pid = spawn([&] {
+        for (int chunks = 0; chunks < 100000; ++chunks) {
+            errno = 0;
+            auto* p = static_cast<char*>(grab());
+            if (!p) {
+                if (errno != ENOMEM) {
+                    child_diagnostic(__FILE_NAME__, __LINE__, "refused with " + errno_name(errno));
+                    return 2;
+                }
+                return chunks >= 8 ? 0 : 3; // 64 MiB holds at least 8 MiB for us
+            }
+            for (size_t i = 0; i < k_chunk; i += 4096)
+                p[i] = 1;
+        }
+        return 4; // never refused
+    });
+    if (pid < 0)
+        return "fork: " + errno_name(errno);
+    std::string how = describe_status(wait_for(pid));
+    return how == "exited with status 0" ? "" : "the allocating child " + how;
+}
+
+void mmap_until_enomem(Test& t)
+{
+    expect_no_leak(t, 1, [] {
+        return exhaust([]() -> void* {
+            void* p = mmap(nullptr, k_chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            return p == MAP_FAILED ? nullptr : p;
+        });
+    }, 1);
+}
+
+void brk_until_enomem(Test& t)
+{
+    expect_no_leak(t, 1, [] {
+        return exhaust([]() -> void* {
+            void* p = sbrk(k_chunk);
+            return p == reinterpret_cast<void*>(-1) ? nullptr : p;
+        });
+    }, 1);
+}
+
+void malloc_until_null(Test& t)
+{
+    // glibc falls back from brk to mmap; both refused: malloc says NULL.
+    expect_no_leak(t, 1, [] { return exhaust([] { return std::malloc(k_chunk); }); }, 1);
+}
+
+// Memory granted but not there when touched: the toucher is killed
+// (SIGKILL, "out of memory" on the console), nothing else.
+void fault_without_memory_kills_the_faulter(Test& t)
+{
+    expect_no_leak(t, 1, [] () -> std::string {
+        int to_runner[2], to_toucher[2];
+        if (pipe(to_runner) != 0 || pipe(to_toucher) != 0)
+            return "pipe: " + errno_name(errno);
+        struct sysinfo info{};
+        sysinfo(&info);
+        size_t size = static_cast<size_t>(info.freeram) * info.mem_unit / 10 * 6 & ~size_t(4095);
+        pid_t toucher = spawn([&] {
+            auto* p = static_cast<char*>(mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+            CHILD_CHECK(p != MAP_FAILED); // granted: that much is free now
+            (void)!write(to_runner[1], "m", 1);
+            char c;
+            CHILD_CHECK(read(to_toucher[0], &c, 1) == 1);
+            for (size_t i = 0; i < size; i += 4096)
+                p[i] = 1;
+            return 0; // should not get here
+        });
+        char c;
+        if (toucher < 0 || read(to_runner[0], &c, 1) != 1)
+            return "the toucher did not map";
+        // A hog takes everything else, then waits.
+        pid_t hog = spawn([&] {
+            for (;;) {
+                void* p = mmap(nullptr, k_chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (p == MAP_FAILED)
+                    break;
+                std::memset(p, 1, k_chunk);
+            }
+            (void)!write(to_runner[1], "h", 1);
+            pause();
+            return 0;
+        });
+        if (hog < 0 || read(to_runner[0], &c, 1) != 1)
+            return "the hog did not fill memory";
+        (void)!write(to_toucher[1], "g", 1);
+        std::string toucher_end = describe_status(wait_for(toucher));
+        kill(hog, SIGKILL);
+        std::string hog_end = describe_status(wait_for(hog));
+        for (int fd : {to_runner[0], to_runner[1], to_toucher[0], to_toucher[1]})
+            close(fd);
+        if (toucher_end != "killed by SIGKILL")
+            return "the toucher " + toucher_end + ", expected killed by SIGKILL";
+        return hog_end == "killed by SIGKILL" ? "" : "the hog " + hog_end;
+    }, 1);
+}
+
+// Forking until refused gets EAGAIN (RLIMIT_NPROC) or ENOMEM, and killing
+// the bomb gives every page back.
+void fork_bomb_is_refused_and_cleaned_up(Test& t)
+{
+    expect_no_leak(t, 1, [] () -> std::string {
+        const unsigned long procs_before = snapshot().procs;
+        int report[2];
+        if (pipe(report) != 0)
+            return "pipe: " + errno_name(errno);
+        pid_t leader = spawn([&] {
+            setpgid(0, 0);
+            int forked = 0;
+            for (;;) {
+                pid_t pid = fork();
+                if (pid == 0) {
+                    pause();
+                    _exit(0);
+                }
+                if (pid < 0)
+                    break;
+                ++forked;
+            }
+            int result[2] = {forked, errno};
+            (void)!write(report[1], result, sizeof result);
+            pause();
+            return 0;
+        });
+        int result[2] = {};
+        bool reported = leader > 0 && read(report[0], result, sizeof result) == ssize_t(sizeof result);
+        if (leader > 0)
+            kill(-leader, SIGKILL);
+        close(report[0]);
+        close(report[1]);
+        if (leader > 0)
+            wait_for(leader);
+        // The bomb's children were orphaned to init (this process, when
+        // the suite is init): wait until every one is reaped.
+        double deadline = monotonic_seconds() + 60;
+        while (snapshot().procs > procs_before && monotonic_seconds() < deadline) {
+            while (waitpid(-1, nullptr, WNOHANG) > 0) {
+            }
+            sleep_seconds(0.05);
+        }
+        if (!reported)
+            return "the bomb did not report";
+        std::printf("# fork bomb: %d processes, then %s\n", result[0], errno_name(result[1]).c_str());
+        if (result[1] != EAGAIN && result[1] != ENOMEM)
+            return "fork refused with " + errno_name(result[1]);
+        return result[0] >= 50 ? "" : "only " + std::to_string(result[0]) + " forks";
+    }, 3);
+}
+
 } // namespace
+
+std::vector<ut::Case> oom_cases()
+{
+    return {
+        {"mmap_until_enomem", mmap_until_enomem, 0},
+        {"brk_until_enomem", brk_until_enomem, 0},
+        {"malloc_until_null", malloc_until_null, 0},
+        {"fault_without_memory_kills_the_faulter", fault_without_memory_kills_the_faulter, 0},
+        {"fork_bomb_is_refused_and_cleaned_up", fork_bomb_is_refused_and_cleaned_up, 0, Isolation::runner_when_init},
+    };
+}
 
 std::vector<ut::Case> leak_cases()
 {

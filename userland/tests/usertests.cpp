@@ -41,8 +41,12 @@ int main(int argc, char** argv)
                              signal_job_control_cases(), signal_cpu_cases()})},
         // The programs of the boot image, run as a user would.
         {"programs", program_cases()},
+        // Address spaces: copy-on-write, mappings, protections, sharing.
+        {"memory", memory_cases()},
         // Memory comes back exactly after processes end (Myriad only).
         {"leak", leak_cases()},
+        // Running out of memory (Myriad, booted with --mem 64M).
+        {"oom", oom_cases(), true},
         // Deliberate failures, to test the harness (`usertests meta`).
         {"meta", meta_cases(), true},
     };
