@@ -4,6 +4,7 @@
 // and returns to the kernel's table afterwards; page counts must return.
 #include "arch/riscv/memory_layout.hpp"
 #include "arch/riscv/page_table.hpp"
+#include "kernel/fs/inode.hpp"
 #include "kernel/ktest.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/page_alloc.hpp"
@@ -185,5 +186,152 @@ KTEST(address_space, fork_shares_pages_copy_on_write)
     // The child's copy is freed; the 63 still-shared pages stay (the parent has them).
     EXPECT_EQ(page_refs(pt.translate(BASE + PAGE_SIZE)->pa & ~(PAGE_SIZE - 1)), 1u);
     AddressSpace::destroy(parent);
+    EXPECT_EQ(free_pages_now(), before);
+}
+
+KTEST(address_space, regions_split_merge_and_lookup)
+{
+    u64 before = free_pages_now();
+    AddressSpace* as = AddressSpace::create().value_or(nullptr);
+    ASSERT_TRUE(as != nullptr);
+    constexpr u64 RW = PROT_READ | PROT_WRITE;
+    // Three neighbouring anonymous mappings with the same protection: one region.
+    for (u64 i = 0; i < 3; ++i)
+        ASSERT_TRUE(as->mmap_anonymous(BASE + i * PAGE_SIZE, PAGE_SIZE, RW, true).is_ok());
+    EXPECT_EQ(as->region_count(), 1u);
+    EXPECT_EQ(as->find_region(BASE + 2 * PAGE_SIZE)->end, BASE + 3 * PAGE_SIZE);
+    // A different protection in the middle splits it in three; restoring it merges back.
+    ASSERT_TRUE(as->protect(BASE + PAGE_SIZE, PAGE_SIZE, PROT_READ).is_ok());
+    EXPECT_EQ(as->region_count(), 3u);
+    EXPECT_EQ(as->find_region(BASE + PAGE_SIZE)->start, BASE + PAGE_SIZE);
+    EXPECT_EQ(as->find_region(BASE + PAGE_SIZE)->end, BASE + 2 * PAGE_SIZE);
+    ASSERT_TRUE(as->protect(BASE + PAGE_SIZE, PAGE_SIZE, RW).is_ok());
+    EXPECT_EQ(as->region_count(), 1u);
+    // Lookup at the edges: start is inside, end is not.
+    EXPECT_TRUE(as->find_region(BASE) != nullptr);
+    EXPECT_TRUE(as->find_region(BASE - 1) == nullptr);
+    EXPECT_TRUE(as->find_region(BASE + 3 * PAGE_SIZE) == nullptr);
+    // MAP_FIXED over the middle of it replaces that page only.
+    u64 seven = 7, seen = 0;
+    ASSERT_TRUE(as->write(BASE + PAGE_SIZE, &seven, 8).is_ok());
+    ASSERT_TRUE(as->mmap_anonymous(BASE + PAGE_SIZE, PAGE_SIZE, PROT_READ, true).is_ok());
+    EXPECT_EQ(as->region_count(), 3u);
+    EXPECT_EQ(as->resident_pages(), 0u); // the written page went with the old mapping
+    // Many regions: the binary search still finds each one.
+    for (u64 i = 0; i < 40; ++i)
+        ASSERT_TRUE(as->mmap_anonymous(0x1000000 + 2 * i * PAGE_SIZE, PAGE_SIZE, i % 2 ? RW : PROT_READ, true).is_ok());
+    for (u64 i = 0; i < 40; ++i) {
+        const Region* r = as->find_region(0x1000000 + 2 * i * PAGE_SIZE + 8);
+        ASSERT_TRUE(r != nullptr);
+        EXPECT_EQ(r->start, 0x1000000 + 2 * i * PAGE_SIZE);
+        EXPECT_TRUE(as->find_region(0x1000000 + (2 * i + 1) * PAGE_SIZE) == nullptr);
+    }
+    as->activate();
+    EXPECT_TRUE(copy_from_user(&seen, BASE + PAGE_SIZE, 8).is_ok());
+    EXPECT_EQ(seen, 0u);
+    kernel::activate_kernel_address_space();
+    AddressSpace::destroy(as);
+    EXPECT_EQ(free_pages_now(), before);
+}
+
+KTEST(address_space, shared_and_file_mappings)
+{
+    u64 before = free_pages_now();
+    u64 cached_before = kernel::fs::cached_pages();
+    // An unnamed two-page file, with "file" written at its start.
+    auto object = kernel::fs::new_anonymous_inode(2 * PAGE_SIZE);
+    ASSERT_TRUE(object.is_ok());
+    kernel::fs::Inode* file = object.value();
+    {
+        kernel::SpinLockGuard guard(kernel::fs::vfs_lock());
+        ASSERT_TRUE(kernel::fs::write_locked(*file, 0, reinterpret_cast<const u8*>("file"), 4).is_ok());
+    }
+    AddressSpace* parent = AddressSpace::create().value_or(nullptr);
+    ASSERT_TRUE(parent != nullptr);
+    AddressSpace::MapRequest shared;
+    shared.hint = BASE;
+    shared.length = 2 * PAGE_SIZE;
+    shared.prot = PROT_READ | PROT_WRITE;
+    shared.fixed = true;
+    shared.flags = REGION_SHARED | REGION_MAY_WRITE;
+    shared.file = file;
+    ASSERT_TRUE(parent->map(shared).is_ok());
+    AddressSpace::MapRequest priv = shared;
+    priv.hint = BASE + 16 * PAGE_SIZE;
+    priv.flags = 0;
+    ASSERT_TRUE(parent->map(priv).is_ok());
+    AddressSpace* child = parent->clone().value_or(nullptr);
+    ASSERT_TRUE(child != nullptr);
+
+    // The child writes the shared page: the parent and the file see it.
+    char text[5] = {};
+    child->activate();
+    EXPECT_TRUE(copy_to_user(BASE, "FILE", 4).is_ok());
+    EXPECT_EQ(child->rss().shmem + child->rss().file, 1u);
+    parent->activate();
+    EXPECT_TRUE(copy_from_user(text, BASE, 4).is_ok());
+    EXPECT_EQ(lib::StringView(text, 4), lib::StringView("FILE", 4));
+    // The private mapping reads the file's page (no copy)...
+    u64 free_before_read = free_pages_now();
+    EXPECT_TRUE(copy_from_user(text, BASE + 16 * PAGE_SIZE, 4).is_ok());
+    EXPECT_EQ(lib::StringView(text, 4), lib::StringView("FILE", 4));
+    EXPECT_EQ(free_pages_now(), free_before_read);
+    EXPECT_EQ(parent->rss().file, 2u); // the shared page and this one: both the file's
+    EXPECT_EQ(parent->rss().anon, 0u);
+    // ...and copies it on its first write, which the file never sees.
+    EXPECT_TRUE(copy_to_user(BASE + 16 * PAGE_SIZE, "priv", 4).is_ok());
+    EXPECT_EQ(parent->rss().file, 1u);
+    EXPECT_EQ(parent->rss().anon, 1u);
+    {
+        kernel::SpinLockGuard guard(kernel::fs::vfs_lock());
+        EXPECT_EQ(kernel::fs::read_locked(*file, 0, reinterpret_cast<u8*>(text), 4), 4u);
+    }
+    EXPECT_EQ(lib::StringView(text, 4), lib::StringView("FILE", 4));
+    // The file's pages are the page cache's: Cached counts them once.
+    EXPECT_EQ(kernel::fs::cached_pages(), cached_before + 1);
+    // Past the end of the file: no page (the fault fails).
+    {
+        kernel::SpinLockGuard guard(kernel::fs::vfs_lock());
+        ASSERT_TRUE(kernel::fs::truncate_locked(*file, 0).is_ok());
+    }
+    EXPECT_EQ(parent->handle_fault(BASE + PAGE_SIZE, Access::Read).code(), Errno::efault);
+
+    kernel::activate_kernel_address_space();
+    AddressSpace::destroy(child);
+    AddressSpace::destroy(parent);
+    kernel::fs::inode_unref(*file);
+    EXPECT_EQ(kernel::fs::cached_pages(), cached_before);
+    EXPECT_EQ(free_pages_now(), before);
+}
+
+KTEST(address_space, remap_moves_pages_not_data)
+{
+    u64 before = free_pages_now();
+    AddressSpace* as = AddressSpace::create().value_or(nullptr);
+    ASSERT_TRUE(as != nullptr);
+    constexpr u64 RW = PROT_READ | PROT_WRITE;
+    ASSERT_TRUE(as->mmap_anonymous(BASE, 2 * PAGE_SIZE, RW, true).is_ok());
+    ASSERT_TRUE(as->mmap_anonymous(BASE + 2 * PAGE_SIZE, PAGE_SIZE, PROT_READ, true).is_ok()); // a blocker
+    u64 value = 0x5eed;
+    ASSERT_TRUE(as->write(BASE + PAGE_SIZE, &value, 8).is_ok());
+    u64 pa = arch::riscv::PageTable(as->root_pa()).translate(BASE + PAGE_SIZE)->pa;
+    EXPECT_EQ(as->remap(BASE, 2 * PAGE_SIZE, 4 * PAGE_SIZE, false, false, 0).code(), Errno::enomem);
+    auto moved = as->remap(BASE, 2 * PAGE_SIZE, 4 * PAGE_SIZE, true, false, 0);
+    ASSERT_TRUE(moved.is_ok());
+    u64 to = moved.value();
+    EXPECT_NE(to, BASE);
+    EXPECT_TRUE(as->find_region(BASE) == nullptr);
+    EXPECT_EQ(as->find_region(to)->end, to + 4 * PAGE_SIZE);
+    // The very same physical page, now at the new address.
+    auto t = arch::riscv::PageTable(as->root_pa()).translate(to + PAGE_SIZE);
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(t->pa, pa);
+    EXPECT_EQ(as->resident_pages(), 1u);
+    // Shrinking in place.
+    EXPECT_EQ(as->remap(to, 4 * PAGE_SIZE, PAGE_SIZE, false, false, 0).value_or(0), to);
+    EXPECT_EQ(as->resident_pages(), 0u);
+    EXPECT_EQ(as->remap(to + 1, PAGE_SIZE, PAGE_SIZE, true, false, 0).code(), Errno::einval);
+    EXPECT_EQ(as->remap(0x7000000, PAGE_SIZE, PAGE_SIZE, true, false, 0).code(), Errno::efault);
+    AddressSpace::destroy(as);
     EXPECT_EQ(free_pages_now(), before);
 }
