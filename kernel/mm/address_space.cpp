@@ -521,9 +521,12 @@ Result<AddressSpace*> AddressSpace::clone() const
                 ++copy->m_rss.anon;
                 return;
             }
-            if (!r.shared() && (entry & PTE_W)) {
+            // Private anonymous pages become COW even when read-only now,
+            // so that a later mprotect cannot make a shared page writable
+            // (the page cache's pages are copied on write anyway).
+            if (!r.shared() && !(entry & PTE_FILE)) {
+                downgraded |= (entry & PTE_W) != 0;
                 entry = (entry & ~PTE_W) | PTE_COW;
-                downgraded = true;
             }
             child = entry;
             page_get(pte_address(entry));

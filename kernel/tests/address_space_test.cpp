@@ -335,3 +335,28 @@ KTEST(address_space, remap_moves_pages_not_data)
     AddressSpace::destroy(as);
     EXPECT_EQ(free_pages_now(), before);
 }
+
+KTEST(address_space, mprotect_after_fork_keeps_pages_private)
+{
+    // A page read-only at fork time, made writable afterwards, is still
+    // shared: the first write must copy it, not reach the other side.
+    u64 before = free_pages_now();
+    AddressSpace* parent = AddressSpace::create().value_or(nullptr);
+    ASSERT_TRUE(parent != nullptr);
+    ASSERT_TRUE(parent->mmap_anonymous(BASE, PAGE_SIZE, PROT_READ | PROT_WRITE, true).is_ok());
+    u64 one = 1, two = 2, seen = 0;
+    ASSERT_TRUE(parent->write(BASE, &one, 8).is_ok());
+    ASSERT_TRUE(parent->protect(BASE, PAGE_SIZE, PROT_READ).is_ok());
+    AddressSpace* child = parent->clone().value_or(nullptr);
+    ASSERT_TRUE(child != nullptr);
+    ASSERT_TRUE(parent->protect(BASE, PAGE_SIZE, PROT_READ | PROT_WRITE).is_ok());
+    parent->activate();
+    EXPECT_TRUE(copy_to_user(BASE, &two, 8).is_ok());
+    child->activate();
+    EXPECT_TRUE(copy_from_user(&seen, BASE, 8).is_ok());
+    EXPECT_EQ(seen, 1u);
+    kernel::activate_kernel_address_space();
+    AddressSpace::destroy(child);
+    AddressSpace::destroy(parent);
+    EXPECT_EQ(free_pages_now(), before);
+}
