@@ -43,6 +43,22 @@ Pte* PageTable::leaf_entry(u64 va, TablePageSource& source)
     return walk(va, true, &source, &oom);
 }
 
+Pte* PageTable::table_entry(u64 va, TablePageSource* source)
+{
+    Pte& top = table_at(m_root_pa)[vpn(va, 2)];
+    if (pte_is_leaf(top))
+        return nullptr;
+    if (!(top & PTE_V)) {
+        if (!source)
+            return nullptr;
+        auto page = source->allocate_table_page();
+        if (!page)
+            return nullptr;
+        top = make_pte(*page, PTE_V);
+    }
+    return &table_at(pte_address(top))[vpn(va, 1)];
+}
+
 Result<void> PageTable::map(u64 va, u64 pa, u64 size, Pte flags, TablePageSource& source)
 {
     if (!lib::is_aligned(va | pa | size, PAGE_SIZE) || size == 0 || !is_canonical(va) ||

@@ -57,6 +57,11 @@ public:
     // covers va. For bulk work (fork, mremap) that writes entries itself
     // and fences once at the end.
     Pte* leaf_entry(u64 va, TablePageSource&);
+    // The level-1 entry covering va (the one that points at va's leaf
+    // table), creating the level-1 table when `source` is given; nullptr
+    // when it is absent (or cannot be had) or a gigapage covers va. For
+    // sharing whole leaf tables between address spaces.
+    Pte* table_entry(u64 va, TablePageSource* source = nullptr);
 
     // visit(va, entry) for every valid 4 KiB leaf in [start, end), skipping
     // absent subtrees a table at a time: bulk walks (fork, exit, munmap)

@@ -18,7 +18,8 @@ namespace {
 class UserTableSource final : public TablePageSource {
 public:
     lib::Optional<u64> allocate_table_page() override { return alloc_page_zeroed(); }
-    void free_table_page(u64 pa) override { free_pages(pa, 0); }
+    // Leaf tables can be shared by several spaces (fork): counted.
+    void free_table_page(u64 pa) override { page_put(pa); }
 };
 constinit UserTableSource s_tables;
 
@@ -34,6 +35,11 @@ constexpr Pte PTE_FILE = 1 << 9;
 constexpr Pte PTE_FLAG_BITS = (1u << PTE_PPN_SHIFT) - 1;
 // file_end of a region that is file all the way (an mmap of a file).
 constexpr u64 ALL_FILE = ~0ull;
+constexpr u64 BLOCK = 2ull << 20; // what one leaf table maps
+// The page mark of a leaf table whose private anonymous entries are all
+// write-protected copy-on-write already: a fork need not look at them
+// again. Cleared whenever the table may change (own_entry, own_tables).
+constexpr u16 TABLE_ALL_COW = 1;
 // The signal-return trampoline: one read-only, executable page shared by
 // every address space at the top of user space ("li a7, 139; ecall": the
 // rt_sigreturn system call). Never in the region list: never copied,
@@ -62,6 +68,20 @@ bool mergeable(const Region& a, const Region& b)
     if (a.end != b.start || a.prot != b.prot || a.kind != b.kind || a.flags != b.flags || a.file != b.file)
         return false;
     return !a.file || (a.offset + (a.end - a.start) == b.offset && a.file_end == b.file_end);
+}
+
+// visit(block) once for each 2 MiB block that some region overlaps, in
+// ascending order: where leaf tables can be.
+template <typename Visit> void for_each_block(const Region* regions, usize count, Visit&& visit)
+{
+    u64 last = ~0ull;
+    for (usize i = 0; i < count; ++i) {
+        for (u64 block = lib::align_down(regions[i].start, BLOCK); block < regions[i].end; block += BLOCK) {
+            if (block != last)
+                visit(block);
+            last = block;
+        }
+    }
 }
 
 void file_ref(const Region& r)
@@ -140,6 +160,15 @@ void AddressSpace::destroy(AddressSpace* as)
         return;
     VERIFY(as != s_active);
     PageTable table(as->m_root_pa);
+    // Leaf tables still shared with another space (fork): drop our
+    // reference; their pages belong to the table, which lives on.
+    for_each_block(as->m_regions, as->m_region_count, [&](u64 block) {
+        Pte* entry = table.table_entry(block);
+        if (entry && pte_is_table(*entry) && page_refs(pte_address(*entry)) > 1) {
+            page_put(pte_address(*entry));
+            *entry = 0;
+        }
+    });
     for (usize i = 0; i < as->m_region_count; ++i) {
         const Region& r = as->m_regions[i];
         table.for_each_leaf(r.start, r.end, [](u64, Pte& entry) { page_put(pte_address(entry)); });
@@ -314,9 +343,66 @@ Result<u64> AddressSpace::find_gap(u64 size) const
 
 // --- Pages -------------------------------------------------------------
 
+// A leaf table shared with other spaces since a fork becomes this
+// space's own before any entry in it changes: a copy of the 512 entries,
+// a reference more on each page they map, our reference on the shared
+// table dropped. (The last holder finds the count at 1 and keeps it.)
+bool AddressSpace::unshare_table(Pte* table_entry)
+{
+    u64 shared = pte_address(*table_entry);
+    if (page_refs(shared) == 1)
+        return true;
+    auto own = alloc_pages(0);
+    if (!own)
+        return false;
+    auto* from = static_cast<const Pte*>(phys_to_virt(shared));
+    auto* to = static_cast<Pte*>(phys_to_virt(*own));
+    for (unsigned i = 0; i < PTES_PER_TABLE; ++i) {
+        to[i] = from[i];
+        if (from[i] & PTE_V)
+            page_get(pte_address(from[i]));
+    }
+    *table_entry = make_pte(*own, PTE_V);
+    page_put(shared);
+    sfence_vma_all(); // a non-leaf entry changed
+    return true;
+}
+
+Pte* AddressSpace::own_entry(u64 va)
+{
+    PageTable table(m_root_pa);
+    Pte* table_entry = table.table_entry(va, &s_tables);
+    if (!table_entry || (pte_is_table(*table_entry) && !unshare_table(table_entry)))
+        return nullptr;
+    Pte* entry = table.leaf_entry(va, s_tables);
+    if (entry)
+        set_page_mark(pte_address(*table_entry), 0);
+    return entry;
+}
+
+Result<void> AddressSpace::own_tables(u64 start, u64 end)
+{
+    PageTable table(m_root_pa);
+    for (u64 va = lib::align_down(start, BLOCK); va < end; va += BLOCK) {
+        Pte* table_entry = table.table_entry(va);
+        if (!table_entry || !pte_is_table(*table_entry))
+            continue;
+        if (!unshare_table(table_entry))
+            return Errno::enomem;
+        set_page_mark(pte_address(*table_entry), 0);
+    }
+    return {};
+}
+
+Result<void> AddressSpace::prepare_change(u64 start, u64 end)
+{
+    TRY(ensure_region_capacity(3));
+    return own_tables(start, end);
+}
+
 Result<void> AddressSpace::install(u64 page, u64 pa, u64 pte_flags)
 {
-    Pte* entry = PageTable(m_root_pa).leaf_entry(page, s_tables);
+    Pte* entry = own_entry(page);
     if (!entry)
         return Errno::enomem;
     VERIFY(!(*entry & PTE_V));
@@ -414,8 +500,10 @@ Result<void> AddressSpace::handle_fault(u64 address, Access access)
 
 Result<void> AddressSpace::break_cow(u64 page, Pte pte)
 {
-    Pte* entry = PageTable(m_root_pa).leaf_entry(page, s_tables);
-    VERIFY(entry && *entry == pte);
+    Pte* entry = own_entry(page);
+    if (!entry)
+        return Errno::enomem;
+    VERIFY(*entry == pte); // the same entry, in a table of our own now
     u64 old = pte_address(pte);
     Pte flags = (pte | PTE_W | PTE_D) & ~(PTE_COW | PTE_FILE) & PTE_FLAG_BITS;
     if (!(pte & PTE_FILE) && page_refs(old) == 1) {
@@ -485,64 +573,111 @@ Result<AddressSpace*> AddressSpace::clone() const
     copy->m_heap_start = m_heap_start;
     copy->m_heap_end = m_heap_end;
 
-    // One pass over the present leaves: each is shared (a reference more),
-    // private writable ones become read-only copy-on-write in both spaces.
-    // Shared regions keep W: both sides write the same pages. One fence at
-    // the end covers every downgrade.
-    PageTable source(m_root_pa), target(copy->m_root_pa);
-    bool downgraded = false, failed = false;
-    for (usize i = 0; i < m_region_count && !failed; ++i) {
-        const Region& r = m_regions[i];
-        Pte* leaves = nullptr;
-        u64 block = ~0ull;
-        source.for_each_leaf(r.start, r.end, [&](u64 va, Pte& entry) {
-            if (failed)
-                return;
-            if ((va >> 21) != block) { // a new 2 MiB block: find (or make) the child's leaf table
-                Pte* e = target.leaf_entry(va, s_tables);
-                if (!e) {
-                    failed = true;
-                    return;
-                }
-                leaves = e - ((va >> 12) & 511);
-                block = va >> 21;
-            }
-            Pte& child = leaves[(va >> 12) & 511];
-            if (s_eager_fork && !r.shared()) {
-                // The measurement baseline (fork=copy): a private copy of every page.
-                auto pa = alloc_pages(0);
-                if (!pa) {
-                    failed = true;
-                    return;
-                }
-                __builtin_memcpy(phys_to_virt(*pa), phys_to_virt(pte_address(entry)), PAGE_SIZE);
-                Pte flags = user_pte_flags(r.prot);
-                child = make_pte(*pa, flags | PTE_V);
-                ++copy->m_rss.anon;
-                return;
-            }
-            // Private anonymous pages become COW even when read-only now,
-            // so that a later mprotect cannot make a shared page writable
-            // (the page cache's pages are copied on write anyway).
-            if (!r.shared() && !(entry & PTE_FILE)) {
-                downgraded |= (entry & PTE_W) != 0;
-                entry = (entry & ~PTE_W) | PTE_COW;
-            }
-            child = entry;
-            page_get(pte_address(entry));
-            if (!(entry & PTE_FILE))
-                ++copy->m_rss.anon;
-            else
-                ++(r.flags & REGION_SHMEM ? copy->m_rss.shmem : copy->m_rss.file);
-        });
-    }
-    if (downgraded)
-        sfence_vma_all();
-    if (failed) {
+    Result<void> shared = s_eager_fork ? copy_pages_eagerly(*copy) : share_tables(*copy);
+    if (shared.is_error()) {
         destroy(copy);
-        return Errno::enomem;
+        return shared.error();
     }
     return copy;
+}
+
+// Copy-on-write at the level of leaf tables: the child's level-1 entries
+// point at the parent's leaf tables, each table gaining a reference, so a
+// fork costs a pass over the entries (to write-protect private pages) and
+// one reference per table, not one per page. The first change either side
+// makes in a table gives it its own copy (unshare_table). Invariant: a
+// shared table maps no private page writable.
+Result<void> AddressSpace::share_tables(AddressSpace& copy) const
+{
+    PageTable source(m_root_pa), target(copy.m_root_pa);
+    bool downgraded = false;
+    // Private anonymous pages become COW, even read-only ones, so that a
+    // later mprotect cannot make a shared page writable (page-cache pages
+    // are copied on write anyway; shared regions keep W). Tables already
+    // done by an earlier fork and unchanged since are skipped.
+    for_each_block(m_regions, m_region_count, [&](u64 block) {
+        Pte* table = source.table_entry(block);
+        if (!table || !pte_is_table(*table) || page_mark(pte_address(*table)) == TABLE_ALL_COW)
+            return;
+        for (usize i = region_index(block); i < m_region_count && m_regions[i].start < block + BLOCK; ++i) {
+            const Region& r = m_regions[i];
+            if (r.shared())
+                continue;
+            source.for_each_leaf(lib::max(r.start, block), lib::min(r.end, block + BLOCK), [&](u64, Pte& entry) {
+                if (!(entry & PTE_FILE) && (entry & (PTE_W | PTE_COW)) != PTE_COW) {
+                    downgraded |= (entry & PTE_W) != 0;
+                    entry = (entry & ~PTE_W) | PTE_COW;
+                }
+            });
+        }
+        set_page_mark(pte_address(*table), TABLE_ALL_COW);
+    });
+    if (downgraded)
+        sfence_vma_all();
+    bool failed = false;
+    for_each_block(m_regions, m_region_count, [&](u64 block) {
+        Pte* parent = failed ? nullptr : source.table_entry(block);
+        if (!parent || !pte_is_table(*parent))
+            return;
+        if (block == lib::align_down(TRAMPOLINE_VA, BLOCK)) {
+            // The top block holds each space's own trampoline entry: its
+            // pages (the top of the stack) are shared one by one.
+            source.for_each_leaf(block, TRAMPOLINE_VA, [&](u64 va, Pte& entry) {
+                Pte* child = failed ? nullptr : target.leaf_entry(va, s_tables);
+                if (!child) {
+                    failed = true;
+                    return;
+                }
+                *child = entry;
+                page_get(pte_address(entry));
+            });
+            return;
+        }
+        Pte* child = target.table_entry(block, &s_tables);
+        if (!child) {
+            failed = true;
+            return;
+        }
+        *child = *parent;
+        page_get(pte_address(*parent));
+    });
+    if (failed)
+        return Errno::enomem;
+    copy.m_rss = m_rss;
+    return {};
+}
+
+// fork=copy: a private copy of every private page (xv6's way), only to
+// measure what copy-on-write saves.
+Result<void> AddressSpace::copy_pages_eagerly(AddressSpace& copy) const
+{
+    PageTable source(m_root_pa), target(copy.m_root_pa);
+    bool failed = false;
+    for (usize i = 0; i < m_region_count && !failed; ++i) {
+        const Region& r = m_regions[i];
+        source.for_each_leaf(r.start, r.end, [&](u64 va, Pte& entry) {
+            Pte* child = failed ? nullptr : target.leaf_entry(va, s_tables);
+            if (!child) {
+                failed = true;
+                return;
+            }
+            if (r.shared()) {
+                *child = entry;
+                page_get(pte_address(entry));
+                ++(r.flags & REGION_SHMEM ? copy.m_rss.shmem : copy.m_rss.file);
+                return;
+            }
+            auto pa = alloc_pages(0);
+            if (!pa) {
+                failed = true;
+                return;
+            }
+            __builtin_memcpy(phys_to_virt(*pa), phys_to_virt(pte_address(entry)), PAGE_SIZE);
+            *child = make_pte(*pa, user_pte_flags(r.prot) | PTE_V);
+            ++copy.m_rss.anon;
+        });
+    }
+    return failed ? Result<void>(Errno::enomem) : Result<void>{};
 }
 
 // --- brk and the mmap family ---------------------------------------------
@@ -564,7 +699,7 @@ u64 AddressSpace::set_brk(u64 requested)
         else if (add_region(old_top, new_top, PROT_READ | PROT_WRITE, RegionKind::Heap).is_error())
             return m_heap_end;
     } else if (new_top < old_top) {
-        if (ensure_region_capacity(2).is_error())
+        if (prepare_change(new_top, old_top).is_error())
             return m_heap_end;
         remove_range(new_top, old_top);
     }
@@ -592,6 +727,7 @@ Result<u64> AddressSpace::map(const MapRequest& q)
         if (q.fixed_noreplace && !range_is_free(q.hint, q.hint + size))
             return Errno::eexist;
         start = q.hint;
+        TRY(own_tables(start, start + size));
         remove_range(start, start + size); // MAP_FIXED replaces what was there
     } else {
         u64 hint = lib::align_up(q.hint, PAGE_SIZE);
@@ -624,7 +760,7 @@ Result<void> AddressSpace::unmap(u64 start, u64 length)
     u64 end = lib::align_up(start + length, PAGE_SIZE);
     if (end > USER_TOP || end < start)
         return Errno::einval;
-    TRY(ensure_region_capacity(2));
+    TRY(prepare_change(start, end));
     remove_range(start, end);
     return {};
 }
@@ -646,7 +782,7 @@ Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
             return Errno::eacces;
         a = r->end;
     }
-    TRY(ensure_region_capacity(2));
+    TRY(prepare_change(start, end));
     split_at(m_regions, m_region_count, region_index(start), start);
     split_at(m_regions, m_region_count, region_index(end - 1), end);
     PageTable table(m_root_pa);
@@ -676,6 +812,7 @@ Result<void> AddressSpace::discard(u64 start, u64 length)
     u64 end = lib::align_up(start + length, PAGE_SIZE);
     if (end < start || end > USER_TOP)
         return Errno::einval;
+    TRY(own_tables(start, end));
     bool gap = false;
     u64 at = start;
     for (usize i = region_index(start); i < m_region_count && m_regions[i].start < end; ++i) {
@@ -709,7 +846,9 @@ Result<u64> AddressSpace::remap(u64 old_address, u64 old_size, u64 new_size, boo
         if (new_address < old_end && old_address < new_address + new_size)
             return Errno::einval; // overlapping source and destination
     }
-    TRY(ensure_region_capacity(3));
+    TRY(prepare_change(old_address, old_end));
+    if (fixed)
+        TRY(own_tables(new_address, new_address + new_size));
     if (!fixed && new_size <= old_size) {
         remove_range(old_address + new_size, old_end);
         return old_address;
@@ -734,8 +873,8 @@ Result<u64> AddressSpace::remap(u64 old_address, u64 old_size, u64 new_size, boo
     }
     // The tables for the destination first, so that moving cannot fail.
     PageTable table(m_root_pa);
-    for (u64 va = target; va < target + new_size; va = lib::align_down(va, 2ull << 20) + (2ull << 20))
-        if (!table.leaf_entry(va, s_tables))
+    for (u64 va = target; va < target + new_size; va = lib::align_down(va, BLOCK) + BLOCK)
+        if (!own_entry(va))
             return Errno::enomem;
     Region moved = r;
     moved.start = target;
@@ -746,7 +885,7 @@ Result<u64> AddressSpace::remap(u64 old_address, u64 old_size, u64 new_size, boo
     TRY(insert_region(moved));
     u64 keep = lib::min(old_size, new_size);
     table.for_each_leaf(old_address, old_address + keep, [&](u64 va, Pte& entry) {
-        *table.leaf_entry(va - old_address + target, s_tables) = entry;
+        *own_entry(va - old_address + target) = entry;
         entry = 0; // the page moved, its reference with it
     });
     sfence_vma_all();

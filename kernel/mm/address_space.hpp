@@ -128,13 +128,22 @@ public:
 private:
     Result<void> ensure_region_capacity(usize extra);
     Result<void> insert_region(const Region&);
+    // Leaf tables shared since a fork (see share_tables in the .cpp).
+    bool unshare_table(u64* table_entry);
+    u64* own_entry(u64 va); // the leaf entry for va, in a table of our own; nullptr: no memory
+    Result<void> own_tables(u64 start, u64 end);
+    // Before a range's regions or pages change: room for the region
+    // splits, and the range's leaf tables our own.
+    Result<void> prepare_change(u64 start, u64 end);
+    Result<void> share_tables(AddressSpace& copy) const;
+    Result<void> copy_pages_eagerly(AddressSpace& copy) const;
     Result<void> fault_in(const Region&, u64 page, bool write);
     Result<void> install(u64 page, u64 pa, u64 pte_flags);
     Result<void> break_cow(u64 page, u64 pte);
     void unmap_pages(const Region&, u64 start, u64 end);
     // Unmaps the pages of [start, end) and cuts the range out of the
-    // regions (splitting one when the range is inside it). Capacity for
-    // one more region must have been ensured.
+    // regions (splitting one when the range is inside it). prepare_change
+    // must have succeeded for the range.
     void remove_range(u64 start, u64 end);
     void merge_neighbours(u64 address);
     bool range_is_free(u64 start, u64 end) const;

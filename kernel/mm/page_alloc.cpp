@@ -91,6 +91,9 @@ void page_put(u64 pa)
         PANIC(result.error().what ? result.error().what : "bad page_put");
 }
 
+u16 page_mark(u64 pa) { return s_buddy.meta(pa / PAGE_SIZE).owner; }
+void set_page_mark(u64 pa, u16 mark) { s_buddy.meta(pa / PAGE_SIZE).owner = mark; }
+
 u32 page_refs(u64 pa) { return __atomic_load_n(&s_buddy.meta(pa / PAGE_SIZE).refcount, __ATOMIC_ACQUIRE); }
 
 PageStats page_stats()

@@ -31,6 +31,10 @@ void free_pages(u64 pa, unsigned order);
 void page_get(u64 pa);
 void page_put(u64 pa);
 u32 page_refs(u64 pa);
+// A 16-bit mark the page's owner may keep in its metadata (0 when the
+// page is allocated).
+u16 page_mark(u64 pa);
+void set_page_mark(u64 pa, u16 mark);
 
 struct PageStats {
     u64 total;    // pages handed to the allocator at boot

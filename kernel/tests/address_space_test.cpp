@@ -154,13 +154,16 @@ KTEST(address_space, fork_shares_pages_copy_on_write)
     auto cloned = parent->clone();
     ASSERT_TRUE(cloned.is_ok());
     AddressSpace* child = cloned.value();
-    // The fork copied no data page: only the child's tables (root, L1,
-    // L0, and the trampoline's) were allocated.
-    EXPECT_LE(after_touch - free_pages_now(), 6u);
+    // The fork copied no data page and not even the leaf table: only the
+    // child's root, its level-1 table and the trampoline's were allocated.
+    EXPECT_LE(after_touch - free_pages_now(), 5u);
     arch::riscv::PageTable pt(parent->root_pa());
     auto t = pt.translate(BASE);
     ASSERT_TRUE(t.has_value());
-    EXPECT_EQ(page_refs(t->pa & ~(PAGE_SIZE - 1)), 2u);
+    u64 leaf_table = arch::riscv::pte_address(*pt.table_entry(BASE));
+    EXPECT_EQ(arch::riscv::pte_address(*arch::riscv::PageTable(child->root_pa()).table_entry(BASE)), leaf_table);
+    EXPECT_EQ(page_refs(leaf_table), 2u);                 // one table, two spaces
+    EXPECT_EQ(page_refs(t->pa & ~(PAGE_SIZE - 1)), 1u);   // held by the table
     EXPECT_FALSE(t->pte & arch::riscv::PTE_W); // shared: read-only for now
 
     // The child writes: it gets its own copy; the parent keeps 7.
