@@ -1,0 +1,56 @@
+// The phase profiler's bookkeeping (see phase_profile.hpp). One hart.
+#include "arch/riscv/phase_profile.hpp"
+
+#ifdef MYRIAD_PHASE_PROFILE
+#include "arch/riscv/csr.hpp"
+#include "kernel/printk.hpp"
+
+// Shared with trap_entry.S's PROF_MARK_USER: last instret, running phase,
+// then per-phase sums and mark counts.
+extern "C" {
+struct ProfState {
+    u64 last;
+    u64 phase;
+    u64 sum[PROF_PHASE_COUNT];
+    u64 marks[PROF_PHASE_COUNT];
+};
+constinit ProfState prof_state = {};
+}
+
+namespace arch::riscv::prof {
+
+namespace {
+constinit u64 s_residual = 0; // instructions a mark leaves charged to the phase it ends
+const char* const k_names[PROF_PHASE_COUNT] = {"user+asm", "trap_c", "dispatch", "handler", "scheduler", "switch",
+                                               "preempt", "signals", "exit_c", "interrupt", "firmware", "calibrate"};
+} // namespace
+
+[[gnu::noinline]] Phase mark(Phase next)
+{
+    u64 now = csr_read(instret);
+    u64 ran = prof_state.phase;
+    prof_state.sum[ran] += now - prof_state.last;
+    ++prof_state.marks[ran];
+    prof_state.phase = u64(next);
+    prof_state.last = csr_read(instret);
+    return Phase(ran);
+}
+
+void profile_dump()
+{
+    // Calibrate: back-to-back marks charge only the residual.
+    mark(Phase::Calibrate);
+    u64 before = prof_state.sum[u64(Phase::Calibrate)];
+    for (int i = 0; i < 64; ++i)
+        mark(Phase::Calibrate);
+    s_residual = (prof_state.sum[u64(Phase::Calibrate)] - before) / 64;
+    kernel::printk("phase-profile residual {}\n", s_residual);
+    for (u32 i = 0; i < u32(Phase::Calibrate); ++i) {
+        u64 residual = i == PROF_PHASE_USER ? 0 : s_residual * prof_state.marks[i];
+        u64 sum = prof_state.sum[i] > residual ? prof_state.sum[i] - residual : 0;
+        kernel::printk("phase-profile {} {} {}\n", k_names[i], sum, prof_state.marks[i]);
+    }
+}
+
+} // namespace arch::riscv::prof
+#endif
