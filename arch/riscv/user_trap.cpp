@@ -48,7 +48,7 @@ inline Process& process_of(TrapFrame* frame)
 
 // Time accounting on every crossing: the counter read inline and
 // converted with one multiplication (kernel/time.hpp).
-inline u64 now_ns() { return counter_to_monotonic_ns(read_time()); }
+[[gnu::always_inline]] inline u64 now_ns() { return counter_to_monotonic_ns(read_time()); }
 
 void account_user_time(Process& p)
 {
@@ -101,27 +101,9 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
     user_return(&f);
 }
 
-extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
+// Interrupts and faults: everything but a system call.
+[[noreturn, gnu::noinline]] void user_trap_other(Process& p, TrapFrame* frame, u64 cause)
 {
-    Process& p = process_of(frame);
-    account_user_time(p);
-    // Save the FP registers only if the process changed them (sstatus.FS
-    // is Dirty); afterwards they are Clean and p.fp is current.
-    if ((frame->sstatus & SSTATUS_FS) == FS_DIRTY) {
-        fp_save(&p.fp);
-        s_fp_owner = &p;
-        frame->sstatus = (frame->sstatus & ~SSTATUS_FS) | FS_CLEAN;
-        csr_clear(sstatus, SSTATUS_FS);
-        csr_set(sstatus, FS_CLEAN);
-    }
-    u64 cause = frame->scause;
-    if (cause == u64(Exception::EcallFromU)) [[likely]] {
-        csr_set(sstatus, SSTATUS_SIE);
-        frame->sepc += 4;
-        prof::mark(prof::Phase::Dispatch);
-        frame->a(0) = u64(syscall_dispatch(*frame));
-        return_to_user(p);
-    }
     if (cause & SCAUSE_INTERRUPT) {
         prof::mark(prof::Phase::Interrupt);
         switch (cause & ~SCAUSE_INTERRUPT) {
@@ -174,6 +156,34 @@ extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
         fault_signal(p, SIGILL, ILL_ILLOPC, frame->sepc, exception_name(cause), frame->sepc);
         break;
     }
+    return_to_user(p);
+}
+
+[[gnu::noinline]] void save_fp_state(Process& p, TrapFrame* frame)
+{
+    fp_save(&p.fp);
+    s_fp_owner = &p;
+    frame->sstatus = (frame->sstatus & ~SSTATUS_FS) | FS_CLEAN;
+    csr_clear(sstatus, SSTATUS_FS);
+    csr_set(sstatus, FS_CLEAN);
+}
+
+extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
+{
+    Process& p = process_of(frame);
+    account_user_time(p);
+    // Save the FP registers only if the process changed them (sstatus.FS
+    // is Dirty); afterwards they are Clean and p.fp is current.
+    if ((frame->sstatus & SSTATUS_FS) == FS_DIRTY) [[unlikely]]
+        save_fp_state(p, frame);
+    u64 cause = frame->scause;
+    if (cause != u64(Exception::EcallFromU)) [[unlikely]]
+        user_trap_other(p, frame, cause);
+    // A system call: the common case, kept short.
+    csr_set(sstatus, SSTATUS_SIE);
+    frame->sepc += 4;
+    prof::mark(prof::Phase::Dispatch);
+    frame->a(0) = u64(syscall_dispatch(*frame));
     return_to_user(p);
 }
 

@@ -1,5 +1,6 @@
 // Address spaces: regions, lazy zero-filled pages, eager fork copies.
 #include "kernel/mm/address_space.hpp"
+#include "arch/riscv/asid.hpp"
 #include "arch/riscv/csr.hpp"
 #include "arch/riscv/page_table.hpp"
 #include "kernel/mm/kmalloc.hpp"
@@ -106,8 +107,7 @@ void AddressSpace::destroy(AddressSpace* as)
 
 void AddressSpace::activate()
 {
-    csr_write(satp, make_satp(m_root_pa));
-    sfence_vma_all();
+    switch_user_table(m_root_pa, &m_asid);
     s_active = this;
 }
 
@@ -115,8 +115,7 @@ AddressSpace* AddressSpace::active() { return s_active; }
 
 void AddressSpace::deactivate()
 {
-    csr_write(satp, make_satp(kernel_root_pa()));
-    sfence_vma_all();
+    switch_kernel_table(kernel_root_pa());
     s_active = nullptr;
 }
 

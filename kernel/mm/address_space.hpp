@@ -5,6 +5,7 @@
 // Fork shares pages copy-on-write (reference counts in the page metadata).
 #pragma once
 
+#include "arch/riscv/asid_tag.hpp"
 #include "lib/result.hpp"
 #include "lib/types.hpp"
 
@@ -33,7 +34,8 @@ public:
     Result<AddressSpace*> clone() const;
 
     u64 root_pa() const { return m_root_pa; }
-    // Make this the user half of this hart's translation (satp).
+    // Make this the user half of this hart's translation (satp), tagged
+    // with an ASID so that the switch needs no TLB flush (arch/riscv/asid.hpp).
     void activate();
     // The user address space active on this hart, or nullptr when only
     // the kernel half is (the kernel's own root table).
@@ -84,6 +86,7 @@ private:
     u64 m_heap_start = 0, m_heap_end = 0;
     u64 m_mmap_next = 0;
     u64 m_resident = 0;
+    arch::riscv::AsidTag m_asid{}; // generation, ASID and satp value (arch/riscv/asid.hpp)
 };
 
 // Boot: the page every address space shares (the signal trampoline).
