@@ -23,7 +23,7 @@ namespace arch::riscv::prof {
 namespace {
 constinit u64 s_residual = 0; // instructions a mark leaves charged to the phase it ends
 const char* const k_names[PROF_PHASE_COUNT] = {"user+asm", "trap_c", "dispatch", "handler", "scheduler", "switch",
-                                               "preempt", "signals", "exit_c", "interrupt", "firmware", "calibrate"};
+                                               "preempt", "signals", "exit_c", "interrupt", "firmware", "fault", "calibrate"};
 } // namespace
 
 [[gnu::noinline]] Phase mark(Phase next)

@@ -9,7 +9,7 @@
 #pragma once
 
 #define PROF_PHASE_USER 0 // sret .. the probe after the user registers are saved
-#define PROF_PHASE_COUNT 12
+#define PROF_PHASE_COUNT 13
 
 #ifndef __ASSEMBLER__
 #include "lib/types.hpp"
@@ -28,6 +28,7 @@ enum class Phase : u32 {
     Exit,                   // return_to_user after signals, up to user_return
     Interrupt,              // timer / external interrupt handling
     Firmware,               // SBI calls (timer)
+    Fault,                  // user page faults and other exceptions
     Calibrate,
 };
 

@@ -113,6 +113,7 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
         }
         return_to_user(p);
     }
+    prof::mark(prof::Phase::Fault);
     csr_set(sstatus, SSTATUS_SIE);
     switch (Exception(cause)) {
     case Exception::InstructionPageFault:
