@@ -32,14 +32,6 @@ constexpr u64 FS_OFF = 0, FS_INITIAL = 1ull << 13, FS_CLEAN = 2ull << 13, FS_DIR
 // Whose values the FP registers of this hart hold (one hart today).
 constinit Process* s_fp_owner = nullptr;
 
-// The hart's data, straight from tp (arch::this_hart() is a call).
-inline arch::Hart& hart()
-{
-    arch::Hart* h;
-    asm("mv %0, tp" : "=r"(h));
-    return *h;
-}
-
 // The process whose frame this is: the frame lives inside it.
 inline Process& process_of(TrapFrame* frame)
 {
@@ -72,7 +64,7 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
 [[noreturn]] void return_to_user(Process& p)
 {
     prof::mark(prof::Phase::Preempt);
-    if (hart().need_resched) [[unlikely]]
+    if (arch::this_hart().need_resched) [[unlikely]]
         preempt_if_needed();
     prof::mark(prof::Phase::Signals);
     // deliver_signals() begins with this same lock-free test; made here
@@ -91,7 +83,7 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
         f.sstatus = (f.sstatus & ~SSTATUS_FS) | FS_CLEAN;
     }
     f.kernel_sp = p.kernel_stack_top;
-    f.kernel_tp = reinterpret_cast<u64>(&hart());
+    f.kernel_tp = reinterpret_cast<u64>(&arch::this_hart());
     f.sstatus = (f.sstatus & ~SSTATUS_SPP) | SSTATUS_SPIE; // to U-mode, interrupts on
     u64 now = now_ns();
     u64 spent = now - p.last_switch_ns;
