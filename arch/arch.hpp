@@ -37,7 +37,7 @@ void wait_for_interrupt();
 void sync_instruction_cache();
 [[noreturn]] void halt_forever();
 // Counters: time (timebase ticks), retired instructions, cycles.
-u64 read_time();
+inline u64 read_time();
 u64 read_instret();
 
 // The firmware (SBI) console and power, for early boot and panic.

@@ -37,7 +37,6 @@ u64 time_detail::counter_to_ns_divide(u64 ticks)
     return (ticks / s_timebase_hz) * 1000000000ull + (ticks % s_timebase_hz) * 1000000000ull / s_timebase_hz;
 }
 
-u64 monotonic_ns() { return counter_to_monotonic_ns(arch::read_time()); }
 
 void tick_start(u64 period_ns)
 {

@@ -47,4 +47,13 @@ inline void pop_interrupts_off()
         interrupts_enable();
 }
 
+// The timebase counter (Zicntr rdtime): every clock read and the time
+// accounting on each crossing.
+inline u64 read_time()
+{
+    u64 t;
+    asm volatile("rdtime %0" : "=r"(t));
+    return t;
+}
+
 } // namespace arch

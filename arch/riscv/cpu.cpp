@@ -27,7 +27,6 @@ void halt_forever()
         wait_for_interrupt();
 }
 
-u64 read_time() { return riscv::read_time(); }
 u64 read_instret() { return riscv::read_instret(); }
 
 } // namespace arch

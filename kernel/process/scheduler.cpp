@@ -22,6 +22,7 @@ SchedulerPolicy& fair_policy(u64 tick_ns);
 namespace {
 
 constinit SchedulerPolicy* s_policy = nullptr;
+constinit Process* s_idle_process = nullptr; // &idle_process(), from scheduler_init
 // Sleepers, sorted by deadline (insertion is O(sleepers); waking is O(1)).
 constinit lib::ListNode s_sleepers;
 constinit u64 s_switches = 0;
@@ -80,6 +81,8 @@ Process* process_of(lib::ListNode* node)
 
 void scheduler_init(u64 time_slice_ns)
 {
+    extern Process& idle_process();
+    s_idle_process = &idle_process();
     s_sleepers.prev = s_sleepers.next = &s_sleepers;
     s_alarms.prev = s_alarms.next = &s_alarms;
     u64 ticks = time_slice_ns / (tick_period_ns() ? tick_period_ns() : 1);
@@ -105,15 +108,15 @@ void switch_away_locked()
 {
     VERIFY(process_lock().is_held_by_this_hart());
     auto was = prof::mark(prof::Phase::Scheduler);
-    Process& prev = current_process();
+    Process& prev = *static_cast<Process*>(arch::this_hart().current); // current_process(), inline
+    Process* const idle = s_idle_process; // is_idle() would be a call, up to four per switch
     Process* next = s_policy->pick_next();
     if (!next) {
-        if (is_idle(prev)) {
+        if (&prev == idle) {
             prof::mark(was);
             return;
         }
-        extern Process& idle_process();
-        next = &idle_process();
+        next = idle;
     }
     if (next == &prev) {
         prev.state = ProcessState::Running;
@@ -122,7 +125,7 @@ void switch_away_locked()
         return;
     }
     next->state = ProcessState::Running;
-    if (!is_idle(*next))
+    if (next != idle)
         s_policy->started(*next);
     arch::this_hart().current = next;
     prof::mark(prof::Phase::Switch);
@@ -132,14 +135,14 @@ void switch_away_locked()
     prof::mark(prof::Phase::Scheduler);
     ++s_switches;
     u64 now = monotonic_ns();
-    if (is_idle(prev)) {
+    if (&prev == idle) {
         s_idle_ns += now - s_idle_since;
     } else {
         // Kernel time up to the switch is prev's; time switched out is nobody's.
         prev.system_ns += now - prev.last_switch_ns;
         account_system_ns(now - prev.last_switch_ns);
     }
-    if (is_idle(*next))
+    if (next == idle)
         s_idle_since = now;
     prof::mark(prof::Phase::Switch);
     // The interrupt state to restore when the lock is released belongs to
