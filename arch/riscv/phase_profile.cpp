@@ -5,18 +5,8 @@
 #include "arch/riscv/csr.hpp"
 #include "kernel/printk.hpp"
 
-// Shared with trap_entry.S's PROF_MARK_USER: last instret, running phase,
-// then per-phase sums and mark counts.
-extern "C" {
-struct ProfState {
-    u64 last;
-    u64 phase;
-    u64 sum[PROF_PHASE_COUNT];
-    u64 marks[PROF_PHASE_COUNT];
-};
 // Boot, up to the first mark, is charged to Calibrate, which is not reported.
 constinit ProfState prof_state = {0, PROF_PHASE_COUNT - 1, {}, {}};
-}
 
 namespace arch::riscv::prof {
 
@@ -25,17 +15,6 @@ constinit u64 s_residual = 0; // instructions a mark leaves charged to the phase
 const char* const k_names[PROF_PHASE_COUNT] = {"user+asm", "trap_c", "dispatch", "handler", "scheduler", "switch",
                                                "preempt", "signals", "exit_c", "interrupt", "firmware", "fault", "calibrate"};
 } // namespace
-
-[[gnu::noinline]] Phase mark(Phase next)
-{
-    u64 now = csr_read(instret);
-    u64 ran = prof_state.phase;
-    prof_state.sum[ran] += now - prof_state.last;
-    ++prof_state.marks[ran];
-    prof_state.phase = u64(next);
-    prof_state.last = csr_read(instret);
-    return Phase(ran);
-}
 
 void profile_dump()
 {

@@ -33,8 +33,33 @@ enum class Phase : u32 {
 };
 
 #ifdef MYRIAD_PHASE_PROFILE
+} // namespace arch::riscv::prof
+
+// Shared with trap_entry.S's PROF_MARK: last instret, running phase, then
+// per-phase sums and mark counts.
+extern "C" struct ProfState {
+    u64 last;
+    u64 phase;
+    u64 sum[PROF_PHASE_COUNT];
+    u64 marks[PROF_PHASE_COUNT];
+} prof_state;
+
+namespace arch::riscv::prof {
+
 // Ends the running phase, starts `next`; returns the phase that ran.
-Phase mark(Phase next);
+// Inline, so that little but the two instret reads is left to calibrate.
+[[gnu::always_inline]] inline Phase mark(Phase next)
+{
+    u64 now;
+    asm volatile("rdinstret %0" : "=r"(now)::"memory");
+    u64 ran = prof_state.phase;
+    prof_state.sum[ran] += now - prof_state.last;
+    ++prof_state.marks[ran];
+    prof_state.phase = u64(next);
+    asm volatile("rdinstret %0" : "=r"(now)::"memory");
+    prof_state.last = now;
+    return Phase(ran);
+}
 void profile_dump();
 #else
 inline Phase mark(Phase next) { return next; }
