@@ -18,15 +18,17 @@ struct Hart {
     bool need_resched = false;
 };
 
-Hart& this_hart();
+// Inline, as every lock acquire and release uses them: the RISC-V bodies
+// are in arch/riscv/arch_inline.hpp (included at the end).
+inline Hart& this_hart();
 void set_this_hart(Hart*);
 
-bool interrupts_enabled();
-void interrupts_enable();
-void interrupts_disable();
+inline bool interrupts_enabled();
+inline void interrupts_enable();
+inline void interrupts_disable();
 // Nestable "interrupts off" (xv6's push_off/pop_off): spinlocks use these.
-void push_interrupts_off();
-void pop_interrupts_off();
+inline void push_interrupts_off();
+inline void pop_interrupts_off();
 
 void wait_for_interrupt();
 // Make instruction fetches see code the kernel just wrote with stores
@@ -35,7 +37,7 @@ void wait_for_interrupt();
 void sync_instruction_cache();
 [[noreturn]] void halt_forever();
 // Counters: time (timebase ticks), retired instructions, cycles.
-u64 read_time();
+inline u64 read_time();
 u64 read_instret();
 
 // The firmware (SBI) console and power, for early boot and panic.
@@ -53,3 +55,5 @@ void timer_program(u64 when);
 const char* timer_mechanism(); // "sstc" or "sbi"
 
 } // namespace arch
+
+#include "arch/riscv/arch_inline.hpp"

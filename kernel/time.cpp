@@ -8,7 +8,13 @@
 namespace kernel {
 
 static constinit u64 s_timebase_hz = 0;
-static constinit u64 s_boot_counter = 0;
+
+namespace time_detail {
+constinit u64 g_ns_per_tick = 0;
+constinit u64 g_boot_counter = 0;
+} // namespace time_detail
+
+using time_detail::g_boot_counter;
 static constinit u64 s_period_ticks = 0;
 static constinit u64 s_next_deadline = 0;
 static constinit u64 s_tick_count = 0;
@@ -16,12 +22,13 @@ static constinit u64 s_tick_count = 0;
 void time_init(u64 hz, u64 boot_counter)
 {
     s_timebase_hz = hz;
-    s_boot_counter = boot_counter;
+    time_detail::g_boot_counter = boot_counter;
+    time_detail::g_ns_per_tick = hz && 1000000000ull % hz == 0 ? 1000000000ull / hz : 0;
 }
 
 u64 timebase_hz() { return s_timebase_hz; }
 
-u64 counter_to_ns(u64 ticks)
+u64 time_detail::counter_to_ns_divide(u64 ticks)
 {
     if (s_timebase_hz == 0)
         return 0;
@@ -30,7 +37,6 @@ u64 counter_to_ns(u64 ticks)
     return (ticks / s_timebase_hz) * 1000000000ull + (ticks % s_timebase_hz) * 1000000000ull / s_timebase_hz;
 }
 
-u64 monotonic_ns() { return counter_to_ns(arch::read_time() - s_boot_counter); }
 
 void tick_start(u64 period_ns)
 {

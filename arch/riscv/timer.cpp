@@ -3,6 +3,7 @@
 // use it, otherwise through SBI set_timer (TIME extension).
 #include "arch/arch.hpp"
 #include "arch/riscv/csr.hpp"
+#include "arch/riscv/phase_profile.hpp"
 #include "arch/riscv/sbi.hpp"
 #include "arch/riscv/timer.hpp"
 
@@ -29,8 +30,11 @@ void timer_program(u64 when)
 {
     if (riscv::s_use_sstc)
         asm volatile("csrw 0x14d, %0" ::"r"(when) : "memory");
-    else
+    else {
+        auto was = riscv::prof::mark(riscv::prof::Phase::Firmware);
         riscv::sbi::set_timer(when);
+        riscv::prof::mark(was);
+    }
 }
 
 const char* timer_mechanism() { return riscv::s_use_sstc ? "sstc" : "sbi"; }

@@ -14,6 +14,31 @@
  * frame -- possibly edited, e.g. sepc moved to a fixup -- is restored).
  */
 #include "arch/riscv/trap_frame.hpp"
+#include "arch/riscv/phase_profile.hpp"
+
+/* Phase profiler mark (phase_profile.hpp), uses t0-t3; nothing unless the
+   kernel is built with MYRIAD_PHASE_PROFILE. */
+.macro PROF_MARK next
+#ifdef MYRIAD_PHASE_PROFILE
+    rdinstret t0
+    lla     t1, prof_state
+    ld      t2, 0(t1)
+    sub     t0, t0, t2
+    ld      t2, 8(t1)
+    slli    t2, t2, 3
+    add     t2, t2, t1
+    ld      t3, 16(t2)
+    add     t3, t3, t0
+    sd      t3, 16(t2)
+    ld      t3, 16 + 8 * PROF_PHASE_COUNT(t2)
+    addi    t3, t3, 1
+    sd      t3, 16 + 8 * PROF_PHASE_COUNT(t2)
+    li      t2, \next
+    sd      t2, 8(t1)
+    rdinstret t0
+    sd      t0, 0(t1)
+#endif
+.endm
 
 /* The kernel-stack window (memory_layout.hpp): 32 KiB slots, the lower
    16 KiB of each an unmapped guard. */
@@ -151,6 +176,7 @@ from_user:
     ld      tp, TF_KERNEL_TP(a0)
     ld      sp, TF_KERNEL_SP(a0)
     mv      s0, zero                /* backtraces end at the user boundary */
+    PROF_MARK 1                     /* Phase::TrapC */
     call    user_trap               /* does not return */
 1:  j       1b
 
@@ -161,6 +187,7 @@ from_user:
  */
     .globl user_return
 user_return:
+    PROF_MARK PROF_PHASE_USER
     ld      t0, TF_SEPC(a0)
     csrw    sepc, t0
     ld      t0, TF_SSTATUS(a0)

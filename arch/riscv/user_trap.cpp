@@ -5,6 +5,7 @@
 // registers meanwhile, and leaves through user_return.
 #include "arch/riscv/csr.hpp"
 #include "arch/riscv/memory_layout.hpp"
+#include "arch/riscv/phase_profile.hpp"
 #include "arch/riscv/trap_frame.hpp"
 #include "kernel/irq.hpp"
 #include "kernel/mm/address_space.hpp"
@@ -31,11 +32,22 @@ constexpr u64 FS_OFF = 0, FS_INITIAL = 1ull << 13, FS_CLEAN = 2ull << 13, FS_DIR
 // Whose values the FP registers of this hart hold (one hart today).
 constinit Process* s_fp_owner = nullptr;
 
+// The process whose frame this is: the frame lives inside it.
+inline Process& process_of(TrapFrame* frame)
+{
+    return *reinterpret_cast<Process*>(reinterpret_cast<u8*>(frame) - __builtin_offsetof(Process, frame));
+}
+
+// Time accounting on every crossing: the counter read inline and
+// converted with one multiplication (kernel/time.hpp).
+[[gnu::always_inline]] inline u64 now_ns() { return counter_to_monotonic_ns(read_time()); }
+
 void account_user_time(Process& p)
 {
-    u64 now = monotonic_ns();
-    p.user_ns += now - p.last_switch_ns;
-    account_user_ns(now - p.last_switch_ns);
+    u64 now = now_ns();
+    u64 spent = now - p.last_switch_ns;
+    p.user_ns += spent;
+    account_user_ns(spent);
     p.last_switch_ns = now;
 }
 
@@ -51,9 +63,16 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
 
 [[noreturn]] void return_to_user(Process& p)
 {
-    preempt_if_needed();
-    deliver_signals(p);
-    arch::interrupts_disable();
+    prof::mark(prof::Phase::Preempt);
+    if (arch::this_hart().need_resched) [[unlikely]]
+        preempt_if_needed();
+    prof::mark(prof::Phase::Signals);
+    // deliver_signals() begins with this same lock-free test; made here
+    // too, it saves the call on the common path (nothing pending).
+    if (__atomic_load_n(&p.signals_pending, __ATOMIC_RELAXED) != 0 || p.syscall_restartable || p.mask_saved)
+        [[unlikely]] deliver_signals(p);
+    prof::mark(prof::Phase::Exit);
+    csr_clear(sstatus, SSTATUS_SIE);
     TrapFrame& f = p.frame;
     // The FP registers hold another process's values (or garbage): load
     // ours. FS must be on for the FP instructions to execute.
@@ -66,28 +85,19 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
     f.kernel_sp = p.kernel_stack_top;
     f.kernel_tp = reinterpret_cast<u64>(&arch::this_hart());
     f.sstatus = (f.sstatus & ~SSTATUS_SPP) | SSTATUS_SPIE; // to U-mode, interrupts on
-    u64 now = monotonic_ns();
-    p.system_ns += now - p.last_switch_ns;
-    account_system_ns(now - p.last_switch_ns);
+    u64 now = now_ns();
+    u64 spent = now - p.last_switch_ns;
+    p.system_ns += spent;
+    account_system_ns(spent);
     p.last_switch_ns = now;
     user_return(&f);
 }
 
-extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
+// Interrupts and faults: everything but a system call.
+[[noreturn, gnu::noinline]] void user_trap_other(Process& p, TrapFrame* frame, u64 cause)
 {
-    Process& p = current_process();
-    account_user_time(p);
-    // Save the FP registers only if the process changed them (sstatus.FS
-    // is Dirty); afterwards they are Clean and p.fp is current.
-    if ((frame->sstatus & SSTATUS_FS) == FS_DIRTY) {
-        fp_save(&p.fp);
-        s_fp_owner = &p;
-        frame->sstatus = (frame->sstatus & ~SSTATUS_FS) | FS_CLEAN;
-        csr_clear(sstatus, SSTATUS_FS);
-        csr_set(sstatus, FS_CLEAN);
-    }
-    u64 cause = frame->scause;
     if (cause & SCAUSE_INTERRUPT) {
+        prof::mark(prof::Phase::Interrupt);
         switch (cause & ~SCAUSE_INTERRUPT) {
         case IRQ_S_TIMER: tick_interrupt(); break;
         case IRQ_S_EXT: external_interrupt(); break;
@@ -95,12 +105,9 @@ extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
         }
         return_to_user(p);
     }
-    arch::interrupts_enable();
+    prof::mark(prof::Phase::Fault);
+    csr_set(sstatus, SSTATUS_SIE);
     switch (Exception(cause)) {
-    case Exception::EcallFromU:
-        frame->sepc += 4;
-        frame->a(0) = u64(syscall_dispatch(*frame));
-        break;
     case Exception::InstructionPageFault:
     case Exception::LoadPageFault:
     case Exception::StorePageFault: {
@@ -145,10 +152,39 @@ extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
     return_to_user(p);
 }
 
+[[gnu::noinline]] void save_fp_state(Process& p, TrapFrame* frame)
+{
+    fp_save(&p.fp);
+    s_fp_owner = &p;
+    frame->sstatus = (frame->sstatus & ~SSTATUS_FS) | FS_CLEAN;
+    csr_clear(sstatus, SSTATUS_FS);
+    csr_set(sstatus, FS_CLEAN);
+}
+
+extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
+{
+    Process& p = process_of(frame);
+    account_user_time(p);
+    // Save the FP registers only if the process changed them (sstatus.FS
+    // is Dirty); afterwards they are Clean and p.fp is current.
+    if ((frame->sstatus & SSTATUS_FS) == FS_DIRTY) [[unlikely]]
+        save_fp_state(p, frame);
+    u64 cause = frame->scause;
+    if (cause != u64(Exception::EcallFromU)) [[unlikely]]
+        user_trap_other(p, frame, cause);
+    // A system call: the common case, kept short.
+    csr_set(sstatus, SSTATUS_SIE);
+    frame->sepc += 4;
+    prof::mark(prof::Phase::Dispatch);
+    frame->a(0) = u64(syscall_dispatch(*frame));
+    return_to_user(p);
+}
+
 // A new process's first kernel code: switch_context "returned" here with
 // the process lock held (see scheduler.cpp).
 extern "C" void process_first_entry()
 {
+    prof::mark(prof::Phase::Scheduler);
     process_lock().unlock();
     Process& p = current_process();
     p.last_switch_ns = monotonic_ns();

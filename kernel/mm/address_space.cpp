@@ -1,6 +1,7 @@
 // Address spaces: regions, pages on demand (zeroed, or from the page
 // cache), copy-on-write fork, and the mmap family.
 #include "kernel/mm/address_space.hpp"
+#include "arch/riscv/asid.hpp"
 #include "arch/riscv/csr.hpp"
 #include "arch/riscv/page_table.hpp"
 #include "kernel/fs/inode.hpp"
@@ -182,8 +183,7 @@ void AddressSpace::destroy(AddressSpace* as)
 
 void AddressSpace::activate()
 {
-    csr_write(satp, make_satp(m_root_pa));
-    sfence_vma_all();
+    switch_user_table(m_root_pa, &m_asid);
     s_active = this;
 }
 
@@ -191,8 +191,7 @@ AddressSpace* AddressSpace::active() { return s_active; }
 
 void AddressSpace::deactivate()
 {
-    csr_write(satp, make_satp(kernel_root_pa()));
-    sfence_vma_all();
+    switch_kernel_table(kernel_root_pa());
     s_active = nullptr;
 }
 

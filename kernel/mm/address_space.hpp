@@ -8,6 +8,7 @@
 // has the rules.
 #pragma once
 
+#include "arch/riscv/asid_tag.hpp"
 #include "lib/result.hpp"
 #include "lib/types.hpp"
 
@@ -64,7 +65,8 @@ public:
     Result<AddressSpace*> clone() const;
 
     u64 root_pa() const { return m_root_pa; }
-    // Make this the user half of this hart's translation (satp).
+    // Make this the user half of this hart's translation (satp), tagged
+    // with an ASID so that the switch needs no TLB flush (arch/riscv/asid.hpp).
     void activate();
     // The user address space active on this hart, or nullptr when only
     // the kernel half is (the kernel's own root table).
@@ -156,6 +158,7 @@ private:
     usize m_region_capacity = 0;
     u64 m_heap_start = 0, m_heap_end = 0;
     Rss m_rss;
+    arch::riscv::AsidTag m_asid{}; // generation, ASID and satp value (arch/riscv/asid.hpp)
 };
 
 // Boot: the page every address space shares (the signal trampoline).

@@ -3,6 +3,7 @@
 // Everything here runs under the process lock.
 #include "kernel/process/scheduler.hpp"
 #include "arch/riscv/csr.hpp"
+#include "arch/riscv/phase_profile.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/mm/vm.hpp"
@@ -13,16 +14,19 @@ extern "C" void switch_context(kernel::Context* from, const kernel::Context* to)
 
 namespace kernel {
 
+namespace prof = arch::riscv::prof;
+
 SchedulerPolicy& round_robin_policy(u64 slice_ticks);
 SchedulerPolicy& fair_policy(u64 tick_ns);
 
 namespace {
 
 constinit SchedulerPolicy* s_policy = nullptr;
+constinit Process* s_idle_process = nullptr; // &idle_process(), from scheduler_init
 // Sleepers, sorted by deadline (insertion is O(sleepers); waking is O(1)).
 constinit lib::ListNode s_sleepers;
 constinit u64 s_switches = 0;
-constinit u64 s_user_ns = 0, s_system_ns = 0, s_idle_ns = 0, s_idle_since = 0;
+constinit u64 s_idle_ns = 0, s_idle_since = 0;
 constinit u64 s_forks = 0;
 // Processes with an armed ITIMER_REAL (few: a plain list, checked per tick).
 constinit lib::ListNode s_alarms;
@@ -77,6 +81,8 @@ Process* process_of(lib::ListNode* node)
 
 void scheduler_init(u64 time_slice_ns)
 {
+    extern Process& idle_process();
+    s_idle_process = &idle_process();
     s_sleepers.prev = s_sleepers.next = &s_sleepers;
     s_alarms.prev = s_alarms.next = &s_alarms;
     u64 ticks = time_slice_ns / (tick_period_ns() ? tick_period_ns() : 1);
@@ -92,50 +98,61 @@ SchedulerPolicy& scheduler_policy() { return *s_policy; }
 
 void make_ready_locked(Process& p)
 {
+    auto was = prof::mark(prof::Phase::Scheduler);
     p.state = ProcessState::Ready;
     s_policy->enqueue(p);
+    prof::mark(was);
 }
 
 void switch_away_locked()
 {
     VERIFY(process_lock().is_held_by_this_hart());
-    Process& prev = current_process();
+    auto was = prof::mark(prof::Phase::Scheduler);
+    Process& prev = *static_cast<Process*>(arch::this_hart().current); // current_process(), inline
+    Process* const idle = s_idle_process; // is_idle() would be a call, up to four per switch
     Process* next = s_policy->pick_next();
     if (!next) {
-        if (is_idle(prev))
+        if (&prev == idle) {
+            prof::mark(was);
             return;
-        extern Process& idle_process();
-        next = &idle_process();
+        }
+        next = idle;
     }
     if (next == &prev) {
         prev.state = ProcessState::Running;
         s_policy->started(prev);
+        prof::mark(was);
         return;
     }
     next->state = ProcessState::Running;
-    if (!is_idle(*next))
+    if (next != idle)
         s_policy->started(*next);
     arch::this_hart().current = next;
+    prof::mark(prof::Phase::Switch);
     // Idle runs in the kernel half, which every table shares: no switch.
     if (next->address_space && next->address_space != prev.address_space)
         next->address_space->activate();
+    prof::mark(prof::Phase::Scheduler);
     ++s_switches;
     u64 now = monotonic_ns();
-    if (is_idle(prev)) {
+    if (&prev == idle) {
         s_idle_ns += now - s_idle_since;
     } else {
         // Kernel time up to the switch is prev's; time switched out is nobody's.
         prev.system_ns += now - prev.last_switch_ns;
         account_system_ns(now - prev.last_switch_ns);
     }
-    if (is_idle(*next))
+    if (next == idle)
         s_idle_since = now;
+    prof::mark(prof::Phase::Switch);
     // The interrupt state to restore when the lock is released belongs to
     // the thread that took the lock, not to the hart: carry it across.
     bool irq_was_on = arch::this_hart().irq_was_on;
     switch_context(&prev.context, &next->context);
+    prof::mark(prof::Phase::Scheduler);
     arch::this_hart().irq_was_on = irq_was_on;
     prev.last_switch_ns = monotonic_ns(); // running again from here
+    prof::mark(was);
     // Running again (this may be much later, on behalf of prev).
 }
 
@@ -280,8 +297,9 @@ void alarm_cancel_locked(Process& p)
     p.alarm_interval_ns = 0;
 }
 
-void account_user_ns(u64 ns) { __atomic_fetch_add(&s_user_ns, ns, __ATOMIC_RELAXED); }
-void account_system_ns(u64 ns) { __atomic_fetch_add(&s_system_ns, ns, __ATOMIC_RELAXED); }
+namespace sched_detail {
+constinit u64 g_user_ns = 0, g_system_ns = 0;
+}
 
 void note_fork(Pid pid)
 {
@@ -293,8 +311,8 @@ SchedulerStats scheduler_stats()
 {
     SpinLockGuard guard(process_lock());
     SchedulerStats s{};
-    s.user_ns = s_user_ns;
-    s.system_ns = s_system_ns;
+    s.user_ns = __atomic_load_n(&sched_detail::g_user_ns, __ATOMIC_RELAXED);
+    s.system_ns = __atomic_load_n(&sched_detail::g_system_ns, __ATOMIC_RELAXED);
     s.idle_ns = s_idle_ns + (is_idle(current_process()) ? monotonic_ns() - s_idle_since : 0);
     s.switches = s_switches;
     s.interrupts = tick_count();

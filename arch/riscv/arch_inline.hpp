@@ -1,0 +1,59 @@
+// The RISC-V bodies of the arch/arch.hpp functions that every lock uses:
+// the per-hart pointer (tp) and interrupt enable nesting (sstatus.SIE,
+// priv spec 4.1.1). Inline, so that a spinlock acquire/release pair costs
+// no calls. Included at the end of arch/arch.hpp.
+#pragma once
+
+namespace arch {
+
+// tp holds the hart's data while the hart runs kernel code (set_this_hart;
+// the trap entry reloads it from the frame). volatile: never reused across
+// a context switch, after which the thread may run on another hart.
+inline Hart& this_hart()
+{
+    Hart* h;
+    asm volatile("mv %0, tp" : "=r"(h));
+    return *h;
+}
+
+inline bool interrupts_enabled()
+{
+    u64 sstatus;
+    asm volatile("csrr %0, sstatus" : "=r"(sstatus)::"memory");
+    return sstatus & 2; // SIE
+}
+inline void interrupts_enable() { asm volatile("csrsi sstatus, 2" ::: "memory"); }
+inline void interrupts_disable() { asm volatile("csrci sstatus, 2" ::: "memory"); }
+
+// Out of line: a broken nesting is a kernel bug and panics.
+[[noreturn]] void interrupt_nesting_broken(bool interrupts_were_on);
+
+inline void push_interrupts_off()
+{
+    u64 sstatus;
+    asm volatile("csrrci %0, sstatus, 2" : "=r"(sstatus)::"memory"); // read and clear SIE at once
+    Hart& h = this_hart();
+    if (h.irq_off_depth++ == 0)
+        h.irq_was_on = sstatus & 2;
+}
+
+inline void pop_interrupts_off()
+{
+    Hart& h = this_hart();
+    bool on = interrupts_enabled();
+    if (on || h.irq_off_depth <= 0) [[unlikely]]
+        interrupt_nesting_broken(on);
+    if (--h.irq_off_depth == 0 && h.irq_was_on)
+        interrupts_enable();
+}
+
+// The timebase counter (Zicntr rdtime): every clock read and the time
+// accounting on each crossing.
+inline u64 read_time()
+{
+    u64 t;
+    asm volatile("rdtime %0" : "=r"(t));
+    return t;
+}
+
+} // namespace arch
