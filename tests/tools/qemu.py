@@ -60,6 +60,7 @@ class Console:
                                      stderr=subprocess.STDOUT)
         self.output = ""
         self.seen = 0  # how far --expect has consumed
+        self.eof = False  # the reader has read everything QEMU wrote
         self.lock = threading.Condition()
         threading.Thread(target=self._reader, daemon=True).start()
 
@@ -75,6 +76,7 @@ class Console:
                 self.output += text
                 self.lock.notify_all()
         with self.lock:
+            self.eof = True
             self.lock.notify_all()
 
     def expect(self, text, deadline):
@@ -84,7 +86,9 @@ class Console:
                 if index >= 0:
                     self.seen = index + len(text)
                     return True
-                if self.proc.poll() is not None or time.monotonic() > deadline:
+                # Once QEMU has exited, what it wrote last may still be in
+                # the pipe: give up only when the reader has reached its end.
+                if self.eof or time.monotonic() > deadline:
                     return False
                 self.lock.wait(timeout=0.2)
 
