@@ -14,6 +14,11 @@ void* memset(void* dst, int c, usize n)
         *d++ = u8(c);
         --n;
     }
+    // 64 bytes an iteration: zeroing a page is ~600 instructions, not ~2 000.
+    for (; n >= 64; n -= 64, d += 64) {
+        auto* w = reinterpret_cast<u64*>(d);
+        w[0] = w[1] = w[2] = w[3] = w[4] = w[5] = w[6] = w[7] = pattern;
+    }
     for (; n >= 8; n -= 8, d += 8)
         *reinterpret_cast<u64*>(d) = pattern;
     while (n--)
@@ -29,6 +34,13 @@ void* memcpy(void* dst, const void* src, usize n)
         while (n && (uptr(d) & 7)) {
             *d++ = *s++;
             --n;
+        }
+        for (; n >= 64; n -= 64, d += 64, s += 64) {
+            auto* to = reinterpret_cast<u64*>(d);
+            auto* from = reinterpret_cast<const u64*>(s);
+            u64 a = from[0], b = from[1], c = from[2], e = from[3], f = from[4], g = from[5], h = from[6],
+                i = from[7];
+            to[0] = a, to[1] = b, to[2] = c, to[3] = e, to[4] = f, to[5] = g, to[6] = h, to[7] = i;
         }
         for (; n >= 8; n -= 8, d += 8, s += 8)
             *reinterpret_cast<u64*>(d) = *reinterpret_cast<const u64*>(s);
