@@ -96,20 +96,26 @@ u32 prot_of(u32 flags)
 }
 
 // The ISA letters of the boot hart's riscv,isa base, as AT_HWCAP bits
-// (Linux: bit (letter - 'a') for each single-letter extension).
+// (Linux: bit (letter - 'a') for each single-letter extension). Read from
+// the device tree once: walking it costs more than the rest of an exec.
+constinit u64 s_hwcap = 0;
+constinit bool s_hwcap_known = false;
+
 u64 hwcap()
 {
+    if (s_hwcap_known)
+        return s_hwcap;
     u64 bits = 0;
     const auto& boot = boot_info();
-    lib::fdt::Hart hart;
     auto h = boot.fdt->find_hart(boot.hart_id);
-    if (h.is_error())
-        return 0;
-    hart = h.value();
-    lib::StringView isa = hart.isa;
-    for (usize i = 4; i < isa.length() && isa[i] != '_'; ++i) // skip "rv64"
-        if (isa[i] >= 'a' && isa[i] <= 'z')
-            bits |= 1ull << (isa[i] - 'a');
+    if (h.is_ok()) {
+        lib::StringView isa = h.value().isa;
+        for (usize i = 4; i < isa.length() && isa[i] != '_'; ++i) // skip "rv64"
+            if (isa[i] >= 'a' && isa[i] <= 'z')
+                bits |= 1ull << (isa[i] - 'a');
+    }
+    s_hwcap = bits;
+    s_hwcap_known = true;
     return bits;
 }
 

@@ -61,7 +61,7 @@ Result<Inode*> walk_locked(Inode& start, lib::StringView path, bool follow_last,
         if (name.length() > NAME_MAX)
             return Errno::enametoolong;
         if (at->proc == ProcKind::Root)
-            proc_refresh_locked(*at); // bring /proc in line with the processes first
+            proc_refresh_name_locked(*at, name); // bring /proc in line with the processes first
         Inode* next = TRY(lookup_child_locked(*at, name));
         if (next->is_symlink() && (!last || follow_last || trailing_slash))
             next = TRY(follow_locked(*at, *next, true, w));

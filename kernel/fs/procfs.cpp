@@ -204,6 +204,64 @@ void proc_create_root_locked(Inode& proc)
     (void)make_file_locked(proc, "stat", S_IFREG | 0444, ProcKind::GlobalStat, 0);
 }
 
+namespace {
+
+void add_pid_dir_locked(Inode& root, Pid pid, lib::StringView name)
+{
+    auto dir = new_inode_locked(S_IFDIR | 0555);
+    if (dir.is_error())
+        return;
+    dir.value()->proc = ProcKind::PidDir;
+    dir.value()->proc_pid = pid;
+    if (link_locked(root, name, *dir.value()).is_error()) {
+        discard_if_unused_locked(*dir.value());
+        return;
+    }
+    (void)make_file_locked(*dir.value(), "stat", S_IFREG | 0444, ProcKind::Stat, pid);
+    (void)make_file_locked(*dir.value(), "status", S_IFREG | 0444, ProcKind::Status, pid);
+    (void)make_file_locked(*dir.value(), "cmdline", S_IFREG | 0444, ProcKind::Cmdline, pid);
+    (void)make_file_locked(*dir.value(), "maps", S_IFREG | 0444, ProcKind::Maps, pid);
+}
+
+bool process_exists(Pid pid)
+{
+    SpinLockGuard guard(process_lock());
+    return find_process_locked(pid) != nullptr;
+}
+
+} // namespace
+
+void proc_refresh_name_locked(Inode& root, lib::StringView name)
+{
+    // Only a pid can be stale: the other names never change.
+    if (name.length() == 0 || name.length() > 10)
+        return;
+    u64 pid = 0;
+    for (usize i = 0; i < name.length(); ++i) {
+        if (name[i] < '0' || name[i] > '9')
+            return;
+        pid = pid * 10 + u64(name[i] - '0');
+    }
+    if (pid == 0 || pid > 0x7fffffff)
+        return;
+    bool alive = process_exists(Pid(pid));
+    auto existing = lookup_child_locked(root, name);
+    if (existing.is_ok() && !alive) {
+        remove_pid_dir_locked(root, *existing.value(), name);
+    } else if (existing.is_error() && alive) {
+        // Directories of processes gone since go first: what /proc holds
+        // stays bounded by the processes alive (the walk is as long as a
+        // lookup in the directory already is).
+        for (DirEntry* e = root.entries; e;) {
+            DirEntry* next = e->next;
+            if (e->inode->proc == ProcKind::PidDir && !process_exists(e->inode->proc_pid))
+                remove_pid_dir_locked(root, *e->inode, lib::StringView(e->name, e->length));
+            e = next;
+        }
+        add_pid_dir_locked(root, Pid(pid), name);
+    }
+}
+
 void proc_refresh_locked(Inode& root)
 {
     // The live pids, in a snapshot (the process lock nests inside vfs).
@@ -224,16 +282,10 @@ void proc_refresh_locked(Inode& root)
                 pids[count++] = p.pid;
         });
     }
-    auto listed = [&](Pid pid) {
-        for (usize i = 0; i < count; ++i)
-            if (pids[i] == pid)
-                return true;
-        return false;
-    };
     // Drop directories of processes that are gone.
     for (DirEntry* e = root.entries; e;) {
         DirEntry* next = e->next;
-        if (e->inode->proc == ProcKind::PidDir && !listed(e->inode->proc_pid))
+        if (e->inode->proc == ProcKind::PidDir && !process_exists(e->inode->proc_pid))
             remove_pid_dir_locked(root, *e->inode, lib::StringView(e->name, e->length));
         e = next;
     }
@@ -241,21 +293,8 @@ void proc_refresh_locked(Inode& root)
     for (usize i = 0; i < count; ++i) {
         char name[16];
         usize n = lib::format_to(name, sizeof(name), "{}", pids[i]);
-        if (lookup_child_locked(root, lib::StringView(name, n)).is_ok())
-            continue;
-        auto dir = new_inode_locked(S_IFDIR | 0555);
-        if (dir.is_error())
-            break;
-        dir.value()->proc = ProcKind::PidDir;
-        dir.value()->proc_pid = pids[i];
-        if (link_locked(root, lib::StringView(name, n), *dir.value()).is_error()) {
-            discard_if_unused_locked(*dir.value());
-            break;
-        }
-        (void)make_file_locked(*dir.value(), "stat", S_IFREG | 0444, ProcKind::Stat, pids[i]);
-        (void)make_file_locked(*dir.value(), "status", S_IFREG | 0444, ProcKind::Status, pids[i]);
-        (void)make_file_locked(*dir.value(), "cmdline", S_IFREG | 0444, ProcKind::Cmdline, pids[i]);
-        (void)make_file_locked(*dir.value(), "maps", S_IFREG | 0444, ProcKind::Maps, pids[i]);
+        if (lookup_child_locked(root, lib::StringView(name, n)).is_error())
+            add_pid_dir_locked(root, pids[i], lib::StringView(name, n));
     }
     mm::kfree(pids);
 }
