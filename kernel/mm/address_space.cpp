@@ -700,7 +700,14 @@ u64 AddressSpace::set_brk(u64 requested)
     } else if (new_top < old_top) {
         if (prepare_change(new_top, old_top).is_error())
             return m_heap_end;
-        remove_range(new_top, old_top);
+        usize i = region_index(new_top);
+        Region* heap = i < m_region_count ? &m_regions[i] : nullptr;
+        if (heap && heap->kind == RegionKind::Heap && heap->start < new_top && heap->end == old_top) {
+            unmap_pages(*heap, new_top, old_top); // the common case: the heap's tail goes
+            heap->end = new_top;
+        } else {
+            remove_range(new_top, old_top);
+        }
     }
     m_heap_end = requested;
     return m_heap_end;

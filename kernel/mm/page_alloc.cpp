@@ -12,6 +12,43 @@ static constinit lib::mm::BuddyAllocator s_buddy;
 static constinit SpinLock s_lock("page-alloc");
 static constinit u64 s_metadata_pages = 0;
 
+// Hot pages: single pages freed lately, kept aside (still marked
+// allocated in the buddy metadata) and handed out first, as Linux's
+// per-CPU page lists do. Faults, fork and exit allocate and free single
+// pages all the time; this skips the buddy's split and merge walks for
+// them. They count as free, and have a reference count of 0 (so a second
+// free of one is caught); an allocation the buddy cannot serve gives them
+// back first.
+static constexpr unsigned HOT_LIMIT = 64;
+static constinit u64 s_hot[HOT_LIMIT] = {};
+static constinit unsigned s_hot_count = 0;
+
+static void drain_hot_locked()
+{
+    while (s_hot_count > 0) {
+        u64 pa = s_hot[--s_hot_count];
+        s_buddy.meta(pa / PAGE_SIZE).refcount = 1; // the buddy checks the block as allocated
+        auto result = s_buddy.free(pa / PAGE_SIZE, 0);
+        if (result.is_error())
+            PANIC(result.error().what ? result.error().what : "bad hot page");
+    }
+}
+
+// Frees one page (its reference count already 0 or never shared).
+static void free_single_locked(u64 pa)
+{
+    auto& meta = s_buddy.meta(pa / PAGE_SIZE);
+    if (s_hot_count < HOT_LIMIT) {
+        meta.refcount = 0;
+        s_hot[s_hot_count++] = pa;
+        return;
+    }
+    meta.refcount = 1; // the buddy checks the block as allocated
+    auto result = s_buddy.free(pa / PAGE_SIZE, 0);
+    if (result.is_error())
+        PANIC(result.error().what ? result.error().what : "bad free of a page");
+}
+
 void* phys_to_virt(u64 pa) { return arch::riscv::phys_to_virt(pa); }
 u64 virt_to_phys(const void* va) { return arch::riscv::virt_to_phys_direct(va); }
 
@@ -45,7 +82,16 @@ Result<void> page_alloc_init(lib::RangeList usable, u64 ram_base, u64 ram_end)
 lib::Optional<u64> alloc_pages(unsigned order)
 {
     SpinLockGuard guard(s_lock);
+    if (order == 0 && s_hot_count > 0) {
+        u64 pa = s_hot[--s_hot_count];
+        s_buddy.meta(pa / PAGE_SIZE).refcount = 1;
+        return pa;
+    }
     auto pfn = s_buddy.allocate(order);
+    if (!pfn && s_hot_count > 0) {
+        drain_hot_locked(); // the hot pages may complete a bigger block
+        pfn = s_buddy.allocate(order);
+    }
     if (!pfn)
         return {};
     return *pfn * PAGE_SIZE;
@@ -62,6 +108,13 @@ lib::Optional<u64> alloc_page_zeroed()
 void free_pages(u64 pa, unsigned order)
 {
     SpinLockGuard guard(s_lock);
+    if (order == 0) {
+        // Freeing what was not allocated is a kernel bug, not bad input.
+        auto& meta = s_buddy.meta(pa / PAGE_SIZE);
+        VERIFY(meta.has(lib::mm::PageFlag::Head) && meta.order == 0 && meta.refcount > 0);
+        free_single_locked(pa);
+        return;
+    }
     auto result = s_buddy.free(pa / PAGE_SIZE, order);
     // Freeing what was not allocated is a kernel bug, not bad input.
     if (result.is_error())
@@ -85,10 +138,7 @@ void page_put(u64 pa)
     if (before > 1)
         return;
     SpinLockGuard guard(s_lock);
-    meta.refcount = 1; // the buddy allocator checks the block as allocated
-    auto result = s_buddy.free(pa / PAGE_SIZE, 0);
-    if (result.is_error())
-        PANIC(result.error().what ? result.error().what : "bad page_put");
+    free_single_locked(pa);
 }
 
 u16 page_mark(u64 pa) { return s_buddy.meta(pa / PAGE_SIZE).owner; }
@@ -99,7 +149,7 @@ u32 page_refs(u64 pa) { return __atomic_load_n(&s_buddy.meta(pa / PAGE_SIZE).ref
 PageStats page_stats()
 {
     SpinLockGuard guard(s_lock);
-    return {s_buddy.total_pages(), s_buddy.free_pages(), s_metadata_pages};
+    return {s_buddy.total_pages(), s_buddy.free_pages() + s_hot_count, s_metadata_pages};
 }
 
 } // namespace kernel::mm
