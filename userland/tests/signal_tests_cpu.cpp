@@ -45,16 +45,23 @@ void proc_stat_of_child(Test& t)
     pid_t pid = spawn_spinner();
     ASSERT(pid > 0);
     auto before = read_proc_stat(pid);
-    sleep_seconds(0.5);
-    auto after = read_proc_stat(pid);
-    ASSERT(before.has_value() && after.has_value());
+    ASSERT(before.has_value());
+    // Spinning shows in utime: a tenth of a second of it within 5 s, even
+    // on a loaded host (the Linux reference shares its CPUs with the build).
+    std::optional<decltype(read_proc_stat(pid))::value_type> after;
+    for (double give_up = monotonic_seconds() + 5.0;;) {
+        sleep_seconds(0.1);
+        after = read_proc_stat(pid);
+        if (!after || after->utime >= before->utime + ticks_per_second / 10 || monotonic_seconds() > give_up)
+            break;
+    }
+    ASSERT(after.has_value());
     EXPECT_EQ(before->pid, pid);
     EXPECT(!before->comm.empty());
     EXPECT(after->state == 'R' || after->state == 'S');
     EXPECT_EQ(after->ppid, getpid());
     EXPECT_EQ(after->pgrp, getpgrp());
     EXPECT_EQ(after->session, getsid(0));
-    // Half a second of spinning is at least a tenth of one in user mode.
     EXPECT(after->utime >= before->utime + ticks_per_second / 10);
 
     auto status = read_text_file("/proc/" + std::to_string(pid) + "/status");
@@ -180,7 +187,9 @@ void nice_weighting(Test& t)
 
     // Two CPU-bound children on one CPU for 2 s, at nice 0 and 19: Linux
     // weighs them 1024 : 15 (kernel/sched/core.c sched_prio_to_weight);
-    // ask for 3 : 1 at least. On a Linux host with several CPUs both are
+    // ask for 3 : 1 at least, over at least 0.2 s of CPU (the Linux
+    // reference's pinned CPU may be shared with a loaded host's build, so
+    // less than the 2 s). On a Linux host with several CPUs both are
     // pinned to one (and the children inherit it from us).
     if (!platform().myriad) {
         cpu_set_t allowed;
@@ -215,7 +224,7 @@ void nice_weighting(Test& t)
     EXPECT_EQ(wait4(niced, &status, 0, &niced_usage), niced);
     EXPECT_EQ(describe_status(status), describe_status(0));
     const double favoured_cpu = cpu_seconds(favoured_usage), niced_cpu = cpu_seconds(niced_usage);
-    if (!EXPECT(favoured_cpu >= 3 * niced_cpu) || !EXPECT(favoured_cpu > 0.5))
+    if (!EXPECT(favoured_cpu >= 3 * niced_cpu) || !EXPECT(favoured_cpu > 0.2))
         t.fail(__FILE_NAME__, __LINE__,
                "CPU seconds: nice " + std::to_string(base) + " " + show(favoured_cpu) + ", nice 19 " +
                    show(niced_cpu));
