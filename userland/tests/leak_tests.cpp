@@ -137,7 +137,7 @@ void mmap_until_enomem(Test& t)
             void* p = mmap(nullptr, k_chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             return p == MAP_FAILED ? nullptr : p;
         });
-    }, 1);
+    }, 2);
 }
 
 void brk_until_enomem(Test& t)
@@ -147,13 +147,13 @@ void brk_until_enomem(Test& t)
             void* p = sbrk(k_chunk);
             return p == reinterpret_cast<void*>(-1) ? nullptr : p;
         });
-    }, 1);
+    }, 2);
 }
 
 void malloc_until_null(Test& t)
 {
     // glibc falls back from brk to mmap; both refused: malloc says NULL.
-    expect_no_leak(t, 1, [] { return exhaust([] { return std::malloc(k_chunk); }); }, 1);
+    expect_no_leak(t, 1, [] { return exhaust([] { return std::malloc(k_chunk); }); }, 2);
 }
 
 // Memory granted but not there when touched: the toucher is killed
@@ -203,7 +203,7 @@ void fault_without_memory_kills_the_faulter(Test& t)
         if (toucher_end != "killed by SIGKILL")
             return "the toucher " + toucher_end + ", expected killed by SIGKILL";
         return hog_end == "killed by SIGKILL" ? "" : "the hog " + hog_end;
-    }, 1);
+    }, 2);
 }
 
 // Forking until refused gets EAGAIN (RLIMIT_NPROC) or ENOMEM, and killing
