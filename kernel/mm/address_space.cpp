@@ -25,6 +25,10 @@ public:
 constinit UserTableSource s_tables;
 
 constexpr unsigned USER_ROOT_LAST = 255; // root entries 0..255 are the user half
+// Root entry 255 (the top GiB, the trampoline's) is the same table in
+// every space; 0..254 are each space's own.
+constexpr unsigned TRAMPOLINE_ROOT_INDEX = 255;
+static_assert(USER_REGIONS_END == u64(TRAMPOLINE_ROOT_INDEX) << 30);
 // The two PTE bits reserved for software (RSW, priv spec 4.4.1):
 // PTE_COW: shared copy-on-write, mapped without W; the first write copies
 // it (or, for the last sharer of an anonymous page, just restores W).
@@ -44,17 +48,12 @@ constexpr u16 TABLE_ALL_COW = 1;
 // The signal-return trampoline: one read-only, executable page shared by
 // every address space at the top of user space ("li a7, 139; ecall": the
 // rt_sigreturn system call). Never in the region list: never copied,
-// never freed.
+// never freed. Its level-1 and leaf tables are built once at boot and
+// every root points at them: creating a space maps nothing.
 constexpr u64 TRAMPOLINE_VA = USER_TOP - PAGE_SIZE;
-constinit u64 s_trampoline_pa = 0;
+constinit u64 s_trampoline_l1_pa = 0;
 constinit bool s_eager_fork = false;
 
-Result<void> map_trampoline(u64 root_pa)
-{
-    if (!s_trampoline_pa)
-        return Errno::enomem; // address_space_init() did not run
-    return PageTable(root_pa).map(TRAMPOLINE_VA, s_trampoline_pa, PAGE_SIZE, PTE_U | PTE_R | PTE_X | PTE_A, s_tables);
-}
 // One hart today; per-hart when the others start.
 constinit AddressSpace* s_active = nullptr;
 
@@ -107,7 +106,20 @@ Result<void> address_space_init()
     u32 code[2] = {0x08b00893 /* addi a7, zero, 139 */, 0x00000073 /* ecall */};
     __builtin_memcpy(phys_to_virt(*pa), code, sizeof(code));
     asm volatile("fence.i" ::: "memory");
-    s_trampoline_pa = *pa;
+    // A scratch root to build the trampoline's level-1 and leaf tables in.
+    auto root = alloc_page_zeroed();
+    if (!root) {
+        free_pages(*pa, 0);
+        return Errno::enomem;
+    }
+    auto mapped = PageTable(*root).map(TRAMPOLINE_VA, *pa, PAGE_SIZE, PTE_U | PTE_R | PTE_X | PTE_A, s_tables);
+    if (mapped.is_error()) {
+        free_pages(*root, 0);
+        free_pages(*pa, 0);
+        return mapped.error();
+    }
+    s_trampoline_l1_pa = pte_address(static_cast<Pte*>(phys_to_virt(*root))[TRAMPOLINE_ROOT_INDEX]);
+    free_pages(*root, 0);
     return {};
 }
 
@@ -148,10 +160,7 @@ Result<AddressSpace*> AddressSpace::create()
     auto* mine = static_cast<Pte*>(phys_to_virt(*root));
     for (unsigned i = USER_ROOT_LAST + 1; i < PTES_PER_TABLE; ++i)
         mine[i] = kernel_root[i];
-    if (map_trampoline(*root).is_error()) {
-        destroy(as);
-        return Errno::enomem;
-    }
+    mine[TRAMPOLINE_ROOT_INDEX] = make_pte(s_trampoline_l1_pa, PTE_V);
     return as;
 }
 
@@ -175,7 +184,7 @@ void AddressSpace::destroy(AddressSpace* as)
         table.for_each_leaf(r.start, r.end, [](u64, Pte& entry) { page_put(pte_address(entry)); });
         file_unref(r);
     }
-    table.free_tables(0, USER_ROOT_LAST, s_tables);
+    table.free_tables(0, TRAMPOLINE_ROOT_INDEX - 1, s_tables); // not the shared trampoline tables
     free_pages(as->m_root_pa, 0);
     kfree(as->m_regions);
     kernel::mm::destroy(as);
@@ -248,7 +257,7 @@ u64 AddressSpace::virtual_size() const
 
 Result<void> AddressSpace::insert_region(const Region& region)
 {
-    if (region.start >= region.end || !lib::is_aligned(region.start | region.end, PAGE_SIZE) || region.end > USER_TOP)
+    if (region.start >= region.end || !lib::is_aligned(region.start | region.end, PAGE_SIZE) || region.end > USER_REGIONS_END)
         return Errno::einval;
     if (!range_is_free(region.start, region.end))
         return Errno::eexist;
@@ -618,20 +627,6 @@ Result<void> AddressSpace::share_tables(AddressSpace& copy) const
         Pte* parent = failed ? nullptr : source.table_entry(block);
         if (!parent || !pte_is_table(*parent))
             return;
-        if (block == lib::align_down(TRAMPOLINE_VA, BLOCK)) {
-            // The top block holds each space's own trampoline entry: its
-            // pages (the top of the stack) are shared one by one.
-            source.for_each_leaf(block, TRAMPOLINE_VA, [&](u64 va, Pte& entry) {
-                Pte* child = failed ? nullptr : target.leaf_entry(va, s_tables);
-                if (!child) {
-                    failed = true;
-                    return;
-                }
-                *child = entry;
-                page_get(pte_address(entry));
-            });
-            return;
-        }
         Pte* child = target.table_entry(block, &s_tables);
         if (!child) {
             failed = true;
@@ -718,7 +713,7 @@ Result<u64> AddressSpace::map(const MapRequest& q)
     if (q.length == 0)
         return Errno::einval;
     u64 size = lib::align_up(q.length, PAGE_SIZE);
-    if (size < q.length || size > USER_TOP)
+    if (size < q.length || size > USER_REGIONS_END)
         return Errno::enomem;
     bool shared = q.flags & REGION_SHARED;
     if (!shared && (q.prot & PROT_WRITE) && !commit_ok(pages_in(size)))
@@ -728,7 +723,7 @@ Result<u64> AddressSpace::map(const MapRequest& q)
     if (q.fixed || q.fixed_noreplace) {
         if (!lib::is_aligned(q.hint, PAGE_SIZE))
             return Errno::einval;
-        if (q.hint > USER_TOP - size)
+        if (q.hint > USER_REGIONS_END - size)
             return Errno::enomem;
         if (q.fixed_noreplace && !range_is_free(q.hint, q.hint + size))
             return Errno::eexist;
@@ -764,7 +759,7 @@ Result<void> AddressSpace::unmap(u64 start, u64 length)
     if (!lib::is_aligned(start, PAGE_SIZE) || length == 0)
         return Errno::einval;
     u64 end = lib::align_up(start + length, PAGE_SIZE);
-    if (end > USER_TOP || end < start)
+    if (end > USER_REGIONS_END || end < start)
         return Errno::einval;
     TRY(prepare_change(start, end));
     remove_range(start, end);
@@ -776,7 +771,7 @@ Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
     if (!lib::is_aligned(start, PAGE_SIZE))
         return Errno::einval;
     u64 end = lib::align_up(start + length, PAGE_SIZE);
-    if (end < start || end > USER_TOP)
+    if (end < start || end > USER_REGIONS_END)
         return Errno::enomem;
     // Every page of the range must be inside some region (Linux: ENOMEM),
     // and a shared file opened read-only cannot become writable (EACCES).
@@ -816,7 +811,7 @@ Result<void> AddressSpace::discard(u64 start, u64 length)
     if (!lib::is_aligned(start, PAGE_SIZE))
         return Errno::einval;
     u64 end = lib::align_up(start + length, PAGE_SIZE);
-    if (end < start || end > USER_TOP)
+    if (end < start || end > USER_REGIONS_END)
         return Errno::einval;
     TRY(own_tables(start, end));
     bool gap = false;
@@ -847,7 +842,7 @@ Result<u64> AddressSpace::remap(u64 old_address, u64 old_size, u64 new_size, boo
     Region r = *found;
     u64 old_end = old_address + old_size;
     if (fixed) {
-        if (!lib::is_aligned(new_address, PAGE_SIZE) || new_address > USER_TOP - new_size)
+        if (!lib::is_aligned(new_address, PAGE_SIZE) || new_address > USER_REGIONS_END - new_size)
             return Errno::einval;
         if (new_address < old_end && old_address < new_address + new_size)
             return Errno::einval; // overlapping source and destination

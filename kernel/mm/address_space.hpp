@@ -179,7 +179,10 @@ bool commit_ok(u64 pages);
 void set_eager_fork(bool);
 
 // The user address-space layout (Sv39 lower half).
-inline constexpr u64 USER_STACK_TOP = 0x3ffffff000ull; // one guard page below USER_TOP
+// The top GiB of user space holds only the signal trampoline, through
+// level-1 and leaf tables every address space shares: regions end below it.
+inline constexpr u64 USER_REGIONS_END = 0x3fc0000000ull;
+inline constexpr u64 USER_STACK_TOP = USER_REGIONS_END - 4096; // a guard page above the stack
 inline constexpr u64 USER_STACK_LIMIT = 8ull << 20;   // RLIMIT_STACK default
 inline constexpr u64 USER_MMAP_TOP = 0x3f00000000ull; // mmap grows down from here
 
