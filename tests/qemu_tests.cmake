@@ -178,3 +178,11 @@ add_test(NAME bench.regression COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}
          --image ${MYRIAD_IMAGE} --quick --check --baseline ${CMAKE_SOURCE_DIR}/tests/bench_baseline.json
          --json ${CMAKE_BINARY_DIR}/bench/quick.json)
 set_tests_properties(bench.regression PROPERTIES LABELS qemu TIMEOUT 300)
+
+# Issue 8: a fork bomb started from the shell. RLIMIT_NPROC stops it
+# (EAGAIN), the shell answers a builtin while it runs, ^C ends it, and
+# MemAvailable and the process count return to the baseline (the slack
+# allowed is explained in the script).
+add_test(NAME scale.forkbomb COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/forkbomb_test.py
+         --image ${MYRIAD_IMAGE} --mem 128M)
+set_tests_properties(scale.forkbomb PROPERTIES LABELS qemu TIMEOUT 300)
