@@ -42,6 +42,7 @@ SCALE = {
     "capacity_1g": (["capacity"], "1G"),
     "forkbomb_128m": (["forkbomb_recovery"], "128M"),
 }
+NOTES = []
 LINE = re.compile(r"^(\w+) (\d+) (\d+) (\d+)\r?$", re.M)
 
 
@@ -50,6 +51,8 @@ def run_one(image, args, mem):
            "--append", "init=/bin/bench -- " + " ".join(args), "--timeout", "600"]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
     boot = re.search(r"kernel ready \((\d+) instructions since reset\)", out)
+    # The scale runs explain their figures in lines of their own.
+    NOTES.extend(f"[{mem}] {line.strip()}" for line in re.findall(r"^(?:capacity|forkbomb_recovery): .*$", out, re.M))
     return {m.group(1): int(m.group(2)) for m in LINE.finditer(out)}, int(boot.group(1)) if boot else None
 
 
@@ -81,7 +84,8 @@ def boot_to_prompt(image):
 def plot(results, path):
     """The two scale curves: ping-pong cost against sleeping processes, and
     fork cost against the parent's touched heap."""
-    data = os.path.splitext(path)[0]
+    data = os.path.splitext(os.path.abspath(path))[0]
+    os.makedirs(os.path.dirname(data), exist_ok=True)
     sleepers = [(n, results.get(f"sleepers_{n}")) for n in (0, 64, 1024, 4096)]
     heaps = [(m, results.get(f"fork_heap_{m}m")) for m in (1, 16, 64)]
     with open(data + "_sleepers.dat", "w") as f:
@@ -165,6 +169,8 @@ def main():
         if n:
             print(f"{'fork bomb, 128m':40} {n} processes (RLIMIT_NPROC), all gone {results.get('forkbomb_recovery_instructions_128m')}"
                   f" instructions after SIGINT, {results.get('forkbomb_lost_kib_128m')} KiB not back")
+        for note in NOTES:
+            print(f"  {note}")
         if results.get("boot_to_first_prompt"):
             print(f"{'reset to the first shell prompt':40} {results['boot_to_first_prompt']} instructions")
         if args.plot:
