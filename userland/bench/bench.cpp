@@ -324,16 +324,18 @@ void raise_process_limit()
 // child) can still be served. Each child writes a byte to `ready` on its
 // way into read(2), and the parent waits for it before the next fork: so
 // every child has taken its copy-on-write faults before free memory is
-// checked again, and all of its memory is counted.
-std::vector<pid_t> fork_sleepers(u64 max, u64 reserve, int idle[2], std::string& stopped_by)
+// checked again, and all of its memory is counted. The parent keeps no
+// list of pids (storing one would dirty a page per fork that every child
+// then keeps a copy of, inflating the figure with the benchmark's own
+// bookkeeping); waitpid(-1) reaps them. Returns how many it forked.
+u64 fork_sleepers(u64 max, u64 reserve, int idle[2], std::string& stopped_by)
 {
     int ready[2];
     if (pipe(ready) < 0)
         die("pipe");
-    std::vector<pid_t> kids;
-    kids.reserve(max < 16384 ? max : 16384);
+    u64 count = 0;
     stopped_by = "the maximum asked for";
-    while (kids.size() < max) {
+    while (count < max) {
         if (free_ram_bytes() < reserve) {
             stopped_by = "memory (the reserve kept for the parent)";
             break;
@@ -352,14 +354,14 @@ std::vector<pid_t> fork_sleepers(u64 max, u64 reserve, int idle[2], std::string&
             (void)!read(idle[0], &c, 1); // blocks until the parent closes idle[1]
             _exit(0);
         }
-        kids.push_back(pid);
+        ++count;
         char c;
         if (read(ready[0], &c, 1) != 1)
             die("capacity: a child died before it got going");
     }
     close(ready[0]);
     close(ready[1]);
-    return kids;
+    return count;
 }
 
 // capacity: processes alive at once, and the memory each costs (every
@@ -382,12 +384,12 @@ void bench_capacity(u64 max)
     g_results.reserve(16);
     u64 before = free_ram_bytes();
     std::string stopped_by;
+    stopped_by.reserve(128);
     u64 i0 = read_instret();
-    std::vector<pid_t> kids = fork_sleepers(max, reserve, idle, stopped_by);
+    u64 n = fork_sleepers(max, reserve, idle, stopped_by);
     u64 i1 = read_instret();
     u64 during = free_ram_bytes();
     u64 procs_during = process_count();
-    u64 n = kids.size();
     if (n == 0)
         die("capacity: no child");
     std::printf("capacity: %llu sleeping processes (stopped by %s); %llu processes in all\n", (unsigned long long)n,
@@ -399,8 +401,12 @@ void bench_capacity(u64 max)
     figure("capacity_fork_instructions", (i1 - i0) / n, n);
     // EOF on the idle pipe ends them all; every page must come back.
     close(idle[1]);
-    for (pid_t pid : kids)
-        reap(pid);
+    u64 reaped = 0;
+    int status;
+    while (waitpid(-1, &status, 0) > 0)
+        ++reaped;
+    if (reaped != n)
+        std::fprintf(stderr, "bench: reaped %llu of %llu\n", (unsigned long long)reaped, (unsigned long long)n);
     close(idle[0]);
     u64 after = free_ram_bytes();
     std::printf("capacity: after reaping them: free RAM %llu kB, %llu processes\n", (unsigned long long)(after >> 10),
