@@ -100,6 +100,7 @@ set xlabel 'sleeping processes'
 set ylabel 'instructions per round trip'
 set yrange [0:*]
 set grid
+set key bottom right
 plot '{data}_sleepers.dat' using 1:2 with linespoints lw 2 pt 7 title 'Myriad'
 set title 'fork + exit + wait vs parent heap touched'
 set xlabel 'heap (MiB)'
