@@ -185,3 +185,22 @@ add_test(NAME bench.regression COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}
          --image ${MYRIAD_IMAGE} --quick --check --baseline ${CMAKE_SOURCE_DIR}/tests/bench_baseline.json
          --json ${CMAKE_BINARY_DIR}/bench/quick.json)
 set_tests_properties(bench.regression PROPERTIES LABELS qemu TIMEOUT 300)
+
+# Issue 8: a fork bomb started from the shell. RLIMIT_NPROC stops it
+# (EAGAIN), the shell answers a builtin while it runs, ^C ends it, and
+# MemAvailable and the process count return to the baseline (the slack
+# allowed is explained in the script).
+add_test(NAME scale.forkbomb COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/forkbomb_test.py
+         --image ${MYRIAD_IMAGE} --mem 128M)
+set_tests_properties(scale.forkbomb PROPERTIES LABELS qemu TIMEOUT 300)
+
+# Kernel stack depth (issue 8): the whole user test suite with every kernel
+# stack painted and measured (kstack_check). Fails if any path used more
+# than 15 360 of the 16 384 bytes: the deepest measured is 14 712 (symlink
+# resolution in the VFS), 10 408 in the process paths; this guards against
+# paths growing toward the guard page, and is what rules out smaller
+# stacks today (docs/processes.md).
+myriad_qemu_test(kstack.depth --append "init=/bin/usertests kstack_check=15360"
+    --expect "kstack_check: deepest kernel stack use so far" --ktap --expect-exit 0 --timeout 300
+    --reject "OVER THE kstack_check LIMIT")
+set_tests_properties(kstack.depth PROPERTIES TIMEOUT 320)

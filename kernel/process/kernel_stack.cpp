@@ -3,7 +3,9 @@
 #include "arch/riscv/memory_layout.hpp"
 #include "arch/riscv/page_table.hpp"
 #include "kernel/mm/page_alloc.hpp"
+#include "kernel/boot.hpp"
 #include "kernel/mm/vm.hpp"
+#include "kernel/printk.hpp"
 #include "kernel/spinlock.hpp"
 
 namespace kernel {
@@ -33,6 +35,48 @@ constinit u32 s_cached = 0;
 
 u64 slot_stack_base(u32 slot) { return KSTACK_BASE + u64(slot) * SLOT_SIZE + KERNEL_STACK_SIZE; }
 
+// kstack_check[=BYTES] (boot option): every stack is painted when handed
+// out and measured when given back; the deepest use seen is logged each
+// time it grows, flagged when it passes BYTES (default three quarters of
+// the stack). This is how the stack size is justified (docs/processes.md):
+// the test kstack.depth runs the whole user test suite with it and fails on
+// the flag. (The guard below every stack catches an overflow regardless.)
+constexpr u64 PAINT = 0x57ac57ac57ac57acull;
+constinit bool s_check = false;
+constinit u64 s_limit = KERNEL_STACK_SIZE * 3 / 4;
+constinit u64 s_deepest = 0; // [s_lock]
+
+void paint(u64 base)
+{
+    auto* w = reinterpret_cast<u64*>(base);
+    for (u64 i = 0; i < KERNEL_STACK_SIZE / 8; ++i)
+        w[i] = PAINT;
+}
+
+u64 used_bytes(u64 base)
+{
+    const auto* w = reinterpret_cast<const u64*>(base);
+    u64 i = 0;
+    while (i < KERNEL_STACK_SIZE / 8 && w[i] == PAINT)
+        ++i;
+    return KERNEL_STACK_SIZE - i * 8;
+}
+
+void measure(u32 slot)
+{
+    u64 used = used_bytes(slot_stack_base(slot));
+    bool deeper;
+    {
+        SpinLockGuard guard(s_lock);
+        deeper = used > s_deepest;
+        if (deeper)
+            s_deepest = used;
+    }
+    if (deeper)
+        printk("kstack_check: deepest kernel stack use so far {} of {} bytes{}\n", used, KERNEL_STACK_SIZE,
+               used > s_limit ? " -- OVER THE kstack_check LIMIT" : "");
+}
+
 lib::Optional<u32> take_free_slot_locked()
 {
     for (u32 n = 0; n < SLOT_COUNT / 64; ++n) {
@@ -56,6 +100,8 @@ Result<KernelStack> alloc_kernel_stack()
         SpinLockGuard guard(s_lock);
         if (s_cached > 0) {
             slot = s_cache[--s_cached];
+            if (s_check)
+                paint(slot_stack_base(slot));
             return KernelStack{slot_stack_base(slot) + KERNEL_STACK_SIZE, slot};
         }
         auto free_slot = take_free_slot_locked();
@@ -80,11 +126,23 @@ Result<KernelStack> alloc_kernel_stack()
         release_slot();
         return mapped.error();
     }
+    if (s_check)
+        paint(slot_stack_base(slot));
     return KernelStack{slot_stack_base(slot) + KERNEL_STACK_SIZE, slot};
+}
+
+void kernel_stack_init()
+{
+    const auto& cmdline = boot_info().cmdline;
+    s_check = cmdline.has("kstack_check");
+    if (auto v = cmdline.get_u64("kstack_check"); v.is_ok() && v.value() > 0 && v.value() < KERNEL_STACK_SIZE)
+        s_limit = v.value();
 }
 
 void free_kernel_stack(KernelStack stack)
 {
+    if (s_check)
+        measure(stack.slot);
     {
         SpinLockGuard guard(s_lock);
         if (s_cached < CACHE_LIMIT) {

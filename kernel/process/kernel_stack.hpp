@@ -14,6 +14,8 @@ struct KernelStack {
     u32 slot;  // index in the window
 };
 
+// Reads the kstack_check boot option (kernel_stack.cpp).
+void kernel_stack_init();
 Result<KernelStack> alloc_kernel_stack();
 void free_kernel_stack(KernelStack);
 

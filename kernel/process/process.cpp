@@ -5,6 +5,7 @@
 #include "kernel/fs/inode.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/kmalloc.hpp"
+#include "kernel/mm/page_alloc.hpp"
 #include "kernel/power.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/process/kernel_stack.hpp"
@@ -62,6 +63,17 @@ void hash_remove_locked(Process& p)
         link = &(*link)->pid_hash_next;
     *link = p.pid_hash_next;
     --s_count;
+}
+
+// RLIMIT_NPROC (Linux kernel/fork.c copy_process): fork fails with EAGAIN
+// once the caller's user already has that many processes. Every process is
+// uid 0 until users exist, so the user's count is the whole table (zombies
+// included until reaped, as Linux counts them). Unlike Linux, uid 0 is not
+// exempt: everything runs as root here, and the limit is what keeps a fork
+// bomb from taking the machine (docs/processes.md).
+bool over_nproc_limit_locked(const Process& parent)
+{
+    return s_count >= parent.rlimit_cur[Process::RLIMIT_NPROC];
 }
 
 // The next free pid, wrapping at pid_max like Linux (but to 2, not 300).
@@ -130,8 +142,19 @@ usize process_count()
 
 usize max_processes() { return s_max_processes; }
 
+// Linux's default (kernel/fork.c set_max_threads, fork_init): max_threads
+// = RAM pages / (8 * THREAD_SIZE / PAGE_SIZE) with THREAD_SIZE = 16 KiB,
+// at least 20, and init's RLIMIT_NPROC is max_threads / 2.
+u64 default_nproc_limit()
+{
+    constexpr u64 THREAD_SIZE = 16 * 1024;
+    u64 max_threads = mm::page_stats().total / (8 * THREAD_SIZE / mm::PAGE_SIZE);
+    return lib::max<u64>(max_threads, 20) / 2;
+}
+
 void process_init()
 {
+    kernel_stack_init();
     children_init(s_idle);
     s_idle.state = ProcessState::Running;
     __builtin_memcpy(s_idle.name, "idle", 5);
@@ -186,6 +209,12 @@ static void free_process(Process* p)
 Result<Pid> fork_current(const ForkOptions& options)
 {
     Process& parent = current_process();
+    {
+        // Checked first, so a fork bomb at its limit costs no address-space copy.
+        SpinLockGuard guard(s_lock);
+        if (over_nproc_limit_locked(parent))
+            return Errno::eagain;
+    }
     Process* child = TRY(new_process());
     auto as = parent.address_space->clone();
     if (as.is_error()) {
@@ -228,7 +257,15 @@ Result<Pid> fork_current(const ForkOptions& options)
     }
 
     SpinLockGuard guard(s_lock);
-    auto pid = allocate_pid_locked();
+    // A signal that arrived while the child was being built (^C to a fork
+    // bomb's group, say) must reach the child too, or the child would
+    // escape it: like Linux (kernel/fork.c, ERESTARTNOINTR), give up and
+    // let the caller restart the fork after the signal has been handled.
+    constexpr u64 UNBLOCKABLE = (1ull << (9 - 1)) | (1ull << (19 - 1)); // SIGKILL, SIGSTOP
+    bool signal_came = parent.signals_pending & ~(parent.signals_blocked & ~UNBLOCKABLE);
+    auto pid = signal_came ? Result<Pid>(Errno::eintr)
+               : over_nproc_limit_locked(parent) ? Result<Pid>(Errno::eagain)
+                                                 : allocate_pid_locked();
     if (pid.is_ok() && !scheduler_policy().reserve(s_count + 2))
         pid = Errno::enomem;
     if (pid.is_error()) {
@@ -366,7 +403,7 @@ Result<Process*> create_process_for_init()
         p->rlimit_cur[i] = p->rlimit_max[i] = INFINITY;
     p->rlimit_cur[3] = 8ull << 20;       // RLIMIT_STACK: 8 MiB soft
     p->rlimit_cur[4] = 0;                // RLIMIT_CORE
-    p->rlimit_cur[6] = p->rlimit_max[6] = max_processes(); // RLIMIT_NPROC
+    p->rlimit_cur[Process::RLIMIT_NPROC] = p->rlimit_max[Process::RLIMIT_NPROC] = default_nproc_limit();
     p->rlimit_cur[7] = p->rlimit_max[7] = 1024; // RLIMIT_NOFILE
     p->rlimit_cur[8] = p->rlimit_max[8] = 8ull << 20; // RLIMIT_MEMLOCK
     p->rlimit_cur[14] = p->rlimit_max[14] = 0; // RLIMIT_RTPRIO

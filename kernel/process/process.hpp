@@ -125,6 +125,7 @@ struct Process {
 
     // Resource limits (RLIMIT_*), inherited across fork and exec.
     static constexpr unsigned RLIMIT_COUNT = 16;
+    static constexpr unsigned RLIMIT_NPROC = 6;   // include/uapi/asm-generic/resource.h
     u64 rlimit_cur[RLIMIT_COUNT] = {};  // [self]
     u64 rlimit_max[RLIMIT_COUNT] = {};  // [self]
 
@@ -148,6 +149,8 @@ usize process_table_buckets();
 usize process_count();
 usize process_count_locked();
 usize max_processes();
+// init's RLIMIT_NPROC (soft = hard), from the RAM size as Linux computes it.
+u64 default_nproc_limit();
 
 // Creates pid 1 running `path` (the kernel's init= option). Returns only on
 // failure; on success the scheduler takes over.
@@ -162,6 +165,8 @@ struct ForkOptions {
     u64 clear_child_tid = 0;   // CLONE_CHILD_CLEARTID
     u64 child_settid = 0;      // CLONE_CHILD_SETTID: the child's tid goes here, in the child
 };
+// Errno::eintr means a signal arrived meanwhile: the caller restarts the
+// call once it has been handled (Linux's ERESTARTNOINTR), never reports it.
 Result<Pid> fork_current(const ForkOptions& = {});
 // Terminate the current process with a wait status; never returns.
 [[noreturn]] void exit_current(i32 wait_status);

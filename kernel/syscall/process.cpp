@@ -35,7 +35,9 @@ Result<u64> sys_exit(const SyscallArgs& a) { exit_with(a); }
 Result<u64> sys_exit_group(const SyscallArgs& a) { exit_with(a); }
 Result<u64> sys_getpid(const SyscallArgs&) { return u64(current_process().pid); }
 Result<u64> sys_gettid(const SyscallArgs&) { return u64(current_process().pid); }
-Result<u64> sys_getuid(const SyscallArgs&) { return u64(0); }
+// No users yet: every process runs as root (uid 0).
+static u32 current_uid() { return 0; }
+Result<u64> sys_getuid(const SyscallArgs&) { return u64(current_uid()); }
 
 Result<u64> sys_getppid(const SyscallArgs&)
 {
@@ -60,7 +62,15 @@ Result<u64> sys_clone(const SyscallArgs& a)
     options.tls = tls;
     options.clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? child_tid : 0;
     options.child_settid = (flags & CLONE_CHILD_SETTID) ? child_tid : 0;
-    Pid pid = TRY(fork_current(options));
+    auto forked = fork_current(options);
+    if (forked.is_error() && forked.code() == Errno::eintr) {
+        // ERESTARTNOINTR: back onto the ecall with a0 as it was; the
+        // pending signal is handled on the way out (or ends the caller),
+        // then clone runs again -- whatever SA_RESTART says.
+        a.frame.sepc -= 4;
+        return a.a0;
+    }
+    Pid pid = TRY(forked);
     if (flags & CLONE_PARENT_SETTID)
         (void)mm::write_user<u32>(parent_tid, u32(pid));
     return u64(pid);
@@ -143,8 +153,10 @@ static Result<u64> limits(Process& p, u64 resource, u64 new_address, u64 old_add
         TRY(mm::copy_to_user(old_address, old_limit, sizeof(old_limit)));
     }
     if (new_address) {
-        if (new_limit[1] > p.rlimit_max[resource])
-            return Errno::eperm; // raising the hard limit needs privilege we do not model
+        // Raising a hard limit needs CAP_SYS_RESOURCE (setrlimit(2)); every
+        // process is uid 0 until users exist, so the check always passes.
+        if (new_limit[1] > p.rlimit_max[resource] && current_uid() != 0)
+            return Errno::eperm;
         p.rlimit_cur[resource] = new_limit[0];
         p.rlimit_max[resource] = new_limit[1];
     }

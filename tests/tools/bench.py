@@ -4,6 +4,11 @@ per benchmark, bench as init), print instructions per operation next to
 xv6-riscv's and the targets, write JSON, and with --check fail if any
 figure is more than 25% worse than the recorded baseline.
 
+Without --quick it also does the scale runs (issue 8): ping-pong with 4 096
+sleepers, how many sleeping processes fit in 128 MiB and 1 GiB and the
+bytes each costs, a fork bomb's recovery, and the instructions from reset
+to the first shell prompt; --plot draws the two scale curves (gnuplot).
+
 Instruction counts under -icount are deterministic for a given build, so
 the check is not flaky; updating the baseline is a deliberate commit."""
 import argparse
@@ -12,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # name: (bench arguments full, quick, xv6-riscv reference, target)
@@ -28,6 +34,15 @@ BENCHMARKS = {
     "sleepers_64": (["sleepers", "64", "2000"], ["sleepers", "64", "300"], None, None),
     "sleepers_1024": (["sleepers", "1024", "2000"], ["sleepers", "1024", "300"], None, None),
 }
+# Full runs only (not in --quick, so not in the regression guard): name:
+# (bench arguments, --mem, what is printed).
+SCALE = {
+    "sleepers_4096": (["sleepers", "4096", "2000"], "512M"),
+    "capacity_128m": (["capacity"], "128M"),
+    "capacity_1g": (["capacity"], "1G"),
+    "forkbomb_128m": (["forkbomb_recovery"], "128M"),
+}
+NOTES = []
 LINE = re.compile(r"^(\w+) (\d+) (\d+) (\d+)\r?$", re.M)
 
 
@@ -36,7 +51,68 @@ def run_one(image, args, mem):
            "--append", "init=/bin/bench -- " + " ".join(args), "--timeout", "600"]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
     boot = re.search(r"kernel ready \((\d+) instructions since reset\)", out)
+    # The scale runs explain their figures in lines of their own.
+    NOTES.extend(f"[{mem}] {line.strip()}" for line in re.findall(r"^(?:capacity|forkbomb_recovery): .*$", out, re.M))
     return {m.group(1): int(m.group(2)) for m in LINE.finditer(out)}, int(boot.group(1)) if boot else None
+
+
+def boot_to_prompt(image):
+    """Instructions from reset to the first shell prompt: the shell keeps
+    rdinstret from just before its first prompt in a variable."""
+    sys.path.insert(0, HERE)
+    import qemu
+    args = argparse.Namespace(machine="virt", smp=1, mem="128M", uboot=False, image=image, image_file=None,
+                              append="", initrd=None, icount=True, gdb=False)
+    console = qemu.Console(qemu.qemu_command(args, False))
+    deadline = time.monotonic() + 120
+    count = None
+    old_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # the reader thread echoes the console
+    try:
+        if console.expect("$ ", deadline):
+            console.send("echo first-prompt $MYRIAD_FIRST_PROMPT_INSTRET\r")
+            while count is None and time.monotonic() < deadline and console.proc.poll() is None:
+                m = re.search(r"first-prompt (\d+)\r?\n", console.output)
+                count = int(m.group(1)) if m else None
+                time.sleep(0.1)
+    finally:
+        console.proc.kill()
+        console.proc.wait()
+        sys.stdout = old_stdout
+    return count
+
+
+def plot(results, path):
+    """The two scale curves: ping-pong cost against sleeping processes, and
+    fork cost against the parent's touched heap."""
+    data = os.path.splitext(os.path.abspath(path))[0]
+    os.makedirs(os.path.dirname(data), exist_ok=True)
+    sleepers = [(n, results.get(f"sleepers_{n}")) for n in (0, 64, 1024, 4096)]
+    heaps = [(m, results.get(f"fork_heap_{m}m")) for m in (1, 16, 64)]
+    with open(data + "_sleepers.dat", "w") as f:
+        f.writelines(f"{n} {v}\n" for n, v in sleepers if v)
+    with open(data + "_fork_heap.dat", "w") as f:
+        f.writelines(f"{m} {v}\n" for m, v in heaps if v)
+    script = f"""set terminal png size 1200,500
+set output '{path}'
+set multiplot layout 1,2
+set title 'pipe ping-pong round trip vs sleeping processes'
+set xlabel 'sleeping processes'
+set ylabel 'instructions per round trip'
+set yrange [0:*]
+set grid
+set key bottom right
+plot '{data}_sleepers.dat' using 1:2 with linespoints lw 2 pt 7 title 'Myriad'
+set title 'fork + exit + wait vs parent heap touched'
+set xlabel 'heap (MiB)'
+set ylabel 'instructions per fork'
+plot '{data}_fork_heap.dat' using 1:2 with linespoints lw 2 pt 7 title 'Myriad'
+unset multiplot
+"""
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode != 0:
+        print(f"plot: gnuplot failed: {r.stderr.strip()}")
+    else:
+        print(f"plot: {path}")
 
 
 def main():
@@ -47,6 +123,7 @@ def main():
     p.add_argument("--baseline", help="recorded results to compare with")
     p.add_argument("--check", action="store_true", help="fail if a figure is >25%% worse than the baseline")
     p.add_argument("--mem", default="256M")
+    p.add_argument("--plot", help="with the full runs: draw the scale curves into this PNG")
     args = p.parse_args()
 
     results, boot = {}, None
@@ -56,6 +133,18 @@ def main():
         boot = boot or boot_count
     if boot:
         results["boot_to_kernel_ready"] = boot
+    if not args.quick:
+        for name, (bench_args, mem) in SCALE.items():
+            got, _ = run_one(args.image, bench_args, mem)
+            if name.startswith("capacity_") or name.startswith("forkbomb_"):
+                suffix = name.split("_", 1)[1]
+                got = {f"{k}_{suffix}": v for k, v in got.items()}
+            if not got:
+                print(f"scale run {name}: no figures (see: bench {' '.join(bench_args)} with --mem {mem})")
+            results.update(got)
+        prompt = boot_to_prompt(args.image)
+        if prompt:
+            results["boot_to_first_prompt"] = prompt
 
     print(f"{'operation':24} {'xv6-riscv':>12} {'target':>10} {'Myriad':>12} {'vs xv6':>8}")
     for name, (_, _, xv6, target) in BENCHMARKS.items():
@@ -63,7 +152,32 @@ def main():
         ratio = f"{xv6 / mine:.1f}x" if mine and xv6 else ""
         print(f"{name:24} {xv6 or '':>12} {target or '':>10} {mine if mine is not None else 'missing':>12} {ratio:>8}")
     if boot:
-        print(f"{'boot_to_kernel_ready':24} {421000000:>12} {10000000:>10} {boot:>12} {421000000 / boot:>7.1f}x")
+        print(f"{'boot_to_kernel_ready':24} {'':>12} {10000000:>10} {boot:>12}")
+    prompt = results.get("boot_to_first_prompt")
+    if prompt:
+        # xv6-riscv's figure is to its shell's prompt.
+        print(f"{'boot_to_first_prompt':24} {421000000:>12} {10000000:>10} {prompt:>12} {421000000 / prompt:>7.1f}x")
+    if not args.quick:
+        print()
+        print("scale runs")
+        s = [results.get(f"sleepers_{n}") for n in (0, 64, 1024, 4096)]
+        if s[0]:
+            worst = max((v / s[0] - 1) * 100 for v in s if v)
+            print(f"{'ping-pong, 0/64/1024/4096 sleepers':40} {' / '.join(str(v) for v in s)}  (worst +{worst:.1f}% vs 0; target <= 10%)")
+        for mem, target in (("128m", 2048), ("1g", 16384)):
+            n = results.get(f"capacity_{mem}")
+            b = results.get(f"capacity_bytes_per_process_{mem}")
+            if n:
+                print(f"{'sleeping processes that fit, ' + mem:40} {n} (target >= {target}), {b} bytes each (target <= 32768),"
+                      f" {results.get(f'capacity_lost_kib_{mem}')} KiB not back after reaping")
+        n = results.get("forkbomb_processes_128m")
+        if n:
+            print(f"{'fork bomb, 128m':40} {n} processes (RLIMIT_NPROC), all gone {results.get('forkbomb_recovery_instructions_128m')}"
+                  f" instructions after SIGINT, {results.get('forkbomb_lost_kib_128m')} KiB not back")
+        for note in NOTES:
+            print(f"  {note}")
+        if args.plot:
+            plot(results, args.plot)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         json.dump(results, open(args.json, "w"), indent=1, sort_keys=True)

@@ -5,6 +5,12 @@
 //
 //   bench [NAME [ITERATIONS]]     NAME omitted or "all": every benchmark
 //   bench sleepers N [ITERATIONS] the sleepers benchmark for any N
+//   bench capacity [MAX]          how many sleeping processes fit, and the
+//                                 memory each costs (scale runs, issue 8)
+//   bench forkbomb                a fork bomb for the shell: runs until ^C
+//   bench forkbomb_recovery       a fork bomb, then SIGINT to all of it: the
+//                                 instructions until every process is gone
+//                                 and whether every page came back
 //
 // Output: one line per benchmark, "name instructions_per_op iterations
 // ns_per_op", then "BENCH-JSON {"name": instructions_per_op, ...}".
@@ -19,9 +25,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <sched.h>
 #include <string>
 #include <string_view>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -31,6 +40,7 @@ extern char** environ;
 namespace {
 
 using u64 = std::uint64_t;
+using i64 = std::int64_t;
 
 inline u64 read_instret() {
     u64 v;
@@ -242,7 +252,11 @@ void bench_fork_heap(u64 mib, u64 iters) {
     std::free(heap);
 }
 
+void raise_process_limit();
+
 void bench_sleepers(u64 count, u64 iters) {
+    if (count > 256)
+        raise_process_limit();
     int idle[2];
     if (pipe(idle) < 0)
         die("pipe");
@@ -267,6 +281,225 @@ void bench_sleepers(u64 count, u64 iters) {
     close(idle[1]);
 }
 
+// --- scale runs -------------------------------------------------------------
+
+// Prints a figure in the benchmark line format ("name value count 0") so
+// that tests/tools/bench.py collects it like the others.
+void figure(const std::string& name, u64 value, u64 count)
+{
+    std::printf("%s %llu %llu 0\n", name.c_str(), (unsigned long long)value, (unsigned long long)count);
+    std::fflush(stdout);
+    g_results.push_back({name, false, value});
+}
+
+u64 process_count()
+{
+    struct sysinfo si {};
+    if (sysinfo(&si) != 0)
+        die("sysinfo");
+    return si.procs;
+}
+
+u64 free_ram_bytes()
+{
+    struct sysinfo si {};
+    if (sysinfo(&si) != 0)
+        die("sysinfo");
+    return u64(si.freeram) * si.mem_unit;
+}
+
+// The scale runs need more processes than RLIMIT_NPROC's default (Linux's:
+// half of RAM / 128 KiB). Raising the hard limit needs uid 0 (or
+// CAP_SYS_RESOURCE), which bench has when it runs as init.
+void raise_process_limit()
+{
+    rlimit unlimited {RLIM_INFINITY, RLIM_INFINITY};
+    if (setrlimit(RLIMIT_NPROC, &unlimited) != 0)
+        die("setrlimit(RLIMIT_NPROC)");
+}
+
+// Forks children that block reading a pipe nobody writes, until fork fails
+// or `max` are alive, keeping `reserve` bytes free so that the parent's own
+// copy-on-write faults (its stack and data pages are shared with the last
+// child) can still be served. Each child writes a byte to `ready` on its
+// way into read(2), and the parent waits for it before the next fork: so
+// every child has taken its copy-on-write faults before free memory is
+// checked again, and all of its memory is counted. The parent keeps no
+// list of pids (storing one would dirty a page per fork that every child
+// then keeps a copy of, inflating the figure with the benchmark's own
+// bookkeeping); waitpid(-1) reaps them. Returns how many it forked.
+u64 fork_sleepers(u64 max, u64 reserve, int idle[2], std::string& stopped_by)
+{
+    int ready[2];
+    if (pipe(ready) < 0)
+        die("pipe");
+    u64 count = 0;
+    stopped_by = "the maximum asked for";
+    while (count < max) {
+        if (free_ram_bytes() < reserve) {
+            stopped_by = "memory (the reserve kept for the parent)";
+            break;
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+            stopped_by = std::string("fork: ") + std::strerror(errno);
+            break;
+        }
+        if (pid == 0) {
+            close(idle[1]);
+            close(ready[0]);
+            char c = 'r';
+            (void)!write(ready[1], &c, 1);
+            close(ready[1]);
+            (void)!read(idle[0], &c, 1); // blocks until the parent closes idle[1]
+            _exit(0);
+        }
+        ++count;
+        char c;
+        if (read(ready[0], &c, 1) != 1)
+            die("capacity: a child died before it got going");
+    }
+    close(ready[0]);
+    close(ready[1]);
+    return count;
+}
+
+// capacity: processes alive at once, and the memory each costs (every
+// byte: control block, kernel stack, page tables, private pages, slab
+// rounding), from sysinfo(2)'s free RAM before and after. (Not from
+// /proc/meminfo: opening anything under /proc brings the directory in line
+// with the process table, which makes /proc inodes for every process, and
+// that would count against the sleepers.)
+void bench_capacity(u64 max)
+{
+    raise_process_limit();
+    constexpr u64 reserve = 256 * 1024;
+    int idle[2];
+    if (pipe(idle) < 0)
+        die("pipe");
+    // Warm up: children forked and reaped, so that the parent's pages that
+    // fork makes copy-on-write are private copies already, and g_results
+    // has room (no heap growth while memory is short).
+    fork_exit_wait(2);
+    g_results.reserve(16);
+    u64 before = free_ram_bytes();
+    std::string stopped_by;
+    stopped_by.reserve(128);
+    u64 i0 = read_instret();
+    u64 n = fork_sleepers(max, reserve, idle, stopped_by);
+    u64 i1 = read_instret();
+    u64 during = free_ram_bytes();
+    u64 procs_during = process_count();
+    if (n == 0)
+        die("capacity: no child");
+    std::printf("capacity: %llu sleeping processes (stopped by %s); %llu processes in all\n", (unsigned long long)n,
+                stopped_by.c_str(), (unsigned long long)procs_during);
+    std::printf("capacity: free RAM %llu kB before, %llu kB with them\n", (unsigned long long)(before >> 10),
+                (unsigned long long)(during >> 10));
+    figure("capacity", n, n);
+    figure("capacity_bytes_per_process", (before - during) / n, n);
+    figure("capacity_fork_instructions", (i1 - i0) / n, n);
+    // EOF on the idle pipe ends them all; every page must come back.
+    close(idle[1]);
+    u64 reaped = 0;
+    int status;
+    while (waitpid(-1, &status, 0) > 0)
+        ++reaped;
+    if (reaped != n)
+        std::fprintf(stderr, "bench: reaped %llu of %llu\n", (unsigned long long)reaped, (unsigned long long)n);
+    close(idle[0]);
+    u64 after = free_ram_bytes();
+    std::printf("capacity: after reaping them: free RAM %llu kB, %llu processes\n", (unsigned long long)(after >> 10),
+                (unsigned long long)process_count());
+    figure("capacity_lost_kib", after < before ? (before - after) >> 10 : 0, n);
+}
+
+// The body of a fork bomb: every process forks forever; a fork refused
+// (RLIMIT_NPROC: EAGAIN, or no memory) is simply tried again after
+// yielding. `announce` is set in the first process only.
+[[noreturn]] void fork_forever(bool announce)
+{
+    pid_t root = getpid();
+    bool reported = false;
+    u64 forks = 0;
+    for (;;) {
+        pid_t pid = fork();
+        if (pid == 0)
+            continue; // the child bombs too
+        if (pid > 0) {
+            ++forks;
+            continue;
+        }
+        if (announce && !reported && getpid() == root) {
+            std::printf("forkbomb: fork failed after %llu forks: %s; %llu processes\n", (unsigned long long)forks,
+                        std::strerror(errno), (unsigned long long)process_count());
+            std::fflush(stdout);
+            reported = true;
+        }
+        sched_yield();
+    }
+}
+
+// forkbomb: the classic, from the shell: `bench forkbomb`, ^C ends it.
+void bench_forkbomb()
+{
+    std::printf("forkbomb: pid %d; RLIMIT_NPROC bounds it; ^C ends it\n", int(getpid()));
+    std::fflush(stdout);
+    fork_forever(true);
+}
+
+// forkbomb_recovery: a bomb in its own process group until the process
+// count stops growing (the limit bites), then SIGINT to the group; counts
+// the instructions until every bomb process is gone (reaped by us as init,
+// or by init otherwise) and compares free RAM (sysinfo: /proc would make
+// inodes for every bomb process) with before.
+void bench_forkbomb_recovery()
+{
+    g_results.reserve(16);
+    u64 before = free_ram_bytes();
+    u64 base = process_count();
+    pid_t leader = fork_or_die();
+    if (leader == 0) {
+        setpgid(0, 0);
+        fork_forever(false);
+    }
+    setpgid(leader, leader);
+    // Wait until the count has not grown for a while.
+    u64 peak = 0, stable = 0;
+    while (stable < 20) {
+        timespec tick {0, 10 * 1000 * 1000};
+        nanosleep(&tick, nullptr);
+        u64 now = process_count();
+        stable = now > peak ? 0 : stable + 1;
+        peak = now > peak ? now : peak;
+    }
+    rlimit limit {};
+    getrlimit(RLIMIT_NPROC, &limit);
+    std::printf("forkbomb_recovery: %llu processes (RLIMIT_NPROC %llu), free RAM %llu kB\n",
+                (unsigned long long)peak, (unsigned long long)limit.rlim_cur,
+                (unsigned long long)(free_ram_bytes() >> 10));
+    u64 t0 = read_time(), i0 = read_instret();
+    if (kill(-leader, SIGINT) != 0)
+        die("kill");
+    for (;;) {
+        int status;
+        while (waitpid(-1, &status, WNOHANG) > 0) {
+        }
+        if (process_count() <= base)
+            break;
+        sched_yield();
+    }
+    u64 i1 = read_instret(), t1 = read_time();
+    u64 after = free_ram_bytes();
+    u64 ms = u64(double(t1 - t0) * 1e3 / g_time_hz);
+    std::printf("forkbomb_recovery: all gone in %llu instructions (%llu ms); free RAM %llu kB before, %llu kB after\n",
+                (unsigned long long)(i1 - i0), (unsigned long long)ms, (unsigned long long)(before >> 10),
+                (unsigned long long)(after >> 10));
+    figure("forkbomb_processes", peak - base, peak - base);
+    figure("forkbomb_recovery_instructions", i1 - i0, peak - base);
+    figure("forkbomb_lost_kib", after < before ? (before - after) >> 10 : 0, peak - base);
+}
+
 struct Bench {
     const char* name;
     u64 default_iters;
@@ -285,6 +518,7 @@ constexpr Bench k_benches[] = {
     {"sleepers_0", 2000, [](u64 n) { bench_sleepers(0, n); }},
     {"sleepers_64", 2000, [](u64 n) { bench_sleepers(64, n); }},
     {"sleepers_1024", 2000, [](u64 n) { bench_sleepers(1024, n); }},
+    {"sleepers_4096", 2000, [](u64 n) { bench_sleepers(4096, n); }},
 };
 
 u64 parse_count(const char* s, bool allow_zero = false) {
@@ -313,7 +547,9 @@ void print_json() {
 
 [[noreturn]] void usage() {
     std::fprintf(stderr, "usage: bench [all|NAME [ITERATIONS]]\n"
-                         "       bench sleepers N [ITERATIONS]\nbenchmarks:");
+                         "       bench sleepers N [ITERATIONS]\n"
+                         "       bench capacity [MAX]\n"
+                         "       bench forkbomb | forkbomb_recovery\nbenchmarks:");
     for (const Bench& b : k_benches)
         std::fprintf(stderr, " %s", b.name);
     std::fprintf(stderr, "\n");
@@ -328,7 +564,15 @@ int main(int argc, char** argv) {
     calibrate_time();
     std::string_view which = argc > 1 ? argv[1] : "all";
 
-    if (which == "sleepers") {
+    if (which == "capacity") {
+        if (argc > 3)
+            usage();
+        bench_capacity(argc > 2 ? parse_count(argv[2]) : 1ull << 20);
+    } else if (which == "forkbomb" && argc == 2) {
+        bench_forkbomb();
+    } else if (which == "forkbomb_recovery" && argc == 2) {
+        bench_forkbomb_recovery();
+    } else if (which == "sleepers") {
         if (argc < 3 || argc > 4)
             usage();
         bench_sleepers(parse_count(argv[2], true), argc > 3 ? parse_count(argv[3]) : 2000);

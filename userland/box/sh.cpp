@@ -17,6 +17,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <memory>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <utility>
 
@@ -107,13 +108,37 @@ private:
     size_t m_pos = 0;
 };
 
+// The boot figure "instructions from reset to the first shell prompt"
+// (docs/performance.md): on Myriad, the hart's instret just before the
+// first prompt, kept in $MYRIAD_FIRST_PROMPT_INSTRET (exact under QEMU's
+// -icount shift=0). Elsewhere (Linux under qemu-user) the counter may not
+// be readable from user mode, so nothing is read.
+void note_first_prompt(Shell& shell)
+{
+#if defined(__riscv)
+    utsname u {};
+    if (uname(&u) != 0 || !std::strstr(u.version, "Myriad"))
+        return;
+    unsigned long instret;
+    asm volatile("rdinstret %0" : "=r"(instret));
+    shell.set_var("MYRIAD_FIRST_PROMPT_INSTRET", std::to_string(instret));
+#else
+    (void)shell;
+#endif
+}
+
 void run(Shell& shell, Input& input)
 {
     const ShellMode& mode = shell.mode();
     std::string source;
+    bool first_prompt = true;
     while (!shell.exit_requested()) {
         if (source.empty())
             shell.reap_jobs();
+        if (mode.interactive && first_prompt) {
+            note_first_prompt(shell);
+            first_prompt = false;
+        }
         if (mode.interactive)
             std::fputs(source.empty() ? "$ " : "> ", stderr);
         auto line = input.next();

@@ -8,6 +8,7 @@
 #include <map>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -265,6 +266,69 @@ void getpid_getppid(Test& t)
     EXPECT(getppid() != getpid());
 }
 
+// RLIMIT_NPROC: fork fails with EAGAIN once the caller's user has that many
+// processes (Linux kernel/fork.c). Lowered to 1 in a child, which is itself
+// one of its user's processes, the next fork must fail; raised back to the
+// hard limit, fork works again. Linux exempts root (the initial user) from
+// the limit, Myriad does not (docs/processes.md): under qemu-user as root,
+// the fork may succeed, and the case checks the rest.
+void rlimit_nproc_fork_eagain(Test& t)
+{
+    rlimit original {};
+    ASSERT_EQ(getrlimit(RLIMIT_NPROC, &original), 0);
+    rlimit through_prlimit {};
+    ASSERT_EQ(prlimit(0, RLIMIT_NPROC, nullptr, &through_prlimit), 0);
+    EXPECT_EQ(through_prlimit.rlim_cur, original.rlim_cur);
+    EXPECT_EQ(through_prlimit.rlim_max, original.rlim_max);
+    if (platform().myriad) {
+        // Linux's default: max_threads / 2, max_threads = RAM pages / 4
+        // (THREAD_SIZE 16 KiB = 4 pages) / 8, at least 20.
+        struct sysinfo si {};
+        ASSERT_EQ(sysinfo(&si), 0);
+        unsigned long long max_threads = (unsigned long long)si.totalram * si.mem_unit / 4096 / 32;
+        EXPECT_EQ(original.rlim_cur, (max_threads < 20 ? 20 : max_threads) / 2);
+        EXPECT_EQ(original.rlim_max, original.rlim_cur);
+    }
+    rlimit inverted {original.rlim_max, original.rlim_max - 1};
+    EXPECT_ERRNO(setrlimit(RLIMIT_NPROC, &inverted), EINVAL); // soft above hard
+
+    const bool root_may_be_exempt = !platform().myriad && geteuid() == 0;
+    std::fflush(nullptr);
+    pid_t pid = spawn([original, root_may_be_exempt] {
+        rlimit one {1, original.rlim_max};
+        if (setrlimit(RLIMIT_NPROC, &one) != 0)
+            return 10;
+        rlimit now {};
+        if (getrlimit(RLIMIT_NPROC, &now) != 0 || now.rlim_cur != 1 || now.rlim_max != original.rlim_max)
+            return 11;
+        pid_t child = fork();
+        if (child == 0)
+            _exit(0);
+        if (child > 0) {
+            waitpid(child, nullptr, 0);
+            return root_may_be_exempt ? 0 : 12; // only Linux's root gets past the limit
+        }
+        if (errno != EAGAIN)
+            return 13;
+        // Back up to the hard limit (no privilege needed): fork works again.
+        if (setrlimit(RLIMIT_NPROC, &original) != 0)
+            return 14;
+        child = fork();
+        if (child == 0)
+            _exit(0);
+        if (child < 0)
+            return 15;
+        int status = 0;
+        if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+            return 16;
+        return 0;
+    });
+    ASSERT(pid > 0);
+    int status = wait_for(pid);
+    EXPECT(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0); // 10..16: the step that went wrong
+}
+
 } // namespace
 
 std::vector<ut::Case> fork_wait_cases()
@@ -279,5 +343,6 @@ std::vector<ut::Case> fork_wait_cases()
         {"many_children", many_children, 60},
         {"orphan_reparented", orphan_reparented, 30, ut::Isolation::runner_when_init},
         {"memory_independent_after_fork", memory_independent_after_fork},
+        {"rlimit_nproc_fork_eagain", rlimit_nproc_fork_eagain},
     };
 }
