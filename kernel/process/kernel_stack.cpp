@@ -1,5 +1,6 @@
 // Kernel-stack slots in the KSTACK window.
 #include "kernel/process/kernel_stack.hpp"
+#include "arch/riscv/csr.hpp"
 #include "arch/riscv/memory_layout.hpp"
 #include "arch/riscv/page_table.hpp"
 #include "kernel/mm/page_alloc.hpp"
@@ -77,6 +78,31 @@ void measure(u32 slot)
                used > s_limit ? " -- OVER THE kstack_check LIMIT" : "");
 }
 
+// A slot is free again. Each bitmap word is 64 slots of 32 KiB: exactly
+// the 2 MiB one leaf table of the window maps. When the last slot of a
+// word goes, so does that table, so the window's tables are as many as
+// the stacks alive now, not the most ever (a fork bomb's peak).
+void release_slot_locked(u32 slot)
+{
+    u32 word = slot / 64;
+    s_used[word] &= ~(1ull << (slot % 64));
+    s_search_from = lib::min(s_search_from, word);
+    if (s_used[word])
+        return;
+    PageTable kernel(mm::kernel_root_pa());
+    Pte* entry = kernel.table_entry(KSTACK_BASE + u64(word) * 64 * SLOT_SIZE);
+    if (!entry || !pte_is_table(*entry))
+        return;
+    const auto* leaves = static_cast<const Pte*>(phys_to_virt(pte_address(*entry)));
+    for (unsigned i = 0; i < PTES_PER_TABLE; ++i)
+        if (leaves[i])
+            return; // cannot be: every slot of it is free
+    u64 table = pte_address(*entry);
+    *entry = 0;
+    sfence_vma_all(); // a non-leaf entry went
+    mm::free_pages(table, 0);
+}
+
 lib::Optional<u32> take_free_slot_locked()
 {
     for (u32 n = 0; n < SLOT_COUNT / 64; ++n) {
@@ -112,8 +138,7 @@ Result<KernelStack> alloc_kernel_stack()
     auto pages = mm::alloc_pages(STACK_ORDER);
     auto release_slot = [slot] {
         SpinLockGuard guard(s_lock);
-        s_used[slot / 64] &= ~(1ull << (slot % 64));
-        s_search_from = lib::min(s_search_from, slot / 64);
+        release_slot_locked(slot);
     };
     if (!pages) {
         release_slot();
@@ -156,11 +181,7 @@ void free_kernel_stack(KernelStack stack)
     kernel.unmap(slot_stack_base(stack.slot), KERNEL_STACK_SIZE);
     mm::free_pages(lib::align_down(t->pa, mm::PAGE_SIZE), STACK_ORDER);
     SpinLockGuard guard(s_lock);
-    s_used[stack.slot / 64] &= ~(1ull << (stack.slot % 64));
-    // First fit: low slots are reused, so the window's page tables (one
-    // per 64 slots, never freed) stay as many as the most stacks ever
-    // alive at once, instead of creeping across the whole window.
-    s_search_from = lib::min(s_search_from, stack.slot / 64);
+    release_slot_locked(stack.slot); // first fit: low slots are reused
 }
 
 } // namespace kernel
