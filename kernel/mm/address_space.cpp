@@ -561,13 +561,10 @@ Result<void> AddressSpace::write(u64 address, const void* data, usize length)
 
 Result<AddressSpace*> AddressSpace::clone() const
 {
-    // Linux's heuristic overcommit checks each private writable mapping
-    // the child inherits; the stack counts what it uses, not its limit.
-    for (usize i = 0; i < m_region_count; ++i) {
-        const Region& r = m_regions[i];
-        if (accountable(r) && r.kind != RegionKind::Stack && !commit_ok(pages_in(r.end - r.start)))
-            return Errno::enomem;
-    }
+    // No overcommit check here: a fork fails when a page for the child
+    // cannot be had (ENOMEM) or at RLIMIT_NPROC (EAGAIN), not because the
+    // copy-on-write pages it shares might one day be copied (Linux's
+    // heuristic mode, today's, lets such forks through too).
     AddressSpace* copy = TRY(create());
     if (copy->ensure_region_capacity(m_region_count).is_error()) {
         destroy(copy);
