@@ -59,9 +59,9 @@ public:
     // Frees every user page, every table and the region list. The address
     // space must not be active on any hart.
     static void destroy(AddressSpace*);
-    // fork: the same regions; private pages shared copy-on-write, shared
-    // regions' pages shared outright. ENOMEM when a private writable
-    // region could not be backed (see commit_ok).
+    // fork: the same regions; the leaf tables themselves shared until
+    // either side changes one (private pages copy-on-write, shared
+    // regions' pages shared outright). ENOMEM when a table cannot be had.
     Result<AddressSpace*> clone() const;
 
     u64 root_pa() const { return m_root_pa; }
@@ -168,9 +168,9 @@ Result<void> address_space_init();
 u64 user_pte_flags(u32 prot);
 
 // Overcommit policy (Linux's heuristic mode as it was up to 4.x): a new
-// private writable mapping (or brk growth, or the private writable
-// regions a fork duplicates) of `pages` is refused with ENOMEM when more
-// pages than are free right now are asked for at once. Touching memory
+// private writable mapping (or brk or mremap growth) of `pages` is
+// refused with ENOMEM when more pages than are free right now are asked
+// for at once. Touching memory
 // that was granted can still run out; that fault kills the process.
 bool commit_ok(u64 pages);
 
