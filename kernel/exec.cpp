@@ -279,7 +279,17 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
         return Errno::enoexec; // dynamically linked: no loader here
     if (image.is_position_independent())
         return Errno::enoexec; // static-pie needs a load bias: not yet
-    if (image.check_user_range(mm::USER_STACK_TOP - mm::USER_STACK_LIMIT).is_error())
+    // The stack region is RLIMIT_STACK big (8 MiB by default, at least
+    // 128 KiB, at most 1 GiB); touching below it is SIGSEGV, never a
+    // neighbour: the heap stops STACK_GUARD_GAP short of it. A small one
+    // sits at the top of the first GiB (sharing the program's level-1
+    // table) when the program fits below it; else below the trampoline's GiB.
+    u64 stack_size = lib::align_up(lib::max<u64>(128 * 1024, lib::min<u64>(p.rlimit_cur[3], 1ull << 30)), mm::PAGE_SIZE);
+    u64 stack_top = mm::USER_STACK_TOP;
+    if (stack_size <= mm::USER_LOW_STACK_MAX &&
+        image.check_user_range(mm::USER_LOW_STACK_TOP - stack_size - mm::STACK_GUARD_GAP).is_ok())
+        stack_top = mm::USER_LOW_STACK_TOP;
+    else if (image.check_user_range(stack_top - stack_size - mm::STACK_GUARD_GAP).is_error())
         return Errno::enoexec;
 
     mm::AddressSpace* as = TRY(mm::AddressSpace::create());
@@ -291,11 +301,7 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     if (auto r = load_segments(*as, file, image, brk); r.is_error())
         return fail(r.code());
     as->set_heap_start(brk);
-    // The stack region is RLIMIT_STACK big (8 MiB by default, at least
-    // 128 KiB, at most 1 GiB); touching below it is SIGSEGV, never a
-    // neighbour: nothing is mapped for gigabytes underneath.
-    u64 stack_size = lib::align_up(lib::max<u64>(128 * 1024, lib::min<u64>(p.rlimit_cur[3], 1ull << 30)), mm::PAGE_SIZE);
-    if (as->add_region(mm::USER_STACK_TOP - stack_size, mm::USER_STACK_TOP,
+    if (as->add_region(stack_top - stack_size, stack_top,
                        mm::PROT_READ | mm::PROT_WRITE | (image.stack_executable() ? mm::PROT_EXEC : 0),
                        mm::RegionKind::Stack)
             .is_error())
@@ -304,7 +310,7 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     // The stack, top down (Linux fs/binfmt_elf.c create_elf_tables):
     // execfn, the argv and envp strings, 16 random bytes, then aligned to
     // 16: argc, argv[], NULL, envp[], NULL, auxv pairs, AT_NULL.
-    StackBuilder stack{*as, mm::USER_STACK_TOP};
+    StackBuilder stack{*as, stack_top};
     u64 execfn = 0, strings = 0, random = 0;
     {
         char zero = 0;

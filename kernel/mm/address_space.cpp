@@ -682,6 +682,10 @@ u64 AddressSpace::set_brk(u64 requested)
     if (new_top > old_top) {
         if (!range_is_free(old_top, new_top) || new_top > USER_MMAP_TOP - USER_STACK_LIMIT)
             return m_heap_end;
+        usize above = region_index(new_top);
+        if (above < m_region_count && m_regions[above].kind == RegionKind::Stack &&
+            new_top + STACK_GUARD_GAP > m_regions[above].start)
+            return m_heap_end; // a gap stays between the heap and the stack
         if (!commit_ok(pages_in(new_top - old_top)))
             return m_heap_end; // brk(2): the break stays, malloc sees ENOMEM
         usize i = old_top > m_heap_start ? region_index(old_top - 1) : m_region_count;
