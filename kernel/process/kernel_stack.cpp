@@ -33,6 +33,7 @@ constinit u64 s_used[SLOT_COUNT / 64] = {}; // slot bitmap
 constinit u32 s_search_from = 0;
 constinit u32 s_cache[CACHE_LIMIT] = {};    // freed slots still mapped
 constinit u32 s_cached = 0;
+constinit u64 s_cached_bits[SLOT_COUNT / 64] = {}; // which used slots are the cache's
 
 u64 slot_stack_base(u32 slot) { return KSTACK_BASE + u64(slot) * SLOT_SIZE + KERNEL_STACK_SIZE; }
 
@@ -126,6 +127,7 @@ Result<KernelStack> alloc_kernel_stack()
         SpinLockGuard guard(s_lock);
         if (s_cached > 0) {
             slot = s_cache[--s_cached];
+            s_cached_bits[slot / 64] &= ~(1ull << (slot % 64));
             if (s_check)
                 paint(slot_stack_base(slot));
             return KernelStack{slot_stack_base(slot) + KERNEL_STACK_SIZE, slot};
@@ -172,6 +174,7 @@ void free_kernel_stack(KernelStack stack)
         SpinLockGuard guard(s_lock);
         if (s_cached < CACHE_LIMIT) {
             s_cache[s_cached++] = stack.slot;
+            s_cached_bits[stack.slot / 64] |= 1ull << (stack.slot % 64);
             return;
         }
     }
@@ -190,6 +193,14 @@ namespace kernel {
 u64 kernel_stack_cached_pages()
 {
     SpinLockGuard guard(s_lock);
-    return u64(s_cached) * (KERNEL_STACK_SIZE / mm::PAGE_SIZE);
+    // The cached stacks, and the window's leaf tables that only they keep
+    // (a table goes when its last slot does): all of it comes back if the
+    // cache is given up, whichever groups the cache happens to hold.
+    u64 pages = u64(s_cached) * (KERNEL_STACK_SIZE / mm::PAGE_SIZE);
+    if (s_cached > 0)
+        for (u32 word = 0; word < SLOT_COUNT / 64; ++word)
+            if (s_used[word] && (s_used[word] & ~s_cached_bits[word]) == 0)
+                ++pages;
+    return pages;
 }
 } // namespace kernel

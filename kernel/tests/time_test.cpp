@@ -10,8 +10,10 @@ KTEST(timer, ticks_arrive)
 {
     ASSERT_TRUE(arch::interrupts_enabled());
     // Sleep in wfi for 20 tick periods of the clock. Ticks must arrive,
-    // and never more than the deadlines that passed (+1 for a tick that
-    // was already due). A loaded emulator may deliver them late and
+    // and never more than the deadlines that passed, +1 for a tick that
+    // was already due at the start and +1 for one that lands between the
+    // loop's last clock read and the count (seen on sifive_u, SBI timer,
+    // under a loaded host). A loaded emulator may deliver them late and
     // bunched, or skip some (the tick handler never replays missed ones),
     // so the lower bound is loose.
     u64 start_ticks = tick_count();
@@ -21,7 +23,7 @@ KTEST(timer, ticks_arrive)
         arch::wait_for_interrupt();
     u64 ticks = tick_count() - start_ticks;
     EXPECT_GE(ticks, 3u);
-    EXPECT_LE(ticks, 21u);
+    EXPECT_LE(ticks, 22u);
 }
 
 KTEST(timer, clock_is_monotonic_and_in_nanoseconds)
