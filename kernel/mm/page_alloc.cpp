@@ -74,6 +74,7 @@ Result<void> page_alloc_init(lib::RangeList usable, u64 ram_base, u64 ram_end)
     auto* meta = static_cast<lib::mm::PageMeta*>(phys_to_virt(*meta_pa));
     SpinLockGuard guard(s_lock);
     s_buddy.init(meta, base_pfn, page_count);
+    detail::g_meta_by_pfn = uptr(meta) - base_pfn * sizeof(lib::mm::PageMeta);
     for (usize i = 0; i < usable.count(); ++i)
         s_buddy.add_free_range(usable[i].base / PAGE_SIZE, usable[i].size / PAGE_SIZE);
     return {};
@@ -121,30 +122,25 @@ void free_pages(u64 pa, unsigned order)
         PANIC(result.error().what ? result.error().what : "bad free_pages");
 }
 
-// The count is atomic so that sharing a page (fork maps thousands) costs
-// an increment, not the allocator's lock; only the last put takes it.
-void page_get(u64 pa)
-{
-    auto& meta = s_buddy.meta(pa / PAGE_SIZE);
-    u32 before = __atomic_fetch_add(&meta.refcount, 1, __ATOMIC_RELAXED);
-    VERIFY(before > 0);
-}
+// page_get/page_put are inline (page_alloc.hpp): the count is atomic so
+// that sharing a page costs an increment, not the allocator's lock; only
+// the last put comes here.
+namespace detail {
 
-void page_put(u64 pa)
+void free_unreferenced_page(u64 pa)
 {
-    auto& meta = s_buddy.meta(pa / PAGE_SIZE);
-    u32 before = __atomic_fetch_sub(&meta.refcount, 1, __ATOMIC_ACQ_REL);
-    VERIFY(before > 0);
-    if (before > 1)
-        return;
     SpinLockGuard guard(s_lock);
     free_single_locked(pa);
 }
 
+void bad_page_reference(u64) { PANIC("reference count of a free page changed"); }
+
+} // namespace detail
+
 u16 page_mark(u64 pa) { return s_buddy.meta(pa / PAGE_SIZE).owner; }
 void set_page_mark(u64 pa, u16 mark) { s_buddy.meta(pa / PAGE_SIZE).owner = mark; }
 
-u32 page_refs(u64 pa) { return __atomic_load_n(&s_buddy.meta(pa / PAGE_SIZE).refcount, __ATOMIC_ACQUIRE); }
+
 
 PageStats page_stats()
 {

@@ -28,9 +28,34 @@ void free_pages(u64 pa, unsigned order);
 
 // Reference counts of single pages (copy-on-write sharing). Allocation
 // gives a count of 1; page_put frees the page when the count reaches 0.
-void page_get(u64 pa);
-void page_put(u64 pa);
-u32 page_refs(u64 pa);
+// Inline: fork and exit take and drop hundreds of them.
+namespace detail {
+// The PageMeta array, addressed by page frame number (set up at boot).
+inline constinit uptr g_meta_by_pfn = 0;
+inline lib::mm::PageMeta& meta_of(u64 pa)
+{
+    return *reinterpret_cast<lib::mm::PageMeta*>(g_meta_by_pfn + (pa / PAGE_SIZE) * sizeof(lib::mm::PageMeta));
+}
+[[noreturn]] void bad_page_reference(u64 pa);
+void free_unreferenced_page(u64 pa); // the last reference went
+} // namespace detail
+
+inline void page_get(u64 pa)
+{
+    if (__atomic_fetch_add(&detail::meta_of(pa).refcount, 1, __ATOMIC_RELAXED) == 0)
+        detail::bad_page_reference(pa); // a free page: a kernel bug
+}
+
+inline void page_put(u64 pa)
+{
+    u32 before = __atomic_fetch_sub(&detail::meta_of(pa).refcount, 1, __ATOMIC_ACQ_REL);
+    if (before == 1)
+        detail::free_unreferenced_page(pa);
+    else if (before == 0)
+        detail::bad_page_reference(pa);
+}
+
+inline u32 page_refs(u64 pa) { return __atomic_load_n(&detail::meta_of(pa).refcount, __ATOMIC_ACQUIRE); }
 // A 16-bit mark the page's owner may keep in its metadata (0 when the
 // page is allocated).
 u16 page_mark(u64 pa);
