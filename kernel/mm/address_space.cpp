@@ -136,7 +136,7 @@ void set_eager_fork(bool eager) { s_eager_fork = eager; }
 
 Result<AddressSpace*> AddressSpace::create()
 {
-    auto root = alloc_page_zeroed();
+    auto root = alloc_pages(0);
     if (!root)
         return Errno::enomem;
     auto* as = make<AddressSpace>();
@@ -145,11 +145,14 @@ Result<AddressSpace*> AddressSpace::create()
         return Errno::enomem;
     }
     as->m_root_pa = *root;
-    // The kernel half: the same entries as the kernel's own root table.
-    auto* kernel_root = static_cast<const Pte*>(phys_to_virt(kernel_root_pa()));
+    // The user half empty but for the trampoline's GiB; the kernel half
+    // the same entries as the kernel's own root table.
+    constexpr usize HALF = PTES_PER_TABLE / 2 * sizeof(Pte);
+    static_assert(USER_ROOT_LAST + 1 == PTES_PER_TABLE / 2);
     auto* mine = static_cast<Pte*>(phys_to_virt(*root));
-    for (unsigned i = USER_ROOT_LAST + 1; i < PTES_PER_TABLE; ++i)
-        mine[i] = kernel_root[i];
+    __builtin_memset(mine, 0, HALF);
+    __builtin_memcpy(mine + USER_ROOT_LAST + 1,
+                     static_cast<const Pte*>(phys_to_virt(kernel_root_pa())) + USER_ROOT_LAST + 1, HALF);
     mine[TRAMPOLINE_ROOT_INDEX] = make_pte(s_trampoline_l1_pa, PTE_V);
     return as;
 }
