@@ -114,6 +114,7 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
         mm::Access access = Exception(cause) == Exception::StorePageFault ? mm::Access::Write
                             : Exception(cause) == Exception::LoadPageFault ? mm::Access::Read
                                                                            : mm::Access::Execute;
+        int code = SEGV_MAPERR;
         if (frame->stval < USER_TOP) {
             auto served = p.address_space->handle_fault(frame->stval, access);
             if (served.is_ok())
@@ -125,8 +126,14 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
                 printk("out of memory: killed pid {} ({}) at {:#x}\n", p.pid, p.name, frame->stval);
                 exit_current(wait_status_signaled(SIGKILL));
             }
+            if (served.code() == Errno::enxio) { // past the end of a mapped file
+                fault_signal(p, SIGBUS, BUS_ADRERR, frame->stval, exception_name(cause), frame->sepc);
+                break;
+            }
+            if (served.code() == Errno::eacces)
+                code = SEGV_ACCERR;
         }
-        fault_signal(p, SIGSEGV, SEGV_MAPERR, frame->stval, exception_name(cause), frame->sepc);
+        fault_signal(p, SIGSEGV, code, frame->stval, exception_name(cause), frame->sepc);
         break;
     }
     case Exception::InstructionAccessFault:

@@ -432,7 +432,7 @@ Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
     u64 index = (r.offset + (page - r.start)) / PAGE_SIZE;
     auto cached = fs::page_cache_get(*r.file, index);
     if (cached.is_error())
-        return cached.code() == Errno::enxio ? Errno::efault : Errno::enomem; // past the end of the file
+        return cached.code() == Errno::enxio ? Errno::enxio : Errno::enomem; // ENXIO: past the end of the file
     u64 cache_pa = cached.value();
     Result<void> result{};
     if (r.shared() || (!write && page + PAGE_SIZE <= r.file_end)) {
@@ -471,12 +471,12 @@ Result<void> AddressSpace::handle_fault(u64 address, Access access)
         return Errno::efault;
     u32 needed = access == Access::Write ? PROT_WRITE : access == Access::Execute ? PROT_EXEC : PROT_READ;
     if (!(r->prot & needed))
-        return Errno::efault;
+        return Errno::eacces; // a region, but not for this access
     u64 page = lib::align_down(address, PAGE_SIZE);
     if (auto t = PageTable(m_root_pa).translate(page)) {
         if (access == Access::Write && (t->pte & PTE_COW))
             return break_cow(page, t->pte);
-        return Errno::efault; // mapped, yet the access faulted: a permission fault
+        return Errno::eacces; // mapped, yet the access faulted: a permission fault
     }
     return fault_in(*r, page, access == Access::Write);
 }

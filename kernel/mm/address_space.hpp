@@ -83,8 +83,9 @@ public:
 
     // A user access at address faulted: bring in the page if a region
     // allows the access (zeroed, from the page cache, or a private copy
-    // of a copy-on-write page); EFAULT if no region allows it, ENOMEM if
-    // no page is left.
+    // of a copy-on-write page). EFAULT: no region there (SIGSEGV,
+    // SEGV_MAPERR); EACCES: the region forbids the access (SEGV_ACCERR);
+    // ENXIO: past the end of a mapped file (SIGBUS); ENOMEM: no page left.
     Result<void> handle_fault(u64 address, Access access);
 
     // Kernel writes into this (possibly inactive) space, allocating pages

@@ -22,8 +22,8 @@ inline constexpr u64 SA_NOCLDSTOP = 1, SA_NOCLDWAIT = 2, SA_SIGINFO = 4, SA_ONST
 inline constexpr u64 SIG_DFL = 0, SIG_IGN = 1;
 // si_code values (include/uapi/asm-generic/siginfo.h).
 inline constexpr int SI_USER = 0, SI_KERNEL = 0x80, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2,
-                     CLD_STOPPED = 5, CLD_CONTINUED = 6, SEGV_MAPERR = 1, ILL_ILLOPC = 1, BUS_ADRALN = 1,
-                     TRAP_BRKPT = 1;
+                     CLD_STOPPED = 5, CLD_CONTINUED = 6, SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1,
+                     BUS_ADRALN = 1, BUS_ADRERR = 2, TRAP_BRKPT = 1;
 
 constexpr u64 signal_bit(int sig) { return 1ull << (sig - 1); }
 

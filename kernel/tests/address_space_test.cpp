@@ -297,7 +297,7 @@ KTEST(address_space, shared_and_file_mappings)
         kernel::SpinLockGuard guard(kernel::fs::vfs_lock());
         ASSERT_TRUE(kernel::fs::truncate_locked(*file, 0).is_ok());
     }
-    EXPECT_EQ(parent->handle_fault(BASE + PAGE_SIZE, Access::Read).code(), Errno::efault);
+    EXPECT_EQ(parent->handle_fault(BASE + PAGE_SIZE, Access::Read).code(), Errno::enxio);
 
     kernel::activate_kernel_address_space();
     AddressSpace::destroy(child);

@@ -86,9 +86,15 @@ def main():
             raise Failed("the bomb was not stopped by RLIMIT_NPROC (EAGAIN)")
         bomb_procs = int(m.group(2))
         time.sleep(2)  # the bomb keeps trying
-        out = command("jobs")  # a builtin: the shell cannot fork now, but it answers
-        if "Running" not in out or "forkbomb" not in out:
-            raise Failed(f"jobs did not show the running bomb: {out!r}")
+        # A builtin: the shell cannot fork now, but it answers. (Wait for
+        # its listing itself: the prompt the shell printed after starting
+        # the job may only now reach the screen, the shell being one of
+        # ~500 runnable processes.)
+        start = len(console.output)
+        console.send("jobs\r")
+        if not console.expect("]+ Running  bench forkbomb", time.monotonic() + 60):
+            raise Failed(f"jobs did not show the running bomb: {console.output[start:]!r}")
+        expect("$ ")
         console.send("fg\r")
         # fg echoes the job's command line once it is in the foreground
         # (not to be confused with the "[1]+ Running  bench forkbomb"

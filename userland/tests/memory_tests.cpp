@@ -135,9 +135,11 @@ void read_only_mapping_write_is_sigsegv(Test& t)
 
 sigjmp_buf g_jump;
 volatile void* g_fault_address;
+volatile int g_fault_code;
 void on_segv(int, siginfo_t* info, void*)
 {
     g_fault_address = info->si_addr;
+    g_fault_code = info->si_code;
     siglongjmp(g_jump, 1);
 }
 
@@ -161,6 +163,7 @@ void mprotect_read_only_write_is_caught(Test& t)
     sigaction(SIGSEGV, &old, nullptr);
     EXPECT(faulted);
     EXPECT_EQ(g_fault_address, static_cast<volatile void*>(page + k_page + 8));
+    EXPECT_EQ(int(g_fault_code), SEGV_ACCERR); // mapped, but not writable
     EXPECT_EQ(page[k_page], 1); // the contents survive the protection change
     page[0] = 3; // the neighbours stay writable
     page[2 * k_page] = 3;
@@ -325,6 +328,22 @@ void shared_file_mapping_reaches_the_file(Test& t)
     ASSERT(ro != MAP_FAILED);
     EXPECT_ERRNO(mprotect(ro, k_page, PROT_READ | PROT_WRITE), EACCES);
     munmap(ro, k_page);
+    close(fd);
+    unlink(path.c_str());
+}
+
+void mapping_past_end_of_file_is_sigbus(Test& t)
+{
+    std::string path = make_file(t, 1);
+    ASSERT(!path.empty());
+    int fd = open(path.c_str(), O_RDONLY);
+    ASSERT(fd >= 0);
+    // Two pages of a one-page file: the second has no file behind it.
+    auto* map = static_cast<volatile char*>(mmap(nullptr, 2 * k_page, PROT_READ, MAP_PRIVATE, fd, 0));
+    ASSERT(map != MAP_FAILED);
+    EXPECT_EQ(map[k_page - 1], 'a');
+    EXPECT_DEATH(SIGBUS, (void)map[k_page]);
+    munmap(const_cast<char*>(map), 2 * k_page);
     close(fd);
     unlink(path.c_str());
 }
@@ -531,6 +550,7 @@ std::vector<ut::Case> memory_cases()
         {"stack_grows_to_4mib_and_overflow_is_sigsegv", stack_grows_to_4mib_and_overflow_is_sigsegv},
         {"private_file_mapping_copies_on_write", private_file_mapping_copies_on_write},
         {"shared_file_mapping_reaches_the_file", shared_file_mapping_reaches_the_file},
+        {"mapping_past_end_of_file_is_sigbus", mapping_past_end_of_file_is_sigbus},
         {"mapping_errors_match_linux", mapping_errors_match_linux},
         {"mremap_grows_moves_and_shrinks", mremap_grows_moves_and_shrinks},
         {"madvise_dontneed_drops_pages", madvise_dontneed_drops_pages},
