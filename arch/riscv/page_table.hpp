@@ -83,14 +83,16 @@ public:
                 va = stop;
                 continue;
             }
-            auto* leaves = static_cast<Pte*>(phys_to_virt(pte_address(mid)));
             if (stop > end)
                 stop = end;
-            for (; va < stop; va += PAGE_SIZE) {
-                Pte& entry = leaves[(va >> 12) & 511];
-                if (entry & PTE_V)
-                    visit(va, entry);
+            // A tight walk over the entries: most of a table is empty.
+            Pte* entry = static_cast<Pte*>(phys_to_virt(pte_address(mid))) + ((va >> 12) & 511);
+            Pte* last = entry + (stop - va) / PAGE_SIZE;
+            for (; entry < last; ++entry) {
+                if (*entry & PTE_V)
+                    visit(stop - u64(last - entry) * PAGE_SIZE, *entry);
             }
+            va = stop;
         }
     }
 
