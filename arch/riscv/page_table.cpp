@@ -150,13 +150,23 @@ lib::Optional<Translation> PageTable::translate(u64 va) const
     }
 }
 
+// Eight entries (a 64-byte line) at i, all zero: skipped at once in the
+// walks below over tables that are mostly empty.
+static bool line_empty(const Pte* table, unsigned i)
+{
+    const Pte* e = table + i;
+    return !(e[0] | e[1] | e[2] | e[3] | e[4] | e[5] | e[6] | e[7]);
+}
+
 static void free_subtree(u64 table_pa, unsigned level, TablePageSource& source)
 {
     Pte* table = table_at(table_pa);
     if (level > 0)
-        for (unsigned i = 0; i < PTES_PER_TABLE; ++i)
-            if (pte_is_table(table[i]))
-                free_subtree(pte_address(table[i]), level - 1, source);
+        for (unsigned line = 0; line < PTES_PER_TABLE; line += 8)
+            if (!line_empty(table, line))
+                for (unsigned i = line; i < line + 8; ++i)
+                    if (pte_is_table(table[i]))
+                        free_subtree(pte_address(table[i]), level - 1, source);
     source.free_table_page(table_pa);
 }
 
@@ -164,6 +174,10 @@ void PageTable::free_tables(unsigned first, unsigned last, TablePageSource& sour
 {
     Pte* root = table_at(m_root_pa);
     for (unsigned i = first; i <= last && i < PTES_PER_TABLE; ++i) {
+        if (i % 8 == 0 && i + 7 <= last && line_empty(root, i)) {
+            i += 7;
+            continue;
+        }
         if (pte_is_table(root[i]))
             free_subtree(pte_address(root[i]), 1, source);
         root[i] = 0;
