@@ -20,8 +20,7 @@ Result<FileTable*> FileTable::create()
 
 FileTable::~FileTable()
 {
-    mm::kfree(m_files);
-    mm::kfree(m_cloexec);
+    mm::kfree(m_files); // m_cloexec lives in the same block
 }
 
 Result<void> FileTable::grow_to(int count)
@@ -33,19 +32,16 @@ Result<void> FileTable::grow_to(int count)
         capacity *= 2;
     if (capacity > MAX_FDS)
         capacity = MAX_FDS;
-    auto** files = static_cast<File**>(mm::kmalloc(usize(capacity) * sizeof(File*)));
-    auto* cloexec = static_cast<u8*>(mm::kmalloc(usize(capacity)));
-    if (!files || !cloexec) {
-        mm::kfree(files);
-        mm::kfree(cloexec);
+    // One block: the file pointers, then a close-on-exec byte per slot.
+    auto** files = static_cast<File**>(mm::kmalloc(usize(capacity) * (sizeof(File*) + 1)));
+    if (!files)
         return Errno::enomem;
-    }
+    auto* cloexec = reinterpret_cast<u8*>(files + capacity);
     for (int i = 0; i < capacity; ++i) {
         files[i] = i < m_capacity ? m_files[i] : nullptr;
         cloexec[i] = i < m_capacity ? m_cloexec[i] : 0;
     }
     mm::kfree(m_files);
-    mm::kfree(m_cloexec);
     m_files = files;
     m_cloexec = cloexec;
     m_capacity = capacity;

@@ -361,9 +361,12 @@ Pte* AddressSpace::own_entry(u64 va)
     Pte* table_entry = table.table_entry(va, &s_tables);
     if (!table_entry || (pte_is_table(*table_entry) && !unshare_table(table_entry)))
         return nullptr;
-    Pte* entry = table.leaf_entry(va, s_tables);
-    if (entry)
-        set_page_mark(pte_address(*table_entry), 0);
+    Pte* entry;
+    if (pte_is_table(*table_entry)) // the leaf table is there (and ours): index it
+        entry = static_cast<Pte*>(phys_to_virt(pte_address(*table_entry))) + ((va >> 12) & (PTES_PER_TABLE - 1));
+    else if (!(entry = table.leaf_entry(va, s_tables)))
+        return nullptr;
+    set_page_mark(pte_address(*table_entry), 0);
     return entry;
 }
 
