@@ -4,6 +4,8 @@
 // child to stop, signal and measure.
 #pragma once
 
+#include "harness.h"
+
 #include <csignal>
 #include <cstdint>
 #include <functional>
@@ -73,6 +75,10 @@ std::optional<std::string> read_text_file(const std::string& path);
 // Polls `done` every millisecond or so until it holds (true) or
 // `seconds` have passed (false).
 bool poll_until(const std::function<bool()>& done, double seconds);
+
+// SIGSTOP then SIGCONT to `pid` (a child), each seen through waitpid
+// (WUNTRACED, then WCONTINUED), as expectations of `t`.
+void stop_and_continue(ut::Test& t, pid_t pid);
 
 // A child that runs `setup`, then burns CPU in user mode for at most
 // `seconds` and exits with 0. Returns once it is spinning (or -1).

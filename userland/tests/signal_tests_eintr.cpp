@@ -138,13 +138,7 @@ void uninterrupted_read(Test& t)
     close(fds[0]);
     EXPECT(wait_until_sleeping(pid));
     EXPECT_EQ(kill(pid, SIGWINCH), 0);
-    EXPECT_EQ(kill(pid, SIGSTOP), 0);
-    int status = 0;
-    EXPECT_EQ(waitpid(pid, &status, WUNTRACED), pid);
-    EXPECT(WIFSTOPPED(status));
-    EXPECT_EQ(kill(pid, SIGCONT), 0);
-    EXPECT_EQ(waitpid(pid, &status, WCONTINUED), pid);
-    EXPECT(WIFCONTINUED(status));
+    stop_and_continue(t, pid);
     sleep_seconds(0.05);
     EXPECT_EQ(write(fds[1], "hello", 5), 5L);
     close(fds[1]);

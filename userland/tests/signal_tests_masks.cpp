@@ -336,13 +336,7 @@ void sigchld_on_child_exit(Test& t)
     ASSERT(install(SIGCHLD, record_child_event, SA_RESTART | SA_NOCLDSTOP));
     pid = spawn_spinner();
     ASSERT(pid > 0);
-    EXPECT_EQ(kill(pid, SIGSTOP), 0);
-    int status = 0;
-    EXPECT_EQ(waitpid(pid, &status, WUNTRACED), pid);
-    EXPECT(WIFSTOPPED(status));
-    EXPECT_EQ(kill(pid, SIGCONT), 0);
-    EXPECT_EQ(waitpid(pid, &status, WCONTINUED), pid);
-    EXPECT(WIFCONTINUED(status));
+    stop_and_continue(t, pid);
     sleep_seconds(0.1);
     EXPECT_EQ(g_event_count, 5);
     EXPECT_EQ(kill(pid, SIGKILL), 0);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -189,6 +190,17 @@ pid_t spawn_spinner(double seconds, const std::function<void()>& setup)
     bool started = pid > 0 && read(fds[0], &byte, 1) == 1;
     close(fds[0]);
     return started ? pid : -1;
+}
+
+void stop_and_continue(ut::Test& t, pid_t pid)
+{
+    EXPECT_EQ(kill(pid, SIGSTOP), 0);
+    int status = 0;
+    EXPECT_EQ(waitpid(pid, &status, WUNTRACED), pid);
+    EXPECT(WIFSTOPPED(status));
+    EXPECT_EQ(kill(pid, SIGCONT), 0);
+    EXPECT_EQ(waitpid(pid, &status, WCONTINUED), pid);
+    EXPECT(WIFCONTINUED(status));
 }
 
 } // namespace signal_tests
