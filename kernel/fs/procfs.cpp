@@ -151,6 +151,9 @@ void format_meminfo(TextSink& out)
     // only in the page cache, like ramfs) and of shared anonymous memory.
     lib::format(out, "Buffers:        {:8} kB\nCached:         {:8} kB\nSwapTotal:      {:8} kB\nSwapFree:       {:8} kB\n",
                 0, cached_pages() * kib, 0, 0);
+    // Slab: the kernel heap's pages (size-class slabs and large blocks).
+    lib::format(out, "Slab:           {:8} kB\nKernelStack:    {:8} kB\n", mm::kmalloc_stats().pages_held() * kib,
+                process_count() * (16384 / 1024));
 }
 
 void format_global_stat(TextSink& out)

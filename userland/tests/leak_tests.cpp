@@ -6,6 +6,7 @@
 #include "harness.h"
 
 #include <csignal>
+#include <fstream>
 #include <cstdlib>
 #include <cstring>
 #include <sys/mman.h>
@@ -29,6 +30,22 @@ Snapshot snapshot()
     if (sysinfo(&info) != 0)
         return {};
     return {static_cast<unsigned long long>(info.freeram) * info.mem_unit, info.procs};
+}
+
+// Where the kernel's own memory is (/proc/meminfo's Slab, KernelStack,
+// Cached), to say where a loss went when there is one.
+std::string kernel_memory()
+{
+    std::ifstream in("/proc/meminfo");
+    std::string line, out;
+    while (std::getline(in, line))
+        for (const char* key : {"Slab:", "KernelStack:", "Cached:"})
+            if (line.rfind(key, 0) == 0) {
+                std::string value = line.substr(std::string(key).size());
+                value.erase(0, value.find_first_not_of(' '));
+                out += std::string(out.empty() ? "" : ", ") + key + " " + value;
+            }
+    return "(" + out + ")";
 }
 
 // Runs `one` (which returns a failure description, empty if fine) in a
@@ -75,17 +92,20 @@ void expect_no_leak(Test& t, int rounds, One one, int warm_ups = 10)
     };
     if (std::string problem = run_driver(warm_ups); !problem.empty())
         return t.fail(__FILE_NAME__, __LINE__, "warm-up: " + problem);
+    const std::string kernel_before = kernel_memory();
     const Snapshot before = snapshot();
     if (std::string problem = run_driver(rounds); !problem.empty())
         return t.fail(__FILE_NAME__, __LINE__, problem);
     const Snapshot after = snapshot();
+    const std::string kernel_after = kernel_memory();
     EXPECT(before.free_bytes > 0);
     if (after.free_bytes != before.free_bytes) {
         long long delta = static_cast<long long>(before.free_bytes) - static_cast<long long>(after.free_bytes);
         t.fail(__FILE_NAME__, __LINE__,
                "free memory " + std::to_string(before.free_bytes) + " -> " + std::to_string(after.free_bytes) +
                    " bytes: " + std::to_string(delta) + " bytes (" + std::to_string(delta / 4096) +
-                   " pages) lost over " + std::to_string(rounds) + " rounds");
+                   " pages) lost over " + std::to_string(rounds) + " rounds; kernel " + kernel_before + " -> " +
+                   kernel_after);
     }
     EXPECT_EQ(after.procs, before.procs);
 }
