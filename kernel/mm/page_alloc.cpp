@@ -85,7 +85,9 @@ lib::Optional<u64> alloc_pages(unsigned order)
     SpinLockGuard guard(s_lock);
     if (order == 0 && s_hot_count > 0) {
         u64 pa = s_hot[--s_hot_count];
-        s_buddy.meta(pa / PAGE_SIZE).refcount = 1;
+        auto& meta = s_buddy.meta(pa / PAGE_SIZE);
+        meta.refcount = 1;
+        meta.owner = 0; // as the buddy allocator hands pages out: no stale page mark
         return pa;
     }
     auto pfn = s_buddy.allocate(order);
