@@ -89,7 +89,7 @@ private:
     void violation(const AddressSpace& as, u64 va, const char* what, u64 a = 0, u64 b = 0)
     {
         if (m_report && m_result.violations < REPORT_LIMIT)
-            printk("mm_check: space {#x} va {#x}: {} ({#x}, {#x})\n", as.m_root_pa, va, what, a, b);
+            printk("mm_check: space {:#x} va {:#x}: {} ({:#x}, {:#x})\n", as.m_root_pa, va, what, a, b);
         ++m_result.violations;
     }
 
@@ -158,8 +158,10 @@ private:
     void check_entry(const AddressSpace& as, u64 va, Pte pte, u32 table_refs, bool all_cow, Rss& seen)
     {
         u64 pa = pte_address(pte);
-        if (!pte_is_leaf(pte) || !(pte & PTE_U)) {
-            violation(as, va, "not a user leaf", pte);
+        // A PROT_NONE page keeps its entry valid with no access bits: at
+        // the last level that faults on every access (priv spec 4.3.2).
+        if (!(pte & PTE_U)) {
+            violation(as, va, "not a user page", pte);
             return;
         }
         if (!in_ram(pa) || !page_is_allocated(pa)) {
@@ -171,6 +173,8 @@ private:
             violation(as, va, "mapped outside every region", pte);
             return;
         }
+        if (!(pte & PTE_LEAF_MASK) && r->prot != 0)
+            violation(as, va, "no access bits, the region allows access", pte, r->prot);
         bool file = pte & PTE_FILE;
         if (!file)
             ++seen.anon;
