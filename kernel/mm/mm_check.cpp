@@ -11,6 +11,7 @@
 #include "kernel/panic.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/process/process.hpp"
+#include "kernel/test_build.hpp"
 #include "lib/cmdline.hpp"
 
 namespace kernel::mm {
@@ -269,7 +270,7 @@ void mm_check_init(const lib::CommandLine& cmdline)
 {
     auto value = cmdline.get_u64("mm_check");
     s_enabled = value.is_ok() ? value.value() != 0 : cmdline.has("mm_check");
-    if (s_enabled && !MM_CHECK_HOOKS) {
+    if (s_enabled && !TEST_BUILD) {
         printk("mm_check: ignored: this kernel is built without the hooks (the test build has them)\n");
         s_enabled = false;
     }
