@@ -11,6 +11,11 @@ void kmalloc_init();
 void* kmalloc(usize size);
 void kfree(void* p);
 lib::mm::HeapStats kmalloc_stats();
+#ifdef MYRIAD_HARDENING
+// Every object's red zone and every free slot's poison, checked now (a
+// problem panics). Returns the number found (0 unless a test catches them).
+usize kmalloc_check_all();
+#endif
 
 template <typename T, typename... A> T* make(A&&... args)
 {
