@@ -53,7 +53,7 @@ if(MYRIAD_HARDENING)
     set_property(SOURCE ${CMAKE_SOURCE_DIR}/kernel/hardening/ubsan.cpp APPEND PROPERTY COMPILE_DEFINITIONS
                  MYRIAD_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 else()
-    list(FILTER MYRIAD_KERNEL_SOURCES EXCLUDE REGEX "/kernel/hardening/")
+    list(FILTER MYRIAD_KERNEL_SOURCES EXCLUDE REGEX "/(kernel|arch/riscv)/hardening/")
 endif()
 
 add_library(kernel_objects OBJECT ${MYRIAD_KERNEL_SOURCES} ${MYRIAD_LIB_SOURCES})

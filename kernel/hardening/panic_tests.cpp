@@ -15,7 +15,7 @@ namespace {
 constinit volatile int s_int_max = 0x7fffffff;
 constinit volatile int s_shift = 40;
 constinit volatile unsigned s_index = 8;
-constinit volatile usize s_smash_length = 64;
+constinit volatile usize s_smash_length = 24; // the buffer and the canary above it
 
 [[gnu::noinline]] int panic_test_signed_overflow() { return s_int_max + 1; }
 

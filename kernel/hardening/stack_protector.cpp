@@ -2,12 +2,11 @@
 // registers of every function with an array or an address-taken local, and
 // compares it before returning; a mismatch calls __stack_chk_fail (the
 // GCC/glibc ABI, with the guard as a global: riscv's default
-// -mstack-protector-guard=global). This file is compiled without the
-// protector's effect on itself mattering: it has no arrays or taken
-// addresses, and the seeding functions are marked no_stack_protector.
+// -mstack-protector-guard=global). The seeding functions are marked
+// no_stack_protector; __stack_chk_fail is arch/riscv/hardening's, as it
+// reads the failing function's frame record.
 #include "kernel/hardening/stack_protector.hpp"
 #include "arch/arch.hpp"
-#include "kernel/hardening/report.hpp"
 #include "kernel/random.hpp"
 
 // A fixed value until kernel_main seeds it: never zero, so that code run
@@ -46,19 +45,3 @@ namespace {
 }
 
 } // namespace kernel::hardening
-
-// The check failed: the frame of the function that called us had its
-// canary overwritten, so something wrote past the end of one of its locals.
-// The backtrace starts in that function: the call is its last instruction
-// (nothing follows a noreturn call), so our return address may already be
-// the next function's first, and one byte back names the right one; the
-// walk goes on from its frame (built with frame pointers, so
-// __builtin_frame_address(1) is sound; its record may be smashed too, and
-// the walk probes every read).
-#pragma GCC diagnostic ignored "-Wframe-address"
-extern "C" [[noreturn]] void __stack_chk_fail()
-{
-    kernel::hardening::report_and_panic(u64(__builtin_return_address(0)) - 1, u64(__builtin_frame_address(1)),
-                                        "stack protector: canary overwritten in the frame of #0 (a write past "
-                                        "the end of one of its locals)");
-}
