@@ -12,6 +12,7 @@
 #include "kernel/random.hpp"
 #include "kernel/time.hpp"
 #include "lib/elf.hpp"
+#include "lib/shebang.hpp"
 
 namespace kernel {
 
@@ -176,44 +177,30 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
                                const u8* data, u64 size);
 static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs& args, int depth);
 
-// "#!interpreter [one argument]" (Linux binfmt_script): the new argv is
-// interpreter, the optional argument, the script's path, then the old
-// argv without its argv[0].
+// "#!interpreter [one argument]" (Linux binfmt_script; the line is read
+// by lib/shebang): the new argv is interpreter, the optional argument, the
+// script's path, then the old argv without its argv[0].
 static Result<void> exec_script(Process& p, lib::StringView path, const ExecArgs& args, const u8* data, u64 size,
                                 int depth)
 {
     if (depth >= 4)
-        return Errno::eloop; // Linux allows a few levels of interpreters
-    usize end = 2;
-    while (end < size && end < 256 && data[end] != '\n')
-        ++end;
-    if (end == size || end >= 256)
-        return Errno::enoexec; // no complete first line
-    auto is_space = [](u8 c) { return c == ' ' || c == '\t'; };
-    usize i = 2;
-    while (i < end && is_space(data[i]))
-        ++i;
-    usize interp_start = i;
-    while (i < end && !is_space(data[i]))
-        ++i;
-    usize interp_end = i;
-    while (i < end && is_space(data[i]))
-        ++i;
-    usize arg_start = i, arg_end = end;
-    while (arg_end > arg_start && (is_space(data[arg_end - 1]) || data[arg_end - 1] == '\r'))
-        --arg_end;
-    if (interp_end == interp_start)
-        return Errno::enoexec;
-    char interp[256];
-    usize interp_length = interp_end - interp_start;
-    __builtin_memcpy(interp, data + interp_start, interp_length);
+        return Errno::eloop; // Linux: BINPRM_MAX_RECURSION levels of interpreters
+    auto line = lib::shebang::parse(data, size);
+    if (line.is_error())
+        return line.error();
+    lib::StringView interpreter = line->interpreter;
+    if (interpreter.is_empty())
+        return Errno::eacces; // Linux opens the empty name: EACCES (tests/host/shebang_test.cpp)
+    char interp[lib::shebang::k_buffer_size];
+    usize interp_length = interpreter.length();
+    __builtin_memcpy(interp, interpreter.data(), interp_length);
     interp[interp_length] = 0;
 
     ExecArgs next;
     auto r = next.append(interp, interp_length);
     next.argc = 1;
-    if (r.is_ok() && arg_end > arg_start) {
-        r = next.append(reinterpret_cast<const char*>(data + arg_start), arg_end - arg_start);
+    if (r.is_ok() && line->has_argument) {
+        r = next.append(line->argument.data(), line->argument.length());
         ++next.argc;
     }
     if (r.is_ok()) {
@@ -223,7 +210,7 @@ static Result<void> exec_script(Process& p, lib::StringView path, const ExecArgs
     usize at = 0;
     for (u32 k = 0; r.is_ok() && k < args.argc + args.envc; ++k) {
         usize n = lib::cstring_length(args.strings + at);
-        if (k >= 1) {
+        if (k >= 1 || args.argc == 0) { // drop argv[0], never envp[0]
             r = next.append(args.strings + at, n);
             if (k < args.argc)
                 ++next.argc;
@@ -256,7 +243,7 @@ static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs&
     Result<void> result = Errno::enoexec;
     if (contents.is_error())
         result = contents.error();
-    else if (size >= 2 && contents.value()[0] == '#' && contents.value()[1] == '!')
+    else if (lib::shebang::is_script(contents.value(), size))
         result = exec_script(p, path, args, contents.value(), size, depth);
     else
         result = exec_image(p, path, args, *inode, contents.value(), size);
