@@ -81,8 +81,12 @@ static void parse_device_tree()
         if (auto r = fdt.memreserve(i))
             (void)s_boot.reserved.add(r->base, r->size);
 
-    if (auto initrd = fdt.initrd(); initrd.is_ok() && initrd->size > 0)
+    // A bogus initrd is never read (it may name memory that is not there).
+    auto initrd = lib::board::usable_initrd(fdt, s_boot.load_pa, s_boot.image_size, s_boot.dtb_pa, fdt.total_size());
+    if (initrd.is_ok())
         s_boot.initrd = lib::Range{initrd->base, initrd->size};
+    else if (initrd.code() != Errno::enoent)
+        printk("initrd ignored: {}\n", initrd.error().what ? initrd.error().what : "?");
 
     auto timebase = fdt.timebase_frequency();
     if (timebase.is_error() || timebase.value() == 0)
