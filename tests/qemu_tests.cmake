@@ -204,3 +204,6 @@ myriad_qemu_test(kstack.depth --append "init=/bin/usertests kstack_check=15360"
     --expect "kstack_check: deepest kernel stack use so far" --ktap --expect-exit 0 --timeout 300
     --reject "OVER THE kstack_check LIMIT")
 set_tests_properties(kstack.depth PROPERTIES TIMEOUT 320)
+
+# Corrupt initrds, device trees and command lines at boot.
+include(${CMAKE_SOURCE_DIR}/tests/bad_input_tests.cmake)
