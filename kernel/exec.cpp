@@ -20,10 +20,7 @@ void fp_forget(Process&);
 
 Result<void> ExecArgs::append(const char* s, usize n)
 {
-    if (n + 1 > MAX_ARG_STRLEN)
-        return Errno::e2big;
-    // The strings plus one pointer each (and the two NULLs) must fit.
-    if (length + n + 1 + 8 * (argc + envc + 3) > MAX_ARG_TOTAL)
+    if (n + 1 > MAX_ARG_STRLEN || length + n + 1 > limit)
         return Errno::e2big;
     if (length + n + 1 > capacity) {
         usize new_capacity = lib::max<usize>(4096, capacity * 2);
@@ -80,8 +77,33 @@ static Result<void> collect_array(u64 user_array, ExecArgs& args, u32& count)
     return {};
 }
 
+// The number of pointers before the NULL ending a user vector; E2BIG once
+// their size alone is past `limit` (Linux counts to MAX_ARG_STRINGS and
+// fails the same way a moment later).
+static Result<u64> count_array(u64 user_array, u64 limit)
+{
+    if (!user_array)
+        return u64(0);
+    for (u64 count = 0;; ++count) {
+        if (count >= MAX_ARG_STRINGS || 8 * count >= limit)
+            return Errno::e2big;
+        auto pointer = mm::read_user<u64>(user_array + 8 * count);
+        if (pointer.is_error())
+            return Errno::efault;
+        if (pointer.value() == 0)
+            return count;
+    }
+}
+
 Result<void> collect_user_args(u64 user_argv, u64 user_envp, ExecArgs& args)
 {
+    u64 limit = exec_arg_limit(current_process().rlimit_cur[3]); // RLIMIT_STACK
+    u64 argc = TRY(count_array(user_argv, limit));
+    u64 envc = TRY(count_array(user_envp, limit));
+    u64 pointers = 8 * (lib::max<u64>(argc, 1) + envc);
+    if (limit <= pointers)
+        return Errno::e2big;
+    args.limit = limit - pointers;
     TRY(collect_array(user_argv, args, args.argc));
     TRY(collect_array(user_envp, args, args.envc));
     return {};
@@ -197,6 +219,7 @@ static Result<void> exec_script(Process& p, lib::StringView path, const ExecArgs
     interp[interp_length] = 0;
 
     ExecArgs next;
+    next.limit = args.limit; // Linux keeps the limit exec started with (bprm->argmin)
     auto r = next.append(interp, interp_length);
     next.argc = 1;
     if (r.is_ok() && line->has_argument) {
