@@ -6,7 +6,7 @@
 # archive from GNU cpio, QEMU virt's own device tree).
 set(MYRIAD_BAD ${CMAKE_BINARY_DIR}/fixtures/bad)
 set(MYRIAD_BAD_INITRDS good truncated garbage bad-magic huge-filesize name-no-nul)
-set(MYRIAD_BAD_DTBS bad-token bad-nameoff no-memory bad-memory-reg bogus-chosen)
+set(MYRIAD_BAD_DTBS bad-token bad-nameoff no-memory bad-memory-reg bogus-chosen small-plic far-poweroff)
 set(MYRIAD_BAD_OUTPUTS ${MYRIAD_BAD}/virt.dtb)
 foreach(v ${MYRIAD_BAD_INITRDS})
     list(APPEND MYRIAD_BAD_OUTPUTS ${MYRIAD_BAD}/initrd-${v}.cpio)
@@ -81,3 +81,14 @@ myriad_qemu_test(bad_input.cmdline_huge_number
     --append "tick_ms=123456789012345678901234567890 pid_max=99999999999999999999999 kstack_check=0x"
     --expect "tick_ms=123456789012345678901234567890: command-line number overflows 64 bits\\x3b using 10"
     --expect "tick 10 ms" ${MYRIAD_SHELL_WORKS})
+
+# Device-tree values a driver would have trusted into a fault: a PLIC reg
+# too small for the boot hart's context (it panicked on the first MMIO
+# store) and a syscon-poweroff offset outside its syscon. The first leaves
+# the console without input (no external interrupts), so the runner stops
+# at the prompt; the second powers off through SBI instead.
+myriad_qemu_test(bad_input.dtb_small-plic --dtb ${MYRIAD_BAD}/dtb-small-plic.dtb --stop-after-steps
+    --expect "plic: unusable device-tree node (reg too small for the context's registers)"
+    --expect "kernel ready" --expect "$ " --reject "PANIC")
+myriad_qemu_test(bad_input.dtb_far-poweroff --dtb ${MYRIAD_BAD}/dtb-far-poweroff.dtb
+    --expect "power: offset 0x100000 outside the syscon's reg" ${MYRIAD_SHELL_WORKS})

@@ -20,6 +20,8 @@ OUTDIR/dtb-*.dtb          that tree with:
   no-memory       no /memory node (dtc from the edited source)
   bad-memory-reg  /memory reg of 3 cells under #size-cells 2 (ditto)
   bogus-chosen    stdout-path naming no node, an initrd outside RAM (ditto)
+  small-plic      the PLIC's reg only 4 KiB long, short of its contexts (ditto)
+  far-poweroff    syscon-poweroff's offset past its syscon's reg (ditto)
 """
 import os
 import random
@@ -120,6 +122,8 @@ def make_dtbs(out, dtc, qemu, mem):
         "bogus-chosen": re.sub(r'stdout-path = "[^"]*";',
                                'stdout-path = "/soc/no-such-uart@0";\n\t\tlinux,initrd-start = <0x10000000>;'
                                '\n\t\tlinux,initrd-end = <0x10100000>;', source),
+        "small-plic": re.sub(r"(plic@c000000 \{[^}]*?reg = <0x00 0xc000000 0x00) 0x600000>", r"\1 0x1000>", source),
+        "far-poweroff": re.sub(r"(poweroff \{[^}]*?offset =) <0x00>", r"\1 <0x100000>", source),
     }
     for name, text in edits.items():
         assert text != source, f"{name}: the edit changed nothing"
