@@ -17,7 +17,8 @@ using namespace lib::fdt;
 namespace {
 
 // Bounds the quadratic accessors (parent() walks from the root).
-constexpr usize k_max_nodes = 256;
+constexpr usize k_max_nodes = 64;
+constexpr usize k_max_parent_checks = 16;
 
 void check_view(StringView s, const Blob& blob)
 {
@@ -83,8 +84,71 @@ void walk_node(const Blob& blob, Node node, usize index)
     (void)blob.hart(node);
     usize children = 0;
     for (Node child : blob.children(node)) {
-        (void)child;
+        if (index < k_max_parent_checks) {
+            auto parent = blob.parent(child);
+            FUZZ_CHECK(parent && *parent == node);
+        }
         FUZZ_CHECK(++children <= blob.total_size());
+    }
+    if (auto handle = blob.phandle(node)) {
+        auto found = blob.find_by_phandle(*handle);
+        FUZZ_CHECK(found && blob.phandle(*found) && *blob.phandle(*found) == *handle);
+    }
+}
+
+// [a, a + n) and [b, b + m) share a byte (ends saturated at 2^64).
+bool overlap(u64 a, u64 n, u64 b, u64 m)
+{
+    auto end = [](u64 base, u64 size) { return base + size < base ? ~0ull : base + size; };
+    return n > 0 && m > 0 && a < end(b, m) && b < end(a, n);
+}
+
+// The page allocator's memory map: whole pages of RAM, none of them the
+// kernel's, the tree's, reserved, /memreserve/d or the accepted initrd.
+void check_usable_memory(const Blob& blob, u64 kernel, u64 kernel_size, u64 dtb, u64 dtb_size)
+{
+    auto usable = board::usable_memory(blob, kernel, kernel_size, dtb, dtb_size);
+    if (usable.is_error())
+        return;
+    const RangeList& free = usable.value();
+    Region ram[32];
+    usize ram_count = blob.memory_regions(ram, 32).value_or(0);
+    FUZZ_CHECK(ram_count > 0);
+    ReservedRegion reserved[32];
+    usize reserved_count = blob.reserved_memory(reserved, 32).value_or(0);
+    auto initrd = board::usable_initrd(blob, kernel, kernel_size, dtb, dtb_size);
+    for (usize i = 0; i < free.count(); ++i) {
+        const Range& r = free[i];
+        FUZZ_CHECK(r.size > 0 && r.base % board::k_page_size == 0 && r.size % board::k_page_size == 0);
+        FUZZ_CHECK(r.base + r.size > r.base);
+        FUZZ_CHECK(i == 0 || free[i - 1].end() < r.base);
+        bool in_ram = false;
+        for (usize k = 0; k < ram_count; ++k)
+            if (r.base >= ram[k].base && r.size <= ram[k].size && r.base - ram[k].base <= ram[k].size - r.size)
+                in_ram = true;
+        // Adjacent RAM ranges merge, so a free range may span two of them;
+        // check each end instead when no single one holds it.
+        if (!in_ram) {
+            bool first = false, last = false;
+            for (usize k = 0; k < ram_count; ++k) {
+                first = first || (r.base >= ram[k].base && r.base - ram[k].base < ram[k].size);
+                last = last || (r.end() - 1 >= ram[k].base && r.end() - 1 - ram[k].base < ram[k].size);
+            }
+            FUZZ_CHECK(first && last);
+        }
+        FUZZ_CHECK(!overlap(r.base, r.size, kernel, kernel_size));
+        FUZZ_CHECK(!overlap(r.base, r.size, dtb, dtb_size));
+        for (usize k = 0; k < reserved_count; ++k)
+            FUZZ_CHECK(!overlap(r.base, r.size, reserved[k].base, reserved[k].size));
+        for (usize k = 0; k < blob.memreserve_count(); ++k)
+            if (auto m = blob.memreserve(k))
+                FUZZ_CHECK(!overlap(r.base, r.size, m->base, m->size));
+        if (initrd.is_ok())
+            FUZZ_CHECK(!overlap(r.base, r.size, initrd->base, initrd->size));
+    }
+    if (initrd.is_ok()) {
+        FUZZ_CHECK(!overlap(initrd->base, initrd->size, kernel, kernel_size));
+        FUZZ_CHECK(!overlap(initrd->base, initrd->size, dtb, dtb_size));
     }
 }
 
@@ -121,7 +185,8 @@ void boot_queries(const Blob& blob)
             check_view(harts[i].isa, blob);
             (void)isa_has_extension(harts[i].isa, "sstc");
             (void)isa_has_extension(harts[i].isa, "f");
-            (void)blob.find_hart(harts[i].id);
+            auto again = blob.find_hart(harts[i].id);
+            FUZZ_CHECK(again.is_ok() && again->id == harts[i].id);
         }
     (void)blob.find_hart(blob.boot_cpuid());
     (void)blob.find_hart(0);
@@ -142,9 +207,9 @@ void boot_queries(const Blob& blob)
         (void)blob.reg(*rtc, 0);
     for (auto path : {"/", "/cpus", "/chosen", "/soc/serial@10000000", "serial0", "serial0/x", "//", "/cpus/"})
         (void)blob.find_path(path);
-    (void)board::usable_memory(blob, 0x80200000, 0x400000, 0x87e00000, blob.total_size());
-    (void)board::usable_memory(blob, 0, 0, 0, 0);
-    (void)board::usable_memory(blob, ~0ull - 0xfff, 0x2000, ~0ull, ~0ull);
+    check_usable_memory(blob, 0x80200000, 0x400000, 0x87e00000, blob.total_size());
+    check_usable_memory(blob, 0, 0, 0, 0);
+    check_usable_memory(blob, ~0ull - 0xfff, 0x2000, ~0ull - 0x10000, 0x10000);
 }
 
 } // namespace

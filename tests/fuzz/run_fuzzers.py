@@ -27,9 +27,9 @@ import tempfile
 # name: (seed globs, relative to the source tree (S/) or the build tree
 # (B/); -max_len; runs under CTest)
 TARGETS = {
-    "fdt": (["S/tests/fixtures/*.dtb", "B/fixtures/*.dtb"], 65536, 4000),
+    "fdt": (["S/tests/fixtures/*.dtb", "B/fixtures/*.dtb", "B/fixtures/bad/*.dtb"], 16384, 5000),
     "elf": (["B/fixtures/elf/*"], 16384, 20000),
-    "cpio": (["B/fixtures/cpio/*.cpio"], 16384, 20000),
+    "cpio": (["B/fixtures/cpio/*.cpio", "B/fixtures/bad/*.cpio"], 16384, 20000),
     "cmdline": ([], 2048, 50000),
     "shebang": ([], 512, 50000),
     "format": ([], 1024, 30000),
