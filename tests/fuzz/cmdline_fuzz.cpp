@@ -4,6 +4,7 @@
 #include "lib/cmdline.hpp"
 
 #include <cstdint>
+#include <string>
 
 using namespace lib;
 
@@ -42,6 +43,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     StringView rest = line.init_arguments();
     if (!rest.is_empty())
         FUZZ_CHECK(fuzz_inside(rest.data(), rest.length(), data, size));
+    // Written out again (values with blanks quoted), the line parses to
+    // the same entries.
+    std::string again;
+    for (CommandLine::Entry e : line) {
+        if (!again.empty())
+            again += ' ';
+        again.append(e.key.data(), e.key.length());
+        if (!e.has_value)
+            continue;
+        std::string value(e.value.data(), e.value.length());
+        bool blank = value.find_first_of(" \t\n\r\v\f") != std::string::npos;
+        again += blank ? "=\"" + value + "\"" : "=" + value;
+    }
+    if (!rest.is_empty())
+        again += " -- " + std::string(rest.data(), rest.length());
+    if (auto reparsed = CommandLine::parse(StringView(again.data(), again.size())); again.size() <= size) {
+        FUZZ_CHECK(reparsed.is_ok());
+        FUZZ_CHECK(reparsed->count() == line.count());
+        for (usize i = 0; i < line.count(); ++i) {
+            FUZZ_CHECK(reparsed->entry(i).key == line.entry(i).key);
+            FUZZ_CHECK(reparsed->entry(i).has_value == line.entry(i).has_value);
+            FUZZ_CHECK(reparsed->entry(i).value == line.entry(i).value);
+        }
+        FUZZ_CHECK(reparsed->init_arguments() == rest);
+    }
     // The options kernel/main.cpp reads.
     for (auto key : {"init", "ktest", "tick_ms", "sched", "fork", "kstack_check", "asid_bits", "panic_test"}) {
         (void)line.get(key);

@@ -26,6 +26,14 @@ void check_segment(const Segment& s, usize size)
     FUZZ_CHECK(s.align <= 1 || (s.align & (s.align - 1)) == 0);
 }
 
+usize index_of(const Image& image, u32 type)
+{
+    for (usize i = 0; i < image.phnum(); ++i)
+        if (image.program_header(i).type == type)
+            return i;
+    return image.phnum();
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
@@ -53,6 +61,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             entry_found = true;
     }
     FUZZ_CHECK(entry_found);
+    // The loads are exactly the PT_LOAD headers that map something, in order.
+    usize next_load = 0;
+    for (usize i = 0; i < image.phnum(); ++i) {
+        ProgramHeader ph = image.program_header(i);
+        if (ph.type != k_pt_load || ph.memsz == 0)
+            continue;
+        FUZZ_CHECK(next_load < image.load_count());
+        const Segment& s = image.load(next_load++);
+        FUZZ_CHECK(s.vaddr == ph.vaddr && s.memsz == ph.memsz && s.offset == ph.offset && s.filesz == ph.filesz);
+    }
+    FUZZ_CHECK(next_load == image.load_count());
+    // AT_PHDR, when known from a PT_LOAD, points into that load's file bytes.
+    if (image.has_phdr_vaddr() && index_of(image, k_pt_phdr) == image.phnum()) {
+        bool inside = false;
+        for (usize i = 0; i < image.load_count(); ++i) {
+            const Segment& s = image.load(i);
+            inside = inside || (image.phdr_vaddr() >= s.vaddr && image.phdr_vaddr() - s.vaddr < s.filesz);
+        }
+        FUZZ_CHECK(inside);
+    }
     FUZZ_CHECK(image.min_vaddr() <= image.max_vaddr());
     if (image.has_interp()) {
         FUZZ_CHECK(fuzz_inside(image.interp().data(), image.interp().length() + 1, data, size));
