@@ -1,6 +1,6 @@
 # The libFuzzer harnesses (tests/fuzz/*_fuzz.cpp), built by clang as the
 # "fuzzers" ExternalProject (cmake/fuzz.cmake), and one CTest test per
-# harness (label `fuzz`): a fixed number of runs from a fixed seed over the
+# harness (libfuzzer.NAME, label `fuzz`): a fixed number of runs from a fixed seed over the
 # seed corpus, so the test is deterministic and takes seconds. Longer runs:
 # ./myriad fuzz-host [--seconds N] [TARGET...] (tests/fuzz/run_fuzzers.py).
 find_program(MYRIAD_CLANGXX NAMES clang++ clang++-14 clang++-15 clang++-16)
@@ -28,6 +28,6 @@ file(GLOB MYRIAD_FUZZ_HARNESSES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz
 foreach(harness ${MYRIAD_FUZZ_HARNESSES})
     get_filename_component(stem ${harness} NAME_WE)
     string(REGEX REPLACE "_fuzz$" "" name ${stem})
-    add_test(NAME fuzz.${name} COMMAND ${MYRIAD_RUN_FUZZERS} --ctest ${name})
-    set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz TIMEOUT 120)
+    add_test(NAME libfuzzer.${name} COMMAND ${MYRIAD_RUN_FUZZERS} --ctest ${name})
+    set_tests_properties(libfuzzer.${name} PROPERTIES LABELS fuzz TIMEOUT 120)
 endforeach()

@@ -99,7 +99,7 @@ def main():
             p.error(f"unknown target {args.ctest}: {', '.join(TARGETS)}")
         with tempfile.TemporaryDirectory(prefix=f"corpus-{args.ctest}-") as corpus:
             ok, stats = run_one(args.ctest, args, corpus, TARGETS[args.ctest][2], 0, 1)
-        print(f"fuzz.{args.ctest}: {stats.get('number_of_executed_units', '?')} executions, "
+        print(f"libfuzzer.{args.ctest}: {stats.get('number_of_executed_units', '?')} executions, "
               f"{stats.get('average_exec_per_sec', '?')} exec/s, {stats.get('seeds')} seeds: "
               f"{'PASS' if ok else 'FAIL'}")
         sys.exit(0 if ok else 1)
