@@ -22,27 +22,44 @@ Result<void> ExecArgs::append(const char* s, usize n)
 {
     if (n + 1 > MAX_ARG_STRLEN || length + n + 1 > limit)
         return Errno::e2big;
-    if (length + n + 1 > capacity) {
-        usize new_capacity = lib::max<usize>(4096, capacity * 2);
-        while (new_capacity < length + n + 1)
-            new_capacity *= 2;
-        auto* grown = static_cast<char*>(mm::kmalloc(new_capacity));
-        if (!grown)
-            return Errno::enomem;
-        __builtin_memcpy(grown, strings, length);
-        mm::kfree(strings);
-        strings = grown;
-        capacity = new_capacity;
+    Chunk* last = chunk_count ? &chunks[chunk_count - 1] : nullptr;
+    if (!last || last->used + n + 1 > last->capacity) {
+        if (last && last->used + n + 1 <= k_chunk_max) {
+            // Grow the last chunk (capacities are powers of two up to k_chunk_max).
+            usize capacity = last->capacity * 2;
+            while (capacity < last->used + n + 1)
+                capacity *= 2;
+            auto* grown = static_cast<char*>(mm::kmalloc(capacity));
+            if (!grown)
+                return Errno::enomem;
+            __builtin_memcpy(grown, last->data, last->used);
+            mm::kfree(last->data);
+            last->data = grown;
+            last->capacity = capacity;
+        } else {
+            if (chunk_count == k_max_chunks)
+                return Errno::e2big; // not reached within Linux's limits
+            usize capacity = 4096;
+            while (capacity < n + 1)
+                capacity *= 2;
+            auto* data = static_cast<char*>(mm::kmalloc(capacity));
+            if (!data)
+                return Errno::enomem;
+            last = &chunks[chunk_count++];
+            *last = {data, 0, capacity};
+        }
     }
-    __builtin_memcpy(strings + length, s, n);
-    strings[length + n] = 0;
+    __builtin_memcpy(last->data + last->used, s, n);
+    last->data[last->used + n] = 0;
+    last->used += n + 1;
     length += n + 1;
     return {};
 }
 
 void ExecArgs::release()
 {
-    mm::kfree(strings);
+    for (usize c = 0; c < chunk_count; ++c)
+        mm::kfree(chunks[c].data);
     *this = {};
 }
 
@@ -191,6 +208,18 @@ struct StackBuilder {
         TRY(as.write(sp, data, n));
         return sp;
     }
+
+    // The argument strings, contiguous on the stack in their order.
+    Result<u64> push_chunks(const ExecArgs& args)
+    {
+        sp -= args.length;
+        u64 at = sp;
+        for (usize c = 0; c < args.chunk_count; ++c) {
+            TRY(as.write(at, args.chunks[c].data, args.chunks[c].used));
+            at += args.chunks[c].used;
+        }
+        return sp;
+    }
 };
 
 } // namespace
@@ -230,18 +259,18 @@ static Result<void> exec_script(Process& p, lib::StringView path, const ExecArgs
         r = next.append(path.data(), path.length());
         ++next.argc;
     }
-    usize at = 0;
-    for (u32 k = 0; r.is_ok() && k < args.argc + args.envc; ++k) {
-        usize n = lib::cstring_length(args.strings + at);
+    args.for_each_string([&](u32 k, const char* s, usize n) {
+        if (r.is_error())
+            return false;
         if (k >= 1 || args.argc == 0) { // drop argv[0], never envp[0]
-            r = next.append(args.strings + at, n);
+            r = next.append(s, n);
             if (k < args.argc)
                 ++next.argc;
             else
                 ++next.envc;
         }
-        at += n + 1;
-    }
+        return true;
+    });
     if (r.is_ok())
         r = exec_depth(p, lib::StringView(interp, interp_length), next, depth + 1);
     next.release();
@@ -326,7 +355,7 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
         char zero = 0;
         auto r1 = stack.push_bytes(&zero, 1);
         auto r2 = r1.is_ok() ? stack.push_bytes(path.data(), path.length()) : r1;
-        auto r3 = r2.is_ok() ? stack.push_bytes(args.strings, args.length) : r2;
+        auto r3 = r2.is_ok() ? stack.push_chunks(args) : r2;
         u8 seed[16];
         random_fill(seed, sizeof(seed));
         stack.sp &= ~u64(15);
@@ -361,12 +390,13 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     usize w = 0;
     table[w++] = args.argc;
     u64 at = strings;
-    for (u32 i = 0; i < args.argc + args.envc; ++i) {
+    args.for_each_string([&](u32 i, const char*, usize n) {
         table[w++] = at;
-        at += lib::cstring_length(args.strings + (at - strings)) + 1;
+        at += n + 1;
         if (i + 1 == args.argc)
             table[w++] = 0; // argv's NULL
-    }
+        return true;
+    });
     if (args.argc == 0)
         table[w++] = 0; // argv's NULL for an empty argv
     table[w++] = 0;     // envp's NULL
@@ -402,10 +432,16 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     p.execed = true;
     if (p.files)
         p.files->close_on_exec();
+    // /proc's cmdline keeps the first bytes of argv, all in the first chunk.
     usize argv_bytes = 0;
-    for (u32 i = 0; i < args.argc; ++i)
-        argv_bytes += lib::cstring_length(args.strings + argv_bytes) + 1;
-    set_process_name(p, path, args.strings, argv_bytes);
+    args.for_each_string([&](u32 i, const char*, usize n) {
+        if (i >= args.argc)
+            return false;
+        argv_bytes += n + 1;
+        return true;
+    });
+    const char* first = args.chunk_count ? args.chunks[0].data : "";
+    set_process_name(p, path, first, args.chunk_count ? lib::min(argv_bytes, args.chunks[0].used) : 0);
     return {};
 }
 

@@ -29,11 +29,24 @@ constexpr usize exec_arg_limit(u64 stack_rlimit)
     return usize(lib::max<u64>(limit, ARG_MAX));
 }
 
-// argv then envp strings, each NUL-terminated, in one kernel buffer.
+// argv then envp strings, each NUL-terminated, in order. They are kept in
+// chunks of at most k_chunk_max bytes (kmalloc's largest block is 4 MiB,
+// and Linux allows 6 MiB of strings), no string split between two; the
+// last chunk doubles from a page as it fills, so a small exec stays one
+// small allocation.
 struct ExecArgs {
-    char* strings = nullptr;
-    usize length = 0;
-    usize capacity = 0;
+    static constexpr usize k_chunk_max = 1u << 20;
+    // A full chunk holds more than k_chunk_max - MAX_ARG_STRLEN bytes, so
+    // 6 MiB of strings fit in 8 of them.
+    static constexpr usize k_max_chunks = 8;
+    struct Chunk {
+        char* data = nullptr;
+        usize used = 0;
+        usize capacity = 0;
+    };
+    Chunk chunks[k_max_chunks];
+    usize chunk_count = 0;
+    usize length = 0; // bytes of all strings, NULs included
     u32 argc = 0, envc = 0;
     // Bytes the strings may take, NULs included (the pointers are
     // reserved already).
@@ -41,6 +54,20 @@ struct ExecArgs {
 
     Result<void> append(const char* s, usize n); // n excludes the NUL
     void release();
+    // Calls f(index, string, length) for every string in order (argv, then
+    // envp) until f returns false.
+    template <typename F> void for_each_string(F f) const
+    {
+        u32 index = 0;
+        for (usize c = 0; c < chunk_count; ++c)
+            for (usize at = 0; at < chunks[c].used;) {
+                const char* s = chunks[c].data + at;
+                usize n = lib::cstring_length(s);
+                if (!f(index++, s, n))
+                    return;
+                at += n + 1;
+            }
+    }
 };
 
 // Copy argv and envp (user arrays of user strings) into args, as Linux's

@@ -111,7 +111,7 @@ bool fits(const std::string& outcome)
 void exec_e2big_follows_rlimit_stack(Test& t)
 {
     const std::string path = image_path("bin/exec_probe");
-    for (rlim_t stack : {rlim_t(8) << 20, rlim_t(1) << 20, rlim_t(256) << 10, rlim_t(64) << 10}) {
+    for (rlim_t stack : {rlim_t(32) << 20, rlim_t(8) << 20, rlim_t(1) << 20, rlim_t(256) << 10, rlim_t(64) << 10}) {
         // Children inherit it. qemu-user keeps the host's RLIMIT_STACK
         // whatever the guest sets, and getrlimit says which one applies,
         // so the expectation follows what getrlimit reads back.
