@@ -95,8 +95,8 @@ static Result<void> collect_array(u64 user_array, ExecArgs& args, u32& count)
 }
 
 // The number of pointers before the NULL ending a user vector; E2BIG once
-// their size alone is past `limit` (Linux counts to MAX_ARG_STRINGS and
-// fails the same way a moment later).
+// their size alone is past `limit` (Linux counts to MAX_ARG_STRINGS first,
+// then bprm_stack_limits gives the same E2BIG).
 static Result<u64> count_array(u64 user_array, u64 limit)
 {
     if (!user_array)
