@@ -250,3 +250,5 @@ myriad_hardening_panic_test(page_use_after_free
 myriad_hardening_panic_test(page_double_free
     --expect "KERNEL PANIC: page double free: pfn 0x" --expect "(order 0) is already free (on the hot list)"
     --expect "backtrace:" --expect "free_pages" --expect "panic_test_page_double_free")
+# Corrupt initrds, device trees and command lines at boot.
+include(${CMAKE_SOURCE_DIR}/tests/bad_input_tests.cmake)
