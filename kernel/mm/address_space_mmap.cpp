@@ -12,7 +12,9 @@ using namespace detail;
 
 u64 AddressSpace::set_brk(u64 requested)
 {
-    if (requested < m_heap_start)
+    // Linux leaves the break where it is for anything it cannot grant, and
+    // an address near the top of the range must not wrap when rounded up.
+    if (requested < m_heap_start || requested > USER_MMAP_TOP)
         return m_heap_end;
     u64 old_top = lib::align_up(m_heap_end, PAGE_SIZE);
     u64 new_top = lib::align_up(requested, PAGE_SIZE);

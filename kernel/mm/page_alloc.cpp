@@ -139,6 +139,17 @@ void bad_page_reference(u64) { PANIC("reference count of a free page changed"); 
 
 } // namespace detail
 
+PageFrames page_frames() { return {s_buddy.base_pfn(), s_buddy.page_count()}; }
+
+bool page_is_allocated(u64 pa)
+{
+    u64 pfn = pa / PAGE_SIZE;
+    if (!s_buddy.owns(pfn))
+        return false;
+    const auto& meta = s_buddy.meta(pfn);
+    return meta.refcount > 0 && meta.has(lib::mm::PageFlag::Head) && meta.order == 0;
+}
+
 u16 page_mark(u64 pa) { return s_buddy.meta(pa / PAGE_SIZE).owner; }
 void set_page_mark(u64 pa, u16 mark) { s_buddy.meta(pa / PAGE_SIZE).owner = mark; }
 
