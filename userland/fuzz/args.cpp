@@ -287,6 +287,10 @@ void fix_up(const Syscall& call, WorkerContext& ctx, std::uint64_t (&a)[6])
         // worker, which the worker could then signal.
         if (a[0] == SIGCHLD)
             a[1] = 0;
+        // SIGALRM's handler is what wakes the worker from blocking calls:
+        // changing it mostly ends in a worker killed by its own timer.
+        if (a[0] == SIGALRM && !rng.one_in(10))
+            a[1] = 0;
         if (rng.chance(85))
             a[3] = 8;
         break;
@@ -337,6 +341,12 @@ void fix_up(const Syscall& call, WorkerContext& ctx, std::uint64_t (&a)[6])
             length = 1;
         for (int tries = 0; tries < 8 && overlaps_forbidden(a[r.address], length); ++tries)
             a[r.address] = generate_pointer(Arg::map_addr, ctx);
+        // Nor, mostly, over the worker's scratch: losing it ends the worker
+        // at its next write there, before it has made its calls.
+        auto scratch = reinterpret_cast<std::uint64_t>(ctx.scratch);
+        if (a[r.address] < scratch + ctx.scratch_size && a[r.address] + length > scratch && a[r.address] + length >= a[r.address] &&
+            !rng.one_in(10))
+            a[r.address] = 0;
         if (overlaps_forbidden(a[r.address], length)) {
             a[r.address] = 0;
             if (r.length >= 0)

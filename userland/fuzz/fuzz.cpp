@@ -15,6 +15,7 @@
 #include "watchdog.h"
 
 #include <cinttypes>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,7 +43,8 @@ std::uint64_t s_private_words[k_private_words];
 
 void usage()
 {
-    std::fprintf(stderr, "usage: fuzz [--seconds N] [--seed S] [--workers N] [--parallel N] [--calls N] [--deadline S]\n");
+    std::fprintf(stderr, "usage: fuzz [--seconds N] [--seed S] [--workers N] [--parallel N] [--calls N] [--deadline S]\n"
+                         "            [--inject canary|leak|stall]\n");
     std::exit(2);
 }
 
@@ -65,6 +67,8 @@ bool parse_options(int argc, char** argv, Options& o, bool& seed_given)
             o.calls_per_worker = unsigned(std::strtoul(v, nullptr, 0));
         else if (a == "--deadline")
             o.deadline = std::strtod(v, nullptr);
+        else if (a == "--inject")
+            o.inject = v;
         else
             return false;
     }
@@ -163,6 +167,14 @@ int main(int argc, char** argv)
         if (!watchdog.run_round(failure))
             break;
         clean_tmp();
+        if (options.inject == "leak" && round >= k_warmup_rounds) {
+            void* kept = mmap(nullptr, 512 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (kept != MAP_FAILED)
+                std::memset(kept, 1, 512 * 1024);
+        }
+        if (options.inject == "stall" && round == k_warmup_rounds)
+            for (;;)
+                pause();
         std::string changed;
         for (std::size_t i = 0; i < std::size(regions); ++i)
             changed += check_canaries(regions[i], i, nonce);
@@ -211,6 +223,13 @@ int main(int argc, char** argv)
                 options.seed, elapsed, round, stats.calls, double(stats.calls) / elapsed, stats.workers, stats.forks,
                 stats.mutant_execs, stats.killed_at_deadline, stats.died_by_signal,
                 (long long)memory.baseline().usable_kb(), (long long)last.usable_kb(), pass ? "PASS" : "FAIL");
+    std::string deaths;
+    for (int sig = 1; sig < 65; ++sig)
+        if (stats.deaths_by_signal[sig])
+            deaths += " " + std::string(sigabbrev_np(sig) ? sigabbrev_np(sig) : "?") + " " +
+                      std::to_string(stats.deaths_by_signal[sig]);
+    if (!deaths.empty())
+        std::printf("fuzz: workers that died by a signal before their last call:%s\n", deaths.c_str());
     std::fflush(nullptr);
     if (getpid() == 1) {
         while (waitpid(-1, nullptr, WNOHANG | __WALL) > 0) {

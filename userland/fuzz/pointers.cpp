@@ -242,13 +242,11 @@ std::uint64_t generate_pointer(Arg kind, WorkerContext& ctx)
         if (roll < 40 && !ctx.mappings.empty()) {
             const Mapping& m = rng.pick(ctx.mappings);
             a = m.start + (rng.chance(70) ? rng.below(m.length / k_page + 1) * k_page : rng.below(m.length + 1));
-        } else if (roll < 50)
-            a = reinterpret_cast<std::uint64_t>(ctx.scratch) + rng.below(ctx.scratch_size / k_page) * k_page;
-        else if (roll < 62)
+        } else if (roll < 60)
             a = 0;
-        else if (roll < 76)
+        else if (roll < 79)
             a = unmapped_pointer(ctx) & ~0xfffull;
-        else if (roll < 80) // our own text: mprotect/munmap here ends the worker, as it should
+        else if (roll < 80 && rng.one_in(4)) // our own text: mprotect/munmap here ends the worker, as it should
             a = reinterpret_cast<std::uint64_t>(&empty_handler) & ~0xfffull;
         else if (roll < 88)
             a = rng.pick(k_crossing) & (rng.chance(80) ? ~0xfffull : ~0ull);

@@ -44,7 +44,7 @@ bool Watchdog::spawn(Slot& slot, unsigned index)
     pid_t pid = fork();
     if (pid == 0) {
         WorkerSetup setup{serial, derive_seed(m_options.seed, serial), m_options.calls_per_worker, &ring,
-                          m_area.canary_block, &m_program};
+                          m_area.canary_block, &m_program, m_options.inject == "canary" && serial == 20};
         worker_main(setup);
     }
     if (pid < 0) {
@@ -64,8 +64,10 @@ void Watchdog::finish(Slot& slot, int status)
     m_stats.mutant_execs += ring.mutant_execs.load();
     m_stats.forks += ring.forks.load();
     ++m_stats.workers;
-    if (WIFSIGNALED(status) && !slot.killed_at)
+    if (WIFSIGNALED(status) && !slot.killed_at) {
         ++m_stats.died_by_signal;
+        ++m_stats.deaths_by_signal[WTERMSIG(status) & 63];
+    }
     // Whatever the worker left in its process group goes with it (its
     // pid is not reused while the kernel hands out increasing pids).
     kill(-slot.pid, SIGKILL);

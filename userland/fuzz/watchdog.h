@@ -19,8 +19,13 @@ struct Options {
     unsigned workers_per_round = 8;
     unsigned parallel = 3;
     unsigned calls_per_worker = 400;
-    double deadline = 10;       // seconds a worker may run before SIGKILL
+    double deadline = 3;        // seconds a worker may run before SIGKILL (a few times its usual run)
     double unkillable_after = 10; // seconds after SIGKILL before it counts as unkillable
+    // Test-only faults that the checks must catch (fuzz.detects_* in CTest):
+    // "canary" (a worker writes a canary word of the shared block), "leak"
+    // (the watchdog keeps 512 KiB more every round), "stall" (the watchdog
+    // stops printing).
+    std::string inject;
 };
 
 struct CampaignStats {
@@ -31,6 +36,7 @@ struct CampaignStats {
     std::uint64_t killed_at_deadline = 0;
     std::uint64_t died_by_signal = 0; // before their last call: usually a call that hurt the worker itself
     std::uint64_t fork_failures = 0;
+    std::uint64_t deaths_by_signal[65] = {}; // which signals ended the workers (for tuning the generators)
 };
 
 class Watchdog {

@@ -343,6 +343,9 @@ void worker_main(const WorkerSetup& setup)
     open_initial_fds(ctx);
     reassert();
 
+    if (setup.break_canary)
+        ctx.canary_block[3 * k_words_per_page + 64] = 0xbad; // an even word: the watchdog's
+
     static const CallPicker picker;
     run_calls(ctx, picker, setup.calls, Where::worker);
 

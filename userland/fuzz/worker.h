@@ -17,6 +17,7 @@ struct WorkerSetup {
     Ring* ring;
     std::uint64_t* canary_block;
     const std::vector<std::uint8_t>* program; // the ELF the mutants start from
+    bool break_canary; // test-only: write one canary word (Options::inject "canary")
 };
 
 // The directory a worker fuzzes in; the watchdog removes it afterwards.
