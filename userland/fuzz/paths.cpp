@@ -22,8 +22,12 @@ const char* const k_proc[] = {
     "/proc", "/proc/self", "/proc/self/stat", "/proc/self/status", "/proc/self/maps", "/proc/self/cmdline",
     "/proc/self/fd", "/proc/self/fd/3", "/proc/self/cwd", "/proc/self/exe", "/proc/meminfo", "/proc/uptime",
     "/proc/loadavg", "/proc/stat", "/proc/1/stat", "/proc/1/status", "/proc/77777", "/proc/self/x",
-    "/proc/new", "/dev/null", "/dev/zero", "/dev", "/tmp/nonexistent/x",
+    "/proc/new", "/tmp/nonexistent/x",
 };
+// Not named: /dev and its devices. As root a worker may rename or unlink
+// them (Linux allows it), and the next worker would find no /dev/null to
+// point its output at; the workers reach the devices through descriptors
+// opened at startup instead.
 // Symlink chains longer than Linux's 40-link limit end in ELOOP.
 constexpr int k_chain_links = 45;
 

@@ -86,6 +86,11 @@ std::string format_ring(const Ring& ring, std::size_t max_lines)
             std::snprintf(result, sizeof result, "-%s", errno_name(int(-r.result)));
         else
             std::snprintf(result, sizeof result, "%#" PRIx64, std::uint64_t(r.result));
+        if (r.number == 0xfffe) { // worker.h's k_console_record
+            std::snprintf(line, sizeof line, "    %6u worker found the console at fd %" PRIu64 "\n", r.seq, r.args[0]);
+            out += line;
+            continue;
+        }
         if (r.where == Where::mutant) {
             std::snprintf(line, sizeof line, "    %6u mutant execve(%s) = wait status %#" PRIx64 "\n", r.seq,
                           reinterpret_cast<const char*>(r.args[1]), std::uint64_t(r.result));

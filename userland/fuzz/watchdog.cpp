@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,7 +45,8 @@ bool Watchdog::spawn(Slot& slot, unsigned index)
     pid_t pid = fork();
     if (pid == 0) {
         WorkerSetup setup{serial, derive_seed(m_options.seed, serial), m_options.calls_per_worker, &ring,
-                          m_area.canary_block, &m_program, m_options.inject == "canary" && serial == 20};
+                          m_area.canary_block, &m_program, m_options.inject == "canary" && serial == 20,
+                          m_console_rdev};
         worker_main(setup);
     }
     if (pid < 0) {
@@ -64,6 +66,10 @@ void Watchdog::finish(Slot& slot, int status)
     m_stats.mutant_execs += ring.mutant_execs.load();
     m_stats.forks += ring.forks.load();
     ++m_stats.workers;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == k_exit_holds_console)
+        m_failure = "worker #" + std::to_string(slot.serial) +
+                    " holds a descriptor of the console (isolation broken: its own are /dev/null)\n" +
+                    format_ring(ring, k_ring_records);
     if (WIFSIGNALED(status) && !slot.killed_at) {
         ++m_stats.died_by_signal;
         ++m_stats.deaths_by_signal[WTERMSIG(status) & 63];
@@ -76,6 +82,9 @@ void Watchdog::finish(Slot& slot, int status)
 
 bool Watchdog::run_round(std::string& failure)
 {
+    struct stat console {};
+    if (m_console_rdev == 0 && fstat(1, &console) == 0 && S_ISCHR(console.st_mode))
+        m_console_rdev = console.st_rdev;
     m_slots.assign(std::min<std::size_t>(m_options.parallel, k_max_slots), Slot{});
     unsigned started = 0, running = 0;
     double last_progress = monotonic_seconds();
@@ -105,6 +114,10 @@ bool Watchdog::run_round(std::string& failure)
                     finish(slot, status);
                     --running;
                 }
+        }
+        if (!m_failure.empty()) {
+            failure = m_failure;
+            return false;
         }
         double now = monotonic_seconds();
         for (Slot& slot : m_slots) {

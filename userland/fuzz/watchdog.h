@@ -70,6 +70,8 @@ private:
     const std::vector<std::uint8_t>& m_program;
     CampaignStats& m_stats;
     std::vector<Slot> m_slots;
+    std::string m_failure; // set by finish(): a worker found the console among its descriptors
+    dev_t m_console_rdev = 0;
     std::uint64_t m_next_serial = 0;
 };
 

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <string>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -120,6 +121,27 @@ void write_shared_words(WorkerContext& ctx, std::uint64_t tag)
     }
 }
 
+// The worker's descriptors 0-2 are /dev/null and it opens no device that
+// writes to the console: one that refers to the console came from a kernel
+// bug (a descriptor leaked across processes). Ends the worker, recorded.
+void check_console(WorkerContext& ctx, int fd)
+{
+    struct stat st {};
+    if (ctx.console_rdev == 0 || fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != ctx.console_rdev)
+        return;
+    std::uint64_t a[6] = {std::uint64_t(fd), std::uint64_t(st.st_ino), 0, 0, 0, 0};
+    ring_begin(*ctx.ring, Where::worker, k_console_record, a).result = 0;
+    _exit(k_exit_holds_console);
+}
+
+void check_all_fds(WorkerContext& ctx)
+{
+    for (int fd = 0; fd < 3; ++fd)
+        check_console(ctx, fd);
+    for (int fd : ctx.fds)
+        check_console(ctx, fd);
+}
+
 void learn(const Syscall& call, const std::uint64_t (&a)[6], long r, WorkerContext& ctx)
 {
     if (r < 0)
@@ -131,6 +153,7 @@ void learn(const Syscall& call, const std::uint64_t (&a)[6], long r, WorkerConte
     long n = call.number;
     if (returns_fd(n) || (n == SYS_fcntl && (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC))) {
         ctx.fds.push_back(int(r));
+        check_console(ctx, int(r));
     } else if ((n == SYS_pipe2 || n == SYS_socketpair) && in_scratch(a[n == SYS_pipe2 ? 0 : 3], 8)) {
         int pair[2];
         std::memcpy(pair, reinterpret_cast<void*>(a[n == SYS_pipe2 ? 0 : 3]), sizeof pair);
@@ -223,8 +246,10 @@ void run_calls(WorkerContext& ctx, const CallPicker& picker, unsigned calls, Whe
     for (unsigned i = 0; i < calls; ++i) {
         if (i % k_reassert_every == k_reassert_every - 1)
             reassert();
-        if (i % 16 == 0)
+        if (i % 16 == 0) {
             write_shared_words(ctx, i);
+            check_all_fds(ctx);
+        }
         if (where == Where::worker && ctx.rng.one_in(120)) {
             run_mutant(ctx);
             continue;
@@ -308,6 +333,7 @@ void worker_main(const WorkerSetup& setup)
     ctx.ring = setup.ring;
     ctx.canary_block = setup.canary_block;
     ctx.program = setup.program;
+    ctx.console_rdev = setup.console_rdev;
     ctx.self = getpid();
     ctx.ring->pid = ctx.self;
     // A process group of our own: kill(0, ...) and kill(-pgid, ...) then
@@ -316,12 +342,12 @@ void worker_main(const WorkerSetup& setup)
 
     // Quiet: a worker never writes to the console the watchdog reports on.
     int null_fd = open("/dev/null", O_RDWR);
-    if (null_fd >= 0) {
-        for (int fd = 0; fd < 3; ++fd)
-            dup2(null_fd, fd);
-        if (null_fd > 2)
-            close(null_fd);
+    for (int fd = 0; fd < 3; ++fd) {
+        if (null_fd < 0 || dup2(null_fd, fd) != fd)
+            close(fd);
     }
+    if (null_fd > 2)
+        close(null_fd);
     install_handlers();
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN);

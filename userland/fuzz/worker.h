@@ -6,6 +6,8 @@
 #include "shared_area.h"
 
 #include <cstdint>
+#include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace fuzz {
@@ -18,7 +20,13 @@ struct WorkerSetup {
     std::uint64_t* canary_block;
     const std::vector<std::uint8_t>* program; // the ELF the mutants start from
     bool break_canary; // test-only: write one canary word (Options::inject "canary")
+    dev_t console_rdev; // the watchdog's console: a worker must never hold it
 };
+
+// A worker that finds the console among its descriptors exits with this
+// status, after recording a console_record in its ring.
+constexpr int k_exit_holds_console = 77;
+constexpr std::uint16_t k_console_record = 0xfffe;
 
 // The directory a worker fuzzes in; the watchdog removes it afterwards.
 std::string worker_dir(std::uint64_t serial);

@@ -27,6 +27,7 @@ struct WorkerContext {
     pid_t self = 0;
     bool own_group = false; // setpgid(0, 0) worked: kill(0, ...) reaches only us
     bool is_fork_child = false;
+    dev_t console_rdev = 0;
 
     std::string dir;       // the worker's private directory, /tmp/fz.N
     std::vector<int> fds;  // descriptors it opened (some may be closed again)
