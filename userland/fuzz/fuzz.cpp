@@ -44,7 +44,7 @@ std::uint64_t s_private_words[k_private_words];
 void usage()
 {
     std::fprintf(stderr, "usage: fuzz [--seconds N] [--seed S] [--workers N] [--parallel N] [--calls N] [--deadline S]\n"
-                         "            [--inject canary|leak|stall]\n");
+                         "            [--inject canary|leak|stall] [--worker N [--skip A-B,C...]]\n");
     std::exit(2);
 }
 
@@ -69,6 +69,18 @@ bool parse_options(int argc, char** argv, Options& o, bool& seed_given)
             o.deadline = std::strtod(v, nullptr);
         else if (a == "--inject")
             o.inject = v;
+        else if (a == "--worker")
+            o.only_worker = std::strtoll(v, nullptr, 0);
+        else if (a == "--skip")
+            for (char* p = const_cast<char*>(v); *p;) {
+                char* end;
+                unsigned long from = std::strtoul(p, &end, 0), to = from;
+                if (*end == '-')
+                    to = std::strtoul(end + 1, &end, 0);
+                for (unsigned long n = from; n <= to; ++n)
+                    o.skip.push_back(unsigned(n));
+                p = *end ? end + 1 : end;
+            }
         else
             return false;
     }
@@ -154,6 +166,8 @@ int main(int argc, char** argv)
 
     CampaignStats stats;
     Watchdog watchdog(options, area, program, stats);
+    if (options.only_worker >= 0)
+        return watchdog.replay(std::uint64_t(options.only_worker));
     MemoryTracker memory;
     MemInfo warm;
     std::string failure;

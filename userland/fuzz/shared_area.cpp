@@ -82,6 +82,8 @@ std::string format_ring(const Ring& ring, std::size_t max_lines)
         char result[32];
         if (r.result == k_pending)
             std::snprintf(result, sizeof result, "(no return)");
+        else if (r.result == k_skipped)
+            std::snprintf(result, sizeof result, "(skipped)");
         else if (r.result < 0 && r.result > -4096)
             std::snprintf(result, sizeof result, "-%s", errno_name(int(-r.result)));
         else

@@ -31,6 +31,8 @@ constexpr std::uintptr_t k_forbidden_end = 0x2200000000;
 
 // Marks a record whose call has not returned (yet, or ever).
 constexpr std::int64_t k_pending = 0x7ffffffffffffffe;
+// Marks a record whose call was not made (fuzz --worker N --skip ...).
+constexpr std::int64_t k_skipped = 0x7ffffffffffffffd;
 
 enum class Where : std::uint8_t { worker, fork_child, throwaway_child, mutant };
 

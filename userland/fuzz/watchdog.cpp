@@ -46,7 +46,7 @@ bool Watchdog::spawn(Slot& slot, unsigned index)
     if (pid == 0) {
         WorkerSetup setup{serial, derive_seed(m_options.seed, serial), m_options.calls_per_worker, &ring,
                           m_area.canary_block, &m_program, m_options.inject == "canary" && serial == 20,
-                          m_console_rdev};
+                          m_console_rdev, &m_options.skip};
         worker_main(setup);
     }
     if (pid < 0) {
@@ -127,6 +127,11 @@ bool Watchdog::run_round(std::string& failure)
                 kill(slot.pid, SIGKILL);
                 slot.killed_at = now;
                 ++m_stats.killed_at_deadline;
+                // What it was stuck in: a blocking call the worker's 20 ms
+                // SIGALRM did not interrupt (its mask or handler changed),
+                // or one the kernel does not let a signal interrupt.
+                std::printf("fuzz: worker #%llu killed at its deadline, in:\n%s", (unsigned long long)slot.serial,
+                            format_ring(m_area.rings[&slot - m_slots.data()], 3).c_str());
             } else if (slot.killed_at && now - slot.killed_at > m_options.unkillable_after) {
                 char line[160];
                 std::snprintf(line, sizeof line,
@@ -139,6 +144,27 @@ bool Watchdog::run_round(std::string& failure)
         sleep_ms(5);
     }
     return true;
+}
+
+int Watchdog::replay(std::uint64_t serial)
+{
+    m_slots.assign(1, Slot{});
+    m_next_serial = serial;
+    if (!spawn(m_slots[0], 0))
+        return 1;
+    int status = 0;
+    double started = monotonic_seconds();
+    while (waitpid(m_slots[0].pid, &status, WNOHANG | __WALL) == 0) {
+        if (monotonic_seconds() - started > m_options.deadline && !m_slots[0].killed_at) {
+            kill(m_slots[0].pid, SIGKILL);
+            m_slots[0].killed_at = monotonic_seconds();
+            std::printf("fuzz: worker #%llu killed at its deadline\n", (unsigned long long)serial);
+        }
+        sleep_ms(5);
+    }
+    std::printf("fuzz: worker #%llu ended with status %#x\n%s", (unsigned long long)serial, status,
+                format_ring(m_area.rings[0], k_ring_records).c_str());
+    return 0;
 }
 
 std::string Watchdog::last_calls(std::size_t per_worker) const

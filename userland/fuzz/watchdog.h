@@ -26,6 +26,14 @@ struct Options {
     // (the watchdog keeps 512 KiB more every round), "stall" (the watchdog
     // stops printing).
     std::string inject;
+    // --worker N: run only worker N of the campaign (its calls depend on
+    // the seed and N alone), alone, and print all it recorded: for
+    // minimizing what a campaign found.
+    long long only_worker = -1;
+    // With --worker: calls (by their number in the worker's ring) whose
+    // arguments are made but which are not called, to find which calls
+    // a failure needs (delta debugging by hand).
+    std::vector<unsigned> skip;
 };
 
 struct CampaignStats {
@@ -50,6 +58,9 @@ public:
     // Runs one round; false (with the reason and the rings in `failure`)
     // if a worker could not be killed or no worker could be started.
     bool run_round(std::string& failure);
+
+    // Runs worker `serial` alone and prints its ring; the exit status is 0.
+    int replay(std::uint64_t serial);
 
     // The rings of the slots the last round used (for a failure report).
     std::string last_calls(std::size_t per_worker) const;

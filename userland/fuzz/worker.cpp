@@ -264,6 +264,10 @@ void run_calls(WorkerContext& ctx, const CallPicker& picker, unsigned calls, Whe
             continue;
         }
         CallRecord& record = ring_begin(*ctx.ring, where, call.number, a);
+        if (where == Where::worker && ctx.skip && std::find(ctx.skip->begin(), ctx.skip->end(), record.seq) != ctx.skip->end()) {
+            record.result = k_skipped;
+            continue;
+        }
         long r;
         if (call.flags & k_fork) {
             // clone(flags, newsp = 0: the child runs on a copy of this stack,
@@ -280,6 +284,12 @@ void run_calls(WorkerContext& ctx, const CallPicker& picker, unsigned calls, Whe
         }
         record.result = r;
         learn(call, a, r, ctx);
+        // The call may have taken the worker's wake-up away (disarmed the
+        // timer, ignored or blocked SIGALRM): give it back at once, so the
+        // next blocking call is still interrupted.
+        if (call.number == SYS_setitimer || call.number == SYS_rt_sigprocmask ||
+            (call.number == SYS_rt_sigaction && a[0] == SIGALRM))
+            reassert();
     }
 }
 
@@ -334,6 +344,7 @@ void worker_main(const WorkerSetup& setup)
     ctx.canary_block = setup.canary_block;
     ctx.program = setup.program;
     ctx.console_rdev = setup.console_rdev;
+    ctx.skip = setup.skip;
     ctx.self = getpid();
     ctx.ring->pid = ctx.self;
     // A process group of our own: kill(0, ...) and kill(-pgid, ...) then

@@ -21,6 +21,7 @@ struct WorkerSetup {
     const std::vector<std::uint8_t>* program; // the ELF the mutants start from
     bool break_canary; // test-only: write one canary word (Options::inject "canary")
     dev_t console_rdev; // the watchdog's console: a worker must never hold it
+    const std::vector<unsigned>* skip; // calls to make arguments for but not call (Options::skip)
 };
 
 // A worker that finds the console among its descriptors exits with this

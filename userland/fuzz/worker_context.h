@@ -28,6 +28,7 @@ struct WorkerContext {
     bool own_group = false; // setpgid(0, 0) worked: kill(0, ...) reaches only us
     bool is_fork_child = false;
     dev_t console_rdev = 0;
+    const std::vector<unsigned>* skip = nullptr;
 
     std::string dir;       // the worker's private directory, /tmp/fz.N
     std::vector<int> fds;  // descriptors it opened (some may be closed again)
