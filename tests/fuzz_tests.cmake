@@ -1,5 +1,12 @@
 # The system-call fuzzer under QEMU (tests/tools/fuzz.py, /bin/fuzz as init).
-set(MYRIAD_FUZZ ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/fuzz.py --image ${CMAKE_BINARY_DIR}/kernel/Image)
+# The test kernel where the build makes one (MYRIAD_TEST_IMAGE: the hardened
+# kernel with its run-time checks), else the production one.
+if(DEFINED MYRIAD_TEST_IMAGE)
+    set(MYRIAD_FUZZ_IMAGE ${MYRIAD_TEST_IMAGE})
+else()
+    set(MYRIAD_FUZZ_IMAGE ${CMAKE_BINARY_DIR}/kernel/Image)
+endif()
+set(MYRIAD_FUZZ ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/fuzz.py --image ${MYRIAD_FUZZ_IMAGE})
 
 # A 60-second campaign with a fixed seed: no panic, no hang, no canary
 # change, no memory loss. Boot and the summary take a few seconds more.
