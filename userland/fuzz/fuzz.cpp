@@ -14,6 +14,7 @@
 #include "shared_area.h"
 #include "watchdog.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <csignal>
 #include <cstdio>
@@ -93,17 +94,28 @@ std::vector<std::uint8_t> read_program(const char* path)
     return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
-// Removes everything the workers left in /tmp (their directories, and what
-// they made through "up" -> ".." links).
-void clean_tmp()
+std::vector<std::filesystem::path> list_dir(const char* dir)
 {
     std::error_code ec;
     std::vector<std::filesystem::path> entries;
-    for (auto it = std::filesystem::directory_iterator("/tmp", ec); !ec && it != std::filesystem::directory_iterator();
+    for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
          it.increment(ec))
         entries.push_back(it->path());
-    for (const auto& p : entries)
+    return entries;
+}
+
+// Removes what the workers left: everything in /tmp (their directories,
+// and what they made through "up" -> ".." links), and whatever is new in
+// the root (relative names after a chdir("/")), so that free memory
+// measures the kernel, not the files.
+void clean_up(const std::vector<std::filesystem::path>& root_at_start)
+{
+    std::error_code ec;
+    for (const auto& p : list_dir("/tmp"))
         std::filesystem::remove_all(p, ec);
+    for (const auto& p : list_dir("/"))
+        if (std::find(root_at_start.begin(), root_at_start.end(), p) == root_at_start.end())
+            std::filesystem::remove_all(p, ec);
     if (!std::filesystem::is_directory("/tmp", ec))
         std::filesystem::create_directory("/tmp", ec);
 }
@@ -164,6 +176,7 @@ int main(int argc, char** argv)
     if (program.empty())
         std::printf("fuzz: no /bin/true to mutate; only #! mutants\n");
 
+    const std::vector<std::filesystem::path> root_at_start = list_dir("/");
     CampaignStats stats;
     Watchdog watchdog(options, area, program, stats);
     if (options.only_worker >= 0)
@@ -180,7 +193,7 @@ int main(int argc, char** argv)
             break;
         if (!watchdog.run_round(failure))
             break;
-        clean_tmp();
+        clean_up(root_at_start);
         if (options.inject == "leak" && round >= k_warmup_rounds) {
             void* kept = mmap(nullptr, 512 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (kept != MAP_FAILED)
@@ -218,10 +231,10 @@ int main(int argc, char** argv)
         }
         elapsed = monotonic_seconds() - start;
         std::printf("fuzz: round %u t=%.1fs calls %" PRIu64 " (%.0f/s) workers %" PRIu64 " mutants %" PRIu64
-                    " mem %lld kB (loss %lld kB)\n",
+                    " mem %lld kB (loss %lld kB, slab %lld kB)\n",
                     round, elapsed, stats.calls, double(stats.calls) / elapsed, stats.workers, stats.mutant_execs,
-                    (long long)last.usable_kb(),
-                    memory.has_baseline() ? (long long)memory.loss_kb(last) : 0LL);
+                    (long long)last.usable_kb(), memory.has_baseline() ? (long long)memory.loss_kb(last) : 0LL,
+                    (long long)last.slab_kb);
     }
 
     double elapsed = monotonic_seconds() - start;
