@@ -10,6 +10,7 @@
 #include "kernel/irq.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/mm_check.hpp"
+#include "kernel/test_build.hpp"
 #include "kernel/mm/vm.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/process/scheduler.hpp"
@@ -118,7 +119,7 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
         int code = SEGV_MAPERR;
         if (frame->stval < USER_TOP) {
             auto served = p.address_space->handle_fault(frame->stval, access);
-            if constexpr (mm::MM_CHECK_HOOKS) {
+            if constexpr (TEST_BUILD) {
                 if (mm::mm_check_enabled())
                     mm::mm_check_point("page fault at", frame->stval);
             }

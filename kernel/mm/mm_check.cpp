@@ -11,6 +11,7 @@
 #include "kernel/panic.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/process/process.hpp"
+#include "kernel/test_build.hpp"
 #include "lib/cmdline.hpp"
 
 namespace kernel::mm {
@@ -89,7 +90,7 @@ private:
     void violation(const AddressSpace& as, u64 va, const char* what, u64 a = 0, u64 b = 0)
     {
         if (m_report && m_result.violations < REPORT_LIMIT)
-            printk("mm_check: space {#x} va {#x}: {} ({#x}, {#x})\n", as.m_root_pa, va, what, a, b);
+            printk("mm_check: space {:#x} va {:#x}: {} ({:#x}, {:#x})\n", as.m_root_pa, va, what, a, b);
         ++m_result.violations;
     }
 
@@ -158,8 +159,10 @@ private:
     void check_entry(const AddressSpace& as, u64 va, Pte pte, u32 table_refs, bool all_cow, Rss& seen)
     {
         u64 pa = pte_address(pte);
-        if (!pte_is_leaf(pte) || !(pte & PTE_U)) {
-            violation(as, va, "not a user leaf", pte);
+        // A PROT_NONE page keeps its entry valid with no access bits: at
+        // the last level that faults on every access (priv spec 4.3.2).
+        if (!(pte & PTE_U)) {
+            violation(as, va, "not a user page", pte);
             return;
         }
         if (!in_ram(pa) || !page_is_allocated(pa)) {
@@ -171,6 +174,8 @@ private:
             violation(as, va, "mapped outside every region", pte);
             return;
         }
+        if (!(pte & PTE_LEAF_MASK) && r->prot != 0)
+            violation(as, va, "no access bits, the region allows access", pte, r->prot);
         bool file = pte & PTE_FILE;
         if (!file)
             ++seen.anon;
@@ -265,7 +270,7 @@ void mm_check_init(const lib::CommandLine& cmdline)
 {
     auto value = cmdline.get_u64("mm_check");
     s_enabled = value.is_ok() ? value.value() != 0 : cmdline.has("mm_check");
-    if (s_enabled && !MM_CHECK_HOOKS) {
+    if (s_enabled && !TEST_BUILD) {
         printk("mm_check: ignored: this kernel is built without the hooks (the test build has them)\n");
         s_enabled = false;
     }

@@ -28,14 +28,6 @@ namespace kernel::mm {
 
 class AddressSpace;
 
-// The hooks after system calls and faults are compiled into test builds
-// only (MYRIAD_HARDENING): a production kernel pays nothing for them.
-#ifdef MYRIAD_HARDENING
-inline constexpr bool MM_CHECK_HOOKS = true;
-#else
-inline constexpr bool MM_CHECK_HOOKS = false;
-#endif
-
 struct MmCheckResult {
     u64 violations = 0;
     u64 spaces = 0, tables = 0, pages = 0; // distinct leaf tables and mapped pages seen
