@@ -212,7 +212,10 @@ def main():
     # Slower under mm_check: a minute of campaign is several of wall clock.
     stress_factor = 6 if args.stress else 1
     kernel_args = " ".join(filter(None, ["mm_check=1" if args.stress else "", args.append]))
-    fuzz_args = f"--seconds {args.seconds:g} --seed {seed} {args.fuzz_args}".strip()
+    # Under mm_check every call walks every address space (tens of calls a
+    # second, not thousands): workers get a longer deadline and fewer calls.
+    stress_args = "--deadline 60 --calls 100 " if args.stress else ""
+    fuzz_args = f"--seconds {args.seconds:g} --seed {seed} {stress_args}{args.fuzz_args}".strip()
     append = f"{kernel_args} init=/bin/fuzz -- {fuzz_args}".strip()
     rerun = f"./myriad fuzz --seconds {args.seconds:g} --seed {seed}" + (" --stress" if args.stress else "")
     nonce = derive_seed(seed, 0xFEEDFACECAFE)
@@ -275,7 +278,7 @@ def main():
             failure = f"QEMU exited ({console.proc.returncode}) without the guest powering off"
             break
         now = time.monotonic()
-        limit = args.progress_timeout * (stress_factor if progress_lines == 0 else 1)
+        limit = args.progress_timeout * stress_factor
         if now - last_progress > limit:
             failure, read_rings = f"hang: no output from the fuzzer for {limit:.0f} s", True
             break
