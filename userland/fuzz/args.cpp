@@ -344,8 +344,8 @@ void fix_up(const Syscall& call, WorkerContext& ctx, std::uint64_t (&a)[6])
         // Nor, mostly, over the worker's scratch: losing it ends the worker
         // at its next write there, before it has made its calls.
         auto scratch = reinterpret_cast<std::uint64_t>(ctx.scratch);
-        if (a[r.address] < scratch + ctx.scratch_size && a[r.address] + length > scratch && a[r.address] + length >= a[r.address] &&
-            !rng.one_in(10))
+        std::uint64_t start = a[r.address], end = start + length;
+        if (start < scratch + ctx.scratch_size && end > scratch && end >= start && !rng.one_in(10))
             a[r.address] = 0;
         if (overlaps_forbidden(a[r.address], length)) {
             a[r.address] = 0;

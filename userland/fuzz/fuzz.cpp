@@ -44,7 +44,8 @@ std::uint64_t s_private_words[k_private_words];
 
 void usage()
 {
-    std::fprintf(stderr, "usage: fuzz [--seconds N] [--seed S] [--workers N] [--parallel N] [--calls N] [--deadline S]\n"
+    std::fprintf(stderr, "usage: fuzz [--seconds N] [--seed S] [--workers N] [--parallel N] [--calls N]\n"
+                         "            [--deadline S]\n"
                          "            [--inject canary|leak|stall] [--worker N [--skip A-B,C...]]\n");
     std::exit(2);
 }

@@ -158,7 +158,9 @@ std::string script_for(WorkerContext& ctx, const std::string& self, const char**
         return rng.pick(lines);
     }
     case 4: *what = "missing interpreter"; return "#!/nonexistent/interpreter arg\n";
-    case 5: *what = "many arguments"; return "#!/bin/true " + std::string(rng.below(400), rng.chance(50) ? ' ' : 'a') + "x\n";
+    case 5:
+        *what = "many arguments";
+        return "#!/bin/true " + std::string(rng.below(400), rng.chance(50) ? ' ' : 'a') + "x\n";
     case 6: *what = "directory"; return "#!" + d + "\n";
     case 7: *what = "not executable"; return "#!" + d + "/f0\n";
     case 8: *what = "an ELF mutant"; return "#!" + d + "/m" + std::to_string(rng.below(2)) + "\n";
@@ -170,7 +172,7 @@ std::string script_for(WorkerContext& ctx, const std::string& self, const char**
 
 bool write_file(const std::string& path, const void* data, std::size_t size)
 {
-    unlink(path.c_str()); // a previous mutant may still be mapped by nothing; start afresh
+    unlink(path.c_str()); // a fresh inode each time, not the page cache of the last mutant
     int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0755);
     if (fd < 0)
         return false;

@@ -9,6 +9,9 @@
 #include <cstring>
 #include <sys/mman.h>
 
+// The bounds of this program's image (GNU ld's default linker script).
+extern "C" const char __executable_start, _end;
+
 namespace fuzz {
 
 namespace {
@@ -94,13 +97,19 @@ std::string format_ring(const Ring& ring, std::size_t max_lines)
             continue;
         }
         if (r.where == Where::mutant) {
-            std::snprintf(line, sizeof line, "    %6u mutant execve(%s) = wait status %#" PRIx64 "\n", r.seq,
-                          reinterpret_cast<const char*>(r.args[1]), std::uint64_t(r.result));
+            // args[1] names the mutation: a string literal of this same
+            // program, printed only if the address is one of ours.
+            auto* what = reinterpret_cast<const char*>(r.args[1]);
+            if (what < &__executable_start || what >= &_end)
+                what = "?";
+            std::snprintf(line, sizeof line, "    %6u mutant execve(%s) = wait status %#" PRIx64 "\n", r.seq, what,
+                          std::uint64_t(r.result));
             out += line;
             continue;
         }
-        std::snprintf(line, sizeof line, "    %6u %s %s(%#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ", %#" PRIx64
-                      ", %#" PRIx64 ") = %s\n",
+        std::snprintf(line, sizeof line,
+                      "    %6u %s %s(%#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ", %#" PRIx64
+                      ") = %s\n",
                       r.seq, where_name(r.where), syscall_name(r.number), r.args[0], r.args[1], r.args[2], r.args[3],
                       r.args[4], r.args[5], result);
         out += line;
@@ -110,7 +119,8 @@ std::string format_ring(const Ring& ring, std::size_t max_lines)
 
 std::uint64_t canary_value(std::uint64_t nonce, std::size_t region, std::size_t index)
 {
-    return 0xca11ab1e00000000ull ^ nonce ^ (std::uint64_t(region) << 40) ^ (std::uint64_t(index) * 0x9e3779b97f4a7c15ull);
+    return 0xca11ab1e00000000ull ^ nonce ^ (std::uint64_t(region) << 40) ^
+           (std::uint64_t(index) * 0x9e3779b97f4a7c15ull);
 }
 
 void fill_canaries(const CanaryRegion& region, std::size_t region_id, std::uint64_t nonce)

@@ -37,10 +37,12 @@ bool returns_fd(long n)
 {
     switch (n) {
     case SYS_openat: case SYS_dup: case SYS_dup3: case SYS_eventfd2: case SYS_epoll_create1:
-    case SYS_inotify_init1: case SYS_timerfd_create: case SYS_signalfd4: case 279 /* memfd_create */:
-    case 434 /* pidfd_open */: case 282 /* userfaultfd */: case SYS_socket: case SYS_accept: case 242:
-    case 428: case 430: case 432: case 433: case 438: case 425: case 241: case 180: case 262: case 444:
-    case 447: case 265: case 437 /* openat2 */:
+    case SYS_inotify_init1: case SYS_timerfd_create: case SYS_signalfd4: case SYS_socket: case SYS_accept:
+    case 279: /* memfd_create */ case 434: /* pidfd_open */ case 282: /* userfaultfd */ case 242: /* accept4 */
+    case 428: /* open_tree */ case 430: /* fsopen */ case 432: /* fsmount */ case 433: /* fspick */
+    case 438: /* pidfd_getfd */ case 425: /* io_uring_setup */ case 241: /* perf_event_open */
+    case 180: /* mq_open */ case 262: /* fanotify_init */ case 444: /* landlock_create_ruleset */
+    case 447: /* memfd_secret */ case 265: /* open_by_handle_at */ case 437: /* openat2 */
         return true;
     default:
         return false;
@@ -196,6 +198,11 @@ void learn(const Syscall& call, const std::uint64_t (&a)[6], long r, WorkerConte
     }
 }
 
+bool is_skipped(const WorkerContext& ctx, std::uint32_t seq)
+{
+    return ctx.skip && std::find(ctx.skip->begin(), ctx.skip->end(), seq) != ctx.skip->end();
+}
+
 long make_call(long number, const std::uint64_t (&a)[6])
 {
     long r = syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
@@ -264,7 +271,7 @@ void run_calls(WorkerContext& ctx, const CallPicker& picker, unsigned calls, Whe
             continue;
         }
         CallRecord& record = ring_begin(*ctx.ring, where, call.number, a);
-        if (where == Where::worker && ctx.skip && std::find(ctx.skip->begin(), ctx.skip->end(), record.seq) != ctx.skip->end()) {
+        if (where == Where::worker && is_skipped(ctx, record.seq)) {
             record.result = k_skipped;
             continue;
         }
