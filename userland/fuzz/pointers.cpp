@@ -103,6 +103,24 @@ std::uint64_t struct_or_bad(WorkerContext& ctx, bool kernel_writes, Fill fill)
 
 void empty_handler(int) {}
 
+// An argv or envp far past ARG_MAX: the first half of scratch holds up to
+// 4 096 pointers, all to one string of up to 32 KiB in the second half
+// (up to 128 MiB of arguments). execve must say E2BIG, not run out of
+// kernel memory or stack.
+std::uint64_t huge_vector(WorkerContext& ctx)
+{
+    std::size_t half = ctx.scratch_size / 2;
+    std::size_t length = 1 + ctx.rng.below(half - 1);
+    std::memset(ctx.scratch + half, 'v', length);
+    ctx.scratch[half + length] = 0;
+    auto* vector = reinterpret_cast<std::uint64_t*>(ctx.scratch);
+    std::size_t count = 1 + ctx.rng.below(half / 8 - 1);
+    for (std::size_t i = 0; i < count; ++i)
+        vector[i] = reinterpret_cast<std::uint64_t>(ctx.scratch + half);
+    vector[count] = 0;
+    return reinterpret_cast<std::uint64_t>(vector);
+}
+
 } // namespace
 
 std::uint8_t* scratch_bytes(WorkerContext& ctx, std::size_t size)
@@ -215,6 +233,8 @@ std::uint64_t generate_pointer(Arg kind, WorkerContext& ctx)
             return reinterpret_cast<std::uint64_t>(p);
         });
     case Arg::argv:
+        if (rng.one_in(20))
+            return huge_vector(ctx);
         return struct_or_bad(ctx, false, [&] {
             std::size_t count = rng.below(6);
             auto* p = reinterpret_cast<std::uint64_t*>(scratch_bytes(ctx, (count + 1) * 8));
