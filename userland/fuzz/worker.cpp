@@ -4,6 +4,7 @@
 
 #include "args.h"
 #include "mutants.h"
+#include "sequences.h"
 #include "syscall_table.h"
 #include "worker_context.h"
 
@@ -259,6 +260,10 @@ void run_calls(WorkerContext& ctx, const CallPicker& picker, unsigned calls, Whe
         }
         if (where == Where::worker && ctx.rng.one_in(120)) {
             run_mutant(ctx);
+            continue;
+        }
+        if (where == Where::worker && ctx.rng.one_in(150)) {
+            run_file_mapping_sequence(ctx);
             continue;
         }
         const Syscall& call = ctx.rng.one_in(200) ? unknown_call(ctx.rng) : picker.pick(ctx.rng);
