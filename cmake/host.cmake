@@ -65,6 +65,31 @@ ExternalProject_Add(kernel
     INSTALL_COMMAND ""
     USES_TERMINAL_BUILD ON)
 
+# The hardened test kernel (cmake/kernel.cmake, MYRIAD_HARDENING): same
+# sources, with the checks of docs/robustness.md; the self-test and user
+# test-suite boots run it (MYRIAD_TEST_IMAGE in tests/qemu_tests.cmake).
+ExternalProject_Add(kernel_hardened
+    DEPENDS userland
+    SOURCE_DIR ${CMAKE_SOURCE_DIR}
+    BINARY_DIR ${CMAKE_BINARY_DIR}/kernel-hardened
+    CMAKE_ARGS -DMYRIAD_PART=kernel
+               -DMYRIAD_HARDENING=ON
+               -DMYRIAD_INITRAMFS=${MYRIAD_INITRAMFS}
+               -DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/toolchain-riscv.cmake
+               -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE}
+    BUILD_ALWAYS ON
+    INSTALL_COMMAND ""
+    USES_TERMINAL_BUILD ON)
+
+# The heap's hardened bookkeeping (red zones, poison) on the host: the slab
+# tests once more, with lib/mm/slab.cpp compiled as the hardened kernel
+# compiles it. Its objects come before the library, so the archive's
+# unhardened slab.o is never pulled in.
+add_executable(host_tests_hardened ${CMAKE_SOURCE_DIR}/tests/host/slab_test.cpp ${CMAKE_SOURCE_DIR}/lib/mm/slab.cpp)
+target_compile_definitions(host_tests_hardened PRIVATE MYRIAD_HARDENING)
+target_link_libraries(host_tests_hardened PRIVATE myriad_lib_host GTest::gtest GTest::gtest_main)
+gtest_discover_tests(host_tests_hardened TEST_PREFIX hardened. DISCOVERY_TIMEOUT 60 PROPERTIES LABELS host)
+
 # One compile_commands.json for clangd covering both builds.
 add_custom_target(compile_commands ALL
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/merge_compile_commands.py

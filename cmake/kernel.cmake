@@ -32,12 +32,41 @@ set(MYRIAD_KERNEL_FLAGS
     -Wframe-larger-than=2560
     -Wall -Wextra -Werror -Wno-missing-field-initializers)
 
+# The hardened kernel (MYRIAD_HARDENING=ON, build/kernel-hardened) is the
+# one the self-tests and the user test suite boot: kernel UBSan, slab red
+# zones and poisoning, page poisoning and the stack protector
+# (docs/robustness.md). OFF compiles exactly the production kernel: no
+# flag, definition or source differs.
+option(MYRIAD_HARDENING "build the hardened test kernel" OFF)
+if(MYRIAD_HARDENING)
+    list(REMOVE_ITEM MYRIAD_KERNEL_FLAGS -fno-stack-protector)
+    # GCC's undefined-behaviour checks that work freestanding: vptr needs
+    # RTTI and the float checks have no floating point to look at.
+    list(APPEND MYRIAD_KERNEL_FLAGS -fstack-protector-strong
+         -fsanitize=undefined -fno-sanitize=vptr -fsanitize=bounds-strict)
+    # early_mmu_setup runs at the physical load address before the MMU is
+    # on: a check firing there could not print; and the canary is seeded
+    # later, in kernel_main.
+    set_property(SOURCE ${CMAKE_SOURCE_DIR}/arch/riscv/boot/early_mmu.cpp APPEND PROPERTY COMPILE_OPTIONS
+                 -fno-sanitize=all -fno-stack-protector)
+    # memset/memcpy/memmove/memcmp: what the compiler calls for copies and
+    # fills. Their word loops are aligned by construction; a check on every
+    # store made page poisoning (a memset per freed page) three times as
+    # dear. Their callers are checked.
+    set_property(SOURCE ${CMAKE_SOURCE_DIR}/kernel/string.cpp APPEND PROPERTY COMPILE_OPTIONS -fno-sanitize=all)
+    # UBSan reports name files relative to the source tree.
+    set_property(SOURCE ${CMAKE_SOURCE_DIR}/kernel/hardening/ubsan.cpp APPEND PROPERTY COMPILE_DEFINITIONS
+                 MYRIAD_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+else()
+    list(FILTER MYRIAD_KERNEL_SOURCES EXCLUDE REGEX "/(kernel|arch/riscv)/hardening/")
+endif()
+
 add_library(kernel_objects OBJECT ${MYRIAD_KERNEL_SOURCES} ${MYRIAD_LIB_SOURCES})
 # kernel_main runs once, on the boot stack (16 KiB in head.S), never on a
 # process's stack.
 set_source_files_properties(${CMAKE_SOURCE_DIR}/kernel/main.cpp PROPERTIES COMPILE_OPTIONS -Wframe-larger-than=4096)
 target_include_directories(kernel_objects PRIVATE ${CMAKE_SOURCE_DIR})
-target_compile_definitions(kernel_objects PRIVATE MYRIAD_KERNEL)
+target_compile_definitions(kernel_objects PRIVATE MYRIAD_KERNEL $<$<BOOL:${MYRIAD_HARDENING}>:MYRIAD_HARDENING>)
 target_compile_options(kernel_objects PRIVATE ${MYRIAD_KERNEL_FLAGS}
     $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -Wno-volatile>)
 

@@ -31,7 +31,8 @@ Result<void> ExecArgs::append(const char* s, usize n)
         auto* grown = static_cast<char*>(mm::kmalloc(new_capacity));
         if (!grown)
             return Errno::enomem;
-        __builtin_memcpy(grown, strings, length);
+        if (strings) // memcpy from nullptr is undefined even for 0 bytes (C17 7.24.1p2)
+            __builtin_memcpy(grown, strings, length);
         mm::kfree(strings);
         strings = grown;
         capacity = new_capacity;

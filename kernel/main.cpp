@@ -26,6 +26,10 @@
 #include "lib/board.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/time.hpp"
+#ifdef MYRIAD_HARDENING
+#include "kernel/hardening/panic_tests.hpp"
+#include "kernel/hardening/stack_protector.hpp"
+#endif
 
 extern "C" char __kernel_start[], __kernel_end[];
 extern "C" const char initramfs_start[], initramfs_end[];
@@ -173,8 +177,13 @@ constinit volatile u64 s_recursion_limit = ~0ull; // never reached: the stack ru
 
 static void panic_test_overflow_entry() { (void)panic_test_recurse(0); }
 
-extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
+// Not protected by the stack protector (hardened kernel): it seeds the
+// canary, twice, while it is the only frame on the stack.
+extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
 {
+#ifdef MYRIAD_HARDENING
+    hardening::stack_protector_seed_early(hart_id ^ (dtb_pa << 8) ^ (load_pa << 24));
+#endif
     s_boot_hart.hart_id = hart_id;
     arch::set_this_hart(&s_boot_hart);
     s_boot.entry_time = arch::read_time();
@@ -198,6 +207,9 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
         random_init(static_cast<const u8*>(seed->data()), seed->size());
     else
         random_init(nullptr, 0);
+#ifdef MYRIAD_HARDENING
+    hardening::stack_protector_seed();
+#endif
 
     // User mode may read the counters (benchmarks): time, cycle, instret.
     csr_write(scounteren, 0x7);
@@ -225,6 +237,9 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_pa, u64 load_pa)
             if (stack.is_ok())
                 call_on_stack(panic_test_overflow_entry, stack->top);
         }
+#ifdef MYRIAD_HARDENING
+        (void)hardening::run_panic_test(*what);
+#endif
         printk("panic_test={}: unknown kind (known: fault, stack_overflow)\n", *what);
     }
     if (s_boot.cmdline.has("ktest")) {

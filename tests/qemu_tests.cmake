@@ -7,6 +7,15 @@ function(myriad_qemu_test name)
     set_tests_properties(${name} PROPERTIES LABELS qemu TIMEOUT 180)
 endfunction()
 
+# The image the self-tests and test suites boot (ktest.*, usertests.*): the
+# hardened kernel (UBSan, slab red zones, page poisoning, stack protector;
+# docs/robustness.md), so that a bug they provoke stops the run with a
+# report. Boot, board, panic and benchmark tests keep the production Image.
+set(MYRIAD_TEST_IMAGE ${CMAKE_BINARY_DIR}/kernel-hardened/Image)
+function(myriad_qemu_selftest name)
+    myriad_qemu_test(${name} --image ${MYRIAD_TEST_IMAGE} ${ARGN}) # the last --image wins
+endfunction()
+
 # Boots to init and the shell: a command runs, `exit` makes init start a
 # new shell, a CPU-bound program runs and returns the prompt, and
 # `poweroff` (reboot(2)) ends the machine with status 0.
@@ -27,15 +36,16 @@ myriad_qemu_test(boot.no_init --append "init=/sbin/none"
     --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
 
 # Every ktest suite, each case a visible result.
-myriad_qemu_test(ktest.virt --append "ktest ktest.mem_mib=128 ktest.harts=1" --ktap --expect-exit 0)
-myriad_qemu_test(ktest.virt_smp4_2g --smp 4 --mem 2G --append "ktest ktest.mem_mib=2048 ktest.harts=4"
-    --ktap --expect-exit 0)
-myriad_qemu_test(ktest.sifive_u --machine sifive_u --mem 256M
+myriad_qemu_selftest(ktest.virt --append "ktest ktest.mem_mib=128 ktest.harts=1" --ktap --expect-exit 0)
+myriad_qemu_selftest(ktest.virt_smp4_2g --smp 4 --mem 2G --append "ktest ktest.mem_mib=2048 ktest.harts=4"
+    --ktap --expect-exit 0 --timeout 240) # the hardened kernel poisons all 2 GiB as exhaust_and_return frees it
+set_tests_properties(ktest.virt_smp4_2g PROPERTIES TIMEOUT 260)
+myriad_qemu_selftest(ktest.sifive_u --machine sifive_u --mem 256M
     --append "ktest ktest.mem_mib=256 ktest.harts=1" --ktap --expect-exit 0)
 
 # A deliberately failing case must make the run fail (the runner must see
 # it): enabled by the test-only option ktest.fail.
-myriad_qemu_test(ktest.failure_is_reported --append "ktest=ktest_meta ktest.fail" --ktap
+myriad_qemu_selftest(ktest.failure_is_reported --append "ktest=ktest_meta ktest.fail" --ktap
     --ktap-expect-fail ktest_meta.deliberate_failure
     --ktap-expect-fail ktest_meta.expect_continues_assert_returns --expect-exit 1)
 
@@ -59,13 +69,13 @@ myriad_qemu_test(boot.sifive_u --machine sifive_u --mem 256M
 
 # The user test suite as init: KTAP from user space, every case visible;
 # init's exit status is QEMU's.
-myriad_qemu_test(usertests.myriad --append "init=/bin/usertests" --ktap --expect-exit 0 --timeout 300)
+myriad_qemu_selftest(usertests.myriad --append "init=/bin/usertests" --ktap --expect-exit 0 --timeout 300)
 set_tests_properties(usertests.myriad PROPERTIES TIMEOUT 320)
 
 # Running out of memory in 64 MiB: brk, mmap and malloc say ENOMEM, a
 # fault that finds no page kills only its process, a fork bomb is refused,
 # and every case ends with free memory exactly at its baseline.
-myriad_qemu_test(usertests.oom_64m --mem 64M --append "init=/bin/usertests -- oom" --ktap --expect-exit 0
+myriad_qemu_selftest(usertests.oom_64m --mem 64M --append "init=/bin/usertests -- oom" --ktap --expect-exit 0
     --expect "out of memory: killed pid" --timeout 200)
 set_tests_properties(usertests.oom_64m PROPERTIES TIMEOUT 220)
 
@@ -132,7 +142,7 @@ myriad_qemu_test(boot.spike --machine spike --timeout 60 --char-delay 0.03 --sto
     --send "echo on spike\\r" --expect "on spike" --expect "$ " --reject "PANIC")
 
 # Odd RAM sizes: not a power of two, and more than fits one gigapage.
-myriad_qemu_test(ktest.virt_100m --mem 100M --append "ktest ktest.mem_mib=100 ktest.harts=1" --ktap --expect-exit 0)
+myriad_qemu_selftest(ktest.virt_100m --mem 100M --append "ktest ktest.mem_mib=100 ktest.harts=1" --ktap --expect-exit 0)
 
 # The same with Image.gz: U-Boot unpacks it (kernel_comp_addr_r/size)
 # and moves it to its text_offset.
@@ -204,3 +214,38 @@ myriad_qemu_test(kstack.depth --append "init=/bin/usertests kstack_check=8192"
     --expect "kstack_check: deepest kernel stack use so far" --ktap --expect-exit 0 --timeout 300
     --reject "OVER THE kstack_check LIMIT")
 set_tests_properties(kstack.depth PROPERTIES TIMEOUT 320)
+
+# Each hardening check of the test kernel fires on its bug (panic_test=KIND,
+# kernel/hardening/panic_tests.cpp) with its own report, and stops the
+# machine with the panic status.
+function(myriad_hardening_panic_test kind)
+    myriad_qemu_selftest(panic.hardening.${kind} --append "panic_test=${kind}" --timeout 60
+        --expect "panic_test=${kind}: the check must stop the kernel now" ${ARGN}
+        --expect "run_panic_test" --expect "end Kernel panic" --expect-exit 3
+        --reject "NOT CAUGHT")
+endfunction()
+myriad_hardening_panic_test(ubsan
+    --expect "KERNEL PANIC: UBSan: signed integer overflow: 2147483647 + 1 cannot be represented in type 'int'"
+    --expect "at kernel/hardening/panic_tests.cpp:" --expect "backtrace:" --expect "panic_test_signed_overflow")
+myriad_hardening_panic_test(ubsan_shift
+    --expect "KERNEL PANIC: UBSan: shift exponent 40 is too large for 32-bit type 'int'" --expect "backtrace:" --expect "panic_test_shift")
+myriad_hardening_panic_test(ubsan_bounds
+    --expect "KERNEL PANIC: UBSan: index 8 out of bounds for type 'int [8]'" --expect "backtrace:" --expect "panic_test_bounds")
+myriad_hardening_panic_test(stack_smash
+    --expect "KERNEL PANIC: stack protector: canary overwritten" --expect "backtrace:"
+    --expect "#0 0x" --expect "panic_test_stack_smash")
+myriad_hardening_panic_test(slab_redzone
+    --expect "KERNEL PANIC: slab red zone overwritten: object 0x" --expect "(24 of 32 bytes in use), byte 24 is 0x00, expected 0xcc"
+    --expect "backtrace:" --expect "kfree")
+myriad_hardening_panic_test(slab_use_after_free
+    --expect "KERNEL PANIC: slab use after free: freed object 0x" --expect "was written at byte 8 (0x01, expected poison 0x6b)"
+    --expect "backtrace:" --expect "kmalloc" --expect "panic_test_slab_use_after_free")
+myriad_hardening_panic_test(slab_double_free
+    --expect "KERNEL PANIC: bad kfree(0x" --expect "kfree: double free" --expect "backtrace:"
+    --expect "panic_test_slab_double_free")
+myriad_hardening_panic_test(page_use_after_free
+    --expect "KERNEL PANIC: page use after free: pfn 0x" --expect "byte 0x64 of the page is 0x42, expected poison 0xaa"
+    --expect "backtrace:" --expect "alloc_pages" --expect "panic_test_page_use_after_free")
+myriad_hardening_panic_test(page_double_free
+    --expect "KERNEL PANIC: page double free: pfn 0x" --expect "(order 0) is already free (on the hot list)"
+    --expect "backtrace:" --expect "free_pages" --expect "panic_test_page_double_free")

@@ -65,7 +65,9 @@ static void walk(unsigned first_index, u64 fp, u64 skip_ra)
 void print_backtrace(u64 pc, u64 fp)
 {
     print_frame(0, pc);
-    walk(1, fp, 0);
+    // Callers pass their own return address and frame: the first record
+    // walked holds that same address, already printed.
+    walk(1, fp, pc);
 }
 
 void print_trap_backtrace(u64 pc, u64 ra, u64 fp)

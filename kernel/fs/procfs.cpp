@@ -34,7 +34,8 @@ public:
                 m_failed = true;
                 return;
             }
-            __builtin_memcpy(grown, m_data, m_length);
+            if (m_data) // memcpy from nullptr is undefined even for 0 bytes (C17 7.24.1p2)
+                __builtin_memcpy(grown, m_data, m_length);
             mm::kfree(m_data);
             m_data = grown;
             m_capacity = capacity;

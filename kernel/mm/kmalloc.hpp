@@ -11,6 +11,12 @@ void kmalloc_init();
 void* kmalloc(usize size);
 void kfree(void* p);
 lib::mm::HeapStats kmalloc_stats();
+#ifdef MYRIAD_HARDENING
+// Every object's red zone and every free slot's poison, checked now: a
+// problem panics with its report, so this returns 0 (the count of
+// problems lib::mm::Heap::check_all gives).
+usize kmalloc_check_all();
+#endif
 
 template <typename T, typename... A> T* make(A&&... args)
 {

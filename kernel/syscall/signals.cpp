@@ -29,6 +29,10 @@ Result<u64> sys_kill(const SyscallArgs& a)
     u64 sig = a.a1;
     if (sig != 0 && !valid_signal(sig))
         return Errno::einval;
+    // The group of pid < -1 is -pid, which INT_MIN does not have: Linux
+    // answers ESRCH (kernel/signal.c, kill_something_info).
+    if (pid == INT32_MIN)
+        return Errno::esrch;
     Process& self = current_process();
     SpinLockGuard guard(process_lock());
     auto send = [&](Process& p) {

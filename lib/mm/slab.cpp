@@ -22,6 +22,15 @@
 // reason. So each large block gets a small record, allocated from this heap's
 // own 32-byte class and hashed by address: unbounded, O(1) expected, and it
 // tells a live large block from any other page-aligned pointer exactly.
+//
+// Hardened builds (MYRIAD_HARDENING): a request of n bytes takes the class
+// of n + RED_ZONE; the slot's bytes past n are its red zone (RED_ACTIVE),
+// checked when it is freed, and a large block's bytes past n up to its last
+// page likewise. Every free slot holds POISON_FREE, from the slab's creation
+// and again from each free, checked when the slot is handed out. Full slabs
+// are kept on a list of their own so that check_all() reaches them. A free
+// slab page goes back to the page source, whose own poisoning (the kernel's
+// page allocator) watches it from then on.
 #include "lib/mm/slab.hpp"
 
 namespace lib::mm {
@@ -134,6 +143,9 @@ void Heap::init(PageSource& source)
 {
     m_source = &source;
     for (unsigned c = 0; c < CLASS_COUNT; ++c) {
+#ifdef MYRIAD_HARDENING
+        m_full[c] = nullptr;
+#endif
         m_partial[c] = nullptr;
         m_class_objects[c] = 0;
         m_class_slabs[c] = 0;
@@ -168,6 +180,58 @@ void Heap::unlink_partial(SlabHeader* s)
     s->prev = nullptr;
 }
 
+#ifdef MYRIAD_HARDENING
+void Heap::link_full(SlabHeader* s)
+{
+    SlabHeader*& head = m_full[s->class_index];
+    s->prev = nullptr;
+    s->next = head;
+    if (head)
+        head->prev = s;
+    head = s;
+}
+
+void Heap::unlink_full(SlabHeader* s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        m_full[s->class_index] = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->next = nullptr;
+    s->prev = nullptr;
+}
+
+// Bytes [from, slot_size) of object must all be `expected`; the first one
+// that is not is reported. Returns the number of problems (0 or 1). (No
+// UBSan checks on each byte of its own loops.)
+[[gnu::no_sanitize_undefined]] usize Heap::check_fill(HeapCorruption::Kind kind, const void* object,
+                                                     usize slot_size, usize requested, usize from, u8 expected)
+{
+    const u8* bytes = static_cast<const u8*>(object);
+    const u64 pattern = u64(expected) * 0x0101010101010101ull;
+    usize i = from;
+    // Objects start 16-byte aligned, so after the first few bytes whole
+    // words can be compared.
+    while (i < slot_size && (i & 7) != 0 && bytes[i] == expected)
+        ++i;
+    if (i < slot_size && (i & 7) == 0)
+        for (u64 word; i + 8 <= slot_size; i += 8) {
+            __builtin_memcpy(&word, bytes + i, 8); // one aligned load; no aliasing question
+            if (word != pattern)
+                break;
+        }
+    while (i < slot_size && bytes[i] == expected)
+        ++i;
+    if (i == slot_size)
+        return 0;
+    if (m_handler)
+        m_handler->report({kind, object, slot_size, requested, i, expected, bytes[i]});
+    return 1;
+}
+#endif
+
 unsigned Heap::large_bucket(uptr address)
 {
     // Fibonacci hashing of the pfn: large blocks are aligned to their size, so
@@ -180,8 +244,8 @@ void* Heap::allocate(usize size)
 {
     if (!m_source || size == 0 || size > MAX_ALLOCATION)
         return nullptr;
-    if (size <= MAX_SLAB_OBJECT_SIZE)
-        return allocate_small(class_for(size), size);
+    if (size <= MAX_SLAB_REQUEST)
+        return allocate_small(class_for(size + RED_ZONE), size);
     return allocate_large(size);
 }
 
@@ -206,6 +270,10 @@ void* Heap::allocate_small(unsigned cls, usize requested)
                 s->used[slot / 64] |= u64(1) << (slot % 64);
         for (u32 slot = 0; slot < layout.capacity; ++slot)
             requested_sizes(s)[slot] = 0;
+#ifdef MYRIAD_HARDENING
+        __builtin_memset(reinterpret_cast<u8*>(s) + layout.data_offset, SLAB_POISON_FREE,
+                         usize(layout.capacity) * class_size(cls));
+#endif
         ++m_class_slabs[cls];
         link_partial(s);
     }
@@ -219,14 +287,24 @@ void* Heap::allocate_small(unsigned cls, usize requested)
     }
     s->used[slot / 64] |= u64(1) << (slot % 64);
     requested_sizes(s)[slot] = u16(requested);
-    if (++s->in_use == s->capacity)
+    if (++s->in_use == s->capacity) {
         unlink_partial(s);
+#ifdef MYRIAD_HARDENING
+        link_full(s);
+#endif
+    }
     if (requested) {
         ++m_class_objects[cls];
         m_bytes_requested += requested;
         m_bytes_allocated += class_size(cls);
     }
-    return reinterpret_cast<u8*>(s) + s->data_offset + usize(slot) * class_size(cls);
+    u8* object = reinterpret_cast<u8*>(s) + s->data_offset + usize(slot) * class_size(cls);
+#ifdef MYRIAD_HARDENING
+    check_fill(HeapCorruption::Kind::WriteAfterFree, object, class_size(cls), 0, 0, SLAB_POISON_FREE);
+    if (requested)
+        __builtin_memset(object + requested, SLAB_RED_ACTIVE, class_size(cls) - requested);
+#endif
+    return object;
 }
 
 void* Heap::allocate_large(usize size)
@@ -248,6 +326,9 @@ void* Heap::allocate_large(usize size)
         return nullptr;
     }
     uptr address = reinterpret_cast<uptr>(pages);
+#ifdef MYRIAD_HARDENING
+    __builtin_memset(static_cast<u8*>(pages) + size, SLAB_RED_ACTIVE, (PAGE_SIZE << order) - size);
+#endif
     LargeBlock*& bucket = m_large[large_bucket(address)];
     bucket = new (record) LargeBlock{bucket, address, size, order};
     ++m_large_blocks;
@@ -295,6 +376,10 @@ void Heap::release(Block b)
 {
     if (b.link) {
         LargeBlock* record = *b.link;
+#ifdef MYRIAD_HARDENING
+        check_fill(HeapCorruption::Kind::RedZone, reinterpret_cast<void*>(record->address), PAGE_SIZE << record->order,
+                   record->requested, record->requested, SLAB_RED_ACTIVE);
+#endif
         *b.link = record->next;
         --m_large_blocks;
         m_large_pages -= usize(1) << record->order;
@@ -306,6 +391,13 @@ void Heap::release(Block b)
         return;
     }
     unsigned cls = b.slab->class_index;
+#ifdef MYRIAD_HARDENING
+    {
+        u16 requested = requested_sizes(b.slab)[b.slot];
+        const u8* object = reinterpret_cast<u8*>(b.slab) + b.slab->data_offset + usize(b.slot) * class_size(cls);
+        check_fill(HeapCorruption::Kind::RedZone, object, class_size(cls), requested, requested, SLAB_RED_ACTIVE);
+    }
+#endif
     --m_class_objects[cls];
     m_bytes_requested -= requested_sizes(b.slab)[b.slot];
     m_bytes_allocated -= class_size(cls);
@@ -318,6 +410,12 @@ void Heap::release_slot(SlabHeader* s, u32 slot)
     s->used[slot / 64] &= ~(u64(1) << (slot % 64));
     requested_sizes(s)[slot] = 0;
     --s->in_use;
+#ifdef MYRIAD_HARDENING
+    __builtin_memset(reinterpret_cast<u8*>(s) + s->data_offset + usize(slot) * class_size(s->class_index),
+                     SLAB_POISON_FREE, class_size(s->class_index));
+    if (was_full)
+        unlink_full(s); // relinked as partial below, or freed
+#endif
     if (s->in_use == 0) {
         // A full slab is on no list; a one-slot class goes straight from full
         // to empty.
@@ -330,6 +428,35 @@ void Heap::release_slot(SlabHeader* s, u32 slot)
         link_partial(s);
     }
 }
+
+#ifdef MYRIAD_HARDENING
+usize Heap::check_all()
+{
+    usize problems = 0;
+    for (unsigned c = 0; c < CLASS_COUNT; ++c) {
+        SlabHeader* lists[] = {m_partial[c], m_full[c]};
+        for (SlabHeader* list : lists) {
+            for (SlabHeader* s = list; s; s = s->next) {
+                for (u32 slot = 0; slot < s->capacity; ++slot) {
+                    const u8* object = reinterpret_cast<u8*>(s) + s->data_offset + usize(slot) * class_size(c);
+                    u16 requested = requested_sizes(s)[slot];
+                    if (!slot_used(s, slot))
+                        problems += check_fill(HeapCorruption::Kind::WriteAfterFree, object, class_size(c), 0, 0,
+                                               SLAB_POISON_FREE);
+                    else if (requested)
+                        problems += check_fill(HeapCorruption::Kind::RedZone, object, class_size(c), requested,
+                                               requested, SLAB_RED_ACTIVE);
+                }
+            }
+        }
+    }
+    for (LargeBlock* bucket : m_large)
+        for (LargeBlock* b = bucket; b; b = b->next)
+            problems += check_fill(HeapCorruption::Kind::RedZone, reinterpret_cast<void*>(b->address),
+                                   PAGE_SIZE << b->order, b->requested, b->requested, SLAB_RED_ACTIVE);
+    return problems;
+}
+#endif
 
 HeapStats Heap::stats() const
 {

@@ -44,12 +44,56 @@ struct HeapStats {
 struct SlabHeader;
 struct LargeBlock;
 
+#ifdef MYRIAD_HARDENING
+// Hardened builds (MYRIAD_HARDENING) check the heap as Linux's SLUB debug
+// does (mm/slub.c, "red zoning" and "poisoning"): every object is followed
+// by a red zone filled with RED_ACTIVE, checked when it is freed; a freed
+// object is filled with POISON_FREE, checked when the slot is handed out
+// again. The byte values are Linux's (include/linux/poison.h).
+inline constexpr u8 SLAB_RED_ACTIVE = 0xcc;
+inline constexpr u8 SLAB_POISON_FREE = 0x6b;
+
+struct HeapCorruption {
+    enum class Kind : u8 {
+        RedZone,            // a byte past the caller's size was written
+        WriteAfterFree,     // a freed slot no longer holds POISON_FREE
+    };
+    Kind kind;
+    const void* object; // start of the object
+    usize slot_size;    // its size class (or whole pages of a large block)
+    usize requested;    // what the caller asked for (0 for a freed slot)
+    usize offset;       // of the first bad byte, from object
+    u8 expected;
+    u8 found;
+};
+
+// Told about every corruption the heap finds; the kernel panics, the host
+// tests count. The heap carries on after a report (the object is freed or
+// handed out as if nothing happened).
+class CorruptionHandler {
+public:
+    virtual void report(const HeapCorruption&) = 0;
+
+protected:
+    ~CorruptionHandler() = default;
+};
+#endif
+
 class Heap {
 public:
     static constexpr unsigned CLASS_COUNT = HeapStats::CLASS_COUNT;
     static constexpr usize MIN_OBJECT_SIZE = 16;
     static constexpr usize MAX_SLAB_OBJECT_SIZE = MIN_OBJECT_SIZE << (CLASS_COUNT - 1); // 2048
     static constexpr usize MAX_ALLOCATION = PAGE_SIZE << MAX_ORDER;                   // 4 MiB
+#ifdef MYRIAD_HARDENING
+    // Bytes of red zone at least behind every slab object: a request goes
+    // to the class that holds it plus this much.
+    static constexpr usize RED_ZONE = 8;
+#else
+    static constexpr usize RED_ZONE = 0;
+#endif
+    // Larger requests are large blocks (whole pages).
+    static constexpr usize MAX_SLAB_REQUEST = MAX_SLAB_OBJECT_SIZE - RED_ZONE;
 
     constexpr Heap() = default;
     Heap(const Heap&) = delete;
@@ -59,7 +103,8 @@ public:
     void init(PageSource& source);
 
     // size bytes aligned to their size class (16..2048, so at least 16), or
-    // page-aligned above 2048. nullptr for size 0, above MAX_ALLOCATION, when
+    // page-aligned above MAX_SLAB_REQUEST (2048; less in hardened builds,
+    // where the class must hold a red zone too). nullptr for size 0, above MAX_ALLOCATION, when
     // the page source is exhausted, or before init().
     void* allocate(usize size);
 
@@ -92,6 +137,14 @@ public:
 
     HeapStats stats() const;
 
+#ifdef MYRIAD_HARDENING
+    void set_corruption_handler(CorruptionHandler* handler) { m_handler = handler; }
+    // Check every object of every slab (red zones of live ones, poison of
+    // free ones) and the red zones of large blocks; each problem goes to the
+    // handler. Returns how many were found. O(heap size).
+    usize check_all();
+#endif
+
 private:
     // A validated allocation, found from a caller pointer.
     struct Block {
@@ -108,6 +161,12 @@ private:
     void link_partial(SlabHeader* slab);
     void unlink_partial(SlabHeader* slab);
     static unsigned large_bucket(uptr address);
+#ifdef MYRIAD_HARDENING
+    void link_full(SlabHeader* slab);
+    void unlink_full(SlabHeader* slab);
+    usize check_fill(HeapCorruption::Kind kind, const void* object, usize slot_size, usize requested, usize from,
+                     u8 expected);
+#endif
 
     static constexpr unsigned LARGE_BUCKETS = 64;
 
@@ -123,6 +182,11 @@ private:
     usize m_large_pages = 0;
     usize m_bytes_requested = 0;
     usize m_bytes_allocated = 0;
+#ifdef MYRIAD_HARDENING
+    // Full slabs too, so check_all() can reach every object.
+    SlabHeader* m_full[CLASS_COUNT] = {};
+    CorruptionHandler* m_handler = nullptr;
+#endif
 };
 
 } // namespace lib::mm

@@ -69,8 +69,14 @@ private:
     size_t m_limit;
 };
 
+// Hardened builds (MYRIAD_HARDENING) give every object a red zone: a request
+// takes the class of its size plus Heap::RED_ZONE (0 otherwise), and the
+// sizes below that name "a whole class" subtract it.
+constexpr size_t RZ = Heap::RED_ZONE;
+
 size_t class_size_for(size_t size)
 {
+    size += RZ;
     size_t c = Heap::MIN_OBJECT_SIZE;
     while (c < size)
         c *= 2;
@@ -79,6 +85,7 @@ size_t class_size_for(size_t size)
 
 unsigned class_index_for(size_t size)
 {
+    size += RZ;
     unsigned i = 0;
     while ((Heap::MIN_OBJECT_SIZE << i) < size)
         ++i;
@@ -150,7 +157,7 @@ TEST_F(Slab, EverySizeIsAlignedToItsClassAndAccounted)
         HeapStats st = m_heap.stats();
         EXPECT_EQ(st.bytes_requested, size);
         EXPECT_EQ(st.objects_in_use, 1u);
-        if (size <= Heap::MAX_SLAB_OBJECT_SIZE) {
+        if (size <= Heap::MAX_SLAB_REQUEST) {
             size_t cls = class_size_for(size);
             ASSERT_TRUE(aligned(p, cls)) << size;
             ASSERT_FALSE(aligned(p, PAGE_SIZE)) << "slab objects are never page-aligned";
@@ -184,26 +191,26 @@ TEST_F(Slab, FullSlabsOfEveryClassKeepTheirContents)
         // Three slabs' worth, writing the whole object each time.
         std::vector<u8*> objects;
         for (size_t i = 0; i < 3 * per_slab; ++i) {
-            auto p = static_cast<u8*>(m_heap.allocate(object));
+            auto p = static_cast<u8*>(m_heap.allocate(object - RZ));
             ASSERT_NE(p, nullptr);
-            std::memset(p, int(i & 0xff), object);
+            std::memset(p, int(i & 0xff), object - RZ);
             objects.push_back(p);
         }
         EXPECT_EQ(m_heap.stats().classes[c].slabs, 3u) << "class " << object;
         EXPECT_EQ(m_source.pages_out(), 3u);
         for (size_t i = 0; i < objects.size(); ++i)
-            ASSERT_TRUE(filled_with(objects[i], object, u8(i & 0xff))) << "class " << object << " object " << i;
+            ASSERT_TRUE(filled_with(objects[i], object - RZ, u8(i & 0xff))) << "class " << object << " object " << i;
         // Free every other object, refill the holes, check again.
         for (size_t i = 0; i < objects.size(); i += 2)
             ASSERT_TRUE(m_heap.deallocate(objects[i]).is_ok());
         for (size_t i = 0; i < objects.size(); i += 2) {
-            objects[i] = static_cast<u8*>(m_heap.allocate(object - 1));
+            objects[i] = static_cast<u8*>(m_heap.allocate(object - RZ - 1));
             ASSERT_NE(objects[i], nullptr);
-            std::memset(objects[i], int(i & 0xff), object - 1);
+            std::memset(objects[i], int(i & 0xff), object - RZ - 1);
         }
         EXPECT_EQ(m_source.pages_out(), 3u) << "freed slots are reused before new slabs";
         for (size_t i = 1; i < objects.size(); i += 2)
-            ASSERT_TRUE(filled_with(objects[i], object, u8(i & 0xff)));
+            ASSERT_TRUE(filled_with(objects[i], object - RZ, u8(i & 0xff)));
         for (u8* p : objects)
             ASSERT_TRUE(m_heap.deallocate(p).is_ok());
         expect_empty();
@@ -212,7 +219,7 @@ TEST_F(Slab, FullSlabsOfEveryClassKeepTheirContents)
 
 TEST_F(Slab, EmptySlabGoesBackToThePageSource)
 {
-    void* p = m_heap.allocate(64);
+    void* p = m_heap.allocate(64 - RZ);
     EXPECT_EQ(m_source.pages_out(), 1u);
     ASSERT_TRUE(m_heap.deallocate(p).is_ok());
     EXPECT_EQ(m_source.pages_out(), 0u);
@@ -220,14 +227,14 @@ TEST_F(Slab, EmptySlabGoesBackToThePageSource)
     const size_t per_slab = m_heap.stats().classes[2].objects_per_slab;
     std::vector<void*> objects;
     for (size_t i = 0; i <= per_slab; ++i)
-        objects.push_back(m_heap.allocate(64));
+        objects.push_back(m_heap.allocate(64 - RZ));
     EXPECT_EQ(m_source.pages_out(), 2u);
     ASSERT_TRUE(m_heap.deallocate(objects.back()).is_ok()); // the lone object of slab 2
     objects.pop_back();
     EXPECT_EQ(m_source.pages_out(), 1u);
     // The first slab went from full to partial and back.
     ASSERT_TRUE(m_heap.deallocate(objects[3]).is_ok());
-    objects[3] = m_heap.allocate(64);
+    objects[3] = m_heap.allocate(64 - RZ);
     EXPECT_EQ(m_source.pages_out(), 1u);
     for (void* o : objects)
         ASSERT_TRUE(m_heap.deallocate(o).is_ok());
@@ -333,7 +340,7 @@ TEST(SlabHeap, ExhaustedPageSourceGivesNullWithoutLeaks)
     heap.init(source);
     const size_t per_slab = heap.stats().classes[2].objects_per_slab;
     std::vector<void*> objects;
-    while (void* p = heap.allocate(64))
+    while (void* p = heap.allocate(64 - RZ))
         objects.push_back(p);
     EXPECT_EQ(objects.size(), 10 * per_slab);
     EXPECT_EQ(source.pages_out(), 10u);
@@ -371,8 +378,8 @@ TEST_F(Slab, BadFreesAreRejectedAndChangeNothing)
 {
     // A large block first, so its record is slot 0 of the first 32-byte slab.
     auto big = static_cast<u8*>(m_heap.allocate(2 * PAGE_SIZE));
-    auto a = static_cast<u8*>(m_heap.allocate(32));
-    auto b = static_cast<u8*>(m_heap.allocate(32));
+    auto a = static_cast<u8*>(m_heap.allocate(32 - RZ));
+    auto b = static_cast<u8*>(m_heap.allocate(32 - RZ));
     auto c = static_cast<u8*>(m_heap.allocate(100));
     ASSERT_TRUE(big && a && b && c);
     ASSERT_TRUE(m_heap.deallocate(a).is_ok());
@@ -383,7 +390,7 @@ TEST_F(Slab, BadFreesAreRejectedAndChangeNothing)
     FakePageSource other_source;
     Heap other;
     other.init(other_source);
-    auto theirs = static_cast<u8*>(other.allocate(32));
+    auto theirs = static_cast<u8*>(other.allocate(32 - RZ));
     ASSERT_NE(theirs, nullptr);
 
     struct Bad {
@@ -474,7 +481,7 @@ TEST_F(Slab, MakeConstructsAndDestroyDestructs)
 
 TEST_F(Slab, StatsCountPerClass)
 {
-    void* p[5] = {m_heap.allocate(100), m_heap.allocate(100), m_heap.allocate(128), m_heap.allocate(10),
+    void* p[5] = {m_heap.allocate(100), m_heap.allocate(100), m_heap.allocate(128 - RZ), m_heap.allocate(8),
                   m_heap.allocate(5000)};
     HeapStats st = m_heap.stats();
     EXPECT_EQ(st.classes[3].objects_in_use, 3u);
@@ -483,7 +490,7 @@ TEST_F(Slab, StatsCountPerClass)
     EXPECT_EQ(st.classes[1].objects_in_use, 0u) << "large-block records are not caller objects";
     EXPECT_EQ(st.classes[1].slabs, 1u) << "but their slab is a held page";
     EXPECT_EQ(st.objects_in_use, 5u);
-    EXPECT_EQ(st.bytes_requested, 100u + 100 + 128 + 10 + 5000);
+    EXPECT_EQ(st.bytes_requested, 100u + 100 + 128 - RZ + 8 + 5000);
     EXPECT_EQ(st.bytes_allocated, 3u * 128 + 16 + 2 * PAGE_SIZE);
     EXPECT_EQ(st.slab_pages, 3u);
     EXPECT_EQ(st.large_pages, 2u);
@@ -497,3 +504,175 @@ TEST_F(Slab, StatsCountPerClass)
         ASSERT_TRUE(m_heap.deallocate(q).is_ok());
     expect_empty();
 }
+
+#ifdef MYRIAD_HARDENING
+// The hardened heap (host_tests_hardened): red zones checked on free,
+// freed slots poisoned and checked when handed out again, check_all().
+namespace {
+
+using lib::mm::HeapCorruption;
+using Kind = lib::mm::HeapCorruption::Kind;
+
+class RecordingHandler final : public lib::mm::CorruptionHandler {
+public:
+    void report(const HeapCorruption& c) override { reports.push_back(c); }
+    std::vector<HeapCorruption> reports;
+};
+
+class HardenedSlab : public Slab {
+protected:
+    void SetUp() override
+    {
+        Slab::SetUp();
+        m_heap.set_corruption_handler(&m_handler);
+    }
+    void TearDown() override
+    {
+        Slab::TearDown();
+        expect_none();
+    }
+
+    // Exactly one report so far, of this kind, object and offset; cleared.
+    void expect_one(Kind kind, const void* object, size_t offset, u8 expected, u8 found)
+    {
+        ASSERT_EQ(m_handler.reports.size(), 1u);
+        const HeapCorruption& c = m_handler.reports[0];
+        EXPECT_EQ(c.kind, kind);
+        EXPECT_EQ(c.object, object);
+        EXPECT_EQ(c.offset, offset);
+        EXPECT_EQ(c.expected, expected);
+        EXPECT_EQ(c.found, found);
+        m_handler.reports.clear();
+    }
+    void expect_none() { EXPECT_TRUE(m_handler.reports.empty()) << m_handler.reports.size() << " report(s)"; }
+
+    RecordingHandler m_handler;
+};
+
+} // namespace
+
+TEST_F(HardenedSlab, EveryObjectHasARedZoneAndStartsPoisoned)
+{
+    EXPECT_EQ(Heap::RED_ZONE, 8u);
+    for (size_t size = 1; size <= Heap::MAX_SLAB_REQUEST; ++size) {
+        auto p = static_cast<u8*>(m_heap.allocate(size));
+        ASSERT_NE(p, nullptr);
+        size_t slot = class_size_for(size);
+        ASSERT_GE(slot - size, Heap::RED_ZONE) << size;
+        ASSERT_TRUE(filled_with(p, size, lib::mm::SLAB_POISON_FREE)) << size;
+        ASSERT_TRUE(filled_with(p + size, slot - size, lib::mm::SLAB_RED_ACTIVE)) << size;
+        std::memset(p, 0x11, size); // the caller's bytes are the caller's
+        ASSERT_TRUE(m_heap.deallocate(p).is_ok());
+    }
+    expect_none();
+    auto big = static_cast<u8*>(m_heap.allocate(Heap::MAX_SLAB_REQUEST + 1));
+    EXPECT_TRUE(aligned(big, PAGE_SIZE)) << "past MAX_SLAB_REQUEST: a large block";
+    EXPECT_TRUE(filled_with(big + Heap::MAX_SLAB_REQUEST + 1, PAGE_SIZE - Heap::MAX_SLAB_REQUEST - 1,
+                            lib::mm::SLAB_RED_ACTIVE));
+    ASSERT_TRUE(m_heap.deallocate(big).is_ok());
+    expect_none();
+    expect_empty();
+}
+
+TEST_F(HardenedSlab, RedZoneOverrunIsReportedOnFree)
+{
+    // One byte past the end, and the last byte of the slot, for slab
+    // objects of several classes and for large blocks.
+    for (size_t size : {size_t(1), size_t(8), size_t(24), size_t(100), size_t(1000), Heap::MAX_SLAB_REQUEST,
+                        size_t(3000), size_t(PAGE_SIZE + 5)}) {
+        size_t end = size <= Heap::MAX_SLAB_REQUEST ? class_size_for(size)
+                                                     : (size <= PAGE_SIZE ? PAGE_SIZE : 2 * PAGE_SIZE);
+        for (size_t offset : {size, end - 1}) {
+            auto keep = m_heap.allocate(size); // so the slab outlives the free
+            auto p = static_cast<u8*>(m_heap.allocate(size));
+            ASSERT_TRUE(p && keep);
+            p[offset] = 0x42;
+            ASSERT_TRUE(m_heap.deallocate(p).is_ok()) << "the object is still freed";
+            expect_one(Kind::RedZone, p, offset, lib::mm::SLAB_RED_ACTIVE, 0x42);
+            ASSERT_TRUE(m_heap.deallocate(keep).is_ok());
+            expect_none();
+        }
+    }
+    expect_empty();
+}
+
+TEST_F(HardenedSlab, WriteAfterFreeIsReportedWhenTheSlotIsReused)
+{
+    for (size_t size : {size_t(8), size_t(40), size_t(500)}) {
+        auto keep = static_cast<u8*>(m_heap.allocate(size));
+        auto victim = static_cast<u8*>(m_heap.allocate(size));
+        ASSERT_TRUE(keep && victim);
+        ASSERT_TRUE(m_heap.deallocate(victim).is_ok());
+        EXPECT_TRUE(filled_with(victim, class_size_for(size), lib::mm::SLAB_POISON_FREE)) << "freed: poisoned";
+        victim[size / 2] = 0x00; // the stale pointer is used
+        auto again = static_cast<u8*>(m_heap.allocate(size));
+        ASSERT_EQ(again, victim) << "the lowest free slot of the first partial slab comes back";
+        expect_one(Kind::WriteAfterFree, victim, size / 2, lib::mm::SLAB_POISON_FREE, 0x00);
+        ASSERT_TRUE(m_heap.deallocate(again).is_ok());
+        ASSERT_TRUE(m_heap.deallocate(keep).is_ok());
+        expect_none();
+    }
+    expect_empty();
+}
+
+TEST_F(HardenedSlab, DoubleFreeIsRefusedWithoutAReport)
+{
+    auto keep = m_heap.allocate(24);
+    auto p = m_heap.allocate(24);
+    ASSERT_TRUE(m_heap.deallocate(p).is_ok());
+    auto r = m_heap.deallocate(p);
+    ASSERT_TRUE(r.is_error());
+    EXPECT_NE(std::strstr(r.error().what, "double free"), nullptr);
+    expect_none(); // the poison was not disturbed by the refused free
+    auto again = m_heap.allocate(24);
+    EXPECT_EQ(again, p);
+    expect_none();
+    ASSERT_TRUE(m_heap.deallocate(again).is_ok());
+    ASSERT_TRUE(m_heap.deallocate(keep).is_ok());
+    expect_empty();
+}
+
+TEST_F(HardenedSlab, CheckAllFindsCorruptionInPartialAndFullSlabsAndLargeBlocks)
+{
+    // Two full slabs of 64-byte objects and a partial third, plus large blocks.
+    const size_t per_slab = m_heap.stats().classes[2].objects_per_slab;
+    std::vector<u8*> objects;
+    for (size_t i = 0; i < 2 * per_slab + 3; ++i)
+        objects.push_back(static_cast<u8*>(m_heap.allocate(50)));
+    auto big = static_cast<u8*>(m_heap.allocate(5000));
+    ASSERT_NE(big, nullptr);
+    EXPECT_EQ(m_heap.check_all(), 0u);
+    expect_none();
+
+    objects[0][50] = 1;                 // red zone, in a full slab
+    ASSERT_TRUE(m_heap.deallocate(objects[2 * per_slab + 1]).is_ok());
+    objects[2 * per_slab + 1][3] = 2;   // a freed slot of the partial slab
+    big[6000] = 3;                      // a large block's red zone
+    EXPECT_EQ(m_heap.check_all(), 3u);
+    ASSERT_EQ(m_handler.reports.size(), 3u);
+    int red = 0, freed = 0;
+    for (const HeapCorruption& c : m_handler.reports) {
+        if (c.kind == Kind::RedZone && c.object == objects[0] && c.offset == 50 && c.found == 1)
+            ++red;
+        if (c.kind == Kind::RedZone && c.object == big && c.offset == 6000 && c.found == 3)
+            ++red;
+        if (c.kind == Kind::WriteAfterFree && c.object == objects[2 * per_slab + 1] && c.offset == 3 && c.found == 2)
+            ++freed;
+    }
+    EXPECT_EQ(red, 2);
+    EXPECT_EQ(freed, 1);
+    m_handler.reports.clear();
+
+    // Repair, free everything: nothing more to report.
+    objects[0][50] = lib::mm::SLAB_RED_ACTIVE;
+    objects[2 * per_slab + 1][3] = lib::mm::SLAB_POISON_FREE;
+    big[6000] = lib::mm::SLAB_RED_ACTIVE;
+    EXPECT_EQ(m_heap.check_all(), 0u);
+    objects.erase(objects.begin() + long(2 * per_slab + 1));
+    for (u8* p : objects)
+        ASSERT_TRUE(m_heap.deallocate(p).is_ok());
+    ASSERT_TRUE(m_heap.deallocate(big).is_ok());
+    expect_none();
+    expect_empty();
+}
+#endif
