@@ -9,6 +9,7 @@
 #                      basename of argv[0]) under every name
 #   /bin/usertests     the user test suite
 #   /bin/bench         micro-benchmarks (instructions per operation)
+#   /bin/fuzz          the system-call fuzzer (./myriad fuzz)
 #   /bin/garbage       0755, not an ELF file: execve must say ENOEXEC
 #   /bin/noexec        0644 text file: execve must say EACCES
 #   /dev /proc /tmp    empty directories (future mount points)
@@ -37,6 +38,9 @@ myriad_user_program(box ${MYRIAD_BOX_SOURCES})
 file(GLOB MYRIAD_USERTESTS_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/userland/tests/*.cpp)
 myriad_user_program(usertests ${MYRIAD_USERTESTS_SOURCES})
 
+file(GLOB MYRIAD_FUZZ_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/userland/fuzz/*.cpp)
+myriad_user_program(fuzz ${MYRIAD_FUZZ_SOURCES})
+
 file(GLOB MYRIAD_BENCH_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/userland/bench/*.cpp)
 myriad_user_program(bench ${MYRIAD_BENCH_SOURCES})
 
@@ -54,9 +58,9 @@ add_custom_command(OUTPUT ${MYRIAD_INITRAMFS}
     COMMAND sh ${CMAKE_SOURCE_DIR}/userland/mkinitramfs.sh
             --strip ${CMAKE_STRIP} --cpio ${MYRIAD_CPIO} --links ${link_mode}
             --box $<TARGET_FILE:box> --usertests $<TARGET_FILE:usertests>
-            --bench $<TARGET_FILE:bench>
+            --bench $<TARGET_FILE:bench> --fuzz $<TARGET_FILE:fuzz>
             --rootfs ${MYRIAD_ROOTFS} --out ${MYRIAD_INITRAMFS}
-    DEPENDS box usertests bench ${CMAKE_SOURCE_DIR}/userland/mkinitramfs.sh
+    DEPENDS box usertests bench fuzz ${CMAKE_SOURCE_DIR}/userland/mkinitramfs.sh
     COMMENT "Staging rootfs/ and packing initramfs.cpio (${link_mode})"
     VERBATIM)
 add_custom_target(initramfs ALL DEPENDS ${MYRIAD_INITRAMFS})
