@@ -25,6 +25,11 @@ set(MYRIAD_KERNEL_FLAGS
     -fno-stack-protector -fno-omit-frame-pointer -fno-pic -fno-common -fno-builtin
     -fno-tree-loop-distribute-patterns # never turn kernel/string.cpp's loops into calls to itself
     ${MYRIAD_ARCH_FLAGS} -mno-relax
+    # A process's kernel stack is 16 KiB and the deepest system call uses
+    # about 4 KiB of it (kstack.depth): no function may hold a page-sized
+    # buffer. The largest frames are rt_sigreturn's signal frame (2.2 KiB)
+    # and the path walk's stack of 41 link bodies (1.4 KiB).
+    -Wframe-larger-than=2560
     -Wall -Wextra -Werror -Wno-missing-field-initializers)
 
 # The hardened kernel (MYRIAD_HARDENING=ON, build/kernel-hardened) is the
@@ -57,6 +62,9 @@ else()
 endif()
 
 add_library(kernel_objects OBJECT ${MYRIAD_KERNEL_SOURCES} ${MYRIAD_LIB_SOURCES})
+# kernel_main runs once, on the boot stack (16 KiB in head.S), never on a
+# process's stack.
+set_source_files_properties(${CMAKE_SOURCE_DIR}/kernel/main.cpp PROPERTIES COMPILE_OPTIONS -Wframe-larger-than=4096)
 target_include_directories(kernel_objects PRIVATE ${CMAKE_SOURCE_DIR})
 target_compile_definitions(kernel_objects PRIVATE MYRIAD_KERNEL $<$<BOOL:${MYRIAD_HARDENING}>:MYRIAD_HARDENING>)
 target_compile_options(kernel_objects PRIVATE ${MYRIAD_KERNEL_FLAGS}

@@ -18,6 +18,7 @@
 #include "kernel/ktest.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/kmalloc.hpp"
+#include "kernel/mm/mm_check.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/vm.hpp"
 #include "kernel/monitor.hpp"
@@ -125,6 +126,7 @@ static void init_memory()
     // fork=copy: eager fork copies, only to measure what copy-on-write saves.
     if (auto fork = boot_option("fork"); fork && *fork == lib::StringView("copy", 4))
         mm::set_eager_fork(true);
+    mm::mm_check_init(s_boot.cmdline);
 }
 
 static void print_boot_log()

@@ -9,6 +9,8 @@
 #include "arch/riscv/trap_frame.hpp"
 #include "kernel/irq.hpp"
 #include "kernel/mm/address_space.hpp"
+#include "kernel/mm/mm_check.hpp"
+#include "kernel/test_build.hpp"
 #include "kernel/mm/vm.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/process/scheduler.hpp"
@@ -117,6 +119,10 @@ void activate_kernel_address_space() { mm::AddressSpace::deactivate(); }
         int code = SEGV_MAPERR;
         if (frame->stval < USER_TOP) {
             auto served = p.address_space->handle_fault(frame->stval, access);
+            if constexpr (TEST_BUILD) {
+                if (mm::mm_check_enabled())
+                    mm::mm_check_point("page fault at", frame->stval);
+            }
             if (served.is_ok())
                 break;
             if (served.code() == Errno::enomem) {

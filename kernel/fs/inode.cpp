@@ -232,6 +232,25 @@ usize read_locked(Inode& inode, u64 offset, u8* out, usize length)
     return done;
 }
 
+Result<lib::StringView> symlink_target_locked(Inode& link)
+{
+    // Targets are shorter than PATH_MAX (symlinkat copies at most that), so
+    // one page or the archive's bytes hold all of it.
+    if (link.size == 0)
+        return Errno::enoent;
+    if (link.size >= PATH_MAX)
+        return Errno::enametoolong; // an archive's symlink can say anything
+    const char* text = nullptr;
+    if (link.page_slots > 0 && link.pages[0])
+        text = static_cast<const char*>(mm::phys_to_virt(link.pages[0]));
+    else if (link.backing && link.backing_size >= link.size)
+        text = reinterpret_cast<const char*>(link.backing);
+    if (!text)
+        return Errno::eio;
+    link.atime_ns = vfs_now_ns();
+    return lib::StringView(text, usize(link.size));
+}
+
 Result<usize> write_locked(Inode& inode, u64 offset, const u8* data, usize length)
 {
     if (offset + length < offset)
@@ -254,6 +273,8 @@ Result<usize> write_locked(Inode& inode, u64 offset, const u8* data, usize lengt
 
 Result<void> truncate_locked(Inode& inode, u64 size)
 {
+    if (inode.proc != ProcKind::None)
+        return {}; // Linux lets root truncate a /proc file; nothing changes
     if (size < inode.size) {
         usize keep = usize(lib::align_up(size, mm::PAGE_SIZE) / mm::PAGE_SIZE);
         free_pages_of(inode, keep);

@@ -87,6 +87,9 @@ void inode_unref(Inode&);
 usize read_locked(Inode&, u64 offset, u8* out, usize length);
 Result<usize> write_locked(Inode&, u64 offset, const u8* data, usize length);
 Result<void> truncate_locked(Inode&, u64 size);
+// A symlink's target, read in place (no copy): valid while the vfs lock
+// stays held. ENOENT for an empty one.
+Result<lib::StringView> symlink_target_locked(Inode&);
 // The page cache: the page holding page `index` of a regular file
 // (copied from the archive or zeroed on first use: the same page read()
 // and write() use), with a reference for the caller, who maps it and

@@ -250,7 +250,11 @@ public:
         TRY(mm::copy_to_user(buffer, m_text + offset, n));
         return n;
     }
-    Result<usize> write(u64, usize) override { return Errno::ebadf; }
+    // Open for writing is allowed (Linux lets root), writing is not: none
+    // of Myriad's /proc files takes input (Linux: EIO without a write op).
+    Result<usize> write(u64, usize) override { return Errno::eio; }
+    Result<usize> pwrite(u64, usize, u64) override { return Errno::eio; }
+    Result<void> truncate(u64) override { return {}; } // as truncate(2) of a /proc file
     Result<u64> seek(i64 offset, int whence) override
     {
         i64 base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? i64(m_offset) : whence == SEEK_END ? i64(m_length) : -1;
@@ -327,8 +331,6 @@ Result<File*> open_inode(Inode& inode, u32 flags)
         break;
     case Device::None:
         if (inode.proc != ProcKind::None && inode.is_regular()) {
-            if ((flags & O_ACCMODE) != O_RDONLY)
-                return Errno::eacces;
             usize length = 0;
             char* text = TRY(proc_generate(inode, length));
             f = mm::make<ProcFile>(inode, text, length);

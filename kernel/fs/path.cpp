@@ -1,7 +1,11 @@
-// Path walking, with symbolic links followed by recursion on a counter.
+// Path walking. Iterative, with an explicit stack of the texts still to
+// walk: the caller's path at the bottom, the body of each symlink being
+// followed above it. Symlink bodies are read in place (the vfs lock keeps
+// them alive for the whole walk), so a walk allocates nothing and its
+// stack use does not depend on how deeply links nest.
 #include "kernel/fs/path.hpp"
 #include "kernel/fs/procfs.hpp"
-#include "kernel/mm/kmalloc.hpp"
+#include "lib/path.hpp"
 
 namespace kernel::fs {
 
@@ -10,65 +14,76 @@ namespace {
 constexpr int MAX_SYMLINKS = 40; // Linux's MAXSYMLINKS
 
 struct Walk {
+    struct Pending {
+        lib::PathCursor cursor;
+        bool follow_last; // a final symlink in this text is followed
+        bool must_be_dir; // a link body followed by more of the path, or by a slash
+    };
+    // Left uninitialized (a union with an empty constructor): most walks
+    // use one slot, and zeroing 41 would cost more than the walk.
+    union Slot {
+        Slot() {}
+        Pending p;
+    };
+    Slot slots[MAX_SYMLINKS + 1];
+    Pending& at(int i) { return slots[i].p; }
+    int depth = 0;
     int links = 0;
+    // /proc/self's target (the caller's pid): the same text however often
+    // one walk passes through it.
+    char self_target[24];
 };
 
-Result<Inode*> walk_locked(Inode& start, lib::StringView path, bool follow_last, Walk& w);
-
-// Follow the symlink `link` found in `dir`.
-Result<Inode*> follow_locked(Inode& dir, Inode& link, bool follow_last, Walk& w)
+// A symlink body as a view (vfs lock held; valid while it is held).
+Result<lib::StringView> link_body_locked(Inode& link, Walk& w)
 {
-    if (++w.links > MAX_SYMLINKS)
-        return Errno::eloop;
-    // On the heap: links nest up to 40 deep and kernel stacks are 16 KiB.
-    auto* target = static_cast<char*>(mm::kmalloc(PATH_MAX));
-    if (!target)
-        return Errno::enomem;
-    usize n = link.proc == ProcKind::Self ? proc_self_target(target, PATH_MAX)
-                                          : read_locked(link, 0, reinterpret_cast<u8*>(target), PATH_MAX);
-    auto result = n == 0 ? Result<Inode*>(Errno::enoent)
-                         : walk_locked(target[0] == '/' ? *root() : dir, lib::StringView(target, n), follow_last, w);
-    mm::kfree(target);
-    return result;
+    if (link.proc == ProcKind::Self)
+        return lib::StringView(w.self_target, proc_self_target(w.self_target, sizeof(w.self_target)));
+    return symlink_target_locked(link);
 }
 
-Result<Inode*> walk_locked(Inode& start, lib::StringView path, bool follow_last, Walk& w)
+Result<Inode*> walk_locked(Inode& start, lib::StringView path, bool follow_last)
 {
     if (path.is_empty())
         return Errno::enoent;
     if (path.length() >= PATH_MAX)
         return Errno::enametoolong;
-    Inode* at = path[0] == '/' ? root() : &start;
-    usize i = 0;
-    while (i < path.length()) {
-        while (i < path.length() && path[i] == '/')
-            ++i;
-        if (i == path.length())
-            break;
-        usize end = i;
-        while (end < path.length() && path[end] != '/')
-            ++end;
-        lib::StringView name = path.substring(i, end - i);
-        bool last = end == path.length() || [&] {
-            for (usize k = end; k < path.length(); ++k)
-                if (path[k] != '/')
-                    return false;
-            return true;
-        }();
-        bool trailing_slash = last && end < path.length();
+    Walk w;
+    w.at(0) = {lib::PathCursor(path), follow_last, false};
+    w.depth = 1;
+    Inode* at = lib::PathCursor::is_absolute(path) ? root() : &start;
+    while (w.depth > 0) {
+        Walk::Pending& top = w.at(w.depth - 1);
+        if (top.cursor.at_end()) {
+            if (top.must_be_dir && !at->is_dir())
+                return Errno::enotdir;
+            --w.depth; // this text is done: back to what followed the link
+            continue;
+        }
+        lib::PathComponent c = top.cursor.next();
         if (!at->is_dir())
             return Errno::enotdir;
-        if (name.length() > NAME_MAX)
+        if (c.name.length() > NAME_MAX)
             return Errno::enametoolong;
         if (at->proc == ProcKind::Root)
-            proc_refresh_name_locked(*at, name); // bring /proc in line with the processes first
-        Inode* next = TRY(lookup_child_locked(*at, name));
-        if (next->is_symlink() && (!last || follow_last || trailing_slash))
-            next = TRY(follow_locked(*at, *next, true, w));
-        if (trailing_slash && !next->is_dir())
+            proc_refresh_name_locked(*at, c.name); // bring /proc in line with the processes first
+        Inode* next = TRY(lookup_child_locked(*at, c.name));
+        if (next->is_symlink() && (!c.last || top.follow_last || c.trailing_slash)) {
+            if (++w.links > MAX_SYMLINKS)
+                return Errno::eloop;
+            lib::StringView body = TRY(link_body_locked(*next, w));
+            bool must_be_dir = !c.last || c.trailing_slash;
+            if (!must_be_dir)
+                --w.depth; // nothing of this text is left: reuse its slot
+            // A relative body resolves from the directory holding the link.
+            w.at(w.depth++) = {lib::PathCursor(body), true, must_be_dir};
+            if (lib::PathCursor::is_absolute(body))
+                at = root();
+            continue;
+        }
+        if (c.trailing_slash && !next->is_dir())
             return Errno::enotdir;
         at = next;
-        i = end;
     }
     return at;
 }
@@ -77,8 +92,7 @@ Result<Inode*> walk_locked(Inode& start, lib::StringView path, bool follow_last,
 
 Result<Inode*> resolve_locked(Inode& start, lib::StringView path, bool follow_last)
 {
-    Walk w;
-    return walk_locked(start, path, follow_last, w);
+    return walk_locked(start, path, follow_last);
 }
 
 Result<ParentAndName> resolve_parent_locked(Inode& start, lib::StringView path)
@@ -87,28 +101,13 @@ Result<ParentAndName> resolve_parent_locked(Inode& start, lib::StringView path)
         return Errno::enoent;
     if (path.length() >= PATH_MAX)
         return Errno::enametoolong;
-    usize end = path.length();
-    bool trailing_slash = false;
-    while (end > 1 && path[end - 1] == '/') {
-        --end;
-        trailing_slash = true;
-    }
-    usize slash = end;
-    while (slash > 0 && path[slash - 1] != '/')
-        --slash;
-    lib::StringView name = path.substring(slash, end - slash);
-    if (name.length() > NAME_MAX)
+    lib::ParentSplit split = lib::split_parent(path);
+    if (split.name.length() > NAME_MAX)
         return Errno::enametoolong;
-    Inode* parent;
-    if (slash == 0) {
-        parent = &start;
-    } else {
-        Walk w;
-        parent = TRY(walk_locked(start, path.substring(0, slash), true, w));
-    }
+    Inode* parent = split.parent.is_empty() ? &start : TRY(walk_locked(start, split.parent, true));
     if (!parent->is_dir())
         return Errno::enotdir;
-    return ParentAndName{parent, name, trailing_slash};
+    return ParentAndName{parent, split.name, split.trailing_slash};
 }
 
 static const DirEntry* entry_naming(Inode& at)

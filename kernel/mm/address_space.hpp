@@ -129,6 +129,7 @@ public:
     AddressSpace() = default; // use create()
 
 private:
+    friend class MmChecker; // mm_check.cpp reads the tables and counters
     Result<void> ensure_region_capacity(usize extra);
     Result<void> insert_region(const Region&);
     // Leaf tables shared since a fork (see share_tables in the .cpp).

@@ -12,7 +12,9 @@ using namespace detail;
 
 u64 AddressSpace::set_brk(u64 requested)
 {
-    if (requested < m_heap_start)
+    // Linux leaves the break where it is for anything it cannot grant, and
+    // an address near the top of the range must not wrap when rounded up.
+    if (requested < m_heap_start || requested > USER_MMAP_TOP)
         return m_heap_end;
     u64 old_top = lib::align_up(m_heap_end, PAGE_SIZE);
     u64 new_top = lib::align_up(requested, PAGE_SIZE);
@@ -70,7 +72,8 @@ Result<u64> AddressSpace::map(const MapRequest& q)
         remove_range(start, start + size); // MAP_FIXED replaces what was there
     } else {
         u64 hint = lib::align_up(q.hint, PAGE_SIZE);
-        if (hint && hint >= q.hint && hint <= USER_MMAP_TOP - size && range_is_free(hint, hint + size))
+        if (hint && hint >= q.hint && size <= USER_MMAP_TOP && hint <= USER_MMAP_TOP - size &&
+            range_is_free(hint, hint + size))
             start = hint;
         else
             start = TRY(find_gap(size));
@@ -174,6 +177,11 @@ Result<u64> AddressSpace::remap(u64 old_address, u64 old_size, u64 new_size, boo
     new_size = lib::align_up(new_size, PAGE_SIZE);
     if (new_size == 0 || old_size == 0 || old_address + old_size < old_address)
         return Errno::einval; // old_size 0 (duplicate a shared mapping): not supported
+    // Past the user range is EINVAL (Linux, mm/mremap.c). Bounding it here
+    // keeps every sum below from wrapping: a size near 2^64 once "grew" a
+    // region in place to an end below its start.
+    if (new_size > USER_REGIONS_END)
+        return Errno::einval;
     const Region* found = find_region(old_address);
     if (!found || old_address + old_size > found->end)
         return Errno::efault;

@@ -246,6 +246,17 @@ void bad_page_reference(u64) { PANIC("reference count of a free page changed"); 
 
 } // namespace detail
 
+PageFrames page_frames() { return {s_buddy.base_pfn(), s_buddy.page_count()}; }
+
+bool page_is_allocated(u64 pa)
+{
+    u64 pfn = pa / PAGE_SIZE;
+    if (!s_buddy.owns(pfn))
+        return false;
+    const auto& meta = s_buddy.meta(pfn);
+    return meta.refcount > 0 && meta.has(lib::mm::PageFlag::Head) && meta.order == 0;
+}
+
 #ifdef MYRIAD_HARDENING
 // The mark is the owner's: reading or writing it on a free page is a use
 // after free of that page.

@@ -61,6 +61,15 @@ inline u32 page_refs(u64 pa) { return __atomic_load_n(&detail::meta_of(pa).refco
 u16 page_mark(u64 pa);
 void set_page_mark(u64 pa, u16 mark);
 
+// The page frames the allocator manages: [base_pfn, base_pfn + count).
+struct PageFrames {
+    u64 base_pfn, count;
+};
+PageFrames page_frames();
+// A single page handed out by alloc_pages(0) and not freed since (for the
+// memory invariant checker: what a user PTE may point at).
+bool page_is_allocated(u64 pa);
+
 struct PageStats {
     u64 total;    // pages handed to the allocator at boot
     u64 free;

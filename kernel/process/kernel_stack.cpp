@@ -1,5 +1,6 @@
 // Kernel-stack slots in the KSTACK window.
 #include "kernel/process/kernel_stack.hpp"
+#include "kernel/process/process.hpp"
 #include "arch/riscv/csr.hpp"
 #include "arch/riscv/memory_layout.hpp"
 #include "arch/riscv/page_table.hpp"
@@ -164,6 +165,48 @@ void kernel_stack_init()
     s_check = cmdline.has("kstack_check");
     if (auto v = cmdline.get_u64("kstack_check"); v.is_ok() && v.value() > 0 && v.value() < KERNEL_STACK_SIZE)
         s_limit = v.value();
+}
+
+// Per system call: the deepest use seen while it ran ([s_lock]).
+constexpr u64 SYSCALL_SLOTS = 512;
+constinit u16 s_syscall_depth[SYSCALL_SLOTS] = {};
+
+void kstack_check_after_syscall(Process& p, u64 number)
+{
+    if (!s_check)
+        return;
+    u64 base = slot_stack_base(p.kernel_stack_slot);
+    u64 used = used_bytes(base);
+    {
+        SpinLockGuard guard(s_lock);
+        u64 slot = lib::min(number, SYSCALL_SLOTS - 1);
+        s_syscall_depth[slot] = u16(lib::max<u64>(s_syscall_depth[slot], used));
+    }
+    // Paint again what this call used, up to just below the live frames.
+    u64 sp = u64(__builtin_frame_address(0)) - 256;
+    for (u64 at = base + KERNEL_STACK_SIZE - used; at + 8 <= sp; at += 8)
+        *reinterpret_cast<u64*>(at) = PAINT;
+}
+
+void kstack_check_report()
+{
+    if (!s_check)
+        return;
+    // Deepest first, the ten deepest calls: a selection, not a sort, to
+    // keep this to a few lines of code.
+    bool shown[SYSCALL_SLOTS] = {};
+    printk("kstack_check: deepest kernel stack use per system call (bytes):\n");
+    for (int rank = 0; rank < 10; ++rank) {
+        u64 best = SYSCALL_SLOTS;
+        for (u64 i = 0; i < SYSCALL_SLOTS; ++i)
+            if (!shown[i] && s_syscall_depth[i] && (best == SYSCALL_SLOTS || s_syscall_depth[i] > s_syscall_depth[best]))
+                best = i;
+        if (best == SYSCALL_SLOTS)
+            break;
+        shown[best] = true;
+        printk("kstack_check:   syscall {}: {}{}\n", best, s_syscall_depth[best],
+               s_syscall_depth[best] > s_limit ? " -- OVER THE kstack_check LIMIT" : "");
+    }
 }
 
 void free_kernel_stack(KernelStack stack)

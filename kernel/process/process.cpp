@@ -296,6 +296,7 @@ void exit_current(i32 wait_status)
     if (&p == s_init) {
         bool signaled = (wait_status & 0x7f) != 0;
         int code = signaled ? 128 + (wait_status & 0x7f) : (wait_status >> 8) & 0xff;
+        kstack_check_report();
         printk("init (pid 1) {} {}; powering off\n", signaled ? "killed by signal" : "exited with status",
                signaled ? wait_status & 0x7f : code);
         power_off(code);

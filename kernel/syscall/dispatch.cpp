@@ -1,5 +1,8 @@
 // The system-call table and dispatcher.
 #include "arch/riscv/phase_profile.hpp"
+#include "kernel/mm/mm_check.hpp"
+#include "kernel/process/kernel_stack.hpp"
+#include "kernel/test_build.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/process/process.hpp"
 #include "kernel/syscall/syscall.hpp"
@@ -182,6 +185,11 @@ i64 syscall_dispatch(arch::riscv::TrapFrame& f)
     arch::riscv::prof::mark(arch::riscv::prof::Phase::Handler);
     auto result = handler(args);
     arch::riscv::prof::mark(arch::riscv::prof::Phase::Dispatch);
+    if constexpr (TEST_BUILD) {
+        if (mm::mm_check_enabled())
+            mm::mm_check_point("system call", number);
+        kstack_check_after_syscall(p, number);
+    }
     if (result.is_error()) [[unlikely]]
         return syscall_failed(p, number, result.code(), args.a0);
     return i64(result.value());

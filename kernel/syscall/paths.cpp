@@ -7,6 +7,7 @@
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/process.hpp"
 #include "kernel/syscall/syscall.hpp"
+#include "kernel/syscall/user_path.hpp"
 
 namespace kernel {
 
@@ -19,24 +20,12 @@ constexpr u64 AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_SYMLINK_FOLL
               AT_NO_AUTOMOUNT = 0x800, AT_EMPTY_PATH = 0x1000, AT_EACCESS = 0x200;
 constexpr u64 RENAME_NOREPLACE = 1;
 
-struct UserPath {
-    char text[PATH_MAX];
-    usize length = 0;
-    lib::StringView view() const { return {text, length}; }
-};
-
-Result<void> copy_path(u64 address, UserPath& path)
-{
-    path.length = TRY(mm::copy_string_from_user(path.text, address, sizeof(path.text)));
-    return {};
-}
-
 // The directory a relative path starts from (a referenced inode is not
 // needed: the caller holds the vfs lock for the whole operation, and an
 // open file or the cwd keeps it alive meanwhile).
 Result<Inode*> start_dir(i64 dirfd, const UserPath& path)
 {
-    if (path.length > 0 && path.text[0] == '/')
+    if (path.is_absolute())
         return root();
     Process& p = current_process();
     if (i32(dirfd) == AT_FDCWD)
@@ -55,6 +44,13 @@ bool is_dot_or_dotdot(lib::StringView name)
     return name == lib::StringView(".", 1) || name == lib::StringView("..", 2);
 }
 
+// /proc is a filesystem of its own on Linux, with no create, remove or
+// rename operations: a new name in it is ENOENT (the lookup fails before
+// anything is made), removing an entry EPERM, and a rename or a hard link
+// across its edge EXDEV. The directory itself is a mount point: EBUSY.
+bool in_proc(const Inode& inode) { return inode.proc != ProcKind::None; }
+bool is_proc_root(const Inode& inode) { return inode.proc == ProcKind::Root; }
+
 // Is `dir` the same as, or inside, `ancestor`?
 bool is_within_locked(Inode* dir, Inode* ancestor)
 {
@@ -71,7 +67,7 @@ bool is_within_locked(Inode* dir, Inode* ancestor)
 Result<u64> sys_openat(const SyscallArgs& a)
 {
     UserPath path;
-    TRY(copy_path(a.a1, path));
+    TRY(path.copy_from(a.a1));
     u32 flags = u32(a.a2), mode = u32(a.a3);
     Process& p = current_process();
     Inode* inode;
@@ -93,6 +89,8 @@ Result<u64> sys_openat(const SyscallArgs& a)
                     inode = TRY(resolve_locked(*start, path.view(), true));
                 }
             } else {
+                if (in_proc(*where.parent))
+                    return Errno::enoent;
                 inode = TRY(new_inode_locked(S_IFREG | (mode & ~p.umask & 07777)));
                 if (auto r = link_locked(*where.parent, where.name, *inode); r.is_error()) {
                     discard_if_unused_locked(*inode);
@@ -130,9 +128,9 @@ Result<u64> sys_newfstatat(const SyscallArgs& a)
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
         return Errno::einval;
     UserPath path;
-    TRY(copy_path(a.a1, path));
+    TRY(path.copy_from(a.a1));
     LinuxStat st;
-    if (path.length == 0) {
+    if (path.length() == 0) {
         if (!(flags & AT_EMPTY_PATH))
             return Errno::enoent;
         if (i32(a.a0) == AT_FDCWD) {
@@ -156,11 +154,13 @@ Result<u64> sys_newfstatat(const SyscallArgs& a)
 Result<u64> sys_readlinkat(const SyscallArgs& a)
 {
     UserPath path;
-    TRY(copy_path(a.a1, path));
+    TRY(path.copy_from(a.a1));
     if (i64(a.a3) <= 0)
         return Errno::einval;
-    char target[PATH_MAX];
     usize n;
+    // The target goes into the path's own buffer: the name is not needed
+    // once it is resolved.
+    char* target = path.buffer();
     {
         SpinLockGuard guard(vfs_lock());
         Inode* start = TRY(start_dir(i64(a.a0), path));
@@ -168,8 +168,8 @@ Result<u64> sys_readlinkat(const SyscallArgs& a)
         if (!inode->is_symlink())
             return Errno::einval;
         n = inode->proc == ProcKind::Self
-                ? lib::min<usize>(proc_self_target(target, sizeof(target)), a.a3)
-                : read_locked(*inode, 0, reinterpret_cast<u8*>(target), lib::min<usize>(sizeof(target), a.a3));
+                ? lib::min<usize>(proc_self_target(target, PATH_MAX), a.a3)
+                : read_locked(*inode, 0, reinterpret_cast<u8*>(target), lib::min<usize>(PATH_MAX, a.a3));
     }
     TRY(mm::copy_to_user(a.a2, target, n));
     return u64(n);
@@ -183,7 +183,7 @@ static Result<u64> access_check(const SyscallArgs& a, u64 flags)
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return Errno::einval;
     UserPath path;
-    TRY(copy_path(a.a1, path));
+    TRY(path.copy_from(a.a1));
     SpinLockGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(i64(a.a0), path));
     Inode* inode = TRY(resolve_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
@@ -200,7 +200,7 @@ Result<u64> sys_faccessat2(const SyscallArgs& a) { return access_check(a, a.a3);
 Result<u64> sys_mkdirat(const SyscallArgs& a)
 {
     UserPath path;
-    TRY(copy_path(a.a1, path));
+    TRY(path.copy_from(a.a1));
     SpinLockGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(i64(a.a0), path));
     auto where = TRY(resolve_parent_locked(*start, path.view()));
@@ -208,6 +208,8 @@ Result<u64> sys_mkdirat(const SyscallArgs& a)
         return Errno::eexist;
     if (lookup_child_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
+    if (in_proc(*where.parent))
+        return Errno::enoent;
     Inode* dir = TRY(new_inode_locked(S_IFDIR | (u32(a.a2) & ~current_process().umask & 07777)));
     if (auto r = link_locked(*where.parent, where.name, *dir); r.is_error()) {
         discard_if_unused_locked(*dir);
@@ -222,7 +224,7 @@ Result<u64> sys_unlinkat(const SyscallArgs& a)
         return Errno::einval;
     bool rmdir = a.a2 & AT_REMOVEDIR;
     UserPath path;
-    TRY(copy_path(a.a1, path));
+    TRY(path.copy_from(a.a1));
     SpinLockGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(i64(a.a0), path));
     auto where = TRY(resolve_parent_locked(*start, path.view()));
@@ -236,6 +238,10 @@ Result<u64> sys_unlinkat(const SyscallArgs& a)
     if (rmdir) {
         if (!target->is_dir())
             return Errno::enotdir;
+        if (is_proc_root(*target))
+            return Errno::ebusy;
+        if (in_proc(*where.parent))
+            return Errno::eperm;
         if (target->entries)
             return Errno::enotempty;
         if (target == root())
@@ -245,6 +251,8 @@ Result<u64> sys_unlinkat(const SyscallArgs& a)
             return Errno::eisdir;
         if (where.trailing_slash)
             return Errno::enotdir;
+        if (in_proc(*where.parent))
+            return Errno::eperm;
     }
     TRY(unlink_child_locked(*where.parent, where.name));
     return u64(0);
@@ -255,16 +263,22 @@ Result<u64> sys_renameat2(const SyscallArgs& a)
     if (a.a4 & ~RENAME_NOREPLACE)
         return Errno::einval; // RENAME_EXCHANGE / WHITEOUT: not supported
     UserPath old_path, new_path;
-    TRY(copy_path(a.a1, old_path));
-    TRY(copy_path(a.a3, new_path));
+    TRY(old_path.copy_from(a.a1));
+    TRY(new_path.copy_from(a.a3));
     SpinLockGuard guard(vfs_lock());
     Inode* old_start = TRY(start_dir(i64(a.a0), old_path));
     Inode* new_start = TRY(start_dir(i64(a.a2), new_path));
     auto from = TRY(resolve_parent_locked(*old_start, old_path.view()));
     auto to = TRY(resolve_parent_locked(*new_start, new_path.view()));
+    if (in_proc(*from.parent) != in_proc(*to.parent))
+        return Errno::exdev;
     if (from.name.is_empty() || is_dot_or_dotdot(from.name) || to.name.is_empty() || is_dot_or_dotdot(to.name))
         return Errno::ebusy;
+    if (in_proc(*from.parent))
+        return lookup_child_locked(*to.parent, to.name).is_ok() ? Errno::eperm : Errno::enoent;
     Inode* source = TRY(lookup_child_locked(*from.parent, from.name));
+    if (is_proc_root(*source))
+        return Errno::ebusy;
     if ((from.trailing_slash || to.trailing_slash) && !source->is_dir())
         return Errno::enotdir;
     auto existing = lookup_child_locked(*to.parent, to.name);
@@ -272,6 +286,8 @@ Result<u64> sys_renameat2(const SyscallArgs& a)
         Inode* target = existing.value();
         if (target == source)
             return u64(0); // the same file: nothing to do
+        if (is_proc_root(*target))
+            return Errno::ebusy;
         if (a.a4 & RENAME_NOREPLACE)
             return Errno::eexist;
         if (source->is_dir() && !target->is_dir())
@@ -299,17 +315,19 @@ Result<u64> sys_renameat2(const SyscallArgs& a)
 Result<u64> sys_symlinkat(const SyscallArgs& a)
 {
     UserPath target, path;
-    TRY(copy_path(a.a0, target));
-    TRY(copy_path(a.a2, path));
-    if (target.length == 0)
+    TRY(target.copy_from(a.a0));
+    TRY(path.copy_from(a.a2));
+    if (target.length() == 0)
         return Errno::enoent;
     SpinLockGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(i64(a.a1), path));
     auto where = TRY(resolve_parent_locked(*start, path.view()));
     if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
+    if (in_proc(*where.parent))
+        return Errno::enoent;
     Inode* link = TRY(new_inode_locked(S_IFLNK | 0777));
-    auto written = write_locked(*link, 0, reinterpret_cast<const u8*>(target.text), target.length);
+    auto written = write_locked(*link, 0, reinterpret_cast<const u8*>(target.view().data()), target.length());
     auto linked = written.is_ok() ? link_locked(*where.parent, where.name, *link) : Result<void>(written.error());
     if (linked.is_error()) {
         discard_if_unused_locked(*link);
@@ -323,8 +341,8 @@ Result<u64> sys_linkat(const SyscallArgs& a)
     if (a.a4 & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return Errno::einval;
     UserPath old_path, new_path;
-    TRY(copy_path(a.a1, old_path));
-    TRY(copy_path(a.a3, new_path));
+    TRY(old_path.copy_from(a.a1));
+    TRY(new_path.copy_from(a.a3));
     SpinLockGuard guard(vfs_lock());
     Inode* old_start = TRY(start_dir(i64(a.a0), old_path));
     Inode* source = TRY(resolve_locked(*old_start, old_path.view(), a.a4 & AT_SYMLINK_FOLLOW));
@@ -334,6 +352,10 @@ Result<u64> sys_linkat(const SyscallArgs& a)
     auto where = TRY(resolve_parent_locked(*new_start, new_path.view()));
     if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
+    if (in_proc(*where.parent))
+        return Errno::enoent;
+    if (in_proc(*source))
+        return Errno::exdev;
     TRY(link_locked(*where.parent, where.name, *source));
     return u64(0);
 }
@@ -356,7 +378,7 @@ static Result<u64> change_directory(Inode* dir)
 Result<u64> sys_chdir(const SyscallArgs& a)
 {
     UserPath path;
-    TRY(copy_path(a.a0, path));
+    TRY(path.copy_from(a.a0));
     SpinLockGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(AT_FDCWD, path));
     return change_directory(TRY(resolve_locked(*start, path.view(), true)));
@@ -374,12 +396,14 @@ Result<u64> sys_fchdir(const SyscallArgs& a)
 
 Result<u64> sys_getcwd(const SyscallArgs& a)
 {
-    char text[PATH_MAX];
+    UserPath answer;
+    TRY(answer.allocate());
+    char* text = answer.buffer();
     usize n;
     {
         SpinLockGuard guard(vfs_lock());
         Process& p = current_process();
-        n = TRY(path_of_locked(p.cwd ? *p.cwd : *root(), text, lib::min<usize>(sizeof(text), a.a1)));
+        n = TRY(path_of_locked(p.cwd ? *p.cwd : *root(), text, lib::min<usize>(PATH_MAX, a.a1)));
     }
     TRY(mm::copy_to_user(a.a0, text, n + 1));
     return u64(n + 1); // the length including the NUL, as the raw syscall returns
@@ -388,7 +412,7 @@ Result<u64> sys_getcwd(const SyscallArgs& a)
 Result<u64> sys_truncate(const SyscallArgs& a)
 {
     UserPath path;
-    TRY(copy_path(a.a0, path));
+    TRY(path.copy_from(a.a0));
     if (i64(a.a1) < 0)
         return Errno::einval;
     SpinLockGuard guard(vfs_lock());
@@ -413,7 +437,7 @@ Result<u64> sys_umask(const SyscallArgs& a)
 Result<u64> sys_fchmodat(const SyscallArgs& a)
 {
     UserPath path;
-    TRY(copy_path(a.a1, path));
+    TRY(path.copy_from(a.a1));
     SpinLockGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(i64(a.a0), path));
     Inode* inode = TRY(resolve_locked(*start, path.view(), true));
@@ -448,7 +472,7 @@ Result<u64> sys_utimensat(const SyscallArgs& a)
     Inode* inode;
     UserPath path;
     if (a.a1)
-        TRY(copy_path(a.a1, path));
+        TRY(path.copy_from(a.a1));
     SpinLockGuard guard(vfs_lock());
     if (a.a1 == 0) { // futimens: the descriptor itself
         File* f = TRY(current_process().files->get(int(i32(a.a0))));

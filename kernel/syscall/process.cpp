@@ -5,6 +5,7 @@
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/syscall/syscall.hpp"
+#include "kernel/syscall/user_path.hpp"
 
 namespace kernel {
 
@@ -78,15 +79,15 @@ Result<u64> sys_clone(const SyscallArgs& a)
 
 Result<u64> sys_execve(const SyscallArgs& a)
 {
-    char path[4096];
-    usize n = TRY(mm::copy_string_from_user(path, a.a0, sizeof(path)));
+    UserPath path;
+    TRY(path.copy_from(a.a0));
     ExecArgs args;
     auto collected = collect_user_args(a.a1, a.a2, args);
     if (collected.is_error()) {
         args.release();
         return collected.error();
     }
-    auto result = exec_into(current_process(), lib::StringView(path, n), args);
+    auto result = exec_into(current_process(), path.view(), args);
     args.release();
     TRY(result);
     return u64(0); // a0 of the new program (rtld_fini = NULL for static)

@@ -309,6 +309,10 @@ void* Heap::allocate_small(unsigned cls, usize requested)
 
 void* Heap::allocate_large(usize size)
 {
+    // Past the largest block there is nothing to give, and a size near
+    // 2^64 would wrap in order_for's rounding to a one-page block.
+    if (size > (PAGE_SIZE << MAX_ORDER))
+        return nullptr;
     unsigned order = order_for(size);
     // The record first: if the pages then fail, giving the record back is
     // the whole rollback.

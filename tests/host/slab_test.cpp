@@ -321,6 +321,18 @@ TEST_F(Slab, ThousandsOfRandomOperationsReturnToBaseline)
     expect_empty();
 }
 
+TEST(SlabHeap, AbsurdSizesGiveNull)
+{
+    // A size near 2^64 must not round up to a small block.
+    FakePageSource source(1 << 12);
+    Heap heap;
+    heap.init(source);
+    for (size_t size : {SIZE_MAX, SIZE_MAX - PAGE_SIZE + 2, SIZE_MAX / 2, (PAGE_SIZE << lib::mm::MAX_ORDER) + 1})
+        EXPECT_EQ(heap.allocate(size), nullptr) << size;
+    EXPECT_EQ(source.pages_out(), 0u);
+    EXPECT_EQ(heap.stats().pages_held(), 0u);
+}
+
 TEST(SlabHeap, ExhaustedPageSourceGivesNullWithoutLeaks)
 {
     FakePageSource source(10);

@@ -43,6 +43,9 @@ int main(int argc, char** argv)
         {"programs", program_cases()},
         // Address spaces: copy-on-write, mappings, protections, sharing.
         {"memory", memory_cases()},
+        // What a hostile program tried: symlink loops, /proc, brk extremes,
+        // address spaces shared by fork and changed by the mmap family.
+        {"robustness", robustness_cases()},
         // Memory comes back exactly after processes end (Myriad only).
         {"leak", leak_cases()},
         // Running out of memory (Myriad, booted with --mem 64M).
