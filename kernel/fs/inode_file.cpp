@@ -140,8 +140,8 @@ public:
         }
         default: return Errno::einval;
         }
-        i64 target = base + offset;
-        if ((offset > 0 && target < base) || target < 0)
+        i64 target;
+        if (__builtin_add_overflow(base, offset, &target) || target < 0) // past 2^63 - 1: EINVAL, as Linux
             return Errno::einval;
         m_offset = u64(target);
         return m_offset;
