@@ -140,8 +140,10 @@ public:
         }
         default: return Errno::einval;
         }
-        i64 target = base + offset;
-        if ((offset > 0 && target < base) || target < 0)
+        // As Linux (vfs_setpos): a position past 2^63 - 1 or below 0 is
+        // EINVAL. The sum is checked, not formed: it may not fit an i64.
+        i64 target;
+        if (__builtin_add_overflow(base, offset, &target) || target < 0)
             return Errno::einval;
         m_offset = u64(target);
         return m_offset;
@@ -258,9 +260,10 @@ public:
     Result<u64> seek(i64 offset, int whence) override
     {
         i64 base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? i64(m_offset) : whence == SEEK_END ? i64(m_length) : -1;
-        if (base < 0 || base + offset < 0)
+        i64 target;
+        if (base < 0 || __builtin_add_overflow(base, offset, &target) || target < 0)
             return Errno::einval;
-        m_offset = u64(base + offset);
+        m_offset = u64(target);
         return m_offset;
     }
 
