@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <climits>
 #include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <string>
 #include <unistd.h>
 
@@ -51,6 +53,37 @@ void lseek_in_proc_past_the_largest_offset_is_einval(Test& t)
     close(fd);
 }
 
+// execve with an empty argv (argc 0: Linux allows it) left the kernel
+// copying the command line for /proc from a null argument block: memcpy
+// from nullptr, which the test kernel's UBSan reports as a panic (fuzzer:
+// a throwaway child's execve of a #! script with an empty vector).
+constexpr int k_exec_failed = 99;
+
+void execve_with_an_empty_argv(Test& t)
+{
+    REQUIRE_EXEC();
+    const std::string path = image_path("bin/true");
+    for (int variant = 0; variant < 2; ++variant) {
+        pid_t pid = spawn([&] {
+            char* empty[] = {nullptr};
+            char* env[] = {nullptr};
+            int null_fd = open("/dev/null", O_WRONLY); // true(1) without a name prints its usage
+            dup2(null_fd, 1);
+            dup2(null_fd, 2);
+            // The system call itself: glibc declares argv non-null.
+            syscall(SYS_execve, path.c_str(), variant == 0 ? empty : nullptr, env);
+            return k_exec_failed;
+        });
+        ASSERT(pid > 0);
+        int status = wait_for(pid);
+        // Whatever the program makes of argc 0, the exec happened and the
+        // kernel is still here to report how the program ended.
+        EXPECT(WIFEXITED(status) || WIFSIGNALED(status));
+        if (WIFEXITED(status))
+            EXPECT(WEXITSTATUS(status) != k_exec_failed);
+    }
+}
+
 } // namespace
 
 std::vector<Case> fuzz_regression_cases()
@@ -58,5 +91,6 @@ std::vector<Case> fuzz_regression_cases()
     return {
         {"lseek_past_the_largest_offset_is_einval", scratch<lseek_past_the_largest_offset_is_einval>},
         {"lseek_in_proc_past_the_largest_offset_is_einval", lseek_in_proc_past_the_largest_offset_is_einval},
+        {"execve_with_an_empty_argv", execve_with_an_empty_argv},
     };
 }
