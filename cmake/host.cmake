@@ -99,5 +99,6 @@ add_custom_target(compile_commands ALL
     DEPENDS kernel VERBATIM)
 
 include(${CMAKE_SOURCE_DIR}/tests/qemu_tests.cmake)
+include(${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_tests.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/fuzz_tests.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/userland_tests.cmake OPTIONAL)

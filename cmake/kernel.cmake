@@ -50,9 +50,9 @@ if(MYRIAD_HARDENING)
     set_property(SOURCE ${CMAKE_SOURCE_DIR}/arch/riscv/boot/early_mmu.cpp APPEND PROPERTY COMPILE_OPTIONS
                  -fno-sanitize=all -fno-stack-protector)
     # memset/memcpy/memmove/memcmp: what the compiler calls for copies and
-    # fills. Their word loops are aligned by construction; a check on every
-    # store made page poisoning (a memset per freed page) three times as
-    # dear. Their callers are checked.
+    # fills. Their word loops are aligned by construction; checks on every
+    # store took memset from 69 to 310 instructions of code, and page
+    # poisoning is a memset per freed page. Their callers are checked.
     set_property(SOURCE ${CMAKE_SOURCE_DIR}/kernel/string.cpp APPEND PROPERTY COMPILE_OPTIONS -fno-sanitize=all)
     # UBSan reports name files relative to the source tree.
     set_property(SOURCE ${CMAKE_SOURCE_DIR}/kernel/hardening/ubsan.cpp APPEND PROPERTY COMPILE_DEFINITIONS

@@ -27,7 +27,10 @@ void probe_console(const lib::fdt::Blob& fdt)
         return;
     }
     const lib::board::ConsoleChoice& c = choice.value();
-    auto base = kernel::mm::ioremap(c.base, c.size ? c.size : 0x100);
+    // Only the registers the drivers touch (16550: 32 << reg_shift at most;
+    // SiFive: 0x1c), whatever size reg claims: a bogus one must not map
+    // the whole window or wrap around.
+    auto base = kernel::mm::ioremap(c.base, 0x100);
     if (base.is_error()) {
         kernel::printk("console: cannot map {:#x}: {}\n", c.base, base.error().what);
         return;

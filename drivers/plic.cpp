@@ -75,14 +75,19 @@ void probe_interrupt_controller(const lib::fdt::Blob& fdt, u64 hart_id)
         auto v = ndev_prop->u32_at(0);
         ndev = v.is_ok() ? v.value() : 0;
     }
-    if (reg.is_error() || context.is_error() || ndev == 0 || ndev > 1023) {
-        kernel::printk("plic: unusable device-tree node ({}); no external interrupts\n",
-                       reg.is_error()       ? reg.error().what
-                       : context.is_error() ? context.error().what
-                                            : "bad riscv,ndev");
+    // The registers init() and the handlers touch must lie inside reg:
+    // a tree that says otherwise must not make the kernel fault on MMIO.
+    u64 window = 0x200000 + 0x1000ull * (u64(context.value_or(0)) + 1);
+    const char* problem = reg.is_error()            ? reg.error().what
+                          : context.is_error()      ? context.error().what
+                          : ndev == 0 || ndev > 1023 ? "bad riscv,ndev"
+                          : reg->size < window      ? "reg too small for the context's registers"
+                                                    : nullptr;
+    if (problem) {
+        kernel::printk("plic: unusable device-tree node ({}); no external interrupts\n", problem);
         return;
     }
-    auto base = kernel::mm::ioremap(reg->base, reg->size);
+    auto base = kernel::mm::ioremap(reg->base, window);
     if (base.is_error()) {
         kernel::printk("plic: cannot map registers: {}\n", base.error().what);
         return;

@@ -64,6 +64,11 @@ void probe_power(const lib::fdt::Blob& fdt)
         kernel::printk("power: regmap target unusable; using SBI system reset\n");
         return;
     }
+    if (reg->size < 4 || offset->u32_at(0).value() > reg->size - 4) {
+        kernel::printk("power: offset {:#x} outside the syscon's reg; using SBI system reset\n",
+                       offset->u32_at(0).value());
+        return;
+    }
     auto base = kernel::mm::ioremap(reg->base + offset->u32_at(0).value(), 4);
     if (base.is_error()) {
         kernel::printk("power: cannot map the register: {}\n", base.error().what);

@@ -12,6 +12,7 @@
 #include "kernel/random.hpp"
 #include "kernel/time.hpp"
 #include "lib/elf.hpp"
+#include "lib/shebang.hpp"
 
 namespace kernel {
 
@@ -19,33 +20,46 @@ void fp_forget(Process&);
 
 Result<void> ExecArgs::append(const char* s, usize n)
 {
-    if (n + 1 > MAX_ARG_STRLEN)
+    if (n + 1 > MAX_ARG_STRLEN || length + n + 1 > limit)
         return Errno::e2big;
-    // The strings plus one pointer each (and the two NULLs) must fit.
-    if (length + n + 1 + 8 * (argc + envc + 3) > MAX_ARG_TOTAL)
-        return Errno::e2big;
-    if (length + n + 1 > capacity) {
-        usize new_capacity = lib::max<usize>(4096, capacity * 2);
-        while (new_capacity < length + n + 1)
-            new_capacity *= 2;
-        auto* grown = static_cast<char*>(mm::kmalloc(new_capacity));
-        if (!grown)
-            return Errno::enomem;
-        if (strings) // memcpy from nullptr is undefined even for 0 bytes (C17 7.24.1p2)
-            __builtin_memcpy(grown, strings, length);
-        mm::kfree(strings);
-        strings = grown;
-        capacity = new_capacity;
+    Chunk* last = chunk_count ? &chunks[chunk_count - 1] : nullptr;
+    if (!last || last->used + n + 1 > last->capacity) {
+        if (last && last->used + n + 1 <= k_chunk_max) {
+            // Grow the last chunk (capacities are powers of two up to k_chunk_max).
+            usize capacity = last->capacity * 2;
+            while (capacity < last->used + n + 1)
+                capacity *= 2;
+            auto* grown = static_cast<char*>(mm::kmalloc(capacity));
+            if (!grown)
+                return Errno::enomem;
+            __builtin_memcpy(grown, last->data, last->used);
+            mm::kfree(last->data);
+            last->data = grown;
+            last->capacity = capacity;
+        } else {
+            if (chunk_count == k_max_chunks)
+                return Errno::e2big; // not reached within Linux's limits
+            usize capacity = 4096;
+            while (capacity < n + 1)
+                capacity *= 2;
+            auto* data = static_cast<char*>(mm::kmalloc(capacity));
+            if (!data)
+                return Errno::enomem;
+            last = &chunks[chunk_count++];
+            *last = {data, 0, capacity};
+        }
     }
-    __builtin_memcpy(strings + length, s, n);
-    strings[length + n] = 0;
+    __builtin_memcpy(last->data + last->used, s, n);
+    last->data[last->used + n] = 0;
+    last->used += n + 1;
     length += n + 1;
     return {};
 }
 
 void ExecArgs::release()
 {
-    mm::kfree(strings);
+    for (usize c = 0; c < chunk_count; ++c)
+        mm::kfree(chunks[c].data);
     *this = {};
 }
 
@@ -80,8 +94,33 @@ static Result<void> collect_array(u64 user_array, ExecArgs& args, u32& count)
     return {};
 }
 
+// The number of pointers before the NULL ending a user vector; E2BIG once
+// their size alone is past `limit` (Linux counts to MAX_ARG_STRINGS first,
+// then bprm_stack_limits gives the same E2BIG).
+static Result<u64> count_array(u64 user_array, u64 limit)
+{
+    if (!user_array)
+        return u64(0);
+    for (u64 count = 0;; ++count) {
+        if (count >= MAX_ARG_STRINGS || 8 * count >= limit)
+            return Errno::e2big;
+        auto pointer = mm::read_user<u64>(user_array + 8 * count);
+        if (pointer.is_error())
+            return Errno::efault;
+        if (pointer.value() == 0)
+            return count;
+    }
+}
+
 Result<void> collect_user_args(u64 user_argv, u64 user_envp, ExecArgs& args)
 {
+    u64 limit = exec_arg_limit(current_process().rlimit_cur[3]); // RLIMIT_STACK
+    u64 argc = TRY(count_array(user_argv, limit));
+    u64 envc = TRY(count_array(user_envp, limit));
+    u64 pointers = 8 * (lib::max<u64>(argc, 1) + envc);
+    if (limit <= pointers)
+        return Errno::e2big;
+    args.limit = limit - pointers;
     TRY(collect_array(user_argv, args, args.argc));
     TRY(collect_array(user_envp, args, args.envc));
     return {};
@@ -169,6 +208,18 @@ struct StackBuilder {
         TRY(as.write(sp, data, n));
         return sp;
     }
+
+    // The argument strings, contiguous on the stack in their order.
+    Result<u64> push_chunks(const ExecArgs& args)
+    {
+        sp -= args.length;
+        u64 at = sp;
+        for (usize c = 0; c < args.chunk_count; ++c) {
+            TRY(as.write(at, args.chunks[c].data, args.chunks[c].used));
+            at += args.chunks[c].used;
+        }
+        return sp;
+    }
 };
 
 } // namespace
@@ -177,62 +228,49 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
                                const u8* data, u64 size);
 static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs& args, int depth);
 
-// "#!interpreter [one argument]" (Linux binfmt_script): the new argv is
-// interpreter, the optional argument, the script's path, then the old
-// argv without its argv[0].
+// "#!interpreter [one argument]" (Linux binfmt_script; the line is read
+// by lib/shebang): the new argv is interpreter, the optional argument, the
+// script's path, then the old argv without its argv[0].
 static Result<void> exec_script(Process& p, lib::StringView path, const ExecArgs& args, const u8* data, u64 size,
                                 int depth)
 {
     if (depth >= 4)
-        return Errno::eloop; // Linux allows a few levels of interpreters
-    usize end = 2;
-    while (end < size && end < 256 && data[end] != '\n')
-        ++end;
-    if (end == size || end >= 256)
-        return Errno::enoexec; // no complete first line
-    auto is_space = [](u8 c) { return c == ' ' || c == '\t'; };
-    usize i = 2;
-    while (i < end && is_space(data[i]))
-        ++i;
-    usize interp_start = i;
-    while (i < end && !is_space(data[i]))
-        ++i;
-    usize interp_end = i;
-    while (i < end && is_space(data[i]))
-        ++i;
-    usize arg_start = i, arg_end = end;
-    while (arg_end > arg_start && (is_space(data[arg_end - 1]) || data[arg_end - 1] == '\r'))
-        --arg_end;
-    if (interp_end == interp_start)
-        return Errno::enoexec;
-    char interp[256];
-    usize interp_length = interp_end - interp_start;
-    __builtin_memcpy(interp, data + interp_start, interp_length);
+        return Errno::eloop; // Linux: BINPRM_MAX_RECURSION levels of interpreters
+    auto line = lib::shebang::parse(data, size);
+    if (line.is_error())
+        return line.error();
+    lib::StringView interpreter = line->interpreter;
+    if (interpreter.is_empty())
+        return Errno::eacces; // Linux opens the empty name: EACCES (tests/host/shebang_test.cpp)
+    char interp[lib::shebang::k_buffer_size];
+    usize interp_length = interpreter.length();
+    __builtin_memcpy(interp, interpreter.data(), interp_length);
     interp[interp_length] = 0;
 
     ExecArgs next;
+    next.limit = args.limit; // Linux keeps the limit exec started with (bprm->argmin)
     auto r = next.append(interp, interp_length);
     next.argc = 1;
-    if (r.is_ok() && arg_end > arg_start) {
-        r = next.append(reinterpret_cast<const char*>(data + arg_start), arg_end - arg_start);
+    if (r.is_ok() && line->has_argument) {
+        r = next.append(line->argument.data(), line->argument.length());
         ++next.argc;
     }
     if (r.is_ok()) {
         r = next.append(path.data(), path.length());
         ++next.argc;
     }
-    usize at = 0;
-    for (u32 k = 0; r.is_ok() && k < args.argc + args.envc; ++k) {
-        usize n = lib::cstring_length(args.strings + at);
-        if (k >= 1) {
-            r = next.append(args.strings + at, n);
+    args.for_each_string([&](u32 k, const char* s, usize n) {
+        if (r.is_error())
+            return false;
+        if (k >= 1 || args.argc == 0) { // drop argv[0], never envp[0]
+            r = next.append(s, n);
             if (k < args.argc)
                 ++next.argc;
             else
                 ++next.envc;
         }
-        at += n + 1;
-    }
+        return true;
+    });
     if (r.is_ok())
         r = exec_depth(p, lib::StringView(interp, interp_length), next, depth + 1);
     next.release();
@@ -257,7 +295,7 @@ static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs&
     Result<void> result = Errno::enoexec;
     if (contents.is_error())
         result = contents.error();
-    else if (size >= 2 && contents.value()[0] == '#' && contents.value()[1] == '!')
+    else if (lib::shebang::is_script(contents.value(), size))
         result = exec_script(p, path, args, contents.value(), size, depth);
     else
         result = exec_image(p, path, args, *inode, contents.value(), size);
@@ -317,7 +355,7 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
         char zero = 0;
         auto r1 = stack.push_bytes(&zero, 1);
         auto r2 = r1.is_ok() ? stack.push_bytes(path.data(), path.length()) : r1;
-        auto r3 = r2.is_ok() ? stack.push_bytes(args.strings, args.length) : r2;
+        auto r3 = r2.is_ok() ? stack.push_chunks(args) : r2;
         u8 seed[16];
         random_fill(seed, sizeof(seed));
         stack.sp &= ~u64(15);
@@ -352,12 +390,13 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     usize w = 0;
     table[w++] = args.argc;
     u64 at = strings;
-    for (u32 i = 0; i < args.argc + args.envc; ++i) {
+    args.for_each_string([&](u32 i, const char*, usize n) {
         table[w++] = at;
-        at += lib::cstring_length(args.strings + (at - strings)) + 1;
+        at += n + 1;
         if (i + 1 == args.argc)
             table[w++] = 0; // argv's NULL
-    }
+        return true;
+    });
     if (args.argc == 0)
         table[w++] = 0; // argv's NULL for an empty argv
     table[w++] = 0;     // envp's NULL
@@ -393,10 +432,16 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     p.execed = true;
     if (p.files)
         p.files->close_on_exec();
+    // /proc's cmdline keeps the first bytes of argv, all in the first chunk.
     usize argv_bytes = 0;
-    for (u32 i = 0; i < args.argc; ++i)
-        argv_bytes += lib::cstring_length(args.strings + argv_bytes) + 1;
-    set_process_name(p, path, args.strings, argv_bytes);
+    args.for_each_string([&](u32 i, const char*, usize n) {
+        if (i >= args.argc)
+            return false;
+        argv_bytes += n + 1;
+        return true;
+    });
+    const char* first = args.chunk_count ? args.chunks[0].data : "";
+    set_process_name(p, path, first, args.chunk_count ? lib::min(argv_bytes, args.chunks[0].used) : 0);
     return {};
 }
 

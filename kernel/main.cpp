@@ -86,8 +86,12 @@ static void parse_device_tree()
         if (auto r = fdt.memreserve(i))
             (void)s_boot.reserved.add(r->base, r->size);
 
-    if (auto initrd = fdt.initrd(); initrd.is_ok() && initrd->size > 0)
+    // A bogus initrd is never read (it may name memory that is not there).
+    auto initrd = lib::board::usable_initrd(fdt, s_boot.load_pa, s_boot.image_size, s_boot.dtb_pa, fdt.total_size());
+    if (initrd.is_ok())
         s_boot.initrd = lib::Range{initrd->base, initrd->size};
+    else if (initrd.code() != Errno::enoent)
+        printk("initrd ignored: {}\n", initrd.error().what ? initrd.error().what : "?");
 
     auto timebase = fdt.timebase_frequency();
     if (timebase.is_error() || timebase.value() == 0)
@@ -214,11 +218,14 @@ extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_main(u64 hart_id, u
     // User mode may read the counters (benchmarks): time, cycle, instret.
     csr_write(scounteren, 0x7);
     arch::riscv::timer_init(s_boot.sstc);
-    u64 tick_ms = s_boot.cmdline.get_u64("tick_ms").value_or(10);
-    if (tick_ms == 0 || tick_ms > 1000) {
-        printk("tick_ms={} is out of range (1..1000); using 10\n", tick_ms);
-        tick_ms = 10;
-    }
+    u64 tick_ms = 10;
+    if (auto option = s_boot.cmdline.get_u64("tick_ms"); option.is_ok() && option.value() >= 1 &&
+                                                          option.value() <= 1000)
+        tick_ms = option.value();
+    else if (option.is_ok())
+        printk("tick_ms={} is out of range (1..1000); using 10\n", option.value());
+    else if (option.code() != Errno::enoent)
+        printk("tick_ms={}: {}; using 10\n", *s_boot.cmdline.get("tick_ms"), option.error().what);
     tick_start(tick_ms * 1000000);
     csr_set(sie, arch::riscv::SIE_SEIE);
     arch::interrupts_enable();

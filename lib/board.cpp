@@ -148,6 +148,40 @@ BootHarts summarize_harts(const Blob& fdt, u64 boot_hart_id)
     return out;
 }
 
+namespace {
+
+// End of [base, base + size), saturated at the top of the address space.
+u64 end_of(u64 base, u64 size) { return base + size < base ? ~u64(0) : base + size; }
+
+// [base, base + size) and [other, other + other_size) share a byte.
+bool overlaps(u64 base, u64 size, u64 other, u64 other_size)
+{
+    return size > 0 && other_size > 0 && base < end_of(other, other_size) && other < end_of(base, size);
+}
+
+} // namespace
+
+Result<fdt::Region> usable_initrd(const Blob& fdt, u64 kernel_base, u64 kernel_size, u64 dtb_base, u64 dtb_size)
+{
+    fdt::Region initrd = TRY(fdt.initrd());
+    if (initrd.size == 0)
+        return make_error(Errno::enoent, "empty initrd");
+    fdt::Region ram[32];
+    usize count = TRY(fdt.memory_regions(ram, 32));
+    bool in_ram = false;
+    for (usize i = 0; i < count; ++i)
+        if (initrd.base >= ram[i].base && initrd.base - ram[i].base <= ram[i].size &&
+            initrd.size <= ram[i].size - (initrd.base - ram[i].base))
+            in_ram = true;
+    if (!in_ram)
+        return make_error(Errno::einval, "initrd is not inside RAM");
+    if (overlaps(initrd.base, initrd.size, kernel_base, kernel_size))
+        return make_error(Errno::einval, "initrd overlaps the kernel image");
+    if (overlaps(initrd.base, initrd.size, dtb_base, dtb_size))
+        return make_error(Errno::einval, "initrd overlaps the device tree");
+    return initrd;
+}
+
 Result<RangeList> usable_memory(const Blob& fdt, u64 kernel_base, u64 kernel_size, u64 dtb_base, u64 dtb_size)
 {
     RangeList free;
@@ -170,11 +204,8 @@ Result<RangeList> usable_memory(const Blob& fdt, u64 kernel_base, u64 kernel_siz
             TRY(free.subtract(r->base, r->size));
     TRY(free.subtract(kernel_base, kernel_size));
     TRY(free.subtract(dtb_base, dtb_size));
-    auto initrd = fdt.initrd();
-    if (initrd.is_ok())
+    if (auto initrd = usable_initrd(fdt, kernel_base, kernel_size, dtb_base, dtb_size); initrd.is_ok())
         TRY(free.subtract(initrd->base, initrd->size));
-    else if (initrd.code() != Errno::enoent)
-        return initrd.error();
     free.align_inward(k_page_size);
     return free;
 }

@@ -61,11 +61,21 @@ struct BootHarts {
 // node that cannot be read counts in total only.
 BootHarts summarize_harts(const fdt::Blob&, u64 boot_hart_id);
 
+// The initrd /chosen names (linux,initrd-start/-end), checked before the
+// kernel reads it through the direct map: ENOENT when there is none (or it
+// is empty); EINVAL, saying why, when the properties are malformed or the
+// range is not inside one RAM range or overlaps the kernel image or the
+// device tree. Linux disables such an initrd and boots on without it
+// (arch/riscv/mm/init.c setup_initrd: "initrd extends beyond end of
+// memory", "overlaps in-use memory region").
+Result<fdt::Region> usable_initrd(const fdt::Blob&, u64 kernel_base, u64 kernel_size, u64 dtb_base, u64 dtb_size);
+
 // RAM (/memory) minus /reserved-memory (every region with a reg, no-map or
 // not), the /memreserve/ entries, the kernel image, the device tree and the
-// initrd, each range shrunk inward to whole pages. Errors: no RAM, RAM or
-// reserved ranges unreadable (we cannot know what to keep away), a
-// malformed initrd, more ranges than a RangeList holds.
+// initrd when usable_initrd() accepts it (one it refuses is never read, so
+// nothing of it needs keeping), each range shrunk inward to whole pages.
+// Errors: no RAM, RAM or reserved ranges unreadable (we cannot know what to
+// keep away), more ranges than a RangeList holds.
 Result<RangeList> usable_memory(const fdt::Blob&, u64 kernel_base, u64 kernel_size, u64 dtb_base, u64 dtb_size);
 
 } // namespace lib::board

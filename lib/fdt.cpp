@@ -581,7 +581,12 @@ Optional<u32> Blob::phandle(Node node) const
         prop = property(node, "linux,phandle");
     if (!prop || prop->size() != 4)
         return {};
-    return load_be32(prop->data());
+    // Section 2.3.3: 0 and 0xffffffff are never phandles (find_by_phandle
+    // finds neither), so a node claiming one has none.
+    u32 value = load_be32(prop->data());
+    if (value == 0 || value == 0xffffffff)
+        return {};
+    return value;
 }
 
 Optional<Node> Blob::find_by_phandle(u32 wanted) const

@@ -189,7 +189,8 @@ public:
     // contains compat.
     Optional<Node> find_compatible(StringView compat, Optional<Node> after = {}) const;
     bool is_compatible(Node node, StringView compat) const;
-    // phandle (or the legacy linux,phandle) of node.
+    // phandle (or the legacy linux,phandle) of node; none for the invalid
+    // values 0 and 0xffffffff.
     Optional<u32> phandle(Node node) const;
     Optional<Node> find_by_phandle(u32 phandle) const;
     // Section 2.3.4: status absent, "okay" or "ok".

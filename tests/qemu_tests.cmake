@@ -208,11 +208,12 @@ set_tests_properties(scale.forkbomb PROPERTIES LABELS qemu TIMEOUT 300)
 # painted and measured (kstack_check). Fails if any path used more than
 # half of the 16 384 bytes: the deepest measured is about 4 KiB (path
 # walks iterate and keep no path buffer on the stack; the compiler
-# refuses frames over 2.5 KiB, cmake/kernel.cmake). The syscall fuzzer
-# runs with the same check (docs/robustness.md).
-myriad_qemu_test(kstack.depth --append "init=/bin/usertests kstack_check=8192"
+# refuses frames over 2.5 KiB, cmake/kernel.cmake). The test kernel also
+# keeps the worst case per system call and prints the deepest at the end;
+# the syscall fuzzer runs with the same check (docs/robustness.md).
+myriad_qemu_selftest(kstack.depth --append "init=/bin/usertests kstack_check=8192"
     --expect "kstack_check: deepest kernel stack use so far" --ktap --expect-exit 0 --timeout 300
-    --reject "OVER THE kstack_check LIMIT")
+    --expect "kstack_check: deepest kernel stack use per system call" --reject "OVER THE kstack_check LIMIT")
 set_tests_properties(kstack.depth PROPERTIES TIMEOUT 320)
 
 # Each hardening check of the test kernel fires on its bug (panic_test=KIND,
@@ -249,3 +250,5 @@ myriad_hardening_panic_test(page_use_after_free
 myriad_hardening_panic_test(page_double_free
     --expect "KERNEL PANIC: page double free: pfn 0x" --expect "(order 0) is already free (on the hot list)"
     --expect "backtrace:" --expect "free_pages" --expect "panic_test_page_double_free")
+# Corrupt initrds, device trees and command lines at boot.
+include(${CMAKE_SOURCE_DIR}/tests/bad_input_tests.cmake)

@@ -140,10 +140,8 @@ public:
         }
         default: return Errno::einval;
         }
-        // As Linux (vfs_setpos): a position past 2^63 - 1 or below 0 is
-        // EINVAL. The sum is checked, not formed: it may not fit an i64.
         i64 target;
-        if (__builtin_add_overflow(base, offset, &target) || target < 0)
+        if (__builtin_add_overflow(base, offset, &target) || target < 0) // past 2^63 - 1: EINVAL, as Linux
             return Errno::einval;
         m_offset = u64(target);
         return m_offset;
@@ -261,7 +259,7 @@ public:
     {
         i64 base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? i64(m_offset) : whence == SEEK_END ? i64(m_length) : -1;
         i64 target;
-        if (base < 0 || __builtin_add_overflow(base, offset, &target) || target < 0)
+        if (base < 0 || __builtin_add_overflow(base, offset, &target) || target < 0) // as InodeFile::seek
             return Errno::einval;
         m_offset = u64(target);
         return m_offset;

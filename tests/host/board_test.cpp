@@ -501,15 +501,18 @@ TEST(BoardMemory, UnreadableReservedMemoryIsAnError)
     EXPECT_EQ(got.code(), Errno::einval);
 }
 
-TEST(BoardMemory, MalformedInitrdIsAnError)
+TEST(BoardMemory, MalformedInitrdIsIgnored)
 {
+    // Linux disables an initrd it cannot trust and boots on; so do we: it
+    // is neither read nor kept out of the allocator.
     {
         // Only linux,initrd-start left.
         Tree t = load("visionfive2.dts");
         rename_property(t, "linux,initrd-end", "linux,initrd-enX");
-        auto got = usable_memory(t.blob(), 0x40200000, k_kernel_size, 0x46000000, 0x3a2f);
-        ASSERT_TRUE(got.is_error());
-        EXPECT_EQ(got.code(), Errno::einval);
+        auto initrd = usable_initrd(t.blob(), 0x40200000, k_kernel_size, 0x46000000, 0x3a2f);
+        ASSERT_TRUE(initrd.is_error());
+        EXPECT_EQ(initrd.code(), Errno::einval);
+        EXPECT_TRUE(usable_memory(t.blob(), 0x40200000, k_kernel_size, 0x46000000, 0x3a2f).is_ok());
     }
     {
         // End below start.
@@ -518,8 +521,39 @@ TEST(BoardMemory, MalformedInitrdIsAnError)
         std::vector<u8> low = be32(0x88000000);
         end.insert(end.end(), low.begin(), low.end());
         patch(t, "/chosen", "linux,initrd-end", end);
-        auto got = usable_memory(t.blob(), 0x84000000, k_kernel_size, 0xff5f0000, 0x2a11);
-        ASSERT_TRUE(got.is_error());
-        EXPECT_EQ(got.code(), Errno::einval);
+        auto initrd = usable_initrd(t.blob(), 0x84000000, k_kernel_size, 0xff5f0000, 0x2a11);
+        ASSERT_TRUE(initrd.is_error());
+        EXPECT_STREQ(initrd.error().what, "linux,initrd-end below linux,initrd-start");
+        EXPECT_TRUE(usable_memory(t.blob(), 0x84000000, k_kernel_size, 0xff5f0000, 0x2a11).is_ok());
     }
+}
+
+TEST(BoardMemory, InitrdMustLieInRamAwayFromKernelAndTree)
+{
+    // QEMU virt, 2 GiB at 0x80000000, initrd at [0x88200000, 0x88201000).
+    auto with_initrd = [](u32 start, u32 end) {
+        Tree t = load("qemu-virt-smp4-2g.dtb"); // one-cell values
+        patch(t, "/chosen", "linux,initrd-start", be32(start));
+        patch(t, "/chosen", "linux,initrd-end", be32(end));
+        return t;
+    };
+    auto why = [](Tree& t, u64 kernel = 0x80200000, u64 dtb = 0xbfe00000) -> std::string {
+        auto r = usable_initrd(t.blob(), kernel, k_kernel_size, dtb, 0x2000);
+        return r.is_ok() ? "ok" : r.error().what;
+    };
+    Tree good = with_initrd(0x88200000, 0x88201000);
+    EXPECT_EQ(why(good), "ok");
+    Tree outside = with_initrd(0x10000000, 0x10001000);
+    EXPECT_EQ(why(outside), "initrd is not inside RAM");
+    Tree straddles = with_initrd(0x7ffff000, 0x80001000);
+    EXPECT_EQ(why(straddles), "initrd is not inside RAM");
+    Tree huge = with_initrd(0, 0xffffffff);
+    EXPECT_EQ(why(huge), "initrd is not inside RAM");
+    EXPECT_EQ(why(good, 0x88100000), "initrd overlaps the kernel image");
+    EXPECT_EQ(why(good, 0x80200000, 0x88200800), "initrd overlaps the device tree");
+    Tree empty = with_initrd(0x88200000, 0x88200000);
+    EXPECT_EQ(usable_initrd(empty.blob(), 0x80200000, k_kernel_size, 0xbfe00000, 0x2000).code(), Errno::enoent);
+    // An ignored initrd stays in the allocator's RAM.
+    auto free = usable_memory(outside.blob(), 0x80200000, k_kernel_size, 0xbfe00000, 0x2000);
+    ASSERT_TRUE(free.is_ok());
 }

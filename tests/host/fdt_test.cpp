@@ -1246,3 +1246,28 @@ TEST(FdtHostile, ByteFlipFuzz)
     // queries really ran on corrupted trees.
     EXPECT_GT(parsed, 400);
 }
+
+// Found by tests/fuzz/fdt_fuzz.cpp (seed tests/fuzz/seeds/fdt/phandle-zero.dtb):
+// QEMU's tree with a node whose phandle is 0. phandle() reported 0, which
+// find_by_phandle() can never find; both must agree that 0 is no phandle.
+TEST(FdtFuzzFindings, PhandleZeroIsNoPhandle)
+{
+    std::ifstream in(std::string(MYRIAD_FIXTURES) + "/../fuzz/seeds/fdt/phandle-zero.dtb", std::ios::binary);
+    std::vector<u8> bytes((std::istreambuf_iterator<char>(in)), {});
+    ASSERT_FALSE(bytes.empty());
+    auto parsed = Blob::parse(bytes.data(), bytes.size());
+    ASSERT_TRUE(parsed.is_ok()) << parsed.error().what;
+    const Blob& b = parsed.value();
+    bool saw_zero = false;
+    for (lib::Optional<Node> n = b.root(); n; n = b.next_node(*n)) {
+        if (auto p = b.property(*n, "phandle"); p && p->size() == 4 && p->u32_at(0).value_or(1) == 0)
+            saw_zero = true;
+        auto h = b.phandle(*n);
+        if (!h)
+            continue;
+        EXPECT_NE(*h, 0u);
+        EXPECT_NE(*h, 0xffffffffu);
+        EXPECT_TRUE(b.find_by_phandle(*h)) << "phandle " << *h;
+    }
+    EXPECT_TRUE(saw_zero);
+}

@@ -44,6 +44,8 @@ def qemu_command(args, interactive):
         cmd += ["-append", args.append]
     if args.initrd and not args.uboot:
         cmd += ["-initrd", args.initrd]
+    if args.dtb:
+        cmd += ["-dtb", args.dtb]
     if args.icount:
         cmd += ["-icount", "shift=0"]
     if args.gdb:
@@ -159,6 +161,7 @@ def main():
     p.add_argument("--mem", default="128M")
     p.add_argument("--append", default="")
     p.add_argument("--initrd")
+    p.add_argument("--dtb", help="the device tree blob to boot with instead of the one QEMU builds")
     p.add_argument("--icount", action="store_true")
     p.add_argument("--gdb", action="store_true")
     p.add_argument("--image-file", help="with --uboot: the file to load instead of --image (Image.gz)")

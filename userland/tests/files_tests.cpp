@@ -186,6 +186,14 @@ void lseek_whence_and_holes(Test& t)
     EXPECT_ERRNO(lseek(fd, -8, SEEK_CUR), EINVAL);
     EXPECT_ERRNO(lseek(fd, 0, 42), EINVAL);
     EXPECT_EQ(lseek(fd, 0, SEEK_CUR), 7);
+    // Past 2^63 - 1 (the sum overflowed in the kernel: UBSan's find).
+    EXPECT_ERRNO(lseek(fd, INT64_MAX, SEEK_CUR), EINVAL);
+    EXPECT_ERRNO(lseek(fd, INT64_MAX - 5, SEEK_END), EINVAL);
+    EXPECT_EQ(lseek(fd, 0, SEEK_CUR), 7);
+    int proc = open("/proc/uptime", O_RDONLY); // the same for a /proc file
+    ASSERT(proc >= 0);
+    EXPECT_ERRNO(lseek(proc, INT64_MAX, SEEK_END), EINVAL);
+    close(proc);
 
     // Seeking past the end does not grow the file; writing there does,
     // and the gap (a hole, several pages long) reads back as zeros.

@@ -8,6 +8,7 @@
 
 std::vector<ut::Case> fork_wait_cases();  // fork_wait_tests.cpp
 std::vector<ut::Case> exec_cases();       // exec_tests.cpp
+std::vector<ut::Case> exec_bad_input_cases(); // exec_tests_bad.cpp
 std::vector<ut::Case> fault_cases();      // fault_tests.cpp
 std::vector<ut::Case> sched_cases();      // sched_tests.cpp
 std::vector<ut::Case> basic_cases();      // basic_tests.cpp

@@ -2,6 +2,7 @@
 // free memory as before (sysinfo(2) freeram). Myriad promises exact
 // accounting; under Linux freeram is the whole machine's and moves on
 // its own, so these cases skip there.
+#include "elf_mutants.h"
 #include "groups.h"
 #include "harness.h"
 
@@ -137,6 +138,49 @@ void fork_exec_true_no_leak(Test& t)
         int status = wait_for(pid);
         return status == 0 ? "" : "/bin/true " + describe_status(status);
     });
+}
+
+// execve refused after the kernel built part of the new image (a segment
+// it cannot map: the new address space is made, then dropped), for its
+// size (E2BIG, after copying most of 2 MiB of arguments) and for a bad
+// pointer (EFAULT): every round gives everything back.
+void refused_exec_no_leak(Test& t)
+{
+    REQUIRE_EXEC();
+    std::vector<unsigned char> bytes = elf_mutants::read_file(image_path("bin/exec_probe"));
+    ASSERT(!bytes.empty());
+    for (const elf_mutants::Mutant& m : elf_mutants::all())
+        if (std::string(m.name) == "segment not mappable at a page offset")
+            m.damage(bytes);
+    const std::string mutant = "/tmp/leak-mutant", probe = image_path("bin/exec_probe");
+    ASSERT(elf_mutants::write_file(mutant, bytes));
+    std::string big(100000, 'b');
+    std::vector<char*> too_many(24, big.data());
+    too_many.push_back(nullptr);
+    char arg0[] = "exec_probe";
+    char* argv[] = {arg0, nullptr};
+    char* bad[] = {arg0, reinterpret_cast<char*>(8), nullptr};
+    expect_no_leak(t, 20, [&]() -> std::string {
+        struct Try {
+            const char* path;
+            char* const* argv;
+            int expected;
+        };
+        for (const Try& x : {Try{mutant.c_str(), argv, EINVAL}, Try{probe.c_str(), too_many.data(), E2BIG},
+                             Try{probe.c_str(), bad, EFAULT}}) {
+            pid_t pid = spawn([&] {
+                execve(x.path, x.argv, environ);
+                return errno == x.expected ? 0 : 1;
+            });
+            if (pid < 0)
+                return "fork: " + errno_name(errno);
+            if (int status = wait_for(pid); status != 0)
+                return std::string(x.path) + " expecting " + errno_name(x.expected) + ": the child " +
+                       describe_status(status);
+        }
+        return "";
+    });
+    unlink(mutant.c_str());
 }
 
 void fork_crash_no_leak(Test& t)
@@ -367,5 +411,6 @@ std::vector<ut::Case> leak_cases()
         {"fork_exec_true_no_leak", fork_exec_true_no_leak, 0},
         {"fork_crash_no_leak", fork_crash_no_leak, 0},
         {"proc_rename_attempts_no_leak", proc_rename_attempts_no_leak, 0},
+        {"refused_exec_no_leak", refused_exec_no_leak, 0},
     };
 }

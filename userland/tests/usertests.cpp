@@ -32,7 +32,7 @@ int main(int argc, char** argv)
     const std::vector<ut::Group> groups = {
         // The process API (issue 3): fork, exec, exit, wait, faults,
         // scheduling, and the small system calls they lean on.
-        {"process", concat({fork_wait_cases(), exec_cases(), fault_cases(), sched_cases(), basic_cases()})},
+        {"process", concat({fork_wait_cases(), exec_cases(), exec_bad_input_cases(), fault_cases(), sched_cases(), basic_cases()})},
         // Files, directories, descriptors, pipes and devices.
         {"files", concat({file_io_cases(), directory_cases(), descriptor_cases(), pipe_device_cases(),
                            bad_input_cases()})},
