@@ -177,7 +177,10 @@ void set_process_name(Process& p, lib::StringView path, const char* argv_block, 
     __builtin_memcpy(p.name, path.data() + slash, n);
     p.name[n] = 0;
     p.cmdline_length = lib::min(argv_length, sizeof(p.cmdline));
-    __builtin_memcpy(p.cmdline, argv_block, p.cmdline_length);
+    // execve with an empty argv has no argument block at all (nullptr):
+    // memcpy from a null pointer is undefined even for no bytes.
+    if (p.cmdline_length)
+        __builtin_memcpy(p.cmdline, argv_block, p.cmdline_length);
 }
 
 // Allocate a control block with a kernel stack, not yet in the table.

@@ -46,6 +46,8 @@ int main(int argc, char** argv)
         // What a hostile program tried: symlink loops, /proc, brk extremes,
         // address spaces shared by fork and changed by the mmap family.
         {"robustness", robustness_cases()},
+        // What the syscall fuzzer found beyond that (userland/fuzz).
+        {"fuzz_regressions", fuzz_regression_cases()},
         // Memory comes back exactly after processes end (Myriad only).
         {"leak", leak_cases()},
         // Running out of memory (Myriad, booted with --mem 64M).
