@@ -219,6 +219,7 @@ int mmap_family_walk(unsigned seed, int steps)
     sigaction(SIGBUS, &sa, nullptr);
     auto* shared = reinterpret_cast<volatile uint64_t*>(k_shared);
     const long heap_base = syscall(SYS_brk, 0);
+    alarm(60); // a walk that never ends dies (SIGALRM) instead of outliving the test
     for (int step = 0; step < steps; ++step) {
         size_t first = pick(k_area_pages), count = 1 + pick(64);
         auto* at = reinterpret_cast<char*>(k_area + first * k_page);
