@@ -44,7 +44,7 @@ def qemu_command(args, interactive):
         cmd += ["-append", args.append]
     if args.initrd and not args.uboot:
         cmd += ["-initrd", args.initrd]
-    if args.dtb:
+    if getattr(args, "dtb", None): # callers building their own Namespace may leave it out
         cmd += ["-dtb", args.dtb]
     if args.icount:
         cmd += ["-icount", "shift=0"]
