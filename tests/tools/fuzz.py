@@ -43,6 +43,13 @@ WHERE = {0: "worker", 1: "child ", 2: "throw ", 3: "mutant"}
 MASK = (1 << 64) - 1
 
 
+class Unset(SimpleNamespace):
+    """Options for qemu.qemu_command: every option not given is None."""
+
+    def __getattr__(self, name):
+        return None
+
+
 def derive_seed(seed, serial):
     """rng.h's derive_seed: the campaign's nonce is derive_seed(seed, 0xfeedfacecafe)."""
     z = (seed + 0x9E3779B97F4A7C15 * (serial + 1)) & MASK
@@ -224,8 +231,8 @@ def main():
         sys.exit(f"fuzz.py: no kernel image at {args.image}; build first")
     sock_dir = tempfile.mkdtemp(prefix="myriad-fuzz-")
     monitor_path = os.path.join(sock_dir, "monitor")
-    options = SimpleNamespace(machine="virt", smp=args.smp, mem=args.mem, append=append, initrd=None, icount=False,
-                              gdb=False, uboot=False, image=args.image, image_file=None)
+    # qemu.py's options, named; any it grows later reads as unset.
+    options = Unset(machine="virt", smp=args.smp, mem=args.mem, append=append, image=args.image)
     cmd = qemu.qemu_command(options, interactive=False)
     cmd[cmd.index("-monitor") + 1] = f"unix:{monitor_path},server=on,wait=off"
     gdb_path = os.path.join(sock_dir, "gdb")
