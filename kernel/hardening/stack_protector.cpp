@@ -10,7 +10,8 @@
 #include "kernel/random.hpp"
 
 // A fixed value until kernel_main seeds it: never zero, so that code run
-// before the seed (none is protected today) still has a canary.
+// before the seed (no protected function runs that early, but one might)
+// still has a canary.
 extern "C" {
 constinit uptr __stack_chk_guard = 0x5eed0fca11ab1e00ull;
 }

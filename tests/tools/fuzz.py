@@ -231,7 +231,7 @@ def main():
         sys.exit(f"fuzz.py: no kernel image at {args.image}; build first")
     sock_dir = tempfile.mkdtemp(prefix="myriad-fuzz-")
     monitor_path = os.path.join(sock_dir, "monitor")
-    # qemu.py's options, named; any it grows later reads as unset.
+    # qemu.py's options, named; any this list does not name reads as unset.
     options = Unset(machine="virt", smp=args.smp, mem=args.mem, append=append, image=args.image)
     cmd = qemu.qemu_command(options, interactive=False)
     cmd[cmd.index("-monitor") + 1] = f"unix:{monitor_path},server=on,wait=off"
