@@ -3,9 +3,32 @@
 // RISC-V implementation lives in arch/riscv/.
 #pragma once
 
+#include "arch/riscv/trap_frame.hpp"
 #include "lib/types.hpp"
 
+
 namespace arch {
+
+// The user registers a trap saves (inside the thread's control block) and
+// the FP state saved beside them. Portable code touches them only through
+// the UserFrame operations below.
+using TrapFrame = riscv::TrapFrame;
+using FpState = riscv::FpState;
+
+template <typename F>
+concept UserFrame = requires(F& f, const F& cf, u64 value, unsigned n) {
+    { cf.syscall_number() } -> lib::SameAs<u64>;
+    { cf.syscall_arg(n) } -> lib::SameAs<u64>;
+    f.set_syscall_result(value);
+    f.restart_syscall(value);
+    { cf.user_pc() } -> lib::SameAs<u64>;
+    f.set_user_pc(value);
+    { cf.user_sp() } -> lib::SameAs<u64>;
+    f.set_user_sp(value);
+    f.set_tls(value);
+    f.start_user(value, value);
+};
+static_assert(UserFrame<TrapFrame>);
 
 // Per-hart data, reached through the tp register while in the kernel.
 struct Hart {

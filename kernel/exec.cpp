@@ -1,7 +1,6 @@
 // Loading an executable and building its initial stack.
 #include "kernel/exec.hpp"
 #include "arch/arch.hpp"
-#include "arch/riscv/csr.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/fs/file.hpp"
 #include "kernel/fs/path.hpp"
@@ -416,10 +415,7 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     if (&p == &current_process())
         as->activate();
     mm::AddressSpace::destroy(old);
-    p.frame = {};
-    p.frame.sepc = image.entry();
-    p.frame.sp() = base;
-    p.frame.sstatus = arch::riscv::SSTATUS_SPIE | (1ull << 13); // FS = Initial
+    p.frame.start_user(image.entry(), base);
     p.fp = {};
     fp_forget(p);
     p.clear_child_tid = 0;

@@ -32,6 +32,36 @@ struct TrapFrame {
     u64& sp() { return regs[2]; }
     u64& fp() { return regs[8]; }
     u64& a(unsigned i) { return regs[10 + i]; }
+
+    // The portable view (arch::UserFrame in arch/arch.hpp): the Linux
+    // riscv64 syscall convention is ecall with the number in a7, the
+    // arguments in a0-a5 and the result in a0.
+    u64 syscall_number() const { return regs[17]; }
+    u64 syscall_arg(unsigned n) const { return regs[10 + n]; }
+    void set_syscall_result(u64 value) { regs[10] = value; }
+    // Run the system call again on return: back onto the ecall (4 bytes,
+    // no compressed form) with a0 as it was on entry.
+    void restart_syscall(u64 first_arg)
+    {
+        sepc -= 4;
+        regs[10] = first_arg;
+    }
+    u64 user_pc() const { return sepc; }
+    void set_user_pc(u64 pc) { sepc = pc; }
+    u64 user_sp() const { return regs[2]; }
+    void set_user_sp(u64 value) { regs[2] = value; }
+    void set_tls(u64 value) { regs[4] = value; } // tp (psABI: the thread pointer)
+    // Every register zero, ready to enter `entry` in user mode with `stack`
+    // (exec): SPP = 0 (U-mode), SPIE = 1 (interrupts on after sret), FS =
+    // Initial (the FP registers usable, nothing to save yet); priv spec
+    // 4.1.1.
+    void start_user(u64 entry, u64 stack)
+    {
+        *this = {};
+        sepc = entry;
+        regs[2] = stack;
+        sstatus = (1ull << 5) | (1ull << 13);
+    }
 };
 
 static_assert(__builtin_offsetof(TrapFrame, regs) == TF_REG(0));

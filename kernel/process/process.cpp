@@ -246,12 +246,12 @@ Result<Pid> fork_current(const ForkOptions& options)
         child->actions[i] = parent.actions[i];
     child->nice = parent.nice;
     child->frame = parent.frame;
-    child->frame.a(0) = 0; // fork returns 0 in the child
+    child->frame.set_syscall_result(0); // fork returns 0 in the child
     child->fp = parent.fp; // saved at the fork's trap entry if it was dirty
     if (options.stack)
-        child->frame.sp() = options.stack;
+        child->frame.set_user_sp(options.stack);
     if (options.set_tls)
-        child->frame.regs[4] = options.tls;
+        child->frame.set_tls(options.tls);
     child->clear_child_tid = options.clear_child_tid;
     copy_name(*child, parent);
     for (unsigned i = 0; i < Process::RLIMIT_COUNT; ++i) {

@@ -7,7 +7,7 @@
 // creator before it first runs, or its reaper after it died).
 #pragma once
 
-#include "arch/riscv/trap_frame.hpp"
+#include "arch/arch.hpp"
 #include "kernel/process/wait_queue.hpp"
 #include "kernel/spinlock.hpp"
 #include "lib/list.hpp"
@@ -54,8 +54,8 @@ struct Process {
 
     // The user registers: trap entry from U-mode saves straight into here
     // (sscratch points at it while the process runs in user mode).
-    arch::riscv::TrapFrame frame{};           // [self]
-    arch::riscv::FpState fp{};                // [self] valid when not live in the hart
+    arch::TrapFrame frame{};           // [self]
+    arch::FpState fp{};                // [self] valid when not live in the hart
     bool fp_live = false;                     // [self] fp registers hold this process's values
     Context context{};                        // [P] saved by switch_context
     u64 kernel_stack_top = 0;                 // [self]

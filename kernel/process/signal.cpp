@@ -212,8 +212,7 @@ void deliver_signals(Process& p)
             continue;
         // A handler: the interrupted call restarts after it if SA_RESTART.
         if (p.syscall_restartable && (action.flags & SA_RESTART)) {
-            p.frame.sepc -= 4;
-            p.frame.a(0) = p.syscall_a0;
+            p.frame.restart_syscall(p.syscall_a0);
         }
         p.syscall_restartable = false;
         u64 old_mask = p.mask_saved ? p.saved_mask : p.signals_blocked;
@@ -240,8 +239,7 @@ void deliver_signals(Process& p)
     // No handler ran: a call interrupted only to let a stop or an ignored
     // signal through is restarted transparently, as Linux does.
     if (p.syscall_restartable) {
-        p.frame.sepc -= 4;
-        p.frame.a(0) = p.syscall_a0;
+        p.frame.restart_syscall(p.syscall_a0);
         p.syscall_restartable = false;
     }
 }

@@ -167,9 +167,9 @@ constinit u64 s_reported[SYSCALL_COUNT / 64 + 1] = {};
 
 } // namespace
 
-i64 syscall_dispatch(arch::riscv::TrapFrame& f)
+i64 syscall_dispatch(arch::TrapFrame& f)
 {
-    u64 number = f.regs[17]; // a7
+    u64 number = f.syscall_number();
     SyscallHandler handler = number < SYSCALL_COUNT ? s_table.handlers[number] : nullptr;
     if (!handler) [[unlikely]]
         return unknown_syscall(number);
@@ -181,7 +181,7 @@ i64 syscall_dispatch(arch::riscv::TrapFrame& f)
         if ((number == SYS_exit_group || number == SYS_exit) && p.pid == 1)
             arch::riscv::prof::profile_dump();
     }
-    SyscallArgs args{f.regs[10], f.regs[11], f.regs[12], f.regs[13], f.regs[14], f.regs[15], f};
+    SyscallArgs args{f.syscall_arg(0), f.syscall_arg(1), f.syscall_arg(2), f.syscall_arg(3), f.syscall_arg(4), f.syscall_arg(5), f};
     arch::riscv::prof::mark(arch::riscv::prof::Phase::Handler);
     auto result = handler(args);
     arch::riscv::prof::mark(arch::riscv::prof::Phase::Dispatch);

@@ -68,7 +68,7 @@ Result<u64> sys_clone(const SyscallArgs& a)
         // ERESTARTNOINTR: back onto the ecall with a0 as it was; the
         // pending signal is handled on the way out (or ends the caller),
         // then clone runs again -- whatever SA_RESTART says.
-        a.frame.sepc -= 4;
+        a.frame.restart_syscall(a.a0);
         return a.a0;
     }
     Pid pid = TRY(forked);

@@ -3,20 +3,20 @@
 // asm-generic/unistd.h; docs/processes.md lists which exist.
 #pragma once
 
-#include "arch/riscv/trap_frame.hpp"
+#include "arch/arch.hpp"
 #include "lib/result.hpp"
 
 namespace kernel {
 
 struct SyscallArgs {
     u64 a0, a1, a2, a3, a4, a5;
-    arch::riscv::TrapFrame& frame;
+    arch::TrapFrame& frame;
 };
 
 using SyscallHandler = Result<u64> (*)(const SyscallArgs&);
 
 // Returns what goes back in a0.
-i64 syscall_dispatch(arch::riscv::TrapFrame& frame);
+i64 syscall_dispatch(arch::TrapFrame& frame);
 
 // Handlers, one per family file.
 #define MYRIAD_SYSCALL(name) Result<u64> sys_##name(const SyscallArgs&)
