@@ -1,8 +1,16 @@
-// The whole interface between portable kernel code (kernel/) and the
-// machine. kernel/ includes this header and nothing else from arch/; the
-// RISC-V implementation lives in arch/riscv/.
+// The whole interface between portable kernel code (kernel/, drivers/)
+// and the machine. They include this header and nothing else from arch/,
+// and name only arch:: (never arch::riscv::); the RISC-V implementation
+// lives in arch/riscv/, which in turn includes from kernel/ only the
+// callbacks declared in kernel/arch_hooks.hpp. tests/tools/include_rule.py
+// (CTest arch.include_rule) checks both directions.
 #pragma once
 
+#include "arch/riscv/asid.hpp"
+#include "arch/riscv/memory_layout.hpp"
+#include "arch/riscv/page_table.hpp"
+#include "arch/riscv/phase_profile.hpp"
+#include "arch/riscv/signal_frame.hpp"
 #include "arch/riscv/trap_frame.hpp"
 #include "lib/types.hpp"
 
@@ -30,6 +38,149 @@ concept UserFrame = requires(F& f, const F& cf, u64 value, unsigned n) {
 };
 static_assert(UserFrame<TrapFrame>);
 
+// Why a trap from user mode came, decoded from the machine's cause.
+enum class TrapCause : u8 {
+    Syscall,
+    TimerInterrupt,
+    ExternalInterrupt,
+    SoftwareInterrupt,
+    InstructionPageFault, // fetch, load or store to an address with no
+    LoadPageFault,        // (or not enough) mapping: the kernel decides
+    StorePageFault,       // whether it is a demand-paging fault
+    AccessFault,          // the platform refused the physical access
+    IllegalInstruction,
+    Misaligned,
+    Breakpoint,
+    Unknown,
+};
+struct UserTrap {
+    TrapCause cause;
+    u64 address;      // the faulting address (the pc for instruction faults)
+    const char* name; // the architecture's name for it, for reports
+};
+
+// Floating-point state: saved at a context switch only if the thread
+// changed it since its last save; loaded on the way to user mode only if
+// this hart's FP registers hold someone else's.
+bool fp_dirty(const TrapFrame&);
+void fp_save(TrapFrame&, FpState&);    // and mark the frame's state clean
+void fp_restore(TrapFrame&, const FpState&);
+bool fp_enabled(const TrapFrame&);     // has the program used FP at all
+
+// Leave the kernel for user mode with the registers in `frame` (whose
+// sstatus already says U-mode with interrupts on); `kernel_sp` is where
+// the next trap from user mode finds the kernel stack.
+[[noreturn]] inline void enter_user(TrapFrame& frame, u64 kernel_sp);
+
+// Signal frames (the ABI's layout on the user stack): the kernel decides
+// what to deliver and copies the frame to and from user memory.
+using SignalFrame = riscv::SignalFrame;
+struct SignalInfo {
+    int signal;
+    int code;       // si_code
+    bool fault;     // a fault signal: `address` is si_addr
+    u64 address;
+    i32 sender;     // si_pid, si_status otherwise
+    i32 status;
+    u64 old_mask;   // the mask to restore when the handler returns
+};
+// Where the frame goes below the interrupted stack pointer.
+u64 signal_frame_address(const TrapFrame&);
+void fill_signal_frame(SignalFrame&, const TrapFrame&, const FpState&, const SignalInfo&);
+// Enter handler(signal, &info, &uc) with the frame at frame_address,
+// returning to return_address (the trampoline).
+void enter_signal_handler(TrapFrame&, u64 handler, int signal, u64 frame_address, u64 return_address);
+// rt_sigreturn: the registers and FP state the frame saved (the user
+// may have edited them); returns the saved signal mask.
+u64 restore_signal_frame(TrapFrame&, FpState&, const SignalFrame&);
+
+// The signal-return trampoline's machine code: `rt_sigreturn` as the
+// ABI's syscall instruction sequence, mapped read-only at the top of user
+// space by the memory code.
+struct Code {
+    const u32* words;
+    usize count;
+};
+Code sigreturn_trampoline_code();
+
+// --- Memory management unit (Sv39 on RISC-V) ---------------------------
+using riscv::PAGE_SIZE;
+using riscv::PAGE_SHIFT;
+using riscv::MEGAPAGE_SIZE;
+using riscv::GIGAPAGE_SIZE;
+using riscv::DIRECT_MAP_BASE;
+using riscv::DIRECT_MAP_SIZE;
+using riscv::IOREMAP_BASE;
+using riscv::IOREMAP_SIZE;
+using riscv::KSTACK_BASE;
+using riscv::KSTACK_SIZE;
+using riscv::KSTACK_SLOT_SIZE;
+using riscv::KERNEL_STACK_SIZE;
+using riscv::KSTACK_GUARD_SIZE;
+using riscv::USER_TOP;
+using riscv::root_index;
+// Page-table entries: the Sv39 encoding, flags by their meaning.
+using riscv::Pte;
+using riscv::PTE_V;
+using riscv::PTE_R;
+using riscv::PTE_W;
+using riscv::PTE_X;
+using riscv::PTE_U;
+using riscv::PTE_G;
+using riscv::PTE_A;
+using riscv::PTE_D;
+using riscv::PTE_LEAF_MASK;
+using riscv::PTE_PPN_SHIFT;
+using riscv::PTES_PER_TABLE;
+using riscv::KERNEL_RW;
+using riscv::KERNEL_RO;
+using riscv::make_pte;
+using riscv::pte_address;
+using riscv::pte_is_leaf;
+using riscv::pte_is_table;
+using riscv::PageTable;
+using riscv::TablePageSource;
+using riscv::Translation;
+using riscv::phys_to_virt;
+using riscv::virt_to_phys_direct;
+// Address-space switching with ASIDs (no flush on a switch).
+using riscv::AsidTag;
+using riscv::AsidAllocator;
+using riscv::switch_user_table;
+using riscv::switch_kernel_table;
+using riscv::asid_bits;
+using riscv::asid_hart_bits;
+using riscv::asid_set_bits;
+using riscv::asid_rollovers;
+using riscv::tlb_full_flushes;
+// The kernel's own root table (boot built it; satp holds it at boot).
+u64 kernel_root_pa_at_boot();
+Pte* boot_root_entries();
+inline void flush_tlb_all();
+inline void flush_tlb_page(u64 va);
+
+// The ASID the hart runs under now (tests check tagged switching).
+u64 current_asid();
+
+// Phase profiler (MYRIAD_PHASE_PROFILE builds): instructions per phase.
+namespace prof = riscv::prof;
+
+// --- Touching memory that may fault ------------------------------------
+// The user-copy routines: copy n bytes, returning 0 or the number of bytes
+// not copied when an access faulted (a fault on a lazily mapped user page
+// is served through kernel::on_kernel_fault_on_user_page first). Callers
+// (kernel/mm/uaccess.cpp) check that the range is user memory.
+extern "C" u64 uaccess_copy(void* dst, const void* src, u64 n);
+// Copy a NUL-terminated user string: its length, -1 on a fault, or
+// capacity when no NUL fits.
+extern "C" i64 uaccess_strncpy(char* dst, u64 user_src, u64 capacity);
+// Kernel probes (tests): false means the access trapped and was recovered.
+extern "C" bool probe_read_u64(const volatile u64* address, u64* value);
+extern "C" bool probe_write_u64(volatile u64* address, u64 value);
+extern "C" bool probe_read_u8(const volatile u8* address, u8* value);
+// Does a fault at pc resume at a fixup (exception table)?
+bool has_fixup(u64 pc);
+
 // Per-hart data, reached through the tp register while in the kernel.
 struct Hart {
     u64 hart_id = 0;
@@ -38,6 +189,7 @@ struct Hart {
     bool irq_was_on = false;
     u64 ticks = 0;          // timer interrupts taken on this hart
     void* current = nullptr; // the kernel's Process running here
+    void* fp_owner = nullptr; // whose state this hart's FP registers hold
     bool need_resched = false;
 };
 
@@ -74,8 +226,18 @@ int firmware_getchar();
 void print_backtrace(u64 pc, u64 fp);
 
 // Timer: fire one interrupt at absolute time `when` (timebase ticks).
+void timer_init(bool isa_has_sstc);
 void timer_program(u64 when);
 const char* timer_mechanism(); // "sstc" or "sbi"
+
+// Boot: what the firmware is (printed in the boot log), and the traps
+// and interrupts this hart takes once the kernel is ready for them.
+void firmware_probe();
+void print_firmware_info(); // one boot-log line
+void enable_user_counters();      // user mode may read time/cycle/instret
+void enable_external_interrupts();
+// Run fn on another stack (the stack-overflow test).
+extern "C" void call_on_stack(void (*fn)(), u64 stack_top);
 
 } // namespace arch
 

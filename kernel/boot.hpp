@@ -2,6 +2,7 @@
 // kept for the rest of the kernel (and the ktests that check it).
 #pragma once
 
+#include "kernel/arch_hooks.hpp"
 #include "lib/cmdline.hpp"
 #include "lib/fdt.hpp"
 #include "lib/optional.hpp"
@@ -28,7 +29,7 @@ struct BootInfo {
 
 const BootInfo& boot_info();
 
-// The kernel command line option value, if given.
-inline lib::Optional<lib::StringView> boot_option(lib::StringView key) { return boot_info().cmdline.get(key); }
+// boot_option(key), the command line option's value, is declared with the
+// callbacks arch/ may use (kernel/arch_hooks.hpp).
 
 } // namespace kernel

@@ -10,12 +10,12 @@
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/random.hpp"
 #include "kernel/time.hpp"
+#include "kernel/trap/trap.hpp"
 #include "lib/elf.hpp"
 #include "lib/shebang.hpp"
 
 namespace kernel {
 
-void fp_forget(Process&);
 
 Result<void> ExecArgs::append(const char* s, usize n)
 {

@@ -1,5 +1,6 @@
 // The table of external-interrupt handlers.
 #include "kernel/irq.hpp"
+#include "kernel/arch_hooks.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/spinlock.hpp"
 

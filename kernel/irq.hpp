@@ -25,8 +25,7 @@ InterruptController* irq_controller();
 Result<void> irq_register(u32 irq, IrqHandler, void* context);
 // Called by the controller for each claimed irq.
 void irq_dispatch(u32 irq);
-// The arch trap handler's entry for "supervisor external interrupt".
-void external_interrupt();
+// external_interrupt(), the trap handler's entry: kernel/arch_hooks.hpp.
 u64 irq_count(u32 irq);
 
 } // namespace kernel

@@ -2,9 +2,6 @@
 // head.S calls it on the boot hart, running at the link address with the
 // early page table, interrupts off.
 #include "arch/arch.hpp"
-#include "arch/riscv/csr.hpp"
-#include "arch/riscv/sbi.hpp"
-#include "arch/riscv/timer.hpp"
 #include "drivers/probe.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/console.hpp"
@@ -33,7 +30,6 @@
 
 extern "C" char __kernel_start[], __kernel_end[];
 extern "C" const char initramfs_start[], initramfs_end[];
-extern "C" void call_on_stack(void (*)(), u64 stack_top); // arch/riscv/trap_entry.S
 
 namespace kernel {
 
@@ -41,6 +37,7 @@ static constinit BootInfo s_boot;
 static constinit arch::Hart s_boot_hart;
 
 const BootInfo& boot_info() { return s_boot; }
+lib::Optional<lib::StringView> boot_option(lib::StringView key) { return s_boot.cmdline.get(key); }
 
 // Fatal boot errors (no usable device tree or memory): there is no way to
 // run, so say why through the firmware console and power off.
@@ -135,9 +132,7 @@ static void init_memory()
 
 static void print_boot_log()
 {
-    const auto& sbi = arch::riscv::sbi::info();
-    printk("SBI v{}.{}, {} v{}.{}\n", sbi.spec_major, sbi.spec_minor,
-           arch::riscv::sbi::implementation_name(sbi.impl_id), sbi.impl_version >> 16, sbi.impl_version & 0xffff);
+    arch::print_firmware_info();
     printk("boot hart {} ({} usable hart(s) in the device tree), device tree at {:#x} ({} bytes)\n",
            s_boot.hart_id, s_boot.usable_harts, s_boot.dtb_pa, s_boot.fdt->total_size());
     printk("kernel image at {:#x}, {} KiB\n", s_boot.load_pa, s_boot.image_size / 1024);
@@ -197,7 +192,7 @@ extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_main(u64 hart_id, u
     s_boot.load_pa = load_pa;
     s_boot.image_size = u64(__kernel_end) - u64(__kernel_start);
 
-    arch::riscv::sbi::probe();
+    arch::firmware_probe();
     printk("Myriad (RISC-V, Sv39) booting on hart {}\n", hart_id);
     parse_device_tree();
     time_init(s_boot.timebase_hz, 0);
@@ -216,8 +211,8 @@ extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_main(u64 hart_id, u
 #endif
 
     // User mode may read the counters (benchmarks): time, cycle, instret.
-    csr_write(scounteren, 0x7);
-    arch::riscv::timer_init(s_boot.sstc);
+    arch::enable_user_counters();
+    arch::timer_init(s_boot.sstc);
     u64 tick_ms = 10;
     if (auto option = s_boot.cmdline.get_u64("tick_ms"); option.is_ok() && option.value() >= 1 &&
                                                           option.value() <= 1000)
@@ -227,7 +222,7 @@ extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_main(u64 hart_id, u
     else if (option.code() != Errno::enoent)
         printk("tick_ms={}: {}; using 10\n", *s_boot.cmdline.get("tick_ms"), option.error().what);
     tick_start(tick_ms * 1000000);
-    csr_set(sie, arch::riscv::SIE_SEIE);
+    arch::enable_external_interrupts();
     arch::interrupts_enable();
 
     print_boot_log();
@@ -242,7 +237,7 @@ extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_main(u64 hart_id, u
         if (*what == lib::StringView("stack_overflow")) {
             auto stack = alloc_kernel_stack();
             if (stack.is_ok())
-                call_on_stack(panic_test_overflow_entry, stack->top);
+                arch::call_on_stack(panic_test_overflow_entry, stack->top);
         }
 #ifdef MYRIAD_HARDENING
         (void)hardening::run_panic_test(*what);

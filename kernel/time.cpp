@@ -1,6 +1,7 @@
 // The monotonic clock and the periodic tick. The clock reads the timebase
 // counter (rdtime); its frequency comes from /cpus/timebase-frequency.
 #include "kernel/time.hpp"
+#include "kernel/arch_hooks.hpp"
 #include "arch/arch.hpp"
 #include "kernel/console.hpp"
 #include "kernel/process/scheduler.hpp"

@@ -34,7 +34,6 @@ inline u64 monotonic_ns() { return counter_to_monotonic_ns(arch::read_time()); }
 void tick_start(u64 period_ns);
 u64 tick_period_ns();
 u64 tick_count();
-// Called by the arch timer interrupt.
-void tick_interrupt();
+// tick_interrupt(), the timer interrupt's entry: kernel/arch_hooks.hpp.
 
 } // namespace kernel

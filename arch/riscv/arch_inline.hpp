@@ -56,4 +56,25 @@ inline u64 read_time()
     return t;
 }
 
+inline void flush_tlb_all() { asm volatile("sfence.vma zero, zero" ::: "memory"); }
+inline void flush_tlb_page(u64 va) { asm volatile("sfence.vma %0, zero" ::"r"(va) : "memory"); }
+
+} // namespace arch
+
+extern "C" [[noreturn]] void user_return(arch::TrapFrame*); // trap_entry.S
+
+namespace arch {
+
+// The trap entry finds the kernel stack and the hart in the frame
+// (trap_entry.S); sret then takes sstatus from the frame, whose SPP (0:
+// U-mode) and SPIE (1: interrupts on) the trap from user mode, or
+// start_user, left there.
+[[noreturn]] inline void enter_user(TrapFrame& frame, u64 kernel_sp)
+{
+    interrupts_disable();
+    frame.kernel_sp = kernel_sp;
+    frame.kernel_tp = reinterpret_cast<u64>(&this_hart());
+    user_return(&frame);
+}
+
 } // namespace arch

@@ -1,7 +1,7 @@
 // The hart's ASID allocator and the satp switches (see asid.hpp).
 #include "arch/riscv/asid.hpp"
 #include "arch/riscv/csr.hpp"
-#include "kernel/boot.hpp"
+#include "kernel/arch_hooks.hpp"
 
 namespace arch::riscv {
 
@@ -107,3 +107,7 @@ u64 asid_rollovers() { return g_asid_allocator.rollovers(); }
 u64 tlb_full_flushes() { return s_full_flushes; }
 
 } // namespace arch::riscv
+
+namespace arch {
+u64 current_asid() { return (csr_read(satp) >> 44) & 0xffff; }
+} // namespace arch

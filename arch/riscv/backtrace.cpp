@@ -4,7 +4,7 @@
 #include "arch/riscv/backtrace.hpp"
 #include "arch/riscv/ex_table.hpp"
 #include "arch/riscv/memory_layout.hpp"
-#include "kernel/printk.hpp"
+#include "kernel/arch_hooks.hpp"
 
 extern "C" const u64 ksyms_count;
 extern "C" const u64 ksyms_addresses[];

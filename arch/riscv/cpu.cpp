@@ -2,7 +2,8 @@
 // the RISC-V side of arch/arch.hpp that is not timer or firmware.
 #include "arch/arch.hpp"
 #include "arch/riscv/csr.hpp"
-#include "kernel/panic.hpp"
+#include "arch/riscv/sbi.hpp"
+#include "kernel/arch_hooks.hpp"
 
 namespace arch {
 
@@ -28,5 +29,13 @@ void halt_forever()
 }
 
 u64 read_instret() { return riscv::read_instret(); }
+
+// scounteren (priv spec 4.1.5): CY, TM and IR.
+void enable_user_counters() { csr_write(scounteren, 0x7); }
+void enable_external_interrupts() { csr_set(sie, SIE_SEIE); }
+
+// satp's PPN (priv spec 4.1.11) while the boot table is active.
+u64 kernel_root_pa_at_boot() { return (csr_read(satp) & ((1ull << 44) - 1)) << 12; }
+Pte* boot_root_entries() { return riscv::boot_root_table; }
 
 } // namespace arch

@@ -1,8 +1,17 @@
 // The kernel's virtual memory map (Sv39, 39-bit addresses; the upper half
-// starts at 0xffffffc000000000). Shared by early boot, the page-table code
-// and docs/boot.md, which draws it.
+// starts at 0xffffffc000000000). Shared by early boot, the page-table code,
+// the trap entry (trap_entry.S, through the macros) and docs/boot.md, which
+// draws it.
 #pragma once
 
+// What assembly needs, as macros; the C++ constants below are defined from
+// them, so the two cannot disagree.
+#define MYRIAD_KSTACK_BASE 0xffffffe040000000
+// Kernel-stack slots: 2^15 bytes each, the lower 2^14 an unmapped guard,
+// the upper 2^14 the stack.
+#define MYRIAD_KSTACK_STACK_SHIFT 14
+
+#ifndef __ASSEMBLER__
 #include "lib/types.hpp"
 
 namespace arch::riscv {
@@ -20,9 +29,12 @@ inline constexpr u64 DIRECT_MAP_SIZE = 128ull << 30;
 inline constexpr u64 IOREMAP_BASE = 0xffffffe000000000ull;
 inline constexpr u64 IOREMAP_SIZE = 1ull << 30;
 // Kernel stacks with unmapped guard pages between them (one shared L1 table
-// per GiB; issue 3 fills it).
-inline constexpr u64 KSTACK_BASE = 0xffffffe040000000ull;
+// for the whole GiB window).
+inline constexpr u64 KSTACK_BASE = u64(MYRIAD_KSTACK_BASE);
 inline constexpr u64 KSTACK_SIZE = 1ull << 30;
+inline constexpr u64 KERNEL_STACK_SIZE = 1ull << MYRIAD_KSTACK_STACK_SHIFT;
+inline constexpr u64 KSTACK_GUARD_SIZE = KERNEL_STACK_SIZE;
+inline constexpr u64 KSTACK_SLOT_SIZE = KSTACK_GUARD_SIZE + KERNEL_STACK_SIZE;
 // The kernel image, at its link address (link.ld).
 inline constexpr u64 KERNEL_VIRT_BASE = 0xffffffff80000000ull;
 // Where the kernel image may be: 32 MiB (16 early L0 tables).
@@ -33,3 +45,4 @@ inline constexpr u64 USER_TOP = 0x0000004000000000ull;
 inline constexpr unsigned root_index(u64 va) { return (va >> 30) & 511; }
 
 } // namespace arch::riscv
+#endif

@@ -11,6 +11,9 @@
 
 namespace arch::riscv {
 
+// The root table early boot builds and runs on (boot/early_mmu.cpp).
+extern Pte boot_root_table[PTES_PER_TABLE];
+
 inline void* phys_to_virt(u64 pa) { return reinterpret_cast<void*>(DIRECT_MAP_BASE + pa); }
 inline u64 virt_to_phys_direct(const void* va) { return u64(va) - DIRECT_MAP_BASE; }
 

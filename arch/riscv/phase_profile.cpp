@@ -3,7 +3,7 @@
 
 #ifdef MYRIAD_PHASE_PROFILE
 #include "arch/riscv/csr.hpp"
-#include "kernel/printk.hpp"
+#include "kernel/arch_hooks.hpp"
 
 // Boot, up to the first mark, is charged to Calibrate, which is not reported.
 constinit ProfState prof_state = {0, PROF_PHASE_COUNT - 1, {}, {}};

@@ -1,6 +1,7 @@
 // SBI calls: base-extension probing, timer, legacy console and reset.
 #include "arch/riscv/sbi.hpp"
 #include "arch/arch.hpp"
+#include "kernel/arch_hooks.hpp"
 
 namespace arch::riscv::sbi {
 
@@ -83,4 +84,11 @@ int firmware_getchar()
     return r.error < 0 ? -1 : int(r.error);
 }
 void firmware_shutdown(int status) { riscv::sbi::shutdown(status); }
+void firmware_probe() { riscv::sbi::probe(); }
+void print_firmware_info()
+{
+    const auto& sbi = riscv::sbi::info();
+    kernel::printk("SBI v{}.{}, {} v{}.{}\n", sbi.spec_major, sbi.spec_minor,
+                   riscv::sbi::implementation_name(sbi.impl_id), sbi.impl_version >> 16, sbi.impl_version & 0xffff);
+}
 } // namespace arch

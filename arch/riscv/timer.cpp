@@ -5,7 +5,6 @@
 #include "arch/riscv/csr.hpp"
 #include "arch/riscv/phase_profile.hpp"
 #include "arch/riscv/sbi.hpp"
-#include "arch/riscv/timer.hpp"
 
 extern "C" bool probe_write_stimecmp(u64);
 
@@ -13,18 +12,18 @@ namespace arch::riscv {
 
 static constinit bool s_use_sstc = false;
 
-void timer_init(bool isa_has_sstc)
-{
-    // Far future first, so probing cannot fire an interrupt.
-    s_use_sstc = isa_has_sstc && probe_write_stimecmp(~0ull);
-    if (!s_use_sstc)
-        sbi::set_timer(~0ull);
-    csr_set(sie, SIE_STIE);
-}
-
 } // namespace arch::riscv
 
 namespace arch {
+
+void timer_init(bool isa_has_sstc)
+{
+    // Far future first, so probing cannot fire an interrupt.
+    riscv::s_use_sstc = isa_has_sstc && probe_write_stimecmp(~0ull);
+    if (!riscv::s_use_sstc)
+        riscv::sbi::set_timer(~0ull);
+    csr_set(sie, riscv::SIE_STIE);
+}
 
 void timer_program(u64 when)
 {

@@ -6,16 +6,9 @@
 #include "arch/riscv/csr.hpp"
 #include "arch/riscv/ex_table.hpp"
 #include "arch/riscv/trap_frame.hpp"
-#include "kernel/irq.hpp"
-#include "kernel/panic.hpp"
-#include "kernel/printk.hpp"
-#include "kernel/time.hpp"
+#include "kernel/arch_hooks.hpp"
 
 extern "C" const arch::riscv::ExTableEntry __ex_table_start[], __ex_table_end[];
-
-namespace kernel {
-bool handle_kernel_fault_on_user_page(u64 address, bool write);
-}
 
 namespace arch::riscv {
 
@@ -94,7 +87,7 @@ extern "C" void kernel_trap(TrapFrame* frame)
     // retry, as if the user had touched it.
     bool page_fault = f.scause == u64(Exception::LoadPageFault) || f.scause == u64(Exception::StorePageFault);
     if (page_fault && (f.sstatus & SSTATUS_SUM) && find_fixup(f.sepc) &&
-        kernel::handle_kernel_fault_on_user_page(f.stval, f.scause == u64(Exception::StorePageFault)))
+        kernel::on_kernel_fault_on_user_page(f.stval, f.scause == u64(Exception::StorePageFault)))
         return;
     if (u64 fixup = find_fixup(f.sepc)) {
         f.sepc = fixup;
@@ -104,3 +97,7 @@ extern "C" void kernel_trap(TrapFrame* frame)
 }
 
 } // namespace arch::riscv
+
+namespace arch {
+bool has_fixup(u64 pc) { return riscv::find_fixup(pc) != 0; }
+}

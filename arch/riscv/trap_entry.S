@@ -13,8 +13,9 @@
  * frame on the current kernel stack (kernel_trap returns here, and the
  * frame -- possibly edited, e.g. sepc moved to a fixup -- is restored).
  */
-#include "arch/riscv/trap_frame.hpp"
+#include "arch/riscv/memory_layout.hpp"
 #include "arch/riscv/phase_profile.hpp"
+#include "arch/riscv/trap_frame.hpp"
 
 /* Phase profiler mark (phase_profile.hpp), uses t0-t3; nothing unless the
    kernel is built with MYRIAD_PHASE_PROFILE. */
@@ -39,10 +40,6 @@
     sd      t0, 0(t1)
 #endif
 .endm
-
-/* The kernel-stack window (memory_layout.hpp): 32 KiB slots, the lower
-   16 KiB of each an unmapped guard. */
-#define KSTACK_BASE 0xffffffe040000000
 
 .macro SAVE_GPRS base
     sd x1, TF_REG(1)(\base)
@@ -136,14 +133,16 @@ trap_entry:
      * borrowed through sscratch, which must read 0 again afterwards.
      */
     csrw    sscratch, t0
-    li      t0, KSTACK_BASE + TF_SIZE
+    li      t0, MYRIAD_KSTACK_BASE + TF_SIZE
     sub     t0, sp, t0
     srli    t0, t0, 30
     bnez    t0, 1f                  /* not a process kernel stack */
-    li      t0, KSTACK_BASE + TF_SIZE
+    li      t0, MYRIAD_KSTACK_BASE + TF_SIZE
     sub     t0, sp, t0
-    slli    t0, t0, 49              /* bit 14 of the offset in its 32 KiB slot: */
-    srli    t0, t0, 63              /* 1 = the stack half, 0 = the guard */
+    /* The slot's middle bit of the offset (memory_layout.hpp): 1 = the
+       stack half, 0 = the guard. */
+    slli    t0, t0, 63 - MYRIAD_KSTACK_STACK_SHIFT
+    srli    t0, t0, 63
     beqz    t0, stack_overflow
 1:  csrrw   t0, sscratch, zero
     addi    sp, sp, -TF_SIZE

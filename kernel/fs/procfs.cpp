@@ -138,7 +138,7 @@ void format_pid_maps(TextSink& out, const Process& p)
         lib::format(out, "{:08x}-{:08x} {} {:08x} 00:00 {}{}{}\n", r.start, r.end, perms, r.file ? r.offset : 0, ino,
                     *name ? "          " : "", name);
     }
-    lib::format(out, "{:08x}-{:08x} r-xp 00000000 00:00 0          [vdso]\n", u64(0x3ffffff000), u64(0x4000000000));
+    lib::format(out, "{:08x}-{:08x} r-xp 00000000 00:00 0          [vdso]\n", mm::SIGRETURN_TRAMPOLINE_VA, arch::USER_TOP);
 }
 
 void format_meminfo(TextSink& out)

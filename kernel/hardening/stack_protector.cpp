@@ -7,6 +7,8 @@
 // reads the failing function's frame record.
 #include "kernel/hardening/stack_protector.hpp"
 #include "arch/arch.hpp"
+#include "kernel/arch_hooks.hpp"
+#include "kernel/hardening/report.hpp"
 #include "kernel/random.hpp"
 
 // A fixed value until kernel_main seeds it: never zero, so that code run
@@ -46,3 +48,15 @@ namespace {
 }
 
 } // namespace kernel::hardening
+
+namespace kernel {
+
+// From __stack_chk_fail (arch/riscv/hardening/stack_chk_fail.cpp).
+void report_stack_smash(u64 pc, u64 fp)
+{
+    hardening::report_and_panic(pc, fp,
+                                "stack protector: canary overwritten in the frame of #0 (a write past "
+                                "the end of one of its locals)");
+}
+
+} // namespace kernel

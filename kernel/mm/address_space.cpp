@@ -2,9 +2,7 @@
 // page cache, or copied on write). Fork is in address_space_fork.cpp, brk
 // and the mmap family in address_space_mmap.cpp.
 #include "kernel/mm/address_space.hpp"
-#include "arch/riscv/asid.hpp"
-#include "arch/riscv/csr.hpp"
-#include "arch/riscv/page_table.hpp"
+#include "arch/arch.hpp"
 #include "kernel/fs/inode.hpp"
 #include "kernel/mm/address_space_internal.hpp"
 #include "kernel/mm/kmalloc.hpp"
@@ -14,7 +12,7 @@
 
 namespace kernel::mm {
 
-using namespace arch::riscv;
+using namespace arch;
 using namespace detail;
 
 namespace {
@@ -32,11 +30,11 @@ constexpr unsigned USER_ROOT_LAST = 255; // root entries 0..255 are the user hal
 constexpr unsigned TRAMPOLINE_ROOT_INDEX = 255;
 static_assert(USER_REGIONS_END == u64(TRAMPOLINE_ROOT_INDEX) << 30);
 // The signal-return trampoline: one read-only, executable page shared by
-// every address space at the top of user space ("li a7, 139; ecall": the
-// rt_sigreturn system call). Never in the region list: never copied,
+// every address space at the top of user space (the rt_sigreturn system
+// call, arch::sigreturn_trampoline_code()). Never in the region list: never copied,
 // never freed. Its level-1 and leaf tables are built once at boot and
 // every root points at them: creating a space maps nothing.
-constexpr u64 TRAMPOLINE_VA = USER_TOP - PAGE_SIZE;
+constexpr u64 TRAMPOLINE_VA = SIGRETURN_TRAMPOLINE_VA;
 constinit u64 s_trampoline_l1_pa = 0;
 constinit bool s_eager_fork = false;
 
@@ -93,9 +91,9 @@ Result<void> address_space_init()
     auto pa = alloc_page_zeroed();
     if (!pa)
         return Errno::enomem;
-    u32 code[2] = {0x08b00893 /* addi a7, zero, 139 */, 0x00000073 /* ecall */};
-    __builtin_memcpy(phys_to_virt(*pa), code, sizeof(code));
-    asm volatile("fence.i" ::: "memory");
+    arch::Code code = arch::sigreturn_trampoline_code();
+    __builtin_memcpy(phys_to_virt(*pa), code.words, code.count * sizeof(u32));
+    arch::sync_instruction_cache();
     // A scratch root to build the trampoline's level-1 and leaf tables in.
     auto root = alloc_page_zeroed();
     if (!root) {
@@ -351,7 +349,7 @@ bool AddressSpace::unshare_table(Pte* table_entry)
     }
     *table_entry = make_pte(*own, PTE_V);
     page_put(shared);
-    sfence_vma_all(); // a non-leaf entry changed
+    flush_tlb_all(); // a non-leaf entry changed
     return true;
 }
 
@@ -397,7 +395,7 @@ Result<void> AddressSpace::install(u64 page, u64 pa, u64 pte_flags)
         return Errno::enomem;
     VERIFY(!(*entry & PTE_V));
     *entry = make_pte(pa, pte_flags | PTE_V);
-    sfence_vma_page(page); // some cores cache invalid entries
+    flush_tlb_page(page); // some cores cache invalid entries
     return {};
 }
 
@@ -416,7 +414,7 @@ void AddressSpace::unmap_pages(const Region& r, u64 start, u64 end)
         any = true;
     });
     if (any)
-        sfence_vma_all();
+        flush_tlb_all();
 }
 
 Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
@@ -452,7 +450,7 @@ Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
         if (result.is_ok()) {
             ++(r.flags & REGION_SHMEM ? m_rss.shmem : m_rss.file);
             if (r.prot & PROT_EXEC)
-                asm volatile("fence.i" ::: "memory"); // the page was filled with stores
+                arch::sync_instruction_cache(); // the page was filled with stores
             return {};
         }
     } else {
@@ -463,7 +461,7 @@ Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
             u64 bytes = lib::min(PAGE_SIZE, r.file_end - page);
             __builtin_memcpy(phys_to_virt(own.value()), phys_to_virt(cache_pa), bytes);
             if (r.prot & PROT_EXEC)
-                asm volatile("fence.i" ::: "memory");
+                arch::sync_instruction_cache();
         }
         result = own.is_ok() ? Result<void>{} : Result<void>(own.error());
     }
@@ -471,21 +469,28 @@ Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
     return result;
 }
 
-Result<void> AddressSpace::handle_fault(u64 address, Access access)
+FaultOutcome AddressSpace::handle_fault(u64 address, Access access)
 {
     const Region* r = find_region(address);
     if (!r)
-        return Errno::efault;
+        return FaultOutcome::Unmapped;
     u32 needed = access == Access::Write ? PROT_WRITE : access == Access::Execute ? PROT_EXEC : PROT_READ;
     if (!(r->prot & needed))
-        return Errno::eacces; // a region, but not for this access
+        return FaultOutcome::Denied; // a region, but not for this access
     u64 page = lib::align_down(address, PAGE_SIZE);
+    Result<void> done{};
     if (auto t = PageTable(m_root_pa).translate(page)) {
-        if (access == Access::Write && (t->pte & PTE_COW))
-            return break_cow(page, t->pte);
-        return Errno::eacces; // mapped, yet the access faulted: a permission fault
+        if (access != Access::Write || !(t->pte & PTE_COW))
+            return FaultOutcome::Denied; // mapped, yet the access faulted: a permission fault
+        done = break_cow(page, t->pte);
+    } else {
+        done = fault_in(*r, page, access == Access::Write);
     }
-    return fault_in(*r, page, access == Access::Write);
+    if (done.is_ok())
+        return FaultOutcome::Served;
+    // fault_in and break_cow fail only for want of memory, or (ENXIO) for
+    // a file page past the end of the file.
+    return done.code() == Errno::enxio ? FaultOutcome::PastEndOfFile : FaultOutcome::OutOfMemory;
 }
 
 Result<void> AddressSpace::break_cow(u64 page, Pte pte)
@@ -499,7 +504,7 @@ Result<void> AddressSpace::break_cow(u64 page, Pte pte)
     if (!(pte & PTE_FILE) && page_refs(old) == 1) {
         // The last sharer of an anonymous page: it is ours again.
         *entry = make_pte(old, flags);
-        sfence_vma_page(page);
+        flush_tlb_page(page);
         return {};
     }
     auto copy = alloc_pages(0);
@@ -507,7 +512,7 @@ Result<void> AddressSpace::break_cow(u64 page, Pte pte)
         return Errno::enomem;
     __builtin_memcpy(phys_to_virt(*copy), phys_to_virt(old), PAGE_SIZE);
     *entry = make_pte(*copy, flags);
-    sfence_vma_page(page);
+    flush_tlb_page(page);
     if (pte & PTE_FILE) {
         --m_rss.file; // only private mappings copy on write: never shmem
         ++m_rss.anon;

@@ -8,7 +8,7 @@
 // has the rules.
 #pragma once
 
-#include "arch/riscv/asid_tag.hpp"
+#include "arch/arch.hpp"
 #include "lib/result.hpp"
 #include "lib/types.hpp"
 
@@ -53,6 +53,15 @@ struct Rss {
     u64 total() const { return anon + file + shmem; }
 };
 
+// What a page fault came to; kernel/trap/ turns the failures into signals.
+enum class FaultOutcome : u8 {
+    Served,        // the page is there now: retry the access
+    Unmapped,      // no region there (SIGSEGV, SEGV_MAPERR)
+    Denied,        // the region or the page forbids the access (SEGV_ACCERR)
+    PastEndOfFile, // a file mapping beyond the file's last page (SIGBUS)
+    OutOfMemory,   // legal, but no page is left (the process is killed)
+};
+
 class AddressSpace {
 public:
     static Result<AddressSpace*> create();
@@ -83,10 +92,8 @@ public:
 
     // A user access at address faulted: bring in the page if a region
     // allows the access (zeroed, from the page cache, or a private copy
-    // of a copy-on-write page). EFAULT: no region there (SIGSEGV,
-    // SEGV_MAPERR); EACCES: the region forbids the access (SEGV_ACCERR);
-    // ENXIO: past the end of a mapped file (SIGBUS); ENOMEM: no page left.
-    Result<void> handle_fault(u64 address, Access access);
+    // of a copy-on-write page).
+    FaultOutcome handle_fault(u64 address, Access access);
 
     // Kernel writes into this (possibly inactive) space, allocating pages
     // as needed inside regions: exec builds the new stack so.
@@ -160,7 +167,7 @@ private:
     usize m_region_capacity = 0;
     u64 m_heap_start = 0, m_heap_end = 0;
     Rss m_rss;
-    arch::riscv::AsidTag m_asid{}; // generation, ASID and satp value (arch/riscv/asid.hpp)
+    arch::AsidTag m_asid{}; // generation, ASID and satp value (arch/riscv/asid.hpp)
 };
 
 // Boot: the page every address space shares (the signal trampoline).
@@ -194,5 +201,8 @@ inline constexpr u64 USER_LOW_STACK_MAX = 256ull << 20;
 inline constexpr u64 STACK_GUARD_GAP = 1ull << 20;
 inline constexpr u64 USER_STACK_LIMIT = 8ull << 20;   // RLIMIT_STACK default
 inline constexpr u64 USER_MMAP_TOP = 0x3f00000000ull; // mmap grows down from here
+// The signal-return trampoline: one read-only, executable page at the very
+// top of user space, in every address space and in no region.
+inline constexpr u64 SIGRETURN_TRAMPOLINE_VA = arch::USER_TOP - arch::PAGE_SIZE;
 
 } // namespace kernel::mm

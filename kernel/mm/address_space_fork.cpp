@@ -1,13 +1,13 @@
 // fork: an address space shared copy-on-write, leaf tables and all
 // (docs/memory.md, "Copy-on-write and the reference-count rules").
 #include "kernel/mm/address_space.hpp"
-#include "arch/riscv/csr.hpp"
+#include "arch/arch.hpp"
 #include "kernel/mm/address_space_internal.hpp"
 #include "kernel/mm/page_alloc.hpp"
 
 namespace kernel::mm {
 
-using namespace arch::riscv;
+using namespace arch;
 using namespace detail;
 
 Result<AddressSpace*> AddressSpace::clone() const
@@ -69,7 +69,7 @@ Result<void> AddressSpace::share_tables(AddressSpace& copy) const
         set_page_mark(pte_address(*table), TABLE_ALL_COW);
     });
     if (downgraded)
-        sfence_vma_all();
+        flush_tlb_all();
     bool failed = false;
     for_each_block(m_regions, m_region_count, [&](u64 block) {
         Pte* parent = failed ? nullptr : source.table_entry(block);

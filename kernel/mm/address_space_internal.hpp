@@ -3,17 +3,17 @@
 // the mmap family). Not for use outside kernel/mm.
 #pragma once
 
-#include "arch/riscv/page_table.hpp"
+#include "arch/arch.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/page_alloc.hpp"
 
 namespace kernel::mm::detail {
 
-using arch::riscv::Pte;
+using arch::Pte;
 
 // Page tables of user spaces. Leaf tables can be shared by several spaces
 // (fork), so freeing one drops a reference.
-arch::riscv::TablePageSource& user_tables();
+arch::TablePageSource& user_tables();
 
 // The two PTE bits reserved for software (RSW, priv spec 4.4.1):
 // PTE_COW: shared copy-on-write, mapped without W; the first write copies
@@ -23,7 +23,7 @@ inline constexpr Pte PTE_COW = 1 << 8;
 // memory's), not this space's own: it counts as RssFile/RssShmem and a
 // private write always copies it.
 inline constexpr Pte PTE_FILE = 1 << 9;
-inline constexpr Pte PTE_FLAG_BITS = (1u << arch::riscv::PTE_PPN_SHIFT) - 1;
+inline constexpr Pte PTE_FLAG_BITS = (1u << arch::PTE_PPN_SHIFT) - 1;
 // file_end of a region that is file all the way (an mmap of a file).
 inline constexpr u64 ALL_FILE = ~0ull;
 inline constexpr u64 BLOCK = 2ull << 20; // what one leaf table maps

@@ -1,13 +1,13 @@
 // brk and the mmap family: regions made, cut, moved and protected, with
 // Linux's semantics and error numbers.
 #include "kernel/mm/address_space.hpp"
-#include "arch/riscv/csr.hpp"
+#include "arch/arch.hpp"
 #include "kernel/mm/address_space_internal.hpp"
 #include "kernel/mm/page_alloc.hpp"
 
 namespace kernel::mm {
 
-using namespace arch::riscv;
+using namespace arch;
 using namespace detail;
 
 u64 AddressSpace::set_brk(u64 requested)
@@ -141,7 +141,7 @@ Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
             entry = make_pte(pte_address(entry), flags | PTE_V);
         });
     }
-    sfence_vma_all(); // downgrades must not survive in the TLB
+    flush_tlb_all(); // downgrades must not survive in the TLB
     merge_neighbours(end);
     merge_neighbours(start);
     return {};
@@ -235,7 +235,7 @@ Result<u64> AddressSpace::remap(u64 old_address, u64 old_size, u64 new_size, boo
         *own_entry(va - old_address + target) = entry;
         entry = 0; // the page moved, its reference with it
     });
-    sfence_vma_all();
+    flush_tlb_all();
     remove_range(old_address, old_end);
     merge_neighbours(target + new_size);
     merge_neighbours(target);

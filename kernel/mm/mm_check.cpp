@@ -3,7 +3,7 @@
 // bit says "mapped as a page-cache page somewhere", the rest count
 // level-1 entries (for a leaf table) or distinct leaf tables (for a page).
 #include "kernel/mm/mm_check.hpp"
-#include "arch/riscv/page_table.hpp"
+#include "arch/arch.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/address_space_internal.hpp"
 #include "kernel/mm/kmalloc.hpp"
@@ -16,7 +16,7 @@
 
 namespace kernel::mm {
 
-using namespace arch::riscv;
+using namespace arch;
 using namespace detail;
 
 namespace {

@@ -1,7 +1,7 @@
 // The kernel's physical page allocator: lib::mm::BuddyAllocator under a
 // spinlock, with its metadata array placed in RAM at boot.
 #include "kernel/mm/page_alloc.hpp"
-#include "arch/riscv/page_table.hpp"
+#include "arch/arch.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/spinlock.hpp"
 #include "lib/mm/buddy.hpp"
@@ -120,8 +120,8 @@ static void free_single_locked(u64 pa)
         PANIC(result.error().what ? result.error().what : "bad free of a page");
 }
 
-void* phys_to_virt(u64 pa) { return arch::riscv::phys_to_virt(pa); }
-u64 virt_to_phys(const void* va) { return arch::riscv::virt_to_phys_direct(va); }
+void* phys_to_virt(u64 pa) { return arch::phys_to_virt(pa); }
+u64 virt_to_phys(const void* va) { return arch::virt_to_phys_direct(va); }
 
 Result<void> page_alloc_init(lib::RangeList usable, u64 ram_base, u64 ram_end)
 {

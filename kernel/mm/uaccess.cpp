@@ -1,9 +1,9 @@
 // Range checks in front of the assembly copy routines.
 #include "kernel/mm/uaccess.hpp"
-#include "arch/riscv/memory_layout.hpp"
+#include "arch/arch.hpp"
 
-extern "C" u64 uaccess_copy(void* dst, const void* src, u64 n);
-extern "C" i64 uaccess_strncpy(char* dst, u64 user_src, u64 capacity);
+
+
 
 namespace kernel::mm {
 
@@ -11,14 +11,14 @@ bool user_range_ok(u64 address, usize length)
 {
     // The whole range must lie below the top of user space: a range that
     // wraps or reaches into the kernel half is refused before any access.
-    return address < arch::riscv::USER_TOP && length <= arch::riscv::USER_TOP - address;
+    return address < arch::USER_TOP && length <= arch::USER_TOP - address;
 }
 
 Result<void> copy_from_user(void* dst, u64 user_src, usize length)
 {
     if (!user_range_ok(user_src, length))
         return Errno::efault;
-    if (length && uaccess_copy(dst, reinterpret_cast<const void*>(user_src), length) != 0)
+    if (length && arch::uaccess_copy(dst, reinterpret_cast<const void*>(user_src), length) != 0)
         return Errno::efault;
     return {};
 }
@@ -27,18 +27,18 @@ Result<void> copy_to_user(u64 user_dst, const void* src, usize length)
 {
     if (!user_range_ok(user_dst, length))
         return Errno::efault;
-    if (length && uaccess_copy(reinterpret_cast<void*>(user_dst), src, length) != 0)
+    if (length && arch::uaccess_copy(reinterpret_cast<void*>(user_dst), src, length) != 0)
         return Errno::efault;
     return {};
 }
 
 Result<usize> copy_string_from_user(char* dst, u64 user_src, usize capacity)
 {
-    if (capacity == 0 || user_src >= arch::riscv::USER_TOP)
+    if (capacity == 0 || user_src >= arch::USER_TOP)
         return Errno::efault;
     // Never read past the top of user space, even for a short string.
-    u64 limit = lib::min<u64>(capacity, arch::riscv::USER_TOP - user_src);
-    i64 n = uaccess_strncpy(dst, user_src, limit);
+    u64 limit = lib::min<u64>(capacity, arch::USER_TOP - user_src);
+    i64 n = arch::uaccess_strncpy(dst, user_src, limit);
     if (n < 0)
         return Errno::efault;
     if (u64(n) == limit)

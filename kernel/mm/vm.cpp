@@ -1,17 +1,12 @@
 // Completing the kernel address space after early boot.
 #include "kernel/mm/vm.hpp"
-#include "arch/riscv/csr.hpp"
-#include "arch/riscv/page_table.hpp"
+#include "arch/arch.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/spinlock.hpp"
 
-namespace arch::riscv {
-extern Pte boot_root_table[PTES_PER_TABLE];
-}
-
 namespace kernel::mm {
 
-using namespace arch::riscv;
+using namespace arch;
 
 namespace {
 
@@ -34,7 +29,8 @@ u64 kernel_root_pa() { return s_kernel_root_pa; }
 
 Result<void> vm_map_ram(const lib::RangeList& ram)
 {
-    s_kernel_root_pa = (csr_read(satp) & ((1ull << 44) - 1)) << 12;
+    s_kernel_root_pa = kernel_root_pa_at_boot();
+    Pte* boot_root_table = boot_root_entries();
     for (usize i = 0; i < ram.count(); ++i) {
         u64 first = lib::align_down(ram[i].base, GIGAPAGE_SIZE);
         u64 end = lib::align_up(ram[i].end(), GIGAPAGE_SIZE);
@@ -43,7 +39,7 @@ Result<void> vm_map_ram(const lib::RangeList& ram)
         for (u64 giga = first; giga < end; giga += GIGAPAGE_SIZE)
             boot_root_table[root_index(DIRECT_MAP_BASE + giga)] = make_pte(giga, KERNEL_RW);
     }
-    sfence_vma_all();
+    flush_tlb_all();
     return {};
 }
 
@@ -52,7 +48,7 @@ Result<void> vm_init()
     // Pre-create the L1 tables of the shared windows.
     constexpr u64 shared_windows[] = {IOREMAP_BASE, KSTACK_BASE};
     for (u64 base : shared_windows) {
-        Pte& entry = boot_root_table[root_index(base)];
+        Pte& entry = boot_root_entries()[root_index(base)];
         if (entry & PTE_V)
             continue;
         auto page = alloc_page_zeroed();
@@ -60,7 +56,7 @@ Result<void> vm_init()
             return lib::make_error(Errno::enomem, "no page for a kernel table");
         entry = make_pte(*page, PTE_V);
     }
-    sfence_vma_all();
+    flush_tlb_all();
     return {};
 }
 

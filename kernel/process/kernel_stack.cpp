@@ -1,9 +1,7 @@
 // Kernel-stack slots in the KSTACK window.
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/process.hpp"
-#include "arch/riscv/csr.hpp"
-#include "arch/riscv/memory_layout.hpp"
-#include "arch/riscv/page_table.hpp"
+#include "arch/arch.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/mm/vm.hpp"
@@ -14,9 +12,9 @@ namespace kernel {
 
 namespace {
 
-using namespace arch::riscv;
+using namespace arch;
 
-constexpr u64 SLOT_SIZE = 2 * KERNEL_STACK_SIZE; // guard + stack
+constexpr u64 SLOT_SIZE = KSTACK_SLOT_SIZE; // guard + stack
 constexpr u32 SLOT_COUNT = KSTACK_SIZE / SLOT_SIZE;
 constexpr unsigned STACK_ORDER = 2;              // 4 pages
 constexpr u32 CACHE_LIMIT = 64;
@@ -101,7 +99,7 @@ void release_slot_locked(u32 slot)
             return; // cannot be: every slot of it is free
     u64 table = pte_address(*entry);
     *entry = 0;
-    sfence_vma_all(); // a non-leaf entry went
+    flush_tlb_all(); // a non-leaf entry went
     mm::free_pages(table, 0);
 }
 

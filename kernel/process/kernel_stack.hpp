@@ -3,11 +3,13 @@
 // cache so fork does no page-table work in the common case.
 #pragma once
 
+#include "arch/arch.hpp"
 #include "lib/result.hpp"
 
 namespace kernel {
 
-inline constexpr u64 KERNEL_STACK_SIZE = 16 * 1024;
+// The geometry is the arch layout's: the trap entry checks it too.
+using arch::KERNEL_STACK_SIZE;
 
 struct KernelStack {
     u64 top;   // initial sp

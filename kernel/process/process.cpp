@@ -12,6 +12,7 @@
 #include "kernel/process/scheduler.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/time.hpp"
+#include "kernel/trap/trap.hpp"
 
 namespace kernel {
 
@@ -245,9 +246,10 @@ Result<Pid> fork_current(const ForkOptions& options)
     for (int i = 0; i < 64; ++i)
         child->actions[i] = parent.actions[i];
     child->nice = parent.nice;
+    fp_sync(parent);
     child->frame = parent.frame;
     child->frame.set_syscall_result(0); // fork returns 0 in the child
-    child->fp = parent.fp; // saved at the fork's trap entry if it was dirty
+    child->fp = parent.fp; // current: fork_current synced it
     if (options.stack)
         child->frame.set_user_sp(options.stack);
     if (options.set_tls)
@@ -314,12 +316,8 @@ void exit_current(i32 wait_status)
     mm::AddressSpace* as = p.address_space;
     p.address_space = nullptr;
     // Leave the dying table before freeing it: the kernel half is in every table.
-    {
-        extern void activate_kernel_address_space();
-        activate_kernel_address_space();
-    }
+    mm::AddressSpace::deactivate();
     mm::AddressSpace::destroy(as);
-    extern void fp_forget(Process&);
     fp_forget(p);
 
     SpinLockGuard guard(s_lock);

@@ -2,19 +2,19 @@
 // context switch (with the address-space switch), idle, and timed sleep.
 // Everything here runs under the process lock.
 #include "kernel/process/scheduler.hpp"
-#include "arch/riscv/csr.hpp"
-#include "arch/riscv/phase_profile.hpp"
+#include "arch/arch.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/mm/vm.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/time.hpp"
+#include "kernel/trap/trap.hpp"
 
 extern "C" void switch_context(kernel::Context* from, const kernel::Context* to);
 
 namespace kernel {
 
-namespace prof = arch::riscv::prof;
+namespace prof = arch::prof;
 
 SchedulerPolicy& round_robin_policy(u64 slice_ticks);
 SchedulerPolicy& fair_policy(u64 tick_ns);
@@ -148,6 +148,7 @@ void switch_away_locked()
     // The interrupt state to restore when the lock is released belongs to
     // the thread that took the lock, not to the hart: carry it across.
     bool irq_was_on = arch::this_hart().irq_was_on;
+    fp_switch_out(prev);
     switch_context(&prev.context, &next->context);
     prof::mark(prof::Phase::Scheduler);
     arch::this_hart().irq_was_on = irq_was_on;

@@ -1,12 +1,10 @@
 // Sending signals and acting on them.
 #include "kernel/process/signal.hpp"
 #include "kernel/printk.hpp"
+#include "kernel/mm/address_space.hpp"
 #include "kernel/process/scheduler.hpp"
+#include "kernel/trap/trap.hpp"
 
-namespace arch::riscv {
-Result<void> setup_signal_frame(kernel::Process&, int sig, int code, i32 sender, i32 status, u64 address,
-                                u64 old_mask);
-}
 
 namespace kernel {
 
@@ -75,7 +73,7 @@ void continue_locked(Process& p)
 
 } // namespace
 
-u64 sigreturn_trampoline() { return 0x3ffffff000ull; }
+u64 sigreturn_trampoline() { return mm::SIGRETURN_TRAMPOLINE_VA; }
 
 const char* signal_name(int sig)
 {
@@ -217,7 +215,7 @@ void deliver_signals(Process& p)
         p.syscall_restartable = false;
         u64 old_mask = p.mask_saved ? p.saved_mask : p.signals_blocked;
         p.mask_saved = false;
-        auto framed = arch::riscv::setup_signal_frame(p, sig, code, sender, status, 0, old_mask);
+        auto framed = setup_signal_frame(p, sig, code, sender, status, 0, old_mask);
         if (framed.is_error()) {
             // No room for the frame (a bad stack): Linux forces SIGSEGV.
             printk("pid {} ({}): cannot deliver {}: bad user stack; killed by SIGSEGV\n", p.pid, p.name,
@@ -250,7 +248,7 @@ void fault_signal(Process& p, int sig, int code, u64 address, const char* cause,
     if ((p.signals_caught & bit) && !(p.signals_blocked & bit)) {
         u64 old_mask = p.signals_blocked;
         Process::SignalAction action = p.actions[sig - 1];
-        if (arch::riscv::setup_signal_frame(p, sig, code, 0, 0, address, old_mask).is_ok()) {
+        if (setup_signal_frame(p, sig, code, 0, 0, address, old_mask).is_ok()) {
             p.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : bit);
             if (action.flags & SA_RESETHAND) {
                 p.actions[sig - 1] = {};

@@ -2,7 +2,7 @@
 // faults, child state changes, alarms), the blocked mask, dispositions
 // (default, ignore, a handler), and acting on them on the way back to user
 // mode: terminate, ignore, stop, continue, or run the handler on a Linux
-// signal frame (arch/riscv/signal_frame.cpp) that returns through a
+// signal frame (kernel/trap/signal_frame.cpp) that returns through a
 // kernel-provided trampoline page with rt_sigreturn.
 #pragma once
 

@@ -1,5 +1,5 @@
 // The system-call table and dispatcher.
-#include "arch/riscv/phase_profile.hpp"
+#include "arch/arch.hpp"
 #include "kernel/mm/mm_check.hpp"
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/test_build.hpp"
@@ -179,12 +179,12 @@ i64 syscall_dispatch(arch::TrapFrame& f)
     if constexpr (PROFILING) {
         // The profile's report: when init (the benchmark) exits.
         if ((number == SYS_exit_group || number == SYS_exit) && p.pid == 1)
-            arch::riscv::prof::profile_dump();
+            arch::prof::profile_dump();
     }
     SyscallArgs args{f.syscall_arg(0), f.syscall_arg(1), f.syscall_arg(2), f.syscall_arg(3), f.syscall_arg(4), f.syscall_arg(5), f};
-    arch::riscv::prof::mark(arch::riscv::prof::Phase::Handler);
+    arch::prof::mark(arch::prof::Phase::Handler);
     auto result = handler(args);
-    arch::riscv::prof::mark(arch::riscv::prof::Phase::Dispatch);
+    arch::prof::mark(arch::prof::Phase::Dispatch);
     if constexpr (TEST_BUILD) {
         if (mm::mm_check_enabled())
             mm::mm_check_point("system call", number);

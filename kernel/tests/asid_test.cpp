@@ -3,24 +3,18 @@
 // no-ASID fallback) and, on the real hart, that switching between tagged
 // address spaces without a flush never shows one space's pages to another,
 // also after a permission downgrade made while the space was switched out.
-#include "arch/riscv/asid.hpp"
-#include "arch/riscv/csr.hpp"
-#include "arch/riscv/memory_layout.hpp"
+#include "arch/arch.hpp"
 #include "kernel/ktest.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/uaccess.hpp"
 
-using arch::riscv::AsidAllocator;
+using arch::AsidAllocator;
 using namespace kernel::mm;
-
-namespace kernel {
-void activate_kernel_address_space();
-}
 
 namespace {
 constexpr u64 BASE = 0x20000;
-u64 satp_asid() { return (csr_read(satp) >> 44) & 0xffff; }
+u64 satp_asid() { return arch::current_asid(); }
 } // namespace
 
 KTEST(asid, distinct_within_a_generation)
@@ -84,7 +78,7 @@ KTEST(asid, no_asid_bits_means_flush_every_switch)
 
 KTEST(asid, hardware_switches_keep_spaces_apart)
 {
-    unsigned bits = arch::riscv::asid_bits();
+    unsigned bits = arch::asid_bits();
     kernel::printk("        # this hart implements {} ASID bits\n", bits);
     EXPECT_LE(bits, 16u);
     u64 before = page_stats().free;
@@ -129,7 +123,7 @@ KTEST(asid, hardware_switches_keep_spaces_apart)
     EXPECT_TRUE(copy_from_user(&got, BASE, 8).is_ok());
     EXPECT_EQ(got, 0xau);
 
-    kernel::activate_kernel_address_space();
+    AddressSpace::deactivate();
     EXPECT_EQ(satp_asid(), 0u); // the kernel's table runs as ASID 0
     AddressSpace::destroy(a);
     AddressSpace::destroy(b);
@@ -141,16 +135,16 @@ KTEST(asid, rollovers_on_the_hart)
     // Two ASID bits (three ASIDs) for five address spaces: switching round
     // them rolls the generation over again and again. Each space must
     // always see its own page.
-    unsigned hart_bits = arch::riscv::asid_hart_bits();
+    unsigned hart_bits = arch::asid_hart_bits();
     if (hart_bits < 2) {
         ktest_context.skip("fewer than 2 ASID bits on this hart");
         return;
     }
-    unsigned saved = arch::riscv::asid_bits();
-    arch::riscv::asid_set_bits(2);
-    EXPECT_EQ(arch::riscv::asid_bits(), 2u);
+    unsigned saved = arch::asid_bits();
+    arch::asid_set_bits(2);
+    EXPECT_EQ(arch::asid_bits(), 2u);
     u64 before = page_stats().free;
-    u64 rollovers = arch::riscv::asid_rollovers();
+    u64 rollovers = arch::asid_rollovers();
     constexpr int N = 5;
     AddressSpace* spaces[N] = {};
     bool ok = true;
@@ -176,11 +170,11 @@ KTEST(asid, rollovers_on_the_hart)
             EXPECT_EQ(got, 100 + u64(i));
         }
     }
-    EXPECT_GE(arch::riscv::asid_rollovers() - rollovers, 4u);
-    kernel::activate_kernel_address_space();
+    EXPECT_GE(arch::asid_rollovers() - rollovers, 4u);
+    AddressSpace::deactivate();
     for (auto* as : spaces)
         AddressSpace::destroy(as);
-    arch::riscv::asid_set_bits(saved);
-    EXPECT_EQ(arch::riscv::asid_bits(), saved);
+    arch::asid_set_bits(saved);
+    EXPECT_EQ(arch::asid_bits(), saved);
     EXPECT_EQ(page_stats().free, before);
 }

@@ -1,7 +1,7 @@
 // ktests for the memory invariant checker: quiet on every state fork and
 // the mmap family produce, loud on each kind of corruption (made on
 // purpose here, then undone).
-#include "arch/riscv/page_table.hpp"
+#include "arch/arch.hpp"
 #include "kernel/fs/inode.hpp"
 #include "kernel/ktest.hpp"
 #include "kernel/mm/address_space.hpp"
@@ -10,11 +10,7 @@
 #include "kernel/mm/uaccess.hpp"
 
 using namespace kernel::mm;
-using arch::riscv::Pte;
-
-namespace kernel {
-void activate_kernel_address_space();
-}
+using arch::Pte;
 
 namespace {
 
@@ -31,10 +27,10 @@ u64 check(AddressSpace* a, AddressSpace* b = nullptr)
 // The leaf entry mapping va in `as` (nullptr when no leaf table covers it).
 Pte* leaf_entry(AddressSpace* as, u64 va)
 {
-    Pte* l1 = arch::riscv::PageTable(as->root_pa()).table_entry(va);
-    if (!l1 || !arch::riscv::pte_is_table(*l1))
+    Pte* l1 = arch::PageTable(as->root_pa()).table_entry(va);
+    if (!l1 || !arch::pte_is_table(*l1))
         return nullptr;
-    return static_cast<Pte*>(phys_to_virt(arch::riscv::pte_address(*l1))) + ((va >> 12) & 511);
+    return static_cast<Pte*>(phys_to_virt(arch::pte_address(*l1))) + ((va >> 12) & 511);
 }
 
 // A parent with private pages and a shared anonymous block, and a child
@@ -75,7 +71,7 @@ struct Forked {
 
     ~Forked()
     {
-        kernel::activate_kernel_address_space();
+        AddressSpace::deactivate();
         AddressSpace::destroy(child);
         AddressSpace::destroy(parent);
     }
@@ -122,7 +118,7 @@ KTEST(mm_check, quiet_through_fork_and_the_mmap_family)
         ASSERT_TRUE(grandchild != nullptr);
         AddressSpace* three[3] = {f.parent, f.child, grandchild};
         EXPECT_EQ(mm_check(three, 3, false).violations, 0u);
-        kernel::activate_kernel_address_space();
+        AddressSpace::deactivate();
         AddressSpace::destroy(grandchild);
         EXPECT_EQ(check(f.parent, f.child), 0u);
     }
@@ -139,18 +135,18 @@ KTEST(mm_check, catches_corruption)
         ASSERT_EQ(check(f.parent, f.child), 0u);
         Pte* entry = leaf_entry(f.parent, BASE);
         ASSERT_TRUE(entry != nullptr);
-        ASSERT_TRUE(*entry & arch::riscv::PTE_V);
+        ASSERT_TRUE(*entry & arch::PTE_V);
         Pte saved = *entry;
 
         // A private page writable in a table the two spaces share: each
         // would write the other's memory.
-        *entry = saved | arch::riscv::PTE_W;
+        *entry = saved | arch::PTE_W;
         EXPECT_GE(check(f.parent, f.child), 1u);
         *entry = saved;
 
         // A page reference nobody accounts for (a leak), and a count the
         // checker sees only when both sharers are looked at.
-        u64 pa = arch::riscv::pte_address(saved);
+        u64 pa = arch::pte_address(saved);
         page_get(pa);
         EXPECT_GE(check(f.parent, f.child), 1u);
         page_put(pa);
@@ -170,8 +166,8 @@ KTEST(mm_check, catches_corruption)
         u64 one = 1;
         f.child->activate();
         ASSERT_TRUE(copy_to_user(BASE, &one, 8).is_ok()); // the child's own table and page now
-        Pte* l1 = arch::riscv::PageTable(f.child->root_pa()).table_entry(BASE);
-        u64 table = arch::riscv::pte_address(*l1);
+        Pte* l1 = arch::PageTable(f.child->root_pa()).table_entry(BASE);
+        u64 table = arch::pte_address(*l1);
         ASSERT_EQ(page_refs(table), 1u);
         set_page_mark(table, 1);
         EXPECT_GE(check(f.parent, f.child), 1u);
@@ -179,10 +175,10 @@ KTEST(mm_check, catches_corruption)
 
         // A writable entry in a read-only region.
         Pte* child_entry = leaf_entry(f.child, BASE);
-        ASSERT_TRUE(*child_entry & arch::riscv::PTE_W);
+        ASSERT_TRUE(*child_entry & arch::PTE_W);
         ASSERT_TRUE(f.child->protect(BASE, PAGE_SIZE, PROT_READ).is_ok());
         Pte ro = *child_entry;
-        *child_entry = ro | arch::riscv::PTE_W;
+        *child_entry = ro | arch::PTE_W;
         EXPECT_GE(check(f.parent, f.child), 1u);
         *child_entry = ro;
         EXPECT_EQ(check(f.parent, f.child), 0u);

@@ -1,6 +1,6 @@
 // __stack_chk_fail for the hardened kernel: a function's stack-protector
 // check failed (kernel/hardening/stack_protector.cpp seeds the guard).
-#include "kernel/hardening/report.hpp"
+#include "kernel/arch_hooks.hpp"
 
 // The frame of the function that called us had its canary overwritten:
 // something wrote past the end of one of its locals. The backtrace starts
@@ -15,7 +15,5 @@ extern "C" [[noreturn, gnu::no_stack_protector]] void __stack_chk_fail()
 {
     u64 fp = u64(__builtin_frame_address(0));
     u64 caller_fp = reinterpret_cast<const u64*>(fp)[-2];
-    kernel::hardening::report_and_panic(u64(__builtin_return_address(0)) - 1, caller_fp,
-                                        "stack protector: canary overwritten in the frame of #0 (a write past "
-                                        "the end of one of its locals)");
+    kernel::report_stack_smash(u64(__builtin_return_address(0)) - 1, caller_fp);
 }

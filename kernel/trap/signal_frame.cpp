@@ -1,0 +1,51 @@
+// Signal frames on the user stack: what goes in them is decided here, the
+// layout is the architecture's (arch::SignalFrame, the Linux ABI's), and
+// user memory is touched only through the checked copies. The handler
+// returns into the trampoline page, which calls rt_sigreturn.
+#include "kernel/mm/uaccess.hpp"
+#include "kernel/printk.hpp"
+#include "kernel/process/signal.hpp"
+#include "kernel/syscall/syscall.hpp"
+#include "kernel/trap/trap.hpp"
+
+namespace kernel {
+
+namespace {
+
+bool is_fault_signal(int sig)
+{
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGTRAP || sig == SIGFPE;
+}
+
+} // namespace
+
+Result<void> setup_signal_frame(Process& p, int sig, int code, i32 sender, i32 status, u64 address, u64 old_mask)
+{
+    fp_sync(p); // the frame carries the FP registers
+    arch::SignalInfo info{sig, code, is_fault_signal(sig), address, sender, status, old_mask};
+    u64 at = arch::signal_frame_address(p.frame);
+    // Built on the kernel stack (about 1 KiB), then copied out whole.
+    arch::SignalFrame frame;
+    arch::fill_signal_frame(frame, p.frame, p.fp, info);
+    TRY(mm::write_user(at, frame));
+    arch::enter_signal_handler(p.frame, p.actions[sig - 1].handler, sig, at, sigreturn_trampoline());
+    return {};
+}
+
+// rt_sigreturn: the frame is where the handler's sp points (it returned
+// with sp as it was given).
+Result<u64> sys_rt_sigreturn(const SyscallArgs& a)
+{
+    Process& p = current_process();
+    auto frame = mm::read_user<arch::SignalFrame>(a.frame.user_sp());
+    if (frame.is_error()) {
+        printk("pid {} ({}): rt_sigreturn with a bad frame; killed by SIGSEGV\n", p.pid, p.name);
+        exit_current(wait_status_signaled(SIGSEGV));
+    }
+    u64 mask = arch::restore_signal_frame(a.frame, p.fp, *frame);
+    fp_forget(p); // reload from p.fp on the way out
+    p.signals_blocked = mask & ~(signal_bit(SIGKILL) | signal_bit(SIGSTOP));
+    return a.frame.syscall_arg(0); // the dispatcher puts this back in a0
+}
+
+} // namespace kernel

@@ -1,0 +1,34 @@
+// The portable half of traps from user mode (kernel/trap/): system-call
+// entry, faults turned into signals, the out-of-memory kill, and the way
+// back (preemption, signal delivery, FP state, time accounting). The
+// architecture saves the registers and decodes the cause, then calls
+// on_syscall or on_user_trap (kernel/arch_hooks.hpp).
+#pragma once
+
+#include "kernel/process/process.hpp"
+
+namespace kernel {
+
+// Back to user mode: switch first if a tick asked for it, deliver pending
+// signals, account the kernel time, load the FP registers if another
+// thread used them, then enter user mode through arch::enter_user.
+[[noreturn]] void return_to_user(Process&);
+
+// Floating-point ownership, per hart (arch::Hart::fp_owner): whose values
+// this hart's FP registers hold. A thread's state is saved only when it
+// is switched out after changing it, and loaded only on the way to user
+// mode when the registers hold someone else's.
+void fp_switch_out(Process&);
+// p's saved FP state is current (save it now if p changed the registers):
+// for fork and signal frames, which copy it.
+void fp_sync(Process&);
+// The registers no longer hold p's state (p.fp was replaced, or p died):
+// load p.fp on its next return to user mode.
+void fp_forget(Process&);
+
+// Push a signal frame for `sig` on p's user stack and point p's registers
+// at the handler (kernel/trap/signal_frame.cpp). EFAULT when the frame
+// cannot be written (a bad stack).
+Result<void> setup_signal_frame(Process&, int sig, int code, i32 sender, i32 status, u64 address, u64 old_mask);
+
+} // namespace kernel
