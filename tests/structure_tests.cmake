@@ -1,0 +1,6 @@
+# The tree's shape, checked: the arch boundary (tests/tools/include_rule.py).
+add_test(NAME arch.include_rule COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/include_rule.py
+         ${CMAKE_SOURCE_DIR})
+add_test(NAME arch.include_rule_self_test COMMAND ${Python3_EXECUTABLE}
+         ${CMAKE_SOURCE_DIR}/tests/tools/include_rule.py --self-test)
+set_tests_properties(arch.include_rule arch.include_rule_self_test PROPERTIES LABELS structure)
