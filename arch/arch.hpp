@@ -67,10 +67,13 @@ void fp_save(TrapFrame&, FpState&);    // and mark the frame's state clean
 void fp_restore(TrapFrame&, const FpState&);
 bool fp_enabled(const TrapFrame&);     // has the program used FP at all
 
+// The thread whose frame this is runs on this hart now, on the kernel
+// stack below kernel_sp: the next trap from user mode must find both
+// (called whenever a thread comes onto a hart).
+inline void bind_frame_to_hart(TrapFrame& frame, u64 kernel_sp);
 // Leave the kernel for user mode with the registers in `frame` (whose
-// sstatus already says U-mode with interrupts on); `kernel_sp` is where
-// the next trap from user mode finds the kernel stack.
-[[noreturn]] inline void enter_user(TrapFrame& frame, u64 kernel_sp);
+// sstatus already says U-mode with interrupts on).
+[[noreturn]] inline void enter_user(TrapFrame& frame);
 
 // Signal frames (the ABI's layout on the user stack): the kernel decides
 // what to deliver and copies the frame to and from user memory.

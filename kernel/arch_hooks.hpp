@@ -15,9 +15,10 @@
 namespace kernel {
 
 // From user mode (kernel/trap/): a system call, with the frame's pc
-// already past the instruction that made it; anything else. Neither
-// returns: both leave through arch::enter_user.
-[[noreturn]] void on_syscall(arch::TrapFrame&);
+// already past the instruction that made it (called from the trap entry's
+// assembly, hence C linkage); anything else. Neither returns: both leave
+// through arch::enter_user.
+extern "C" [[noreturn]] void on_syscall(arch::TrapFrame*);
 [[noreturn]] void on_user_trap(arch::TrapFrame&, const arch::UserTrap&);
 
 // Interrupts, from either mode: the timer tick (kernel/time.cpp) and the

@@ -14,85 +14,118 @@ struct Error {
     const char* what = nullptr;
 };
 
-template <typename T> class [[nodiscard]] Result {
-public:
-    Result(const T& v) : m_ok(true) { new (&m_value) T(v); }
-    Result(T&& v) : m_ok(true) { new (&m_value) T(lib::move(v)); }
-    Result(Error e) : m_ok(false), m_error(e) {}
-    Result(Errno e) : m_ok(false), m_error{e, nullptr} {}
-    Result(const Result& o) : m_ok(o.m_ok)
+// The error code lives beside the value (0 = success) and the error's text
+// shares the value's storage, so a Result<u64> or Result<void> is two
+// registers: for a trivially copyable T it is trivially copyable too and
+// comes back from a call in a0/a1 (the psABI passes such a struct of at
+// most two words in registers), never through memory. The storage is a
+// base class chosen by T's triviality (clang 14, which builds the host
+// fuzzers, lacks C++20's conditionally trivial special members).
+namespace detail {
+
+template <typename T, bool = __is_trivially_copyable(T) && __has_trivial_destructor(T)> struct ResultStorage {
+    ResultStorage(const T& v) : m_value(v), m_code{} {}
+    ResultStorage(T&& v) : m_value(lib::move(v)), m_code{} {}
+    ResultStorage(const char* what, Errno code) : m_what(what), m_code(code) {}
+    ResultStorage(const ResultStorage& o) : m_code(o.m_code)
     {
-        if (m_ok)
+        if (m_code == Errno{})
             new (&m_value) T(o.m_value);
         else
-            m_error = o.m_error;
+            m_what = o.m_what;
     }
-    Result(Result&& o) : m_ok(o.m_ok)
+    ResultStorage(ResultStorage&& o) : m_code(o.m_code)
     {
-        if (m_ok)
+        if (m_code == Errno{})
             new (&m_value) T(lib::move(o.m_value));
         else
-            m_error = o.m_error;
+            m_what = o.m_what;
     }
-    Result& operator=(const Result& o)
+    ResultStorage& operator=(const ResultStorage& o)
     {
         if (this != &o) {
-            this->~Result();
-            new (this) Result(o);
+            this->~ResultStorage();
+            new (this) ResultStorage(o);
         }
         return *this;
     }
-    Result& operator=(Result&& o)
+    ResultStorage& operator=(ResultStorage&& o)
     {
         if (this != &o) {
-            this->~Result();
-            new (this) Result(lib::move(o));
+            this->~ResultStorage();
+            new (this) ResultStorage(lib::move(o));
         }
         return *this;
     }
-    ~Result()
+    ~ResultStorage()
     {
-        if (m_ok)
+        if (m_code == Errno{})
             m_value.~T();
     }
 
-    bool is_ok() const { return m_ok; }
-    bool is_error() const { return !m_ok; }
-    explicit operator bool() const { return m_ok; }
-    T& value() { return m_value; }
-    const T& value() const { return m_value; }
-    T& operator*() { return m_value; }
-    T* operator->() { return &m_value; }
-    const T* operator->() const { return &m_value; }
-    T release_value() { return lib::move(m_value); }
-    Error error() const { return m_error; }
-    Errno code() const { return m_error.code; }
-    T value_or(T fallback) const { return m_ok ? m_value : fallback; }
-
-private:
-    bool m_ok;
     union {
         T m_value;
-        Error m_error;
+        const char* m_what;
     };
+    Errno m_code;
+};
+
+template <typename T> struct ResultStorage<T, true> {
+    ResultStorage(const T& v) : m_value(v), m_code{} {}
+    ResultStorage(const char* what, Errno code) : m_what(what), m_code(code) {}
+
+    union {
+        T m_value;
+        const char* m_what;
+    };
+    Errno m_code;
+};
+
+} // namespace detail
+
+template <typename T> class [[nodiscard]] Result : private detail::ResultStorage<T> {
+    using Storage = detail::ResultStorage<T>;
+
+public:
+    Result(const T& v) : Storage(v) {}
+    Result(T&& v) : Storage(lib::move(v)) {}
+    // An error: the code must be a real errno (not 0).
+    Result(Error e) : Storage(e.what, e.code) {}
+    Result(Errno e) : Storage(nullptr, e) {}
+
+    bool is_ok() const { return this->m_code == Errno{}; }
+    bool is_error() const { return !is_ok(); }
+    explicit operator bool() const { return is_ok(); }
+    T& value() { return this->m_value; }
+    const T& value() const { return this->m_value; }
+    T& operator*() { return this->m_value; }
+    T* operator->() { return &this->m_value; }
+    const T* operator->() const { return &this->m_value; }
+    T release_value() { return lib::move(this->m_value); }
+    Error error() const { return Error{this->m_code, this->m_what}; }
+    Errno code() const { return this->m_code; }
+    T value_or(T fallback) const { return is_ok() ? this->m_value : fallback; }
 };
 
 template <> class [[nodiscard]] Result<void> {
 public:
-    Result() : m_ok(true) {}
-    Result(Error e) : m_ok(false), m_error(e) {}
-    Result(Errno e) : m_ok(false), m_error{e, nullptr} {}
-    bool is_ok() const { return m_ok; }
-    bool is_error() const { return !m_ok; }
-    explicit operator bool() const { return m_ok; }
-    Error error() const { return m_error; }
-    Errno code() const { return m_error.code; }
+    Result() : m_what(nullptr), m_code{} {}
+    Result(Error e) : m_what(e.what), m_code(e.code) {}
+    Result(Errno e) : m_what(nullptr), m_code(e) {}
+    bool is_ok() const { return m_code == Errno{}; }
+    bool is_error() const { return !is_ok(); }
+    explicit operator bool() const { return is_ok(); }
+    Error error() const { return Error{m_code, m_what}; }
+    Errno code() const { return m_code; }
     void release_value() {}
 
 private:
-    bool m_ok;
-    Error m_error{};
+    const char* m_what;
+    Errno m_code;
 };
+
+static_assert(sizeof(Result<u64>) == 16 && __is_trivially_copyable(Result<u64>));
+static_assert(sizeof(Result<void>) == 16 && __is_trivially_copyable(Result<void>));
 
 inline Error make_error(Errno code, const char* what) { return Error{code, what}; }
 

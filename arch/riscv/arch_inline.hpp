@@ -66,14 +66,18 @@ extern "C" [[noreturn]] void user_return(arch::TrapFrame*); // trap_entry.S
 namespace arch {
 
 // The trap entry finds the kernel stack and the hart in the frame
-// (trap_entry.S); sret then takes sstatus from the frame, whose SPP (0:
-// U-mode) and SPIE (1: interrupts on) the trap from user mode, or
-// start_user, left there.
-[[noreturn]] inline void enter_user(TrapFrame& frame, u64 kernel_sp)
+// (trap_entry.S).
+inline void bind_frame_to_hart(TrapFrame& frame, u64 kernel_sp)
 {
-    interrupts_disable();
     frame.kernel_sp = kernel_sp;
     frame.kernel_tp = reinterpret_cast<u64>(&this_hart());
+}
+
+// sret takes sstatus from the frame, whose SPP (0: U-mode) and SPIE (1:
+// interrupts on) the trap from user mode, or start_user, left there.
+[[noreturn]] inline void enter_user(TrapFrame& frame)
+{
+    interrupts_disable();
     user_return(&frame);
 }
 

@@ -8,10 +8,15 @@
  * The first instruction swaps sp and sscratch. From user mode that leaves
  * sp = the process's frame, so every user register is stored straight into
  * the control block (as seL4 does), then the kernel sp and tp come from the
- * frame and C++ runs (user_trap, which never returns: it leaves through
- * user_return). From kernel mode the swap yields 0; swap back and push a
- * frame on the current kernel stack (kernel_trap returns here, and the
- * frame -- possibly edited, e.g. sepc moved to a fixup -- is restored).
+ * frame (the kernel put them there when the thread last came onto this
+ * hart: arch::bind_frame_to_hart) and C++ runs, never to return here: it
+ * leaves through user_return. A system call (scause 8, priv spec table
+ * 4.2) goes straight to the kernel (on_syscall, kernel/trap/) with the pc
+ * already past the ecall; everything else to user_trap (user_entry.cpp),
+ * which decodes the cause. From kernel mode the swap yields 0; swap back
+ * and push a frame on the current kernel stack (kernel_trap returns here,
+ * and the frame -- possibly edited, e.g. sepc moved to a fixup -- is
+ * restored).
  */
 #include "arch/riscv/memory_layout.hpp"
 #include "arch/riscv/phase_profile.hpp"
@@ -170,14 +175,28 @@ from_user:
     csrr    t0, sscratch
     sd      t0, TF_REG(2)(sp)
     csrw    sscratch, zero          /* in the kernel now */
-    SAVE_TRAP_CSRS sp
+    csrr    t0, sstatus
+    sd      t0, TF_SSTATUS(sp)
+    csrr    t1, scause
+    sd      t1, TF_SCAUSE(sp)
+    csrr    t0, sepc
     mv      a0, sp
     ld      tp, TF_KERNEL_TP(a0)
     ld      sp, TF_KERNEL_SP(a0)
     mv      s0, zero                /* backtraces end at the user boundary */
+    li      t2, 8                   /* environment call from U-mode */
+    bne     t1, t2, 2f
+    addi    t0, t0, 4               /* return past the ecall (never compressed) */
+    sd      t0, TF_SEPC(a0)
+    PROF_MARK 2                     /* Phase::Dispatch */
+    call    on_syscall              /* does not return */
+1:  j       1b
+2:  sd      t0, TF_SEPC(a0)
+    csrr    t0, stval
+    sd      t0, TF_STVAL(a0)
     PROF_MARK 1                     /* Phase::TrapC */
     call    user_trap               /* does not return */
-1:  j       1b
+3:  j       3b
 
 /*
  * user_return(TrapFrame* frame): leave the kernel for user mode with the

@@ -57,7 +57,10 @@ struct TrapFrame {
     // 4.1.1.
     void start_user(u64 entry, u64 stack)
     {
+        u64 sp = kernel_sp, tp = kernel_tp; // the thread stays where it is
         *this = {};
+        kernel_sp = sp;
+        kernel_tp = tp;
         sepc = entry;
         regs[2] = stack;
         sstatus = (1ull << 5) | (1ull << 13);

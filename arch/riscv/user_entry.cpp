@@ -50,15 +50,9 @@ UserTrap decode(const TrapFrame& f)
 
 } // namespace
 
-// From trap_entry.S, on the process's kernel stack with interrupts off.
-extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
-{
-    if (frame->scause == u64(Exception::EcallFromU)) [[likely]] {
-        frame->sepc += 4; // past the ecall (never compressed): the call returns after it
-        kernel::on_syscall(*frame);
-    }
-    kernel::on_user_trap(*frame, decode(*frame));
-}
+// From trap_entry.S for every trap from user mode but a system call, on
+// the process's kernel stack with interrupts off.
+extern "C" [[noreturn]] void user_trap(TrapFrame* frame) { kernel::on_user_trap(*frame, decode(*frame)); }
 
 bool fp_dirty(const TrapFrame& f) { return (f.sstatus & SSTATUS_FS) == FS_DIRTY; }
 bool fp_enabled(const TrapFrame& f) { return (f.sstatus & SSTATUS_FS) != FS_OFF; }

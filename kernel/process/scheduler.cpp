@@ -152,6 +152,7 @@ void switch_away_locked()
     switch_context(&prev.context, &next->context);
     prof::mark(prof::Phase::Scheduler);
     arch::this_hart().irq_was_on = irq_was_on;
+    arch::bind_frame_to_hart(prev.frame, prev.kernel_stack_top);
     prev.last_switch_ns = monotonic_ns(); // running again from here
     prof::mark(was);
     // Running again (this may be much later, on behalf of prev).

@@ -132,17 +132,17 @@ void fp_forget(Process& p)
     p.system_ns += spent;
     account_system_ns(spent);
     p.last_switch_ns = now;
-    arch::enter_user(p.frame, p.kernel_stack_top);
+    arch::enter_user(p.frame);
 }
 
 // --- Entries from the architecture --------------------------------------
 
-void on_syscall(arch::TrapFrame& frame)
+void on_syscall(arch::TrapFrame* trap_frame)
 {
+    arch::TrapFrame& frame = *trap_frame;
     Process& p = process_of(frame);
     account_user_time(p);
     arch::interrupts_enable();
-    prof::mark(prof::Phase::Dispatch);
     frame.set_syscall_result(u64(syscall_dispatch(frame)));
     return_to_user(p);
 }
@@ -177,6 +177,7 @@ extern "C" void process_first_entry()
     prof::mark(prof::Phase::Scheduler);
     process_lock().unlock();
     Process& p = current_process();
+    arch::bind_frame_to_hart(p.frame, p.kernel_stack_top);
     p.last_switch_ns = monotonic_ns();
     return_to_user(p);
 }
