@@ -193,6 +193,7 @@ struct Hart {
     u64 ticks = 0;          // timer interrupts taken on this hart
     void* current = nullptr; // the kernel's Process running here
     void* fp_owner = nullptr; // whose state this hart's FP registers hold
+    void* address_space = nullptr; // the user address space satp holds (none: the kernel's)
     bool need_resched = false;
 };
 

@@ -1,6 +1,6 @@
-// The kernel monitor: a tiny line-oriented console that runs on the boot
-// hart once boot is done, until processes and a shell exist (issue 3
-// replaces it with init). It proves the console input path (UART receive
+// The kernel monitor: a tiny line-oriented console that the boot hart
+// falls back to when init cannot be started (a missing or broken
+// /sbin/init). It needs only the console input path (UART receive
 // interrupt -> PLIC -> input buffer) and lets a person poke the kernel.
 #pragma once
 

@@ -84,8 +84,10 @@ private:
 // asid_bits=N or asid_set_bits).
 unsigned asid_hart_bits();
 unsigned asid_bits();
-// The hart's allocator (one hart today; per hart, with Linux's reserved
-// ASIDs at rollover, when the others start).
+// The machine's one allocator: right while only the boot hart runs user
+// code (the others are not started). With several harts, generations must
+// be global with a per-hart check and reserved ASIDs at rollover, as
+// Linux's arch/riscv/mm/context.c does.
 extern AsidAllocator g_asid_allocator;
 void switch_user_table_slow(u64 root_pa, AsidTag* tag);
 

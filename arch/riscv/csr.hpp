@@ -1,5 +1,7 @@
 // Access to supervisor CSRs (RISC-V privileged spec v1.12, chapter 4) and
-// the bits Myriad uses. Only arch/riscv/ includes this.
+// the bits Myriad uses. Only arch/riscv/ uses them (arch.include_rule
+// fails a csr_* macro anywhere else; arch/arch.hpp pulls this header in
+// only for its inline bodies).
 #pragma once
 
 #include "lib/types.hpp"

@@ -1,4 +1,5 @@
-// The phase profiler's bookkeeping (see phase_profile.hpp). One hart.
+// The phase profiler's bookkeeping (see phase_profile.hpp): one set of
+// counters, so profile with one hart.
 #include "arch/riscv/phase_profile.hpp"
 
 #ifdef MYRIAD_PHASE_PROFILE

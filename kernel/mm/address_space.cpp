@@ -38,9 +38,6 @@ constexpr u64 TRAMPOLINE_VA = SIGRETURN_TRAMPOLINE_VA;
 constinit u64 s_trampoline_l1_pa = 0;
 constinit bool s_eager_fork = false;
 
-// One hart today; per-hart when the others start.
-constinit AddressSpace* s_active = nullptr;
-
 // Two neighbours that one region could describe.
 bool mergeable(const Region& a, const Region& b)
 {
@@ -184,15 +181,15 @@ void AddressSpace::destroy(AddressSpace* as)
 void AddressSpace::activate()
 {
     switch_user_table(m_root_pa, &m_asid);
-    s_active = this;
+    arch::this_hart().address_space = this;
 }
 
-AddressSpace* AddressSpace::active() { return s_active; }
+AddressSpace* AddressSpace::active() { return static_cast<AddressSpace*>(arch::this_hart().address_space); }
 
 void AddressSpace::deactivate()
 {
     switch_kernel_table(kernel_root_pa());
-    s_active = nullptr;
+    arch::this_hart().address_space = nullptr;
 }
 
 // --- The region array --------------------------------------------------

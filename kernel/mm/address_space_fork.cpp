@@ -15,7 +15,7 @@ Result<AddressSpace*> AddressSpace::clone() const
     // No overcommit check here: a fork fails when a page for the child
     // cannot be had (ENOMEM) or at RLIMIT_NPROC (EAGAIN), not because the
     // copy-on-write pages it shares might one day be copied (Linux's
-    // heuristic mode, today's, lets such forks through too).
+    // default heuristic overcommit mode lets such forks through too).
     AddressSpace* copy = TRY(create());
     if (copy->ensure_region_capacity(m_region_count).is_error()) {
         destroy(copy);
