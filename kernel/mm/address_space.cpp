@@ -156,7 +156,7 @@ void AddressSpace::destroy(AddressSpace* as)
 {
     if (!as)
         return;
-    VERIFY(as != s_active);
+    VERIFY(as != active());
     PageTable table(as->m_root_pa);
     // Leaf tables still shared with another space (fork): drop our
     // reference; their pages belong to the table, which lives on.
