@@ -71,11 +71,13 @@ public:
     // fork: the same regions; the leaf tables themselves shared until
     // either side changes one (private pages copy-on-write, shared
     // regions' pages shared outright). ENOMEM when a table cannot be had.
-    Result<AddressSpace*> clone() const;
+    // Not const: the parent's private entries become read-only (copy-on-write)
+    // and its leaf tables gain a sharer.
+    Result<AddressSpace*> clone();
 
     u64 root_pa() const { return m_root_pa; }
     // Make this the user half of this hart's translation (satp), tagged
-    // with an ASID so that the switch needs no TLB flush (arch/riscv/asid.hpp).
+    // with an ASID so that the switch needs no TLB flush (arch::switch_user_table).
     void activate();
     // The user address space active on this hart, or nullptr when only
     // the kernel half is (the kernel's own root table).

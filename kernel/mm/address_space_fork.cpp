@@ -10,7 +10,7 @@ namespace kernel::mm {
 using namespace arch;
 using namespace detail;
 
-Result<AddressSpace*> AddressSpace::clone() const
+Result<AddressSpace*> AddressSpace::clone()
 {
     // No overcommit check here: a fork fails when a page for the child
     // cannot be had (ENOMEM) or at RLIMIT_NPROC (EAGAIN), not because the
