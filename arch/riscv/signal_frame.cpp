@@ -99,26 +99,28 @@ namespace kernel {
 
 // rt_sigreturn: the frame is where the handler's sp points (it returned
 // with sp as it was given).
-Result<u64> sys_rt_sigreturn(const SyscallArgs& a)
+Result<u64> sys_rt_sigreturn(Process& p, arch::TrapFrame& f)
 {
     using namespace arch::riscv;
-    Process& p = current_process();
-    u64 sp = a.frame.sp();
+    u64 sp = f.sp();
     auto frame = mm::read_user<SignalFrame>(sp);
     if (frame.is_error()) {
         printk("pid {} ({}): rt_sigreturn with a bad frame; killed by SIGSEGV\n", p.pid, p.name);
         exit_current(wait_status_signaled(SIGSEGV));
     }
     const Ucontext& uc = frame->uc;
-    a.frame.sepc = uc.regs[0];
+    f.sepc = uc.regs[0];
     for (int i = 1; i < 32; ++i)
-        a.frame.regs[i] = uc.regs[i];
+        f.regs[i] = uc.regs[i];
     for (int i = 0; i < 32; ++i)
         p.fp.f[i] = uc.f[i];
     p.fp.fcsr = uc.fcsr & 0xff; // frm and fflags only
     fp_forget(p);               // reload from p.fp on the way out
     p.signals_blocked = uc.sigmask & ~(signal_bit(SIGKILL) | signal_bit(SIGSTOP));
-    return a.frame.regs[10]; // the dispatcher puts this back in a0
+    return f.regs[10]; // the dispatcher puts this back in a0
 }
 
 } // namespace kernel
+
+#define MYRIAD_THUNKS_signal_frame(handler) MYRIAD_THUNK(handler)
+#include "kernel/syscall/instantiate_thunks.inc"

@@ -189,7 +189,7 @@ extern "C" [[noreturn]] void user_trap(TrapFrame* frame)
     csr_set(sstatus, SSTATUS_SIE);
     frame->sepc += 4;
     prof::mark(prof::Phase::Dispatch);
-    frame->a(0) = u64(syscall_dispatch(*frame));
+    frame->a(0) = u64(syscall_dispatch(p, *frame));
     return_to_user(p);
 }
 
