@@ -101,4 +101,5 @@ add_custom_target(compile_commands ALL
 include(${CMAKE_SOURCE_DIR}/tests/qemu_tests.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_tests.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/fuzz_tests.cmake)
+include(${CMAKE_SOURCE_DIR}/tests/docs_tests.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/userland_tests.cmake OPTIONAL)
