@@ -38,7 +38,7 @@ struct Table {
     static_assert(number < SYSCALL_COUNT);                                                                         \
     if (names[number])                                                                                             \
         duplicate_syscall_number();                                                                                \
-    thunks[number] = syscall_thunk<sys_##handler>;                                                                 \
+    thunks[number] = syscall_entry_##handler;                                                                 \
     names[number] = #name;                                                                                         \
     if (SyscallAttrs::attrs & SyscallAttrs::no_restart)                                                                                      \
         never_restarted[number / 64] |= 1ull << (number % 64);

@@ -59,7 +59,7 @@ template <typename... Ps> struct Thunk<Result<u64> (*)(Ps...)> {
         return Handler(Param<Ps>::get(p, f, register_of<Ps...>(I))...);
     }
 
-    template <auto Handler> static i64 run(Process& p, arch::TrapFrame& f)
+    template <auto Handler> [[gnu::always_inline]] static i64 run(Process& p, arch::TrapFrame& f)
     {
         Result<u64> r = call<Handler>(p, f, typename MakeIndexSequence<sizeof...(Ps)>::Type{});
         return r.is_ok() ? i64(r.value()) : -i64(r.code());
@@ -68,16 +68,16 @@ template <typename... Ps> struct Thunk<Result<u64> (*)(Ps...)> {
 
 } // namespace syscall_detail
 
-template <auto Handler> i64 syscall_thunk(Process& p, arch::TrapFrame& f)
+template <auto Handler> [[gnu::always_inline]] inline i64 syscall_thunk(Process& p, arch::TrapFrame& f)
 {
     return syscall_detail::Thunk<decltype(Handler)>::template run<Handler>(p, f);
 }
 
-// Each thunk is instantiated once, in its handler's file (see
-// instantiate_thunks.inc), where the handler's body can be inlined into
-// it; everywhere else it is only declared.
+// The table's entries: syscall_entry_read() is syscall_thunk<sys_read>,
+// defined in sys_read's own file (instantiate_thunks.inc) where the
+// handler is inlined into it.
 #define SYSCALL(number, name, handler, family, attrs, params, note)                                               \
-    extern template i64 syscall_thunk<sys_##handler>(Process&, arch::TrapFrame&);
+    i64 syscall_entry_##handler(Process&, arch::TrapFrame&);
 #define ALIAS(number, name, handler, family, attrs, note)
 #define MISSING(number, name, note)
 #include "kernel/syscall/syscalls.def"
