@@ -70,9 +70,10 @@ constinit u64 s_reported[SYSCALL_COUNT / 64 + 1] = {};
     u64 slot = number < SYSCALL_COUNT ? number : SYSCALL_COUNT;
     if (!(s_reported[slot / 64] & (1ull << (slot % 64)))) {
         s_reported[slot / 64] |= 1ull << (slot % 64);
-        const char* name = syscall_name(number);
-        printk("syscall {} ({}) not implemented (pid {} {}); returning -ENOSYS\n", number, name ? name : "?", p.pid,
-               p.name);
+        if (const char* name = syscall_name(number))
+            printk("syscall {} ({}) not implemented (pid {} {}); returning -ENOSYS\n", number, name, p.pid, p.name);
+        else
+            printk("syscall {} not implemented (pid {} {}); returning -ENOSYS\n", number, p.pid, p.name);
     }
     return -i64(Errno::enosys);
 }

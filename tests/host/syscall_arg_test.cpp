@@ -74,6 +74,68 @@ TEST(UserPtr, ArithmeticCountsElements)
     EXPECT_EQ(read_only.address(), 0x1000u);
 }
 
+// call_with_syscall_args: by-value parameters from registers 0, 1, 2...
+// in order, reference parameters from the context objects, by type.
+struct FakeProcess {
+    int id;
+};
+struct FakeFrame {
+    u64 regs[6];
+};
+
+struct Seen {
+    i32 a = 0;
+    const FakeProcess* process = nullptr;
+    u64 b = 0;
+    const FakeFrame* frame = nullptr;
+    u32 c = 0;
+    usize d = 0;
+    Fd e = Fd(0);
+};
+Seen g_seen;
+
+long probe(i32 a, FakeProcess& process, UserPtr<const char> b, FakeFrame& frame, u32 c, usize d, Fd e)
+{
+    g_seen = {a, &process, b.address(), &frame, c, d, e};
+    return 42;
+}
+
+long frame_first(FakeFrame& frame, u64 x) { return long(x) + long(frame.regs[0] != 0); }
+long no_arguments() { return 7; }
+
+TEST(CallWithSyscallArgs, RegistersInOrderSkippingReferences)
+{
+    FakeProcess process{1};
+    FakeFrame frame{{k_high_garbage | 0xfffffffe, 0x7fff0000ull, k_high_garbage | 9, 0x100000000ull, 0xffffff9c, 0}};
+    auto reg = [&frame](unsigned i) { return frame.regs[i]; };
+    EXPECT_EQ(lib::call_with_syscall_args<probe>(reg, process, frame), 42);
+    EXPECT_EQ(g_seen.a, -2);             // register 0, low 32 bits
+    EXPECT_EQ(g_seen.process, &process); // no register
+    EXPECT_EQ(g_seen.b, 0x7fff0000ull);  // register 1, whole
+    EXPECT_EQ(g_seen.frame, &frame);     // no register
+    EXPECT_EQ(g_seen.c, 9u);             // register 2, low 32 bits
+    EXPECT_EQ(g_seen.d, usize(0x100000000ull));
+    EXPECT_EQ(g_seen.e, Fd::at_cwd); // register 4
+}
+
+TEST(CallWithSyscallArgs, ContextOrderDoesNotMatterAndUnusedRegistersAreNotRead)
+{
+    FakeProcess process{1};
+    FakeFrame frame{{5, 0, 0, 0, 0, 0}};
+    unsigned highest = 0;
+    auto reg = [&](unsigned i) {
+        highest = i > highest ? i : highest;
+        return frame.regs[i];
+    };
+    EXPECT_EQ(lib::call_with_syscall_args<frame_first>(reg, process, frame), 6); // x is register 0
+    EXPECT_EQ(highest, 0u);
+    EXPECT_EQ(lib::call_with_syscall_args<no_arguments>(reg, frame, process), 7);
+}
+
+static_assert(lib::syscall_detail::register_of<int&, i32, long&, u64, u32>(0) == 0);
+static_assert(lib::syscall_detail::register_of<int&, i32, long&, u64, u32>(3) == 1);
+static_assert(lib::syscall_detail::register_of<int&, i32, long&, u64, u32>(4) == 2);
+
 // Types a handler may and may not declare.
 static_assert(lib::DecodableSyscallArg<i32>);
 static_assert(lib::DecodableSyscallArg<u64>);
