@@ -38,9 +38,9 @@ struct Table {
     static_assert(number < SYSCALL_COUNT);                                                                         \
     if (names[number])                                                                                             \
         duplicate_syscall_number();                                                                                \
-    thunks[number] = syscall_entry_##handler;                                                                 \
+    thunks[number] = syscall_entry_##handler;                                                                      \
     names[number] = #name;                                                                                         \
-    if (SyscallAttrs::attrs & SyscallAttrs::no_restart)                                                                                      \
+    if (SyscallAttrs::attrs & SyscallAttrs::no_restart)                                                            \
         never_restarted[number / 64] |= 1ull << (number % 64);
 #define ALIAS(number, name, handler, family, attrs, note) SYSCALL(number, name, handler, family, attrs, (), note)
 #define MISSING(number, name, note)                                                                                \
