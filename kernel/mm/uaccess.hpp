@@ -7,6 +7,7 @@
 #pragma once
 
 #include "lib/result.hpp"
+#include "lib/user_ptr.hpp"
 
 namespace kernel::mm {
 
@@ -27,6 +28,40 @@ template <typename T> Result<T> read_user(u64 address)
 template <typename T> Result<void> write_user(u64 address, const T& value)
 {
     return copy_to_user(address, &value, sizeof(T));
+}
+
+// The typed forms, for system calls: the element type comes from the
+// UserPtr (counts are in elements), and a UserPtr<const T> can be read
+// but not written. These are the only place a UserPtr becomes an access.
+template <typename T> struct TypeIdentity { using Type = T; };
+
+template <typename T> Result<void> copy_from_user(lib::RemoveCvRefT<T>* dst, UserPtr<T> src, usize count)
+{
+    return copy_from_user(static_cast<void*>(dst), src.address(), count * sizeof(T));
+}
+
+template <typename T>
+    requires(!lib::is_same<T, const T>)
+Result<void> copy_to_user(UserPtr<T> dst, const typename TypeIdentity<T>::Type* src, usize count)
+{
+    return copy_to_user(dst.address(), static_cast<const void*>(src), count * sizeof(T));
+}
+
+template <typename T> Result<lib::RemoveCvRefT<T>> read_user(UserPtr<T> src)
+{
+    return read_user<lib::RemoveCvRefT<T>>(src.address());
+}
+
+template <typename T>
+    requires(!lib::is_same<T, const T>)
+Result<void> write_user(UserPtr<T> dst, const typename TypeIdentity<T>::Type& value)
+{
+    return copy_to_user(dst.address(), &value, sizeof(T));
+}
+
+inline Result<usize> copy_string_from_user(char* dst, UserPtr<const char> src, usize capacity)
+{
+    return copy_string_from_user(dst, src.address(), capacity);
 }
 
 } // namespace kernel::mm

@@ -179,6 +179,9 @@ struct WaitResult {
     i32 status;
     u64 user_ns, system_ns;
 };
+// wait4 options (include/uapi/linux/wait.h).
+inline constexpr u64 WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WNOTHREAD = 0x20000000, WALL = 0x40000000,
+                     WCLONE = 0x80000000;
 // wait4 core: pid > 0 one child, -1 any, 0 the caller's process group,
 // < -1 the group -pid. Options: WNOHANG, WUNTRACED, WCONTINUED.
 Result<WaitResult> wait_for_child(Pid pid, u64 options);

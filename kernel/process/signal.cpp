@@ -27,7 +27,6 @@ DefaultAction default_action(int sig)
     }
 }
 
-constexpr u64 UNBLOCKABLE = signal_bit(SIGKILL) | signal_bit(SIGSTOP);
 constexpr u64 STOP_SIGNALS = signal_bit(SIGSTOP) | signal_bit(SIGTSTP) | signal_bit(SIGTTIN) | signal_bit(SIGTTOU);
 
 u64 deliverable(const Process& p) { return p.signals_pending & ~(p.signals_blocked & ~UNBLOCKABLE); }

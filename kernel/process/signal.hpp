@@ -26,6 +26,8 @@ inline constexpr int SI_USER = 0, SI_KERNEL = 0x80, SI_TKILL = -6, CLD_EXITED = 
                      BUS_ADRALN = 1, BUS_ADRERR = 2, TRAP_BRKPT = 1;
 
 constexpr u64 signal_bit(int sig) { return 1ull << (sig - 1); }
+// The signals no mask can block and no handler can catch (signal(7)).
+inline constexpr u64 UNBLOCKABLE = signal_bit(SIGKILL) | signal_bit(SIGSTOP);
 
 // Queue sig for p (process lock held), with who sent it and why; wakes p
 // if a blocking call should be interrupted; continues a stopped p on

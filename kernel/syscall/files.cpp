@@ -12,25 +12,21 @@ namespace {
 
 constexpr u64 IOV_MAX = 1024;
 // fcntl commands (include/uapi/asm-generic/fcntl.h).
-constexpr u64 F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030;
+constexpr u32 F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030;
 constexpr u64 FD_CLOEXEC = 1;
 
 FileTable& table() { return *current_process().files; }
-Result<File*> file(u64 fd) { return table().get(int(i32(fd))); }
+Result<File*> file(Fd fd) { return table().get(int(fd)); }
 int nofile_limit() { return int(lib::min<u64>(current_process().rlimit_cur[7], FileTable::MAX_FDS)); }
 
-struct Iovec {
-    u64 base, length;
-};
-
-Result<u64> vector_io(u64 fd, u64 iov_address, u64 count, bool writing, bool positioned, u64 position)
+Result<u64> vector_io(Fd fd, UserPtr<const Iovec> iovs, u64 count, bool writing, bool positioned, u64 position)
 {
     File* f = TRY(file(fd));
     if (count > IOV_MAX)
         return Errno::einval;
     u64 total = 0;
     for (u64 i = 0; i < count; ++i) {
-        auto iov = TRY(mm::read_user<Iovec>(iov_address + i * sizeof(Iovec)));
+        auto iov = TRY(mm::read_user(iovs + i));
         if (iov.length == 0)
             continue;
         Result<usize> n = Errno::eio;
@@ -50,101 +46,100 @@ Result<u64> vector_io(u64 fd, u64 iov_address, u64 count, bool writing, bool pos
 
 } // namespace
 
-Result<u64> sys_read(const SyscallArgs& a)
+Result<u64> sys_read(Fd fd, UserPtr<u8> buf, usize count)
 {
-    File* f = TRY(file(a.a0));
+    File* f = TRY(file(fd));
     if (!f->readable())
         return Errno::ebadf;
-    return f->read(a.a1, a.a2);
+    return f->read(buf.address(), count);
 }
 
-Result<u64> sys_write(const SyscallArgs& a)
+Result<u64> sys_write(Fd fd, UserPtr<const u8> buf, usize count)
 {
-    File* f = TRY(file(a.a0));
+    File* f = TRY(file(fd));
     if (!f->writable())
         return Errno::ebadf;
-    return f->write(a.a1, a.a2);
+    return f->write(buf.address(), count);
 }
 
-Result<u64> sys_readv(const SyscallArgs& a) { return vector_io(a.a0, a.a1, a.a2, false, false, 0); }
-Result<u64> sys_writev(const SyscallArgs& a) { return vector_io(a.a0, a.a1, a.a2, true, false, 0); }
+Result<u64> sys_readv(Fd fd, UserPtr<const Iovec> iov, u64 count) { return vector_io(fd, iov, count, false, false, 0); }
+Result<u64> sys_writev(Fd fd, UserPtr<const Iovec> iov, u64 count) { return vector_io(fd, iov, count, true, false, 0); }
 
-Result<u64> sys_pread64(const SyscallArgs& a)
+Result<u64> sys_pread64(Fd fd, UserPtr<u8> buf, usize count, i64 offset)
 {
-    File* f = TRY(file(a.a0));
-    if (i64(a.a3) < 0)
+    File* f = TRY(file(fd));
+    if (offset < 0)
         return Errno::einval;
-    return f->pread(a.a1, a.a2, a.a3);
+    return f->pread(buf.address(), count, u64(offset));
 }
 
-Result<u64> sys_pwrite64(const SyscallArgs& a)
+Result<u64> sys_pwrite64(Fd fd, UserPtr<const u8> buf, usize count, i64 offset)
 {
-    File* f = TRY(file(a.a0));
-    if (i64(a.a3) < 0)
+    File* f = TRY(file(fd));
+    if (offset < 0)
         return Errno::einval;
-    return f->pwrite(a.a1, a.a2, a.a3);
+    return f->pwrite(buf.address(), count, u64(offset));
 }
 
-Result<u64> sys_lseek(const SyscallArgs& a)
+Result<u64> sys_lseek(Fd fd, i64 offset, u32 whence)
 {
-    File* f = TRY(file(a.a0));
-    return f->seek(i64(a.a1), int(a.a2));
+    File* f = TRY(file(fd));
+    return f->seek(offset, int(whence));
 }
 
-Result<u64> sys_close(const SyscallArgs& a)
+Result<u64> sys_close(Fd fd)
 {
-    TRY(table().close(int(i32(a.a0))));
+    TRY(table().close(int(fd)));
     return u64(0);
 }
 
-Result<u64> sys_dup(const SyscallArgs& a)
+Result<u64> sys_dup(Fd fd)
 {
-    File* f = TRY(file(a.a0));
+    File* f = TRY(file(fd));
     f->ref();
-    auto fd = table().install(f, 0, false, nofile_limit());
-    if (fd.is_error())
+    auto copy = table().install(f, 0, false, nofile_limit());
+    if (copy.is_error())
         f->unref();
-    return u64(TRY(fd));
+    return u64(TRY(copy));
 }
 
-Result<u64> sys_dup3(const SyscallArgs& a)
+Result<u64> sys_dup3(Fd old_fd, Fd new_fd, i32 flags)
 {
-    int old_fd = int(i32(a.a0)), new_fd = int(i32(a.a1));
-    if (a.a2 & ~u64(O_CLOEXEC))
+    if (flags & ~i32(O_CLOEXEC))
         return Errno::einval;
-    File* f = TRY(file(a.a0));
+    File* f = TRY(file(old_fd));
     if (old_fd == new_fd)
         return Errno::einval; // dup3 (glibc's dup2 checks this case itself)
-    if (new_fd < 0 || new_fd >= nofile_limit())
+    int target = int(new_fd);
+    if (target < 0 || target >= nofile_limit())
         return Errno::ebadf;
     f->ref();
-    auto r = table().install_at(f, new_fd, a.a2 & O_CLOEXEC);
+    auto r = table().install_at(f, target, flags & O_CLOEXEC);
     if (r.is_error()) {
         f->unref();
         return r.error();
     }
-    return u64(new_fd);
+    return u64(target);
 }
 
-Result<u64> sys_fcntl(const SyscallArgs& a)
+Result<u64> sys_fcntl(Fd fd, u32 cmd, u64 arg)
 {
-    int fd = int(i32(a.a0));
-    File* f = TRY(file(a.a0));
-    switch (a.a1) {
+    File* f = TRY(file(fd));
+    switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
-        if (i64(a.a2) < 0 || i64(a.a2) >= nofile_limit())
+        if (i64(arg) < 0 || i64(arg) >= nofile_limit())
             return Errno::einval;
         f->ref();
-        auto n = table().install(f, int(a.a2), a.a1 == F_DUPFD_CLOEXEC, nofile_limit());
+        auto n = table().install(f, int(arg), cmd == F_DUPFD_CLOEXEC, nofile_limit());
         if (n.is_error())
             f->unref();
         return u64(TRY(n));
     }
     case F_GETFD:
-        return u64(TRY(table().cloexec(fd)) ? FD_CLOEXEC : 0);
+        return u64(TRY(table().cloexec(int(fd))) ? FD_CLOEXEC : 0);
     case F_SETFD:
-        TRY(table().set_cloexec(fd, a.a2 & FD_CLOEXEC));
+        TRY(table().set_cloexec(int(fd), arg & FD_CLOEXEC));
         return u64(0);
     case F_GETFL:
         return u64(f->flags());
@@ -152,7 +147,7 @@ Result<u64> sys_fcntl(const SyscallArgs& a)
         // Only O_APPEND and O_NONBLOCK change (fs/fcntl.c SETFL_MASK, less
         // the flags we do not implement); the access mode stays.
         constexpr u32 changeable = O_APPEND | O_NONBLOCK;
-        f->set_flags((f->flags() & ~changeable) | (u32(a.a2) & changeable));
+        f->set_flags((f->flags() & ~changeable) | (u32(arg) & changeable));
         return u64(0);
     }
     default:
@@ -160,45 +155,45 @@ Result<u64> sys_fcntl(const SyscallArgs& a)
     }
 }
 
-Result<u64> sys_ioctl(const SyscallArgs& a)
+Result<u64> sys_ioctl(Fd fd, u32 cmd, u64 arg)
 {
-    File* f = TRY(file(a.a0));
-    return f->ioctl(u32(a.a1), a.a2);
+    File* f = TRY(file(fd));
+    return f->ioctl(cmd, arg);
 }
 
-Result<u64> sys_fstat(const SyscallArgs& a)
+Result<u64> sys_fstat(Fd fd, UserPtr<LinuxStat> stat)
 {
-    File* f = TRY(file(a.a0));
+    File* f = TRY(file(fd));
     LinuxStat st;
     TRY(f->stat(st));
-    TRY(mm::write_user(a.a1, st));
+    TRY(mm::write_user(stat, st));
     return u64(0);
 }
 
-Result<u64> sys_ftruncate(const SyscallArgs& a)
+Result<u64> sys_ftruncate(Fd fd, i64 length)
 {
-    File* f = TRY(file(a.a0));
-    if (i64(a.a1) < 0)
+    File* f = TRY(file(fd));
+    if (length < 0)
         return Errno::einval;
     if (!f->writable())
         return Errno::einval; // Linux: EINVAL for a descriptor not open for writing
-    TRY(f->truncate(a.a1));
+    TRY(f->truncate(u64(length)));
     return u64(0);
 }
 
-Result<u64> sys_getdents64(const SyscallArgs& a)
+Result<u64> sys_getdents64(Fd fd, UserPtr<u8> dirents, u32 count)
 {
-    File* f = TRY(file(a.a0));
-    return f->getdents(a.a1, a.a2);
+    File* f = TRY(file(fd));
+    return f->getdents(dirents.address(), count);
 }
 
-Result<u64> sys_pipe2(const SyscallArgs& a)
+Result<u64> sys_pipe2(UserPtr<i32> fds_out, i32 flags)
 {
-    if (a.a1 & ~u64(O_CLOEXEC | O_NONBLOCK))
+    if (flags & ~i32(O_CLOEXEC | O_NONBLOCK))
         return Errno::einval;
     File* ends[2];
-    TRY(fs::create_pipe(ends, u32(a.a1)));
-    bool cloexec = a.a1 & O_CLOEXEC;
+    TRY(fs::create_pipe(ends, u32(flags)));
+    bool cloexec = flags & O_CLOEXEC;
     auto r = table().install(ends[0], 0, cloexec, nofile_limit());
     if (r.is_error()) {
         ends[0]->unref();
@@ -212,7 +207,7 @@ Result<u64> sys_pipe2(const SyscallArgs& a)
         return w.error();
     }
     i32 fds[2] = {r.value(), w.value()};
-    if (auto copied = mm::copy_to_user(a.a0, fds, sizeof(fds)); copied.is_error()) {
+    if (auto copied = mm::copy_to_user(fds_out, fds, 2); copied.is_error()) {
         (void)table().close(fds[0]);
         (void)table().close(fds[1]);
         return copied.error();
@@ -221,6 +216,9 @@ Result<u64> sys_pipe2(const SyscallArgs& a)
 }
 
 // sync(2): every file lives in RAM; nothing to write back.
-Result<u64> sys_sync(const SyscallArgs&) { return u64(0); }
+Result<u64> sys_sync() { return u64(0); }
 
 } // namespace kernel
+
+#define MYRIAD_THUNKS_files(handler) MYRIAD_THUNK(handler)
+#include "kernel/syscall/instantiate_thunks.inc"

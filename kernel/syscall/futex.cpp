@@ -13,8 +13,8 @@ namespace kernel {
 
 namespace {
 
-constexpr u64 FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
-constexpr u64 FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
+constexpr i32 FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+constexpr i32 FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
 
 // Sleepers hashed by address; each process waits on at most one word.
 constexpr usize BUCKETS = 64;
@@ -27,28 +27,28 @@ Bucket& bucket_of(u64 address) { return s_buckets[(address >> 2) % BUCKETS]; }
 
 } // namespace
 
-Result<u64> sys_futex(const SyscallArgs& a)
+Result<u64> sys_futex(UserPtr<u32> word, i32 op_and_flags, u32 value, UserPtr<const Timespec> timeout, UserPtr<u32>,
+                      u32 value3)
 {
-    u64 address = a.a0, op = a.a1 & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-    u32 value = u32(a.a2);
+    u64 address = word.address();
+    i32 op = op_and_flags & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     if (address % 4)
         return Errno::einval;
     switch (op) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
-        if (op == FUTEX_WAIT_BITSET && u32(a.a5) == 0)
+        if (op == FUTEX_WAIT_BITSET && value3 == 0)
             return Errno::einval;
         u64 deadline = ~0ull;
-        if (a.a3) {
-            i64 ts[2];
-            TRY(mm::copy_from_user(ts, a.a3, sizeof(ts)));
-            if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+        if (timeout) {
+            Timespec ts = TRY(mm::read_user(timeout));
+            if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
                 return Errno::einval;
-            u64 t = u64(ts[0]) * 1000000000ull + u64(ts[1]);
+            u64 t = u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec);
             // FUTEX_WAIT takes a relative timeout, the BITSET form an absolute one.
             deadline = op == FUTEX_WAIT ? monotonic_ns() + t : t;
         }
-        u32 current = TRY(mm::read_user<u32>(address));
+        u32 current = TRY(mm::read_user(word));
         if (current != value)
             return Errno::eagain;
         if (deadline != ~0ull) {
@@ -74,3 +74,6 @@ Result<u64> sys_futex(const SyscallArgs& a)
 }
 
 } // namespace kernel
+
+#define MYRIAD_THUNKS_futex(handler) MYRIAD_THUNK(handler)
+#include "kernel/syscall/instantiate_thunks.inc"

@@ -19,12 +19,10 @@ mm::AddressSpace& space() { return *current_process().address_space; }
 
 } // namespace
 
-Result<u64> sys_brk(const SyscallArgs& a) { return space().set_brk(a.a0); }
+Result<u64> sys_brk(u64 address) { return space().set_brk(address); }
 
-Result<u64> sys_mmap(const SyscallArgs& a)
+Result<u64> sys_mmap(u64 address, u64 length, u64 prot, u64 flags, Fd fd, u64 offset)
 {
-    u64 address = a.a0, length = a.a1, prot = a.a2, flags = a.a3, offset = a.a5;
-    int fd = int(a.a4);
     if (prot & ~u64(mm::PROT_READ | mm::PROT_WRITE | mm::PROT_EXEC))
         return Errno::einval;
     u64 type = flags & MAP_TYPE;
@@ -51,7 +49,7 @@ Result<u64> sys_mmap(const SyscallArgs& a)
     bool shared = type != MAP_PRIVATE;
     fs::Inode* file = nullptr;
     if (!(flags & MAP_ANONYMOUS)) {
-        File* open = TRY(current_process().files->get(fd));
+        File* open = TRY(current_process().files->get(int(fd)));
         file = open->inode();
         if (file && file->device == fs::Device::Zero) {
             file = nullptr; // /dev/zero: anonymous memory (shared: a new object)
@@ -83,18 +81,18 @@ Result<u64> sys_mmap(const SyscallArgs& a)
     return space().map(request);
 }
 
-Result<u64> sys_madvise(const SyscallArgs& a)
+Result<u64> sys_madvise(u64 address, usize length, i32 advice)
 {
-    constexpr u64 MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEED = 3, MADV_DONTNEED = 4,
+    constexpr i32 MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEED = 3, MADV_DONTNEED = 4,
                   MADV_FREE = 8, MADV_HUGEPAGE = 14, MADV_NOHUGEPAGE = 15, MADV_DONTDUMP = 16, MADV_DODUMP = 17;
-    if (!lib::is_aligned(a.a0, 4096))
+    if (!lib::is_aligned(address, 4096))
         return Errno::einval;
-    switch (a.a2) {
+    switch (advice) {
     case MADV_DONTNEED:
     case MADV_FREE: // freeing at once is one of MADV_FREE's allowed outcomes
-        if (a.a1 == 0)
+        if (length == 0)
             return u64(0);
-        TRY(space().discard(a.a0, a.a1));
+        TRY(space().discard(address, length));
         return u64(0);
     case MADV_NORMAL:
     case MADV_RANDOM:
@@ -112,16 +110,16 @@ Result<u64> sys_madvise(const SyscallArgs& a)
 
 // msync(2): the RAM filesystem's pages are the file: nothing to write
 // back, but the arguments are checked as Linux does.
-Result<u64> sys_msync(const SyscallArgs& a)
+Result<u64> sys_msync(u64 address, usize length, i32 flags)
 {
-    constexpr u64 MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
-    if (!lib::is_aligned(a.a0, 4096) || (a.a2 & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
-        ((a.a2 & MS_ASYNC) && (a.a2 & MS_SYNC)))
+    constexpr i32 MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+    if (!lib::is_aligned(address, 4096) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+        ((flags & MS_ASYNC) && (flags & MS_SYNC)))
         return Errno::einval;
-    u64 end = lib::align_up(a.a0 + a.a1, 4096);
-    if (end < a.a0)
+    u64 end = lib::align_up(address + length, 4096);
+    if (end < address)
         return Errno::enomem;
-    for (u64 at = a.a0; at < end;) {
+    for (u64 at = address; at < end;) {
         const mm::Region* r = space().find_region(at);
         if (!r)
             return Errno::enomem;
@@ -130,31 +128,33 @@ Result<u64> sys_msync(const SyscallArgs& a)
     return u64(0);
 }
 
-Result<u64> sys_mremap(const SyscallArgs& a)
+Result<u64> sys_mremap(u64 address, u64 old_length, u64 new_length, u64 flags, u64 new_address)
 {
     constexpr u64 MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
-    u64 flags = a.a3;
     if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
         return Errno::einval;
     if (flags & MREMAP_DONTUNMAP)
         return Errno::einval; // not supported (Linux 5.7+ only, and private anonymous only)
-    return space().remap(a.a0, a.a1, a.a2, flags & MREMAP_MAYMOVE, flags & MREMAP_FIXED, a.a4);
+    return space().remap(address, old_length, new_length, flags & MREMAP_MAYMOVE, flags & MREMAP_FIXED, new_address);
 }
 
-Result<u64> sys_munmap(const SyscallArgs& a)
+Result<u64> sys_munmap(u64 address, usize length)
 {
-    TRY(space().unmap(a.a0, a.a1));
+    TRY(space().unmap(address, length));
     return u64(0);
 }
 
-Result<u64> sys_mprotect(const SyscallArgs& a)
+Result<u64> sys_mprotect(u64 address, usize length, u64 prot)
 {
-    if (a.a2 & ~u64(mm::PROT_READ | mm::PROT_WRITE | mm::PROT_EXEC | 0x01000000 | 0x02000000))
+    if (prot & ~u64(mm::PROT_READ | mm::PROT_WRITE | mm::PROT_EXEC | 0x01000000 | 0x02000000))
         return Errno::einval; // PROT_GROWSDOWN/UP are accepted and ignored
-    if (a.a1 == 0)
-        return lib::is_aligned(a.a0, 4096) ? Result<u64>(u64(0)) : Result<u64>(Errno::einval);
-    TRY(space().protect(a.a0, a.a1, u32(a.a2 & 7)));
+    if (length == 0)
+        return lib::is_aligned(address, 4096) ? Result<u64>(u64(0)) : Result<u64>(Errno::einval);
+    TRY(space().protect(address, length, u32(prot & 7)));
     return u64(0);
 }
 
 } // namespace kernel
+
+#define MYRIAD_THUNKS_memory(handler) MYRIAD_THUNK(handler)
+#include "kernel/syscall/instantiate_thunks.inc"

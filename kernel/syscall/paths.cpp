@@ -15,22 +15,21 @@ namespace {
 
 using namespace fs;
 
-constexpr i64 AT_FDCWD = -100;
-constexpr u64 AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_SYMLINK_FOLLOW = 0x400,
+constexpr i32 AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_SYMLINK_FOLLOW = 0x400,
               AT_NO_AUTOMOUNT = 0x800, AT_EMPTY_PATH = 0x1000, AT_EACCESS = 0x200;
-constexpr u64 RENAME_NOREPLACE = 1;
+constexpr u32 RENAME_NOREPLACE = 1;
 
 // The directory a relative path starts from (a referenced inode is not
 // needed: the caller holds the vfs lock for the whole operation, and an
 // open file or the cwd keeps it alive meanwhile).
-Result<Inode*> start_dir(i64 dirfd, const UserPath& path)
+Result<Inode*> start_dir(Fd dirfd, const UserPath& path)
 {
     if (path.is_absolute())
         return root();
     Process& p = current_process();
-    if (i32(dirfd) == AT_FDCWD)
+    if (dirfd == Fd::at_cwd)
         return p.cwd ? p.cwd : root();
-    File* f = TRY(p.files->get(int(i32(dirfd))));
+    File* f = TRY(p.files->get(int(dirfd)));
     Inode* inode = f->inode();
     if (!inode || !inode->is_dir())
         return Errno::enotdir;
@@ -64,16 +63,15 @@ bool is_within_locked(Inode* dir, Inode* ancestor)
 
 } // namespace
 
-Result<u64> sys_openat(const SyscallArgs& a)
+Result<u64> sys_openat(Fd dirfd, UserPtr<const char> path_name, u32 flags, u32 mode)
 {
     UserPath path;
-    TRY(path.copy_from(a.a1));
-    u32 flags = u32(a.a2), mode = u32(a.a3);
+    TRY(path.copy_from(path_name));
     Process& p = current_process();
     Inode* inode;
     {
         SpinLockGuard guard(vfs_lock());
-        Inode* start = TRY(start_dir(i64(a.a0), path));
+        Inode* start = TRY(start_dir(dirfd, path));
         if (flags & O_CREAT) {
             auto where = TRY(resolve_parent_locked(*start, path.view()));
             if (where.name.is_empty() || is_dot_or_dotdot(where.name) || where.trailing_slash)
@@ -122,40 +120,39 @@ Result<u64> sys_openat(const SyscallArgs& a)
     return u64(fd.value());
 }
 
-Result<u64> sys_newfstatat(const SyscallArgs& a)
+Result<u64> sys_newfstatat(Fd dirfd, UserPtr<const char> path_name, UserPtr<LinuxStat> stat, i32 flags)
 {
-    u64 flags = a.a3;
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
         return Errno::einval;
     UserPath path;
-    TRY(path.copy_from(a.a1));
+    TRY(path.copy_from(path_name));
     LinuxStat st;
     if (path.length() == 0) {
         if (!(flags & AT_EMPTY_PATH))
             return Errno::enoent;
-        if (i32(a.a0) == AT_FDCWD) {
+        if (dirfd == Fd::at_cwd) {
             SpinLockGuard guard(vfs_lock());
             Process& p = current_process();
             fill_stat(p.cwd ? *p.cwd : *root(), st);
         } else {
-            File* f = TRY(current_process().files->get(int(i32(a.a0))));
+            File* f = TRY(current_process().files->get(int(dirfd)));
             TRY(f->stat(st));
         }
     } else {
         SpinLockGuard guard(vfs_lock());
-        Inode* start = TRY(start_dir(i64(a.a0), path));
+        Inode* start = TRY(start_dir(dirfd, path));
         Inode* inode = TRY(resolve_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
         fill_stat(*inode, st);
     }
-    TRY(mm::write_user(a.a2, st));
+    TRY(mm::write_user(stat, st));
     return u64(0);
 }
 
-Result<u64> sys_readlinkat(const SyscallArgs& a)
+Result<u64> sys_readlinkat(Fd dirfd, UserPtr<const char> path_name, UserPtr<char> buf, i32 size)
 {
     UserPath path;
-    TRY(path.copy_from(a.a1));
-    if (i64(a.a3) <= 0)
+    TRY(path.copy_from(path_name));
+    if (size <= 0)
         return Errno::einval;
     usize n;
     // The target goes into the path's own buffer: the name is not needed
@@ -163,29 +160,28 @@ Result<u64> sys_readlinkat(const SyscallArgs& a)
     char* target = path.buffer();
     {
         SpinLockGuard guard(vfs_lock());
-        Inode* start = TRY(start_dir(i64(a.a0), path));
+        Inode* start = TRY(start_dir(dirfd, path));
         Inode* inode = TRY(resolve_locked(*start, path.view(), false));
         if (!inode->is_symlink())
             return Errno::einval;
         n = inode->proc == ProcKind::Self
-                ? lib::min<usize>(proc_self_target(target, PATH_MAX), a.a3)
-                : read_locked(*inode, 0, reinterpret_cast<u8*>(target), lib::min<usize>(PATH_MAX, a.a3));
+                ? lib::min<usize>(proc_self_target(target, PATH_MAX), usize(size))
+                : read_locked(*inode, 0, reinterpret_cast<u8*>(target), lib::min<usize>(PATH_MAX, usize(size)));
     }
-    TRY(mm::copy_to_user(a.a2, target, n));
+    TRY(mm::copy_to_user(buf, target, n));
     return u64(n);
 }
 
-static Result<u64> access_check(const SyscallArgs& a, u64 flags)
+static Result<u64> access_check(Fd dirfd, UserPtr<const char> path_name, i32 mode, i32 flags)
 {
-    u64 mode = a.a2;
-    if (mode & ~u64(7))
+    if (mode & ~7)
         return Errno::einval;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return Errno::einval;
     UserPath path;
-    TRY(path.copy_from(a.a1));
+    TRY(path.copy_from(path_name));
     SpinLockGuard guard(vfs_lock());
-    Inode* start = TRY(start_dir(i64(a.a0), path));
+    Inode* start = TRY(start_dir(dirfd, path));
     Inode* inode = TRY(resolve_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
     // Everyone is root today: read and write always pass; execute needs an
     // x bit somewhere (or a directory), as for root on Linux.
@@ -194,15 +190,19 @@ static Result<u64> access_check(const SyscallArgs& a, u64 flags)
     return u64(0);
 }
 
-Result<u64> sys_faccessat(const SyscallArgs& a) { return access_check(a, 0); }
-Result<u64> sys_faccessat2(const SyscallArgs& a) { return access_check(a, a.a3); }
+Result<u64> sys_faccessat(Fd dirfd, UserPtr<const char> path, i32 mode) { return access_check(dirfd, path, mode, 0); }
 
-Result<u64> sys_mkdirat(const SyscallArgs& a)
+Result<u64> sys_faccessat2(Fd dirfd, UserPtr<const char> path, i32 mode, i32 flags)
+{
+    return access_check(dirfd, path, mode, flags);
+}
+
+Result<u64> sys_mkdirat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
 {
     UserPath path;
-    TRY(path.copy_from(a.a1));
+    TRY(path.copy_from(path_name));
     SpinLockGuard guard(vfs_lock());
-    Inode* start = TRY(start_dir(i64(a.a0), path));
+    Inode* start = TRY(start_dir(dirfd, path));
     auto where = TRY(resolve_parent_locked(*start, path.view()));
     if (where.name.is_empty() || is_dot_or_dotdot(where.name))
         return Errno::eexist;
@@ -210,7 +210,7 @@ Result<u64> sys_mkdirat(const SyscallArgs& a)
         return Errno::eexist;
     if (in_proc(*where.parent))
         return Errno::enoent;
-    Inode* dir = TRY(new_inode_locked(S_IFDIR | (u32(a.a2) & ~current_process().umask & 07777)));
+    Inode* dir = TRY(new_inode_locked(S_IFDIR | (mode & ~current_process().umask & 07777)));
     if (auto r = link_locked(*where.parent, where.name, *dir); r.is_error()) {
         discard_if_unused_locked(*dir);
         return r.error();
@@ -218,15 +218,15 @@ Result<u64> sys_mkdirat(const SyscallArgs& a)
     return u64(0);
 }
 
-Result<u64> sys_unlinkat(const SyscallArgs& a)
+Result<u64> sys_unlinkat(Fd dirfd, UserPtr<const char> path_name, i32 flags)
 {
-    if (a.a2 & ~AT_REMOVEDIR)
+    if (flags & ~AT_REMOVEDIR)
         return Errno::einval;
-    bool rmdir = a.a2 & AT_REMOVEDIR;
+    bool rmdir = flags & AT_REMOVEDIR;
     UserPath path;
-    TRY(path.copy_from(a.a1));
+    TRY(path.copy_from(path_name));
     SpinLockGuard guard(vfs_lock());
-    Inode* start = TRY(start_dir(i64(a.a0), path));
+    Inode* start = TRY(start_dir(dirfd, path));
     auto where = TRY(resolve_parent_locked(*start, path.view()));
     if (where.name.is_empty())
         return rmdir ? Errno::ebusy : Errno::eisdir; // "/"
@@ -258,16 +258,17 @@ Result<u64> sys_unlinkat(const SyscallArgs& a)
     return u64(0);
 }
 
-Result<u64> sys_renameat2(const SyscallArgs& a)
+Result<u64> sys_renameat2(Fd old_dirfd, UserPtr<const char> old_name, Fd new_dirfd, UserPtr<const char> new_name,
+                          u32 flags)
 {
-    if (a.a4 & ~RENAME_NOREPLACE)
+    if (flags & ~RENAME_NOREPLACE)
         return Errno::einval; // RENAME_EXCHANGE / WHITEOUT: not supported
     UserPath old_path, new_path;
-    TRY(old_path.copy_from(a.a1));
-    TRY(new_path.copy_from(a.a3));
+    TRY(old_path.copy_from(old_name));
+    TRY(new_path.copy_from(new_name));
     SpinLockGuard guard(vfs_lock());
-    Inode* old_start = TRY(start_dir(i64(a.a0), old_path));
-    Inode* new_start = TRY(start_dir(i64(a.a2), new_path));
+    Inode* old_start = TRY(start_dir(old_dirfd, old_path));
+    Inode* new_start = TRY(start_dir(new_dirfd, new_path));
     auto from = TRY(resolve_parent_locked(*old_start, old_path.view()));
     auto to = TRY(resolve_parent_locked(*new_start, new_path.view()));
     if (in_proc(*from.parent) != in_proc(*to.parent))
@@ -288,7 +289,7 @@ Result<u64> sys_renameat2(const SyscallArgs& a)
             return u64(0); // the same file: nothing to do
         if (is_proc_root(*target))
             return Errno::ebusy;
-        if (a.a4 & RENAME_NOREPLACE)
+        if (flags & RENAME_NOREPLACE)
             return Errno::eexist;
         if (source->is_dir() && !target->is_dir())
             return Errno::enotdir;
@@ -312,15 +313,15 @@ Result<u64> sys_renameat2(const SyscallArgs& a)
     return u64(0);
 }
 
-Result<u64> sys_symlinkat(const SyscallArgs& a)
+Result<u64> sys_symlinkat(UserPtr<const char> target_name, Fd dirfd, UserPtr<const char> path_name)
 {
     UserPath target, path;
-    TRY(target.copy_from(a.a0));
-    TRY(path.copy_from(a.a2));
+    TRY(target.copy_from(target_name));
+    TRY(path.copy_from(path_name));
     if (target.length() == 0)
         return Errno::enoent;
     SpinLockGuard guard(vfs_lock());
-    Inode* start = TRY(start_dir(i64(a.a1), path));
+    Inode* start = TRY(start_dir(dirfd, path));
     auto where = TRY(resolve_parent_locked(*start, path.view()));
     if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
@@ -336,19 +337,20 @@ Result<u64> sys_symlinkat(const SyscallArgs& a)
     return u64(0);
 }
 
-Result<u64> sys_linkat(const SyscallArgs& a)
+Result<u64> sys_linkat(Fd old_dirfd, UserPtr<const char> old_name, Fd new_dirfd, UserPtr<const char> new_name,
+                       i32 flags)
 {
-    if (a.a4 & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+    if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return Errno::einval;
     UserPath old_path, new_path;
-    TRY(old_path.copy_from(a.a1));
-    TRY(new_path.copy_from(a.a3));
+    TRY(old_path.copy_from(old_name));
+    TRY(new_path.copy_from(new_name));
     SpinLockGuard guard(vfs_lock());
-    Inode* old_start = TRY(start_dir(i64(a.a0), old_path));
-    Inode* source = TRY(resolve_locked(*old_start, old_path.view(), a.a4 & AT_SYMLINK_FOLLOW));
+    Inode* old_start = TRY(start_dir(old_dirfd, old_path));
+    Inode* source = TRY(resolve_locked(*old_start, old_path.view(), flags & AT_SYMLINK_FOLLOW));
     if (source->is_dir())
         return Errno::eperm;
-    Inode* new_start = TRY(start_dir(i64(a.a2), new_path));
+    Inode* new_start = TRY(start_dir(new_dirfd, new_path));
     auto where = TRY(resolve_parent_locked(*new_start, new_path.view()));
     if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
@@ -375,18 +377,18 @@ static Result<u64> change_directory(Inode* dir)
     return u64(0);
 }
 
-Result<u64> sys_chdir(const SyscallArgs& a)
+Result<u64> sys_chdir(UserPtr<const char> path_name)
 {
     UserPath path;
-    TRY(path.copy_from(a.a0));
+    TRY(path.copy_from(path_name));
     SpinLockGuard guard(vfs_lock());
-    Inode* start = TRY(start_dir(AT_FDCWD, path));
+    Inode* start = TRY(start_dir(Fd::at_cwd, path));
     return change_directory(TRY(resolve_locked(*start, path.view(), true)));
 }
 
-Result<u64> sys_fchdir(const SyscallArgs& a)
+Result<u64> sys_fchdir(Fd fd)
 {
-    File* f = TRY(current_process().files->get(int(i32(a.a0))));
+    File* f = TRY(current_process().files->get(int(fd)));
     SpinLockGuard guard(vfs_lock());
     Inode* inode = f->inode();
     if (!inode)
@@ -394,7 +396,7 @@ Result<u64> sys_fchdir(const SyscallArgs& a)
     return change_directory(inode);
 }
 
-Result<u64> sys_getcwd(const SyscallArgs& a)
+Result<u64> sys_getcwd(UserPtr<char> buf, u64 size)
 {
     UserPath answer;
     TRY(answer.allocate());
@@ -403,85 +405,85 @@ Result<u64> sys_getcwd(const SyscallArgs& a)
     {
         SpinLockGuard guard(vfs_lock());
         Process& p = current_process();
-        n = TRY(path_of_locked(p.cwd ? *p.cwd : *root(), text, lib::min<usize>(PATH_MAX, a.a1)));
+        n = TRY(path_of_locked(p.cwd ? *p.cwd : *root(), text, lib::min<usize>(PATH_MAX, size)));
     }
-    TRY(mm::copy_to_user(a.a0, text, n + 1));
+    TRY(mm::copy_to_user(buf, text, n + 1));
     return u64(n + 1); // the length including the NUL, as the raw syscall returns
 }
 
-Result<u64> sys_truncate(const SyscallArgs& a)
+Result<u64> sys_truncate(UserPtr<const char> path_name, i64 length)
 {
     UserPath path;
-    TRY(path.copy_from(a.a0));
-    if (i64(a.a1) < 0)
+    TRY(path.copy_from(path_name));
+    if (length < 0)
         return Errno::einval;
     SpinLockGuard guard(vfs_lock());
-    Inode* start = TRY(start_dir(AT_FDCWD, path));
+    Inode* start = TRY(start_dir(Fd::at_cwd, path));
     Inode* inode = TRY(resolve_locked(*start, path.view(), true));
     if (inode->is_dir())
         return Errno::eisdir;
     if (!inode->is_regular())
         return Errno::einval;
-    TRY(truncate_locked(*inode, a.a1));
+    TRY(truncate_locked(*inode, u64(length)));
     return u64(0);
 }
 
-Result<u64> sys_umask(const SyscallArgs& a)
+Result<u64> sys_umask(Process& p, u32 mask)
 {
-    Process& p = current_process();
     u32 old = p.umask;
-    p.umask = u32(a.a0) & 0777;
+    p.umask = mask & 0777;
     return u64(old);
 }
 
-Result<u64> sys_fchmodat(const SyscallArgs& a)
+Result<u64> sys_fchmodat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
 {
     UserPath path;
-    TRY(path.copy_from(a.a1));
+    TRY(path.copy_from(path_name));
     SpinLockGuard guard(vfs_lock());
-    Inode* start = TRY(start_dir(i64(a.a0), path));
+    Inode* start = TRY(start_dir(dirfd, path));
     Inode* inode = TRY(resolve_locked(*start, path.view(), true));
-    inode->mode = (inode->mode & S_IFMT) | (u32(a.a2) & 07777);
+    inode->mode = (inode->mode & S_IFMT) | (mode & 07777);
     inode->ctime_ns = vfs_now_ns();
     return u64(0);
 }
 
-Result<u64> sys_fchmod(const SyscallArgs& a)
+Result<u64> sys_fchmod(Fd fd, u32 mode)
 {
-    File* f = TRY(current_process().files->get(int(i32(a.a0))));
+    File* f = TRY(current_process().files->get(int(fd)));
     SpinLockGuard guard(vfs_lock());
     Inode* inode = f->inode();
     if (!inode)
         return Errno::einval;
-    inode->mode = (inode->mode & S_IFMT) | (u32(a.a1) & 07777);
+    inode->mode = (inode->mode & S_IFMT) | (mode & 07777);
     inode->ctime_ns = vfs_now_ns();
     return u64(0);
 }
 
-Result<u64> sys_utimensat(const SyscallArgs& a)
+Result<u64> sys_utimensat(Fd dirfd, UserPtr<const char> path_name, UserPtr<const Timespec> new_times, i32 flags)
 {
     constexpr i64 UTIME_NOW = (1l << 30) - 1, UTIME_OMIT = (1l << 30) - 2;
-    if (a.a3 & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return Errno::einval;
+    // atime then mtime, each seconds and nanoseconds.
     i64 times[4] = {0, UTIME_NOW, 0, UTIME_NOW};
-    if (a.a2)
-        TRY(mm::copy_from_user(times, a.a2, sizeof(times)));
+    if (new_times)
+        TRY(mm::copy_from_user(times, new_times.as<const i64>(), 4));
     for (int i = 1; i < 4; i += 2)
         if (times[i] != UTIME_NOW && times[i] != UTIME_OMIT && (times[i] < 0 || times[i] >= 1000000000))
             return Errno::einval;
     Inode* inode;
     UserPath path;
-    if (a.a1)
-        TRY(path.copy_from(a.a1));
+    if (path_name)
+        TRY(path.copy_from(path_name));
     SpinLockGuard guard(vfs_lock());
-    if (a.a1 == 0) { // futimens: the descriptor itself
-        File* f = TRY(current_process().files->get(int(i32(a.a0))));
+    if (!path_name) { // futimens: the descriptor itself
+        File* f = TRY(current_process().files->get(int(dirfd)));
         inode = f->inode();
         if (!inode)
             return Errno::einval;
     } else {
-        Inode* start = TRY(start_dir(i64(a.a0), path));
-        inode = TRY(resolve_locked(*start, path.view(), !(a.a3 & AT_SYMLINK_NOFOLLOW)));
+        Inode* start = TRY(start_dir(dirfd, path));
+        inode = TRY(resolve_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
     }
     u64 now = vfs_now_ns();
     auto value = [now](i64 sec, i64 nsec) { return nsec == UTIME_NOW ? now : u64(sec) * 1000000000ull + u64(nsec); };
@@ -494,3 +496,6 @@ Result<u64> sys_utimensat(const SyscallArgs& a)
 }
 
 } // namespace kernel
+
+#define MYRIAD_THUNKS_paths(handler) MYRIAD_THUNK(handler)
+#include "kernel/syscall/instantiate_thunks.inc"

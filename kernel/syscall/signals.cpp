@@ -9,24 +9,14 @@ namespace kernel {
 
 namespace {
 
-constexpr u64 SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
-constexpr u64 UNBLOCKABLE = signal_bit(SIGKILL) | signal_bit(SIGSTOP);
+constexpr i32 SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 
-// struct sigaction as the kernel sees it on riscv64 (no sa_restorer).
-struct KernelSigaction {
-    u64 handler;
-    u64 flags;
-    u64 mask;
-};
-
-bool valid_signal(u64 sig) { return sig >= 1 && sig <= u64(NSIG); }
+bool valid_signal(i32 sig) { return sig >= 1 && sig <= NSIG; }
 
 } // namespace
 
-Result<u64> sys_kill(const SyscallArgs& a)
+Result<u64> sys_kill(Pid pid, i32 sig)
 {
-    i32 pid = i32(a.a0);
-    u64 sig = a.a1;
     if (sig != 0 && !valid_signal(sig))
         return Errno::einval;
     // The group of pid < -1 is -pid, which INT_MIN does not have: Linux
@@ -67,7 +57,7 @@ Result<u64> sys_kill(const SyscallArgs& a)
 }
 
 // One thread per process: a thread id is a pid.
-static Result<u64> thread_kill(i32 tid, u64 sig)
+static Result<u64> thread_kill(Pid tid, i32 sig)
 {
     if (tid <= 0 || (sig != 0 && !valid_signal(sig)))
         return Errno::einval;
@@ -80,32 +70,32 @@ static Result<u64> thread_kill(i32 tid, u64 sig)
     return u64(0);
 }
 
-Result<u64> sys_tkill(const SyscallArgs& a) { return thread_kill(i32(a.a0), a.a1); }
+Result<u64> sys_tkill(Pid tid, i32 sig) { return thread_kill(tid, sig); }
 
-Result<u64> sys_tgkill(const SyscallArgs& a)
+Result<u64> sys_tgkill(Pid tgid, Pid tid, i32 sig)
 {
-    if (i32(a.a0) <= 0 || i32(a.a1) <= 0 || (a.a2 != 0 && !valid_signal(a.a2)))
+    if (tgid <= 0 || tid <= 0 || (sig != 0 && !valid_signal(sig)))
         return Errno::einval;
-    if (a.a0 != a.a1)
+    if (tgid != tid)
         return Errno::esrch; // the thread is not in that thread group
-    return thread_kill(i32(a.a1), a.a2);
+    return thread_kill(tid, sig);
 }
 
-Result<u64> sys_rt_sigaction(const SyscallArgs& a)
+Result<u64> sys_rt_sigaction(i32 sig, UserPtr<const KernelSigaction> new_action, UserPtr<KernelSigaction> old_action,
+                             usize sigsetsize)
 {
-    u64 sig = a.a0;
-    if (!valid_signal(sig) || a.a3 != 8) // sigsetsize must be sizeof(kernel sigset_t)
+    if (!valid_signal(sig) || sigsetsize != sizeof(Sigset))
         return Errno::einval;
     Process& p = current_process();
-    u64 bit = signal_bit(int(sig));
+    u64 bit = signal_bit(sig);
     Process::SignalAction& current = p.actions[sig - 1];
     KernelSigaction old{current.handler, current.flags, current.mask};
-    if (a.a1) {
-        auto act = TRY(mm::read_user<KernelSigaction>(a.a1));
+    if (new_action) {
+        auto act = TRY(mm::read_user(new_action));
         if (bit & UNBLOCKABLE)
             return Errno::einval;
-        if (a.a2)
-            TRY(mm::write_user(a.a2, old));
+        if (old_action)
+            TRY(mm::write_user(old_action, old));
         current = {act.handler, act.flags, act.mask & ~UNBLOCKABLE};
         p.signals_ignored &= ~bit;
         p.signals_caught &= ~bit;
@@ -120,8 +110,8 @@ Result<u64> sys_rt_sigaction(const SyscallArgs& a)
         }
         return u64(0);
     }
-    if (a.a2)
-        TRY(mm::write_user(a.a2, old));
+    if (old_action)
+        TRY(mm::write_user(old_action, old));
     return u64(0);
 }
 
@@ -149,50 +139,49 @@ static Result<u64> suspend_with(u64 mask, u64 deadline_ns)
     return u64(0);
 }
 
-Result<u64> sys_rt_sigsuspend(const SyscallArgs& a)
+Result<u64> sys_rt_sigsuspend(UserPtr<const Sigset> mask, usize sigsetsize)
 {
-    if (a.a1 != 8)
+    if (sigsetsize != sizeof(Sigset))
         return Errno::einval;
-    u64 mask = TRY(mm::read_user<u64>(a.a0));
-    return suspend_with(mask, ~0ull);
+    return suspend_with(TRY(mm::read_user(mask)), ~0ull);
 }
 
 // ppoll with no descriptors is how glibc implements pause() on riscv64:
 // sleep until a signal or the timeout. Polling descriptors is not
 // supported yet (ENOSYS, so callers can tell).
-Result<u64> sys_ppoll(const SyscallArgs& a)
+Result<u64> sys_ppoll(UserPtr<PollFd>, u32 nfds, UserPtr<const Timespec> timeout, UserPtr<const Sigset> sigmask,
+                      usize sigsetsize)
 {
-    if (a.a1 != 0)
+    if (nfds != 0)
         return Errno::enosys;
     u64 deadline = ~0ull;
-    if (a.a2) {
-        i64 ts[2];
-        TRY(mm::copy_from_user(ts, a.a2, sizeof(ts)));
-        if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+    if (timeout) {
+        Timespec ts = TRY(mm::read_user(timeout));
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
             return Errno::einval;
-        deadline = monotonic_ns() + u64(ts[0]) * 1000000000ull + u64(ts[1]);
+        deadline = monotonic_ns() + u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec);
     }
     u64 mask = current_process().signals_blocked;
-    if (a.a3) {
-        if (a.a4 != 8)
+    if (sigmask) {
+        if (sigsetsize != sizeof(Sigset))
             return Errno::einval;
-        mask = TRY(mm::read_user<u64>(a.a3));
+        mask = TRY(mm::read_user(sigmask));
     }
     return suspend_with(mask, deadline);
 }
 
 // setitimer/getitimer: ITIMER_REAL (SIGALRM after wall-clock time; glibc's
 // alarm() uses it). ITIMER_VIRTUAL and ITIMER_PROF are not supported yet.
-static Result<void> write_itimerval(u64 address, u64 value_ns, u64 interval_ns)
+static Result<void> write_itimerval(UserPtr<Itimerval> to, u64 value_ns, u64 interval_ns)
 {
-    i64 v[4] = {i64(interval_ns / 1000000000), i64(interval_ns / 1000 % 1000000), i64(value_ns / 1000000000),
-                i64(value_ns / 1000 % 1000000)};
-    return mm::copy_to_user(address, v, sizeof(v));
+    Itimerval v{{i64(interval_ns / 1000000000), i64(interval_ns / 1000 % 1000000)},
+                {i64(value_ns / 1000000000), i64(value_ns / 1000 % 1000000)}};
+    return mm::write_user(to, v);
 }
 
-Result<u64> sys_getitimer(const SyscallArgs& a)
+Result<u64> sys_getitimer(i32 which, UserPtr<Itimerval> value)
 {
-    if (a.a0 != 0)
+    if (which != 0)
         return Errno::einval;
     Process& p = current_process();
     u64 now = monotonic_ns(), left, interval;
@@ -201,17 +190,18 @@ Result<u64> sys_getitimer(const SyscallArgs& a)
         left = p.alarm_deadline_ns > now ? p.alarm_deadline_ns - now : 0;
         interval = p.alarm_interval_ns;
     }
-    TRY(write_itimerval(a.a1, left, interval));
+    TRY(write_itimerval(value, left, interval));
     return u64(0);
 }
 
-Result<u64> sys_setitimer(const SyscallArgs& a)
+Result<u64> sys_setitimer(i32 which, UserPtr<const Itimerval> new_value, UserPtr<Itimerval> old_value)
 {
-    if (a.a0 != 0)
+    if (which != 0)
         return Errno::einval;
+    // it_interval then it_value, each seconds and microseconds.
     i64 v[4] = {};
-    if (a.a1)
-        TRY(mm::copy_from_user(v, a.a1, sizeof(v)));
+    if (new_value)
+        TRY(mm::copy_from_user(v, new_value.as<const i64>(), 4));
     for (int i = 0; i < 4; i += 2)
         if (v[i] < 0 || v[i + 1] < 0 || v[i + 1] >= 1000000)
             return Errno::einval;
@@ -227,16 +217,15 @@ Result<u64> sys_setitimer(const SyscallArgs& a)
         else
             alarm_cancel_locked(p);
     }
-    if (a.a2)
-        TRY(write_itimerval(a.a2, old_left, old_interval));
+    if (old_value)
+        TRY(write_itimerval(old_value, old_left, old_interval));
     return u64(0);
 }
 
 // setpriority/getpriority: PRIO_PROCESS (0) and PRIO_PGRP (1); nice values
 // are clamped to -20..19 as Linux does. getpriority's raw result is 20 - nice.
-Result<u64> sys_setpriority(const SyscallArgs& a)
+Result<u64> sys_setpriority(i32 which, i32 who, i32 nice)
 {
-    i32 which = i32(a.a0), who = i32(a.a1), nice = i32(a.a2);
     if (which != 0 && which != 1)
         return Errno::einval;
     nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
@@ -254,9 +243,8 @@ Result<u64> sys_setpriority(const SyscallArgs& a)
     return found ? Result<u64>(u64(0)) : Result<u64>(Errno::esrch);
 }
 
-Result<u64> sys_getpriority(const SyscallArgs& a)
+Result<u64> sys_getpriority(i32 which, i32 who)
 {
-    i32 which = i32(a.a0), who = i32(a.a1);
     if (which != 0 && which != 1)
         return Errno::einval;
     Process& self = current_process();
@@ -272,15 +260,15 @@ Result<u64> sys_getpriority(const SyscallArgs& a)
     return u64(20 - best);
 }
 
-Result<u64> sys_rt_sigprocmask(const SyscallArgs& a)
+Result<u64> sys_rt_sigprocmask(Process& p, i32 how, UserPtr<const Sigset> set_in, UserPtr<Sigset> old_set,
+                               usize sigsetsize)
 {
-    if (a.a3 != 8)
+    if (sigsetsize != sizeof(Sigset))
         return Errno::einval;
-    Process& p = current_process();
     u64 old = p.signals_blocked;
-    if (a.a1) {
-        u64 set = TRY(mm::read_user<u64>(a.a1));
-        switch (a.a0) {
+    if (set_in) {
+        u64 set = TRY(mm::read_user(set_in));
+        switch (how) {
         case SIG_BLOCK: p.signals_blocked |= set; break;
         case SIG_UNBLOCK: p.signals_blocked &= ~set; break;
         case SIG_SETMASK: p.signals_blocked = set; break;
@@ -288,14 +276,14 @@ Result<u64> sys_rt_sigprocmask(const SyscallArgs& a)
         }
         p.signals_blocked &= ~UNBLOCKABLE;
     }
-    if (a.a2)
-        TRY(mm::write_user(a.a2, old));
+    if (old_set)
+        TRY(mm::write_user(old_set, old));
     return u64(0);
 }
 
-Result<u64> sys_rt_sigpending(const SyscallArgs& a)
+Result<u64> sys_rt_sigpending(UserPtr<Sigset> set, usize sigsetsize)
 {
-    if (a.a1 != 8)
+    if (sigsetsize != sizeof(Sigset))
         return Errno::einval;
     u64 pending;
     {
@@ -303,15 +291,15 @@ Result<u64> sys_rt_sigpending(const SyscallArgs& a)
         Process& p = current_process();
         pending = p.signals_pending & p.signals_blocked;
     }
-    TRY(mm::write_user(a.a0, pending));
+    TRY(mm::write_user(set, pending));
     return u64(0);
 }
 
-Result<u64> sys_setpgid(const SyscallArgs& a)
+Result<u64> sys_setpgid(Pid pid_in, Pid pgid_in)
 {
     Process& self = current_process();
-    i32 pid = i32(a.a0) ? i32(a.a0) : self.pid;
-    i32 pgid = i32(a.a1) ? i32(a.a1) : pid;
+    Pid pid = pid_in ? pid_in : self.pid;
+    Pid pgid = pgid_in ? pgid_in : pid;
     if (pgid < 0)
         return Errno::einval;
     SpinLockGuard guard(process_lock());
@@ -334,25 +322,25 @@ Result<u64> sys_setpgid(const SyscallArgs& a)
     return u64(0);
 }
 
-Result<u64> sys_getpgid(const SyscallArgs& a)
+Result<u64> sys_getpgid(Pid pid)
 {
     SpinLockGuard guard(process_lock());
-    Process* p = i32(a.a0) ? find_process_locked(i32(a.a0)) : &current_process();
+    Process* p = pid ? find_process_locked(pid) : &current_process();
     if (!p)
         return Errno::esrch;
     return u64(p->pgid);
 }
 
-Result<u64> sys_getsid(const SyscallArgs& a)
+Result<u64> sys_getsid(Pid pid)
 {
     SpinLockGuard guard(process_lock());
-    Process* p = i32(a.a0) ? find_process_locked(i32(a.a0)) : &current_process();
+    Process* p = pid ? find_process_locked(pid) : &current_process();
     if (!p)
         return Errno::esrch;
     return u64(p->sid);
 }
 
-Result<u64> sys_setsid(const SyscallArgs&)
+Result<u64> sys_setsid()
 {
     Process& self = current_process();
     SpinLockGuard guard(process_lock());
@@ -365,3 +353,6 @@ Result<u64> sys_setsid(const SyscallArgs&)
 }
 
 } // namespace kernel
+
+#define MYRIAD_THUNKS_signals(handler) MYRIAD_THUNK(handler)
+#include "kernel/syscall/instantiate_thunks.inc"

@@ -12,33 +12,33 @@
 
 namespace kernel {
 
-Result<u64> sys_uname(const SyscallArgs& a)
+Result<u64> sys_uname(UserPtr<Utsname> name)
 {
-    // struct utsname: six fields of 65 bytes. sysname stays "Linux" for
-    // programs that check it; version says what is really running.
-    char u[6][65] = {};
+    // sysname stays "Linux" for programs that check it; version says what
+    // is really running.
+    Utsname u{};
     const char* fields[6] = {"Linux", "myriad", "6.1.0-myriad", "#1 Myriad RISC-V teaching kernel", "riscv64",
                              "(none)"};
     for (int i = 0; i < 6; ++i)
-        __builtin_memcpy(u[i], fields[i], lib::cstring_length(fields[i]));
-    TRY(mm::copy_to_user(a.a0, u, sizeof(u)));
+        __builtin_memcpy(u.field[i], fields[i], lib::cstring_length(fields[i]));
+    TRY(mm::write_user(name, u));
     return u64(0);
 }
 
-Result<u64> sys_getrandom(const SyscallArgs& a)
+Result<u64> sys_getrandom(UserPtr<u8> buf, usize count, u32 flags)
 {
-    constexpr u64 GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
-    if (a.a2 & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
+    constexpr u32 GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
+    if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
         return Errno::einval;
-    if ((a.a2 & GRND_RANDOM) && (a.a2 & GRND_INSECURE))
+    if ((flags & GRND_RANDOM) && (flags & GRND_INSECURE))
         return Errno::einval;
-    u64 length = lib::min<u64>(a.a1, 33554431); // Linux caps one call at 32 MiB - 1
+    u64 length = lib::min<u64>(count, 33554431); // Linux caps one call at 32 MiB - 1
     u8 chunk[256];
     u64 done = 0;
     while (done < length) {
         usize n = usize(lib::min<u64>(length - done, sizeof(chunk)));
         random_fill(chunk, n);
-        auto copied = mm::copy_to_user(a.a0 + done, chunk, n);
+        auto copied = mm::copy_to_user(buf + done, chunk, n);
         if (copied.is_error())
             return done ? Result<u64>(done) : Result<u64>(copied.error());
         done += n;
@@ -46,19 +46,9 @@ Result<u64> sys_getrandom(const SyscallArgs& a)
     return done;
 }
 
-Result<u64> sys_sysinfo(const SyscallArgs& a)
+Result<u64> sys_sysinfo(UserPtr<Sysinfo> out)
 {
-    struct {
-        i64 uptime;
-        u64 loads[3];
-        u64 totalram, freeram, sharedram, bufferram, totalswap, freeswap;
-        u16 procs, pad;
-        u32 pad2;
-        u64 totalhigh, freehigh;
-        u32 mem_unit;
-        char reserved[4];
-    } info{};
-    static_assert(sizeof(info) == 112);
+    Sysinfo info{};
     auto pages = mm::page_stats();
     info.uptime = i64(monotonic_ns() / 1000000000);
     info.totalram = pages.total * mm::PAGE_SIZE;
@@ -66,7 +56,7 @@ Result<u64> sys_sysinfo(const SyscallArgs& a)
     info.freeram = (pages.free + kernel_stack_cached_pages()) * mm::PAGE_SIZE;
     info.procs = u16(lib::min<usize>(process_count(), 0xffff));
     info.mem_unit = 1;
-    TRY(mm::write_user(a.a0, info));
+    TRY(mm::write_user(out, info));
     return u64(0);
 }
 
@@ -77,20 +67,20 @@ namespace kernel {
 // reboot(2): only with Linux's magic numbers (include/uapi/linux/reboot.h).
 // Power-off and halt end the machine with status 0; restart is not
 // supported by every machine, so it powers off too and says so.
-Result<u64> sys_reboot(const SyscallArgs& a)
+Result<u64> sys_reboot(u32 magic1, u32 magic2, u32 cmd, UserPtr<const char>)
 {
     constexpr u64 MAGIC1 = 0xfee1dead;
     constexpr u64 MAGIC2[] = {672274793, 85072278, 369367448, 537993216};
     constexpr u32 CMD_RESTART = 0x01234567, CMD_HALT = 0xcdef0123, CMD_POWER_OFF = 0x4321fedc,
                   CMD_CAD_ON = 0x89abcdef, CMD_CAD_OFF = 0x00000000;
-    if (u32(a.a0) != MAGIC1)
+    if (magic1 != MAGIC1)
         return Errno::einval;
     bool magic2_ok = false;
     for (u64 m : MAGIC2)
-        magic2_ok |= u32(a.a1) == m;
+        magic2_ok |= magic2 == m;
     if (!magic2_ok)
         return Errno::einval;
-    switch (u32(a.a2)) {
+    switch (cmd) {
     case CMD_CAD_ON:
     case CMD_CAD_OFF:
         return u64(0);
@@ -107,3 +97,6 @@ Result<u64> sys_reboot(const SyscallArgs& a)
 }
 
 } // namespace kernel
+
+#define MYRIAD_THUNKS_system(handler) MYRIAD_THUNK(handler)
+#include "kernel/syscall/instantiate_thunks.inc"

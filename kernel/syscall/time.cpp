@@ -9,19 +9,14 @@ namespace kernel {
 
 namespace {
 
-struct Timespec {
-    i64 tv_sec;
-    i64 tv_nsec;
-};
-
 // include/uapi/linux/time.h
-enum ClockId : u64 {
+enum ClockId : i32 {
     CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3,
     CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7,
 };
-constexpr u64 TIMER_ABSTIME = 1;
+constexpr i32 TIMER_ABSTIME = 1;
 
-Result<u64> clock_now(u64 id)
+Result<u64> clock_now(i32 id)
 {
     switch (id) {
     case CLOCK_REALTIME:
@@ -43,9 +38,9 @@ Result<u64> clock_now(u64 id)
     }
 }
 
-Result<u64> read_duration(u64 address)
+Result<u64> read_duration(UserPtr<const Timespec> duration)
 {
-    auto ts = TRY(mm::read_user<Timespec>(address));
+    auto ts = TRY(mm::read_user(duration));
     if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
         return Errno::einval;
     if (u64(ts.tv_sec) > (~0ull - 999999999ull) / 1000000000ull)
@@ -53,10 +48,10 @@ Result<u64> read_duration(u64 address)
     return u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec);
 }
 
-Result<void> write_timespec(u64 address, u64 ns)
+Result<void> write_timespec(UserPtr<Timespec> to, u64 ns)
 {
     Timespec ts{i64(ns / 1000000000), i64(ns % 1000000000)};
-    return mm::write_user(address, ts);
+    return mm::write_user(to, ts);
 }
 
 u64 deadline_after(u64 duration)
@@ -67,29 +62,27 @@ u64 deadline_after(u64 duration)
 
 } // namespace
 
-Result<u64> sys_nanosleep(const SyscallArgs& a)
+Result<u64> sys_nanosleep(UserPtr<const Timespec> duration, UserPtr<Timespec> remaining)
 {
-    u64 duration = TRY(read_duration(a.a0));
-    u64 deadline = deadline_after(duration);
+    u64 deadline = deadline_after(TRY(read_duration(duration)));
     if (!sleep_until(deadline)) {
         u64 now = monotonic_ns();
-        if (a.a1)
-            TRY(write_timespec(a.a1, deadline > now ? deadline - now : 0));
+        if (remaining)
+            TRY(write_timespec(remaining, deadline > now ? deadline - now : 0));
         return Errno::eintr;
     }
     return u64(0);
 }
 
-Result<u64> sys_clock_nanosleep(const SyscallArgs& a)
+Result<u64> sys_clock_nanosleep(i32 id, i32 flags, UserPtr<const Timespec> request, UserPtr<Timespec> remaining)
 {
-    u64 id = a.a0, flags = a.a1;
     if (id == CLOCK_THREAD_CPUTIME_ID)
         return Errno::einval;
     if (id != CLOCK_REALTIME && id != CLOCK_MONOTONIC && id != CLOCK_BOOTTIME && id != CLOCK_PROCESS_CPUTIME_ID)
         return Errno::einval;
     if (id == CLOCK_PROCESS_CPUTIME_ID)
         return Errno::enotsup; // sleeping on a CPU clock: not supported (as Linux for threads)
-    u64 value = TRY(read_duration(a.a2));
+    u64 value = TRY(read_duration(request));
     if (flags & TIMER_ABSTIME) {
         u64 now = TRY(clock_now(id));
         if (!sleep_until(value <= now ? 0 : deadline_after(value - now)))
@@ -98,45 +91,45 @@ Result<u64> sys_clock_nanosleep(const SyscallArgs& a)
         u64 deadline = deadline_after(value);
         if (!sleep_until(deadline)) {
             u64 now = monotonic_ns();
-            if (a.a3)
-                TRY(write_timespec(a.a3, deadline > now ? deadline - now : 0));
+            if (remaining)
+                TRY(write_timespec(remaining, deadline > now ? deadline - now : 0));
             return Errno::eintr;
         }
     }
     return u64(0);
 }
 
-Result<u64> sys_clock_gettime(const SyscallArgs& a)
+Result<u64> sys_clock_gettime(i32 clock, UserPtr<Timespec> now)
 {
-    u64 ns = TRY(clock_now(a.a0));
-    TRY(write_timespec(a.a1, ns));
+    u64 ns = TRY(clock_now(clock));
+    TRY(write_timespec(now, ns));
     return u64(0);
 }
 
-Result<u64> sys_clock_getres(const SyscallArgs& a)
+Result<u64> sys_clock_getres(i32 clock, UserPtr<Timespec> resolution_out)
 {
-    TRY(clock_now(a.a0)); // validates the id
-    if (a.a1) {
+    TRY(clock_now(clock)); // validates the id
+    if (resolution_out) {
         u64 resolution = timebase_hz() ? lib::max<u64>(1, 1000000000ull / timebase_hz()) : 1;
-        if (a.a0 == CLOCK_REALTIME_COARSE || a.a0 == CLOCK_MONOTONIC_COARSE)
+        if (clock == CLOCK_REALTIME_COARSE || clock == CLOCK_MONOTONIC_COARSE)
             resolution = tick_period_ns();
-        TRY(write_timespec(a.a1, resolution));
+        TRY(write_timespec(resolution_out, resolution));
     }
     return u64(0);
 }
 
-Result<u64> sys_gettimeofday(const SyscallArgs& a)
+Result<u64> sys_gettimeofday(UserPtr<Timeval> tv, UserPtr<Timezone> tz)
 {
-    if (a.a0) {
+    if (tv) {
         u64 ns = wallclock_ns();
-        i64 tv[2] = {i64(ns / 1000000000), i64(ns / 1000 % 1000000)};
-        TRY(mm::copy_to_user(a.a0, tv, sizeof(tv)));
+        TRY(mm::write_user(tv, Timeval{i64(ns / 1000000000), i64(ns / 1000 % 1000000)}));
     }
-    if (a.a1) {
-        i32 tz[2] = {0, 0}; // UTC, no DST
-        TRY(mm::copy_to_user(a.a1, tz, sizeof(tz)));
-    }
+    if (tz)
+        TRY(mm::write_user(tz, Timezone{0, 0})); // UTC, no DST
     return u64(0);
 }
 
 } // namespace kernel
+
+#define MYRIAD_THUNKS_time(handler) MYRIAD_THUNK(handler)
+#include "kernel/syscall/instantiate_thunks.inc"

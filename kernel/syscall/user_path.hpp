@@ -23,10 +23,10 @@ public:
     }
 
     // ENOMEM, EFAULT, or ENAMETOOLONG when no NUL comes within PATH_MAX.
-    Result<void> copy_from(u64 address)
+    Result<void> copy_from(UserPtr<const char> name)
     {
         TRY(allocate());
-        m_length = TRY(mm::copy_string_from_user(m_text, address, fs::PATH_MAX));
+        m_length = TRY(mm::copy_string_from_user(m_text, name, fs::PATH_MAX));
         return {};
     }
 

@@ -34,18 +34,20 @@ Result<void> setup_signal_frame(Process& p, int sig, int code, i32 sender, i32 s
 
 // rt_sigreturn: the frame is where the handler's sp points (it returned
 // with sp as it was given).
-Result<u64> sys_rt_sigreturn(const SyscallArgs& a)
+Result<u64> sys_rt_sigreturn(Process& p, arch::TrapFrame& f)
 {
-    Process& p = current_process();
-    auto frame = mm::read_user<arch::SignalFrame>(a.frame.user_sp());
+    auto frame = mm::read_user<arch::SignalFrame>(f.user_sp());
     if (frame.is_error()) {
         printk("pid {} ({}): rt_sigreturn with a bad frame; killed by SIGSEGV\n", p.pid, p.name);
         exit_current(wait_status_signaled(SIGSEGV));
     }
-    u64 mask = arch::restore_signal_frame(a.frame, p.fp, *frame);
+    u64 mask = arch::restore_signal_frame(f, p.fp, *frame);
     fp_forget(p); // reload from p.fp on the way out
-    p.signals_blocked = mask & ~(signal_bit(SIGKILL) | signal_bit(SIGSTOP));
-    return a.frame.syscall_arg(0); // the dispatcher puts this back in a0
+    p.signals_blocked = mask & ~UNBLOCKABLE;
+    return f.syscall_arg(0); // the dispatcher puts this back in a0
 }
 
 } // namespace kernel
+
+#define MYRIAD_THUNKS_signal_frame(handler) MYRIAD_THUNK(handler)
+#include "kernel/syscall/instantiate_thunks.inc"

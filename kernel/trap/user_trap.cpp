@@ -143,7 +143,7 @@ void on_syscall(arch::TrapFrame* trap_frame)
     Process& p = process_of(frame);
     account_user_time(p);
     arch::interrupts_enable();
-    frame.set_syscall_result(u64(syscall_dispatch(frame)));
+    frame.set_syscall_result(u64(syscall_dispatch(p, frame)));
     return_to_user(p);
 }
 

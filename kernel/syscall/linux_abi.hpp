@@ -1,0 +1,96 @@
+// The structures system calls exchange with user programs, laid out as
+// Linux lays them out for riscv64 (LP64: long and pointers are 8 bytes).
+// Handlers name them in their UserPtr parameters.
+#pragma once
+
+#include "lib/types.hpp"
+
+namespace kernel {
+
+struct LinuxStat; // kernel/fs/file.hpp
+
+// include/uapi/linux/time_types.h, struct __kernel_timespec
+struct Timespec {
+    i64 tv_sec;
+    i64 tv_nsec;
+};
+
+// struct __kernel_old_timeval
+struct Timeval {
+    i64 tv_sec;
+    i64 tv_usec;
+};
+
+// struct timezone (include/uapi/linux/time.h)
+struct Timezone {
+    i32 tz_minuteswest;
+    i32 tz_dsttime;
+};
+
+// struct __kernel_old_itimerval
+struct Itimerval {
+    Timeval it_interval;
+    Timeval it_value;
+};
+
+// struct tms (include/uapi/linux/times.h), in clock ticks
+struct Tms {
+    u64 tms_utime, tms_stime, tms_cutime, tms_cstime;
+};
+
+// struct rusage (include/uapi/linux/resource.h): two timevals, then 14
+// longs, ru_maxrss (KiB) first.
+struct Rusage {
+    Timeval ru_utime;
+    Timeval ru_stime;
+    i64 ru_maxrss;
+    i64 rest[13];
+};
+static_assert(sizeof(Rusage) == 144);
+
+// struct rlimit64
+struct Rlimit {
+    u64 rlim_cur;
+    u64 rlim_max;
+};
+
+// struct iovec
+struct Iovec {
+    u64 base;
+    u64 length;
+};
+
+// struct sigaction as the kernel sees it on riscv64 (no sa_restorer).
+struct KernelSigaction {
+    u64 handler;
+    u64 flags;
+    u64 mask;
+};
+
+// The kernel's sigset_t: 64 signals in one word (sigsetsize is 8).
+using Sigset = u64;
+
+// struct new_utsname: six fields of 65 bytes.
+struct Utsname {
+    char field[6][65];
+};
+
+// struct sysinfo (include/uapi/linux/sysinfo.h)
+struct Sysinfo {
+    i64 uptime;
+    u64 loads[3];
+    u64 totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+    u16 procs, pad;
+    u32 pad2;
+    u64 totalhigh, freehigh;
+    u32 mem_unit;
+    char reserved[4];
+};
+static_assert(sizeof(Sysinfo) == 112);
+
+// Only their addresses are taken: the calls that receive them store the
+// pointer (set_robust_list) or answer before reading (ppoll with fds).
+struct RobustListHead;
+struct PollFd;
+
+} // namespace kernel
