@@ -244,7 +244,7 @@ Result<Pid> fork_current(const ForkOptions& options)
     child->signals_caught = parent.signals_caught;
     for (int i = 0; i < 64; ++i)
         child->actions[i] = parent.actions[i];
-    child->nice = parent.nice;
+    child->sched.inherit_from(parent.sched);
     child->frame = parent.frame;
     child->frame.set_syscall_result(0); // fork returns 0 in the child
     child->fp = parent.fp; // saved at the fork's trap entry if it was dirty
