@@ -24,8 +24,7 @@ static_assert(WEIGHTS[0 - SchedEntity::NICE_MIN] == FairPolicy::NICE_0_WEIGHT);
 
 u32 FairPolicy::weight_of_nice(int nice)
 {
-    nice = nice < SchedEntity::NICE_MIN ? SchedEntity::NICE_MIN : nice > SchedEntity::NICE_MAX ? SchedEntity::NICE_MAX : nice;
-    return WEIGHTS[nice - SchedEntity::NICE_MIN];
+    return WEIGHTS[SchedEntity::clamp_nice(nice) - SchedEntity::NICE_MIN];
 }
 
 void FairPolicy::enqueue(SchedEntity& e)

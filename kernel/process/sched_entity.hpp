@@ -20,6 +20,11 @@ struct SchedEntity {
     u32 slice_left = 0;            // round-robin: ticks left of the running slice
     lib::ListNode run_node;        // round-robin: place in the ready FIFO
 
+    static constexpr int clamp_nice(int nice)
+    {
+        return nice < NICE_MIN ? NICE_MIN : nice > NICE_MAX ? NICE_MAX : nice;
+    }
+
     // A child of fork keeps its parent's nice; it has had no CPU time and
     // is in no queue (the policy places it when it is first enqueued).
     void inherit_from(const SchedEntity& parent) { nice = parent.nice; }

