@@ -38,7 +38,8 @@ void FairPolicy::enqueue(SchedEntity& e)
     // The heap holds one pointer per ready entity and grows in doubling
     // steps; fork reserves room before a process can be enqueued
     // (reserve()), so this cannot fail here.
-    VERIFY(grow(m_count + 1));
+    if (m_count == m_capacity)
+        VERIFY(grow(m_count + 1));
     m_heap[m_count] = &e;
     e.heap_index = u32(m_count);
     ++m_count;
@@ -113,20 +114,22 @@ bool FairPolicy::grow(usize needed)
     return true;
 }
 
-bool FairPolicy::less(usize a, usize b)
+// The heap helpers are inline: every switch runs them, and with one or two
+// ready entities a call costs more than their work.
+inline bool FairPolicy::less(usize a, usize b)
 {
     ++m_comparisons;
     return m_heap[a]->vruntime < m_heap[b]->vruntime;
 }
 
-void FairPolicy::swap_at(usize a, usize b)
+inline void FairPolicy::swap_at(usize a, usize b)
 {
     lib::swap(m_heap[a], m_heap[b]);
     m_heap[a]->heap_index = u32(a);
     m_heap[b]->heap_index = u32(b);
 }
 
-void FairPolicy::sift_up(usize i)
+inline void FairPolicy::sift_up(usize i)
 {
     while (i > 0 && less(i, (i - 1) / 2)) {
         swap_at(i, (i - 1) / 2);
@@ -134,7 +137,7 @@ void FairPolicy::sift_up(usize i)
     }
 }
 
-void FairPolicy::sift_down(usize i)
+inline void FairPolicy::sift_down(usize i)
 {
     for (;;) {
         usize smallest = i, l = 2 * i + 1, r = 2 * i + 2;
