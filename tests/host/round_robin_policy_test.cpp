@@ -54,9 +54,9 @@ TEST(RoundRobinPolicy, TimeSlice)
     EXPECT_TRUE(rr.tick(running));
 }
 
-// The slice left belongs to the entity, not to the queue: two entities
-// started on two run queues (two harts) count down independently.
-TEST(RoundRobinPolicy, SliceIsPerEntity)
+// Each policy object is one run queue (one per hart): starting or ticking
+// on one leaves the other's entities and queue alone.
+TEST(RoundRobinPolicy, InstancesAreIndependentRunQueues)
 {
     RoundRobinPolicy one, two;
     one.set_slice(2);
@@ -70,6 +70,9 @@ TEST(RoundRobinPolicy, SliceIsPerEntity)
     EXPECT_TRUE(one.tick(x));
     EXPECT_FALSE(two.tick(y));
     EXPECT_TRUE(two.tick(y));
+    EXPECT_EQ(one.pick_next(), &wait_one);
+    EXPECT_EQ(one.pick_next(), nullptr);
+    EXPECT_EQ(two.pick_next(), &wait_two);
 }
 
 TEST(RoundRobinPolicy, RemoveOfQueuedEntity)
