@@ -16,6 +16,10 @@ add_executable(host_tests ${MYRIAD_HOST_TESTS})
 target_link_libraries(host_tests PRIVATE myriad_lib_host GTest::gtest GTest::gtest_main)
 target_compile_definitions(host_tests PRIVATE MYRIAD_FIXTURES="${CMAKE_SOURCE_DIR}/tests/fixtures"
                                               MYRIAD_HOST_BUILD="${CMAKE_BINARY_DIR}")
+# The scheduler policies are pure logic: the kernel's own sources, tested
+# here against a model of the mechanism (tests/host/sched_sim.hpp).
+target_sources(host_tests PRIVATE ${CMAKE_SOURCE_DIR}/kernel/process/fair.cpp
+                                  ${CMAKE_SOURCE_DIR}/kernel/process/round_robin.cpp)
 include(GoogleTest)
 gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS host)
 

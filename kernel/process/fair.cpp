@@ -1,13 +1,12 @@
-// The weighted fair policy (after Linux's CFS): every process accumulates
+// The weighted fair policy (after Linux's CFS): every entity accumulates
 // "virtual runtime", its CPU time divided by a weight from its nice value
 // (Linux's sched_prio_to_weight: each nice step is ~1.25x), and the ready
-// process with the least runs next. A binary min-heap keeps that O(log n)
-// per decision. A process waking from a sleep is placed no further back
+// entity with the least runs next. A binary min-heap keeps that O(log n)
+// per decision. An entity waking from a sleep is placed no further back
 // than one latency period behind the others, so interactive processes get
 // the CPU promptly while CPU hogs cannot be starved nor starve anyone.
-#include "kernel/mm/kmalloc.hpp"
-#include "kernel/process/scheduler.hpp"
-#include "kernel/time.hpp"
+#include "kernel/process/fair.hpp"
+#include "kernel/panic.hpp"
 
 namespace kernel {
 
@@ -19,140 +18,138 @@ constexpr u32 WEIGHTS[40] = {
     3906,  3121,  2501,  1991,  1586,  1277,  1024,  820,   655,   526,   423,  335,  272,  215,
     172,   137,   110,   87,    70,    56,    45,    36,    29,    23,    18,    15,
 };
-
-u32 weight_of(const Process& p) { return WEIGHTS[p.nice + 20]; }
-
-class FairPolicy final : public SchedulerPolicy {
-public:
-    void configure(u64 tick_ns) { m_tick_ns = tick_ns ? tick_ns : 10000000; }
-
-    void enqueue(Process& p) override
-    {
-        // A sleeper comes back at most one latency period (3 ticks of a
-        // nice-0 process) behind the queue: prompt, but no hoarded credit.
-        u64 floor = m_min_vruntime > 3 * m_tick_ns ? m_min_vruntime - 3 * m_tick_ns : 0;
-        if (p.vruntime < floor)
-            p.vruntime = floor;
-        // The heap holds one pointer per ready process and grows in
-        // doubling steps; fork reserves room before a process can be
-        // enqueued (reserve()), so this cannot fail here.
-        VERIFY(grow(m_count + 1));
-        m_heap[m_count] = &p;
-        p.heap_index = u32(m_count);
-        ++m_count;
-        sift_up(m_count - 1);
-    }
-
-    void remove(Process& p) override
-    {
-        if (p.heap_index == ~0u || p.heap_index >= m_count || m_heap[p.heap_index] != &p)
-            return;
-        usize i = p.heap_index;
-        p.heap_index = ~0u;
-        --m_count;
-        if (i == m_count)
-            return;
-        m_heap[i] = m_heap[m_count];
-        m_heap[i]->heap_index = u32(i);
-        sift_down(i);
-        sift_up(i);
-    }
-
-    Process* pick_next() override
-    {
-        if (m_count == 0)
-            return nullptr;
-        Process* p = m_heap[0];
-        remove(*p);
-        return p;
-    }
-
-    void started(Process& p) override
-    {
-        if (p.vruntime > m_min_vruntime)
-            m_min_vruntime = p.vruntime;
-    }
-
-    bool tick(Process& running) override
-    {
-        running.vruntime += m_tick_ns * 1024 / weight_of(running);
-        if (m_count == 0)
-            return false;
-        // Preempt once the running process is ahead of the best waiting one
-        // by more than one nice-0 tick (so equals alternate every tick).
-        return running.vruntime > m_heap[0]->vruntime + m_tick_ns;
-    }
-
-    void renice(Process& p) override
-    {
-        // The weight changes how fast vruntime grows from now on; a queued
-        // process keeps its place.
-        (void)p;
-    }
-
-    bool reserve(usize n) override { return grow(n); }
-
-    const char* name() const override { return "fair"; }
-
-private:
-    bool grow(usize needed)
-    {
-        if (needed <= m_capacity)
-            return true;
-        usize capacity = m_capacity ? m_capacity * 2 : 64;
-        auto** heap = static_cast<Process**>(mm::kmalloc(capacity * sizeof(Process*)));
-        if (!heap)
-            return false;
-        for (usize i = 0; i < m_count; ++i)
-            heap[i] = m_heap[i];
-        mm::kfree(m_heap);
-        m_heap = heap;
-        m_capacity = capacity;
-        return true;
-    }
-    bool less(usize a, usize b) const { return m_heap[a]->vruntime < m_heap[b]->vruntime; }
-    void swap_at(usize a, usize b)
-    {
-        lib::swap(m_heap[a], m_heap[b]);
-        m_heap[a]->heap_index = u32(a);
-        m_heap[b]->heap_index = u32(b);
-    }
-    void sift_up(usize i)
-    {
-        while (i > 0 && less(i, (i - 1) / 2)) {
-            swap_at(i, (i - 1) / 2);
-            i = (i - 1) / 2;
-        }
-    }
-    void sift_down(usize i)
-    {
-        for (;;) {
-            usize smallest = i, l = 2 * i + 1, r = 2 * i + 2;
-            if (l < m_count && less(l, smallest))
-                smallest = l;
-            if (r < m_count && less(r, smallest))
-                smallest = r;
-            if (smallest == i)
-                return;
-            swap_at(i, smallest);
-            i = smallest;
-        }
-    }
-
-    Process** m_heap = nullptr;
-    usize m_count = 0, m_capacity = 0;
-    u64 m_min_vruntime = 0;
-    u64 m_tick_ns = 10000000;
-};
-
-constinit FairPolicy s_fair;
+static_assert(WEIGHTS[0 - SchedEntity::NICE_MIN] == FairPolicy::NICE_0_WEIGHT);
 
 } // namespace
 
-SchedulerPolicy& fair_policy(u64 tick_ns)
+u32 FairPolicy::weight_of_nice(int nice)
 {
-    s_fair.configure(tick_ns);
-    return s_fair;
+    return WEIGHTS[SchedEntity::clamp_nice(nice) - SchedEntity::NICE_MIN];
+}
+
+void FairPolicy::enqueue(SchedEntity& e)
+{
+    // A sleeper comes back at most one latency period behind the queue:
+    // prompt, but no hoarded credit.
+    u64 credit = wake_credit_ns();
+    u64 floor = m_min_vruntime > credit ? m_min_vruntime - credit : 0;
+    if (e.vruntime < floor)
+        e.vruntime = floor;
+    // The heap holds one pointer per ready entity and grows in doubling
+    // steps; fork reserves room before a process can be enqueued
+    // (reserve()), so this cannot fail here.
+    if (m_count == m_capacity)
+        VERIFY(grow(m_count + 1));
+    m_heap[m_count] = &e;
+    e.heap_index = u32(m_count);
+    ++m_count;
+    sift_up(m_count - 1);
+}
+
+void FairPolicy::remove(SchedEntity& e)
+{
+    if (e.heap_index == SchedEntity::NOT_QUEUED || e.heap_index >= m_count || m_heap[e.heap_index] != &e)
+        return;
+    usize i = e.heap_index;
+    e.heap_index = SchedEntity::NOT_QUEUED;
+    --m_count;
+    if (i == m_count)
+        return;
+    m_heap[i] = m_heap[m_count];
+    m_heap[i]->heap_index = u32(i);
+    sift_down(i);
+    sift_up(i);
+}
+
+SchedEntity* FairPolicy::pick_next()
+{
+    if (m_count == 0)
+        return nullptr;
+    SchedEntity* e = m_heap[0];
+    remove(*e);
+    return e;
+}
+
+void FairPolicy::started(SchedEntity& e)
+{
+    if (e.vruntime > m_min_vruntime)
+        m_min_vruntime = e.vruntime;
+}
+
+bool FairPolicy::tick(SchedEntity& running)
+{
+    running.vruntime += m_tick_ns * NICE_0_WEIGHT / weight_of_nice(running.nice);
+    if (m_count == 0)
+        return false;
+    // Preempt once the running entity is ahead of the best waiting one by
+    // more than one nice-0 tick (so equals alternate every tick).
+    return running.vruntime > m_heap[0]->vruntime + m_tick_ns;
+}
+
+void FairPolicy::renice(SchedEntity& e, int nice)
+{
+    // The weight changes how fast vruntime grows from now on; a queued
+    // entity keeps its place (its key, vruntime, is unchanged).
+    e.nice = nice;
+}
+
+bool FairPolicy::reserve(usize n) { return grow(n); }
+
+bool FairPolicy::grow(usize needed)
+{
+    if (needed <= m_capacity)
+        return true;
+    usize capacity = m_capacity ? m_capacity * 2 : 64;
+    while (capacity < needed)
+        capacity *= 2;
+    auto** heap = static_cast<SchedEntity**>(m_memory.allocate(capacity * sizeof(SchedEntity*)));
+    if (!heap)
+        return false;
+    for (usize i = 0; i < m_count; ++i)
+        heap[i] = m_heap[i];
+    if (m_heap)
+        m_memory.release(m_heap);
+    m_heap = heap;
+    m_capacity = capacity;
+    return true;
+}
+
+// The heap helpers are inline: every switch runs them, and with one or two
+// ready entities a call costs more than their work.
+inline bool FairPolicy::less(usize a, usize b)
+{
+    ++m_comparisons;
+    return m_heap[a]->vruntime < m_heap[b]->vruntime;
+}
+
+inline void FairPolicy::swap_at(usize a, usize b)
+{
+    lib::swap(m_heap[a], m_heap[b]);
+    m_heap[a]->heap_index = u32(a);
+    m_heap[b]->heap_index = u32(b);
+}
+
+inline void FairPolicy::sift_up(usize i)
+{
+    while (i > 0 && less(i, (i - 1) / 2)) {
+        swap_at(i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+inline void FairPolicy::sift_down(usize i)
+{
+    for (;;) {
+        usize smallest = i, l = 2 * i + 1, r = 2 * i + 2;
+        if (l < m_count && less(l, smallest))
+            smallest = l;
+        if (r < m_count && less(r, smallest))
+            smallest = r;
+        if (smallest == i)
+            return;
+        swap_at(i, smallest);
+        i = smallest;
+    }
 }
 
 } // namespace kernel

@@ -245,7 +245,7 @@ Result<Pid> fork_current(const ForkOptions& options)
     child->signals_caught = parent.signals_caught;
     for (int i = 0; i < 64; ++i)
         child->actions[i] = parent.actions[i];
-    child->nice = parent.nice;
+    child->sched.inherit_from(parent.sched);
     fp_sync(parent);
     child->frame = parent.frame;
     child->frame.set_syscall_result(0); // fork returns 0 in the child

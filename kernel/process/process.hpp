@@ -8,6 +8,7 @@
 #pragma once
 
 #include "arch/arch.hpp"
+#include "kernel/process/sched_entity.hpp"
 #include "kernel/process/wait_queue.hpp"
 #include "kernel/spinlock.hpp"
 #include "lib/list.hpp"
@@ -106,9 +107,7 @@ struct Process {
     u64 alarm_deadline_ns = 0;  // [P] 0 = disarmed
     u64 alarm_interval_ns = 0;  // [P]
     lib::ListNode alarm_node;   // [P] in the scheduler's alarm list
-    int nice = 0;               // [P] -20..19
-    u64 vruntime = 0;           // [P] fair policy: weighted CPU time received
-    u32 heap_index = ~0u;       // [P] fair policy: place in the ready heap
+    SchedEntity sched;          // [P] the scheduling policy's state: nice, vruntime, queue place
 
     i32 exit_status = 0;        // [P] wait status encoding (WIFEXITED...)
     u64 sleep_deadline_ns = 0;  // [P] for nanosleep

@@ -1,11 +1,15 @@
-// The scheduling mechanism: run-queue bookkeeping through the policy, the
-// context switch (with the address-space switch), idle, and timed sleep.
+// The scheduling mechanism: run-queue bookkeeping through the policy
+// (which sees each process's SchedEntity, never the Process), the context
+// switch (with the address-space switch), idle, and timed sleep.
 // Everything here runs under the process lock.
 #include "kernel/process/scheduler.hpp"
 #include "arch/arch.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/boot.hpp"
+#include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/vm.hpp"
+#include "kernel/process/fair.hpp"
+#include "kernel/process/round_robin.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/time.hpp"
 #include "kernel/trap/trap.hpp"
@@ -16,11 +20,12 @@ namespace kernel {
 
 namespace prof = arch::prof;
 
-SchedulerPolicy& round_robin_policy(u64 slice_ticks);
-SchedulerPolicy& fair_policy(u64 tick_ns);
-
 namespace {
 
+// The one run queue: both policies exist, scheduler_init picks one. A run
+// queue per hart would be one more instance of the chosen policy each.
+constinit FairPolicy s_fair{PolicyMemory{mm::kmalloc, mm::kfree}};
+constinit RoundRobinPolicy s_round_robin;
 constinit SchedulerPolicy* s_policy = nullptr;
 constinit Process* s_idle_process = nullptr; // &idle_process(), from scheduler_init
 // Sleepers, sorted by deadline (insertion is O(sleepers); waking is O(1)).
@@ -77,6 +82,11 @@ Process* process_of(lib::ListNode* node)
     return reinterpret_cast<Process*>(reinterpret_cast<u8*>(node) - __builtin_offsetof(Process, queue_node));
 }
 
+Process* process_of(SchedEntity* e)
+{
+    return reinterpret_cast<Process*>(reinterpret_cast<u8*>(e) - __builtin_offsetof(Process, sched));
+}
+
 } // namespace
 
 void scheduler_init(u64 time_slice_ns)
@@ -88,19 +98,27 @@ void scheduler_init(u64 time_slice_ns)
     u64 ticks = time_slice_ns / (tick_period_ns() ? tick_period_ns() : 1);
     // sched=rr or sched=fair (the default) on the kernel command line.
     auto choice = boot_option("sched");
-    if (choice && *choice == lib::StringView("rr"))
-        s_policy = &round_robin_policy(ticks);
-    else
-        s_policy = &fair_policy(tick_period_ns());
+    if (choice && *choice == lib::StringView("rr")) {
+        s_round_robin.set_slice(ticks);
+        s_policy = &s_round_robin;
+    } else {
+        s_fair.configure(tick_period_ns());
+        s_policy = &s_fair;
+    }
 }
 
 SchedulerPolicy& scheduler_policy() { return *s_policy; }
+
+void set_nice_locked(Process& p, int nice)
+{
+    s_policy->renice(p.sched, SchedEntity::clamp_nice(nice));
+}
 
 void make_ready_locked(Process& p)
 {
     auto was = prof::mark(prof::Phase::Scheduler);
     p.state = ProcessState::Ready;
-    s_policy->enqueue(p);
+    s_policy->enqueue(p.sched);
     prof::mark(was);
 }
 
@@ -110,7 +128,8 @@ void switch_away_locked()
     auto was = prof::mark(prof::Phase::Scheduler);
     Process& prev = *static_cast<Process*>(arch::this_hart().current); // current_process(), inline
     Process* const idle = s_idle_process; // is_idle() would be a call, up to four per switch
-    Process* next = s_policy->pick_next();
+    SchedEntity* picked = s_policy->pick_next();
+    Process* next = picked ? process_of(picked) : nullptr;
     if (!next) {
         if (&prev == idle) {
             prof::mark(was);
@@ -120,13 +139,13 @@ void switch_away_locked()
     }
     if (next == &prev) {
         prev.state = ProcessState::Running;
-        s_policy->started(prev);
+        s_policy->started(prev.sched);
         prof::mark(was);
         return;
     }
     next->state = ProcessState::Running;
     if (next != idle)
-        s_policy->started(*next);
+        s_policy->started(next->sched);
     arch::this_hart().current = next;
     prof::mark(prof::Phase::Switch);
     // Idle runs in the kernel half, which every table shares: no switch.
@@ -247,7 +266,7 @@ void scheduler_tick()
     Process& running = current_process();
     if (is_idle(running))
         return;
-    if (s_policy->tick(running))
+    if (s_policy->tick(running.sched))
         arch::this_hart().need_resched = true;
 }
 

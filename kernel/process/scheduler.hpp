@@ -1,39 +1,25 @@
 // Scheduling, split the classic way:
-//  - policy (SchedulerPolicy): which ready process runs next and when the
-//    running one has had enough; round-robin today, O(1) per decision;
+//  - policy (SchedulerPolicy, sched_policy.hpp): which ready process runs
+//    next and when the running one has had enough. The weighted fair
+//    policy (fair.cpp, O(log n) per decision) is the default; sched=rr on
+//    the command line chooses round-robin (round_robin.cpp, O(1)). A
+//    policy sees only each process's SchedEntity (Process::sched);
 //  - mechanism (scheduler.cpp): run queue bookkeeping under the process
-//    lock, the context switch, the address-space switch, idle, sleeping.
+//    lock, the mapping between processes and entities, the context
+//    switch, the address-space switch, idle, sleeping.
 #pragma once
 
 #include "kernel/process/process.hpp"
+#include "kernel/process/sched_policy.hpp"
 
 namespace kernel {
 
-class SchedulerPolicy {
-public:
-    // p became ready.
-    virtual void enqueue(Process& p) = 0;
-    // p leaves the ready set before being picked (it died, say).
-    virtual void remove(Process& p) = 0;
-    // Take the next process to run, or nullptr when none is ready.
-    virtual Process* pick_next() = 0;
-    // A timer tick charged to the running process: true = preempt it.
-    virtual bool tick(Process& running) = 0;
-    // The running process was just picked: start its time slice.
-    virtual void started(Process& p) = 0;
-    virtual const char* name() const = 0;
-    // p's nice value changed (it may be queued).
-    virtual void renice(Process&) {}
-    // Room for n ready processes, so enqueue never needs memory (fork
-    // calls this before the child exists). false: out of memory.
-    virtual bool reserve(usize) { return true; }
-
-protected:
-    ~SchedulerPolicy() = default;
-};
-
 void scheduler_init(u64 time_slice_ns);
 SchedulerPolicy& scheduler_policy();
+
+// setpriority: p's nice value becomes `nice` (clamped to -20..19), which
+// the policy applies even while p is queued. Caller holds the process lock.
+void set_nice_locked(Process& p, int nice);
 
 // Make p runnable (New/Blocked -> Ready). Caller holds the process lock.
 void make_ready_locked(Process& p);

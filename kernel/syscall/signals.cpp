@@ -235,8 +235,7 @@ Result<u64> sys_setpriority(i32 which, i32 who, i32 nice)
     for_each_process_locked([&](Process& p) {
         bool match = which == 0 ? p.pid == (who ? who : self.pid) : p.pgid == (who ? who : self.pgid);
         if (match && p.state != ProcessState::Zombie) {
-            p.nice = nice;
-            scheduler_policy().renice(p);
+            set_nice_locked(p, nice);
             found = true;
         }
     });
@@ -252,8 +251,8 @@ Result<u64> sys_getpriority(i32 which, i32 who)
     int best = 40; // lowest nice wins: the highest priority
     for_each_process_locked([&](Process& p) {
         bool match = which == 0 ? p.pid == (who ? who : self.pid) : p.pgid == (who ? who : self.pgid);
-        if (match && p.state != ProcessState::Zombie && p.nice < best)
-            best = p.nice;
+        if (match && p.state != ProcessState::Zombie && p.sched.nice < best)
+            best = p.sched.nice;
     });
     if (best == 40)
         return Errno::esrch;

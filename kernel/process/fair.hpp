@@ -1,0 +1,56 @@
+// The weighted fair policy (after Linux's CFS), one object per run queue.
+// See fair.cpp for how it decides.
+#pragma once
+
+#include "kernel/process/sched_policy.hpp"
+
+namespace kernel {
+
+class FairPolicy final : public SchedulerPolicy {
+public:
+    static constexpr u64 DEFAULT_TICK_NS = 10'000'000;
+    // Linux's weight of nice 0 (NICE_0_LOAD without the fixed-point shift).
+    static constexpr u32 NICE_0_WEIGHT = 1024;
+
+    constexpr explicit FairPolicy(PolicyMemory memory) : m_memory(memory) {}
+
+    // The timer period: the CPU time one tick charges (0: the default).
+    void configure(u64 tick_ns) { m_tick_ns = tick_ns ? tick_ns : DEFAULT_TICK_NS; }
+
+    void enqueue(SchedEntity& e) override;
+    void remove(SchedEntity& e) override;
+    SchedEntity* pick_next() override;
+    bool tick(SchedEntity& running) override;
+    void started(SchedEntity& e) override;
+    void renice(SchedEntity& e, int nice) override;
+    bool reserve(usize n) override;
+    const char* name() const override { return "fair"; }
+
+    // Linux's sched_prio_to_weight for nice (clamped to NICE_MIN..NICE_MAX).
+    static u32 weight_of_nice(int nice);
+    // How far behind the queue's virtual clock a waking entity may be
+    // placed: one latency period, three nice-0 ticks.
+    u64 wake_credit_ns() const { return 3 * m_tick_ns; }
+
+    usize ready_count() const { return m_count; }
+    u64 min_vruntime() const { return m_min_vruntime; }
+    // Heap key comparisons since construction: the cost of the decisions,
+    // which must grow as log n (the host tests count them).
+    u64 comparisons() const { return m_comparisons; }
+
+private:
+    bool grow(usize needed);
+    bool less(usize a, usize b);
+    void swap_at(usize a, usize b);
+    void sift_up(usize i);
+    void sift_down(usize i);
+
+    PolicyMemory m_memory;
+    SchedEntity** m_heap = nullptr;
+    usize m_count = 0, m_capacity = 0;
+    u64 m_min_vruntime = 0;
+    u64 m_tick_ns = DEFAULT_TICK_NS;
+    u64 m_comparisons = 0;
+};
+
+} // namespace kernel

@@ -1,0 +1,49 @@
+// The scheduling policy interface: which ready entity runs next and when
+// the running one has had enough. A policy object is one run queue's
+// state (its ready set, its clock of virtual time); it works on
+// SchedEntity only and never sees a Process, a lock or the hardware, so
+// the same source builds for the kernel and the host tests. The caller
+// (kernel/process/scheduler.cpp) holds the run queue's lock around every
+// call and maps between processes and entities.
+#pragma once
+
+#include "kernel/process/sched_entity.hpp"
+
+namespace kernel {
+
+// Where a policy's own bookkeeping arrays come from (kmalloc in the
+// kernel, a fake in the host tests). allocate returns nullptr when out of
+// memory.
+struct PolicyMemory {
+    void* (*allocate)(usize bytes);
+    void (*release)(void* block);
+};
+
+class SchedulerPolicy {
+public:
+    // e became ready.
+    virtual void enqueue(SchedEntity& e) = 0;
+    // e leaves the ready set before being picked (it died, say); nothing
+    // happens if it is not queued.
+    virtual void remove(SchedEntity& e) = 0;
+    // Take the next entity to run out of the ready set, or nullptr when
+    // none is ready.
+    virtual SchedEntity* pick_next() = 0;
+    // A timer tick charged to the running entity: true = preempt it.
+    virtual bool tick(SchedEntity& running) = 0;
+    // The running entity was just picked: start its time slice.
+    virtual void started(SchedEntity& e) = 0;
+    virtual const char* name() const = 0;
+    // e's nice value becomes `nice` (already clamped to NICE_MIN..NICE_MAX);
+    // e may be queued.
+    virtual void renice(SchedEntity& e, int nice) { e.nice = nice; }
+    // Room for n ready entities, so enqueue never needs memory (fork
+    // calls this before the child exists). false: out of memory.
+    virtual bool reserve(usize) { return true; }
+
+protected:
+    constexpr SchedulerPolicy() = default;
+    ~SchedulerPolicy() = default;
+};
+
+} // namespace kernel
