@@ -39,6 +39,9 @@ struct Hart {
     u64 ticks = 0;          // timer interrupts taken on this hart
     void* current = nullptr; // the kernel's Process running here
     bool need_resched = false;
+    // Lock-order checker (test kernel, kernel/locking.hpp): bit r set while
+    // this hart holds the spinlock of rank r.
+    u64 held_lock_ranks = 0;
 };
 
 // Inline, as every lock acquire and release uses them: the RISC-V bodies

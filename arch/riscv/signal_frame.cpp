@@ -117,6 +117,7 @@ Result<u64> sys_rt_sigreturn(const SyscallArgs& a)
         p.fp.f[i] = uc.f[i];
     p.fp.fcsr = uc.fcsr & 0xff; // frm and fflags only
     fp_forget(p);               // reload from p.fp on the way out
+    SpinLockGuard guard(process_lock()); // senders read the mask under it
     p.signals_blocked = uc.sigmask & ~(signal_bit(SIGKILL) | signal_bit(SIGSTOP));
     return a.frame.regs[10]; // the dispatcher puts this back in a0
 }

@@ -90,7 +90,37 @@ public:
         (void)p;
     }
 
-    bool reserve(usize n) override { return grow(n); }
+    // Without the process lock (kernel/locking.hpp: no allocation under a
+    // spinlock): allocate outside it, install under it.
+    bool reserve(usize n) override
+    {
+        for (;;) {
+            usize capacity;
+            {
+                SpinLockGuard guard(process_lock());
+                if (n <= m_capacity)
+                    return true;
+                capacity = m_capacity ? m_capacity * 2 : 64;
+                while (capacity < n)
+                    capacity *= 2;
+            }
+            auto** heap = static_cast<Process**>(mm::kmalloc(capacity * sizeof(Process*)));
+            if (!heap)
+                return false;
+            Process** unused = heap;
+            {
+                SpinLockGuard guard(process_lock());
+                if (capacity > m_capacity) { // nobody grew it meanwhile
+                    for (usize i = 0; i < m_count; ++i)
+                        heap[i] = m_heap[i];
+                    unused = m_heap;
+                    m_heap = heap;
+                    m_capacity = capacity;
+                }
+            }
+            mm::kfree(unused);
+        }
+    }
 
     const char* name() const override { return "fair"; }
 

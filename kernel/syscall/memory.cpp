@@ -63,7 +63,7 @@ Result<u64> sys_mmap(const SyscallArgs& a)
             request.offset = offset;
             request.flags = u8((shared ? mm::REGION_SHARED : 0) | (open->writable() ? mm::REGION_MAY_WRITE : 0));
             if (shared && open->writable()) {
-                SpinLockGuard guard(fs::vfs_lock());
+                MutexGuard guard(fs::vfs_lock());
                 file->contents_changed = true; // its pages may change behind the archive's back
             }
         }

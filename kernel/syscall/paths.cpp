@@ -52,8 +52,9 @@ bool in_proc(const Inode& inode) { return inode.proc != ProcKind::None; }
 bool is_proc_root(const Inode& inode) { return inode.proc == ProcKind::Root; }
 
 // Is `dir` the same as, or inside, `ancestor`?
-bool is_within_locked(Inode* dir, Inode* ancestor)
+bool is_within_vfs_locked(Inode* dir, Inode* ancestor)
 {
+    vfs_lock().assert_held();
     for (Inode* at = dir;; at = at->parent) {
         if (at == ancestor)
             return true;
@@ -72,13 +73,13 @@ Result<u64> sys_openat(const SyscallArgs& a)
     Process& p = current_process();
     Inode* inode;
     {
-        SpinLockGuard guard(vfs_lock());
+        MutexGuard guard(vfs_lock());
         Inode* start = TRY(start_dir(i64(a.a0), path));
         if (flags & O_CREAT) {
-            auto where = TRY(resolve_parent_locked(*start, path.view()));
+            auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
             if (where.name.is_empty() || is_dot_or_dotdot(where.name) || where.trailing_slash)
                 return (flags & O_EXCL) ? Errno::eexist : Errno::eisdir; // as Linux orders them
-            auto existing = lookup_child_locked(*where.parent, where.name);
+            auto existing = lookup_child_vfs_locked(*where.parent, where.name);
             if (existing.is_ok()) {
                 if (flags & O_EXCL)
                     return Errno::eexist;
@@ -86,19 +87,19 @@ Result<u64> sys_openat(const SyscallArgs& a)
                 if (inode->is_symlink()) {
                     if (flags & O_NOFOLLOW)
                         return Errno::eloop;
-                    inode = TRY(resolve_locked(*start, path.view(), true));
+                    inode = TRY(resolve_vfs_locked(*start, path.view(), true));
                 }
             } else {
                 if (in_proc(*where.parent))
                     return Errno::enoent;
-                inode = TRY(new_inode_locked(S_IFREG | (mode & ~p.umask & 07777)));
-                if (auto r = link_locked(*where.parent, where.name, *inode); r.is_error()) {
-                    discard_if_unused_locked(*inode);
+                inode = TRY(new_inode_vfs_locked(S_IFREG | (mode & ~p.umask & 07777)));
+                if (auto r = link_vfs_locked(*where.parent, where.name, *inode); r.is_error()) {
+                    discard_if_unused_vfs_locked(*inode);
                     return r.error();
                 }
             }
         } else {
-            inode = TRY(resolve_locked(*start, path.view(), !(flags & O_NOFOLLOW)));
+            inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & O_NOFOLLOW)));
             if (inode->is_symlink())
                 return Errno::eloop; // O_NOFOLLOW on a symlink
         }
@@ -107,7 +108,7 @@ Result<u64> sys_openat(const SyscallArgs& a)
         if (inode->is_dir() && (flags & O_ACCMODE) != O_RDONLY)
             return Errno::eisdir;
         if ((flags & O_TRUNC) && inode->is_regular() && (flags & O_ACCMODE) != O_RDONLY)
-            TRY(truncate_locked(*inode, 0));
+            TRY(truncate_vfs_locked(*inode, 0));
         ++inode->open_refs; // held across the unlock until the file takes its own
     }
     auto f = open_inode(*inode, flags);
@@ -134,7 +135,7 @@ Result<u64> sys_newfstatat(const SyscallArgs& a)
         if (!(flags & AT_EMPTY_PATH))
             return Errno::enoent;
         if (i32(a.a0) == AT_FDCWD) {
-            SpinLockGuard guard(vfs_lock());
+            MutexGuard guard(vfs_lock());
             Process& p = current_process();
             fill_stat(p.cwd ? *p.cwd : *root(), st);
         } else {
@@ -142,9 +143,9 @@ Result<u64> sys_newfstatat(const SyscallArgs& a)
             TRY(f->stat(st));
         }
     } else {
-        SpinLockGuard guard(vfs_lock());
+        MutexGuard guard(vfs_lock());
         Inode* start = TRY(start_dir(i64(a.a0), path));
-        Inode* inode = TRY(resolve_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
+        Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
         fill_stat(*inode, st);
     }
     TRY(mm::write_user(a.a2, st));
@@ -162,14 +163,14 @@ Result<u64> sys_readlinkat(const SyscallArgs& a)
     // once it is resolved.
     char* target = path.buffer();
     {
-        SpinLockGuard guard(vfs_lock());
+        MutexGuard guard(vfs_lock());
         Inode* start = TRY(start_dir(i64(a.a0), path));
-        Inode* inode = TRY(resolve_locked(*start, path.view(), false));
+        Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), false));
         if (!inode->is_symlink())
             return Errno::einval;
         n = inode->proc == ProcKind::Self
                 ? lib::min<usize>(proc_self_target(target, PATH_MAX), a.a3)
-                : read_locked(*inode, 0, reinterpret_cast<u8*>(target), lib::min<usize>(PATH_MAX, a.a3));
+                : read_vfs_locked(*inode, 0, reinterpret_cast<u8*>(target), lib::min<usize>(PATH_MAX, a.a3));
     }
     TRY(mm::copy_to_user(a.a2, target, n));
     return u64(n);
@@ -184,9 +185,9 @@ static Result<u64> access_check(const SyscallArgs& a, u64 flags)
         return Errno::einval;
     UserPath path;
     TRY(path.copy_from(a.a1));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(i64(a.a0), path));
-    Inode* inode = TRY(resolve_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
+    Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
     // Everyone is root today: read and write always pass; execute needs an
     // x bit somewhere (or a directory), as for root on Linux.
     if ((mode & 1) && !inode->is_dir() && !(inode->mode & 0111))
@@ -201,18 +202,18 @@ Result<u64> sys_mkdirat(const SyscallArgs& a)
 {
     UserPath path;
     TRY(path.copy_from(a.a1));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(i64(a.a0), path));
-    auto where = TRY(resolve_parent_locked(*start, path.view()));
+    auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
     if (where.name.is_empty() || is_dot_or_dotdot(where.name))
         return Errno::eexist;
-    if (lookup_child_locked(*where.parent, where.name).is_ok())
+    if (lookup_child_vfs_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
     if (in_proc(*where.parent))
         return Errno::enoent;
-    Inode* dir = TRY(new_inode_locked(S_IFDIR | (u32(a.a2) & ~current_process().umask & 07777)));
-    if (auto r = link_locked(*where.parent, where.name, *dir); r.is_error()) {
-        discard_if_unused_locked(*dir);
+    Inode* dir = TRY(new_inode_vfs_locked(S_IFDIR | (u32(a.a2) & ~current_process().umask & 07777)));
+    if (auto r = link_vfs_locked(*where.parent, where.name, *dir); r.is_error()) {
+        discard_if_unused_vfs_locked(*dir);
         return r.error();
     }
     return u64(0);
@@ -225,16 +226,16 @@ Result<u64> sys_unlinkat(const SyscallArgs& a)
     bool rmdir = a.a2 & AT_REMOVEDIR;
     UserPath path;
     TRY(path.copy_from(a.a1));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(i64(a.a0), path));
-    auto where = TRY(resolve_parent_locked(*start, path.view()));
+    auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
     if (where.name.is_empty())
         return rmdir ? Errno::ebusy : Errno::eisdir; // "/"
     if (where.name == lib::StringView(".", 1))
         return rmdir ? Errno::einval : Errno::eisdir;
     if (where.name == lib::StringView("..", 2))
         return rmdir ? Errno::enotempty : Errno::eisdir;
-    Inode* target = TRY(lookup_child_locked(*where.parent, where.name));
+    Inode* target = TRY(lookup_child_vfs_locked(*where.parent, where.name));
     if (rmdir) {
         if (!target->is_dir())
             return Errno::enotdir;
@@ -254,7 +255,7 @@ Result<u64> sys_unlinkat(const SyscallArgs& a)
         if (in_proc(*where.parent))
             return Errno::eperm;
     }
-    TRY(unlink_child_locked(*where.parent, where.name));
+    TRY(unlink_child_vfs_locked(*where.parent, where.name));
     return u64(0);
 }
 
@@ -265,23 +266,23 @@ Result<u64> sys_renameat2(const SyscallArgs& a)
     UserPath old_path, new_path;
     TRY(old_path.copy_from(a.a1));
     TRY(new_path.copy_from(a.a3));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* old_start = TRY(start_dir(i64(a.a0), old_path));
     Inode* new_start = TRY(start_dir(i64(a.a2), new_path));
-    auto from = TRY(resolve_parent_locked(*old_start, old_path.view()));
-    auto to = TRY(resolve_parent_locked(*new_start, new_path.view()));
+    auto from = TRY(resolve_parent_vfs_locked(*old_start, old_path.view()));
+    auto to = TRY(resolve_parent_vfs_locked(*new_start, new_path.view()));
     if (in_proc(*from.parent) != in_proc(*to.parent))
         return Errno::exdev;
     if (from.name.is_empty() || is_dot_or_dotdot(from.name) || to.name.is_empty() || is_dot_or_dotdot(to.name))
         return Errno::ebusy;
     if (in_proc(*from.parent))
-        return lookup_child_locked(*to.parent, to.name).is_ok() ? Errno::eperm : Errno::enoent;
-    Inode* source = TRY(lookup_child_locked(*from.parent, from.name));
+        return lookup_child_vfs_locked(*to.parent, to.name).is_ok() ? Errno::eperm : Errno::enoent;
+    Inode* source = TRY(lookup_child_vfs_locked(*from.parent, from.name));
     if (is_proc_root(*source))
         return Errno::ebusy;
     if ((from.trailing_slash || to.trailing_slash) && !source->is_dir())
         return Errno::enotdir;
-    auto existing = lookup_child_locked(*to.parent, to.name);
+    auto existing = lookup_child_vfs_locked(*to.parent, to.name);
     if (existing.is_ok()) {
         Inode* target = existing.value();
         if (target == source)
@@ -297,16 +298,16 @@ Result<u64> sys_renameat2(const SyscallArgs& a)
         if (target->is_dir() && target->entries)
             return Errno::enotempty;
     }
-    if (source->is_dir() && is_within_locked(to.parent, source))
+    if (source->is_dir() && is_within_vfs_locked(to.parent, source))
         return Errno::einval; // into its own subtree
     // Commit: hold the source while it is briefly unnamed.
     ++source->open_refs;
     if (existing.is_ok())
-        (void)unlink_child_locked(*to.parent, to.name);
-    (void)unlink_child_locked(*from.parent, from.name);
-    auto linked = link_locked(*to.parent, to.name, *source);
+        (void)unlink_child_vfs_locked(*to.parent, to.name);
+    (void)unlink_child_vfs_locked(*from.parent, from.name);
+    auto linked = link_vfs_locked(*to.parent, to.name, *source);
     if (linked.is_error())
-        (void)link_locked(*from.parent, from.name, *source); // put it back
+        (void)link_vfs_locked(*from.parent, from.name, *source); // put it back
     --source->open_refs;
     TRY(linked);
     return u64(0);
@@ -319,18 +320,18 @@ Result<u64> sys_symlinkat(const SyscallArgs& a)
     TRY(path.copy_from(a.a2));
     if (target.length() == 0)
         return Errno::enoent;
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(i64(a.a1), path));
-    auto where = TRY(resolve_parent_locked(*start, path.view()));
-    if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_locked(*where.parent, where.name).is_ok())
+    auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
+    if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_vfs_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
     if (in_proc(*where.parent))
         return Errno::enoent;
-    Inode* link = TRY(new_inode_locked(S_IFLNK | 0777));
-    auto written = write_locked(*link, 0, reinterpret_cast<const u8*>(target.view().data()), target.length());
-    auto linked = written.is_ok() ? link_locked(*where.parent, where.name, *link) : Result<void>(written.error());
+    Inode* link = TRY(new_inode_vfs_locked(S_IFLNK | 0777));
+    auto written = write_vfs_locked(*link, 0, reinterpret_cast<const u8*>(target.view().data()), target.length());
+    auto linked = written.is_ok() ? link_vfs_locked(*where.parent, where.name, *link) : Result<void>(written.error());
     if (linked.is_error()) {
-        discard_if_unused_locked(*link);
+        discard_if_unused_vfs_locked(*link);
         return linked.error();
     }
     return u64(0);
@@ -343,20 +344,20 @@ Result<u64> sys_linkat(const SyscallArgs& a)
     UserPath old_path, new_path;
     TRY(old_path.copy_from(a.a1));
     TRY(new_path.copy_from(a.a3));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* old_start = TRY(start_dir(i64(a.a0), old_path));
-    Inode* source = TRY(resolve_locked(*old_start, old_path.view(), a.a4 & AT_SYMLINK_FOLLOW));
+    Inode* source = TRY(resolve_vfs_locked(*old_start, old_path.view(), a.a4 & AT_SYMLINK_FOLLOW));
     if (source->is_dir())
         return Errno::eperm;
     Inode* new_start = TRY(start_dir(i64(a.a2), new_path));
-    auto where = TRY(resolve_parent_locked(*new_start, new_path.view()));
-    if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_locked(*where.parent, where.name).is_ok())
+    auto where = TRY(resolve_parent_vfs_locked(*new_start, new_path.view()));
+    if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_vfs_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
     if (in_proc(*where.parent))
         return Errno::enoent;
     if (in_proc(*source))
         return Errno::exdev;
-    TRY(link_locked(*where.parent, where.name, *source));
+    TRY(link_vfs_locked(*where.parent, where.name, *source));
     return u64(0);
 }
 
@@ -370,7 +371,7 @@ static Result<u64> change_directory(Inode* dir)
     p.cwd = dir;
     if (old) {
         --old->open_refs;
-        discard_if_unused_locked(*old); // a removed directory we were in
+        discard_if_unused_vfs_locked(*old); // a removed directory we were in
     }
     return u64(0);
 }
@@ -379,15 +380,15 @@ Result<u64> sys_chdir(const SyscallArgs& a)
 {
     UserPath path;
     TRY(path.copy_from(a.a0));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(AT_FDCWD, path));
-    return change_directory(TRY(resolve_locked(*start, path.view(), true)));
+    return change_directory(TRY(resolve_vfs_locked(*start, path.view(), true)));
 }
 
 Result<u64> sys_fchdir(const SyscallArgs& a)
 {
     File* f = TRY(current_process().files->get(int(i32(a.a0))));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* inode = f->inode();
     if (!inode)
         return Errno::enotdir;
@@ -401,9 +402,9 @@ Result<u64> sys_getcwd(const SyscallArgs& a)
     char* text = answer.buffer();
     usize n;
     {
-        SpinLockGuard guard(vfs_lock());
+        MutexGuard guard(vfs_lock());
         Process& p = current_process();
-        n = TRY(path_of_locked(p.cwd ? *p.cwd : *root(), text, lib::min<usize>(PATH_MAX, a.a1)));
+        n = TRY(path_of_vfs_locked(p.cwd ? *p.cwd : *root(), text, lib::min<usize>(PATH_MAX, a.a1)));
     }
     TRY(mm::copy_to_user(a.a0, text, n + 1));
     return u64(n + 1); // the length including the NUL, as the raw syscall returns
@@ -415,14 +416,14 @@ Result<u64> sys_truncate(const SyscallArgs& a)
     TRY(path.copy_from(a.a0));
     if (i64(a.a1) < 0)
         return Errno::einval;
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(AT_FDCWD, path));
-    Inode* inode = TRY(resolve_locked(*start, path.view(), true));
+    Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), true));
     if (inode->is_dir())
         return Errno::eisdir;
     if (!inode->is_regular())
         return Errno::einval;
-    TRY(truncate_locked(*inode, a.a1));
+    TRY(truncate_vfs_locked(*inode, a.a1));
     return u64(0);
 }
 
@@ -438,9 +439,9 @@ Result<u64> sys_fchmodat(const SyscallArgs& a)
 {
     UserPath path;
     TRY(path.copy_from(a.a1));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(i64(a.a0), path));
-    Inode* inode = TRY(resolve_locked(*start, path.view(), true));
+    Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), true));
     inode->mode = (inode->mode & S_IFMT) | (u32(a.a2) & 07777);
     inode->ctime_ns = vfs_now_ns();
     return u64(0);
@@ -449,7 +450,7 @@ Result<u64> sys_fchmodat(const SyscallArgs& a)
 Result<u64> sys_fchmod(const SyscallArgs& a)
 {
     File* f = TRY(current_process().files->get(int(i32(a.a0))));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* inode = f->inode();
     if (!inode)
         return Errno::einval;
@@ -473,7 +474,7 @@ Result<u64> sys_utimensat(const SyscallArgs& a)
     UserPath path;
     if (a.a1)
         TRY(path.copy_from(a.a1));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     if (a.a1 == 0) { // futimens: the descriptor itself
         File* f = TRY(current_process().files->get(int(i32(a.a0))));
         inode = f->inode();
@@ -481,7 +482,7 @@ Result<u64> sys_utimensat(const SyscallArgs& a)
             return Errno::einval;
     } else {
         Inode* start = TRY(start_dir(i64(a.a0), path));
-        inode = TRY(resolve_locked(*start, path.view(), !(a.a3 & AT_SYMLINK_NOFOLLOW)));
+        inode = TRY(resolve_vfs_locked(*start, path.view(), !(a.a3 & AT_SYMLINK_NOFOLLOW)));
     }
     u64 now = vfs_now_ns();
     auto value = [now](i64 sec, i64 nsec) { return nsec == UTIME_NOW ? now : u64(sec) * 1000000000ull + u64(nsec); };

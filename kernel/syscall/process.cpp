@@ -121,7 +121,7 @@ Result<u64> sys_wait4(const SyscallArgs& a)
 Result<u64> sys_sched_yield(const SyscallArgs&)
 {
     SpinLockGuard guard(process_lock());
-    yield_locked();
+    yield_proc_locked();
     return u64(0);
 }
 
