@@ -46,7 +46,7 @@
 //    naming the lock: `_proc_locked` the process lock, `_vfs_locked` the
 //    VFS mutex, `_pages_locked` page-alloc, `_kstacks_locked`
 //    kernel-stacks, `_random_locked` random. Its first line asserts the
-//    lock is held (`lock.assert_held()`).
+//    lock is held (`lock.assert_held()`, checked in the test kernel).
 //  - Locks are taken only through RAII guards (SpinLockGuard, MutexGuard)
 //    or Protected<T>::with.
 #pragma once

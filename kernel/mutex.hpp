@@ -8,6 +8,7 @@
 #include "kernel/locking.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/process/wait_queue.hpp"
+#include "kernel/test_build.hpp"
 
 namespace kernel {
 
@@ -19,8 +20,13 @@ public:
     void lock();
     void unlock();
     bool is_held_by_current() const;
-    // The first line of every `_locked` function that needs this lock.
-    void assert_held() const { VERIFY(is_held_by_current()); }
+    // The first line of every `_locked` function that needs this lock (in
+    // the test kernel only, as SpinLock::assert_held).
+    void assert_held() const
+    {
+        if constexpr (TEST_BUILD)
+            VERIFY(is_held_by_current());
+    }
     const char* name() const { return lock_rank_name(m_rank); }
 
 private:

@@ -65,7 +65,7 @@ struct Inode {
     bool is_symlink() const { return type() == S_IFLNK; }
 };
 
-Mutex& vfs_lock();
+[[gnu::const]] Mutex& vfs_lock(); // const: as process_lock()
 Inode* root();
 
 // Creating and linking (vfs lock held).

@@ -145,7 +145,9 @@ struct Process {
     u64 last_switch_ns = 0;     // [self] start of the current accounting span
 };
 
-SpinLock& process_lock();
+// Always the same lock: `const` lets the compiler drop a call whose result
+// is unused (an assert_held() compiled out of the production kernel).
+[[gnu::const]] SpinLock& process_lock();
 
 // The process on this hart (the idle pseudo-process when none).
 Process& current_process();

@@ -110,7 +110,7 @@ void make_ready_proc_locked(Process& p)
 
 void switch_away_proc_locked()
 {
-    process_lock().assert_held();
+    VERIFY(process_lock().is_held_by_this_hart()); // in every build: a switch without it corrupts the run queue
     auto was = prof::mark(prof::Phase::Scheduler);
     Process& prev = *static_cast<Process*>(arch::this_hart().current); // current_process(), inline
     Process* const idle = s_idle_process; // is_idle() would be a call, up to four per switch
