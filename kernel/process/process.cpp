@@ -253,8 +253,6 @@ Result<Pid> fork_current(const ForkOptions& options)
             fs::inode_unref(*child->cwd);
     });
     child->umask = parent.umask;
-    child->pgid = parent.pgid;
-    child->sid = parent.sid;
     // The parent's own mask and actions: it reads them without the lock.
     child->signals_blocked = parent.signals_blocked;
     child->signals_ignored = parent.signals_ignored;
@@ -295,6 +293,8 @@ Result<Pid> fork_current(const ForkOptions& options)
         if (over_nproc_limit_proc_locked(parent))
             return Errno::eagain;
         child->pid = TRY(allocate_pid_proc_locked());
+        child->pgid = parent.pgid; // [P]: setpgid may change the parent's
+        child->sid = parent.sid;
         note_fork(child->pid);
         hash_insert_proc_locked(*child);
         add_child_proc_locked(parent, *child);
