@@ -35,6 +35,8 @@ void destroy(Inode* inode)
 
 bool unused(const Inode& inode) { return inode.nlink == 0 && inode.open_refs == 0 && &inode != s_root; }
 
+// Allocates with the VFS lock held: it is a mutex, not a spinlock, for
+// exactly this (kernel/locking.hpp).
 Result<void> ensure_slots(Inode& inode, usize slots)
 {
     if (slots <= inode.page_slots)

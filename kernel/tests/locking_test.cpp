@@ -4,6 +4,7 @@
 // so CTest checks them by booting panic_test=lock_order|lock_twice|... .
 #include "kernel/fs/inode.hpp"
 #include "kernel/ktest.hpp"
+#include "kernel/mm/kmalloc.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/process/process.hpp"
 #include "kernel/spinlock.hpp"
@@ -62,4 +63,24 @@ KTEST(locking, documented_order_does_not_panic)
     EXPECT_FALSE(fs::vfs_lock().is_held_by_current());
     EXPECT_FALSE(process_lock().is_held_by_this_hart());
     EXPECT_EQ(arch::this_hart().held_lock_ranks, before);
+}
+
+KTEST(locking, mutex_owner_and_release)
+{
+    Mutex m(LockRank::Vfs);
+    EXPECT_FALSE(m.is_held_by_current());
+    {
+        MutexGuard guard(m);
+        EXPECT_TRUE(m.is_held_by_current());
+        // A mutex is not a spinlock: the hart's record stays empty, and
+        // allocating under it is allowed.
+        EXPECT_EQ(arch::this_hart().held_lock_ranks, 0u);
+        void* p = mm::kmalloc(32);
+        EXPECT_TRUE(p != nullptr);
+        mm::kfree(p);
+    }
+    EXPECT_FALSE(m.is_held_by_current());
+    // Free again: a second owner gets it at once.
+    MutexGuard again(m);
+    EXPECT_TRUE(m.is_held_by_current());
 }
