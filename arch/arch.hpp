@@ -195,6 +195,9 @@ struct Hart {
     void* fp_owner = nullptr; // whose state this hart's FP registers hold
     void* address_space = nullptr; // the user address space satp holds (none: the kernel's)
     bool need_resched = false;
+    // Lock-order checker (test kernel, kernel/locking.hpp): bit r set while
+    // this hart holds the spinlock of rank r.
+    u64 held_lock_ranks = 0;
 };
 
 // Inline, as every lock acquire and release uses them: the RISC-V bodies

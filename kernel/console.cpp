@@ -6,7 +6,7 @@
 namespace kernel {
 
 static constinit ConsoleDevice* s_device = nullptr;
-static constinit SpinLock s_output_lock("console-out");
+static constinit SpinLock s_output_lock(LockRank::ConsoleOut);
 
 struct InputRing {
     static constexpr usize CAPACITY = 1024;
@@ -14,7 +14,7 @@ struct InputRing {
     usize head = 0, tail = 0; // pop at head, push at tail
     u64 dropped = 0;
 };
-static constinit Protected<InputRing> s_input("console-in");
+static constinit Protected<InputRing> s_input(LockRank::ConsoleIn);
 
 void console_set_device(ConsoleDevice* d)
 {

@@ -11,7 +11,9 @@
 #include "kernel/random.hpp"
 #include "kernel/time.hpp"
 #include "kernel/trap/trap.hpp"
+#include "kernel/process/process.hpp"
 #include "lib/elf.hpp"
+#include "lib/scope_guard.hpp"
 #include "lib/shebang.hpp"
 
 namespace kernel {
@@ -69,28 +71,19 @@ static Result<void> collect_array(u64 user_array, ExecArgs& args, u32& count)
     char* scratch = static_cast<char*>(mm::kmalloc(MAX_ARG_STRLEN));
     if (!scratch)
         return Errno::enomem;
+    lib::ScopeGuard free_scratch([&] { mm::kfree(scratch); });
     for (;;) {
         auto pointer = mm::read_user<u64>(user_array + 8 * u64(count));
-        if (pointer.is_error()) {
-            mm::kfree(scratch);
+        if (pointer.is_error())
             return Errno::efault;
-        }
         if (pointer.value() == 0)
-            break;
+            return {};
         auto n = mm::copy_string_from_user(scratch, pointer.value(), MAX_ARG_STRLEN);
-        if (n.is_error()) {
-            mm::kfree(scratch);
+        if (n.is_error())
             return n.code() == Errno::enametoolong ? lib::Error{Errno::e2big} : n.error();
-        }
-        auto appended = args.append(scratch, n.value());
-        if (appended.is_error()) {
-            mm::kfree(scratch);
-            return appended.error();
-        }
+        TRY(args.append(scratch, n.value()));
         ++count;
     }
-    mm::kfree(scratch);
-    return {};
 }
 
 // The number of pointers before the NULL ending a user vector; E2BIG once
@@ -280,8 +273,8 @@ static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs&
 {
     fs::Inode* inode;
     {
-        SpinLockGuard guard(fs::vfs_lock());
-        inode = TRY(fs::resolve_locked(p.cwd ? *p.cwd : *fs::root(), path, true));
+        MutexGuard guard(fs::vfs_lock());
+        inode = TRY(fs::resolve_vfs_locked(p.cwd ? *p.cwd : *fs::root(), path, true));
         if (!inode->is_regular())
             return Errno::eacces; // directories, devices: not executable
         if (!(inode->mode & 0111))
@@ -331,19 +324,16 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
         return Errno::enoexec;
 
     mm::AddressSpace* as = TRY(mm::AddressSpace::create());
-    auto fail = [as](Errno e) -> Result<void> {
-        mm::AddressSpace::destroy(as);
-        return e;
-    };
+    lib::ArmedScopeGuard destroy_new_space([as] { mm::AddressSpace::destroy(as); });
     u64 brk = 0;
     if (auto r = load_segments(*as, file, image, brk); r.is_error())
-        return fail(r.code());
+        return r.code();
     as->set_heap_start(brk);
     if (as->add_region(stack_top - stack_size, stack_top,
                        mm::PROT_READ | mm::PROT_WRITE | (image.stack_executable() ? mm::PROT_EXEC : 0),
                        mm::RegionKind::Stack)
             .is_error())
-        return fail(Errno::enomem);
+        return Errno::enomem;
 
     // The stack, top down (Linux fs/binfmt_elf.c create_elf_tables):
     // execfn, the argv and envp strings, 16 random bytes, then aligned to
@@ -360,7 +350,7 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
         stack.sp &= ~u64(15);
         auto r4 = r3.is_ok() ? stack.push_bytes(seed, sizeof(seed)) : r3;
         if (r4.is_error())
-            return fail(r4.code());
+            return r4.code();
         execfn = r2.value();
         strings = r3.value();
         random = r4.value();
@@ -385,7 +375,7 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     u64 base = (stack.sp - words * 8) & ~u64(15);
     u64* table = static_cast<u64*>(mm::kmalloc(words * 8));
     if (!table)
-        return fail(Errno::enomem);
+        return Errno::enomem;
     usize w = 0;
     table[w++] = args.argc;
     u64 at = strings;
@@ -406,10 +396,11 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     auto written = as->write(base, table, words * 8);
     mm::kfree(table);
     if (written.is_error())
-        return fail(written.code());
+        return written.code();
 
     // Commit: nothing below can fail. (Code pages are fenced for
     // instruction fetch as they fault in.)
+    destroy_new_space.disarm();
     mm::AddressSpace* old = p.address_space;
     p.address_space = as;
     if (&p == &current_process())
@@ -420,12 +411,16 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     fp_forget(p);
     p.clear_child_tid = 0;
     p.robust_list = 0;
-    // Handlers do not survive exec (their code is gone); ignored signals stay ignored.
-    for (int i = 0; i < 64; ++i)
-        if (p.signals_caught & (1ull << i))
-            p.actions[i] = {};
-    p.signals_caught = 0;
-    p.execed = true;
+    {
+        // Senders read the dispositions under the lock (process.hpp [own]).
+        SpinLockGuard guard(process_lock());
+        // Handlers do not survive exec (their code is gone); ignored signals stay ignored.
+        for (int i = 0; i < 64; ++i)
+            if (p.signals_caught & (1ull << i))
+                p.actions[i] = {};
+        p.signals_caught = 0;
+        p.execed = true;
+    }
     if (p.files)
         p.files->close_on_exec();
     // /proc's cmdline keeps the first bytes of argv, all in the first chunk.

@@ -14,7 +14,7 @@ struct IrqSlot {
     u64 count = 0;
 };
 static constinit IrqSlot s_slots[MAX_IRQ];
-static constinit SpinLock s_lock("irq");
+static constinit SpinLock s_lock(LockRank::Irq);
 static constinit InterruptController* s_controller = nullptr;
 static constinit u64 s_spurious = 0;
 

@@ -8,7 +8,7 @@ namespace kernel {
 namespace {
 
 constinit u64 s_state[4] = {0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull, 0x94d049bb133111ebull, 1};
-constinit SpinLock s_lock("random");
+constinit SpinLock s_lock(LockRank::Random);
 
 u64 splitmix(u64& x)
 {
@@ -20,8 +20,9 @@ u64 splitmix(u64& x)
 
 u64 rotl(u64 x, int k) { return (x << k) | (x >> (64 - k)); }
 
-u64 next_locked()
+u64 next_random_locked()
 {
+    s_lock.assert_held();
     u64 result = rotl(s_state[1] * 5, 7) * 9;
     u64 t = s_state[1] << 17;
     s_state[2] ^= s_state[0];
@@ -51,7 +52,7 @@ void random_fill(void* buffer, usize length)
     SpinLockGuard guard(s_lock);
     s_state[0] ^= arch::read_time(); // a little fresh entropy per call
     while (length > 0) {
-        u64 v = next_locked();
+        u64 v = next_random_locked();
         usize n = lib::min<usize>(length, 8);
         __builtin_memcpy(out, &v, n);
         out += n;

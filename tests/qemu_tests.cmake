@@ -250,5 +250,20 @@ myriad_hardening_panic_test(page_use_after_free
 myriad_hardening_panic_test(page_double_free
     --expect "KERNEL PANIC: page double free: pfn 0x" --expect "(order 0) is already free (on the hot list)"
     --expect "backtrace:" --expect "free_pages" --expect "panic_test_page_double_free")
+# The lock checks (kernel/locking.hpp): the kernel's own locks taken in the
+# wrong order, the same lock twice, and allocation or user-memory access
+# under a spinlock each stop the test kernel with both locks named.
+myriad_hardening_panic_test(lock_order
+    --expect "KERNEL PANIC: lock order violation: taking 'vfs' (rank 5) while holding 'process' (rank 10)"
+    --expect "backtrace:" --expect "panic_test_lock_order")
+myriad_hardening_panic_test(lock_twice
+    --expect "KERNEL PANIC: lock order violation: taking 'process' (rank 10) while holding 'process' (rank 10)"
+    --expect "backtrace:" --expect "process_count" --expect "panic_test_lock_twice")
+myriad_hardening_panic_test(alloc_under_spinlock
+    --expect "KERNEL PANIC: kmalloc while holding spinlock 'process' (rank 10)"
+    --expect "backtrace:" --expect "panic_test_alloc_under_spinlock")
+myriad_hardening_panic_test(uaccess_under_spinlock
+    --expect "KERNEL PANIC: user memory access while holding spinlock 'process' (rank 10)"
+    --expect "backtrace:" --expect "panic_test_uaccess_under_spinlock")
 # Corrupt initrds, device trees and command lines at boot.
 include(${CMAKE_SOURCE_DIR}/tests/bad_input_tests.cmake)

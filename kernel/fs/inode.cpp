@@ -8,7 +8,7 @@ namespace kernel::fs {
 
 namespace {
 
-constinit SpinLock s_lock("vfs");
+constinit Mutex s_lock(LockRank::Vfs);
 constinit Inode* s_root = nullptr;
 constinit u64 s_next_ino = 2; // 1 is the root
 constinit u64 s_cached_pages = 0;
@@ -35,6 +35,8 @@ void destroy(Inode* inode)
 
 bool unused(const Inode& inode) { return inode.nlink == 0 && inode.open_refs == 0 && &inode != s_root; }
 
+// Allocates with the VFS lock held: it is a mutex, not a spinlock, for
+// exactly this (kernel/locking.hpp).
 Result<void> ensure_slots(Inode& inode, usize slots)
 {
     if (slots <= inode.page_slots)
@@ -80,12 +82,13 @@ Result<u8*> writable_page(Inode& inode, u64 offset)
 
 } // namespace
 
-SpinLock& vfs_lock() { return s_lock; }
+Mutex& vfs_lock() { return s_lock; }
 Inode* root() { return s_root; }
 u64 vfs_now_ns() { return wallclock_ns(); }
 
-Result<Inode*> new_inode_locked(u32 mode)
+Result<Inode*> new_inode_vfs_locked(u32 mode)
 {
+    s_lock.assert_held();
     auto* inode = mm::make<Inode>();
     if (!inode)
         return Errno::enospc;
@@ -97,8 +100,8 @@ Result<Inode*> new_inode_locked(u32 mode)
 
 void vfs_init()
 {
-    SpinLockGuard guard(s_lock);
-    auto root = new_inode_locked(S_IFDIR | 0755);
+    MutexGuard guard(s_lock);
+    auto root = new_inode_vfs_locked(S_IFDIR | 0755);
     VERIFY(root.is_ok());
     s_root = root.value();
     s_root->ino = 1;
@@ -106,8 +109,9 @@ void vfs_init()
     s_root->parent = s_root;
 }
 
-Result<Inode*> lookup_child_locked(const Inode& dir, lib::StringView name)
+Result<Inode*> lookup_child_vfs_locked(const Inode& dir, lib::StringView name)
 {
+    s_lock.assert_held();
     if (!dir.is_dir())
         return Errno::enotdir;
     if (name.length() > NAME_MAX)
@@ -122,8 +126,9 @@ Result<Inode*> lookup_child_locked(const Inode& dir, lib::StringView name)
     return Errno::enoent;
 }
 
-Result<void> link_locked(Inode& dir, lib::StringView name, Inode& child)
+Result<void> link_vfs_locked(Inode& dir, lib::StringView name, Inode& child)
 {
+    s_lock.assert_held();
     if (!dir.is_dir())
         return Errno::enotdir;
     if (name.is_empty() || name == lib::StringView(".", 1) || name == lib::StringView("..", 2))
@@ -132,7 +137,7 @@ Result<void> link_locked(Inode& dir, lib::StringView name, Inode& child)
         return Errno::enametoolong;
     if (dir.nlink == 0)
         return Errno::enoent; // the directory was removed
-    if (lookup_child_locked(dir, name).is_ok())
+    if (lookup_child_vfs_locked(dir, name).is_ok())
         return Errno::eexist;
     auto* e = static_cast<DirEntry*>(mm::kmalloc(sizeof(DirEntry) - (NAME_MAX + 1) + name.length() + 1));
     if (!e)
@@ -157,8 +162,9 @@ Result<void> link_locked(Inode& dir, lib::StringView name, Inode& child)
     return {};
 }
 
-Result<void> unlink_child_locked(Inode& dir, lib::StringView name)
+Result<void> unlink_child_vfs_locked(Inode& dir, lib::StringView name)
 {
+    s_lock.assert_held();
     for (DirEntry** link = &dir.entries; *link; link = &(*link)->next) {
         DirEntry* e = *link;
         if (lib::StringView(e->name, e->length) != name)
@@ -179,36 +185,39 @@ Result<void> unlink_child_locked(Inode& dir, lib::StringView name)
     return Errno::enoent;
 }
 
-usize child_count_locked(const Inode& dir)
+usize child_count_vfs_locked(const Inode& dir)
 {
+    s_lock.assert_held();
     usize n = 0;
     for (DirEntry* e = dir.entries; e; e = e->next)
         ++n;
     return n;
 }
 
-void discard_if_unused_locked(Inode& inode)
+void discard_if_unused_vfs_locked(Inode& inode)
 {
+    s_lock.assert_held();
     if (unused(inode))
         destroy(&inode);
 }
 
 void inode_ref(Inode& inode)
 {
-    SpinLockGuard guard(s_lock);
+    MutexGuard guard(s_lock);
     ++inode.open_refs;
 }
 
 void inode_unref(Inode& inode)
 {
-    SpinLockGuard guard(s_lock);
+    MutexGuard guard(s_lock);
     VERIFY(inode.open_refs > 0);
     if (--inode.open_refs == 0 && unused(inode))
         destroy(&inode);
 }
 
-usize read_locked(Inode& inode, u64 offset, u8* out, usize length)
+usize read_vfs_locked(Inode& inode, u64 offset, u8* out, usize length)
 {
+    s_lock.assert_held();
     if (offset >= inode.size)
         return 0;
     length = usize(lib::min<u64>(length, inode.size - offset));
@@ -232,8 +241,9 @@ usize read_locked(Inode& inode, u64 offset, u8* out, usize length)
     return done;
 }
 
-Result<lib::StringView> symlink_target_locked(Inode& link)
+Result<lib::StringView> symlink_target_vfs_locked(Inode& link)
 {
+    s_lock.assert_held();
     // Targets are shorter than PATH_MAX (symlinkat copies at most that), so
     // one page or the archive's bytes hold all of it.
     if (link.size == 0)
@@ -251,8 +261,9 @@ Result<lib::StringView> symlink_target_locked(Inode& link)
     return lib::StringView(text, usize(link.size));
 }
 
-Result<usize> write_locked(Inode& inode, u64 offset, const u8* data, usize length)
+Result<usize> write_vfs_locked(Inode& inode, u64 offset, const u8* data, usize length)
 {
+    s_lock.assert_held();
     if (offset + length < offset)
         return Errno::efbig;
     usize done = 0;
@@ -271,8 +282,9 @@ Result<usize> write_locked(Inode& inode, u64 offset, const u8* data, usize lengt
     return done;
 }
 
-Result<void> truncate_locked(Inode& inode, u64 size)
+Result<void> truncate_vfs_locked(Inode& inode, u64 size)
 {
+    s_lock.assert_held();
     if (inode.proc != ProcKind::None)
         return {}; // Linux lets root truncate a /proc file; nothing changes
     if (size < inode.size) {
@@ -294,7 +306,7 @@ Result<void> truncate_locked(Inode& inode, u64 size)
 
 Result<u64> page_cache_get(Inode& inode, u64 index)
 {
-    SpinLockGuard guard(s_lock);
+    MutexGuard guard(s_lock);
     if (!inode.is_regular() || index >= lib::align_up(inode.size, mm::PAGE_SIZE) / mm::PAGE_SIZE)
         return Errno::enxio;
     u64 pa = TRY(cache_page(inode, usize(index)));
@@ -304,14 +316,14 @@ Result<u64> page_cache_get(Inode& inode, u64 index)
 
 u64 cached_pages()
 {
-    SpinLockGuard guard(s_lock);
+    MutexGuard guard(s_lock);
     return s_cached_pages;
 }
 
 Result<Inode*> new_anonymous_inode(u64 size)
 {
-    SpinLockGuard guard(s_lock);
-    Inode* inode = TRY(new_inode_locked(S_IFREG | 0600));
+    MutexGuard guard(s_lock);
+    Inode* inode = TRY(new_inode_vfs_locked(S_IFREG | 0600));
     inode->size = size;
     inode->contents_changed = true;
     ++inode->open_refs;
@@ -320,7 +332,7 @@ Result<Inode*> new_anonymous_inode(u64 size)
 
 Result<const u8*> contiguous_contents(Inode& inode, bool& must_free)
 {
-    SpinLockGuard guard(s_lock);
+    MutexGuard guard(s_lock);
     if (!inode.contents_changed && inode.backing_size == inode.size) {
         must_free = false;
         return inode.backing;
@@ -328,7 +340,7 @@ Result<const u8*> contiguous_contents(Inode& inode, bool& must_free)
     auto* copy = static_cast<u8*>(mm::kmalloc(usize(inode.size) ? usize(inode.size) : 1));
     if (!copy)
         return Errno::enomem;
-    read_locked(inode, 0, copy, usize(inode.size));
+    read_vfs_locked(inode, 0, copy, usize(inode.size));
     must_free = true;
     return static_cast<const u8*>(copy);
 }

@@ -3,10 +3,11 @@
 // page); files from the boot archives start out pointing at the archive's
 // bytes and copy a page only when it is written. Directories hold their
 // entries in a list. The tree is guarded by one lock (vfs_lock), which no
-// one holds while sleeping or touching user memory.
+// one holds while sleeping on anything but the lock itself.
 #pragma once
 
 #include "kernel/fs/file.hpp"
+#include "kernel/mutex.hpp"
 #include "kernel/spinlock.hpp"
 #include "lib/string_view.hpp"
 
@@ -64,18 +65,18 @@ struct Inode {
     bool is_symlink() const { return type() == S_IFLNK; }
 };
 
-SpinLock& vfs_lock();
+[[gnu::const]] Mutex& vfs_lock(); // const: as process_lock()
 Inode* root();
 
 // Creating and linking (vfs lock held).
-Result<Inode*> new_inode_locked(u32 mode);
-Result<void> link_locked(Inode& dir, lib::StringView name, Inode& child);
-Result<Inode*> lookup_child_locked(const Inode& dir, lib::StringView name);
-Result<void> unlink_child_locked(Inode& dir, lib::StringView name);
-usize child_count_locked(const Inode& dir);
+Result<Inode*> new_inode_vfs_locked(u32 mode);
+Result<void> link_vfs_locked(Inode& dir, lib::StringView name, Inode& child);
+Result<Inode*> lookup_child_vfs_locked(const Inode& dir, lib::StringView name);
+Result<void> unlink_child_vfs_locked(Inode& dir, lib::StringView name);
+usize child_count_vfs_locked(const Inode& dir);
 
 // Frees the inode if nothing names or holds it (vfs lock held).
-void discard_if_unused_locked(Inode&);
+void discard_if_unused_vfs_locked(Inode&);
 
 void inode_ref(Inode&);
 // Drops an open reference; frees the inode when nothing names or holds it.
@@ -84,12 +85,12 @@ void inode_unref(Inode&);
 // Contents of regular files (and symlink targets). Reads/writes copy
 // between the inode's pages and a kernel buffer; callers bounce through
 // such a buffer to reach user memory.
-usize read_locked(Inode&, u64 offset, u8* out, usize length);
-Result<usize> write_locked(Inode&, u64 offset, const u8* data, usize length);
-Result<void> truncate_locked(Inode&, u64 size);
+usize read_vfs_locked(Inode&, u64 offset, u8* out, usize length);
+Result<usize> write_vfs_locked(Inode&, u64 offset, const u8* data, usize length);
+Result<void> truncate_vfs_locked(Inode&, u64 size);
 // A symlink's target, read in place (no copy): valid while the vfs lock
 // stays held. ENOENT for an empty one.
-Result<lib::StringView> symlink_target_locked(Inode&);
+Result<lib::StringView> symlink_target_vfs_locked(Inode&);
 // The page cache: the page holding page `index` of a regular file
 // (copied from the archive or zeroed on first use: the same page read()
 // and write() use), with a reference for the caller, who maps it and

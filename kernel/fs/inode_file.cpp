@@ -21,7 +21,7 @@ public:
 
     Result<void> stat(LinuxStat& st) override
     {
-        SpinLockGuard guard(vfs_lock());
+        MutexGuard guard(vfs_lock());
         fill_stat(m_inode, st);
         return {};
     }
@@ -55,7 +55,7 @@ public:
     Result<usize> write(u64 buffer, usize length) override
     {
         if (flags() & O_APPEND) {
-            SpinLockGuard guard(vfs_lock());
+            MutexGuard guard(vfs_lock());
             m_offset = m_inode.size;
         }
         usize n = TRY(pwrite(buffer, length, m_offset));
@@ -76,8 +76,8 @@ public:
         while (done < length) {
             usize n;
             {
-                SpinLockGuard guard(vfs_lock());
-                n = read_locked(m_inode, offset + done, bounce, lib::min(length - done, BOUNCE));
+                MutexGuard guard(vfs_lock());
+                n = read_vfs_locked(m_inode, offset + done, bounce, lib::min(length - done, BOUNCE));
             }
             if (n == 0)
                 break;
@@ -99,7 +99,7 @@ public:
             return Errno::einval;
         if (flags() & O_APPEND) {
             // Linux appends even for pwrite on an O_APPEND file (pwrite(2), BUGS).
-            SpinLockGuard guard(vfs_lock());
+            MutexGuard guard(vfs_lock());
             offset = m_inode.size;
         }
         auto* bounce = static_cast<u8*>(mm::kmalloc(BOUNCE));
@@ -114,8 +114,8 @@ public:
             }
             Result<usize> written = Errno::eio;
             {
-                SpinLockGuard guard(vfs_lock());
-                written = write_locked(m_inode, offset + done, bounce, n);
+                MutexGuard guard(vfs_lock());
+                written = write_vfs_locked(m_inode, offset + done, bounce, n);
             }
             if (written.is_error()) {
                 mm::kfree(bounce);
@@ -134,7 +134,7 @@ public:
         case SEEK_SET: base = 0; break;
         case SEEK_CUR: base = i64(m_offset); break;
         case SEEK_END: {
-            SpinLockGuard guard(vfs_lock());
+            MutexGuard guard(vfs_lock());
             base = i64(m_inode.size);
             break;
         }
@@ -152,8 +152,8 @@ public:
         if (!m_inode.is_dir())
             return Errno::enotdir;
         if (m_inode.proc == ProcKind::Root && m_offset == 0) {
-            SpinLockGuard guard(vfs_lock());
-            proc_refresh_locked(m_inode);
+            MutexGuard guard(vfs_lock());
+            proc_refresh_vfs_locked(m_inode);
         }
         // struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name.
         u8 record[8 + 8 + 2 + 1 + NAME_MAX + 1 + 7];
@@ -161,7 +161,7 @@ public:
         for (;;) {
             usize size;
             {
-                SpinLockGuard guard(vfs_lock());
+                MutexGuard guard(vfs_lock());
                 const char* name;
                 usize name_length;
                 const Inode* who;
@@ -206,8 +206,8 @@ public:
             return Errno::einval;
         if (!m_inode.is_regular())
             return Errno::einval;
-        SpinLockGuard guard(vfs_lock());
-        return truncate_locked(m_inode, size);
+        MutexGuard guard(vfs_lock());
+        return truncate_vfs_locked(m_inode, size);
     }
 
 private:

@@ -35,15 +35,17 @@ struct Walk {
 };
 
 // A symlink body as a view (vfs lock held; valid while it is held).
-Result<lib::StringView> link_body_locked(Inode& link, Walk& w)
+Result<lib::StringView> link_body_vfs_locked(Inode& link, Walk& w)
 {
+    vfs_lock().assert_held();
     if (link.proc == ProcKind::Self)
         return lib::StringView(w.self_target, proc_self_target(w.self_target, sizeof(w.self_target)));
-    return symlink_target_locked(link);
+    return symlink_target_vfs_locked(link);
 }
 
-Result<Inode*> walk_locked(Inode& start, lib::StringView path, bool follow_last)
+Result<Inode*> walk_vfs_locked(Inode& start, lib::StringView path, bool follow_last)
 {
+    vfs_lock().assert_held();
     if (path.is_empty())
         return Errno::enoent;
     if (path.length() >= PATH_MAX)
@@ -66,12 +68,12 @@ Result<Inode*> walk_locked(Inode& start, lib::StringView path, bool follow_last)
         if (c.name.length() > NAME_MAX)
             return Errno::enametoolong;
         if (at->proc == ProcKind::Root)
-            proc_refresh_name_locked(*at, c.name); // bring /proc in line with the processes first
-        Inode* next = TRY(lookup_child_locked(*at, c.name));
+            proc_refresh_name_vfs_locked(*at, c.name); // bring /proc in line with the processes first
+        Inode* next = TRY(lookup_child_vfs_locked(*at, c.name));
         if (next->is_symlink() && (!c.last || top.follow_last || c.trailing_slash)) {
             if (++w.links > MAX_SYMLINKS)
                 return Errno::eloop;
-            lib::StringView body = TRY(link_body_locked(*next, w));
+            lib::StringView body = TRY(link_body_vfs_locked(*next, w));
             bool must_be_dir = !c.last || c.trailing_slash;
             if (!must_be_dir)
                 --w.depth; // nothing of this text is left: reuse its slot
@@ -90,13 +92,15 @@ Result<Inode*> walk_locked(Inode& start, lib::StringView path, bool follow_last)
 
 } // namespace
 
-Result<Inode*> resolve_locked(Inode& start, lib::StringView path, bool follow_last)
+Result<Inode*> resolve_vfs_locked(Inode& start, lib::StringView path, bool follow_last)
 {
-    return walk_locked(start, path, follow_last);
+    vfs_lock().assert_held();
+    return walk_vfs_locked(start, path, follow_last);
 }
 
-Result<ParentAndName> resolve_parent_locked(Inode& start, lib::StringView path)
+Result<ParentAndName> resolve_parent_vfs_locked(Inode& start, lib::StringView path)
 {
+    vfs_lock().assert_held();
     if (path.is_empty())
         return Errno::enoent;
     if (path.length() >= PATH_MAX)
@@ -104,7 +108,7 @@ Result<ParentAndName> resolve_parent_locked(Inode& start, lib::StringView path)
     lib::ParentSplit split = lib::split_parent(path);
     if (split.name.length() > NAME_MAX)
         return Errno::enametoolong;
-    Inode* parent = split.parent.is_empty() ? &start : TRY(walk_locked(start, split.parent, true));
+    Inode* parent = split.parent.is_empty() ? &start : TRY(walk_vfs_locked(start, split.parent, true));
     if (!parent->is_dir())
         return Errno::enotdir;
     return ParentAndName{parent, split.name, split.trailing_slash};
@@ -118,8 +122,9 @@ static const DirEntry* entry_naming(Inode& at)
     return e;
 }
 
-Result<usize> path_of_locked(Inode& dir, char* out, usize capacity)
+Result<usize> path_of_vfs_locked(Inode& dir, char* out, usize capacity)
 {
+    vfs_lock().assert_held();
     // First the length, then the names written from the end backwards
     // (no per-level storage: kernel stacks are small).
     usize length = 0;

@@ -11,7 +11,7 @@ namespace kernel::fs {
 
 // The inode a path names (vfs lock held). follow_last: resolve a final
 // symlink too.
-Result<Inode*> resolve_locked(Inode& start, lib::StringView path, bool follow_last);
+Result<Inode*> resolve_vfs_locked(Inode& start, lib::StringView path, bool follow_last);
 
 // For creating or removing: the directory that would hold the last
 // component, and that component. "a/b/" yields ("a", "b") with
@@ -22,9 +22,9 @@ struct ParentAndName {
     lib::StringView name; // points into the caller's path
     bool trailing_slash;
 };
-Result<ParentAndName> resolve_parent_locked(Inode& start, lib::StringView path);
+Result<ParentAndName> resolve_parent_vfs_locked(Inode& start, lib::StringView path);
 
 // The absolute path of a directory (getcwd), into out; its length.
-Result<usize> path_of_locked(Inode& dir, char* out, usize capacity);
+Result<usize> path_of_vfs_locked(Inode& dir, char* out, usize capacity);
 
 } // namespace kernel::fs

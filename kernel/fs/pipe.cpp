@@ -26,7 +26,11 @@ struct Pipe {
     usize space() const { return PIPE_CAPACITY - used(); }
 };
 
-void release_if_unused_locked(Pipe* p, bool& free_it) { free_it = p->readers == 0 && p->writers == 0; }
+void release_if_unused_proc_locked(Pipe* p, bool& free_it)
+{
+    process_lock().assert_held();
+    free_it = p->readers == 0 && p->writers == 0;
+}
 
 void free_pipe(Pipe* p)
 {
@@ -55,7 +59,7 @@ public:
                         return usize(0); // EOF
                     if (flags() & O_NONBLOCK)
                         return Errno::eagain;
-                    if (block_on_locked(p.readable))
+                    if (block_on_proc_locked(p.readable))
                         return Errno::eintr;
                     continue;
                 }
@@ -67,7 +71,7 @@ public:
             TRY(mm::copy_to_user(buffer, chunk, n));
             SpinLockGuard guard(process_lock());
             m_pipe->head += n;
-            wake_all_locked(m_pipe->writable);
+            wake_all_proc_locked(m_pipe->writable);
             return n;
         }
     }
@@ -87,7 +91,7 @@ public:
             for (;;) {
                 if (p.readers == 0) {
                     // Linux sends SIGPIPE too; its default action ends the writer.
-                    send_signal_locked(current_process(), SIGPIPE);
+                    send_signal_proc_locked(current_process(), SIGPIPE);
                     return done ? Result<usize>(done) : Result<usize>(Errno::epipe);
                 }
                 // Writes of at most PIPE_BUF bytes are atomic: wait until
@@ -97,7 +101,7 @@ public:
                     break;
                 if (flags() & O_NONBLOCK)
                     return done ? Result<usize>(done) : Result<usize>(Errno::eagain);
-                if (block_on_locked(p.writable))
+                if (block_on_proc_locked(p.writable))
                     return done ? Result<usize>(done) : Result<usize>(Errno::eintr);
             }
             n = lib::min(n, p.space());
@@ -105,7 +109,7 @@ public:
                 p.buffer[(p.tail + i) % PIPE_CAPACITY] = chunk[i];
             p.tail += n;
             done += n;
-            wake_all_locked(p.readable);
+            wake_all_proc_locked(p.readable);
         }
         return done;
     }
@@ -145,9 +149,9 @@ private:
             else
                 --m_pipe->readers;
             // The other end learns: readers see EOF, writers EPIPE.
-            wake_all_locked(m_pipe->readable);
-            wake_all_locked(m_pipe->writable);
-            release_if_unused_locked(m_pipe, free_it);
+            wake_all_proc_locked(m_pipe->readable);
+            wake_all_proc_locked(m_pipe->writable);
+            release_if_unused_proc_locked(m_pipe, free_it);
         }
         if (free_it)
             free_pipe(m_pipe);

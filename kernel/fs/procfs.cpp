@@ -19,7 +19,9 @@ constexpr u64 USER_HZ = 100; // clock ticks in /proc and times(2)
 
 u64 ticks(u64 ns) { return ns / (1000000000ull / USER_HZ); }
 
-// A growing text buffer for generating a file.
+// A growing text buffer for generating a file. Under a spinlock it must
+// not grow (no allocation there): in fixed mode it counts what did not fit
+// instead, and the caller grows it after the lock and formats again.
 class TextSink final : public lib::FormatSink {
 public:
     ~TextSink() { mm::kfree(m_data); }
@@ -28,21 +30,30 @@ public:
         if (m_failed)
             return;
         if (m_length + n > m_capacity) {
-            usize capacity = lib::max<usize>(1024, (m_length + n) * 2);
-            auto* grown = static_cast<char*>(mm::kmalloc(capacity));
-            if (!grown) {
-                m_failed = true;
+            if (m_fixed) {
+                m_missing += n;
                 return;
             }
-            if (m_data) // memcpy from nullptr is undefined even for 0 bytes (C17 7.24.1p2)
-                __builtin_memcpy(grown, m_data, m_length);
-            mm::kfree(m_data);
-            m_data = grown;
-            m_capacity = capacity;
+            if (!grow(lib::max<usize>(1024, (m_length + n) * 2)))
+                return;
         }
         __builtin_memcpy(m_data + m_length, s, n);
         m_length += n;
     }
+    // Start over in fixed mode (with the lock held), or leave it; false
+    // when the text did not fit in fixed mode.
+    void begin_fixed()
+    {
+        m_length = m_missing = 0;
+        m_fixed = true;
+    }
+    bool end_fixed()
+    {
+        m_fixed = false;
+        return m_missing == 0;
+    }
+    // Room for everything that did not fit the last time (no lock held).
+    bool grow_for_missing() { return grow(lib::max<usize>(1024, (m_capacity + m_missing) * 2)); }
     Result<char*> take(usize& length)
     {
         if (m_failed)
@@ -58,9 +69,24 @@ public:
     }
 
 private:
+    bool grow(usize capacity)
+    {
+        auto* grown = static_cast<char*>(mm::kmalloc(capacity));
+        if (!grown) {
+            m_failed = true;
+            return false;
+        }
+        if (m_data) // memcpy from nullptr is undefined even for 0 bytes (C17 7.24.1p2)
+            __builtin_memcpy(grown, m_data, m_length);
+        mm::kfree(m_data);
+        m_data = grown;
+        m_capacity = capacity;
+        return true;
+    }
+
     char* m_data = nullptr;
-    usize m_length = 0, m_capacity = 0;
-    bool m_failed = false;
+    usize m_length = 0, m_capacity = 0, m_missing = 0;
+    bool m_failed = false, m_fixed = false;
 };
 
 char state_letter(const Process& p)
@@ -169,74 +195,79 @@ void format_global_stat(TextSink& out)
 
 Result<Process*> process_for(const Inode& inode)
 {
-    Process* p = find_process_locked(inode.proc_pid);
+    Process* p = find_process_proc_locked(inode.proc_pid);
     if (!p)
         return Errno::esrch; // it exited since the lookup
     return p;
 }
 
-Result<Inode*> make_file_locked(Inode& dir, const char* name, u32 mode, ProcKind kind, Pid pid)
+Result<Inode*> make_file_vfs_locked(Inode& dir, const char* name, u32 mode, ProcKind kind, Pid pid)
 {
-    Inode* f = TRY(new_inode_locked(mode));
+    vfs_lock().assert_held();
+    Inode* f = TRY(new_inode_vfs_locked(mode));
     f->proc = kind;
     f->proc_pid = pid;
-    if (auto r = link_locked(dir, name, *f); r.is_error()) {
-        discard_if_unused_locked(*f);
+    if (auto r = link_vfs_locked(dir, name, *f); r.is_error()) {
+        discard_if_unused_vfs_locked(*f);
         return r.error();
     }
     return f;
 }
 
-void remove_pid_dir_locked(Inode& root, Inode& dir, lib::StringView name)
+void remove_pid_dir_vfs_locked(Inode& root, Inode& dir, lib::StringView name)
 {
+    vfs_lock().assert_held();
     while (dir.entries) {
         DirEntry* e = dir.entries;
-        (void)unlink_child_locked(dir, lib::StringView(e->name, e->length));
+        (void)unlink_child_vfs_locked(dir, lib::StringView(e->name, e->length));
     }
-    (void)unlink_child_locked(root, name);
+    (void)unlink_child_vfs_locked(root, name);
 }
 
 } // namespace
 
-void proc_create_root_locked(Inode& proc)
+void proc_create_root_vfs_locked(Inode& proc)
 {
+    vfs_lock().assert_held();
     proc.proc = ProcKind::Root;
-    (void)make_file_locked(proc, "self", S_IFLNK | 0777, ProcKind::Self, 0);
-    (void)make_file_locked(proc, "meminfo", S_IFREG | 0444, ProcKind::Meminfo, 0);
-    (void)make_file_locked(proc, "uptime", S_IFREG | 0444, ProcKind::Uptime, 0);
-    (void)make_file_locked(proc, "loadavg", S_IFREG | 0444, ProcKind::Loadavg, 0);
-    (void)make_file_locked(proc, "stat", S_IFREG | 0444, ProcKind::GlobalStat, 0);
+    (void)make_file_vfs_locked(proc, "self", S_IFLNK | 0777, ProcKind::Self, 0);
+    (void)make_file_vfs_locked(proc, "meminfo", S_IFREG | 0444, ProcKind::Meminfo, 0);
+    (void)make_file_vfs_locked(proc, "uptime", S_IFREG | 0444, ProcKind::Uptime, 0);
+    (void)make_file_vfs_locked(proc, "loadavg", S_IFREG | 0444, ProcKind::Loadavg, 0);
+    (void)make_file_vfs_locked(proc, "stat", S_IFREG | 0444, ProcKind::GlobalStat, 0);
 }
 
 namespace {
 
-void add_pid_dir_locked(Inode& root, Pid pid, lib::StringView name)
+void add_pid_dir_vfs_locked(Inode& root, Pid pid, lib::StringView name)
 {
-    auto dir = new_inode_locked(S_IFDIR | 0555);
+    vfs_lock().assert_held();
+    auto dir = new_inode_vfs_locked(S_IFDIR | 0555);
     if (dir.is_error())
         return;
     dir.value()->proc = ProcKind::PidDir;
     dir.value()->proc_pid = pid;
-    if (link_locked(root, name, *dir.value()).is_error()) {
-        discard_if_unused_locked(*dir.value());
+    if (link_vfs_locked(root, name, *dir.value()).is_error()) {
+        discard_if_unused_vfs_locked(*dir.value());
         return;
     }
-    (void)make_file_locked(*dir.value(), "stat", S_IFREG | 0444, ProcKind::Stat, pid);
-    (void)make_file_locked(*dir.value(), "status", S_IFREG | 0444, ProcKind::Status, pid);
-    (void)make_file_locked(*dir.value(), "cmdline", S_IFREG | 0444, ProcKind::Cmdline, pid);
-    (void)make_file_locked(*dir.value(), "maps", S_IFREG | 0444, ProcKind::Maps, pid);
+    (void)make_file_vfs_locked(*dir.value(), "stat", S_IFREG | 0444, ProcKind::Stat, pid);
+    (void)make_file_vfs_locked(*dir.value(), "status", S_IFREG | 0444, ProcKind::Status, pid);
+    (void)make_file_vfs_locked(*dir.value(), "cmdline", S_IFREG | 0444, ProcKind::Cmdline, pid);
+    (void)make_file_vfs_locked(*dir.value(), "maps", S_IFREG | 0444, ProcKind::Maps, pid);
 }
 
 bool process_exists(Pid pid)
 {
     SpinLockGuard guard(process_lock());
-    return find_process_locked(pid) != nullptr;
+    return find_process_proc_locked(pid) != nullptr;
 }
 
 } // namespace
 
-void proc_refresh_name_locked(Inode& root, lib::StringView name)
+void proc_refresh_name_vfs_locked(Inode& root, lib::StringView name)
 {
+    vfs_lock().assert_held();
     // Only a pid can be stale: the other names never change.
     if (name.length() == 0 || name.length() > 10)
         return;
@@ -249,9 +280,9 @@ void proc_refresh_name_locked(Inode& root, lib::StringView name)
     if (pid == 0 || pid > 0x7fffffff)
         return;
     bool alive = process_exists(Pid(pid));
-    auto existing = lookup_child_locked(root, name);
+    auto existing = lookup_child_vfs_locked(root, name);
     if (existing.is_ok() && !alive) {
-        remove_pid_dir_locked(root, *existing.value(), name);
+        remove_pid_dir_vfs_locked(root, *existing.value(), name);
     } else if (existing.is_error() && alive) {
         // Directories of processes gone since go first: what /proc holds
         // stays bounded by the processes alive (the walk is as long as a
@@ -259,29 +290,30 @@ void proc_refresh_name_locked(Inode& root, lib::StringView name)
         for (DirEntry* e = root.entries; e;) {
             DirEntry* next = e->next;
             if (e->inode->proc == ProcKind::PidDir && !process_exists(e->inode->proc_pid))
-                remove_pid_dir_locked(root, *e->inode, lib::StringView(e->name, e->length));
+                remove_pid_dir_vfs_locked(root, *e->inode, lib::StringView(e->name, e->length));
             e = next;
         }
-        add_pid_dir_locked(root, Pid(pid), name);
+        add_pid_dir_vfs_locked(root, Pid(pid), name);
     }
 }
 
-void proc_refresh_locked(Inode& root)
+void proc_refresh_vfs_locked(Inode& root)
 {
+    vfs_lock().assert_held();
     // The live pids, in a snapshot (the process lock nests inside vfs).
     usize capacity = 0;
     Pid* pids = nullptr;
     usize count = 0;
     {
         SpinLockGuard guard(process_lock());
-        capacity = process_count_locked() + 1;
+        capacity = process_count_proc_locked() + 1;
     }
     pids = static_cast<Pid*>(mm::kmalloc(capacity * sizeof(Pid)));
     if (!pids)
         return;
     {
         SpinLockGuard guard(process_lock());
-        for_each_process_locked([&](Process& p) {
+        for_each_process_proc_locked([&](Process& p) {
             if (count < capacity)
                 pids[count++] = p.pid;
         });
@@ -290,15 +322,15 @@ void proc_refresh_locked(Inode& root)
     for (DirEntry* e = root.entries; e;) {
         DirEntry* next = e->next;
         if (e->inode->proc == ProcKind::PidDir && !process_exists(e->inode->proc_pid))
-            remove_pid_dir_locked(root, *e->inode, lib::StringView(e->name, e->length));
+            remove_pid_dir_vfs_locked(root, *e->inode, lib::StringView(e->name, e->length));
         e = next;
     }
     // Add the new ones.
     for (usize i = 0; i < count; ++i) {
         char name[16];
         usize n = lib::format_to(name, sizeof(name), "{}", pids[i]);
-        if (lookup_child_locked(root, lib::StringView(name, n)).is_error())
-            add_pid_dir_locked(root, pids[i], lib::StringView(name, n));
+        if (lookup_child_vfs_locked(root, lib::StringView(name, n)).is_error())
+            add_pid_dir_vfs_locked(root, pids[i], lib::StringView(name, n));
     }
     mm::kfree(pids);
 }
@@ -331,16 +363,24 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
     case ProcKind::Status:
     case ProcKind::Maps:
     case ProcKind::Cmdline: {
-        SpinLockGuard guard(process_lock());
-        Process* p = TRY(process_for(inode));
-        if (inode.proc == ProcKind::Stat)
-            format_pid_stat(out, *p);
-        else if (inode.proc == ProcKind::Status)
-            format_pid_status(out, *p);
-        else if (inode.proc == ProcKind::Maps)
-            format_pid_maps(out, *p);
-        else
-            out.write(p->cmdline, p->cmdline_length);
+        // The process lock keeps the process from being reaped while it is
+        // read; the text goes into room allocated before taking it.
+        for (bool fits = false; !fits;) {
+            if (!out.grow_for_missing())
+                return Errno::enomem;
+            SpinLockGuard guard(process_lock());
+            Process* p = TRY(process_for(inode));
+            out.begin_fixed();
+            if (inode.proc == ProcKind::Stat)
+                format_pid_stat(out, *p);
+            else if (inode.proc == ProcKind::Status)
+                format_pid_status(out, *p);
+            else if (inode.proc == ProcKind::Maps)
+                format_pid_maps(out, *p);
+            else
+                out.write(p->cmdline, p->cmdline_length);
+            fits = out.end_fixed();
+        }
         break;
     }
     default:

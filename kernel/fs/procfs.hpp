@@ -10,15 +10,15 @@
 namespace kernel::fs {
 
 // Called by path lookup and getdents on /proc (vfs lock held).
-void proc_refresh_locked(Inode& proc_root);
+void proc_refresh_vfs_locked(Inode& proc_root);
 // Before looking `name` up in /proc: if it is a pid, its directory is made
 // to exist exactly when the process does (O(1) in the number of processes;
 // listing /proc refreshes everything).
-void proc_refresh_name_locked(Inode& proc_root, lib::StringView name);
+void proc_refresh_name_vfs_locked(Inode& proc_root, lib::StringView name);
 // The text of a proc file, generated now; kmalloc'd, the caller frees it.
 Result<char*> proc_generate(const Inode&, usize& length);
 // The target of /proc/self for the calling process.
 usize proc_self_target(char* out, usize capacity);
-void proc_create_root_locked(Inode& root);
+void proc_create_root_vfs_locked(Inode& root);
 
 } // namespace kernel::fs

@@ -48,7 +48,7 @@ constinit Tty s_tty{};
 // The console's session: init's (every process started from the console
 // shell belongs to it unless it calls setsid).
 Pid console_session() { return 1; }
-constinit SpinLock s_lock("tty");
+constinit SpinLock s_lock(LockRank::Tty);
 
 bool canonical() { return s_tty.termios.c_lflag & ICANON; }
 
@@ -117,7 +117,7 @@ void input_byte(char c)
         wake_all(s_tty.readers);
     if (signal) {
         SpinLockGuard guard(process_lock());
-        (void)signal_group_locked(s_tty.foreground, signal);
+        (void)signal_group_proc_locked(s_tty.foreground, signal);
     }
 }
 
@@ -138,7 +138,7 @@ public:
                 u64 bit = signal_bit(SIGTTIN);
                 if ((self.signals_ignored & bit) || (self.signals_blocked & bit))
                     return Errno::eio;
-                (void)signal_group_locked(self.pgid, SIGTTIN, 0);
+                (void)signal_group_proc_locked(self.pgid, SIGTTIN, 0);
                 return Errno::eintr; // restarted after the stop and continue (no handler)
             }
         }
@@ -170,7 +170,7 @@ public:
                     // and reads as 0 too).
                     if (!canonical() && s_tty.termios.c_cc[VMIN] == 0)
                         return usize(0);
-                    if (block_on_locked(s_tty.readers))
+                    if (block_on_proc_locked(s_tty.readers))
                         return Errno::eintr;
                     continue;
                 }
@@ -242,7 +242,7 @@ public:
             // The group must exist in the caller's session (tcsetpgrp(3)).
             bool exists = false;
             Pid sid = current_process().sid;
-            for_each_process_locked([&](Process& p) { exists |= p.pgid == pgrp && p.sid == sid; });
+            for_each_process_proc_locked([&](Process& p) { exists |= p.pgid == pgrp && p.sid == sid; });
             if (!exists)
                 return Errno::eperm;
             s_tty.foreground = pgrp;

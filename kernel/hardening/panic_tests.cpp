@@ -1,11 +1,15 @@
 // The bugs behind panic_test=ubsan|ubsan_shift|ubsan_bounds|slab_redzone|
 // slab_use_after_free|slab_double_free|page_use_after_free|page_double_free|
-// stack_smash. Values and pointers go through volatile variables so that
+// stack_smash|lock_order|lock_twice|alloc_under_spinlock|
+// uaccess_under_spinlock. Values and pointers go through volatile variables so that
 // the compiler can neither see the bug at compile time nor remove it; each
 // trigger is out of line so the backtrace names it.
 #include "kernel/hardening/panic_tests.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
+#include "kernel/mm/uaccess.hpp"
+#include "kernel/fs/inode.hpp"
+#include "kernel/process/process.hpp"
 #include "kernel/printk.hpp"
 
 namespace kernel::hardening {
@@ -77,6 +81,36 @@ constinit volatile usize s_smash_length = 24; // the buffer and the canary above
     printk("panic_test: page {:#x} came back as {:#x} without a report\n", *pa, again ? *again : 0);
 }
 
+// Lock checks (kernel/locking.hpp), with the kernel's own locks. The
+// process lock is a spinlock of rank 10; the VFS mutex ranks 5, so taking
+// it under the process lock is the wrong order.
+[[gnu::noinline]] void panic_test_lock_order()
+{
+    SpinLockGuard guard(process_lock());
+    MutexGuard vfs(fs::vfs_lock());
+}
+
+// The same lock class twice: process_count() takes the process lock.
+[[gnu::noinline]] void panic_test_lock_twice()
+{
+    SpinLockGuard guard(process_lock());
+    printk("panic_test: {} processes\n", process_count());
+}
+
+[[gnu::noinline]] void panic_test_alloc_under_spinlock()
+{
+    SpinLockGuard guard(process_lock());
+    void* p = mm::kmalloc(16);
+    mm::kfree(p);
+}
+
+[[gnu::noinline]] void panic_test_uaccess_under_spinlock()
+{
+    u64 word = 0;
+    SpinLockGuard guard(process_lock());
+    (void)mm::copy_from_user(&word, 0x10000, sizeof(word));
+}
+
 [[gnu::noinline]] void panic_test_page_double_free()
 {
     auto pa = mm::alloc_pages(0);
@@ -101,6 +135,10 @@ const Trigger TRIGGERS[] = {
     {"slab_double_free", panic_test_slab_double_free},
     {"page_use_after_free", panic_test_page_use_after_free},
     {"page_double_free", panic_test_page_double_free},
+    {"lock_order", panic_test_lock_order},
+    {"lock_twice", panic_test_lock_twice},
+    {"alloc_under_spinlock", panic_test_alloc_under_spinlock},
+    {"uaccess_under_spinlock", panic_test_uaccess_under_spinlock},
 };
 
 } // namespace

@@ -44,7 +44,7 @@ constinit PanicOnCorruption s_corruption_handler;
 #endif
 
 constinit lib::mm::Heap s_heap;
-constinit SpinLock s_lock("kmalloc");
+constinit SpinLock s_lock(LockRank::Kmalloc);
 
 } // namespace
 
@@ -59,6 +59,7 @@ void kmalloc_init()
 
 void* kmalloc(usize size)
 {
+    verify_no_spinlock_but_allocator_held("kmalloc");
     SpinLockGuard guard(s_lock);
     return s_heap.allocate(size);
 }

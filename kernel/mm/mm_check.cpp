@@ -246,7 +246,7 @@ MmCheckResult mm_check_all(bool report)
     usize count = 0;
     {
         SpinLockGuard guard(process_lock());
-        for_each_process_locked([&](Process& p) { count += p.address_space != nullptr; });
+        for_each_process_proc_locked([&](Process& p) { count += p.address_space != nullptr; });
     }
     auto** spaces = static_cast<AddressSpace**>(kmalloc(lib::max<usize>(count, 1) * sizeof(AddressSpace*)));
     if (!spaces) {
@@ -256,7 +256,7 @@ MmCheckResult mm_check_all(bool report)
     usize n = 0;
     {
         SpinLockGuard guard(process_lock());
-        for_each_process_locked([&](Process& p) {
+        for_each_process_proc_locked([&](Process& p) {
             if (p.address_space && n < count)
                 spaces[n++] = p.address_space;
         });

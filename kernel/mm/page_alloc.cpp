@@ -12,7 +12,7 @@
 namespace kernel::mm {
 
 static constinit lib::mm::BuddyAllocator s_buddy;
-static constinit SpinLock s_lock("page-alloc");
+static constinit SpinLock s_lock(LockRank::PageAlloc);
 static constinit u64 s_metadata_pages = 0;
 
 // Hot pages: single pages freed lately, kept aside (still marked
@@ -26,8 +26,9 @@ static constexpr unsigned HOT_LIMIT = 64;
 static constinit u64 s_hot[HOT_LIMIT] = {};
 static constinit unsigned s_hot_count = 0;
 
-static void drain_hot_locked()
+static void drain_hot_pages_locked()
 {
+    s_lock.assert_held();
     while (s_hot_count > 0) {
         u64 pa = s_hot[--s_hot_count];
         s_buddy.meta(pa / PAGE_SIZE).refcount = 1; // the buddy checks the block as allocated
@@ -50,16 +51,18 @@ static void drain_hot_locked()
 static constexpr u8 PAGE_POISON = 0xaa;
 static constinit u64* s_poisoned = nullptr; // bit (pfn - base_pfn)
 
-static void poison_pages_locked(u64 pa, unsigned order)
+static void poison_free_pages_locked(u64 pa, unsigned order)
 {
+    s_lock.assert_held();
     __builtin_memset(phys_to_virt(pa), PAGE_POISON, PAGE_SIZE << order);
     for (u64 i = pa / PAGE_SIZE - s_buddy.base_pfn(), end = i + (u64(1) << order); i < end; ++i)
         s_poisoned[i / 64] |= u64(1) << (i % 64);
 }
 
 // The checker's own loop needs no UBSan checks on each aligned load.
-[[gnu::no_sanitize_undefined]] static void check_poison_locked(u64 pa, unsigned order)
+[[gnu::no_sanitize_undefined]] static void check_poison_pages_locked(u64 pa, unsigned order)
 {
+    s_lock.assert_held();
     constexpr u64 pattern = u64(PAGE_POISON) * 0x0101010101010101ull;
     for (u64 page = pa; page < pa + (PAGE_SIZE << order); page += PAGE_SIZE) {
         u64 bit = page / PAGE_SIZE - s_buddy.base_pfn();
@@ -103,10 +106,11 @@ static void poison_pages_locked(u64 pa, unsigned order)
 #endif
 
 // Frees one page (its reference count already 0 or never shared).
-static void free_single_locked(u64 pa)
+static void free_single_pages_locked(u64 pa)
 {
+    s_lock.assert_held();
 #ifdef MYRIAD_HARDENING
-    poison_pages_locked(pa, 0);
+    poison_free_pages_locked(pa, 0);
 #endif
     auto& meta = s_buddy.meta(pa / PAGE_SIZE);
     if (s_hot_count < HOT_LIMIT) {
@@ -161,6 +165,7 @@ Result<void> page_alloc_init(lib::RangeList usable, u64 ram_base, u64 ram_end)
 
 lib::Optional<u64> alloc_pages(unsigned order)
 {
+    verify_no_spinlock_but_allocator_held("page allocation");
     SpinLockGuard guard(s_lock);
     if (order == 0 && s_hot_count > 0) {
         u64 pa = s_hot[--s_hot_count];
@@ -168,19 +173,19 @@ lib::Optional<u64> alloc_pages(unsigned order)
         meta.refcount = 1;
         meta.owner = 0; // as the buddy allocator hands pages out: no stale page mark
 #ifdef MYRIAD_HARDENING
-        check_poison_locked(pa, 0);
+        check_poison_pages_locked(pa, 0);
 #endif
         return pa;
     }
     auto pfn = s_buddy.allocate(order);
     if (!pfn && s_hot_count > 0) {
-        drain_hot_locked(); // the hot pages may complete a bigger block
+        drain_hot_pages_locked(); // the hot pages may complete a bigger block
         pfn = s_buddy.allocate(order);
     }
     if (!pfn)
         return {};
 #ifdef MYRIAD_HARDENING
-    check_poison_locked(*pfn * PAGE_SIZE, order);
+    check_poison_pages_locked(*pfn * PAGE_SIZE, order);
 #endif
     return *pfn * PAGE_SIZE;
 }
@@ -208,14 +213,14 @@ void free_pages(u64 pa, unsigned order)
             bad_page_free(pa, order);
 #endif
         VERIFY(meta.has(lib::mm::PageFlag::Head) && meta.order == 0 && meta.refcount > 0);
-        free_single_locked(pa);
+        free_single_pages_locked(pa);
         return;
     }
     auto result = s_buddy.free(pa / PAGE_SIZE, order);
 #ifdef MYRIAD_HARDENING
     if (result.is_error())
         bad_page_free(pa, order);
-    poison_pages_locked(pa, order);
+    poison_free_pages_locked(pa, order);
 #endif
     // Freeing what was not allocated is a kernel bug, not bad input.
     if (result.is_error())
@@ -230,7 +235,7 @@ namespace detail {
 void free_unreferenced_page(u64 pa)
 {
     SpinLockGuard guard(s_lock);
-    free_single_locked(pa);
+    free_single_pages_locked(pa);
 }
 
 #ifdef MYRIAD_HARDENING

@@ -1,8 +1,7 @@
 // Range checks in front of the assembly copy routines.
 #include "kernel/mm/uaccess.hpp"
 #include "arch/arch.hpp"
-
-
+#include "kernel/locking.hpp"
 
 
 namespace kernel::mm {
@@ -16,6 +15,8 @@ bool user_range_ok(u64 address, usize length)
 
 Result<void> copy_from_user(void* dst, u64 user_src, usize length)
 {
+    // A user page may fault in (and allocate): never under a spinlock.
+    verify_no_spinlock_held("user memory access");
     if (!user_range_ok(user_src, length))
         return Errno::efault;
     if (length && arch::uaccess_copy(dst, reinterpret_cast<const void*>(user_src), length) != 0)
@@ -25,6 +26,7 @@ Result<void> copy_from_user(void* dst, u64 user_src, usize length)
 
 Result<void> copy_to_user(u64 user_dst, const void* src, usize length)
 {
+    verify_no_spinlock_held("user memory access");
     if (!user_range_ok(user_dst, length))
         return Errno::efault;
     if (length && arch::uaccess_copy(reinterpret_cast<void*>(user_dst), src, length) != 0)
@@ -34,6 +36,7 @@ Result<void> copy_to_user(u64 user_dst, const void* src, usize length)
 
 Result<usize> copy_string_from_user(char* dst, u64 user_src, usize capacity)
 {
+    verify_no_spinlock_held("user memory access");
     if (capacity == 0 || user_src >= arch::USER_TOP)
         return Errno::efault;
     // Never read past the top of user space, even for a short string.

@@ -17,7 +17,7 @@ public:
 };
 
 constinit KernelTableSource s_tables;
-constinit SpinLock s_lock("kernel-vm");
+constinit SpinLock s_lock(LockRank::KernelVm);
 constinit u64 s_ioremap_next = IOREMAP_BASE;
 
 } // namespace

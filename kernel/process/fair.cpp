@@ -93,7 +93,42 @@ void FairPolicy::renice(SchedEntity& e, int nice)
     e.nice = nice;
 }
 
-bool FairPolicy::reserve(usize n) { return grow(n); }
+usize FairPolicy::room_needed(usize n) const
+{
+    if (n <= m_capacity)
+        return 0;
+    usize capacity = m_capacity ? m_capacity * 2 : 64;
+    while (capacity < n)
+        capacity *= 2;
+    return capacity * sizeof(SchedEntity*);
+}
+
+void* FairPolicy::adopt_room(void* block, usize bytes)
+{
+    usize capacity = bytes / sizeof(SchedEntity*);
+    if (capacity <= m_capacity)
+        return block; // someone made room meanwhile
+    auto** heap = static_cast<SchedEntity**>(block);
+    for (usize i = 0; i < m_count; ++i)
+        heap[i] = m_heap[i];
+    SchedEntity** old = m_heap;
+    m_heap = heap;
+    m_capacity = capacity;
+    return old;
+}
+
+bool FairPolicy::reserve(usize n)
+{
+    usize bytes = room_needed(n);
+    if (bytes == 0)
+        return true;
+    void* block = m_memory.allocate(bytes);
+    if (!block)
+        return false;
+    if (void* spare = adopt_room(block, bytes))
+        m_memory.release(spare);
+    return true;
+}
 
 bool FairPolicy::grow(usize needed)
 {

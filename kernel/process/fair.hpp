@@ -23,7 +23,11 @@ public:
     bool tick(SchedEntity& running) override;
     void started(SchedEntity& e) override;
     void renice(SchedEntity& e, int nice) override;
-    bool reserve(usize n) override;
+    usize room_needed(usize n) const override;
+    void* adopt_room(void* block, usize bytes) override;
+    // Both steps at once through the memory seam, for a caller with no
+    // concurrency to fear (the host tests).
+    bool reserve(usize n);
     const char* name() const override { return "fair"; }
 
     // Linux's sched_prio_to_weight for nice (clamped to NICE_MIN..NICE_MAX).

@@ -13,7 +13,7 @@ namespace kernel {
 
 Result<Process*> create_process_for_init();
 void discard_unstarted_process(Process*);
-void register_init_locked(Process&);
+void register_init_proc_locked(Process&);
 
 Result<void> start_init(lib::StringView path)
 {
@@ -73,9 +73,12 @@ Result<void> start_init(lib::StringView path)
     if (executed.is_error())
         return fail(executed.error());
 
+    // Run-queue room first: enqueueing under the lock must not allocate.
+    if (!scheduler_reserve(2))
+        return fail(lib::Error{Errno::enomem});
     SpinLockGuard guard(process_lock());
-    register_init_locked(*p);
-    make_ready_locked(*p);
+    register_init_proc_locked(*p);
+    make_ready_proc_locked(*p);
     return {};
 }
 

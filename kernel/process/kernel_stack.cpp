@@ -27,7 +27,7 @@ public:
 };
 
 constinit KernelTables s_tables;
-constinit SpinLock s_lock("kernel-stacks");
+constinit SpinLock s_lock(LockRank::KernelStacks);
 constinit u64 s_used[SLOT_COUNT / 64] = {}; // slot bitmap
 constinit u32 s_search_from = 0;
 constinit u32 s_cache[CACHE_LIMIT] = {};    // freed slots still mapped
@@ -82,8 +82,9 @@ void measure(u32 slot)
 // the 2 MiB one leaf table of the window maps. When the last slot of a
 // word goes, so does that table, so the window's tables are as many as
 // the stacks alive now, not the most ever (a fork bomb's peak).
-void release_slot_locked(u32 slot)
+void release_slot_kstacks_locked(u32 slot)
 {
+    s_lock.assert_held();
     u32 word = slot / 64;
     s_used[word] &= ~(1ull << (slot % 64));
     s_search_from = lib::min(s_search_from, word);
@@ -103,8 +104,9 @@ void release_slot_locked(u32 slot)
     mm::free_pages(table, 0);
 }
 
-lib::Optional<u32> take_free_slot_locked()
+lib::Optional<u32> take_free_slot_kstacks_locked()
 {
+    s_lock.assert_held();
     for (u32 n = 0; n < SLOT_COUNT / 64; ++n) {
         u32 word = (s_search_from + n) % (SLOT_COUNT / 64);
         if (~s_used[word]) {
@@ -131,7 +133,7 @@ Result<KernelStack> alloc_kernel_stack()
                 paint(slot_stack_base(slot));
             return KernelStack{slot_stack_base(slot) + KERNEL_STACK_SIZE, slot};
         }
-        auto free_slot = take_free_slot_locked();
+        auto free_slot = take_free_slot_kstacks_locked();
         if (!free_slot)
             return Errno::eagain;
         slot = *free_slot;
@@ -139,7 +141,7 @@ Result<KernelStack> alloc_kernel_stack()
     auto pages = mm::alloc_pages(STACK_ORDER);
     auto release_slot = [slot] {
         SpinLockGuard guard(s_lock);
-        release_slot_locked(slot);
+        release_slot_kstacks_locked(slot);
     };
     if (!pages) {
         release_slot();
@@ -225,7 +227,7 @@ void free_kernel_stack(KernelStack stack)
     kernel.unmap(slot_stack_base(stack.slot), KERNEL_STACK_SIZE);
     mm::free_pages(lib::align_down(t->pa, mm::PAGE_SIZE), STACK_ORDER);
     SpinLockGuard guard(s_lock);
-    release_slot_locked(stack.slot); // first fit: low slots are reused
+    release_slot_kstacks_locked(stack.slot); // first fit: low slots are reused
 }
 
 } // namespace kernel

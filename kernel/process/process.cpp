@@ -13,12 +13,13 @@
 #include "kernel/process/signal.hpp"
 #include "kernel/time.hpp"
 #include "kernel/trap/trap.hpp"
+#include "lib/scope_guard.hpp"
 
 namespace kernel {
 
 namespace {
 
-constinit SpinLock s_lock("process");
+constinit SpinLock s_lock(LockRank::Process);
 constinit Process s_idle;                  // pid 0: the boot hart's idle loop
 constexpr usize PID_BUCKETS = 4096;        // chained hash: O(1) average lookup
 constinit Process* s_pid_table[PID_BUCKETS] = {};
@@ -39,8 +40,9 @@ Process* child_of(lib::ListNode* node)
     return reinterpret_cast<Process*>(reinterpret_cast<u8*>(node) - __builtin_offsetof(Process, sibling_node));
 }
 
-void add_child_locked(Process& parent, Process& child)
+void add_child_proc_locked(Process& parent, Process& child)
 {
+    s_lock.assert_held();
     child.parent = &parent;
     lib::ListNode& n = child.sibling_node;
     n.prev = parent.children.prev;
@@ -49,16 +51,18 @@ void add_child_locked(Process& parent, Process& child)
     parent.children.prev = &n;
 }
 
-void hash_insert_locked(Process& p)
+void hash_insert_proc_locked(Process& p)
 {
+    s_lock.assert_held();
     Process*& bucket = s_pid_table[usize(p.pid) % PID_BUCKETS];
     p.pid_hash_next = bucket;
     bucket = &p;
     ++s_count;
 }
 
-void hash_remove_locked(Process& p)
+void hash_remove_proc_locked(Process& p)
 {
+    s_lock.assert_held();
     Process** link = &s_pid_table[usize(p.pid) % PID_BUCKETS];
     while (*link != &p)
         link = &(*link)->pid_hash_next;
@@ -72,21 +76,23 @@ void hash_remove_locked(Process& p)
 // included until reaped, as Linux counts them). Unlike Linux, uid 0 is not
 // exempt: everything runs as root here, and the limit is what keeps a fork
 // bomb from taking the machine (docs/processes.md).
-bool over_nproc_limit_locked(const Process& parent)
+bool over_nproc_limit_proc_locked(const Process& parent)
 {
+    s_lock.assert_held();
     return s_count >= parent.rlimit_cur[Process::RLIMIT_NPROC];
 }
 
 // The next free pid, wrapping at pid_max like Linux (but to 2, not 300).
-Result<Pid> allocate_pid_locked()
+Result<Pid> allocate_pid_proc_locked()
 {
+    s_lock.assert_held();
     if (s_count >= s_max_processes)
         return Errno::eagain;
     for (Pid tries = 0; tries < s_pid_max; ++tries) {
         Pid pid = s_next_pid++;
         if (s_next_pid >= s_pid_max)
             s_next_pid = 2;
-        if (!find_process_locked(pid))
+        if (!find_process_proc_locked(pid))
             return pid;
     }
     return Errno::eagain;
@@ -122,18 +128,27 @@ const char* state_name(ProcessState s)
     return "?";
 }
 
-Process* find_process_locked(Pid pid)
+Process* find_process_proc_locked(Pid pid)
 {
+    s_lock.assert_held();
     for (Process* p = s_pid_table[usize(pid) % PID_BUCKETS]; p; p = p->pid_hash_next)
         if (p->pid == pid)
             return p;
     return nullptr;
 }
 
-Process* process_table_bucket_locked(usize index) { return s_pid_table[index]; }
+Process* process_table_bucket_proc_locked(usize index)
+{
+    s_lock.assert_held();
+    return s_pid_table[index];
+}
 usize process_table_buckets() { return PID_BUCKETS; }
 
-usize process_count_locked() { return s_count; }
+usize process_count_proc_locked()
+{
+    s_lock.assert_held();
+    return s_count;
+}
 
 usize process_count()
 {
@@ -210,36 +225,36 @@ static void free_process(Process* p)
     mm::destroy(p);
 }
 
+// Everything that allocates or touches memory (the control block, the
+// address space, the file table, the run-queue room, the child's tid)
+// happens without the process lock; under it the child is only checked
+// against the limits and published. Until then each step is undone by its
+// guard, in reverse order, on any error return.
 Result<Pid> fork_current(const ForkOptions& options)
 {
     Process& parent = current_process();
     {
         // Checked first, so a fork bomb at its limit costs no address-space copy.
         SpinLockGuard guard(s_lock);
-        if (over_nproc_limit_locked(parent))
+        if (over_nproc_limit_proc_locked(parent))
             return Errno::eagain;
     }
     Process* child = TRY(new_process());
-    auto as = parent.address_space->clone();
-    if (as.is_error()) {
-        free_process(child);
-        return as.error();
-    }
-    auto files = parent.files->clone();
-    if (files.is_error()) {
-        mm::AddressSpace::destroy(as.value());
-        free_process(child);
-        return files.error();
-    }
-    child->address_space = as.value();
+    lib::ArmedScopeGuard free_child([&] { free_process(child); });
+    child->address_space = TRY(parent.address_space->clone());
+    lib::ArmedScopeGuard destroy_address_space([&] { mm::AddressSpace::destroy(child->address_space); });
     arch::sync_instruction_cache(); // the copy holds code written by stores
-    child->files = files.value();
+    child->files = TRY(parent.files->clone());
+    lib::ArmedScopeGuard destroy_files([&] { FileTable::destroy(child->files); });
     child->cwd = parent.cwd;
     if (child->cwd)
         fs::inode_ref(*child->cwd);
+    lib::ArmedScopeGuard unref_cwd([&] {
+        if (child->cwd)
+            fs::inode_unref(*child->cwd);
+    });
     child->umask = parent.umask;
-    child->pgid = parent.pgid;
-    child->sid = parent.sid;
+    // The parent's own mask and actions: it reads them without the lock.
     child->signals_blocked = parent.signals_blocked;
     child->signals_ignored = parent.signals_ignored;
     child->signals_caught = parent.signals_caught;
@@ -261,36 +276,49 @@ Result<Pid> fork_current(const ForkOptions& options)
         child->rlimit_max[i] = parent.rlimit_max[i];
     }
 
+    for (;;) {
+        // Room in the run queue for every process and the child, so that
+        // enqueueing it under the lock never allocates.
+        usize room = process_count() + 2;
+        if (!scheduler_reserve(room))
+            return Errno::enomem;
+        SpinLockGuard guard(s_lock);
+        if (s_count + 2 > room)
+            continue; // another fork published meanwhile: reserve again
+        // A signal that arrived while the child was being built (^C to a fork
+        // bomb's group, say) must reach the child too, or the child would
+        // escape it: like Linux (kernel/fork.c, ERESTARTNOINTR), give up and
+        // let the caller restart the fork after the signal has been handled.
+        constexpr u64 UNBLOCKABLE = (1ull << (9 - 1)) | (1ull << (19 - 1)); // SIGKILL, SIGSTOP
+        if (parent.signals_pending & ~(parent.signals_blocked & ~UNBLOCKABLE))
+            return Errno::eintr;
+        if (over_nproc_limit_proc_locked(parent))
+            return Errno::eagain;
+        child->pid = TRY(allocate_pid_proc_locked());
+        child->pgid = parent.pgid; // [P]: setpgid may change the parent's
+        child->sid = parent.sid;
+        note_fork(child->pid);
+        hash_insert_proc_locked(*child);
+        add_child_proc_locked(parent, *child);
+        // Published: the child belongs to the process table now.
+        free_child.disarm();
+        destroy_address_space.disarm();
+        destroy_files.disarm();
+        unref_cwd.disarm();
+        if (!options.child_settid) {
+            make_ready_proc_locked(*child);
+            return child->pid;
+        }
+        break;
+    }
+    // CLONE_CHILD_SETTID: the tid goes into the child's copy of memory
+    // before it first runs (a bad address is ignored, as Linux does). The
+    // write may fault a page in, so it happens without the lock; the child
+    // waits in the table, New, meanwhile.
+    u32 tid = u32(child->pid);
+    (void)child->address_space->write(options.child_settid, &tid, sizeof(tid));
     SpinLockGuard guard(s_lock);
-    // A signal that arrived while the child was being built (^C to a fork
-    // bomb's group, say) must reach the child too, or the child would
-    // escape it: like Linux (kernel/fork.c, ERESTARTNOINTR), give up and
-    // let the caller restart the fork after the signal has been handled.
-    constexpr u64 UNBLOCKABLE = (1ull << (9 - 1)) | (1ull << (19 - 1)); // SIGKILL, SIGSTOP
-    bool signal_came = parent.signals_pending & ~(parent.signals_blocked & ~UNBLOCKABLE);
-    auto pid = signal_came ? Result<Pid>(Errno::eintr)
-               : over_nproc_limit_locked(parent) ? Result<Pid>(Errno::eagain)
-                                                 : allocate_pid_locked();
-    if (pid.is_ok() && !scheduler_policy().reserve(s_count + 2))
-        pid = Errno::enomem;
-    if (pid.is_error()) {
-        mm::AddressSpace::destroy(child->address_space);
-        FileTable::destroy(child->files);
-        if (child->cwd)
-            fs::inode_unref(*child->cwd);
-        free_process(child);
-        return pid.error();
-    }
-    child->pid = pid.value();
-    note_fork(child->pid);
-    if (options.child_settid) {
-        // Into the child's copy of memory (a bad address is ignored, as Linux does).
-        u32 tid = u32(child->pid);
-        (void)child->address_space->write(options.child_settid, &tid, sizeof(tid));
-    }
-    hash_insert_locked(*child);
-    add_child_locked(parent, *child);
-    make_ready_locked(*child);
+    make_ready_proc_locked(*child);
     return child->pid;
 }
 
@@ -326,22 +354,22 @@ void exit_current(i32 wait_status)
     while (p.children.next != &p.children) {
         Process* c = child_of(p.children.next);
         c->sibling_node.unlink();
-        add_child_locked(*s_init, *c);
+        add_child_proc_locked(*s_init, *c);
         zombie_orphans |= c->state == ProcessState::Zombie;
     }
     if (zombie_orphans)
-        wake_all_locked(s_init->child_event);
+        wake_all_proc_locked(s_init->child_event);
     p.exit_status = wait_status;
     u64 now = monotonic_ns();
     p.system_ns += now - p.last_switch_ns;
     p.last_switch_ns = now;
     p.state = ProcessState::Zombie;
     bool killed = (wait_status & 0x7f) != 0;
-    notify_parent_locked(p, killed ? CLD_KILLED : CLD_EXITED,
+    notify_parent_proc_locked(p, killed ? CLD_KILLED : CLD_EXITED,
                          killed ? (wait_status & 0x7f) : ((wait_status >> 8) & 0xff));
-    extern void alarm_cancel_locked(Process&);
-    alarm_cancel_locked(p);
-    switch_away_locked();
+    extern void alarm_cancel_proc_locked(Process&);
+    alarm_cancel_proc_locked(p);
+    switch_away_proc_locked();
     PANIC("a zombie ran again");
 }
 
@@ -363,7 +391,7 @@ Result<WaitResult> wait_for_child(Pid pid, u64 options)
                 p.children_user_ns += r.user_ns;
                 p.children_system_ns += r.system_ns;
                 c->sibling_node.unlink();
-                hash_remove_locked(*c);
+                hash_remove_proc_locked(*c);
                 free_process(c);
                 return r;
             }
@@ -381,19 +409,20 @@ Result<WaitResult> wait_for_child(Pid pid, u64 options)
             return Errno::echild;
         if (options & WNOHANG)
             return WaitResult{0, 0, 0, 0};
-        if (block_on_locked(p.child_event))
+        if (block_on_proc_locked(p.child_event))
             return Errno::eintr;
     }
 }
 
-void register_init_locked(Process& init)
+void register_init_proc_locked(Process& init)
 {
+    s_lock.assert_held();
     s_init = &init;
     init.pid = 1;
     init.pgid = init.sid = 1;
     s_next_pid = 2;
-    hash_insert_locked(init);
-    add_child_locked(s_idle, init);
+    hash_insert_proc_locked(init);
+    add_child_proc_locked(s_idle, init);
 }
 
 Result<Process*> create_process_for_init()

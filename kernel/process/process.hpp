@@ -1,10 +1,18 @@
 // The process control block and the process table.
 //
-// Locking: one lock, `process_lock()`, guards everything marked [P] below,
-// the pid table, the run queue and every wait queue. The scheduler holds it
-// across the context switch (xv6's rule): whoever switches in releases it.
-// Fields marked [self] are touched only by the process itself (or by its
-// creator before it first runs, or its reaper after it died).
+// Locking (the order and the other locks: kernel/locking.hpp): one lock,
+// `process_lock()`, guards the pid table, the process tree, the run queue,
+// every wait queue, and the fields of Process in the blocks marked below.
+// The scheduler holds it across the context switch (xv6's rule): whoever
+// switches in releases it. Each field belongs to exactly one block:
+//  [P]    guarded by the process lock: read and written with it held.
+//  [own]  written only by the process itself, always with the process lock
+//         held; the process reads its own without the lock, anyone else
+//         (a signal sender, the timer's SIGALRM, setpgid) reads under it.
+//  [self] touched only by the process itself -- or by its creator before
+//         it first runs, or its reaper after it died. Another process may
+//         read a snapshot under the process lock, which keeps the process
+//         from being reaped meanwhile (procfs); it may be stale.
 #pragma once
 
 #include "arch/arch.hpp"
@@ -44,6 +52,7 @@ struct Context {
 };
 
 struct Process {
+    // ---- [P] Guarded by the process lock ---------------------------------
     Pid pid = 0;                              // [P] fixed after creation
     ProcessState state = ProcessState::New;   // [P]
     Process* parent = nullptr;                // [P]
@@ -52,13 +61,60 @@ struct Process {
     lib::ListNode queue_node;                 // [P] run queue or a wait queue
     Process* pid_hash_next = nullptr;         // [P] pid table chain
     WaitQueue child_event;                    // [P] a child exited / changed state
+    Context context{};                        // [P] saved by switch_context
+    i32 exit_status = 0;        // [P] wait status encoding (WIFEXITED...)
+    u64 sleep_deadline_ns = 0;  // [P] for nanosleep
+    // ITIMER_REAL / alarm(2): next expiry and reload interval (ns).
+    u64 alarm_deadline_ns = 0;  // [P] 0 = disarmed
+    u64 alarm_interval_ns = 0;  // [P]
+    lib::ListNode alarm_node;   // [P] in the scheduler's alarm list
+    SchedEntity sched;          // [P] the scheduling policy's state: nice, vruntime, queue place
+    // Reaped children's times, accumulated by wait4.
+    u64 children_user_ns = 0;   // [P]
+    u64 children_system_ns = 0; // [P]
 
+    // ---- [P] Job control: groups, sessions, stops ------------------------
+    Pid pgid = 0;               // [P]
+    Pid sid = 0;                // [P]
+    int stop_signal = 0;        // [P] the signal that stopped it
+    bool stop_unreported = false;      // [P] for wait4(WUNTRACED)
+    bool continue_unreported = false;  // [P] for wait4(WCONTINUED)
+    bool execed = false;        // [own] setpgid on an exec'd child: EACCES
+
+    // ---- Signals (bit n-1 for signal n) ----------------------------------
+    // Pending signals and who sent each (siginfo si_pid/si_code), one slot
+    // per signal: senders and the delivering process both hold the lock.
+    u64 signals_pending = 0;    // [P]
+    i32 signal_sender[64] = {}; // [P]
+    i32 signal_code[64] = {};   // [P]
+    i32 signal_status[64] = {}; // [P] si_status (SIGCHLD)
+    u8 signal_queued[64] = {};  // [P] real-time signals: instances beyond the pending bit
+    // The mask and the dispositions: senders read them (is it blocked,
+    // ignored, caught?), so the process changes them under the lock.
+    u64 signals_blocked = 0;    // [own]
+    u64 signals_ignored = 0;    // [own] mirror of actions[] == SIG_IGN, for the sender
+    u64 signals_caught = 0;     // [own] mirror of actions[] == a handler
+    struct SignalAction {
+        u64 handler = 0;        // SIG_DFL (0), SIG_IGN (1) or a user address
+        u64 flags = 0;          // SA_*
+        u64 mask = 0;           // blocked while the handler runs
+    };
+    SignalAction actions[64];   // [own] one per signal
+    // Delivery bookkeeping. A system call interrupted by a signal: restart
+    // it if the handler has SA_RESTART (kept for the delivery on the way
+    // out). rt_sigsuspend/ppoll replaced the mask for the wait: the mask to
+    // put back (through the handler frame) once a signal arrives.
+    bool syscall_restartable = false; // [self]
+    bool mask_saved = false;    // [self]
+    u64 saved_mask = 0;         // [self]
+    u64 syscall_a0 = 0;         // [self] the call's first argument, for a restart
+
+    // ---- [self] Owned by the process itself ------------------------------
     // The user registers: trap entry from U-mode saves straight into here
     // (sscratch points at it while the process runs in user mode).
     arch::TrapFrame frame{};           // [self]
     arch::FpState fp{};                // [self] valid when not live in the hart
     bool fp_live = false;                     // [self] fp registers hold this process's values
-    Context context{};                        // [P] saved by switch_context
     u64 kernel_stack_top = 0;                 // [self]
     u32 kernel_stack_slot = 0;                // [self]
 
@@ -66,61 +122,8 @@ struct Process {
     FileTable* files = nullptr;                // [self]
     fs::Inode* cwd = nullptr;                  // [self] referenced (inode_ref)
     u32 umask = 022;                           // [self]
-
-    // Process groups and sessions (job control).
-    Pid pgid = 0;               // [P]
-    Pid sid = 0;                // [P]
-    // Signals: pending and blocked sets (bit n-1 for signal n), and the
-    // disposition per signal: 0 = SIG_DFL, 1 = SIG_IGN (user handlers come
-    // with the signals issue).
-    u64 signals_pending = 0;    // [P]
-    u64 signals_blocked = 0;    // [self]
-    u64 signals_ignored = 0;    // [self] mirror of actions[] == SIG_IGN, for the sender
-    u64 signals_caught = 0;     // [self] mirror of actions[] == a handler
-    struct SignalAction {
-        u64 handler = 0;        // SIG_DFL (0), SIG_IGN (1) or a user address
-        u64 flags = 0;          // SA_*
-        u64 mask = 0;           // blocked while the handler runs
-    };
-    SignalAction actions[64];   // [self] one per signal
-    // Who sent each pending signal (siginfo si_pid/si_code), one slot each.
-    i32 signal_sender[64] = {}; // [P]
-    i32 signal_code[64] = {};   // [P]
-    i32 signal_status[64] = {}; // [P] si_status (SIGCHLD)
-    u8 signal_queued[64] = {};  // [P] real-time signals: instances beyond the pending bit
-    // A system call interrupted by a signal: restart it if the handler has
-    // SA_RESTART (kept for the delivery on the way out).
-    bool syscall_restartable = false; // [self]
-    // rt_sigsuspend/ppoll replaced the mask for the wait: the mask to put
-    // back (through the handler frame) once a signal arrives.
-    bool mask_saved = false;    // [self]
-    u64 saved_mask = 0;         // [self]
-    u64 syscall_a0 = 0;         // [self] the call's first argument, for a restart
-
-    // Job control: stopped by a signal, and what the parent has been told.
-    int stop_signal = 0;        // [P] the signal that stopped it
-    bool stop_unreported = false;      // [P] for wait4(WUNTRACED)
-    bool continue_unreported = false;  // [P] for wait4(WCONTINUED)
-    bool execed = false;        // [self] setpgid on an exec'd child: EACCES
-
-    // ITIMER_REAL / alarm(2): next expiry and reload interval (ns).
-    u64 alarm_deadline_ns = 0;  // [P] 0 = disarmed
-    u64 alarm_interval_ns = 0;  // [P]
-    lib::ListNode alarm_node;   // [P] in the scheduler's alarm list
-    SchedEntity sched;          // [P] the scheduling policy's state: nice, vruntime, queue place
-
-    i32 exit_status = 0;        // [P] wait status encoding (WIFEXITED...)
-    u64 sleep_deadline_ns = 0;  // [P] for nanosleep
     u64 clear_child_tid = 0;    // [self] set_tid_address
     u64 robust_list = 0;        // [self] set_robust_list (used by threads, later)
-
-    // Accounting, in nanoseconds of the monotonic clock.
-    u64 start_ns = 0;           // [self]
-    u64 user_ns = 0;            // [self] time in user mode
-    u64 system_ns = 0;          // [self] time in the kernel on its behalf
-    u64 children_user_ns = 0;   // [P] reaped children's, accumulated
-    u64 children_system_ns = 0; // [P]
-    u64 last_switch_ns = 0;     // [self] start of the current accounting span
 
     // Resource limits (RLIMIT_*), inherited across fork and exec.
     static constexpr unsigned RLIMIT_COUNT = 16;
@@ -131,22 +134,32 @@ struct Process {
     char name[16] = {};         // [self] executable's base name (comm)
     char cmdline[128] = {};     // [self] argv joined with NULs, truncated
     usize cmdline_length = 0;   // [self]
+
+    // ---- [self] Accounting, in nanoseconds of the monotonic clock --------
+    // (the scheduler charges them on the process's own behalf, as it
+    // switches away from it).
+    u64 start_ns = 0;           // [self]
+    u64 user_ns = 0;            // [self] time in user mode
+    u64 system_ns = 0;          // [self] time in the kernel on its behalf
+    u64 last_switch_ns = 0;     // [self] start of the current accounting span
 };
 
-SpinLock& process_lock();
+// Always the same lock: `const` lets the compiler drop a call whose result
+// is unused (an assert_held() compiled out of the production kernel).
+[[gnu::const]] SpinLock& process_lock();
 
 // The process on this hart (the idle pseudo-process when none).
 Process& current_process();
 bool is_idle(const Process&);
 
 // Pid table.
-Process* find_process_locked(Pid pid);
+Process* find_process_proc_locked(Pid pid);
 // Every process in the table (not idle), in no particular order.
-template <typename F> void for_each_process_locked(F&& f);
-Process* process_table_bucket_locked(usize index);
+template <typename F> void for_each_process_proc_locked(F&& f);
+Process* process_table_bucket_proc_locked(usize index);
 usize process_table_buckets();
 usize process_count();
-usize process_count_locked();
+usize process_count_proc_locked();
 usize max_processes();
 // init's RLIMIT_NPROC (soft = hard), from the RAM size as Linux computes it.
 u64 default_nproc_limit();
@@ -196,10 +209,11 @@ void set_process_name(Process&, lib::StringView path, const char* argv_block, us
 } // namespace kernel
 
 namespace kernel {
-template <typename F> void for_each_process_locked(F&& f)
+template <typename F> void for_each_process_proc_locked(F&& f)
 {
+    process_lock().assert_held();
     for (usize i = 0; i < process_table_buckets(); ++i)
-        for (Process* p = process_table_bucket_locked(i); p;) {
+        for (Process* p = process_table_bucket_proc_locked(i); p;) {
             Process* next = p->pid_hash_next;
             f(*p);
             p = next;

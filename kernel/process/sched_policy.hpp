@@ -37,9 +37,16 @@ public:
     // e's nice value becomes `nice` (already clamped to NICE_MIN..NICE_MAX);
     // e may be queued.
     virtual void renice(SchedEntity& e, int nice) { e.nice = nice; }
-    // Room for n ready entities, so enqueue never needs memory (fork
-    // calls this before the child exists). false: out of memory.
-    virtual bool reserve(usize) { return true; }
+    // Room for n ready entities, so that enqueue never needs memory (fork
+    // makes room before the child exists). In two steps, so that the
+    // caller allocates with no lock held (scheduler_reserve): with the run
+    // queue's lock held, room_needed(n) is the size in bytes of the bigger
+    // queue to allocate (0: there is room), and adopt_room(block, bytes)
+    // moves the queue into the block if it still needs it and returns what
+    // to free afterwards (the old queue, or the block itself when another
+    // caller made room first; may be nullptr).
+    virtual usize room_needed(usize) const { return 0; }
+    virtual void* adopt_room(void* block, usize) { return block; }
 
 protected:
     constexpr SchedulerPolicy() = default;

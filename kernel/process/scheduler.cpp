@@ -42,28 +42,31 @@ constexpr u64 FSHIFT = 11, FIXED_1 = 1 << FSHIFT, EXP_1 = 1884, EXP_5 = 2014, EX
 constinit u64 s_load[3] = {};
 constinit u64 s_next_load_ns = 5000000000ull;
 
-u64 count_active_locked()
+u64 count_active_proc_locked()
 {
+    process_lock().assert_held();
     u64 n = 0;
-    for_each_process_locked([&](Process& p) {
+    for_each_process_proc_locked([&](Process& p) {
         n += p.state == ProcessState::Running || p.state == ProcessState::Ready;
     });
     return n;
 }
 
-void update_load_locked(u64 now)
+void update_load_proc_locked(u64 now)
 {
+    process_lock().assert_held();
     if (now < s_next_load_ns)
         return;
     s_next_load_ns = now + 5000000000ull;
-    u64 active = count_active_locked() * FIXED_1;
+    u64 active = count_active_proc_locked() * FIXED_1;
     constexpr u64 factors[3] = {EXP_1, EXP_5, EXP_15};
     for (int i = 0; i < 3; ++i)
         s_load[i] = (s_load[i] * factors[i] + active * (FIXED_1 - factors[i])) >> FSHIFT;
 }
 
-void add_sleeper_locked(Process& p)
+void add_sleeper_proc_locked(Process& p)
 {
+    process_lock().assert_held();
     lib::ListNode* at = s_sleepers.next;
     while (at != &s_sleepers) {
         auto* other = reinterpret_cast<Process*>(reinterpret_cast<u8*>(at) - __builtin_offsetof(Process, queue_node));
@@ -109,22 +112,46 @@ void scheduler_init(u64 time_slice_ns)
 
 SchedulerPolicy& scheduler_policy() { return *s_policy; }
 
-void set_nice_locked(Process& p, int nice)
+bool scheduler_reserve(usize n)
 {
+    for (;;) {
+        usize bytes;
+        {
+            SpinLockGuard guard(process_lock());
+            bytes = s_policy->room_needed(n);
+        }
+        if (bytes == 0)
+            return true;
+        void* block = mm::kmalloc(bytes);
+        if (!block)
+            return false;
+        void* spare;
+        {
+            SpinLockGuard guard(process_lock());
+            spare = s_policy->adopt_room(block, bytes);
+        }
+        mm::kfree(spare);
+    }
+}
+
+void set_nice_proc_locked(Process& p, int nice)
+{
+    process_lock().assert_held();
     s_policy->renice(p.sched, SchedEntity::clamp_nice(nice));
 }
 
-void make_ready_locked(Process& p)
+void make_ready_proc_locked(Process& p)
 {
+    process_lock().assert_held();
     auto was = prof::mark(prof::Phase::Scheduler);
     p.state = ProcessState::Ready;
     s_policy->enqueue(p.sched);
     prof::mark(was);
 }
 
-void switch_away_locked()
+void switch_away_proc_locked()
 {
-    VERIFY(process_lock().is_held_by_this_hart());
+    VERIFY(process_lock().is_held_by_this_hart()); // in every build: a switch without it corrupts the run queue
     auto was = prof::mark(prof::Phase::Scheduler);
     Process& prev = *static_cast<Process*>(arch::this_hart().current); // current_process(), inline
     Process* const idle = s_idle_process; // is_idle() would be a call, up to four per switch
@@ -177,19 +204,36 @@ void switch_away_locked()
     // Running again (this may be much later, on behalf of prev).
 }
 
-void yield_locked()
+void yield_proc_locked()
 {
+    process_lock().assert_held();
     Process& p = current_process();
     if (!is_idle(p))
-        make_ready_locked(p);
-    switch_away_locked();
+        make_ready_proc_locked(p);
+    switch_away_proc_locked();
 }
 
-bool block_on_locked(WaitQueue& wq)
+void block_uninterruptible_proc_locked(WaitQueue& wq)
 {
+    process_lock().assert_held();
     Process& p = current_process();
     VERIFY(!is_idle(p));
-    if (signal_interrupts_locked(p))
+    p.state = ProcessState::Blocked;
+    if (!wq.head.next) // a zero-initialised queue: make it a ring
+        wq.head.prev = wq.head.next = &wq.head;
+    p.queue_node.prev = wq.head.prev;
+    p.queue_node.next = &wq.head;
+    wq.head.prev->next = &p.queue_node;
+    wq.head.prev = &p.queue_node;
+    switch_away_proc_locked();
+}
+
+bool block_on_proc_locked(WaitQueue& wq)
+{
+    process_lock().assert_held();
+    Process& p = current_process();
+    VERIFY(!is_idle(p));
+    if (signal_interrupts_proc_locked(p))
         return true;
     p.state = ProcessState::Blocked;
     if (!wq.head.next) // a zero-initialised queue: make it a ring
@@ -198,19 +242,20 @@ bool block_on_locked(WaitQueue& wq)
     p.queue_node.next = &wq.head;
     wq.head.prev->next = &p.queue_node;
     wq.head.prev = &p.queue_node;
-    switch_away_locked();
-    return signal_interrupts_locked(p);
+    switch_away_proc_locked();
+    return signal_interrupts_proc_locked(p);
 }
 
-usize wake_all_locked(WaitQueue& wq)
+usize wake_all_proc_locked(WaitQueue& wq)
 {
+    process_lock().assert_held();
     usize n = 0;
     if (!wq.head.next)
         return 0;
     while (wq.head.next != &wq.head) {
         Process* p = process_of(wq.head.next);
         p->queue_node.unlink();
-        make_ready_locked(*p);
+        make_ready_proc_locked(*p);
         ++n;
     }
     return n;
@@ -219,22 +264,22 @@ usize wake_all_locked(WaitQueue& wq)
 usize wake_all(WaitQueue& wq)
 {
     SpinLockGuard guard(process_lock());
-    return wake_all_locked(wq);
+    return wake_all_proc_locked(wq);
 }
 
 bool sleep_until(u64 deadline_ns)
 {
     SpinLockGuard guard(process_lock());
     Process& p = current_process();
-    if (signal_interrupts_locked(p))
+    if (signal_interrupts_proc_locked(p))
         return false;
     if (monotonic_ns() >= deadline_ns)
         return true;
     p.sleep_deadline_ns = deadline_ns;
     p.state = ProcessState::Blocked;
-    add_sleeper_locked(p);
-    switch_away_locked();
-    return !signal_interrupts_locked(p);
+    add_sleeper_proc_locked(p);
+    switch_away_proc_locked();
+    return !signal_interrupts_proc_locked(p);
 }
 
 void scheduler_tick()
@@ -243,7 +288,7 @@ void scheduler_tick()
     if (!s_policy)
         return;
     u64 now = monotonic_ns();
-    update_load_locked(now);
+    update_load_proc_locked(now);
     for (lib::ListNode* n = s_alarms.next; n != &s_alarms;) {
         lib::ListNode* next = n->next;
         auto* p = reinterpret_cast<Process*>(reinterpret_cast<u8*>(n) - __builtin_offsetof(Process, alarm_node));
@@ -251,8 +296,8 @@ void scheduler_tick()
             if (p->alarm_interval_ns)
                 p->alarm_deadline_ns = now + p->alarm_interval_ns;
             else
-                alarm_cancel_locked(*p);
-            send_signal_locked(*p, SIGALRM, SI_KERNEL, 0);
+                alarm_cancel_proc_locked(*p);
+            send_signal_proc_locked(*p, SIGALRM, SI_KERNEL, 0);
         }
         n = next;
     }
@@ -261,7 +306,7 @@ void scheduler_tick()
         if (p->sleep_deadline_ns > now)
             break;
         p->queue_node.unlink();
-        make_ready_locked(*p);
+        make_ready_proc_locked(*p);
     }
     Process& running = current_process();
     if (is_idle(running))
@@ -277,7 +322,7 @@ void preempt_if_needed()
         return;
     hart.need_resched = false;
     SpinLockGuard guard(process_lock());
-    yield_locked();
+    yield_proc_locked();
 }
 
 void scheduler_run_idle()
@@ -289,7 +334,7 @@ void scheduler_run_idle()
         arch::interrupts_disable();
         {
             SpinLockGuard guard(process_lock());
-            switch_away_locked();
+            switch_away_proc_locked();
         }
         arch::wait_for_interrupt();
         arch::interrupts_enable();
@@ -298,9 +343,10 @@ void scheduler_run_idle()
 
 u64 context_switches() { return s_switches; }
 
-void alarm_arm_locked(Process& p, u64 deadline_ns, u64 interval_ns)
+void alarm_arm_proc_locked(Process& p, u64 deadline_ns, u64 interval_ns)
 {
-    alarm_cancel_locked(p);
+    process_lock().assert_held();
+    alarm_cancel_proc_locked(p);
     p.alarm_deadline_ns = deadline_ns;
     p.alarm_interval_ns = interval_ns;
     lib::ListNode& n = p.alarm_node;
@@ -310,8 +356,9 @@ void alarm_arm_locked(Process& p, u64 deadline_ns, u64 interval_ns)
     s_alarms.prev = &n;
 }
 
-void alarm_cancel_locked(Process& p)
+void alarm_cancel_proc_locked(Process& p)
 {
+    process_lock().assert_held();
     if (p.alarm_deadline_ns && p.alarm_node.next)
         p.alarm_node.unlink();
     p.alarm_deadline_ns = 0;
@@ -338,8 +385,8 @@ SchedulerStats scheduler_stats()
     s.switches = s_switches;
     s.interrupts = tick_count();
     s.forks = s_forks;
-    s.running = count_active_locked();
-    s.processes = process_count_locked();
+    s.running = count_active_proc_locked();
+    s.processes = process_count_proc_locked();
     s.last_pid = s_last_pid;
     for (int i = 0; i < 3; ++i)
         s.load[i] = s_load[i];

@@ -16,19 +16,22 @@ namespace kernel {
 
 void scheduler_init(u64 time_slice_ns);
 SchedulerPolicy& scheduler_policy();
+// Room in the run queue for n ready processes, made without holding the
+// process lock (it allocates): false when memory ran out.
+bool scheduler_reserve(usize n);
 
 // setpriority: p's nice value becomes `nice` (clamped to -20..19), which
 // the policy applies even while p is queued. Caller holds the process lock.
-void set_nice_locked(Process& p, int nice);
+void set_nice_proc_locked(Process& p, int nice);
 
 // Make p runnable (New/Blocked -> Ready). Caller holds the process lock.
-void make_ready_locked(Process& p);
+void make_ready_proc_locked(Process& p);
 // Give up the CPU: the current process stays ready. Lock held.
-void yield_locked();
+void yield_proc_locked();
 // Switch to the next ready process (or idle). The current process's state
 // must already say why it stops (Blocked, Zombie...). Lock held; returns
 // when this process runs again (never, for a zombie).
-void switch_away_locked();
+void switch_away_proc_locked();
 
 // From the timer interrupt: charge the tick, wake sleepers.
 void scheduler_tick();
@@ -58,8 +61,8 @@ inline void account_system_ns(u64 ns) { __atomic_fetch_add(&sched_detail::g_syst
 void note_fork(Pid);
 
 // ITIMER_REAL: send SIGALRM at deadline, then every interval (if nonzero).
-void alarm_arm_locked(Process&, u64 deadline_ns, u64 interval_ns);
-void alarm_cancel_locked(Process&);
+void alarm_arm_proc_locked(Process&, u64 deadline_ns, u64 interval_ns);
+void alarm_cancel_proc_locked(Process&);
 
 // The boot hart becomes the idle loop; never returns.
 [[noreturn]] void scheduler_run_idle();

@@ -48,26 +48,28 @@ bool would_act(const Process& p, int sig)
 // A group is orphaned when no member has a parent in another group of the
 // same session (POSIX): nobody is left to continue it, so the terminal
 // stop signals must not stop it.
-bool group_orphaned_locked(Pid pgid)
+bool group_orphaned_proc_locked(Pid pgid)
 {
+    process_lock().assert_held();
     bool orphaned = true;
-    for_each_process_locked([&](Process& m) {
+    for_each_process_proc_locked([&](Process& m) {
         if (m.pgid == pgid && m.parent && m.parent->pgid != pgid && m.parent->sid == m.sid)
             orphaned = false;
     });
     return orphaned;
 }
 
-void continue_locked(Process& p)
+void continue_proc_locked(Process& p)
 {
+    process_lock().assert_held();
     p.signals_pending &= ~STOP_SIGNALS;
     if (p.state != ProcessState::Stopped)
         return;
     p.stop_unreported = false;
     p.continue_unreported = true;
-    make_ready_locked(p);
+    make_ready_proc_locked(p);
     if (p.parent)
-        notify_parent_locked(p, CLD_CONTINUED, SIGCONT);
+        notify_parent_proc_locked(p, CLD_CONTINUED, SIGCONT);
 }
 
 } // namespace
@@ -83,8 +85,9 @@ const char* signal_name(int sig)
     return sig >= 0 && sig < int(sizeof(NAMES) / sizeof(NAMES[0])) ? NAMES[sig] : "signal";
 }
 
-void send_signal_locked(Process& p, int sig, int code, Pid sender, i32 status)
+void send_signal_proc_locked(Process& p, int sig, int code, Pid sender, i32 status)
 {
+    process_lock().assert_held();
     if (p.state == ProcessState::Zombie || sig <= 0 || sig > NSIG)
         return;
     u64 bit = signal_bit(sig);
@@ -93,7 +96,7 @@ void send_signal_locked(Process& p, int sig, int code, Pid sender, i32 status)
     if (p.pid == 1 && !(p.signals_caught & bit))
         return;
     if (sig == SIGCONT || sig == SIGKILL)
-        continue_locked(p);
+        continue_proc_locked(p);
     if (bit & STOP_SIGNALS)
         p.signals_pending &= ~signal_bit(SIGCONT);
     // An ignored signal is discarded at once -- unless it is blocked: then
@@ -111,21 +114,22 @@ void send_signal_locked(Process& p, int sig, int code, Pid sender, i32 status)
     p.signal_code[sig - 1] = code;
     p.signal_status[sig - 1] = status;
     if (sig == SIGKILL && p.state == ProcessState::Stopped)
-        make_ready_locked(p);
+        make_ready_proc_locked(p);
     if (p.state == ProcessState::Blocked && (deliverable(p) & bit)) {
         p.queue_node.unlink(); // off its wait queue, the sleep list or the alarm wait
-        make_ready_locked(p);
+        make_ready_proc_locked(p);
     }
 }
 
-Result<void> signal_group_locked(Pid pgid, int sig, Pid sender)
+Result<void> signal_group_proc_locked(Pid pgid, int sig, Pid sender)
 {
+    process_lock().assert_held();
     // Over the process table (O(processes)); a per-group member list can
     // replace it if job control makes this hot.
     bool found = false;
-    for_each_process_locked([&](Process& p) {
+    for_each_process_proc_locked([&](Process& p) {
         if (p.pgid == pgid && p.state != ProcessState::Zombie) {
-            send_signal_locked(p, sig, SI_USER, sender);
+            send_signal_proc_locked(p, sig, SI_USER, sender);
             found = true;
         }
     });
@@ -134,8 +138,9 @@ Result<void> signal_group_locked(Pid pgid, int sig, Pid sender)
     return {};
 }
 
-bool signal_interrupts_locked(const Process& p)
+bool signal_interrupts_proc_locked(const Process& p)
 {
+    process_lock().assert_held();
     u64 d = deliverable(p);
     for (int sig = 1; sig <= NSIG; ++sig)
         if ((d & signal_bit(sig)) && would_act(p, sig))
@@ -143,16 +148,17 @@ bool signal_interrupts_locked(const Process& p)
     return false;
 }
 
-void notify_parent_locked(Process& child, int code, i32 status)
+void notify_parent_proc_locked(Process& child, int code, i32 status)
 {
+    process_lock().assert_held();
     Process* parent = child.parent;
     if (!parent)
         return;
-    wake_all_locked(parent->child_event);
+    wake_all_proc_locked(parent->child_event);
     // SA_NOCLDSTOP: no SIGCHLD for stops and continues.
     if ((code == CLD_STOPPED || code == CLD_CONTINUED) && (parent->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP))
         return;
-    send_signal_locked(*parent, SIGCHLD, code, child.pid, status);
+    send_signal_proc_locked(*parent, SIGCHLD, code, child.pid, status);
 }
 
 void deliver_signals(Process& p)
@@ -193,14 +199,14 @@ void deliver_signals(Process& p)
                 exit_current(wait_status_signaled(sig));
             case DefaultAction::Stop: {
                 SpinLockGuard guard(process_lock());
-                if (sig != SIGSTOP && group_orphaned_locked(p.pgid))
+                if (sig != SIGSTOP && group_orphaned_proc_locked(p.pgid))
                     continue; // discarded (POSIX: an orphaned group "shall not stop")
                 p.state = ProcessState::Stopped;
                 p.stop_signal = sig;
                 p.stop_unreported = true;
                 p.continue_unreported = false;
-                notify_parent_locked(p, CLD_STOPPED, sig);
-                switch_away_locked(); // until SIGCONT or SIGKILL
+                notify_parent_proc_locked(p, CLD_STOPPED, sig);
+                switch_away_proc_locked(); // until SIGCONT or SIGKILL
                 continue;
             }
             }
@@ -221,6 +227,7 @@ void deliver_signals(Process& p)
                    signal_name(sig));
             exit_current(wait_status_signaled(SIGSEGV));
         }
+        SpinLockGuard guard(process_lock()); // senders read the mask and actions
         p.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : signal_bit(sig));
         p.signals_blocked &= ~UNBLOCKABLE;
         if (action.flags & SA_RESETHAND) {
@@ -230,6 +237,7 @@ void deliver_signals(Process& p)
         return; // one frame per return to user mode
     }
     if (p.mask_saved) { // sigsuspend woke for no handler: put the mask back
+        SpinLockGuard guard(process_lock());
         p.signals_blocked = p.saved_mask;
         p.mask_saved = false;
     }
@@ -248,6 +256,7 @@ void fault_signal(Process& p, int sig, int code, u64 address, const char* cause,
         u64 old_mask = p.signals_blocked;
         Process::SignalAction action = p.actions[sig - 1];
         if (setup_signal_frame(p, sig, code, 0, 0, address, old_mask).is_ok()) {
+            SpinLockGuard guard(process_lock()); // senders read the mask and actions
             p.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : bit);
             if (action.flags & SA_RESETHAND) {
                 p.actions[sig - 1] = {};

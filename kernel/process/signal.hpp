@@ -32,11 +32,11 @@ inline constexpr u64 UNBLOCKABLE = signal_bit(SIGKILL) | signal_bit(SIGSTOP);
 // Queue sig for p (process lock held), with who sent it and why; wakes p
 // if a blocking call should be interrupted; continues a stopped p on
 // SIGCONT/SIGKILL.
-void send_signal_locked(Process& p, int sig, int code = SI_USER, Pid sender = 0, i32 status = 0);
+void send_signal_proc_locked(Process& p, int sig, int code = SI_USER, Pid sender = 0, i32 status = 0);
 // To every member of a process group; ESRCH when it has none.
-Result<void> signal_group_locked(Pid pgid, int sig, Pid sender = 0);
+Result<void> signal_group_proc_locked(Pid pgid, int sig, Pid sender = 0);
 // Is there a signal that would interrupt a blocking call of p?
-bool signal_interrupts_locked(const Process& p);
+bool signal_interrupts_proc_locked(const Process& p);
 // On return to user mode: act on deliverable pending signals (may stop the
 // process, may not return at all, may set up a handler frame).
 void deliver_signals(Process& p);
@@ -44,7 +44,7 @@ void deliver_signals(Process& p);
 // not blocked; otherwise the process dies of it (with one line of report).
 void fault_signal(Process& p, int sig, int code, u64 address, const char* cause, u64 sepc);
 // The child changed state (exited, was killed): tell the parent.
-void notify_parent_locked(Process& child, int code, i32 status);
+void notify_parent_proc_locked(Process& child, int code, i32 status);
 const char* signal_name(int sig);
 // The user address of the sigreturn trampoline page (in every address space).
 u64 sigreturn_trampoline();

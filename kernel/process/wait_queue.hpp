@@ -19,9 +19,13 @@ struct WaitQueue {
 // process on wq until woken; returns with the lock held again. Returns
 // true (without blocking, if one is already pending) when a signal
 // interrupts the wait: the caller's system call then fails with EINTR.
-bool block_on_locked(WaitQueue& wq);
+bool block_on_proc_locked(WaitQueue& wq);
+// The same, but a pending signal does not stop it from blocking (a signal
+// may still wake it early: callers re-check their condition and block
+// again). For waits that must not fail, such as a mutex.
+void block_uninterruptible_proc_locked(WaitQueue& wq);
 // Make every waiter ready; returns how many there were.
-usize wake_all_locked(WaitQueue& wq);
+usize wake_all_proc_locked(WaitQueue& wq);
 usize wake_all(WaitQueue& wq);
 
 } // namespace kernel

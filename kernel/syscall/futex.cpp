@@ -60,7 +60,7 @@ Result<u64> sys_futex(UserPtr<u32> word, i32 op_and_flags, u32 value, UserPtr<co
         Bucket& b = bucket_of(address);
         if (!b.queue.head.next)
             b.queue.head.prev = b.queue.head.next = &b.queue.head;
-        if (block_on_locked(b.queue))
+        if (block_on_proc_locked(b.queue))
             return Errno::eintr;
         return u64(0);
     }

@@ -61,7 +61,7 @@ Result<u64> sys_mmap(u64 address, u64 length, u64 prot, u64 flags, Fd fd, u64 of
             request.offset = offset;
             request.flags = u8((shared ? mm::REGION_SHARED : 0) | (open->writable() ? mm::REGION_MAY_WRITE : 0));
             if (shared && open->writable()) {
-                SpinLockGuard guard(fs::vfs_lock());
+                MutexGuard guard(fs::vfs_lock());
                 file->contents_changed = true; // its pages may change behind the archive's back
             }
         }

@@ -51,8 +51,9 @@ bool in_proc(const Inode& inode) { return inode.proc != ProcKind::None; }
 bool is_proc_root(const Inode& inode) { return inode.proc == ProcKind::Root; }
 
 // Is `dir` the same as, or inside, `ancestor`?
-bool is_within_locked(Inode* dir, Inode* ancestor)
+bool is_within_vfs_locked(Inode* dir, Inode* ancestor)
 {
+    vfs_lock().assert_held();
     for (Inode* at = dir;; at = at->parent) {
         if (at == ancestor)
             return true;
@@ -70,13 +71,13 @@ Result<u64> sys_openat(Fd dirfd, UserPtr<const char> path_name, u32 flags, u32 m
     Process& p = current_process();
     Inode* inode;
     {
-        SpinLockGuard guard(vfs_lock());
+        MutexGuard guard(vfs_lock());
         Inode* start = TRY(start_dir(dirfd, path));
         if (flags & O_CREAT) {
-            auto where = TRY(resolve_parent_locked(*start, path.view()));
+            auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
             if (where.name.is_empty() || is_dot_or_dotdot(where.name) || where.trailing_slash)
                 return (flags & O_EXCL) ? Errno::eexist : Errno::eisdir; // as Linux orders them
-            auto existing = lookup_child_locked(*where.parent, where.name);
+            auto existing = lookup_child_vfs_locked(*where.parent, where.name);
             if (existing.is_ok()) {
                 if (flags & O_EXCL)
                     return Errno::eexist;
@@ -84,19 +85,19 @@ Result<u64> sys_openat(Fd dirfd, UserPtr<const char> path_name, u32 flags, u32 m
                 if (inode->is_symlink()) {
                     if (flags & O_NOFOLLOW)
                         return Errno::eloop;
-                    inode = TRY(resolve_locked(*start, path.view(), true));
+                    inode = TRY(resolve_vfs_locked(*start, path.view(), true));
                 }
             } else {
                 if (in_proc(*where.parent))
                     return Errno::enoent;
-                inode = TRY(new_inode_locked(S_IFREG | (mode & ~p.umask & 07777)));
-                if (auto r = link_locked(*where.parent, where.name, *inode); r.is_error()) {
-                    discard_if_unused_locked(*inode);
+                inode = TRY(new_inode_vfs_locked(S_IFREG | (mode & ~p.umask & 07777)));
+                if (auto r = link_vfs_locked(*where.parent, where.name, *inode); r.is_error()) {
+                    discard_if_unused_vfs_locked(*inode);
                     return r.error();
                 }
             }
         } else {
-            inode = TRY(resolve_locked(*start, path.view(), !(flags & O_NOFOLLOW)));
+            inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & O_NOFOLLOW)));
             if (inode->is_symlink())
                 return Errno::eloop; // O_NOFOLLOW on a symlink
         }
@@ -105,7 +106,7 @@ Result<u64> sys_openat(Fd dirfd, UserPtr<const char> path_name, u32 flags, u32 m
         if (inode->is_dir() && (flags & O_ACCMODE) != O_RDONLY)
             return Errno::eisdir;
         if ((flags & O_TRUNC) && inode->is_regular() && (flags & O_ACCMODE) != O_RDONLY)
-            TRY(truncate_locked(*inode, 0));
+            TRY(truncate_vfs_locked(*inode, 0));
         ++inode->open_refs; // held across the unlock until the file takes its own
     }
     auto f = open_inode(*inode, flags);
@@ -131,7 +132,7 @@ Result<u64> sys_newfstatat(Fd dirfd, UserPtr<const char> path_name, UserPtr<Linu
         if (!(flags & AT_EMPTY_PATH))
             return Errno::enoent;
         if (dirfd == Fd::at_cwd) {
-            SpinLockGuard guard(vfs_lock());
+            MutexGuard guard(vfs_lock());
             Process& p = current_process();
             fill_stat(p.cwd ? *p.cwd : *root(), st);
         } else {
@@ -139,9 +140,9 @@ Result<u64> sys_newfstatat(Fd dirfd, UserPtr<const char> path_name, UserPtr<Linu
             TRY(f->stat(st));
         }
     } else {
-        SpinLockGuard guard(vfs_lock());
+        MutexGuard guard(vfs_lock());
         Inode* start = TRY(start_dir(dirfd, path));
-        Inode* inode = TRY(resolve_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
+        Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
         fill_stat(*inode, st);
     }
     TRY(mm::write_user(stat, st));
@@ -159,14 +160,14 @@ Result<u64> sys_readlinkat(Fd dirfd, UserPtr<const char> path_name, UserPtr<char
     // once it is resolved.
     char* target = path.buffer();
     {
-        SpinLockGuard guard(vfs_lock());
+        MutexGuard guard(vfs_lock());
         Inode* start = TRY(start_dir(dirfd, path));
-        Inode* inode = TRY(resolve_locked(*start, path.view(), false));
+        Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), false));
         if (!inode->is_symlink())
             return Errno::einval;
         n = inode->proc == ProcKind::Self
                 ? lib::min<usize>(proc_self_target(target, PATH_MAX), usize(size))
-                : read_locked(*inode, 0, reinterpret_cast<u8*>(target), lib::min<usize>(PATH_MAX, usize(size)));
+                : read_vfs_locked(*inode, 0, reinterpret_cast<u8*>(target), lib::min<usize>(PATH_MAX, usize(size)));
     }
     TRY(mm::copy_to_user(buf, target, n));
     return u64(n);
@@ -180,9 +181,9 @@ static Result<u64> access_check(Fd dirfd, UserPtr<const char> path_name, i32 mod
         return Errno::einval;
     UserPath path;
     TRY(path.copy_from(path_name));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(dirfd, path));
-    Inode* inode = TRY(resolve_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
+    Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
     // Everyone is root today: read and write always pass; execute needs an
     // x bit somewhere (or a directory), as for root on Linux.
     if ((mode & 1) && !inode->is_dir() && !(inode->mode & 0111))
@@ -201,18 +202,18 @@ Result<u64> sys_mkdirat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
 {
     UserPath path;
     TRY(path.copy_from(path_name));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(dirfd, path));
-    auto where = TRY(resolve_parent_locked(*start, path.view()));
+    auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
     if (where.name.is_empty() || is_dot_or_dotdot(where.name))
         return Errno::eexist;
-    if (lookup_child_locked(*where.parent, where.name).is_ok())
+    if (lookup_child_vfs_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
     if (in_proc(*where.parent))
         return Errno::enoent;
-    Inode* dir = TRY(new_inode_locked(S_IFDIR | (mode & ~current_process().umask & 07777)));
-    if (auto r = link_locked(*where.parent, where.name, *dir); r.is_error()) {
-        discard_if_unused_locked(*dir);
+    Inode* dir = TRY(new_inode_vfs_locked(S_IFDIR | (mode & ~current_process().umask & 07777)));
+    if (auto r = link_vfs_locked(*where.parent, where.name, *dir); r.is_error()) {
+        discard_if_unused_vfs_locked(*dir);
         return r.error();
     }
     return u64(0);
@@ -225,16 +226,16 @@ Result<u64> sys_unlinkat(Fd dirfd, UserPtr<const char> path_name, i32 flags)
     bool rmdir = flags & AT_REMOVEDIR;
     UserPath path;
     TRY(path.copy_from(path_name));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(dirfd, path));
-    auto where = TRY(resolve_parent_locked(*start, path.view()));
+    auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
     if (where.name.is_empty())
         return rmdir ? Errno::ebusy : Errno::eisdir; // "/"
     if (where.name == lib::StringView(".", 1))
         return rmdir ? Errno::einval : Errno::eisdir;
     if (where.name == lib::StringView("..", 2))
         return rmdir ? Errno::enotempty : Errno::eisdir;
-    Inode* target = TRY(lookup_child_locked(*where.parent, where.name));
+    Inode* target = TRY(lookup_child_vfs_locked(*where.parent, where.name));
     if (rmdir) {
         if (!target->is_dir())
             return Errno::enotdir;
@@ -254,7 +255,7 @@ Result<u64> sys_unlinkat(Fd dirfd, UserPtr<const char> path_name, i32 flags)
         if (in_proc(*where.parent))
             return Errno::eperm;
     }
-    TRY(unlink_child_locked(*where.parent, where.name));
+    TRY(unlink_child_vfs_locked(*where.parent, where.name));
     return u64(0);
 }
 
@@ -266,23 +267,23 @@ Result<u64> sys_renameat2(Fd old_dirfd, UserPtr<const char> old_name, Fd new_dir
     UserPath old_path, new_path;
     TRY(old_path.copy_from(old_name));
     TRY(new_path.copy_from(new_name));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* old_start = TRY(start_dir(old_dirfd, old_path));
     Inode* new_start = TRY(start_dir(new_dirfd, new_path));
-    auto from = TRY(resolve_parent_locked(*old_start, old_path.view()));
-    auto to = TRY(resolve_parent_locked(*new_start, new_path.view()));
+    auto from = TRY(resolve_parent_vfs_locked(*old_start, old_path.view()));
+    auto to = TRY(resolve_parent_vfs_locked(*new_start, new_path.view()));
     if (in_proc(*from.parent) != in_proc(*to.parent))
         return Errno::exdev;
     if (from.name.is_empty() || is_dot_or_dotdot(from.name) || to.name.is_empty() || is_dot_or_dotdot(to.name))
         return Errno::ebusy;
     if (in_proc(*from.parent))
-        return lookup_child_locked(*to.parent, to.name).is_ok() ? Errno::eperm : Errno::enoent;
-    Inode* source = TRY(lookup_child_locked(*from.parent, from.name));
+        return lookup_child_vfs_locked(*to.parent, to.name).is_ok() ? Errno::eperm : Errno::enoent;
+    Inode* source = TRY(lookup_child_vfs_locked(*from.parent, from.name));
     if (is_proc_root(*source))
         return Errno::ebusy;
     if ((from.trailing_slash || to.trailing_slash) && !source->is_dir())
         return Errno::enotdir;
-    auto existing = lookup_child_locked(*to.parent, to.name);
+    auto existing = lookup_child_vfs_locked(*to.parent, to.name);
     if (existing.is_ok()) {
         Inode* target = existing.value();
         if (target == source)
@@ -298,16 +299,16 @@ Result<u64> sys_renameat2(Fd old_dirfd, UserPtr<const char> old_name, Fd new_dir
         if (target->is_dir() && target->entries)
             return Errno::enotempty;
     }
-    if (source->is_dir() && is_within_locked(to.parent, source))
+    if (source->is_dir() && is_within_vfs_locked(to.parent, source))
         return Errno::einval; // into its own subtree
     // Commit: hold the source while it is briefly unnamed.
     ++source->open_refs;
     if (existing.is_ok())
-        (void)unlink_child_locked(*to.parent, to.name);
-    (void)unlink_child_locked(*from.parent, from.name);
-    auto linked = link_locked(*to.parent, to.name, *source);
+        (void)unlink_child_vfs_locked(*to.parent, to.name);
+    (void)unlink_child_vfs_locked(*from.parent, from.name);
+    auto linked = link_vfs_locked(*to.parent, to.name, *source);
     if (linked.is_error())
-        (void)link_locked(*from.parent, from.name, *source); // put it back
+        (void)link_vfs_locked(*from.parent, from.name, *source); // put it back
     --source->open_refs;
     TRY(linked);
     return u64(0);
@@ -320,18 +321,18 @@ Result<u64> sys_symlinkat(UserPtr<const char> target_name, Fd dirfd, UserPtr<con
     TRY(path.copy_from(path_name));
     if (target.length() == 0)
         return Errno::enoent;
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(dirfd, path));
-    auto where = TRY(resolve_parent_locked(*start, path.view()));
-    if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_locked(*where.parent, where.name).is_ok())
+    auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
+    if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_vfs_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
     if (in_proc(*where.parent))
         return Errno::enoent;
-    Inode* link = TRY(new_inode_locked(S_IFLNK | 0777));
-    auto written = write_locked(*link, 0, reinterpret_cast<const u8*>(target.view().data()), target.length());
-    auto linked = written.is_ok() ? link_locked(*where.parent, where.name, *link) : Result<void>(written.error());
+    Inode* link = TRY(new_inode_vfs_locked(S_IFLNK | 0777));
+    auto written = write_vfs_locked(*link, 0, reinterpret_cast<const u8*>(target.view().data()), target.length());
+    auto linked = written.is_ok() ? link_vfs_locked(*where.parent, where.name, *link) : Result<void>(written.error());
     if (linked.is_error()) {
-        discard_if_unused_locked(*link);
+        discard_if_unused_vfs_locked(*link);
         return linked.error();
     }
     return u64(0);
@@ -345,20 +346,20 @@ Result<u64> sys_linkat(Fd old_dirfd, UserPtr<const char> old_name, Fd new_dirfd,
     UserPath old_path, new_path;
     TRY(old_path.copy_from(old_name));
     TRY(new_path.copy_from(new_name));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* old_start = TRY(start_dir(old_dirfd, old_path));
-    Inode* source = TRY(resolve_locked(*old_start, old_path.view(), flags & AT_SYMLINK_FOLLOW));
+    Inode* source = TRY(resolve_vfs_locked(*old_start, old_path.view(), flags & AT_SYMLINK_FOLLOW));
     if (source->is_dir())
         return Errno::eperm;
     Inode* new_start = TRY(start_dir(new_dirfd, new_path));
-    auto where = TRY(resolve_parent_locked(*new_start, new_path.view()));
-    if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_locked(*where.parent, where.name).is_ok())
+    auto where = TRY(resolve_parent_vfs_locked(*new_start, new_path.view()));
+    if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_vfs_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
     if (in_proc(*where.parent))
         return Errno::enoent;
     if (in_proc(*source))
         return Errno::exdev;
-    TRY(link_locked(*where.parent, where.name, *source));
+    TRY(link_vfs_locked(*where.parent, where.name, *source));
     return u64(0);
 }
 
@@ -372,7 +373,7 @@ static Result<u64> change_directory(Inode* dir)
     p.cwd = dir;
     if (old) {
         --old->open_refs;
-        discard_if_unused_locked(*old); // a removed directory we were in
+        discard_if_unused_vfs_locked(*old); // a removed directory we were in
     }
     return u64(0);
 }
@@ -381,15 +382,15 @@ Result<u64> sys_chdir(UserPtr<const char> path_name)
 {
     UserPath path;
     TRY(path.copy_from(path_name));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(Fd::at_cwd, path));
-    return change_directory(TRY(resolve_locked(*start, path.view(), true)));
+    return change_directory(TRY(resolve_vfs_locked(*start, path.view(), true)));
 }
 
 Result<u64> sys_fchdir(Fd fd)
 {
     File* f = TRY(current_process().files->get(int(fd)));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* inode = f->inode();
     if (!inode)
         return Errno::enotdir;
@@ -403,9 +404,9 @@ Result<u64> sys_getcwd(UserPtr<char> buf, u64 size)
     char* text = answer.buffer();
     usize n;
     {
-        SpinLockGuard guard(vfs_lock());
+        MutexGuard guard(vfs_lock());
         Process& p = current_process();
-        n = TRY(path_of_locked(p.cwd ? *p.cwd : *root(), text, lib::min<usize>(PATH_MAX, size)));
+        n = TRY(path_of_vfs_locked(p.cwd ? *p.cwd : *root(), text, lib::min<usize>(PATH_MAX, size)));
     }
     TRY(mm::copy_to_user(buf, text, n + 1));
     return u64(n + 1); // the length including the NUL, as the raw syscall returns
@@ -417,14 +418,14 @@ Result<u64> sys_truncate(UserPtr<const char> path_name, i64 length)
     TRY(path.copy_from(path_name));
     if (length < 0)
         return Errno::einval;
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(Fd::at_cwd, path));
-    Inode* inode = TRY(resolve_locked(*start, path.view(), true));
+    Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), true));
     if (inode->is_dir())
         return Errno::eisdir;
     if (!inode->is_regular())
         return Errno::einval;
-    TRY(truncate_locked(*inode, u64(length)));
+    TRY(truncate_vfs_locked(*inode, u64(length)));
     return u64(0);
 }
 
@@ -439,9 +440,9 @@ Result<u64> sys_fchmodat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
 {
     UserPath path;
     TRY(path.copy_from(path_name));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(dirfd, path));
-    Inode* inode = TRY(resolve_locked(*start, path.view(), true));
+    Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), true));
     inode->mode = (inode->mode & S_IFMT) | (mode & 07777);
     inode->ctime_ns = vfs_now_ns();
     return u64(0);
@@ -450,7 +451,7 @@ Result<u64> sys_fchmodat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
 Result<u64> sys_fchmod(Fd fd, u32 mode)
 {
     File* f = TRY(current_process().files->get(int(fd)));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     Inode* inode = f->inode();
     if (!inode)
         return Errno::einval;
@@ -475,7 +476,7 @@ Result<u64> sys_utimensat(Fd dirfd, UserPtr<const char> path_name, UserPtr<const
     UserPath path;
     if (path_name)
         TRY(path.copy_from(path_name));
-    SpinLockGuard guard(vfs_lock());
+    MutexGuard guard(vfs_lock());
     if (!path_name) { // futimens: the descriptor itself
         File* f = TRY(current_process().files->get(int(dirfd)));
         inode = f->inode();
@@ -483,7 +484,7 @@ Result<u64> sys_utimensat(Fd dirfd, UserPtr<const char> path_name, UserPtr<const
             return Errno::einval;
     } else {
         Inode* start = TRY(start_dir(dirfd, path));
-        inode = TRY(resolve_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
+        inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
     }
     u64 now = vfs_now_ns();
     auto value = [now](i64 sec, i64 nsec) { return nsec == UTIME_NOW ? now : u64(sec) * 1000000000ull + u64(nsec); };

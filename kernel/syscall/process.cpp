@@ -114,7 +114,7 @@ Result<u64> sys_wait4(Pid pid, UserPtr<i32> status, u32 options, UserPtr<Rusage>
 Result<u64> sys_sched_yield()
 {
     SpinLockGuard guard(process_lock());
-    yield_locked();
+    yield_proc_locked();
     return u64(0);
 }
 

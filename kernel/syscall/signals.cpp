@@ -27,10 +27,10 @@ Result<u64> sys_kill(Pid pid, i32 sig)
     SpinLockGuard guard(process_lock());
     auto send = [&](Process& p) {
         if (sig)
-            send_signal_locked(p, int(sig), SI_USER, self.pid);
+            send_signal_proc_locked(p, int(sig), SI_USER, self.pid);
     };
     if (pid > 0) {
-        Process* p = find_process_locked(pid);
+        Process* p = find_process_proc_locked(pid);
         if (!p)
             return Errno::esrch;
         send(*p);
@@ -38,7 +38,7 @@ Result<u64> sys_kill(Pid pid, i32 sig)
     }
     if (pid == -1) { // everyone but init and ourselves
         bool any = false;
-        for_each_process_locked([&](Process& p) {
+        for_each_process_proc_locked([&](Process& p) {
             if (p.pid != 1 && &p != &self && p.state != ProcessState::Zombie) {
                 send(p);
                 any = true;
@@ -49,10 +49,10 @@ Result<u64> sys_kill(Pid pid, i32 sig)
     Pid group = pid == 0 ? self.pgid : -pid;
     if (sig == 0) {
         bool any = false;
-        for_each_process_locked([&](Process& p) { any |= p.pgid == group && p.state != ProcessState::Zombie; });
+        for_each_process_proc_locked([&](Process& p) { any |= p.pgid == group && p.state != ProcessState::Zombie; });
         return any ? Result<u64>(u64(0)) : Result<u64>(Errno::esrch);
     }
-    TRY(signal_group_locked(group, int(sig), self.pid));
+    TRY(signal_group_proc_locked(group, int(sig), self.pid));
     return u64(0);
 }
 
@@ -62,11 +62,11 @@ static Result<u64> thread_kill(Pid tid, i32 sig)
     if (tid <= 0 || (sig != 0 && !valid_signal(sig)))
         return Errno::einval;
     SpinLockGuard guard(process_lock());
-    Process* p = find_process_locked(tid);
+    Process* p = find_process_proc_locked(tid);
     if (!p)
         return Errno::esrch;
     if (sig)
-        send_signal_locked(*p, int(sig), SI_TKILL, current_process().pid);
+        send_signal_proc_locked(*p, int(sig), SI_TKILL, current_process().pid);
     return u64(0);
 }
 
@@ -88,7 +88,8 @@ Result<u64> sys_rt_sigaction(i32 sig, UserPtr<const KernelSigaction> new_action,
         return Errno::einval;
     Process& p = current_process();
     u64 bit = signal_bit(sig);
-    Process::SignalAction& current = p.actions[sig - 1];
+    // Our own actions: only we write them, so we read them without the lock.
+    const Process::SignalAction& current = p.actions[sig - 1];
     KernelSigaction old{current.handler, current.flags, current.mask};
     if (new_action) {
         auto act = TRY(mm::read_user(new_action));
@@ -96,7 +97,10 @@ Result<u64> sys_rt_sigaction(i32 sig, UserPtr<const KernelSigaction> new_action,
             return Errno::einval;
         if (old_action)
             TRY(mm::write_user(old_action, old));
-        current = {act.handler, act.flags, act.mask & ~UNBLOCKABLE};
+        // Senders (and the timer's SIGALRM) read the action and its
+        // mirrors under the process lock: change them all under it.
+        SpinLockGuard guard(process_lock());
+        p.actions[sig - 1] = {act.handler, act.flags, act.mask & ~UNBLOCKABLE};
         p.signals_ignored &= ~bit;
         p.signals_caught &= ~bit;
         if (act.handler == SIG_IGN)
@@ -104,10 +108,8 @@ Result<u64> sys_rt_sigaction(i32 sig, UserPtr<const KernelSigaction> new_action,
         else if (act.handler != SIG_DFL)
             p.signals_caught |= bit;
         // POSIX: a pending signal that is now ignored is discarded.
-        if (act.handler == SIG_IGN || (act.handler == SIG_DFL && (sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH))) {
-            SpinLockGuard guard(process_lock());
+        if (act.handler == SIG_IGN || (act.handler == SIG_DFL && (sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH)))
             p.signals_pending &= ~bit;
-        }
         return u64(0);
     }
     if (old_action)
@@ -123,17 +125,21 @@ static Result<u64> suspend_with(u64 mask, u64 deadline_ns)
     Process& p = current_process();
     p.saved_mask = p.signals_blocked;
     p.mask_saved = true;
-    p.signals_blocked = mask & ~UNBLOCKABLE;
+    {
+        SpinLockGuard guard(process_lock());
+        p.signals_blocked = mask & ~UNBLOCKABLE;
+    }
     if (deadline_ns == ~0ull) {
         SpinLockGuard guard(process_lock());
         WaitQueue never; // nobody wakes it: only a signal does
         never.head.prev = never.head.next = &never.head;
-        while (!block_on_locked(never)) {
+        while (!block_on_proc_locked(never)) {
         }
         return Errno::eintr;
     }
     if (!sleep_until(deadline_ns))
         return Errno::eintr;
+    SpinLockGuard guard(process_lock());
     p.signals_blocked = p.saved_mask; // timed out: no signal, mask back now
     p.mask_saved = false;
     return u64(0);
@@ -213,9 +219,9 @@ Result<u64> sys_setitimer(i32 which, UserPtr<const Itimerval> new_value, UserPtr
         old_left = p.alarm_deadline_ns > now ? p.alarm_deadline_ns - now : 0;
         old_interval = p.alarm_interval_ns;
         if (value)
-            alarm_arm_locked(p, now + value, interval);
+            alarm_arm_proc_locked(p, now + value, interval);
         else
-            alarm_cancel_locked(p);
+            alarm_cancel_proc_locked(p);
     }
     if (old_value)
         TRY(write_itimerval(old_value, old_left, old_interval));
@@ -232,10 +238,10 @@ Result<u64> sys_setpriority(i32 which, i32 who, i32 nice)
     Process& self = current_process();
     SpinLockGuard guard(process_lock());
     bool found = false;
-    for_each_process_locked([&](Process& p) {
+    for_each_process_proc_locked([&](Process& p) {
         bool match = which == 0 ? p.pid == (who ? who : self.pid) : p.pgid == (who ? who : self.pgid);
         if (match && p.state != ProcessState::Zombie) {
-            set_nice_locked(p, nice);
+            set_nice_proc_locked(p, nice);
             found = true;
         }
     });
@@ -249,7 +255,7 @@ Result<u64> sys_getpriority(i32 which, i32 who)
     Process& self = current_process();
     SpinLockGuard guard(process_lock());
     int best = 40; // lowest nice wins: the highest priority
-    for_each_process_locked([&](Process& p) {
+    for_each_process_proc_locked([&](Process& p) {
         bool match = which == 0 ? p.pid == (who ? who : self.pid) : p.pgid == (who ? who : self.pgid);
         if (match && p.state != ProcessState::Zombie && p.sched.nice < best)
             best = p.sched.nice;
@@ -264,14 +270,17 @@ Result<u64> sys_rt_sigprocmask(Process& p, i32 how, UserPtr<const Sigset> set_in
 {
     if (sigsetsize != sizeof(Sigset))
         return Errno::einval;
-    u64 old = p.signals_blocked;
+    u64 old = p.signals_blocked; // ours: only we write it
     if (set_in) {
         u64 set = TRY(mm::read_user(set_in));
+        if (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK)
+            return Errno::einval;
+        // Senders read the mask under the process lock.
+        SpinLockGuard guard(process_lock());
         switch (how) {
         case SIG_BLOCK: p.signals_blocked |= set; break;
         case SIG_UNBLOCK: p.signals_blocked &= ~set; break;
         case SIG_SETMASK: p.signals_blocked = set; break;
-        default: return Errno::einval;
         }
         p.signals_blocked &= ~UNBLOCKABLE;
     }
@@ -302,7 +311,7 @@ Result<u64> sys_setpgid(Pid pid_in, Pid pgid_in)
     if (pgid < 0)
         return Errno::einval;
     SpinLockGuard guard(process_lock());
-    Process* target = find_process_locked(pid);
+    Process* target = find_process_proc_locked(pid);
     if (!target || (target != &self && target->parent != &self))
         return Errno::esrch;
     if (target->sid != self.sid)
@@ -313,7 +322,7 @@ Result<u64> sys_setpgid(Pid pid_in, Pid pgid_in)
         return Errno::eacces; // a child that has exec'd
     if (pgid != target->pid) {
         bool exists = false;
-        for_each_process_locked([&](Process& p) { exists |= p.pgid == pgid && p.sid == self.sid; });
+        for_each_process_proc_locked([&](Process& p) { exists |= p.pgid == pgid && p.sid == self.sid; });
         if (!exists)
             return Errno::eperm;
     }
@@ -324,7 +333,7 @@ Result<u64> sys_setpgid(Pid pid_in, Pid pgid_in)
 Result<u64> sys_getpgid(Pid pid)
 {
     SpinLockGuard guard(process_lock());
-    Process* p = pid ? find_process_locked(pid) : &current_process();
+    Process* p = pid ? find_process_proc_locked(pid) : &current_process();
     if (!p)
         return Errno::esrch;
     return u64(p->pgid);
@@ -333,7 +342,7 @@ Result<u64> sys_getpgid(Pid pid)
 Result<u64> sys_getsid(Pid pid)
 {
     SpinLockGuard guard(process_lock());
-    Process* p = pid ? find_process_locked(pid) : &current_process();
+    Process* p = pid ? find_process_proc_locked(pid) : &current_process();
     if (!p)
         return Errno::esrch;
     return u64(p->sid);
@@ -344,7 +353,7 @@ Result<u64> sys_setsid()
     Process& self = current_process();
     SpinLockGuard guard(process_lock());
     bool leads_a_group = false;
-    for_each_process_locked([&](Process& p) { leads_a_group |= p.pgid == self.pid; });
+    for_each_process_proc_locked([&](Process& p) { leads_a_group |= p.pgid == self.pid; });
     if (leads_a_group)
         return Errno::eperm;
     self.sid = self.pgid = self.pid;

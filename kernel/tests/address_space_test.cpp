@@ -241,8 +241,8 @@ KTEST(address_space, shared_and_file_mappings)
     ASSERT_TRUE(object.is_ok());
     kernel::fs::Inode* file = object.value();
     {
-        kernel::SpinLockGuard guard(kernel::fs::vfs_lock());
-        ASSERT_TRUE(kernel::fs::write_locked(*file, 0, reinterpret_cast<const u8*>("file"), 4).is_ok());
+        kernel::MutexGuard guard(kernel::fs::vfs_lock());
+        ASSERT_TRUE(kernel::fs::write_vfs_locked(*file, 0, reinterpret_cast<const u8*>("file"), 4).is_ok());
     }
     AddressSpace* parent = AddressSpace::create().value_or(nullptr);
     ASSERT_TRUE(parent != nullptr);
@@ -281,16 +281,16 @@ KTEST(address_space, shared_and_file_mappings)
     EXPECT_EQ(parent->rss().file, 1u);
     EXPECT_EQ(parent->rss().anon, 1u);
     {
-        kernel::SpinLockGuard guard(kernel::fs::vfs_lock());
-        EXPECT_EQ(kernel::fs::read_locked(*file, 0, reinterpret_cast<u8*>(text), 4), 4u);
+        kernel::MutexGuard guard(kernel::fs::vfs_lock());
+        EXPECT_EQ(kernel::fs::read_vfs_locked(*file, 0, reinterpret_cast<u8*>(text), 4), 4u);
     }
     EXPECT_EQ(lib::StringView(text, 4), lib::StringView("FILE", 4));
     // The file's pages are the page cache's: Cached counts them once.
     EXPECT_EQ(kernel::fs::cached_pages(), cached_before + 1);
     // Past the end of the file: no page (the fault fails).
     {
-        kernel::SpinLockGuard guard(kernel::fs::vfs_lock());
-        ASSERT_TRUE(kernel::fs::truncate_locked(*file, 0).is_ok());
+        kernel::MutexGuard guard(kernel::fs::vfs_lock());
+        ASSERT_TRUE(kernel::fs::truncate_vfs_locked(*file, 0).is_ok());
     }
     EXPECT_TRUE(parent->handle_fault(BASE + PAGE_SIZE, Access::Read) == FaultOutcome::PastEndOfFile);
 

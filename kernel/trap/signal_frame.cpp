@@ -43,6 +43,7 @@ Result<u64> sys_rt_sigreturn(Process& p, arch::TrapFrame& f)
     }
     u64 mask = arch::restore_signal_frame(f, p.fp, *frame);
     fp_forget(p); // reload from p.fp on the way out
+    SpinLockGuard guard(process_lock()); // senders read the mask under it
     p.signals_blocked = mask & ~UNBLOCKABLE;
     return f.syscall_arg(0); // the dispatcher puts this back in a0
 }

@@ -1,0 +1,118 @@
+// The kernel's locks: which lock guards what, the one order they are
+// taken in, and the rules every lock user follows. This comment is the
+// single place that states them; the checker in spinlock.hpp and mutex.hpp
+// enforces the order in the test kernel (TEST_BUILD).
+//
+// Lock order: a lock may be taken only while every lock this hart (or,
+// for the VFS mutex, this thread) already holds has a LOWER rank. Taking a
+// lock of a rank equal to or below one already held panics in the test
+// kernel with both names ("lock order violation: taking 'vfs' (rank 5)
+// while holding 'process' (rank 10)"); equal ranks include taking the same
+// lock twice, which would deadlock.
+//
+//   rank lock            kind      guards
+//   ---- --------------- --------- -----------------------------------------
+//     5  vfs             mutex     the RAM filesystem: inodes, directory
+//                                  entries, page-cache slots, procfs
+//                                  (fs/inode.hpp). May sleep and allocate.
+//    10  process         spinlock  the pid table, process tree, run queue,
+//                                  wait queues, sleepers and alarms, and
+//                                  every Process field under "guarded by the
+//                                  process lock" (process/process.hpp),
+//                                  including signal masks and actions. Held
+//                                  across the context switch (xv6's rule).
+//    15  tty             spinlock  the console line discipline (fs/tty.cpp)
+//    20  irq             spinlock  the interrupt handler table (irq.cpp)
+//    25  kernel-vm       spinlock  the kernel's ioremap window and tables
+//    30  kernel-stacks   spinlock  kernel stack slots and depth records
+//    35  random          spinlock  the kernel's random generator state
+//    40  console-in      spinlock  the console input ring (console.cpp)
+//    45  kmalloc         spinlock  the slab heap (mm/kmalloc.cpp)
+//    50  page-alloc      spinlock  the buddy allocator (mm/page_alloc.cpp)
+//    55  console-out     spinlock  console output; printk works under any lock
+//
+// Rules:
+//  - Spinlocks save and disable interrupts on this hart while held, so an
+//    interrupt handler never finds a lock of its own hart taken: the timer
+//    interrupt (scheduler_tick, SIGALRM) starts with no spinlock held and
+//    takes the process lock like any other path.
+//  - Never sleep, allocate or touch user memory while holding a spinlock.
+//    Allocate first (kmalloc, pages, a child's address space), then take
+//    the lock and publish. The test kernel checks it: kmalloc, the page
+//    allocator, the user-copy routines and Mutex::lock panic when this hart
+//    holds a spinlock other than the allocator's own (kernel-vm, kmalloc,
+//    page-alloc, which allocate pages for their own bookkeeping).
+//  - A function whose caller must hold a lock ends in `_<lock>_locked`
+//    naming the lock: `_proc_locked` the process lock, `_vfs_locked` the
+//    VFS mutex, `_pages_locked` page-alloc, `_kstacks_locked`
+//    kernel-stacks, `_random_locked` random. Its first line asserts the
+//    lock is held (`lock.assert_held()`, checked in the test kernel).
+//  - Locks are taken only through RAII guards (SpinLockGuard, MutexGuard)
+//    or Protected<T>::with.
+#pragma once
+
+#include "arch/arch.hpp"
+#include "kernel/test_build.hpp"
+#include "lib/types.hpp"
+
+namespace kernel {
+
+enum class LockRank : u8 {
+    Vfs = 5,
+    Process = 10,
+    Tty = 15,
+    Irq = 20,
+    KernelVm = 25,
+    KernelStacks = 30,
+    Random = 35,
+    ConsoleIn = 40,
+    Kmalloc = 45,
+    PageAlloc = 50,
+    ConsoleOut = 55,
+};
+
+constexpr const char* lock_rank_name(LockRank rank)
+{
+    switch (rank) {
+    case LockRank::Vfs: return "vfs";
+    case LockRank::Process: return "process";
+    case LockRank::Tty: return "tty";
+    case LockRank::Irq: return "irq";
+    case LockRank::KernelVm: return "kernel-vm";
+    case LockRank::KernelStacks: return "kernel-stacks";
+    case LockRank::Random: return "random";
+    case LockRank::ConsoleIn: return "console-in";
+    case LockRank::Kmalloc: return "kmalloc";
+    case LockRank::PageAlloc: return "page-alloc";
+    case LockRank::ConsoleOut: return "console-out";
+    }
+    return "?";
+}
+
+constexpr u64 lock_rank_bit(LockRank rank) { return 1ull << unsigned(rank); }
+
+// Locks that allocate pages for their own bookkeeping while held: the only
+// spinlocks under which allocating is allowed.
+inline constexpr u64 ALLOCATOR_LOCKS =
+    lock_rank_bit(LockRank::KernelVm) | lock_rank_bit(LockRank::Kmalloc) | lock_rank_bit(LockRank::PageAlloc);
+
+[[noreturn]] void spinlock_held_violation(u64 held_ranks, const char* what);
+
+// The checks (in the test kernel; nothing in production): panic if this
+// hart holds a spinlock under which `what` is forbidden (sleeping, user
+// memory access)...
+inline void verify_no_spinlock_held(const char* what)
+{
+    if constexpr (TEST_BUILD)
+        if (u64 held = arch::this_hart().held_lock_ranks) [[unlikely]]
+            spinlock_held_violation(held, what);
+}
+// ... or allocation, allocator-internal locks excepted.
+inline void verify_no_spinlock_but_allocator_held(const char* what)
+{
+    if constexpr (TEST_BUILD)
+        if (u64 held = arch::this_hart().held_lock_ranks & ~ALLOCATOR_LOCKS) [[unlikely]]
+            spinlock_held_violation(held, what);
+}
+
+} // namespace kernel

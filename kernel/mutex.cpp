@@ -1,0 +1,66 @@
+// The sleeping lock. Fast path: one compare-and-swap on the owner. Slow
+// path: under the process lock, announce a waiter, try again, and block;
+// unlock wakes the waiters when one was announced. The announcement and
+// the owner are both sequentially consistent, so an unlock either sees the
+// waiter or the waiter sees the lock free (no lost wake-up).
+#include "kernel/mutex.hpp"
+#include "kernel/process/scheduler.hpp"
+
+namespace kernel {
+
+namespace {
+
+// The current thread; before processes exist (early boot) the hart itself.
+void* owner_token()
+{
+    arch::Hart& hart = arch::this_hart();
+    return hart.current ? hart.current : static_cast<void*>(&hart);
+}
+
+} // namespace
+
+bool Mutex::is_held_by_current() const { return __atomic_load_n(&m_owner, __ATOMIC_RELAXED) == owner_token(); }
+
+void Mutex::lock()
+{
+    // Sleeping while holding a spinlock would deadlock this hart: the
+    // mutex ranks below every spinlock.
+    if constexpr (LOCK_ORDER_CHECKS) {
+        u64 held = arch::this_hart().held_lock_ranks;
+        if (held) [[unlikely]]
+            lock_order_violation(m_rank, held);
+    }
+    void* me = owner_token();
+    if (__atomic_load_n(&m_owner, __ATOMIC_RELAXED) == me)
+        PANIC("mutex taken twice by the same thread");
+    void* expected = nullptr;
+    if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+        return;
+    lock_slow(me);
+}
+
+void Mutex::lock_slow(void* me)
+{
+    SpinLockGuard guard(process_lock());
+    for (;;) {
+        __atomic_store_n(&m_waiters, 1u, __ATOMIC_SEQ_CST);
+        void* expected = nullptr;
+        if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+            return;
+        // Woken by unlock, or early by a signal: either way, try again.
+        block_uninterruptible_proc_locked(m_queue);
+    }
+}
+
+void Mutex::unlock()
+{
+    VERIFY(is_held_by_current());
+    __atomic_store_n(&m_owner, nullptr, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&m_waiters, __ATOMIC_SEQ_CST)) {
+        SpinLockGuard guard(process_lock());
+        m_waiters = 0;
+        wake_all_proc_locked(m_queue);
+    }
+}
+
+} // namespace kernel
