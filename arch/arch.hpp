@@ -72,7 +72,7 @@ bool fp_enabled(const TrapFrame&);     // has the program used FP at all
 // (called whenever a thread comes onto a hart).
 inline void bind_frame_to_hart(TrapFrame& frame, u64 kernel_sp);
 // Leave the kernel for user mode with the registers in `frame` (whose
-// sstatus already says U-mode with interrupts on).
+// sstatus already says U-mode with interrupts on). Interrupts must be off.
 [[noreturn]] inline void enter_user(TrapFrame& frame);
 
 // Signal frames (the ABI's layout on the user stack): the kernel decides
@@ -194,7 +194,6 @@ struct Hart {
     void* current = nullptr; // the kernel's Process running here
     void* fp_owner = nullptr; // whose state this hart's FP registers hold
     void* address_space = nullptr; // the user address space satp holds (none: the kernel's)
-    bool need_resched = false;
     // Lock-order checker (test kernel, kernel/locking.hpp): bit r set while
     // this hart holds the spinlock of rank r.
     u64 held_lock_ranks = 0;

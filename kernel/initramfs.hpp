@@ -1,7 +1,7 @@
 // The boot file set: the cpio (newc) archive built into the kernel, then
 // the external initrd the device tree names (its files win). A narrow,
-// read-only lookup by absolute path; the VFS (files issue) will be filled
-// from the same archives and replace it.
+// read-only lookup by absolute path, which early boot uses; the VFS is
+// filled from the same archives (fs/populate.cpp).
 #pragma once
 
 #include "lib/result.hpp"

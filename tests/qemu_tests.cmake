@@ -96,8 +96,7 @@ myriad_qemu_test(boot.external_initrd_wins --initrd ${MYRIAD_TEST_INITRD}
     --expect "KTAP version 1" --ktap --expect-exit 0 --timeout 300)
 set_tests_properties(boot.external_initrd_wins PROPERTIES TIMEOUT 320)
 
-# A scripted console session with the real shell (the files issue's Done
-# list): pipelines, redirection into the RAM filesystem, && and ||, $?,
+# A scripted console session with the real shell: pipelines, redirection into the RAM filesystem, && and ||, $?,
 # directories and cd, a #! script, a background job, ^C interrupting a
 # running program, and ^D at the prompt ending the shell (init starts a
 # new one).
@@ -155,8 +154,7 @@ myriad_qemu_test(boot.uboot_booti_gz --uboot --image-file ${CMAKE_BINARY_DIR}/ke
     --send "echo unpacked by u-boot\\r" --expect "unpacked by u-boot" --expect "$ "
     --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
 
-# Process control and status over the console (the process-control
-# issue's session): a background job in ps, stopped and continued by pid
+# Process control and status over the console: a background job in ps, stopped and continued by pid
 # and by job, ^Z and fg, kill %1, top refreshing and quitting on q,
 # pstree from init.
 myriad_qemu_test(shell.job_control --timeout 150
@@ -196,7 +194,7 @@ add_test(NAME bench.regression COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}
          --json ${CMAKE_BINARY_DIR}/bench/quick.json)
 set_tests_properties(bench.regression PROPERTIES LABELS qemu TIMEOUT 300)
 
-# Issue 8: a fork bomb started from the shell. RLIMIT_NPROC stops it
+# A fork bomb started from the shell. RLIMIT_NPROC stops it
 # (EAGAIN), the shell answers a builtin while it runs, ^C ends it, and
 # MemAvailable and the process count return to the baseline (the slack
 # allowed is explained in the script).

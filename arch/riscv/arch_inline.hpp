@@ -73,12 +73,10 @@ inline void bind_frame_to_hart(TrapFrame& frame, u64 kernel_sp)
     frame.kernel_tp = reinterpret_cast<u64>(&this_hart());
 }
 
-// sret takes sstatus from the frame, whose SPP (0: U-mode) and SPIE (1:
-// interrupts on) the trap from user mode, or start_user, left there.
-[[noreturn]] inline void enter_user(TrapFrame& frame)
-{
-    interrupts_disable();
-    user_return(&frame);
-}
+// Interrupts are off (the caller's last checks must not be undone by an
+// interrupt). sret takes sstatus from the frame, whose SPP (0: U-mode)
+// and SPIE (1: interrupts on) the trap from user mode, or start_user,
+// left there.
+[[noreturn]] inline void enter_user(TrapFrame& frame) { user_return(&frame); }
 
 } // namespace arch

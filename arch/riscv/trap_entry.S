@@ -172,9 +172,8 @@ trap_entry:
 from_user:
     /* sp = this process's TrapFrame; the user sp is in sscratch. */
     SAVE_GPRS sp
-    csrr    t0, sscratch
+    csrrw   t0, sscratch, zero      /* the user sp; sscratch = 0: in the kernel now */
     sd      t0, TF_REG(2)(sp)
-    csrw    sscratch, zero          /* in the kernel now */
     csrr    t0, sstatus
     sd      t0, TF_SSTATUS(sp)
     csrr    t1, scause

@@ -1,8 +1,7 @@
 // Open files and descriptor tables. A File is an open file description
 // (shared by dup and fork, reference counted); a FileTable maps a
-// process's descriptor numbers to Files. Today the only files are the
-// console (the tty); the files issue adds the VFS, pipes and devices
-// behind the same interface.
+// process's descriptor numbers to Files. Behind the one interface: the
+// tty, inodes of the RAM filesystem and /proc, pipes and devices.
 #pragma once
 
 #include "lib/result.hpp"

@@ -123,7 +123,7 @@ void format_pid_stat(TextSink& out, const Process& p)
     // Fields 1..52 of proc(5) /proc/pid/stat, in order.
     lib::format(out, "{} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 ", p.pid, p.name, state_letter(p), ppid, p.pgid,
                 p.sid);
-    lib::format(out, "{} {} {} {} {} {} 1 0 {} {} {} 18446744073709551615 ", ticks(p.user_ns), ticks(p.system_ns),
+    lib::format(out, "{} {} {} {} {} {} 1 0 {} {} {} 18446744073709551615 ", ticks(p.cpu.user_ns()), ticks(p.cpu.system_ns(p.state == ProcessState::Running)),
                 ticks(p.children_user_ns), ticks(p.children_system_ns), 20 + p.sched.nice, p.sched.nice, ticks(p.start_ns),
                 virtual_size(p), resident_pages(p));
     lib::format(out, "0 0 0 0 0 {} {} {} 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 {}\n", p.signals_pending,

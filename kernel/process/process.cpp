@@ -360,14 +360,10 @@ void exit_current(i32 wait_status)
     if (zombie_orphans)
         wake_all_proc_locked(s_init->child_event);
     p.exit_status = wait_status;
-    u64 now = monotonic_ns();
-    p.system_ns += now - p.last_switch_ns;
-    p.last_switch_ns = now;
     p.state = ProcessState::Zombie;
     bool killed = (wait_status & 0x7f) != 0;
     notify_parent_proc_locked(p, killed ? CLD_KILLED : CLD_EXITED,
                          killed ? (wait_status & 0x7f) : ((wait_status >> 8) & 0xff));
-    extern void alarm_cancel_proc_locked(Process&);
     alarm_cancel_proc_locked(p);
     switch_away_proc_locked();
     PANIC("a zombie ran again");
@@ -386,8 +382,8 @@ Result<WaitResult> wait_for_child(Pid pid, u64 options)
                 continue;
             have_match = true;
             if (c->state == ProcessState::Zombie) {
-                WaitResult r{c->pid, c->exit_status, c->user_ns + c->children_user_ns,
-                             c->system_ns + c->children_system_ns};
+                WaitResult r{c->pid, c->exit_status, c->cpu.user_ns() + c->children_user_ns,
+                             c->cpu.system_ns(false) + c->children_system_ns};
                 p.children_user_ns += r.user_ns;
                 p.children_system_ns += r.system_ns;
                 c->sibling_node.unlink();
@@ -398,11 +394,11 @@ Result<WaitResult> wait_for_child(Pid pid, u64 options)
             // Stops and continues are reported once each, without reaping.
             if ((options & WUNTRACED) && c->state == ProcessState::Stopped && c->stop_unreported) {
                 c->stop_unreported = false;
-                return WaitResult{c->pid, (c->stop_signal << 8) | 0x7f, c->user_ns, c->system_ns};
+                return WaitResult{c->pid, (c->stop_signal << 8) | 0x7f, c->cpu.user_ns(), c->cpu.system_ns(false)};
             }
             if ((options & WCONTINUED) && c->continue_unreported) {
                 c->continue_unreported = false;
-                return WaitResult{c->pid, 0xffff, c->user_ns, c->system_ns};
+                return WaitResult{c->pid, 0xffff, c->cpu.user_ns(), c->cpu.system_ns(false)};
             }
         }
         if (!have_match)
@@ -441,19 +437,5 @@ Result<Process*> create_process_for_init()
     return p;
 }
 void discard_unstarted_process(Process* p) { free_process(p); }
-
-} // namespace kernel
-
-namespace kernel {
-
-void kill_current_by_fault(int signal, const char* cause, u64 sepc, u64 stval)
-{
-    Process& p = current_process();
-    static constexpr const char* NAMES[] = {"", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT",
-                                            "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV"};
-    printk("pid {} ({}): {} at sepc={:#x} stval={:#x}: killed by {}\n", p.pid, p.name, cause, sepc, stval,
-           signal < 12 ? NAMES[signal] : "signal");
-    exit_current(wait_status_signaled(signal));
-}
 
 } // namespace kernel

@@ -16,6 +16,7 @@
 #pragma once
 
 #include "arch/arch.hpp"
+#include "kernel/process/cpu_time.hpp"
 #include "kernel/process/sched_entity.hpp"
 #include "kernel/process/wait_queue.hpp"
 #include "kernel/spinlock.hpp"
@@ -40,7 +41,7 @@ enum class ProcessState : u8 {
     Ready,    // on the run queue
     Running,  // on a hart
     Blocked,  // on a wait queue (wait4, console read, nanosleep)
-    Stopped,  // (signals, issue 5)
+    Stopped,  // by SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU, until SIGCONT
     Zombie,   // exited; keeps its exit status until the parent reaps it
 };
 const char* state_name(ProcessState);
@@ -52,6 +53,34 @@ struct Context {
 };
 
 struct Process {
+    // ---- The trap path's, touched on every crossing ------------------------
+    // First, so that the frame is at offset 0 (the trap entry's frame
+    // pointer is the process) and the rest within reach of one load.
+    // The user registers: trap entry from U-mode saves straight into here
+    // (sscratch points at it while the process runs in user mode).
+    arch::TrapFrame frame{};    // [self]
+    CpuTime cpu;                // [self] user and system time, in counter ticks
+    // Signals waiting (bit n-1 for signal n); the way back to user mode
+    // reads it without the lock (a signal sent after that reaches the
+    // process on its next trap).
+    u64 signals_pending = 0;    // [P]
+    // Work the way back to user mode must do first (Linux's TIF_ flags);
+    // together with signals_pending, one test says "nothing to do".
+    // Changed with atomic bit operations: the timer tick on this hart sets
+    // WORK_RESCHED, the process sets and clears the others.
+    enum : u32 {
+        WORK_RESCHED = 1,         // the scheduler wants the hart for someone else
+        WORK_RESTART_SYSCALL = 2, // a call failed with EINTR: restart it if the
+                                  // handler has SA_RESTART, or if none runs
+        WORK_MASK_SAVED = 4,      // rt_sigsuspend/ppoll replaced the mask for a
+                                  // wait: put saved_mask back once a signal arrives
+        WORK_LOAD_FP = 8,         // this hart's FP registers hold another's values
+    };
+    u64 work = 0;               // [self] (WORK_RESCHED: the tick too); a full word, tested with the pending set
+    bool has_work(u64 bits) const { return __atomic_load_n(&work, __ATOMIC_RELAXED) & bits; }
+    void set_work(u64 bits) { __atomic_fetch_or(&work, bits, __ATOMIC_RELAXED); }
+    void clear_work(u64 bits) { __atomic_fetch_and(&work, ~bits, __ATOMIC_RELAXED); }
+
     // ---- [P] Guarded by the process lock ---------------------------------
     Pid pid = 0;                              // [P] fixed after creation
     ProcessState state = ProcessState::New;   // [P]
@@ -82,9 +111,9 @@ struct Process {
     bool execed = false;        // [own] setpgid on an exec'd child: EACCES
 
     // ---- Signals (bit n-1 for signal n) ----------------------------------
-    // Pending signals and who sent each (siginfo si_pid/si_code), one slot
-    // per signal: senders and the delivering process both hold the lock.
-    u64 signals_pending = 0;    // [P]
+    // Who sent each pending signal (siginfo si_pid/si_code; the pending
+    // set is with the trap path's fields above), one slot per signal:
+    // senders and the delivering process both hold the lock.
     i32 signal_sender[64] = {}; // [P]
     i32 signal_code[64] = {};   // [P]
     i32 signal_status[64] = {}; // [P] si_status (SIGCHLD)
@@ -100,21 +129,13 @@ struct Process {
         u64 mask = 0;           // blocked while the handler runs
     };
     SignalAction actions[64];   // [own] one per signal
-    // Delivery bookkeeping. A system call interrupted by a signal: restart
-    // it if the handler has SA_RESTART (kept for the delivery on the way
-    // out). rt_sigsuspend/ppoll replaced the mask for the wait: the mask to
-    // put back (through the handler frame) once a signal arrives.
-    bool syscall_restartable = false; // [self]
-    bool mask_saved = false;    // [self]
+    // Delivery bookkeeping (syscall_restartable and mask_saved are with
+    // the trap path's fields above).
     u64 saved_mask = 0;         // [self]
     u64 syscall_a0 = 0;         // [self] the call's first argument, for a restart
 
     // ---- [self] Owned by the process itself ------------------------------
-    // The user registers: trap entry from U-mode saves straight into here
-    // (sscratch points at it while the process runs in user mode).
-    arch::TrapFrame frame{};           // [self]
-    arch::FpState fp{};                // [self] valid when not live in the hart
-    bool fp_live = false;                     // [self] fp registers hold this process's values
+    arch::FpState fp{};                // [self] current unless this hart's registers are newer (kernel/trap/trap.hpp)
     u64 kernel_stack_top = 0;                 // [self]
     u32 kernel_stack_slot = 0;                // [self]
 
@@ -123,7 +144,7 @@ struct Process {
     fs::Inode* cwd = nullptr;                  // [self] referenced (inode_ref)
     u32 umask = 022;                           // [self]
     u64 clear_child_tid = 0;    // [self] set_tid_address
-    u64 robust_list = 0;        // [self] set_robust_list (used by threads, later)
+    u64 robust_list = 0;        // [self] set_robust_list (kept, not walked: no threads)
 
     // Resource limits (RLIMIT_*), inherited across fork and exec.
     static constexpr unsigned RLIMIT_COUNT = 16;
@@ -135,13 +156,10 @@ struct Process {
     char cmdline[128] = {};     // [self] argv joined with NULs, truncated
     usize cmdline_length = 0;   // [self]
 
-    // ---- [self] Accounting, in nanoseconds of the monotonic clock --------
-    // (the scheduler charges them on the process's own behalf, as it
-    // switches away from it).
-    u64 start_ns = 0;           // [self]
-    u64 user_ns = 0;            // [self] time in user mode
-    u64 system_ns = 0;          // [self] time in the kernel on its behalf
-    u64 last_switch_ns = 0;     // [self] start of the current accounting span
+    // ---- [self] Accounting ------------------------------------------------
+    // (the trap path and the scheduler charge it on the process's own
+    // behalf; readers of other processes take a snapshot under [P]).
+    u64 start_ns = 0;           // [self] monotonic clock at fork
 };
 
 // Always the same lock: `const` lets the compiler drop a call whose result
@@ -182,9 +200,6 @@ struct ForkOptions {
 Result<Pid> fork_current(const ForkOptions& = {});
 // Terminate the current process with a wait status; never returns.
 [[noreturn]] void exit_current(i32 wait_status);
-// The user program did something fatal (fault): report one line and die
-// of `signal`.
-[[noreturn]] void kill_current_by_fault(int signal, const char* cause, u64 sepc, u64 stval);
 
 struct WaitResult {
     Pid pid;

@@ -180,13 +180,14 @@ void switch_away_proc_locked()
         next->address_space->activate();
     prof::mark(prof::Phase::Scheduler);
     ++s_switches;
-    u64 now = monotonic_ns();
+    u64 counter = arch::read_time();
+    u64 now = counter_to_monotonic_ns(counter);
     if (&prev == idle) {
         s_idle_ns += now - s_idle_since;
     } else {
         // Kernel time up to the switch is prev's; time switched out is nobody's.
-        prev.system_ns += now - prev.last_switch_ns;
-        account_system_ns(now - prev.last_switch_ns);
+        prev.cpu.switch_out(counter);
+        fold_cpu_time(prev.cpu);
     }
     if (next == idle)
         s_idle_since = now;
@@ -199,7 +200,8 @@ void switch_away_proc_locked()
     prof::mark(prof::Phase::Scheduler);
     arch::this_hart().irq_was_on = irq_was_on;
     arch::bind_frame_to_hart(prev.frame, prev.kernel_stack_top);
-    prev.last_switch_ns = monotonic_ns(); // running again from here
+    fp_switch_in(prev);
+    prev.cpu.switch_in(arch::read_time()); // running again from here
     prof::mark(was);
     // Running again (this may be much later, on behalf of prev).
 }
@@ -312,15 +314,15 @@ void scheduler_tick()
     if (is_idle(running))
         return;
     if (s_policy->tick(running.sched))
-        arch::this_hart().need_resched = true;
+        running.set_work(Process::WORK_RESCHED);
 }
 
 void preempt_if_needed()
 {
-    arch::Hart& hart = arch::this_hart();
-    if (!hart.need_resched)
+    Process& p = current_process();
+    if (!p.has_work(Process::WORK_RESCHED))
         return;
-    hart.need_resched = false;
+    p.clear_work(Process::WORK_RESCHED);
     SpinLockGuard guard(process_lock());
     yield_proc_locked();
 }
@@ -365,8 +367,16 @@ void alarm_cancel_proc_locked(Process& p)
     p.alarm_interval_ns = 0;
 }
 
-namespace sched_detail {
-constinit u64 g_user_ns = 0, g_system_ns = 0;
+// All processes' CPU time, in counter ticks: each process's share is
+// added as the scheduler switches away from it (fold_cpu_time).
+constinit u64 s_user_ticks = 0, s_run_ticks = 0;
+
+void fold_cpu_time(CpuTime& cpu)
+{
+    __atomic_fetch_add(&s_user_ticks, cpu.user - cpu.user_folded, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s_run_ticks, cpu.run - cpu.run_folded, __ATOMIC_RELAXED);
+    cpu.user_folded = cpu.user;
+    cpu.run_folded = cpu.run;
 }
 
 void note_fork(Pid pid)
@@ -379,8 +389,16 @@ SchedulerStats scheduler_stats()
 {
     SpinLockGuard guard(process_lock());
     SchedulerStats s{};
-    s.user_ns = __atomic_load_n(&sched_detail::g_user_ns, __ATOMIC_RELAXED);
-    s.system_ns = __atomic_load_n(&sched_detail::g_system_ns, __ATOMIC_RELAXED);
+    // The running process (the reader) has not been folded in yet.
+    const Process& me = current_process();
+    u64 user = __atomic_load_n(&s_user_ticks, __ATOMIC_RELAXED);
+    u64 run = __atomic_load_n(&s_run_ticks, __ATOMIC_RELAXED);
+    if (!is_idle(me)) {
+        user += me.cpu.user - me.cpu.user_folded;
+        run += me.cpu.run_ticks(true) - me.cpu.run_folded;
+    }
+    s.user_ns = counter_to_ns(user);
+    s.system_ns = counter_to_ns(run > user ? run - user : 0);
     s.idle_ns = s_idle_ns + (is_idle(current_process()) ? monotonic_ns() - s_idle_since : 0);
     s.switches = s_switches;
     s.interrupts = tick_count();

@@ -52,12 +52,8 @@ struct SchedulerStats {
     u64 load[3];   // 1, 5, 15 minute load averages, fixed point (11 bits)
 };
 SchedulerStats scheduler_stats();
-namespace sched_detail {
-extern constinit u64 g_user_ns, g_system_ns; // all processes, since boot
-}
-// Inline: every trap charges one of these.
-inline void account_user_ns(u64 ns) { __atomic_fetch_add(&sched_detail::g_user_ns, ns, __ATOMIC_RELAXED); }
-inline void account_system_ns(u64 ns) { __atomic_fetch_add(&sched_detail::g_system_ns, ns, __ATOMIC_RELAXED); }
+// Add what cpu used since the last fold to the system totals (switch-out).
+void fold_cpu_time(CpuTime& cpu);
 void note_fork(Pid);
 
 // ITIMER_REAL: send SIGALRM at deadline, then every interval (if nonzero).

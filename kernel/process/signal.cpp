@@ -166,7 +166,8 @@ void deliver_signals(Process& p)
     // The common case on every return to user mode: nothing pending and
     // nothing to restart. A racy read is fine: a signal sent after it wakes
     // or reaches us on the next return.
-    if (__atomic_load_n(&p.signals_pending, __ATOMIC_RELAXED) == 0 && !p.syscall_restartable && !p.mask_saved)
+    if (__atomic_load_n(&p.signals_pending, __ATOMIC_RELAXED) == 0 &&
+        !p.has_work(Process::WORK_RESTART_SYSCALL | Process::WORK_MASK_SAVED))
         return;
     for (;;) {
         int sig = 0, code = 0;
@@ -214,12 +215,12 @@ void deliver_signals(Process& p)
         if (action.handler == SIG_IGN)
             continue;
         // A handler: the interrupted call restarts after it if SA_RESTART.
-        if (p.syscall_restartable && (action.flags & SA_RESTART)) {
+        if (p.has_work(Process::WORK_RESTART_SYSCALL) && (action.flags & SA_RESTART)) {
             p.frame.restart_syscall(p.syscall_a0);
         }
-        p.syscall_restartable = false;
-        u64 old_mask = p.mask_saved ? p.saved_mask : p.signals_blocked;
-        p.mask_saved = false;
+        p.clear_work(Process::WORK_RESTART_SYSCALL);
+        u64 old_mask = p.has_work(Process::WORK_MASK_SAVED) ? p.saved_mask : p.signals_blocked;
+        p.clear_work(Process::WORK_MASK_SAVED);
         auto framed = setup_signal_frame(p, sig, code, sender, status, 0, old_mask);
         if (framed.is_error()) {
             // No room for the frame (a bad stack): Linux forces SIGSEGV.
@@ -236,16 +237,16 @@ void deliver_signals(Process& p)
         }
         return; // one frame per return to user mode
     }
-    if (p.mask_saved) { // sigsuspend woke for no handler: put the mask back
+    if (p.has_work(Process::WORK_MASK_SAVED)) { // sigsuspend woke for no handler: put the mask back
         SpinLockGuard guard(process_lock());
         p.signals_blocked = p.saved_mask;
-        p.mask_saved = false;
+        p.clear_work(Process::WORK_MASK_SAVED);
     }
     // No handler ran: a call interrupted only to let a stop or an ignored
     // signal through is restarted transparently, as Linux does.
-    if (p.syscall_restartable) {
+    if (p.has_work(Process::WORK_RESTART_SYSCALL)) {
         p.frame.restart_syscall(p.syscall_a0);
-        p.syscall_restartable = false;
+        p.clear_work(Process::WORK_RESTART_SYSCALL);
     }
 }
 

@@ -7,15 +7,12 @@
 #include "kernel/printk.hpp"
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/process.hpp"
-#include "kernel/syscall/syscall.hpp"
-#include "kernel/syscall/thunk.hpp"
+#include "kernel/syscall/dispatch.hpp"
 #include "kernel/test_build.hpp"
 
 namespace kernel {
 
 namespace {
-
-constexpr u64 SYSCALL_COUNT = 512;
 
 // Attributes of a SYSCALL line.
 enum SyscallAttrs : u8 {
@@ -27,13 +24,12 @@ enum SyscallAttrs : u8 {
 // table then fails at compile time.
 void duplicate_syscall_number() {}
 
-struct Table {
-    SyscallThunk thunks[SYSCALL_COUNT] = {};
-    const char* names[SYSCALL_COUNT] = {};
-    u64 never_restarted[SYSCALL_COUNT / 64] = {};
+} // namespace
 
-    constexpr Table()
-    {
+constexpr SyscallTable::SyscallTable()
+{
+    for (auto& thunk : thunks)
+        thunk = syscall_entry_unknown;
 #define SYSCALL(number, name, handler, family, attrs, params, note)                                               \
     static_assert(number < SYSCALL_COUNT);                                                                         \
     if (names[number])                                                                                             \
@@ -52,20 +48,19 @@ struct Table {
 #undef SYSCALL
 #undef ALIAS
 #undef MISSING
-    }
-};
+}
 
-constexpr Table s_table;
-#ifdef MYRIAD_PHASE_PROFILE
-constexpr bool PROFILING = true;
-#else
-constexpr bool PROFILING = false;
-#endif
+constinit const SyscallTable g_syscall_table;
+
+namespace {
+
 // Unknown numbers are logged once each (for porting), then just -ENOSYS.
 constinit u64 s_reported[SYSCALL_COUNT / 64 + 1] = {};
 
 // Cold paths, out of line so the common path's frame stays small.
-[[gnu::noinline, gnu::cold]] i64 unknown_syscall(Process& p, u64 number)
+} // namespace
+
+i64 unknown_syscall(Process& p, u64 number)
 {
     u64 slot = number < SYSCALL_COUNT ? number : SYSCALL_COUNT;
     if (!(s_reported[slot / 64] & (1ull << (slot % 64)))) {
@@ -81,46 +76,32 @@ constinit u64 s_reported[SYSCALL_COUNT / 64 + 1] = {};
 // Interrupted by a signal: restart it after a handler with SA_RESTART, or
 // transparently when no handler runs -- except the calls signal(7) says
 // are never restarted.
-[[gnu::noinline]] void syscall_interrupted(Process& p, u64 number, u64 a0)
+i64 syscall_entry_unknown(Process& p, arch::TrapFrame& f) { return unknown_syscall(p, f.syscall_number()); }
+
+void syscall_interrupted(Process& p, u64 number, u64 a0)
 {
-    if (s_table.never_restarted[number / 64] & (1ull << (number % 64)))
+    if (g_syscall_table.never_restarted[number / 64] & (1ull << (number % 64)))
         return;
-    p.syscall_restartable = true;
+    p.set_work(Process::WORK_RESTART_SYSCALL);
     p.syscall_a0 = a0;
 }
 
-} // namespace
+const char* syscall_name(u64 number) { return number < SYSCALL_COUNT ? g_syscall_table.names[number] : nullptr; }
 
-const char* syscall_name(u64 number) { return number < SYSCALL_COUNT ? s_table.names[number] : nullptr; }
-
-i64 syscall_dispatch(Process& p, arch::TrapFrame& f)
+void syscall_before_handler(Process& p, u64 number)
 {
-    u64 number = f.syscall_number();
-    SyscallThunk thunk = number < SYSCALL_COUNT ? s_table.thunks[number] : nullptr;
-    if (!thunk) [[unlikely]]
-        return unknown_syscall(p, number);
-    p.syscall_restartable = false;
-    if constexpr (PROFILING) {
-        // The profile's report: when init (the benchmark) exits.
-        if ((number == u64(SyscallNumber::exit_group) || number == u64(SyscallNumber::exit)) && p.pid == 1)
-            arch::prof::profile_dump();
-    }
-    // The first argument as it was on entry, for a restart (rt_sigreturn,
-    // clone and execve rewrite the frame).
-    u64 a0 = f.syscall_arg(0);
-    arch::prof::mark(arch::prof::Phase::Handler);
-    i64 result = thunk(p, f);
-    arch::prof::mark(arch::prof::Phase::Dispatch);
+    // The profile's report: when init (the benchmark) exits.
+    if ((number == u64(SyscallNumber::exit_group) || number == u64(SyscallNumber::exit)) && p.pid == 1)
+        arch::prof::profile_dump();
+}
+
+void syscall_after_handler(Process& p, u64 number)
+{
     if constexpr (TEST_BUILD) {
         if (mm::mm_check_enabled())
             mm::mm_check_point("system call", number);
         kstack_check_after_syscall(p, number);
     }
-    // No handler succeeds with -EINTR's bit pattern but rt_sigreturn (the
-    // a0 it restores), which is no_restart.
-    if (result == -i64(Errno::eintr)) [[unlikely]]
-        syscall_interrupted(p, number, a0);
-    return result;
 }
 
 } // namespace kernel

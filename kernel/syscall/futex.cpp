@@ -2,8 +2,9 @@
 // when contended, e.g. stdio locked by an interrupted caller while a
 // signal handler prints): FUTEX_WAIT / FUTEX_WAIT_BITSET sleep while the
 // word holds the expected value, FUTEX_WAKE / FUTEX_WAKE_BITSET wake
-// sleepers on the same word of the same address space. Threads (and so
-// the other operations) come later.
+// sleepers on the same word of the same address space. The operations
+// only threads need (requeue, wake-op, priority inheritance) return
+// ENOSYS: a process has one thread.
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/syscall/syscall.hpp"

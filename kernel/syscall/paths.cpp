@@ -184,8 +184,9 @@ static Result<u64> access_check(Fd dirfd, UserPtr<const char> path_name, i32 mod
     MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(dirfd, path));
     Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
-    // Everyone is root today: read and write always pass; execute needs an
-    // x bit somewhere (or a directory), as for root on Linux.
+    // Every process runs as root (uid 0, no credentials yet): read and
+    // write always pass; execute needs an x bit somewhere (or a
+    // directory), as for root on Linux.
     if ((mode & 1) && !inode->is_dir() && !(inode->mode & 0111))
         return Errno::eacces;
     return u64(0);

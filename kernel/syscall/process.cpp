@@ -186,8 +186,7 @@ constexpr u64 NS_PER_TICK = 1000000000ull / 100; // USER_HZ = 100
 Result<u64> sys_times(Process& p, UserPtr<Tms> buf)
 {
     if (buf) {
-        u64 now = monotonic_ns();
-        Tms t{p.user_ns / NS_PER_TICK, (p.system_ns + now - p.last_switch_ns) / NS_PER_TICK,
+        Tms t{p.cpu.user_ns() / NS_PER_TICK, p.cpu.system_ns(true) / NS_PER_TICK,
               p.children_user_ns / NS_PER_TICK, p.children_system_ns / NS_PER_TICK};
         TRY(mm::write_user(buf, t));
     }
@@ -199,8 +198,8 @@ Result<u64> sys_getrusage(Process& p, i32 who, UserPtr<Rusage> usage)
 {
     u64 user, system;
     if (who == 0 || who == 1) {
-        user = p.user_ns;
-        system = p.system_ns + (monotonic_ns() - p.last_switch_ns);
+        user = p.cpu.user_ns();
+        system = p.cpu.system_ns(true);
     } else if (who == -1) {
         SpinLockGuard guard(process_lock());
         user = p.children_user_ns;

@@ -124,7 +124,7 @@ static Result<u64> suspend_with(u64 mask, u64 deadline_ns)
 {
     Process& p = current_process();
     p.saved_mask = p.signals_blocked;
-    p.mask_saved = true;
+    p.set_work(Process::WORK_MASK_SAVED);
     {
         SpinLockGuard guard(process_lock());
         p.signals_blocked = mask & ~UNBLOCKABLE;
@@ -141,7 +141,7 @@ static Result<u64> suspend_with(u64 mask, u64 deadline_ns)
         return Errno::eintr;
     SpinLockGuard guard(process_lock());
     p.signals_blocked = p.saved_mask; // timed out: no signal, mask back now
-    p.mask_saved = false;
+    p.clear_work(Process::WORK_MASK_SAVED);
     return u64(0);
 }
 

@@ -12,10 +12,6 @@
 
 namespace kernel {
 
-// Runs the call the frame asks for; returns what goes back in a0. `frame`
-// is p's own user frame.
-i64 syscall_dispatch(Process& p, arch::TrapFrame& frame);
-
 // The name of a call ("read"), or nullptr for a number nobody listed.
 const char* syscall_name(u64 number);
 

@@ -31,7 +31,7 @@ Result<u64> clock_now(i32 id)
     case CLOCK_THREAD_CPUTIME_ID: {
         Process& p = current_process();
         // Include the span running right now (we are in the kernel for it).
-        return p.user_ns + p.system_ns + (monotonic_ns() - p.last_switch_ns);
+        return counter_to_ns(p.cpu.run_ticks(true));
     }
     default:
         return Errno::einval;

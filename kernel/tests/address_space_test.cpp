@@ -159,7 +159,7 @@ KTEST(address_space, fork_shares_pages_copy_on_write)
     EXPECT_EQ(arch::pte_address(*arch::PageTable(child->root_pa()).table_entry(BASE)), leaf_table);
     EXPECT_EQ(page_refs(leaf_table), 2u);                 // one table, two spaces
     EXPECT_EQ(page_refs(t->pa & ~(PAGE_SIZE - 1)), 1u);   // held by the table
-    EXPECT_FALSE(t->pte & arch::PTE_W); // shared: read-only for now
+    EXPECT_FALSE(t->pte & arch::PTE_W); // shared: read-only until a write copies it
 
     // The child writes: it gets its own copy; the parent keeps 7.
     u64 eight = 8, seen = 0;

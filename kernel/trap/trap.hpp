@@ -17,8 +17,10 @@ namespace kernel {
 // Floating-point ownership, per hart (arch::Hart::fp_owner): whose values
 // this hart's FP registers hold. A thread's state is saved only when it
 // is switched out after changing it, and loaded only on the way to user
-// mode when the registers hold someone else's.
+// mode when the registers hold someone else's (Process::WORK_LOAD_FP,
+// set as it comes onto a hart).
 void fp_switch_out(Process&);
+void fp_switch_in(Process&);
 // p's saved FP state is current (save it now if p changed the registers):
 // for fork and signal frames, which copy it.
 void fp_sync(Process&);

@@ -6,7 +6,7 @@
 #include "kernel/mm/mm_check.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/process/signal.hpp"
-#include "kernel/syscall/syscall.hpp"
+#include "kernel/syscall/dispatch.hpp"
 #include "kernel/test_build.hpp"
 #include "kernel/time.hpp"
 #include "kernel/trap/trap.hpp"
@@ -21,19 +21,6 @@ namespace {
 inline Process& process_of(arch::TrapFrame& frame)
 {
     return *reinterpret_cast<Process*>(reinterpret_cast<u8*>(&frame) - __builtin_offsetof(Process, frame));
-}
-
-// Time accounting on every crossing: the counter read inline and
-// converted with one multiplication (kernel/time.hpp).
-[[gnu::always_inline]] inline u64 now_ns() { return counter_to_monotonic_ns(arch::read_time()); }
-
-[[gnu::always_inline]] inline void account_user_time(Process& p)
-{
-    u64 now = now_ns();
-    u64 spent = now - p.last_switch_ns;
-    p.user_ns += spent;
-    account_user_ns(spent);
-    p.last_switch_ns = now;
 }
 
 // A user fault the address space could not serve, as a signal
@@ -93,6 +80,12 @@ void fp_switch_out(Process& p)
     }
 }
 
+void fp_switch_in(Process& p)
+{
+    if (arch::this_hart().fp_owner != &p && arch::fp_enabled(p.frame))
+        p.set_work(Process::WORK_LOAD_FP);
+}
+
 void fp_sync(Process& p)
 {
     if (arch::fp_dirty(p.frame)) {
@@ -105,52 +98,76 @@ void fp_forget(Process& p)
 {
     if (arch::this_hart().fp_owner == &p)
         arch::this_hart().fp_owner = nullptr;
+    if (arch::fp_enabled(p.frame))
+        p.set_work(Process::WORK_LOAD_FP);
 }
 
 // --- The way back ------------------------------------------------------
 
-[[noreturn]] void return_to_user(Process& p)
+namespace {
+
+// Work before user mode sees the process again: a switch the timer asked
+// for, signals to deliver, a system call to restart, then (interrupts off,
+// so that no switch can intervene) the FP registers to load. Returns with
+// interrupts off.
+[[gnu::noinline]] void exit_work(Process& p)
 {
-    prof::mark(prof::Phase::Preempt);
-    if (arch::this_hart().need_resched) [[unlikely]]
+    // Most often (a switch between processes that use FP) only the FP
+    // registers are left to load.
+    if (p.has_work(~u64(Process::WORK_LOAD_FP)) || __atomic_load_n(&p.signals_pending, __ATOMIC_RELAXED)) {
+        prof::mark(prof::Phase::Preempt);
         preempt_if_needed();
-    prof::mark(prof::Phase::Signals);
-    // deliver_signals() begins with this same lock-free test; made here
-    // too, it saves the call on the common path (nothing pending).
-    if (__atomic_load_n(&p.signals_pending, __ATOMIC_RELAXED) != 0 || p.syscall_restartable || p.mask_saved)
-        [[unlikely]] deliver_signals(p);
+        prof::mark(prof::Phase::Signals);
+        deliver_signals(p);
+    }
     prof::mark(prof::Phase::Exit);
     arch::interrupts_disable();
-    arch::Hart& hart = arch::this_hart();
-    // The FP registers hold another thread's values (or nothing yet): load ours.
-    if (hart.fp_owner != &p && arch::fp_enabled(p.frame)) [[unlikely]] {
-        arch::fp_restore(p.frame, p.fp);
-        hart.fp_owner = &p;
+    if (p.has_work(Process::WORK_LOAD_FP)) {
+        p.clear_work(Process::WORK_LOAD_FP);
+        if (arch::fp_enabled(p.frame)) {
+            arch::fp_restore(p.frame, p.fp);
+            arch::this_hart().fp_owner = &p;
+        }
     }
-    u64 now = now_ns();
-    u64 spent = now - p.last_switch_ns;
-    p.system_ns += spent;
-    account_system_ns(spent);
-    p.last_switch_ns = now;
+}
+
+// The common path: one test of the work flags and the pending signals
+// (without the lock: a signal sent after it reaches the process on its
+// next trap, at the latest the next tick).
+[[noreturn, gnu::always_inline]] inline void return_to_user_inline(Process& p)
+{
+    if ((__atomic_load_n(&p.signals_pending, __ATOMIC_RELAXED) | __atomic_load_n(&p.work, __ATOMIC_RELAXED)) != 0)
+        [[unlikely]] exit_work(p);
+    else
+        arch::interrupts_disable();
+    prof::mark(prof::Phase::Exit);
+    p.cpu.leave_kernel(arch::read_time());
     arch::enter_user(p.frame);
 }
 
+} // namespace
+
+void return_to_user(Process& p) { return_to_user_inline(p); }
+
 // --- Entries from the architecture --------------------------------------
 
-void on_syscall(arch::TrapFrame* trap_frame)
+// No frame pointer of its own: it is the first frame on the kernel stack
+// (the trap entry zeroes s0, so backtraces end at the user boundary
+// either way), and the two instructions count on every system call.
+[[gnu::optimize("omit-frame-pointer")]] void on_syscall(arch::TrapFrame* trap_frame)
 {
     arch::TrapFrame& frame = *trap_frame;
     Process& p = process_of(frame);
-    account_user_time(p);
+    p.cpu.enter_kernel(arch::read_time());
     arch::interrupts_enable();
     frame.set_syscall_result(u64(syscall_dispatch(p, frame)));
-    return_to_user(p);
+    return_to_user_inline(p);
 }
 
 void on_user_trap(arch::TrapFrame& frame, const arch::UserTrap& trap)
 {
     Process& p = process_of(frame);
-    account_user_time(p);
+    p.cpu.enter_kernel(arch::read_time());
     switch (trap.cause) {
     case arch::TrapCause::TimerInterrupt:
         prof::mark(prof::Phase::Interrupt);
@@ -177,8 +194,9 @@ extern "C" void process_first_entry()
     prof::mark(prof::Phase::Scheduler);
     process_lock().unlock();
     Process& p = current_process();
+    p.cpu.switch_in(arch::read_time());
     arch::bind_frame_to_hart(p.frame, p.kernel_stack_top);
-    p.last_switch_ns = monotonic_ns();
+    fp_switch_in(p);
     return_to_user(p);
 }
 

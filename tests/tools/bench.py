@@ -4,7 +4,7 @@ per benchmark, bench as init), print instructions per operation next to
 xv6-riscv's and the targets, write JSON, and with --check fail if any
 figure is more than 25% worse than the recorded baseline.
 
-Without --quick it also does the scale runs (issue 8): ping-pong with 4 096
+Without --quick it also does the scale runs: ping-pong with 4 096
 sleepers, how many sleeping processes fit in 128 MiB and 1 GiB and the
 bytes each costs, a fork bomb's recovery, and the instructions from reset
 to the first shell prompt; --plot draws the two scale curves (gnuplot).

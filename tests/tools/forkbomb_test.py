@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A fork bomb started from Myriad's shell (issue 8): the shell stays usable,
+"""A fork bomb started from Myriad's shell: the shell stays usable,
 ^C ends the bomb, and every page comes back.
 
 Boots to the shell, reads /proc/meminfo (the baseline), starts

@@ -6,7 +6,7 @@
 //   bench [NAME [ITERATIONS]]     NAME omitted or "all": every benchmark
 //   bench sleepers N [ITERATIONS] the sleepers benchmark for any N
 //   bench capacity [MAX]          how many sleeping processes fit, and the
-//                                 memory each costs (scale runs, issue 8)
+//                                 memory each costs (a scale run)
 //   bench forkbomb                a fork bomb for the shell: runs until ^C
 //   bench forkbomb_recovery       a fork bomb, then SIGINT to all of it: the
 //                                 instructions until every process is gone

@@ -1,4 +1,4 @@
-// Memory (issue 6): each process's memory is its own after fork (copy on
+// Memory: each process's memory is its own after fork (copy on
 // write), MAP_SHARED memory is not, protections hold, the mmap family
 // splits, moves and discards exactly as Linux does, fresh pages are
 // zero, the stack grows to its limit and no further, and a program's text

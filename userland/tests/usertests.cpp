@@ -30,7 +30,7 @@ int main(int argc, char** argv)
     ut::detect_platform(argc > 0 ? argv[0] : nullptr);
 
     const std::vector<ut::Group> groups = {
-        // The process API (issue 3): fork, exec, exit, wait, faults,
+        // The process API: fork, exec, exit, wait, faults,
         // scheduling, and the small system calls they lean on.
         {"process", concat({fork_wait_cases(), exec_cases(), exec_bad_input_cases(), fault_cases(), sched_cases(), basic_cases()})},
         // Files, directories, descriptors, pipes and devices.
