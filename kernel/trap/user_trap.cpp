@@ -140,7 +140,6 @@ namespace {
         [[unlikely]] exit_work(p);
     else
         arch::interrupts_disable();
-    prof::mark(prof::Phase::Exit);
     p.cpu.leave_kernel(arch::read_time());
     arch::enter_user(p.frame);
 }
@@ -161,6 +160,7 @@ void return_to_user(Process& p) { return_to_user_inline(p); }
     p.cpu.enter_kernel(arch::read_time());
     arch::interrupts_enable();
     frame.set_syscall_result(u64(syscall_dispatch(p, frame)));
+    prof::mark(prof::Phase::Exit);
     return_to_user_inline(p);
 }
 

@@ -121,6 +121,9 @@ def main():
     p.add_argument("--quick", action="store_true", help="short loops (the regression guard)")
     p.add_argument("--json", help="write the results here")
     p.add_argument("--baseline", help="recorded results to compare with")
+    p.add_argument("--ceiling", action="append", default=[], metavar="NAME=N",
+                   help="with --check: fail if NAME takes more than N instructions per op "
+                        "(a promise, such as getpid's 150, kept whatever the baseline says)")
     p.add_argument("--check", action="store_true", help="fail if a figure is >25%% worse than the baseline")
     p.add_argument("--mem", default="256M")
     p.add_argument("--plot", help="with the full runs: draw the scale curves into this PNG")
@@ -197,6 +200,13 @@ def main():
                 failures.append(name)
             elif mine > recorded * 1.25:
                 print(f"REGRESSION: {name}: {mine} instructions per op, recorded {recorded} (+{100 * (mine / recorded - 1):.0f}%)")
+                failures.append(name)
+    if args.check:
+        for ceiling in args.ceiling:
+            name, _, limit = ceiling.partition("=")
+            mine = results.get(name)
+            if mine is None or mine > int(limit):
+                print(f"OVER THE CEILING: {name}: {mine} instructions per op, at most {limit} promised")
                 failures.append(name)
     for name in failures:
         print(f"FAIL: {name}")
