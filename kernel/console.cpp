@@ -12,7 +12,6 @@ struct InputRing {
     static constexpr usize CAPACITY = 1024;
     char bytes[CAPACITY];
     usize head = 0, tail = 0; // pop at head, push at tail
-    u64 dropped = 0;
 };
 static constinit Protected<InputRing> s_input(LockRank::ConsoleIn);
 
@@ -58,10 +57,8 @@ void console_push_input(char c)
         return;
     }
     s_input.with([c](InputRing& r) {
-        if (r.tail - r.head == InputRing::CAPACITY) {
-            ++r.dropped;
-            return;
-        }
+        if (r.tail - r.head == InputRing::CAPACITY)
+            return; // full: the byte is lost, as on a real terminal
         r.bytes[r.tail++ % InputRing::CAPACITY] = c;
     });
 }
@@ -85,11 +82,6 @@ void console_poll_firmware_input()
             break;
         console_push_input(char(c));
     }
-}
-
-u64 console_input_dropped()
-{
-    return s_input.with([](InputRing& r) { return r.dropped; });
 }
 
 } // namespace kernel

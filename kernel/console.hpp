@@ -31,7 +31,6 @@ void console_push_input(char c);
 void console_set_input_handler(void (*handler)(char));
 // Next typed byte, or -1 if none is waiting.
 int console_poll_input();
-u64 console_input_dropped();
 // With no UART driver, typed bytes come from the firmware console: the
 // timer tick polls it.
 void console_poll_firmware_input();

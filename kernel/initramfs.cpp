@@ -107,44 +107,6 @@ void initramfs_init(const void* builtin, usize builtin_size, const void* externa
     load("external", external, external_size);
 }
 
-// The root directory is implicit in a cpio archive.
-constinit BootFile s_root{lib::StringView("/", 1), 040755, nullptr, 0, 1, 0, 0, 0, 2};
-
-static const BootFile* find_exact(lib::StringView path)
-{
-    if (path.length() == 1 && path[0] == '/')
-        return &s_root;
-    for (usize i = 0; i < s_count; ++i)
-        if (s_files[i].path == path)
-            return &s_files[i];
-    return nullptr;
-}
-
-Result<const BootFile*> initramfs_lookup(lib::StringView path)
-{
-    if (path.length() >= 4096)
-        return Errno::enametoolong;
-    if (path.is_empty() || path[0] != '/')
-        return Errno::enoent;
-    // Every leading component must be a directory, as path resolution
-    // requires: "/bin/true/x" is ENOTDIR, "/nonexistent/x" is ENOENT.
-    for (usize i = 1; i < path.length(); ++i) {
-        if (path[i] != '/')
-            continue;
-        const BootFile* parent = find_exact(path.substring(0, i));
-        if (!parent)
-            return Errno::enoent;
-        if ((parent->mode & lib::cpio::k_s_ifmt) != lib::cpio::k_s_ifdir)
-            return Errno::enotdir;
-        if (i + 1 == path.length())
-            return parent; // "/bin/" names the directory
-    }
-    const BootFile* f = find_exact(path);
-    if (!f)
-        return Errno::enoent;
-    return f;
-}
-
 usize initramfs_file_count() { return s_count; }
 const BootFile* initramfs_file(usize index) { return index < s_count ? &s_files[index] : nullptr; }
 

@@ -1,7 +1,6 @@
 // The boot file set: the cpio (newc) archive built into the kernel, then
-// the external initrd the device tree names (its files win). A narrow,
-// read-only lookup by absolute path, which early boot uses; the VFS is
-// filled from the same archives (fs/populate.cpp).
+// the external initrd the device tree names (its files win), parsed once
+// at boot into a list of files that fs/populate.cpp links into the VFS.
 #pragma once
 
 #include "lib/result.hpp"
@@ -22,7 +21,6 @@ struct BootFile {
 // Reads both archives; a malformed archive is reported and skipped from
 // the point of the error, never fatal.
 void initramfs_init(const void* builtin, usize builtin_size, const void* external, usize external_size);
-Result<const BootFile*> initramfs_lookup(lib::StringView path);
 usize initramfs_file_count();
 const BootFile* initramfs_file(usize index);
 

@@ -11,7 +11,6 @@ static constexpr u32 MAX_IRQ = 1024; // the PLIC's architectural maximum
 struct IrqSlot {
     IrqHandler handler = nullptr;
     void* context = nullptr;
-    u64 count = 0;
 };
 static constinit IrqSlot s_slots[MAX_IRQ];
 static constinit SpinLock s_lock(LockRank::Irq);
@@ -31,7 +30,7 @@ Result<void> irq_register(u32 irq, IrqHandler handler, void* context)
         SpinLockGuard guard(s_lock);
         if (s_slots[irq].handler)
             return lib::make_error(Errno::ebusy, "interrupt already has a handler");
-        s_slots[irq] = {handler, context, 0};
+        s_slots[irq] = {handler, context};
     }
     return s_controller->enable(irq);
 }
@@ -43,7 +42,6 @@ void irq_dispatch(u32 irq)
         ++s_spurious;
         return;
     }
-    ++slot->count;
     slot->handler(slot->context);
 }
 
@@ -52,7 +50,5 @@ void external_interrupt()
     if (s_controller)
         s_controller->handle_pending();
 }
-
-u64 irq_count(u32 irq) { return irq < MAX_IRQ ? s_slots[irq].count : 0; }
 
 } // namespace kernel

@@ -26,6 +26,5 @@ Result<void> irq_register(u32 irq, IrqHandler, void* context);
 // Called by the controller for each claimed irq.
 void irq_dispatch(u32 irq);
 // external_interrupt(), the trap handler's entry: kernel/arch_hooks.hpp.
-u64 irq_count(u32 irq);
 
 } // namespace kernel

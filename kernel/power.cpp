@@ -8,8 +8,6 @@ namespace kernel {
 static constinit PowerDevice* s_device = nullptr;
 
 void power_set_device(PowerDevice* d) { s_device = d; }
-const char* power_device_name() { return s_device ? s_device->name() : "sbi-srst"; }
-
 void power_off(int status)
 {
     arch::interrupts_disable();

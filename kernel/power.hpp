@@ -17,7 +17,6 @@ protected:
 };
 
 void power_set_device(PowerDevice*);
-const char* power_device_name();
 [[noreturn]] void power_off(int status);
 
 } // namespace kernel

@@ -84,31 +84,6 @@ Result<void> PageTable::map(u64 va, u64 pa, u64 size, Pte flags, TablePageSource
     return {};
 }
 
-Result<void> PageTable::map_leaf(u64 va, u64 pa, unsigned level, Pte flags, TablePageSource& source)
-{
-    if (level > 2 || !lib::is_aligned(va | pa, level_size(level)) || !is_canonical(va))
-        return lib::make_error(Errno::einval, "unaligned huge mapping");
-    Pte* table = table_at(m_root_pa);
-    for (unsigned l = 2; l > level; --l) {
-        Pte& entry = table[vpn(va, l)];
-        if (pte_is_leaf(entry))
-            return lib::make_error(Errno::eexist, "covered by a larger page");
-        if (!(entry & PTE_V)) {
-            auto page = source.allocate_table_page();
-            if (!page)
-                return lib::make_error(Errno::enomem, "no page for a table");
-            entry = make_pte(*page, PTE_V);
-        }
-        table = table_at(pte_address(entry));
-    }
-    Pte& leaf = table[vpn(va, level)];
-    if (leaf & PTE_V)
-        return lib::make_error(Errno::eexist, "already mapped");
-    leaf = make_pte(pa, flags | PTE_V);
-    asm volatile("sfence.vma" ::: "memory");
-    return {};
-}
-
 u64 PageTable::unmap(u64 va, u64 size)
 {
     u64 count = 0;

@@ -42,8 +42,6 @@ public:
     // be page-aligned. Fails with EEXIST if any page is already mapped (the
     // table is unchanged then), ENOMEM if a table page cannot be had.
     Result<void> map(u64 va, u64 pa, u64 size, Pte flags, TablePageSource&);
-    // Put one leaf at `level` (0..2); va and pa aligned to that level's size.
-    Result<void> map_leaf(u64 va, u64 pa, unsigned level, Pte flags, TablePageSource&);
     // Remove 4 KiB mappings in [va, va+size); unmapped pages are skipped.
     // Returns how many pages were unmapped. Flushes the TLB for each.
     u64 unmap(u64 va, u64 size);

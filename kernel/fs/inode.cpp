@@ -185,15 +185,6 @@ Result<void> unlink_child_vfs_locked(Inode& dir, lib::StringView name)
     return Errno::enoent;
 }
 
-usize child_count_vfs_locked(const Inode& dir)
-{
-    s_lock.assert_held();
-    usize n = 0;
-    for (DirEntry* e = dir.entries; e; e = e->next)
-        ++n;
-    return n;
-}
-
 void discard_if_unused_vfs_locked(Inode& inode)
 {
     s_lock.assert_held();

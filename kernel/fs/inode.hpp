@@ -73,7 +73,6 @@ Result<Inode*> new_inode_vfs_locked(u32 mode);
 Result<void> link_vfs_locked(Inode& dir, lib::StringView name, Inode& child);
 Result<Inode*> lookup_child_vfs_locked(const Inode& dir, lib::StringView name);
 Result<void> unlink_child_vfs_locked(Inode& dir, lib::StringView name);
-usize child_count_vfs_locked(const Inode& dir);
 
 // Frees the inode if nothing names or holds it (vfs lock held).
 void discard_if_unused_vfs_locked(Inode&);

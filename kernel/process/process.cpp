@@ -115,19 +115,6 @@ Process& current_process() { return *static_cast<Process*>(arch::this_hart().cur
 
 bool is_idle(const Process& p) { return &p == &s_idle; }
 
-const char* state_name(ProcessState s)
-{
-    switch (s) {
-    case ProcessState::New: return "new";
-    case ProcessState::Ready: return "ready";
-    case ProcessState::Running: return "running";
-    case ProcessState::Blocked: return "blocked";
-    case ProcessState::Stopped: return "stopped";
-    case ProcessState::Zombie: return "zombie";
-    }
-    return "?";
-}
-
 Process* find_process_proc_locked(Pid pid)
 {
     s_lock.assert_held();
@@ -155,8 +142,6 @@ usize process_count()
     SpinLockGuard guard(s_lock);
     return s_count;
 }
-
-usize max_processes() { return s_max_processes; }
 
 // Linux's default (kernel/fork.c set_max_threads, fork_init): max_threads
 // = RAM pages / (8 * THREAD_SIZE / PAGE_SIZE) with THREAD_SIZE = 16 KiB,

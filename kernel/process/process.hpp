@@ -44,7 +44,6 @@ enum class ProcessState : u8 {
     Stopped,  // by SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU, until SIGCONT
     Zombie,   // exited; keeps its exit status until the parent reaps it
 };
-const char* state_name(ProcessState);
 
 // Callee-saved registers of a kernel thread (switch.S).
 struct Context {
@@ -178,7 +177,6 @@ Process* process_table_bucket_proc_locked(usize index);
 usize process_table_buckets();
 usize process_count();
 usize process_count_proc_locked();
-usize max_processes();
 // init's RLIMIT_NPROC (soft = hard), from the RAM size as Linux computes it.
 u64 default_nproc_limit();
 
