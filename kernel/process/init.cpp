@@ -7,13 +7,10 @@
 #include "kernel/fs/tty.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/printk.hpp"
+#include "kernel/process/process_internal.hpp"
 #include "kernel/process/scheduler.hpp"
 
 namespace kernel {
-
-Result<Process*> create_process_for_init();
-void discard_unstarted_process(Process*);
-void register_init_proc_locked(Process&);
 
 Result<void> start_init(lib::StringView path)
 {

@@ -1,5 +1,6 @@
 // Processes: the pid table, creation (init, fork), exit and wait.
 #include "kernel/process/process.hpp"
+#include "kernel/process/process_internal.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/fs/file.hpp"
 #include "kernel/fs/inode.hpp"
@@ -274,7 +275,6 @@ Result<Pid> fork_current(const ForkOptions& options)
         // bomb's group, say) must reach the child too, or the child would
         // escape it: like Linux (kernel/fork.c, ERESTARTNOINTR), give up and
         // let the caller restart the fork after the signal has been handled.
-        constexpr u64 UNBLOCKABLE = (1ull << (9 - 1)) | (1ull << (19 - 1)); // SIGKILL, SIGSTOP
         if (parent.signals_pending & ~(parent.signals_blocked & ~UNBLOCKABLE))
             return Errno::eintr;
         if (over_nproc_limit_proc_locked(parent))
@@ -356,7 +356,6 @@ void exit_current(i32 wait_status)
 
 Result<WaitResult> wait_for_child(Pid pid, u64 options)
 {
-    constexpr u64 WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8;
     Process& p = current_process();
     SpinLockGuard guard(s_lock);
     for (;;) {

@@ -168,6 +168,8 @@ struct Process {
 // The process on this hart (the idle pseudo-process when none).
 Process& current_process();
 bool is_idle(const Process&);
+// The idle pseudo-process (the boot hart's loop when nothing is ready).
+Process& idle_process();
 
 // Pid table.
 Process* find_process_proc_locked(Pid pid);

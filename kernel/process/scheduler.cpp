@@ -94,7 +94,6 @@ Process* process_of(SchedEntity* e)
 
 void scheduler_init(u64 time_slice_ns)
 {
-    extern Process& idle_process();
     s_idle_process = &idle_process();
     s_sleepers.prev = s_sleepers.next = &s_sleepers;
     s_alarms.prev = s_alarms.next = &s_alarms;
