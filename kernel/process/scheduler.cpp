@@ -214,11 +214,11 @@ void yield_proc_locked()
     switch_away_proc_locked();
 }
 
-void block_uninterruptible_proc_locked(WaitQueue& wq)
+namespace {
+
+// Queue p at the tail of wq, blocked, and switch away until woken.
+void sleep_on_proc_locked(Process& p, WaitQueue& wq)
 {
-    process_lock().assert_held();
-    Process& p = current_process();
-    VERIFY(!is_idle(p));
     p.state = ProcessState::Blocked;
     if (!wq.head.next) // a zero-initialised queue: make it a ring
         wq.head.prev = wq.head.next = &wq.head;
@@ -229,6 +229,16 @@ void block_uninterruptible_proc_locked(WaitQueue& wq)
     switch_away_proc_locked();
 }
 
+} // namespace
+
+void block_uninterruptible_proc_locked(WaitQueue& wq)
+{
+    process_lock().assert_held();
+    Process& p = current_process();
+    VERIFY(!is_idle(p));
+    sleep_on_proc_locked(p, wq);
+}
+
 bool block_on_proc_locked(WaitQueue& wq)
 {
     process_lock().assert_held();
@@ -236,14 +246,7 @@ bool block_on_proc_locked(WaitQueue& wq)
     VERIFY(!is_idle(p));
     if (signal_interrupts_proc_locked(p))
         return true;
-    p.state = ProcessState::Blocked;
-    if (!wq.head.next) // a zero-initialised queue: make it a ring
-        wq.head.prev = wq.head.next = &wq.head;
-    p.queue_node.prev = wq.head.prev;
-    p.queue_node.next = &wq.head;
-    wq.head.prev->next = &p.queue_node;
-    wq.head.prev = &p.queue_node;
-    switch_away_proc_locked();
+    sleep_on_proc_locked(p, wq);
     return signal_interrupts_proc_locked(p);
 }
 
