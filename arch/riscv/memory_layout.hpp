@@ -35,6 +35,13 @@ inline constexpr u64 KSTACK_SIZE = 1ull << 30;
 inline constexpr u64 KERNEL_STACK_SIZE = 1ull << MYRIAD_KSTACK_STACK_SHIFT;
 inline constexpr u64 KSTACK_GUARD_SIZE = KERNEL_STACK_SIZE;
 inline constexpr u64 KSTACK_SLOT_SIZE = KSTACK_GUARD_SIZE + KERNEL_STACK_SIZE;
+// trap_entry.S tells the stack half of a slot from its guard by bit
+// MYRIAD_KSTACK_STACK_SHIFT of the offset from KSTACK_BASE, and the window
+// from the rest of memory by shifting that offset right by 30: slots of a
+// power of two, aligned, the guard below the stack, in a 1 GiB window.
+static_assert(KSTACK_SLOT_SIZE == 2ull << MYRIAD_KSTACK_STACK_SHIFT);
+static_assert(KSTACK_BASE % KSTACK_SLOT_SIZE == 0);
+static_assert(KSTACK_SIZE == 1ull << 30 && KSTACK_SIZE % KSTACK_SLOT_SIZE == 0);
 // The kernel image, at its link address (link.ld).
 inline constexpr u64 KERNEL_VIRT_BASE = 0xffffffff80000000ull;
 // Where the kernel image may be: 32 MiB (16 early L0 tables).
