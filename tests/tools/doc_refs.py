@@ -2,7 +2,8 @@
 """The docs a newcomer follows name only things that exist.
 
 For each Markdown file given (default: the README and every page of docs/),
-every `code span` that looks like a path (has a slash, or ends in a source
+every `code span` that looks like a path (and every path of the tree in
+a fenced block) (has a slash, or ends in a source
 extension) must name a file or folder of the tree -- a bare file name
 anywhere in it, `a/b.{hpp,cpp}` each of its expansions -- and every code
 span that looks like a call (`name(...)`, `Type::name`) must name an
@@ -74,7 +75,17 @@ def looks_like_path(span):
     return "/" in span and span.split("/", 1)[0] in TOP_LEVEL
 
 
+FENCE = re.compile(r"^```.*?^```", re.M | re.S)
+FENCED_PATH = re.compile(r"(?<![\w/.-])((?:arch|kernel|lib|drivers|userland|tests|docs)/[\w./{},-]*[\w}/])")
+
+
 def references(text):
+    # In pictures and listings (fenced blocks), the paths of the tree.
+    for block in FENCE.finditer(text):
+        for m in FENCED_PATH.finditer(block.group(0)):
+            line = text.count("\n", 0, block.start() + m.start()) + 1
+            if looks_like_path(m.group(1)):
+                yield line, "path", m.group(1)
     for m in SPAN.finditer(text):
         span = m.group(1).strip()
         line = text.count("\n", 0, m.start()) + 1
@@ -111,12 +122,13 @@ def self_test():
         (root / "kernel" / "real.cpp").write_text("void real_function() {}\n")
         (root / "docs" / "d.md").write_text(
             "`kernel/real.cpp` has `real_function()`; `kernel/gone.cpp` and `gone_function()` do not exist,\n"
-            "nor does `kernel::Thing::missing_member`.\n")
+            "nor does `kernel::Thing::missing_member`.\n"
+            "```\nentry -> kernel/real.cpp -> kernel/gone_too.cpp\n```\n")
         found = check(Tree(root), ["docs/d.md"])
-        expected = ["kernel/gone.cpp", "gone_function", "missing_member"]
+        expected = ["kernel/gone.cpp", "gone_function", "missing_member", "kernel/gone_too.cpp"]
         ok = len(found) == len(expected) and all(any(e in f for f in found) for e in expected)
         print("\n".join(found))
-        print("self-test:", "ok" if ok else "FAILED (expected exactly the three planted references)")
+        print("self-test:", "ok" if ok else "FAILED (expected exactly the four planted references)")
         return 0 if ok else 1
 
 
