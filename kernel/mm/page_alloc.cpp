@@ -201,6 +201,14 @@ lib::Optional<PhysAddr> alloc_page_zeroed()
     return pa;
 }
 
+lib::Optional<u64> alloc_table_page()
+{
+    auto pa = alloc_page_zeroed();
+    if (!pa)
+        return {};
+    return pa->value();
+}
+
 void free_pages(PhysAddr pa, unsigned order)
 {
     SpinLockGuard guard(s_lock);
@@ -242,14 +250,15 @@ void free_unreferenced_page(PhysAddr pa)
 }
 
 #ifdef MYRIAD_HARDENING
-void bad_page_reference(PhysAddr pa)
+void bad_page_reference(const lib::mm::PageMeta& meta)
 {
+    u64 pfn = (uptr(&meta) - g_meta_by_pfn) / sizeof(lib::mm::PageMeta);
     HARDENING_PANIC("page use after free: reference count of free pfn {:#x} changed (page_get or page_put of a "
                     "page nobody holds)",
-                    pfn_of(pa));
+                    pfn);
 }
 #else
-void bad_page_reference(PhysAddr) { PANIC("reference count of a free page changed"); }
+void bad_page_reference(const lib::mm::PageMeta&) { PANIC("reference count of a free page changed"); }
 #endif
 
 } // namespace detail

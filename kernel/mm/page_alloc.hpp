@@ -30,12 +30,9 @@ lib::Optional<PhysAddr> alloc_page_zeroed();
 void free_pages(PhysAddr pa, unsigned order);
 
 // alloc_page_zeroed for a page-table page source (arch::TablePageSource),
-// whose interface names pages by plain u64.
-inline lib::Optional<u64> alloc_table_page()
-{
-    auto pa = alloc_page_zeroed();
-    return pa ? lib::Optional<u64>(pa->value()) : lib::Optional<u64>();
-}
+// whose interface names pages by plain u64. Out of line: the sources'
+// allocate_table_page stays one tail call.
+lib::Optional<u64> alloc_table_page();
 
 // Reference counts of single pages (copy-on-write sharing). Allocation
 // gives a count of 1; page_put frees the page when the count reaches 0.
@@ -47,23 +44,27 @@ inline lib::mm::PageMeta& meta_of(PhysAddr pa)
 {
     return *reinterpret_cast<lib::mm::PageMeta*>(g_meta_by_pfn + (pa.value() / PAGE_SIZE) * sizeof(lib::mm::PageMeta));
 }
-[[noreturn]] void bad_page_reference(PhysAddr pa);
+// Given the record rather than the address, so that the fast paths below
+// need not keep the address for the failure call.
+[[noreturn]] void bad_page_reference(const lib::mm::PageMeta& meta);
 void free_unreferenced_page(PhysAddr pa); // the last reference went
 } // namespace detail
 
 inline void page_get(PhysAddr pa)
 {
-    if (__atomic_fetch_add(&detail::meta_of(pa).refcount, 1, __ATOMIC_RELAXED) == 0)
-        detail::bad_page_reference(pa); // a free page: a kernel bug
+    auto& meta = detail::meta_of(pa);
+    if (__atomic_fetch_add(&meta.refcount, 1, __ATOMIC_RELAXED) == 0)
+        detail::bad_page_reference(meta); // a free page: a kernel bug
 }
 
 inline void page_put(PhysAddr pa)
 {
-    u32 before = __atomic_fetch_sub(&detail::meta_of(pa).refcount, 1, __ATOMIC_ACQ_REL);
+    auto& meta = detail::meta_of(pa);
+    u32 before = __atomic_fetch_sub(&meta.refcount, 1, __ATOMIC_ACQ_REL);
     if (before == 1)
         detail::free_unreferenced_page(pa);
     else if (before == 0)
-        detail::bad_page_reference(pa);
+        detail::bad_page_reference(meta);
 }
 
 inline u32 page_refs(PhysAddr pa) { return __atomic_load_n(&detail::meta_of(pa).refcount, __ATOMIC_ACQUIRE); }
