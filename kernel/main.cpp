@@ -51,7 +51,7 @@ static void parse_device_tree()
 {
     // The early table mapped the gigapage holding the blob; never read past it.
     u64 gigapage_end = lib::align_up(s_boot.dtb_pa + 1, 1ull << 30);
-    auto blob = lib::fdt::Blob::parse(mm::phys_to_virt(s_boot.dtb_pa), gigapage_end - s_boot.dtb_pa);
+    auto blob = lib::fdt::Blob::parse(mm::phys_to_virt(PhysAddr{s_boot.dtb_pa}), gigapage_end - s_boot.dtb_pa);
     if (blob.is_error())
         boot_fail("device tree rejected", blob.error().what);
     s_boot.fdt = blob.value();
@@ -254,7 +254,7 @@ extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_main(u64 hart_id, u
     scheduler_init(tick_period_ns());
     tty_init();
     initramfs_init(initramfs_start, usize(initramfs_end - initramfs_start),
-                   s_boot.initrd ? mm::phys_to_virt(s_boot.initrd->base) : nullptr,
+                   s_boot.initrd ? mm::phys_to_virt(PhysAddr{s_boot.initrd->base}) : nullptr,
                    s_boot.initrd ? s_boot.initrd->size : 0);
     fs::vfs_init();
     fs::populate_from_boot_files();

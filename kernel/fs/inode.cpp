@@ -18,9 +18,9 @@ constinit u64 s_cached_pages = 0;
 void free_pages_of(Inode& inode, usize from_page)
 {
     for (usize i = from_page; i < inode.page_slots; ++i) {
-        if (inode.pages[i]) {
+        if (inode.pages[i] != PhysAddr{}) {
             mm::page_put(inode.pages[i]);
-            inode.pages[i] = 0;
+            inode.pages[i] = PhysAddr{};
             --s_cached_pages;
         }
     }
@@ -42,11 +42,11 @@ Result<void> ensure_slots(Inode& inode, usize slots)
     if (slots <= inode.page_slots)
         return {};
     usize capacity = lib::max<usize>(slots, inode.page_slots * 2);
-    auto* pages = static_cast<u64*>(mm::kmalloc(capacity * sizeof(u64)));
+    auto* pages = static_cast<PhysAddr*>(mm::kmalloc(capacity * sizeof(PhysAddr)));
     if (!pages)
         return Errno::enospc;
     for (usize i = 0; i < capacity; ++i)
-        pages[i] = i < inode.page_slots ? inode.pages[i] : 0;
+        pages[i] = i < inode.page_slots ? inode.pages[i] : PhysAddr{};
     mm::kfree(inode.pages);
     inode.pages = pages;
     inode.page_slots = capacity;
@@ -55,10 +55,10 @@ Result<void> ensure_slots(Inode& inode, usize slots)
 
 // The cached page `index` (copied from the archive or zero-filled on
 // first use).
-Result<u64> cache_page(Inode& inode, usize index)
+Result<PhysAddr> cache_page(Inode& inode, usize index)
 {
     TRY(ensure_slots(inode, index + 1));
-    if (!inode.pages[index]) {
+    if (inode.pages[index] == PhysAddr{}) {
         auto pa = mm::alloc_page_zeroed();
         if (!pa)
             return Errno::enospc;
@@ -75,7 +75,7 @@ Result<u64> cache_page(Inode& inode, usize index)
 // The page holding byte `offset`, about to be written.
 Result<u8*> writable_page(Inode& inode, u64 offset)
 {
-    u64 pa = TRY(cache_page(inode, usize(offset / mm::PAGE_SIZE)));
+    PhysAddr pa = TRY(cache_page(inode, usize(offset / mm::PAGE_SIZE)));
     inode.contents_changed = true;
     return static_cast<u8*>(mm::phys_to_virt(pa));
 }
@@ -217,7 +217,7 @@ usize read_vfs_locked(Inode& inode, u64 offset, u8* out, usize length)
         u64 at = offset + done;
         usize index = at / mm::PAGE_SIZE, in_page = at % mm::PAGE_SIZE;
         usize n = lib::min<usize>(length - done, mm::PAGE_SIZE - in_page);
-        if (index < inode.page_slots && inode.pages[index])
+        if (index < inode.page_slots && inode.pages[index] != PhysAddr{})
             __builtin_memcpy(out + done, static_cast<u8*>(mm::phys_to_virt(inode.pages[index])) + in_page, n);
         else if (at < inode.backing_size) {
             usize from_backing = usize(lib::min<u64>(n, inode.backing_size - at));
@@ -242,7 +242,7 @@ Result<lib::StringView> symlink_target_vfs_locked(Inode& link)
     if (link.size >= PATH_MAX)
         return Errno::enametoolong; // an archive's symlink can say anything
     const char* text = nullptr;
-    if (link.page_slots > 0 && link.pages[0])
+    if (link.page_slots > 0 && link.pages[0] != PhysAddr{})
         text = static_cast<const char*>(mm::phys_to_virt(link.pages[0]));
     else if (link.backing && link.backing_size >= link.size)
         text = reinterpret_cast<const char*>(link.backing);
@@ -295,12 +295,12 @@ Result<void> truncate_vfs_locked(Inode& inode, u64 size)
     return {};
 }
 
-Result<u64> page_cache_get(Inode& inode, u64 index)
+Result<PhysAddr> page_cache_get(Inode& inode, u64 index)
 {
     MutexGuard guard(s_lock);
     if (!inode.is_regular() || index >= lib::align_up(inode.size, mm::PAGE_SIZE) / mm::PAGE_SIZE)
         return Errno::enxio;
-    u64 pa = TRY(cache_page(inode, usize(index)));
+    PhysAddr pa = TRY(cache_page(inode, usize(index)));
     mm::page_get(pa);
     return pa;
 }

@@ -9,6 +9,7 @@
 #include "kernel/fs/file.hpp"
 #include "kernel/mutex.hpp"
 #include "kernel/spinlock.hpp"
+#include "lib/addr.hpp"
 #include "lib/string_view.hpp"
 
 namespace kernel::fs {
@@ -47,7 +48,7 @@ struct Inode {
     i32 proc_pid = 0; // for the per-process files and directories
 
     // Regular files and symlinks: page i holds bytes [i*4096, (i+1)*4096).
-    u64* pages = nullptr;     // physical addresses; 0 = hole or not copied yet
+    PhysAddr* pages = nullptr; // PhysAddr{} = hole or not copied yet
     usize page_slots = 0;
     const u8* backing = nullptr; // the archive's bytes, read-only
     u64 backing_size = 0;
@@ -95,7 +96,7 @@ Result<lib::StringView> symlink_target_vfs_locked(Inode&);
 // and write() use), with a reference for the caller, who maps it and
 // page_put()s it later. ENXIO at or past the end of the file. Takes the
 // vfs lock.
-Result<u64> page_cache_get(Inode&, u64 index);
+Result<PhysAddr> page_cache_get(Inode&, u64 index);
 // Pages holding file contents (the RAM filesystem's, and shared anonymous
 // memory's): /proc/meminfo's Cached.
 u64 cached_pages();

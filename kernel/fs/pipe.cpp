@@ -20,7 +20,7 @@ struct Pipe {
     u64 head = 0, tail = 0; // read at head, write at tail (monotonic counters)
     u32 readers = 0, writers = 0;
     WaitQueue readable, writable;
-    u64 buffer_pa = 0;
+    PhysAddr buffer_pa;
 
     usize used() const { return usize(tail - head); }
     usize space() const { return PIPE_CAPACITY - used(); }

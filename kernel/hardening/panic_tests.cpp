@@ -78,7 +78,8 @@ constinit volatile usize s_smash_length = 24; // the buffer and the canary above
     mm::free_pages(*pa, 0);
     static_cast<volatile u8*>(mm::phys_to_virt(*pa))[100] = 0x42; // the page is free now
     auto again = mm::alloc_pages(0); // the last page freed is the first handed out
-    printk("panic_test: page {:#x} came back as {:#x} without a report\n", *pa, again ? *again : 0);
+    printk("panic_test: page {:#x} came back as {:#x} without a report\n", pa->value(),
+           again ? again->value() : 0);
 }
 
 // Lock checks (kernel/locking.hpp), with the kernel's own locks. The

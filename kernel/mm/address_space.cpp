@@ -19,8 +19,8 @@ namespace {
 
 class UserTableSource final : public TablePageSource {
 public:
-    lib::Optional<u64> allocate_table_page() override { return alloc_page_zeroed(); }
-    void free_table_page(u64 pa) override { page_put(pa); }
+    lib::Optional<u64> allocate_table_page() override { return alloc_table_page(); }
+    void free_table_page(u64 pa) override { page_put(PhysAddr{pa}); }
 };
 constinit UserTableSource s_tables;
 
@@ -97,7 +97,7 @@ Result<void> address_space_init()
         free_pages(*pa, 0);
         return Errno::enomem;
     }
-    auto mapped = PageTable(*root).map(TRAMPOLINE_VA, *pa, PAGE_SIZE, PTE_U | PTE_R | PTE_X | PTE_A, s_tables);
+    auto mapped = PageTable(root->value()).map(TRAMPOLINE_VA, pa->value(), PAGE_SIZE, PTE_U | PTE_R | PTE_X | PTE_A, s_tables);
     if (mapped.is_error()) {
         free_pages(*root, 0);
         free_pages(*pa, 0);
@@ -139,7 +139,7 @@ Result<AddressSpace*> AddressSpace::create()
         free_pages(*root, 0);
         return Errno::enomem;
     }
-    as->m_root_pa = *root;
+    as->m_root_pa = root->value();
     // The user half empty but for the trampoline's GiB; the kernel half
     // the same entries as the kernel's own root table.
     constexpr usize HALF = PTES_PER_TABLE / 2 * sizeof(Pte);
@@ -147,7 +147,7 @@ Result<AddressSpace*> AddressSpace::create()
     auto* mine = static_cast<Pte*>(phys_to_virt(*root));
     __builtin_memset(mine, 0, HALF);
     __builtin_memcpy(mine + USER_ROOT_LAST + 1,
-                     static_cast<const Pte*>(phys_to_virt(kernel_root_pa())) + USER_ROOT_LAST + 1, HALF);
+                     static_cast<const Pte*>(phys_to_virt(PhysAddr{kernel_root_pa()})) + USER_ROOT_LAST + 1, HALF);
     mine[TRAMPOLINE_ROOT_INDEX] = make_pte(s_trampoline_l1_pa, PTE_V);
     return as;
 }
@@ -162,18 +162,18 @@ void AddressSpace::destroy(AddressSpace* as)
     // reference; their pages belong to the table, which lives on.
     for_each_block(as->m_regions, as->m_region_count, [&](u64 block) {
         Pte* entry = table.table_entry(block);
-        if (entry && pte_is_table(*entry) && page_refs(pte_address(*entry)) > 1) {
-            page_put(pte_address(*entry));
+        if (entry && pte_is_table(*entry) && page_refs(pte_page(*entry)) > 1) {
+            page_put(pte_page(*entry));
             *entry = 0;
         }
     });
     for (usize i = 0; i < as->m_region_count; ++i) {
         const Region& r = as->m_regions[i];
-        table.for_each_leaf(r.start, r.end, [](u64, Pte& entry) { page_put(pte_address(entry)); });
+        table.for_each_leaf(r.start, r.end, [](u64, Pte& entry) { page_put(pte_page(entry)); });
         file_unref(r);
     }
     table.free_tables(0, TRAMPOLINE_ROOT_INDEX - 1, s_tables); // not the shared trampoline tables
-    free_pages(as->m_root_pa, 0);
+    free_pages(PhysAddr{as->m_root_pa}, 0);
     kfree(as->m_regions);
     kernel::mm::destroy(as);
 }
@@ -327,7 +327,7 @@ Result<u64> AddressSpace::find_gap(u64 size) const
 // table dropped. (The last holder finds the count at 1 and keeps it.)
 bool AddressSpace::unshare_table(Pte* table_entry)
 {
-    u64 shared = pte_address(*table_entry);
+    PhysAddr shared = pte_page(*table_entry);
     if (page_refs(shared) == 1)
         return true;
     auto own = alloc_pages(0);
@@ -342,9 +342,9 @@ bool AddressSpace::unshare_table(Pte* table_entry)
             continue;
         for (unsigned i = 0; i < 8; ++i)
             if (entry[i] & PTE_V)
-                page_get(pte_address(entry[i]));
+                page_get(pte_page(entry[i]));
     }
-    *table_entry = make_pte(*own, PTE_V);
+    *table_entry = make_pte(own->value(), PTE_V);
     page_put(shared);
     flush_tlb_all(); // a non-leaf entry changed
     return true;
@@ -358,10 +358,10 @@ Pte* AddressSpace::own_entry(u64 va)
         return nullptr;
     Pte* entry;
     if (pte_is_table(*table_entry)) // the leaf table is there (and ours): index it
-        entry = static_cast<Pte*>(phys_to_virt(pte_address(*table_entry))) + ((va >> 12) & (PTES_PER_TABLE - 1));
+        entry = static_cast<Pte*>(phys_to_virt(pte_page(*table_entry))) + ((va >> 12) & (PTES_PER_TABLE - 1));
     else if (!(entry = table.leaf_entry(va, s_tables)))
         return nullptr;
-    set_page_mark(pte_address(*table_entry), 0);
+    set_page_mark(pte_page(*table_entry), 0);
     return entry;
 }
 
@@ -374,7 +374,7 @@ Result<void> AddressSpace::own_tables(u64 start, u64 end)
             continue;
         if (!unshare_table(table_entry))
             return Errno::enomem;
-        set_page_mark(pte_address(*table_entry), 0);
+        set_page_mark(pte_page(*table_entry), 0);
     }
     return {};
 }
@@ -385,13 +385,13 @@ Result<void> AddressSpace::prepare_change(u64 start, u64 end)
     return own_tables(start, end);
 }
 
-Result<void> AddressSpace::install(u64 page, u64 pa, u64 pte_flags)
+Result<void> AddressSpace::install(u64 page, PhysAddr pa, u64 pte_flags)
 {
     Pte* entry = own_entry(page);
     if (!entry)
         return Errno::enomem;
     VERIFY(!(*entry & PTE_V));
-    *entry = make_pte(pa, pte_flags | PTE_V);
+    *entry = make_pte(pa.value(), pte_flags | PTE_V);
     flush_tlb_page(page); // some cores cache invalid entries
     return {};
 }
@@ -406,7 +406,7 @@ void AddressSpace::unmap_pages(const Region& r, u64 start, u64 end)
             --m_rss.shmem;
         else
             --m_rss.file;
-        page_put(pte_address(entry)); // a page still shared lives on
+        page_put(pte_page(entry)); // a page still shared lives on
         entry = 0;
         any = true;
     });
@@ -416,7 +416,7 @@ void AddressSpace::unmap_pages(const Region& r, u64 start, u64 end)
 
 Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
 {
-    auto fresh_page = [&]() -> Result<u64> {
+    auto fresh_page = [&]() -> Result<PhysAddr> {
         auto pa = alloc_page_zeroed();
         if (!pa)
             return Errno::enomem;
@@ -435,7 +435,7 @@ Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
     auto cached = fs::page_cache_get(*r.file, index);
     if (cached.is_error())
         return cached.code() == Errno::enxio ? Errno::enxio : Errno::enomem; // ENXIO: past the end of the file
-    u64 cache_pa = cached.value();
+    PhysAddr cache_pa = cached.value();
     Result<void> result{};
     if (r.shared() || (!write && page + PAGE_SIZE <= r.file_end)) {
         // The page cache's own page: shared files see each other's
@@ -496,11 +496,11 @@ Result<void> AddressSpace::break_cow(u64 page, Pte pte)
     if (!entry)
         return Errno::enomem;
     VERIFY(*entry == pte); // the same entry, in a table of our own now
-    u64 old = pte_address(pte);
+    PhysAddr old = pte_page(pte);
     Pte flags = (pte | PTE_W | PTE_D) & ~(PTE_COW | PTE_FILE) & PTE_FLAG_BITS;
     if (!(pte & PTE_FILE) && page_refs(old) == 1) {
         // The last sharer of an anonymous page: it is ours again.
-        *entry = make_pte(old, flags);
+        *entry = make_pte(old.value(), flags);
         flush_tlb_page(page);
         return {};
     }
@@ -508,7 +508,7 @@ Result<void> AddressSpace::break_cow(u64 page, Pte pte)
     if (!copy)
         return Errno::enomem;
     __builtin_memcpy(phys_to_virt(*copy), phys_to_virt(old), PAGE_SIZE);
-    *entry = make_pte(*copy, flags);
+    *entry = make_pte(copy->value(), flags);
     flush_tlb_page(page);
     if (pte & PTE_FILE) {
         --m_rss.file; // only private mappings copy on write: never shmem
@@ -533,7 +533,7 @@ Result<void> AddressSpace::write(u64 address, const void* data, usize length)
             TRY(t ? break_cow(page, t->pte) : fault_in(*r, page, true));
             t = PageTable(m_root_pa).translate(page);
         }
-        __builtin_memcpy(static_cast<u8*>(phys_to_virt(lib::align_down(t->pa, PAGE_SIZE))) + offset, src, chunk);
+        __builtin_memcpy(static_cast<u8*>(phys_to_virt(PhysAddr{t->pa}.align_down())) + offset, src, chunk);
         address += chunk;
         src += chunk;
         length -= chunk;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "arch/arch.hpp"
+#include "lib/addr.hpp"
 #include "lib/result.hpp"
 #include "lib/types.hpp"
 
@@ -151,7 +152,7 @@ private:
     Result<void> share_tables(AddressSpace& copy) const;
     Result<void> copy_pages_eagerly(AddressSpace& copy) const;
     Result<void> fault_in(const Region&, u64 page, bool write);
-    Result<void> install(u64 page, u64 pa, u64 pte_flags);
+    Result<void> install(u64 page, PhysAddr pa, u64 pte_flags);
     Result<void> break_cow(u64 page, u64 pte);
     void unmap_pages(const Region&, u64 start, u64 end);
     // Unmaps the pages of [start, end) and cuts the range out of the

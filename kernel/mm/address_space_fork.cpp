@@ -53,7 +53,7 @@ Result<void> AddressSpace::share_tables(AddressSpace& copy) const
     // done by an earlier fork and unchanged since are skipped.
     for_each_block(m_regions, m_region_count, [&](u64 block) {
         Pte* table = source.table_entry(block);
-        if (!table || !pte_is_table(*table) || page_mark(pte_address(*table)) == TABLE_ALL_COW)
+        if (!table || !pte_is_table(*table) || page_mark(pte_page(*table)) == TABLE_ALL_COW)
             return;
         for (usize i = region_index(block); i < m_region_count && m_regions[i].start < block + BLOCK; ++i) {
             const Region& r = m_regions[i];
@@ -66,7 +66,7 @@ Result<void> AddressSpace::share_tables(AddressSpace& copy) const
                 }
             });
         }
-        set_page_mark(pte_address(*table), TABLE_ALL_COW);
+        set_page_mark(pte_page(*table), TABLE_ALL_COW);
     });
     if (downgraded)
         flush_tlb_all();
@@ -81,7 +81,7 @@ Result<void> AddressSpace::share_tables(AddressSpace& copy) const
             return;
         }
         *child = *parent;
-        page_get(pte_address(*parent));
+        page_get(pte_page(*parent));
     });
     if (failed)
         return Errno::enomem;
@@ -105,7 +105,7 @@ Result<void> AddressSpace::copy_pages_eagerly(AddressSpace& copy) const
             }
             if (r.shared()) {
                 *child = entry;
-                page_get(pte_address(entry));
+                page_get(pte_page(entry));
                 ++(r.flags & REGION_SHMEM ? copy.m_rss.shmem : copy.m_rss.file);
                 return;
             }
@@ -114,8 +114,8 @@ Result<void> AddressSpace::copy_pages_eagerly(AddressSpace& copy) const
                 failed = true;
                 return;
             }
-            __builtin_memcpy(phys_to_virt(*pa), phys_to_virt(pte_address(entry)), PAGE_SIZE);
-            *child = make_pte(*pa, user_pte_flags(r.prot) | PTE_V);
+            __builtin_memcpy(phys_to_virt(*pa), phys_to_virt(pte_page(entry)), PAGE_SIZE);
+            *child = make_pte(pa->value(), user_pte_flags(r.prot) | PTE_V);
             ++copy.m_rss.anon;
         });
     }

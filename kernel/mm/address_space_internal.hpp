@@ -32,6 +32,10 @@ inline constexpr u64 BLOCK = 2ull << 20; // what one leaf table maps
 // again. Cleared whenever the table may change (own_entry, own_tables).
 inline constexpr u16 TABLE_ALL_COW = 1;
 
+// The page an entry points at, as the allocator names it: where a physical
+// address leaves the page-table layer (plain u64) for the allocator's API.
+inline PhysAddr pte_page(Pte entry) { return PhysAddr{arch::pte_address(entry)}; }
+
 inline u64 pages_in(u64 bytes) { return bytes / PAGE_SIZE; }
 
 // Private memory this region may dirty: what commit_ok weighs.

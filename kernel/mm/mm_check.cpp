@@ -45,17 +45,17 @@ bool counters_ready()
     return true;
 }
 
-bool in_ram(u64 pa) { return pa / PAGE_SIZE - s_frames.base_pfn < s_frames.count; }
-u16& count_of(u64 pa) { return s_counts[pa / PAGE_SIZE - s_frames.base_pfn]; }
+bool in_ram(PhysAddr pa) { return pa.value() / PAGE_SIZE - s_frames.base_pfn < s_frames.count; }
+u16& count_of(PhysAddr pa) { return s_counts[pa.value() / PAGE_SIZE - s_frames.base_pfn]; }
 
 // visit(block_va, level-1 entry) for each leaf table of the user half.
 template <typename Visit> void for_each_leaf_table(u64 root_pa, Visit&& visit)
 {
-    const auto* root = static_cast<const Pte*>(phys_to_virt(root_pa));
+    const auto* root = static_cast<const Pte*>(phys_to_virt(PhysAddr{root_pa}));
     for (unsigned i = 0; i < USER_ROOT_ENTRIES; ++i) {
         if (!pte_is_table(root[i]))
             continue;
-        const auto* l1 = static_cast<const Pte*>(phys_to_virt(pte_address(root[i])));
+        const auto* l1 = static_cast<const Pte*>(phys_to_virt(pte_page(root[i])));
         for (unsigned j = 0; j < PTES_PER_TABLE; ++j)
             if (l1[j] & PTE_V)
                 visit((u64(i) << 30) | (u64(j) << 21), l1[j]);
@@ -101,7 +101,7 @@ private:
         for (usize s = 0; s < m_count; ++s) {
             const AddressSpace& as = *m_spaces[s];
             for_each_leaf_table(as.m_root_pa, [&](u64 block, Pte l1) {
-                u64 table = pte_address(l1);
+                PhysAddr table = pte_page(l1);
                 if (pte_is_leaf(l1) || !in_ram(table)) {
                     violation(as, block, "level-1 entry is not a table in RAM", l1);
                     return;
@@ -115,7 +115,7 @@ private:
                 for (unsigned k = 0; k < PTES_PER_TABLE; ++k) {
                     if (!(entry[k] & PTE_V))
                         continue;
-                    u64 pa = pte_address(entry[k]);
+                    PhysAddr pa = pte_page(entry[k]);
                     if (!in_ram(pa))
                         continue; // reported per space
                     u16& c = count_of(pa);
@@ -134,12 +134,12 @@ private:
     {
         Rss seen;
         for_each_leaf_table(as.m_root_pa, [&](u64 block, Pte l1) {
-            u64 table = pte_address(l1);
+            PhysAddr table = pte_page(l1);
             if (pte_is_leaf(l1) || !in_ram(table))
                 return;
             u32 table_refs = page_refs(table);
             if (!page_is_allocated(table))
-                violation(as, block, "leaf table is not an allocated page", table);
+                violation(as, block, "leaf table is not an allocated page", table.value());
             else if (table_refs != (count_of(table) & COUNT_MASK))
                 violation(as, block, "leaf table refcount != level-1 references", table_refs,
                           count_of(table) & COUNT_MASK);
@@ -158,7 +158,7 @@ private:
 
     void check_entry(const AddressSpace& as, u64 va, Pte pte, u32 table_refs, bool all_cow, Rss& seen)
     {
-        u64 pa = pte_address(pte);
+        PhysAddr pa = pte_page(pte);
         // A PROT_NONE page keeps its entry valid with no access bits: at
         // the last level that faults on every access (priv spec 4.3.2).
         if (!(pte & PTE_U)) {
@@ -166,7 +166,7 @@ private:
             return;
         }
         if (!in_ram(pa) || !page_is_allocated(pa)) {
-            violation(as, va, "maps a page that is not allocated", pte, pa);
+            violation(as, va, "maps a page that is not allocated", pte, pa.value());
             return;
         }
         const Region* r = as.find_region(va);
@@ -216,14 +216,14 @@ private:
     {
         for (usize s = 0; s < m_count; ++s) {
             for_each_leaf_table(m_spaces[s]->m_root_pa, [&](u64, Pte l1) {
-                u64 table = pte_address(l1);
+                PhysAddr table = pte_page(l1);
                 if (pte_is_leaf(l1) || !in_ram(table) || count_of(table) == 0)
                     return;
                 count_of(table) = 0;
                 const auto* entry = static_cast<const Pte*>(phys_to_virt(table));
                 for (unsigned k = 0; k < PTES_PER_TABLE; ++k)
-                    if ((entry[k] & PTE_V) && in_ram(pte_address(entry[k])))
-                        count_of(pte_address(entry[k])) = 0;
+                    if ((entry[k] & PTE_V) && in_ram(pte_page(entry[k])))
+                        count_of(pte_page(entry[k])) = 0;
             });
         }
     }

@@ -15,6 +15,8 @@ static constinit lib::mm::BuddyAllocator s_buddy;
 static constinit SpinLock s_lock(LockRank::PageAlloc);
 static constinit u64 s_metadata_pages = 0;
 
+static u64 pfn_of(PhysAddr pa) { return pa.value() / PAGE_SIZE; }
+
 // Hot pages: single pages freed lately, kept aside (still marked
 // allocated in the buddy metadata) and handed out first, as Linux's
 // per-CPU page lists do. Faults, fork and exit allocate and free single
@@ -23,16 +25,16 @@ static constinit u64 s_metadata_pages = 0;
 // free of one is caught); an allocation the buddy cannot serve gives them
 // back first.
 static constexpr unsigned HOT_LIMIT = 64;
-static constinit u64 s_hot[HOT_LIMIT] = {};
+static constinit PhysAddr s_hot[HOT_LIMIT] = {};
 static constinit unsigned s_hot_count = 0;
 
 static void drain_hot_pages_locked()
 {
     s_lock.assert_held();
     while (s_hot_count > 0) {
-        u64 pa = s_hot[--s_hot_count];
-        s_buddy.meta(pa / PAGE_SIZE).refcount = 1; // the buddy checks the block as allocated
-        auto result = s_buddy.free(pa / PAGE_SIZE, 0);
+        PhysAddr pa = s_hot[--s_hot_count];
+        s_buddy.meta(pfn_of(pa)).refcount = 1; // the buddy checks the block as allocated
+        auto result = s_buddy.free(pfn_of(pa), 0);
         if (result.is_error())
             PANIC(result.error().what ? result.error().what : "bad hot page");
     }
@@ -51,21 +53,21 @@ static void drain_hot_pages_locked()
 static constexpr u8 PAGE_POISON = 0xaa;
 static constinit u64* s_poisoned = nullptr; // bit (pfn - base_pfn)
 
-static void poison_free_pages_locked(u64 pa, unsigned order)
+static void poison_free_pages_locked(PhysAddr pa, unsigned order)
 {
     s_lock.assert_held();
     __builtin_memset(phys_to_virt(pa), PAGE_POISON, PAGE_SIZE << order);
-    for (u64 i = pa / PAGE_SIZE - s_buddy.base_pfn(), end = i + (u64(1) << order); i < end; ++i)
+    for (u64 i = pfn_of(pa) - s_buddy.base_pfn(), end = i + (u64(1) << order); i < end; ++i)
         s_poisoned[i / 64] |= u64(1) << (i % 64);
 }
 
 // The checker's own loop needs no UBSan checks on each aligned load.
-[[gnu::no_sanitize_undefined]] static void check_poison_pages_locked(u64 pa, unsigned order)
+[[gnu::no_sanitize_undefined]] static void check_poison_pages_locked(PhysAddr pa, unsigned order)
 {
     s_lock.assert_held();
     constexpr u64 pattern = u64(PAGE_POISON) * 0x0101010101010101ull;
-    for (u64 page = pa; page < pa + (PAGE_SIZE << order); page += PAGE_SIZE) {
-        u64 bit = page / PAGE_SIZE - s_buddy.base_pfn();
+    for (PhysAddr page = pa; page < pa + (PAGE_SIZE << order); page += PAGE_SIZE) {
+        u64 bit = pfn_of(page) - s_buddy.base_pfn();
         u64& word = s_poisoned[bit / 64];
         if (!(word & (u64(1) << (bit % 64))))
             continue;
@@ -80,18 +82,19 @@ static void poison_free_pages_locked(u64 pa, unsigned order)
                 ++b;
             HARDENING_PANIC("page use after free: pfn {:#x} (physical {:#x}) was written while free: byte {:#x} "
                             "of the page is {:#04x}, expected poison {:#04x}; found when it was allocated again",
-                            page / PAGE_SIZE, page, i * 8 + b, bytes[b], PAGE_POISON);
+                            pfn_of(page), page.value(), i * 8 + b, bytes[b], PAGE_POISON);
         }
     }
 }
 
 // A free of a page the allocator does not consider allocated: say which
 // state it is in, with its pfn.
-[[noreturn]] static void bad_page_free(u64 pa, unsigned order)
+[[noreturn]] static void bad_page_free(PhysAddr pa, unsigned order)
 {
-    u64 pfn = pa / PAGE_SIZE;
-    if (pa % PAGE_SIZE != 0 || !s_buddy.owns(pfn))
-        HARDENING_PANIC("bad free of page at physical {:#x} (order {}): not a page of the allocator", pa, order);
+    u64 pfn = pfn_of(pa);
+    if (!pa.is_aligned() || !s_buddy.owns(pfn))
+        HARDENING_PANIC("bad free of page at physical {:#x} (order {}): not a page of the allocator", pa.value(),
+                        order);
     const auto& meta = s_buddy.meta(pfn);
     const char* state = meta.has(lib::mm::PageFlag::Free)       ? "the head of a free block"
                         : meta.has(lib::mm::PageFlag::Reserved) ? "reserved, never allocatable"
@@ -106,26 +109,26 @@ static void poison_free_pages_locked(u64 pa, unsigned order)
 #endif
 
 // Frees one page (its reference count already 0 or never shared).
-static void free_single_pages_locked(u64 pa)
+static void free_single_pages_locked(PhysAddr pa)
 {
     s_lock.assert_held();
 #ifdef MYRIAD_HARDENING
     poison_free_pages_locked(pa, 0);
 #endif
-    auto& meta = s_buddy.meta(pa / PAGE_SIZE);
+    auto& meta = s_buddy.meta(pfn_of(pa));
     if (s_hot_count < HOT_LIMIT) {
         meta.refcount = 0;
         s_hot[s_hot_count++] = pa;
         return;
     }
     meta.refcount = 1; // the buddy checks the block as allocated
-    auto result = s_buddy.free(pa / PAGE_SIZE, 0);
+    auto result = s_buddy.free(pfn_of(pa), 0);
     if (result.is_error())
         PANIC(result.error().what ? result.error().what : "bad free of a page");
 }
 
-void* phys_to_virt(u64 pa) { return arch::phys_to_virt(pa); }
-u64 virt_to_phys(const void* va) { return arch::virt_to_phys_direct(va); }
+void* phys_to_virt(PhysAddr pa) { return arch::phys_to_virt(pa.value()); }
+PhysAddr virt_to_phys(const void* va) { return PhysAddr{arch::virt_to_phys_direct(va)}; }
 
 Result<void> page_alloc_init(lib::RangeList usable, u64 ram_base, u64 ram_end)
 {
@@ -150,7 +153,7 @@ Result<void> page_alloc_init(lib::RangeList usable, u64 ram_base, u64 ram_end)
     TRY(usable.subtract(*meta_pa, meta_bytes));
     s_metadata_pages = meta_bytes / PAGE_SIZE;
 
-    auto* meta = static_cast<lib::mm::PageMeta*>(phys_to_virt(*meta_pa));
+    auto* meta = static_cast<lib::mm::PageMeta*>(phys_to_virt(PhysAddr{*meta_pa}));
     SpinLockGuard guard(s_lock);
 #ifdef MYRIAD_HARDENING
     s_poisoned = reinterpret_cast<u64*>(meta + page_count);
@@ -163,13 +166,13 @@ Result<void> page_alloc_init(lib::RangeList usable, u64 ram_base, u64 ram_end)
     return {};
 }
 
-lib::Optional<u64> alloc_pages(unsigned order)
+lib::Optional<PhysAddr> alloc_pages(unsigned order)
 {
     verify_no_spinlock_but_allocator_held("page allocation");
     SpinLockGuard guard(s_lock);
     if (order == 0 && s_hot_count > 0) {
-        u64 pa = s_hot[--s_hot_count];
-        auto& meta = s_buddy.meta(pa / PAGE_SIZE);
+        PhysAddr pa = s_hot[--s_hot_count];
+        auto& meta = s_buddy.meta(pfn_of(pa));
         meta.refcount = 1;
         meta.owner = 0; // as the buddy allocator hands pages out: no stale page mark
 #ifdef MYRIAD_HARDENING
@@ -185,12 +188,12 @@ lib::Optional<u64> alloc_pages(unsigned order)
     if (!pfn)
         return {};
 #ifdef MYRIAD_HARDENING
-    check_poison_pages_locked(*pfn * PAGE_SIZE, order);
+    check_poison_pages_locked(PhysAddr{*pfn * PAGE_SIZE}, order);
 #endif
-    return *pfn * PAGE_SIZE;
+    return PhysAddr{*pfn * PAGE_SIZE};
 }
 
-lib::Optional<u64> alloc_page_zeroed()
+lib::Optional<PhysAddr> alloc_page_zeroed()
 {
     auto pa = alloc_pages(0);
     if (pa)
@@ -198,16 +201,24 @@ lib::Optional<u64> alloc_page_zeroed()
     return pa;
 }
 
-void free_pages(u64 pa, unsigned order)
+lib::Optional<u64> alloc_table_page()
+{
+    auto pa = alloc_page_zeroed();
+    if (!pa)
+        return {};
+    return pa->value();
+}
+
+void free_pages(PhysAddr pa, unsigned order)
 {
     SpinLockGuard guard(s_lock);
     if (order == 0) {
         // Freeing what was not allocated is a kernel bug, not bad input.
 #ifdef MYRIAD_HARDENING
-        if (pa % PAGE_SIZE != 0 || !s_buddy.owns(pa / PAGE_SIZE))
+        if (!pa.is_aligned() || !s_buddy.owns(pfn_of(pa)))
             bad_page_free(pa, order);
 #endif
-        auto& meta = s_buddy.meta(pa / PAGE_SIZE);
+        auto& meta = s_buddy.meta(pfn_of(pa));
 #ifdef MYRIAD_HARDENING
         if (!(meta.has(lib::mm::PageFlag::Head) && meta.order == 0 && meta.refcount > 0))
             bad_page_free(pa, order);
@@ -216,7 +227,7 @@ void free_pages(u64 pa, unsigned order)
         free_single_pages_locked(pa);
         return;
     }
-    auto result = s_buddy.free(pa / PAGE_SIZE, order);
+    auto result = s_buddy.free(pfn_of(pa), order);
 #ifdef MYRIAD_HARDENING
     if (result.is_error())
         bad_page_free(pa, order);
@@ -232,30 +243,31 @@ void free_pages(u64 pa, unsigned order)
 // the last put comes here.
 namespace detail {
 
-void free_unreferenced_page(u64 pa)
+void free_unreferenced_page(PhysAddr pa)
 {
     SpinLockGuard guard(s_lock);
     free_single_pages_locked(pa);
 }
 
 #ifdef MYRIAD_HARDENING
-void bad_page_reference(u64 pa)
+void bad_page_reference(const lib::mm::PageMeta& meta)
 {
+    u64 pfn = (uptr(&meta) - g_meta_by_pfn) / sizeof(lib::mm::PageMeta);
     HARDENING_PANIC("page use after free: reference count of free pfn {:#x} changed (page_get or page_put of a "
                     "page nobody holds)",
-                    pa / PAGE_SIZE);
+                    pfn);
 }
 #else
-void bad_page_reference(u64) { PANIC("reference count of a free page changed"); }
+void bad_page_reference(const lib::mm::PageMeta&) { PANIC("reference count of a free page changed"); }
 #endif
 
 } // namespace detail
 
 PageFrames page_frames() { return {s_buddy.base_pfn(), s_buddy.page_count()}; }
 
-bool page_is_allocated(u64 pa)
+bool page_is_allocated(PhysAddr pa)
 {
-    u64 pfn = pa / PAGE_SIZE;
+    u64 pfn = pfn_of(pa);
     if (!s_buddy.owns(pfn))
         return false;
     const auto& meta = s_buddy.meta(pfn);
@@ -265,24 +277,24 @@ bool page_is_allocated(u64 pa)
 #ifdef MYRIAD_HARDENING
 // The mark is the owner's: reading or writing it on a free page is a use
 // after free of that page.
-static void check_marked_page(u64 pa)
+static void check_marked_page(PhysAddr pa)
 {
-    if (s_buddy.meta(pa / PAGE_SIZE).refcount == 0)
-        HARDENING_PANIC("page use after free: page mark of free pfn {:#x} used", pa / PAGE_SIZE);
+    if (s_buddy.meta(pfn_of(pa)).refcount == 0)
+        HARDENING_PANIC("page use after free: page mark of free pfn {:#x} used", pfn_of(pa));
 }
-u16 page_mark(u64 pa)
+u16 page_mark(PhysAddr pa)
 {
     check_marked_page(pa);
-    return s_buddy.meta(pa / PAGE_SIZE).owner;
+    return s_buddy.meta(pfn_of(pa)).owner;
 }
-void set_page_mark(u64 pa, u16 mark)
+void set_page_mark(PhysAddr pa, u16 mark)
 {
     check_marked_page(pa);
-    s_buddy.meta(pa / PAGE_SIZE).owner = mark;
+    s_buddy.meta(pfn_of(pa)).owner = mark;
 }
 #else
-u16 page_mark(u64 pa) { return s_buddy.meta(pa / PAGE_SIZE).owner; }
-void set_page_mark(u64 pa, u16 mark) { s_buddy.meta(pa / PAGE_SIZE).owner = mark; }
+u16 page_mark(PhysAddr pa) { return s_buddy.meta(pfn_of(pa)).owner; }
+void set_page_mark(PhysAddr pa, u16 mark) { s_buddy.meta(pfn_of(pa)).owner = mark; }
 #endif
 
 

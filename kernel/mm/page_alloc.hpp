@@ -1,9 +1,11 @@
 // Physical pages: the buddy allocator (lib/mm/buddy) over the device-tree
 // RAM minus the kernel image, reserved memory, the device tree and the
-// initrd, behind one lock. Pages are named by physical address; the kernel
-// reaches them through the direct map (phys_to_virt).
+// initrd, behind one lock. Pages are named by physical address (PhysAddr);
+// the kernel reaches them through the direct map (phys_to_virt), and these
+// two functions are the only conversions between physical and virtual.
 #pragma once
 
+#include "lib/addr.hpp"
 #include "lib/mm/page_meta.hpp"
 #include "lib/optional.hpp"
 #include "lib/range_list.hpp"
@@ -13,8 +15,9 @@ namespace kernel::mm {
 
 using lib::mm::PAGE_SIZE;
 
-void* phys_to_virt(u64 pa);
-u64 virt_to_phys(const void* va);
+void* phys_to_virt(PhysAddr pa);
+// `va` is in the direct map (a page from alloc_pages, or kmalloc memory).
+PhysAddr virt_to_phys(const void* va);
 
 // usable: page-aligned free RAM. ram_base/ram_end bound every RAM range
 // (the metadata array covers [ram_base, ram_end)). The metadata itself is
@@ -22,9 +25,14 @@ u64 virt_to_phys(const void* va);
 Result<void> page_alloc_init(lib::RangeList usable, u64 ram_base, u64 ram_end);
 
 // 2^order contiguous pages, naturally aligned, or empty when out of memory.
-lib::Optional<u64> alloc_pages(unsigned order);
-lib::Optional<u64> alloc_page_zeroed();
-void free_pages(u64 pa, unsigned order);
+lib::Optional<PhysAddr> alloc_pages(unsigned order);
+lib::Optional<PhysAddr> alloc_page_zeroed();
+void free_pages(PhysAddr pa, unsigned order);
+
+// alloc_page_zeroed for a page-table page source (arch::TablePageSource),
+// whose interface names pages by plain u64. Out of line: the sources'
+// allocate_table_page stays one tail call.
+lib::Optional<u64> alloc_table_page();
 
 // Reference counts of single pages (copy-on-write sharing). Allocation
 // gives a count of 1; page_put frees the page when the count reaches 0.
@@ -32,34 +40,38 @@ void free_pages(u64 pa, unsigned order);
 namespace detail {
 // The PageMeta array, addressed by page frame number (set up at boot).
 inline constinit uptr g_meta_by_pfn = 0;
-inline lib::mm::PageMeta& meta_of(u64 pa)
+inline lib::mm::PageMeta& meta_of(PhysAddr pa)
 {
-    return *reinterpret_cast<lib::mm::PageMeta*>(g_meta_by_pfn + (pa / PAGE_SIZE) * sizeof(lib::mm::PageMeta));
+    return *reinterpret_cast<lib::mm::PageMeta*>(g_meta_by_pfn + (pa.value() / PAGE_SIZE) * sizeof(lib::mm::PageMeta));
 }
-[[noreturn]] void bad_page_reference(u64 pa);
-void free_unreferenced_page(u64 pa); // the last reference went
+// Given the record rather than the address, so that the fast paths below
+// need not keep the address for the failure call.
+[[noreturn]] void bad_page_reference(const lib::mm::PageMeta& meta);
+void free_unreferenced_page(PhysAddr pa); // the last reference went
 } // namespace detail
 
-inline void page_get(u64 pa)
+inline void page_get(PhysAddr pa)
 {
-    if (__atomic_fetch_add(&detail::meta_of(pa).refcount, 1, __ATOMIC_RELAXED) == 0)
-        detail::bad_page_reference(pa); // a free page: a kernel bug
+    auto& meta = detail::meta_of(pa);
+    if (__atomic_fetch_add(&meta.refcount, 1, __ATOMIC_RELAXED) == 0)
+        detail::bad_page_reference(meta); // a free page: a kernel bug
 }
 
-inline void page_put(u64 pa)
+inline void page_put(PhysAddr pa)
 {
-    u32 before = __atomic_fetch_sub(&detail::meta_of(pa).refcount, 1, __ATOMIC_ACQ_REL);
+    auto& meta = detail::meta_of(pa);
+    u32 before = __atomic_fetch_sub(&meta.refcount, 1, __ATOMIC_ACQ_REL);
     if (before == 1)
         detail::free_unreferenced_page(pa);
     else if (before == 0)
-        detail::bad_page_reference(pa);
+        detail::bad_page_reference(meta);
 }
 
-inline u32 page_refs(u64 pa) { return __atomic_load_n(&detail::meta_of(pa).refcount, __ATOMIC_ACQUIRE); }
+inline u32 page_refs(PhysAddr pa) { return __atomic_load_n(&detail::meta_of(pa).refcount, __ATOMIC_ACQUIRE); }
 // A 16-bit mark the page's owner may keep in its metadata (0 when the
 // page is allocated).
-u16 page_mark(u64 pa);
-void set_page_mark(u64 pa, u16 mark);
+u16 page_mark(PhysAddr pa);
+void set_page_mark(PhysAddr pa, u16 mark);
 
 // The page frames the allocator manages: [base_pfn, base_pfn + count).
 struct PageFrames {
@@ -68,7 +80,7 @@ struct PageFrames {
 PageFrames page_frames();
 // A single page handed out by alloc_pages(0) and not freed since (for the
 // memory invariant checker: what a user PTE may point at).
-bool page_is_allocated(u64 pa);
+bool page_is_allocated(PhysAddr pa);
 
 struct PageStats {
     u64 total;    // pages handed to the allocator at boot

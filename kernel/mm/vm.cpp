@@ -12,8 +12,8 @@ namespace {
 
 class KernelTableSource final : public TablePageSource {
 public:
-    lib::Optional<u64> allocate_table_page() override { return alloc_page_zeroed(); }
-    void free_table_page(u64 pa) override { free_pages(pa, 0); }
+    lib::Optional<u64> allocate_table_page() override { return alloc_table_page(); }
+    void free_table_page(u64 pa) override { free_pages(PhysAddr{pa}, 0); }
 };
 
 constinit KernelTableSource s_tables;
@@ -54,7 +54,7 @@ Result<void> vm_init()
         auto page = alloc_page_zeroed();
         if (!page)
             return lib::make_error(Errno::enomem, "no page for a kernel table");
-        entry = make_pte(*page, PTE_V);
+        entry = make_pte(page->value(), PTE_V);
     }
     flush_tlb_all();
     return {};

@@ -22,8 +22,8 @@ static_assert(KERNEL_STACK_SIZE == (mm::PAGE_SIZE << STACK_ORDER));
 
 class KernelTables final : public TablePageSource {
 public:
-    lib::Optional<u64> allocate_table_page() override { return mm::alloc_page_zeroed(); }
-    void free_table_page(u64 pa) override { mm::free_pages(pa, 0); }
+    lib::Optional<u64> allocate_table_page() override { return mm::alloc_table_page(); }
+    void free_table_page(u64 pa) override { mm::free_pages(PhysAddr{pa}, 0); }
 };
 
 constinit KernelTables s_tables;
@@ -94,11 +94,11 @@ void release_slot_kstacks_locked(u32 slot)
     Pte* entry = kernel.table_entry(KSTACK_BASE + u64(word) * 64 * SLOT_SIZE);
     if (!entry || !pte_is_table(*entry))
         return;
-    const auto* leaves = static_cast<const Pte*>(phys_to_virt(pte_address(*entry)));
+    PhysAddr table{pte_address(*entry)};
+    const auto* leaves = static_cast<const Pte*>(mm::phys_to_virt(table));
     for (unsigned i = 0; i < PTES_PER_TABLE; ++i)
         if (leaves[i])
             return; // cannot be: every slot of it is free
-    u64 table = pte_address(*entry);
     *entry = 0;
     flush_tlb_all(); // a non-leaf entry went
     mm::free_pages(table, 0);
@@ -148,7 +148,7 @@ Result<KernelStack> alloc_kernel_stack()
         return Errno::enomem;
     }
     PageTable kernel(mm::kernel_root_pa());
-    auto mapped = kernel.map(slot_stack_base(slot), *pages, KERNEL_STACK_SIZE, KERNEL_RW, s_tables);
+    auto mapped = kernel.map(slot_stack_base(slot), pages->value(), KERNEL_STACK_SIZE, KERNEL_RW, s_tables);
     if (mapped.is_error()) {
         mm::free_pages(*pages, STACK_ORDER);
         release_slot();
@@ -225,7 +225,7 @@ void free_kernel_stack(KernelStack stack)
     auto t = kernel.translate(slot_stack_base(stack.slot));
     VERIFY(t.has_value());
     kernel.unmap(slot_stack_base(stack.slot), KERNEL_STACK_SIZE);
-    mm::free_pages(lib::align_down(t->pa, mm::PAGE_SIZE), STACK_ORDER);
+    mm::free_pages(PhysAddr{t->pa}.align_down(), STACK_ORDER);
     SpinLockGuard guard(s_lock);
     release_slot_kstacks_locked(stack.slot); // first fit: low slots are reused
 }

@@ -155,10 +155,10 @@ KTEST(address_space, fork_shares_pages_copy_on_write)
     arch::PageTable pt(parent->root_pa());
     auto t = pt.translate(BASE);
     ASSERT_TRUE(t.has_value());
-    u64 leaf_table = arch::pte_address(*pt.table_entry(BASE));
-    EXPECT_EQ(arch::pte_address(*arch::PageTable(child->root_pa()).table_entry(BASE)), leaf_table);
+    PhysAddr leaf_table{arch::pte_address(*pt.table_entry(BASE))};
+    EXPECT_EQ(arch::pte_address(*arch::PageTable(child->root_pa()).table_entry(BASE)), leaf_table.value());
     EXPECT_EQ(page_refs(leaf_table), 2u);                 // one table, two spaces
-    EXPECT_EQ(page_refs(t->pa & ~(PAGE_SIZE - 1)), 1u);   // held by the table
+    EXPECT_EQ(page_refs(PhysAddr{t->pa}.align_down()), 1u); // held by the table
     EXPECT_FALSE(t->pte & arch::PTE_W); // shared: read-only until a write copies it
 
     // The child writes: it gets its own copy; the parent keeps 7.
@@ -170,7 +170,7 @@ KTEST(address_space, fork_shares_pages_copy_on_write)
     parent->activate();
     EXPECT_TRUE(copy_from_user(&seen, BASE, 8).is_ok());
     EXPECT_EQ(seen, 7u);
-    EXPECT_EQ(page_refs(pt.translate(BASE)->pa & ~(PAGE_SIZE - 1)), 1u);
+    EXPECT_EQ(page_refs(PhysAddr{pt.translate(BASE)->pa}.align_down()), 1u);
 
     // The parent writes to the page it no longer shares: no copy, just
     // writable again (refcount 1).
@@ -182,7 +182,7 @@ KTEST(address_space, fork_shares_pages_copy_on_write)
     AddressSpace::deactivate();
     AddressSpace::destroy(child);
     // The child's copy is freed; the 63 still-shared pages stay (the parent has them).
-    EXPECT_EQ(page_refs(pt.translate(BASE + PAGE_SIZE)->pa & ~(PAGE_SIZE - 1)), 1u);
+    EXPECT_EQ(page_refs(PhysAddr{pt.translate(BASE + PAGE_SIZE)->pa}.align_down()), 1u);
     AddressSpace::destroy(parent);
     EXPECT_EQ(free_pages_now(), before);
 }

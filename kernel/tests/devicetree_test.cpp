@@ -59,7 +59,7 @@ KTEST(devicetree, corrupted_copies_are_rejected_cleanly)
     u32 size = b.fdt->total_size();
     auto* copy = static_cast<u8*>(mm::kmalloc(size));
     ASSERT_TRUE(copy != nullptr);
-    const void* original = mm::phys_to_virt(b.dtb_pa);
+    const void* original = mm::phys_to_virt(PhysAddr{b.dtb_pa});
 
     __builtin_memcpy(copy, original, size);
     EXPECT_TRUE(lib::fdt::Blob::parse(copy, size).is_ok());

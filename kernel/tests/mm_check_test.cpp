@@ -30,7 +30,7 @@ Pte* leaf_entry(AddressSpace* as, u64 va)
     Pte* l1 = arch::PageTable(as->root_pa()).table_entry(va);
     if (!l1 || !arch::pte_is_table(*l1))
         return nullptr;
-    return static_cast<Pte*>(phys_to_virt(arch::pte_address(*l1))) + ((va >> 12) & 511);
+    return static_cast<Pte*>(phys_to_virt(PhysAddr{arch::pte_address(*l1)})) + ((va >> 12) & 511);
 }
 
 // A parent with private pages and a shared anonymous block, and a child
@@ -146,7 +146,7 @@ KTEST(mm_check, catches_corruption)
 
         // A page reference nobody accounts for (a leak), and a count the
         // checker sees only when both sharers are looked at.
-        u64 pa = arch::pte_address(saved);
+        PhysAddr pa{arch::pte_address(saved)};
         page_get(pa);
         EXPECT_GE(check(f.parent, f.child), 1u);
         page_put(pa);
@@ -167,7 +167,7 @@ KTEST(mm_check, catches_corruption)
         f.child->activate();
         ASSERT_TRUE(copy_to_user(BASE, &one, 8).is_ok()); // the child's own table and page now
         Pte* l1 = arch::PageTable(f.child->root_pa()).table_entry(BASE);
-        u64 table = arch::pte_address(*l1);
+        PhysAddr table{arch::pte_address(*l1)};
         ASSERT_EQ(page_refs(table), 1u);
         set_page_mark(table, 1);
         EXPECT_GE(check(f.parent, f.child), 1u);

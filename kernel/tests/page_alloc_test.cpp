@@ -12,17 +12,18 @@ KTEST(page_alloc, exhaust_and_return)
     u64 before = page_stats().free;
     // Chain every free page through its own first word, so no other memory
     // is needed to remember them.
-    u64 head = 0, count = 0;
+    PhysAddr head{};
+    u64 count = 0;
     while (auto pa = alloc_pages(0)) {
-        *static_cast<u64*>(phys_to_virt(*pa)) = head;
+        *static_cast<u64*>(phys_to_virt(*pa)) = head.value();
         head = *pa;
         ++count;
     }
     EXPECT_EQ(count, before);
     EXPECT_EQ(page_stats().free, 0u);
     EXPECT_FALSE(alloc_pages(0).has_value());
-    while (head) {
-        u64 next = *static_cast<u64*>(phys_to_virt(head));
+    while (head != PhysAddr{}) {
+        PhysAddr next{*static_cast<u64*>(phys_to_virt(head))};
         free_pages(head, 0);
         head = next;
     }
@@ -35,7 +36,7 @@ KTEST(page_alloc, blocks_are_naturally_aligned)
     for (unsigned order = 0; order <= 10; ++order) {
         auto pa = alloc_pages(order);
         ASSERT_TRUE(pa.has_value());
-        EXPECT_EQ(*pa % (PAGE_SIZE << order), 0u);
+        EXPECT_TRUE(pa->is_aligned(PAGE_SIZE << order));
         free_pages(*pa, order);
     }
     EXPECT_EQ(page_stats().free, before);
@@ -61,20 +62,25 @@ KTEST(page_alloc, kernel_image_and_firmware_are_not_free)
 {
     // Allocate everything and check no page overlaps the image or OpenSBI.
     const auto& boot = kernel::boot_info();
-    u64 head = 0, overlaps = 0;
+    PhysAddr head{};
+    u64 overlaps = 0;
+    // [start, start + size) meets the page at pa.
+    auto overlap = [](PhysAddr pa, u64 start, u64 size) {
+        return pa + PAGE_SIZE > PhysAddr{start} && pa < PhysAddr{start} + size;
+    };
     while (auto pa = alloc_pages(0)) {
-        if (*pa + PAGE_SIZE > boot.load_pa && *pa < boot.load_pa + boot.image_size)
+        if (overlap(*pa, boot.load_pa, boot.image_size))
             ++overlaps;
         for (usize i = 0; i < boot.reserved.count(); ++i)
-            if (*pa + PAGE_SIZE > boot.reserved[i].base && *pa < boot.reserved[i].end())
+            if (overlap(*pa, boot.reserved[i].base, boot.reserved[i].size))
                 ++overlaps;
-        if (*pa + PAGE_SIZE > boot.dtb_pa && *pa < boot.dtb_pa + boot.fdt->total_size())
+        if (overlap(*pa, boot.dtb_pa, boot.fdt->total_size()))
             ++overlaps;
-        *static_cast<u64*>(phys_to_virt(*pa)) = head;
+        *static_cast<u64*>(phys_to_virt(*pa)) = head.value();
         head = *pa;
     }
-    while (head) {
-        u64 next = *static_cast<u64*>(phys_to_virt(head));
+    while (head != PhysAddr{}) {
+        PhysAddr next{*static_cast<u64*>(phys_to_virt(head))};
         free_pages(head, 0);
         head = next;
     }

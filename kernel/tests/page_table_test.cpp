@@ -19,14 +19,14 @@ class CountingTables final : public TablePageSource {
 public:
     lib::Optional<u64> allocate_table_page() override
     {
-        auto pa = alloc_page_zeroed();
+        auto pa = kernel::mm::alloc_table_page();
         if (pa)
             ++live;
         return pa;
     }
     void free_table_page(u64 pa) override
     {
-        free_pages(pa, 0);
+        free_pages(PhysAddr{pa}, 0);
         --live;
     }
     i64 live = 0;
@@ -43,27 +43,27 @@ KTEST(page_table, map_translate_unmap_on_a_scratch_table)
     CountingTables tables;
     auto root = alloc_page_zeroed();
     ASSERT_TRUE(root.has_value());
-    PageTable pt(*root);
+    PageTable pt(root->value());
     auto page = alloc_pages(0);
     ASSERT_TRUE(page.has_value());
 
     u64 va = 0x40001000;
-    ASSERT_TRUE(pt.map(va, *page, PAGE_SIZE, PTE_R | PTE_W | PTE_U | PTE_A | PTE_D, tables).is_ok());
+    ASSERT_TRUE(pt.map(va, page->value(), PAGE_SIZE, PTE_R | PTE_W | PTE_U | PTE_A | PTE_D, tables).is_ok());
     EXPECT_EQ(tables.live, 2); // an L1 and an L0 table
     auto t = pt.translate(va + 0x123);
     ASSERT_TRUE(t.has_value());
-    EXPECT_EQ(t->pa, *page + 0x123);
+    EXPECT_EQ(t->pa, (*page + 0x123).value());
     EXPECT_EQ(t->level, 0u);
     EXPECT_TRUE((t->pte & PTE_U) && (t->pte & PTE_W) && !(t->pte & PTE_X));
     EXPECT_FALSE(pt.translate(va + PAGE_SIZE).has_value());
 
     // Mapping over an existing page fails and changes nothing.
-    EXPECT_EQ(pt.map(va, *page, PAGE_SIZE, PTE_R, tables).code(), Errno::eexist);
+    EXPECT_EQ(pt.map(va, page->value(), PAGE_SIZE, PTE_R, tables).code(), Errno::eexist);
     // W without R is a reserved encoding; unaligned input is rejected.
-    EXPECT_EQ(pt.map(va + PAGE_SIZE, *page, PAGE_SIZE, PTE_W, tables).code(), Errno::einval);
-    EXPECT_EQ(pt.map(va + 1, *page, PAGE_SIZE, PTE_R, tables).code(), Errno::einval);
+    EXPECT_EQ(pt.map(va + PAGE_SIZE, page->value(), PAGE_SIZE, PTE_W, tables).code(), Errno::einval);
+    EXPECT_EQ(pt.map(va + 1, page->value(), PAGE_SIZE, PTE_R, tables).code(), Errno::einval);
     // A non-canonical address (bits 63:39 not a sign extension) is refused.
-    EXPECT_EQ(pt.map(0x0000008000000000ull, *page, PAGE_SIZE, PTE_R, tables).code(), Errno::einval);
+    EXPECT_EQ(pt.map(0x0000008000000000ull, page->value(), PAGE_SIZE, PTE_R, tables).code(), Errno::einval);
 
     ASSERT_TRUE(pt.protect(va, PTE_R | PTE_U | PTE_A).is_ok());
     EXPECT_FALSE(pt.translate(va)->pte & PTE_W);
@@ -84,20 +84,20 @@ KTEST(page_table, hardware_enforces_kernel_mappings)
     PageTable kernel_pt(kernel_root_pa());
     auto page = alloc_page_zeroed();
     ASSERT_TRUE(page.has_value());
-    *static_cast<u64*>(phys_to_virt(*page)) = 0x1122334455667788ull;
+    *static_cast<u64*>(kernel::mm::phys_to_virt(*page)) = 0x1122334455667788ull;
     auto* va = reinterpret_cast<volatile u64*>(SCRATCH);
 
     u64 value = 0;
     EXPECT_FALSE(probe_read_u64(va, &value)); // nothing mapped yet: faults, recovered
 
-    ASSERT_TRUE(kernel_pt.map(SCRATCH, *page, PAGE_SIZE, KERNEL_RO, tables).is_ok());
+    ASSERT_TRUE(kernel_pt.map(SCRATCH, page->value(), PAGE_SIZE, KERNEL_RO, tables).is_ok());
     EXPECT_TRUE(probe_read_u64(va, &value));
     EXPECT_EQ(value, 0x1122334455667788ull);
     EXPECT_FALSE(probe_write_u64(va, 1)); // read-only: the store faults
 
     ASSERT_TRUE(kernel_pt.protect(SCRATCH, KERNEL_RW).is_ok());
     EXPECT_TRUE(probe_write_u64(va, 42));
-    EXPECT_EQ(*static_cast<u64*>(phys_to_virt(*page)), 42u);
+    EXPECT_EQ(*static_cast<u64*>(kernel::mm::phys_to_virt(*page)), 42u);
 
     ASSERT_TRUE(kernel_pt.protect(SCRATCH, KERNEL_RO).is_ok()); // downgrade + sfence
     EXPECT_FALSE(probe_write_u64(va, 43));
