@@ -18,14 +18,14 @@ namespace arch::riscv::prof {
 
 enum class Phase : u32 {
     User = PROF_PHASE_USER, // user code + trap-entry save + trap-exit restore (asm)
-    TrapC,                  // user_trap: accounting, FP check, decode
-    Dispatch,               // syscall_dispatch around the handler
+    TrapC,                  // user_trap for faults and interrupts: decode, accounting
+    Dispatch,               // on_syscall around the handler: accounting, table, EINTR test
     Handler,                // the system call itself
     Scheduler,              // policy, run queues, switch bookkeeping
     Switch,                 // address-space switch + switch_context
     Preempt,                // preempt_if_needed
     Signals,                // deliver_signals
-    Exit,                   // return_to_user after signals, up to user_return
+    Exit,                   // the way back: work test, FP load, timestamp, up to user_return
     Interrupt,              // timer / external interrupt handling
     Firmware,               // SBI calls (timer)
     Fault,                  // user page faults and other exceptions
