@@ -79,6 +79,15 @@ myriad_qemu_selftest(usertests.oom_64m --mem 64M --append "init=/bin/usertests -
     --expect "out of memory: killed pid" --timeout 200)
 set_tests_properties(usertests.oom_64m PROPERTIES TIMEOUT 220)
 
+# The process cases (fork, exec, wait, faults, scheduling) on the other
+# scheduler policy, round-robin (sched=rr): both policies sit behind the
+# same interface, and the mechanism must work with either. (The signals
+# group's nice_weighting case is the fair policy's alone: round-robin
+# ignores nice by design.)
+myriad_qemu_selftest(usertests.sched_rr --append "sched=rr init=/bin/usertests -- process" --ktap --expect-exit 0
+    --expect "scheduler: rr policy" --timeout 200)
+set_tests_properties(usertests.sched_rr PROPERTIES TIMEOUT 220)
+
 # The external initrd (-initrd, /chosen/linux,initrd-*) is read after the
 # built-in initramfs and its files win: this one replaces /sbin/init with
 # the user test suite, so the boot runs usertests instead of the shell.
