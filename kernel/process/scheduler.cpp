@@ -219,6 +219,7 @@ namespace {
 // Queue p at the tail of wq, blocked, and switch away until woken.
 void sleep_on_proc_locked(Process& p, WaitQueue& wq)
 {
+    process_lock().assert_held();
     p.state = ProcessState::Blocked;
     if (!wq.head.next) // a zero-initialised queue: make it a ring
         wq.head.prev = wq.head.next = &wq.head;
