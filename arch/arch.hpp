@@ -191,7 +191,8 @@ struct Hart {
     i32 irq_off_depth = 0;  // nesting of push_interrupts_off
     bool irq_was_on = false;
     u64 ticks = 0;          // timer interrupts taken on this hart
-    void* current = nullptr; // the kernel's Process running here
+    void* current = nullptr; // the kernel's Thread running here
+    void* retiring = nullptr; // a thread that exited here: the next one frees it
     void* fp_owner = nullptr; // whose state this hart's FP registers hold
     void* address_space = nullptr; // the user address space satp holds (none: the kernel's)
     // Lock-order checker (test kernel, kernel/locking.hpp): bit r set while

@@ -216,14 +216,14 @@ struct StackBuilder {
 
 } // namespace
 
-static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs& args, fs::Inode& file,
+static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& args, fs::Inode& file,
                                const u8* data, u64 size);
-static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs& args, int depth);
+static Result<void> exec_depth(Thread& t, lib::StringView path, const ExecArgs& args, int depth);
 
 // "#!interpreter [one argument]" (Linux binfmt_script; the line is read
 // by lib/shebang): the new argv is interpreter, the optional argument, the
 // script's path, then the old argv without its argv[0].
-static Result<void> exec_script(Process& p, lib::StringView path, const ExecArgs& args, const u8* data, u64 size,
+static Result<void> exec_script(Thread& t, lib::StringView path, const ExecArgs& args, const u8* data, u64 size,
                                 int depth)
 {
     if (depth >= 4)
@@ -264,13 +264,14 @@ static Result<void> exec_script(Process& p, lib::StringView path, const ExecArgs
         return true;
     });
     if (r.is_ok())
-        r = exec_depth(p, lib::StringView(interp, interp_length), next, depth + 1);
+        r = exec_depth(t, lib::StringView(interp, interp_length), next, depth + 1);
     next.release();
     return r;
 }
 
-static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs& args, int depth)
+static Result<void> exec_depth(Thread& t, lib::StringView path, const ExecArgs& args, int depth)
 {
+    Process& p = *t.process;
     fs::Inode* inode;
     {
         MutexGuard guard(fs::vfs_lock());
@@ -288,20 +289,21 @@ static Result<void> exec_depth(Process& p, lib::StringView path, const ExecArgs&
     if (contents.is_error())
         result = contents.error();
     else if (lib::shebang::is_script(contents.value(), size))
-        result = exec_script(p, path, args, contents.value(), size, depth);
+        result = exec_script(t, path, args, contents.value(), size, depth);
     else
-        result = exec_image(p, path, args, *inode, contents.value(), size);
+        result = exec_image(t, path, args, *inode, contents.value(), size);
     if (must_free)
         mm::kfree(const_cast<u8*>(contents.value()));
     fs::inode_unref(*inode);
     return result;
 }
 
-Result<void> exec_into(Process& p, lib::StringView path, const ExecArgs& args) { return exec_depth(p, path, args, 0); }
+Result<void> exec_into(Thread& t, lib::StringView path, const ExecArgs& args) { return exec_depth(t, path, args, 0); }
 
-static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs& args, fs::Inode& file,
+static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& args, fs::Inode& file,
                                const u8* data, u64 size)
 {
+    Process& p = *t.process;
     auto parsed = lib::elf::parse(data, size);
     if (parsed.is_error())
         return Errno::enoexec;
@@ -398,19 +400,28 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     if (written.is_error())
         return written.code();
 
+    // The point of no return: the process's other threads go (an exec
+    // from any thread ends them all, and the caller takes the pid). When
+    // the process is dying anyway, the new image goes instead, and the
+    // SIGKILL already pending ends the caller on its way out.
+    const bool running = &t == &current_thread(); // not init, built before it runs
+    if (running && !exec_become_sole_thread())
+        return Errno::eintr;
     // Commit: nothing below can fail. (Code pages are fenced for
     // instruction fetch as they fault in.)
     destroy_new_space.disarm();
     mm::AddressSpace* old = p.address_space;
     p.address_space = as;
-    if (&p == &current_process())
+    if (running)
         as->activate();
-    mm::AddressSpace::destroy(old);
-    p.frame.start_user(image.entry(), base);
-    p.fp = {};
-    fp_forget(p);
-    p.clear_child_tid = 0;
-    p.robust_list = 0;
+    if (old)
+        mm::AddressSpace::release(old); // a vfork parent keeps its own
+    release_vfork_parent(p);
+    t.frame.start_user(image.entry(), base);
+    t.fp = {};
+    fp_forget(t);
+    t.clear_child_tid = 0;
+    t.robust_list = 0;
     {
         // Senders read the dispositions under the lock (process.hpp [own]).
         SpinLockGuard guard(process_lock());
@@ -433,6 +444,7 @@ static Result<void> exec_image(Process& p, lib::StringView path, const ExecArgs&
     });
     const char* first = args.chunk_count ? args.chunks[0].data : "";
     set_process_name(p, path, first, args.chunk_count ? lib::min(argv_bytes, args.chunks[0].used) : 0);
+    __builtin_memcpy(t.name, p.name, sizeof(t.name));
     return {};
 }
 

@@ -77,6 +77,6 @@ struct ExecArgs {
 // longer than MAX_ARG_STRLEN, EFAULT for a bad string pointer).
 Result<void> collect_user_args(u64 user_argv, u64 user_envp, ExecArgs& args);
 
-Result<void> exec_into(Process& p, lib::StringView path, const ExecArgs& args);
+Result<void> exec_into(Thread& t, lib::StringView path, const ExecArgs& args);
 
 } // namespace kernel

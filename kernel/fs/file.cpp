@@ -65,6 +65,12 @@ Result<FileTable*> FileTable::clone() const
     return t;
 }
 
+void FileTable::release(FileTable* t)
+{
+    if (t && __atomic_sub_fetch(&t->m_users, 1, __ATOMIC_ACQ_REL) == 0)
+        destroy(t);
+}
+
 void FileTable::destroy(FileTable* t)
 {
     if (!t)

@@ -72,6 +72,15 @@ public:
     static Result<FileTable*> create();
     Result<FileTable*> clone() const;
     static void destroy(FileTable*); // closes every descriptor
+    // Processes that use it (clone with CLONE_FILES and without
+    // CLONE_THREAD shares it between processes; threads share their
+    // process's). release() destroys it with the last user.
+    FileTable* share()
+    {
+        __atomic_fetch_add(&m_users, 1, __ATOMIC_RELAXED);
+        return this;
+    }
+    static void release(FileTable*);
 
     Result<File*> get(int fd) const; // EBADF; not referenced for the caller
     // Lowest free descriptor >= min_fd (below limit); takes over the
@@ -93,6 +102,7 @@ private:
     File** m_files = nullptr;
     u8* m_cloexec = nullptr; // one flag per slot
     int m_capacity = 0;
+    u32 m_users = 1;
 };
 
 } // namespace kernel

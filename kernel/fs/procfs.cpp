@@ -89,22 +89,24 @@ private:
     bool m_failed = false, m_fixed = false;
 };
 
-char state_letter(const Process& p)
+char state_letter(const Thread* t)
 {
-    switch (p.state) {
-    case ProcessState::Running:
-    case ProcessState::Ready:
-    case ProcessState::New: return 'R';
-    case ProcessState::Blocked: return 'S';
-    case ProcessState::Stopped: return 'T';
-    case ProcessState::Zombie: return 'Z';
+    if (!t)
+        return 'Z';
+    switch (t->state) {
+    case ThreadState::Running:
+    case ThreadState::Ready:
+    case ThreadState::New: return 'R';
+    case ThreadState::Blocked: return 'S';
+    case ThreadState::Stopped: return 'T';
+    case ThreadState::Dead: return 'X';
     }
     return '?';
 }
 
-const char* state_words(const Process& p)
+const char* state_words(char letter)
 {
-    switch (state_letter(p)) {
+    switch (letter) {
     case 'R': return "R (running)";
     case 'S': return "S (sleeping)";
     case 'T': return "T (stopped)";
@@ -117,32 +119,49 @@ u64 virtual_size(const Process& p) { return p.address_space ? p.address_space->v
 
 u64 resident_pages(const Process& p) { return p.address_space ? p.address_space->resident_pages() : 0; }
 
-void format_pid_stat(TextSink& out, const Process& p)
+// /proc/PID/stat, or /proc/PID/task/TID/stat with a thread: then the
+// state, times, nice and masks are the thread's, the rest the process's.
+void format_pid_stat(TextSink& out, Process& p, Thread* only)
 {
+    process_lock().assert_held();
     Pid ppid = p.parent ? p.parent->pid : 0;
+    // A process's state is its main thread's (the leader's while it
+    // lives); a zombie has none left.
+    Thread* main = p.zombie ? nullptr : main_thread_proc_locked(p);
+    Thread* t = only ? only : main;
+    ProcessTimes times = only ? ProcessTimes{only->cpu.user_ns(), only->cpu.system_ns(only == &current_thread())}
+                              : process_times_proc_locked(p);
+    int nice = t ? t->sched.nice : 0;
     // Fields 1..52 of proc(5) /proc/pid/stat, in order.
-    lib::format(out, "{} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 ", p.pid, p.name, state_letter(p), ppid, p.pgid,
-                p.sid);
-    lib::format(out, "{} {} {} {} {} {} 1 0 {} {} {} 18446744073709551615 ", ticks(p.cpu.user_ns()), ticks(p.cpu.system_ns(p.state == ProcessState::Running)),
-                ticks(p.children_user_ns), ticks(p.children_system_ns), 20 + p.sched.nice, p.sched.nice, ticks(p.start_ns),
-                virtual_size(p), resident_pages(p));
-    lib::format(out, "0 0 0 0 0 {} {} {} 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 {}\n", p.signals_pending,
-                p.signals_blocked, p.signals_ignored, p.state == ProcessState::Zombie ? p.exit_status : 0);
+    lib::format(out, "{} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 ", only ? only->tid : p.pid, only ? only->name : p.name,
+                state_letter(t), ppid, p.pgid, p.sid);
+    lib::format(out, "{} {} {} {} {} {} {} 0 {} {} {} 18446744073709551615 ", ticks(times.user_ns),
+                ticks(times.system_ns), ticks(p.children_user_ns), ticks(p.children_system_ns), 20 + nice, nice,
+                p.thread_count ? p.thread_count : 1, ticks(only ? only->start_ns : p.start_ns), virtual_size(p),
+                resident_pages(p));
+    lib::format(out, "0 0 0 0 0 {} {} {} 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 {}\n",
+                (t ? t->signals.pending : 0) | p.signals.pending, t ? t->signals_blocked : 0, p.signals_ignored,
+                p.zombie ? p.exit_status : 0);
 }
 
-void format_pid_status(TextSink& out, const Process& p)
+void format_pid_status(TextSink& out, Process& p, Thread* only)
 {
+    process_lock().assert_held();
     Pid ppid = p.parent ? p.parent->pid : 0;
     u64 kib = mm::PAGE_SIZE / 1024;
-    lib::format(out, "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n", p.name,
-                p.umask, state_words(p), p.pid, p.pid, ppid);
+    Thread* main = p.zombie ? nullptr : main_thread_proc_locked(p);
+    Thread* t = only ? only : main;
+    lib::format(out, "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n",
+                only ? only->name : p.name, p.umask, state_words(state_letter(t)), p.pid, only ? only->tid : p.pid,
+                ppid);
     lib::format(out, "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\n");
     mm::Rss rss = p.address_space ? p.address_space->rss() : mm::Rss{};
     lib::format(out, "VmSize:\t{:8} kB\nVmRSS:\t{:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB\nRssShmem:\t{:8} kB\n",
                 virtual_size(p) / 1024, rss.total() * kib, rss.anon * kib, rss.file * kib, rss.shmem * kib);
-    lib::format(out, "Threads:\t1\nSigPnd:\t{:016x}\nShdPnd:\t0000000000000000\nSigBlk:\t{:016x}\n",
-                p.signals_pending, p.signals_blocked);
-    lib::format(out, "SigIgn:\t{:016x}\nSigCgt:\t0000000000000000\n", p.signals_ignored);
+    lib::format(out, "Threads:\t{}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n", p.thread_count,
+                t ? t->signals.pending : 0, p.signals.pending, t ? t->signals_blocked : 0);
+    lib::format(out, "SigIgn:\t{:016x}\nSigCgt:\t{:016x}\n", p.signals_ignored, p.signals_caught);
+    lib::format(out, "Cpus_allowed:\t{:x}\nCpus_allowed_list:\t0\n", t ? t->affinity & 1 : 1);
 }
 
 // /proc/PID/maps (proc(5)): "start-end perms offset dev inode  name".
@@ -372,9 +391,9 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
             Process* p = TRY(process_for(inode));
             out.begin_fixed();
             if (inode.proc == ProcKind::Stat)
-                format_pid_stat(out, *p);
+                format_pid_stat(out, *p, nullptr);
             else if (inode.proc == ProcKind::Status)
-                format_pid_status(out, *p);
+                format_pid_status(out, *p, nullptr);
             else if (inode.proc == ProcKind::Maps)
                 format_pid_maps(out, *p);
             else

@@ -136,7 +136,7 @@ public:
             Process& self = current_process();
             if (self.pgid != s_tty.foreground && self.sid == console_session()) {
                 u64 bit = signal_bit(SIGTTIN);
-                if ((self.signals_ignored & bit) || (self.signals_blocked & bit))
+                if ((self.signals_ignored & bit) || (current_thread().signals_blocked & bit))
                     return Errno::eio;
                 (void)signal_group_proc_locked(self.pgid, SIGTTIN, 0);
                 return Errno::eintr; // restarted after the stop and continue (no handler)

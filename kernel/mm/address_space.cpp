@@ -152,6 +152,12 @@ Result<AddressSpace*> AddressSpace::create()
     return as;
 }
 
+void AddressSpace::release(AddressSpace* as)
+{
+    if (__atomic_sub_fetch(&as->m_users, 1, __ATOMIC_ACQ_REL) == 0)
+        destroy(as);
+}
+
 void AddressSpace::destroy(AddressSpace* as)
 {
     if (!as)

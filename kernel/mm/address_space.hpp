@@ -75,6 +75,16 @@ public:
     // Not const: the parent's private entries become read-only (copy-on-write)
     // and its leaf tables gain a sharer.
     Result<AddressSpace*> clone();
+    // Processes that use it: a vfork child shares its parent's until it
+    // execs or exits. share() adds a user; release() drops one and
+    // destroys the address space with the last (it must not be active
+    // on any hart then).
+    AddressSpace* share()
+    {
+        __atomic_fetch_add(&m_users, 1, __ATOMIC_RELAXED);
+        return this;
+    }
+    static void release(AddressSpace*);
 
     u64 root_pa() const { return m_root_pa; }
     // Make this the user half of this hart's translation (satp), tagged
@@ -170,6 +180,7 @@ private:
     usize m_region_capacity = 0;
     u64 m_heap_start = 0, m_heap_end = 0;
     Rss m_rss;
+    u32 m_users = 1;
     arch::AsidTag m_asid{}; // generation, ASID and satp value (arch/riscv/asid.hpp)
 };
 

@@ -14,13 +14,15 @@ namespace kernel {
 
 Result<void> start_init(lib::StringView path)
 {
-    Process* p = TRY(create_process_for_init());
-    auto fail = [p](lib::Error e) -> Result<void> {
-        mm::AddressSpace::destroy(p->address_space);
+    InitTask init = TRY(create_process_for_init());
+    Process* p = init.process;
+    auto fail = [init, p](lib::Error e) -> Result<void> {
+        if (p->address_space)
+            mm::AddressSpace::destroy(p->address_space);
         FileTable::destroy(p->files);
         if (p->cwd)
             fs::inode_unref(*p->cwd);
-        discard_unstarted_process(p);
+        discard_unstarted_process(p, init.thread);
         return e;
     };
     auto as = mm::AddressSpace::create();
@@ -65,7 +67,7 @@ Result<void> start_init(lib::StringView path)
         args.release();
         return fail(appended.error());
     }
-    auto executed = exec_into(*p, path, args);
+    auto executed = exec_into(*init.thread, path, args);
     args.release();
     if (executed.is_error())
         return fail(executed.error());
@@ -74,8 +76,8 @@ Result<void> start_init(lib::StringView path)
     if (!scheduler_reserve(2))
         return fail(lib::Error{Errno::enomem});
     SpinLockGuard guard(process_lock());
-    register_init_proc_locked(*p);
-    make_ready_proc_locked(*p);
+    register_init_proc_locked(*p, *init.thread);
+    make_ready_proc_locked(*init.thread);
     return {};
 }
 

@@ -171,7 +171,7 @@ void kernel_stack_init()
 constexpr u64 SYSCALL_SLOTS = 512;
 constinit u16 s_syscall_depth[SYSCALL_SLOTS] = {};
 
-void kstack_check_after_syscall(Process& p, u64 number)
+void kstack_check_after_syscall(Thread& p, u64 number)
 {
     if (!s_check)
         return;

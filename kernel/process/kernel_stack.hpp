@@ -21,12 +21,12 @@ void kernel_stack_init();
 Result<KernelStack> alloc_kernel_stack();
 void free_kernel_stack(KernelStack);
 
-struct Process;
+struct Thread;
 // Test builds, with kstack_check: the depth the calling process's stack
 // reached during system call `number` (and any fault or interrupt since
 // the previous call), kept as the call's worst case; the stack is then
 // painted again below the live frames.
-void kstack_check_after_syscall(Process&, u64 number);
+void kstack_check_after_syscall(Thread&, u64 number);
 // The worst cases per system call, deepest first (at power-off).
 void kstack_check_report();
 

@@ -7,10 +7,12 @@
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
+#include "kernel/mm/uaccess.hpp"
 #include "kernel/power.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/scheduler.hpp"
+#include "kernel/process/futex.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/time.hpp"
 #include "kernel/trap/trap.hpp"
@@ -22,18 +24,33 @@ namespace {
 
 constinit SpinLock s_lock(LockRank::Process);
 constinit Process s_idle;                  // pid 0: the boot hart's idle loop
-constexpr usize PID_BUCKETS = 4096;        // chained hash: O(1) average lookup
+constinit Thread s_idle_thread;
+constexpr usize PID_BUCKETS = 4096;        // chained hashes: O(1) average lookup
 constinit Process* s_pid_table[PID_BUCKETS] = {};
-constinit usize s_count = 0;
+constinit Thread* s_tid_table[PID_BUCKETS] = {};
+constinit usize s_count = 0;               // processes in the table, zombies included
+constinit usize s_tasks = 0;               // live threads plus zombie processes (RLIMIT_NPROC, max_procs)
 constinit Pid s_next_pid = 1;
 constinit Pid s_pid_max = 32768;           // as Linux's default pid_max
 constinit usize s_max_processes = 32767;
 constinit Process* s_init = nullptr;
 
-void children_init(Process& p)
+void ring_init(lib::ListNode& n) { n.prev = n.next = &n; }
+
+void append(lib::ListNode& head, lib::ListNode& n)
 {
-    p.children.prev = p.children.next = &p.children;
-    p.child_event.head.prev = p.child_event.head.next = &p.child_event.head;
+    n.prev = head.prev;
+    n.next = &head;
+    head.prev->next = &n;
+    head.prev = &n;
+}
+
+void process_lists_init(Process& p)
+{
+    ring_init(p.children);
+    ring_init(p.threads);
+    ring_init(p.child_event.head);
+    ring_init(p.thread_exited.head);
 }
 
 Process* child_of(lib::ListNode* node)
@@ -45,11 +62,7 @@ void add_child_proc_locked(Process& parent, Process& child)
 {
     s_lock.assert_held();
     child.parent = &parent;
-    lib::ListNode& n = child.sibling_node;
-    n.prev = parent.children.prev;
-    n.next = &parent.children;
-    parent.children.prev->next = &n;
-    parent.children.prev = &n;
+    append(parent.children, child.sibling_node);
 }
 
 void hash_insert_proc_locked(Process& p)
@@ -71,29 +84,59 @@ void hash_remove_proc_locked(Process& p)
     --s_count;
 }
 
-// RLIMIT_NPROC (Linux kernel/fork.c copy_process): fork fails with EAGAIN
-// once the caller's user already has that many processes. Every process is
-// uid 0 until users exist, so the user's count is the whole table (zombies
-// included until reaped, as Linux counts them). Unlike Linux, uid 0 is not
+void tid_insert_proc_locked(Thread& t)
+{
+    s_lock.assert_held();
+    Thread*& bucket = s_tid_table[usize(t.tid) % PID_BUCKETS];
+    t.tid_hash_next = bucket;
+    bucket = &t;
+}
+
+void tid_remove_proc_locked(Thread& t)
+{
+    s_lock.assert_held();
+    Thread** link = &s_tid_table[usize(t.tid) % PID_BUCKETS];
+    while (*link != &t)
+        link = &(*link)->tid_hash_next;
+    *link = t.tid_hash_next;
+}
+
+// A thread joins its process (and the tid table).
+void attach_thread_proc_locked(Process& p, Thread& t)
+{
+    s_lock.assert_held();
+    t.process = &p;
+    append(p.threads, t.thread_node);
+    ++p.thread_count;
+    tid_insert_proc_locked(t);
+    ++s_tasks;
+}
+
+// RLIMIT_NPROC (Linux kernel/fork.c copy_process): clone fails with EAGAIN
+// once the caller's user already has that many tasks -- threads count, as
+// in Linux, and zombies until reaped. Every process is uid 0 until users
+// exist, so the user's count is every task. Unlike Linux, uid 0 is not
 // exempt: everything runs as root here, and the limit is what keeps a fork
 // bomb from taking the machine (docs/processes.md).
 bool over_nproc_limit_proc_locked(const Process& parent)
 {
     s_lock.assert_held();
-    return s_count >= parent.rlimit_cur[Process::RLIMIT_NPROC];
+    return s_tasks >= parent.rlimit_cur[Process::RLIMIT_NPROC];
 }
 
-// The next free pid, wrapping at pid_max like Linux (but to 2, not 300).
+// The next free id, wrapping at pid_max like Linux (but to 2, not 300).
+// Pids and tids share the space: an id is free when no process and no
+// thread has it.
 Result<Pid> allocate_pid_proc_locked()
 {
     s_lock.assert_held();
-    if (s_count >= s_max_processes)
+    if (s_tasks >= s_max_processes)
         return Errno::eagain;
     for (Pid tries = 0; tries < s_pid_max; ++tries) {
         Pid pid = s_next_pid++;
         if (s_next_pid >= s_pid_max)
             s_next_pid = 2;
-        if (!find_process_proc_locked(pid))
+        if (!find_process_proc_locked(pid) && !find_thread_proc_locked(pid))
             return pid;
     }
     return Errno::eagain;
@@ -111,10 +154,43 @@ void copy_name(Process& to, const Process& from)
 SpinLock& process_lock() { return s_lock; }
 
 Process& idle_process() { return s_idle; }
+Thread& idle_thread() { return s_idle_thread; }
 
-Process& current_process() { return *static_cast<Process*>(arch::this_hart().current); }
+Thread& current_thread() { return *static_cast<Thread*>(arch::this_hart().current); }
+Process& current_process() { return *current_thread().process; }
 
+bool is_idle(const Thread& t) { return &t == &s_idle_thread; }
 bool is_idle(const Process& p) { return &p == &s_idle; }
+
+Thread* thread_of_node(lib::ListNode* node)
+{
+    return reinterpret_cast<Thread*>(reinterpret_cast<u8*>(node) - __builtin_offsetof(Thread, thread_node));
+}
+
+Thread* main_thread_proc_locked(Process& p)
+{
+    s_lock.assert_held();
+    if (p.threads.next == &p.threads)
+        return nullptr;
+    Thread* first = thread_of_node(p.threads.next);
+    for_each_thread_proc_locked(p, [&](Thread& t) {
+        if (t.tid == p.pid)
+            first = &t;
+    });
+    return first;
+}
+
+ProcessTimes process_times_proc_locked(Process& p)
+{
+    s_lock.assert_held();
+    u64 user = p.dead_user_ticks, run = p.dead_run_ticks;
+    Thread* me = static_cast<Thread*>(arch::this_hart().current);
+    for_each_thread_proc_locked(p, [&](Thread& t) {
+        user += t.cpu.user;
+        run += t.cpu.run_ticks(&t == me);
+    });
+    return {counter_to_ns(user), counter_to_ns(run > user ? run - user : 0)};
+}
 
 Process* find_process_proc_locked(Pid pid)
 {
@@ -122,6 +198,15 @@ Process* find_process_proc_locked(Pid pid)
     for (Process* p = s_pid_table[usize(pid) % PID_BUCKETS]; p; p = p->pid_hash_next)
         if (p->pid == pid)
             return p;
+    return nullptr;
+}
+
+Thread* find_thread_proc_locked(Pid tid)
+{
+    s_lock.assert_held();
+    for (Thread* t = s_tid_table[usize(tid) % PID_BUCKETS]; t; t = t->tid_hash_next)
+        if (t->tid == tid)
+            return t;
     return nullptr;
 }
 
@@ -144,6 +229,12 @@ usize process_count()
     return s_count;
 }
 
+usize task_count_proc_locked()
+{
+    s_lock.assert_held();
+    return s_tasks;
+}
+
 // Linux's default (kernel/fork.c set_max_threads, fork_init): max_threads
 // = RAM pages / (8 * THREAD_SIZE / PAGE_SIZE) with THREAD_SIZE = 16 KiB,
 // at least 20, and init's RLIMIT_NPROC is max_threads / 2.
@@ -157,10 +248,12 @@ u64 default_nproc_limit()
 void process_init()
 {
     kernel_stack_init();
-    children_init(s_idle);
-    s_idle.state = ProcessState::Running;
+    process_lists_init(s_idle);
+    s_idle_thread.process = &s_idle;
+    s_idle_thread.state = ThreadState::Running;
     __builtin_memcpy(s_idle.name, "idle", 5);
-    arch::this_hart().current = &s_idle;
+    __builtin_memcpy(s_idle_thread.name, "idle", 5);
+    arch::this_hart().current = &s_idle_thread;
     const auto& cmdline = boot_info().cmdline;
     if (auto v = cmdline.get_u64("pid_max"); v.is_ok() && v.value() >= 64 && v.value() <= (1u << 22))
         s_pid_max = Pid(v.value());
@@ -185,132 +278,237 @@ void set_process_name(Process& p, lib::StringView path, const char* argv_block, 
         __builtin_memcpy(p.cmdline, argv_block, p.cmdline_length);
 }
 
-// Allocate a control block with a kernel stack, not yet in the table.
+// A thread control block with a kernel stack, in no process yet.
+static Result<Thread*> new_thread()
+{
+    auto* t = mm::make<Thread>();
+    if (!t)
+        return Errno::enomem;
+    auto stack = alloc_kernel_stack();
+    if (stack.is_error()) {
+        mm::destroy(t);
+        return stack.error();
+    }
+    t->kernel_stack_top = stack->top;
+    t->kernel_stack_slot = stack->slot;
+    t->context.ra = u64(&process_first_entry);
+    t->context.sp = stack->top;
+    t->start_ns = monotonic_ns();
+    return t;
+}
+
+static void free_thread(Thread* t)
+{
+    free_kernel_stack({t->kernel_stack_top, t->kernel_stack_slot});
+    mm::destroy(t);
+}
+
 static Result<Process*> new_process()
 {
     auto* p = mm::make<Process>();
     if (!p)
         return Errno::enomem;
-    auto stack = alloc_kernel_stack();
-    if (stack.is_error()) {
-        mm::destroy(p);
-        return stack.error();
-    }
-    children_init(*p);
-    p->kernel_stack_top = stack->top;
-    p->kernel_stack_slot = stack->slot;
-    p->context.ra = u64(&process_first_entry);
-    p->context.sp = stack->top;
+    process_lists_init(*p);
     p->start_ns = monotonic_ns();
     return p;
 }
 
-static void free_process(Process* p)
+void free_retiring_thread_proc_locked()
 {
-    free_kernel_stack({p->kernel_stack_top, p->kernel_stack_slot});
-    mm::destroy(p);
+    s_lock.assert_held();
+    auto* t = static_cast<Thread*>(arch::this_hart().retiring);
+    if (!t)
+        return;
+    arch::this_hart().retiring = nullptr;
+    free_thread(t); // frees take locks of higher rank only (kernel/locking.hpp)
 }
 
-// Everything that allocates or touches memory (the control block, the
-// address space, the file table, the run-queue room, the child's tid)
-// happens without the process lock; under it the child is only checked
-// against the limits and published. Until then each step is undone by its
-// guard, in reverse order, on any error return.
-Result<Pid> fork_current(const ForkOptions& options)
+// Everything that allocates or touches memory (the control blocks, the
+// address space, the file table, the run-queue room, the tid words)
+// happens without the process lock; under it the new thread is only
+// checked against the limits and published. Until then each step is
+// undone by its guard, in reverse order, on any error return.
+Result<Pid> clone_current(const CloneArgs& args)
 {
-    Process& parent = current_process();
+    Thread& me = current_thread();
+    Process& parent = *me.process;
+    const u64 flags = args.flags;
+    const bool same_process = flags & CLONE_THREAD;
     {
         // Checked first, so a fork bomb at its limit costs no address-space copy.
         SpinLockGuard guard(s_lock);
         if (over_nproc_limit_proc_locked(parent))
             return Errno::eagain;
     }
-    Process* child = TRY(new_process());
-    lib::ArmedScopeGuard free_child([&] { free_process(child); });
-    child->address_space = TRY(parent.address_space->clone());
-    lib::ArmedScopeGuard destroy_address_space([&] { mm::AddressSpace::destroy(child->address_space); });
-    arch::sync_instruction_cache(); // the copy holds code written by stores
-    child->files = TRY(parent.files->clone());
-    lib::ArmedScopeGuard destroy_files([&] { FileTable::destroy(child->files); });
-    child->cwd = parent.cwd;
-    if (child->cwd)
-        fs::inode_ref(*child->cwd);
-    lib::ArmedScopeGuard unref_cwd([&] {
+    Thread* t = TRY(new_thread());
+    lib::ArmedScopeGuard free_new_thread([&] { free_thread(t); });
+    Process* child = &parent;
+    if (!same_process)
+        child = TRY(new_process());
+    lib::ArmedScopeGuard free_child([&] {
+        if (child != &parent)
+            mm::destroy(child);
+    });
+    if (!same_process) {
+        if (flags & CLONE_VM) {
+            child->address_space = parent.address_space->share();
+        } else {
+            child->address_space = TRY(parent.address_space->clone());
+            arch::sync_instruction_cache(); // the copy holds code written by stores
+        }
+    }
+    lib::ArmedScopeGuard release_address_space([&] {
+        if (child != &parent)
+            mm::AddressSpace::release(child->address_space);
+    });
+    if (!same_process)
+        child->files = (flags & CLONE_FILES) ? parent.files->share() : TRY(parent.files->clone());
+    lib::ArmedScopeGuard release_files([&] {
+        if (child != &parent)
+            FileTable::release(child->files);
+    });
+    if (!same_process) {
+        // CLONE_FS without CLONE_THREAD would share cwd and umask between
+        // processes; they are copied (docs/threads.md).
+        child->cwd = parent.cwd;
         if (child->cwd)
+            fs::inode_ref(*child->cwd);
+        child->umask = parent.umask;
+        // The actions, read without the lock by their own process.
+        child->signals_ignored = parent.signals_ignored;
+        child->signals_caught = parent.signals_caught;
+        for (int i = 0; i < 64; ++i)
+            child->actions[i] = parent.actions[i];
+        copy_name(*child, parent);
+        for (unsigned i = 0; i < Process::RLIMIT_COUNT; ++i) {
+            child->rlimit_cur[i] = parent.rlimit_cur[i];
+            child->rlimit_max[i] = parent.rlimit_max[i];
+        }
+        child->exit_signal = args.exit_signal;
+    }
+    lib::ArmedScopeGuard unref_cwd([&] {
+        if (child != &parent && child->cwd)
             fs::inode_unref(*child->cwd);
     });
-    child->umask = parent.umask;
-    // The parent's own mask and actions: it reads them without the lock.
-    child->signals_blocked = parent.signals_blocked;
-    child->signals_ignored = parent.signals_ignored;
-    child->signals_caught = parent.signals_caught;
-    for (int i = 0; i < 64; ++i)
-        child->actions[i] = parent.actions[i];
-    child->sched.inherit_from(parent.sched);
-    fp_sync(parent);
-    child->frame = parent.frame;
-    child->frame.set_syscall_result(0); // fork returns 0 in the child
-    child->fp = parent.fp; // current: fork_current synced it
-    if (options.stack)
-        child->frame.set_user_sp(options.stack);
-    if (options.set_tls)
-        child->frame.set_tls(options.tls);
-    child->clear_child_tid = options.clear_child_tid;
-    copy_name(*child, parent);
-    for (unsigned i = 0; i < Process::RLIMIT_COUNT; ++i) {
-        child->rlimit_cur[i] = parent.rlimit_cur[i];
-        child->rlimit_max[i] = parent.rlimit_max[i];
-    }
+    t->signals_blocked = me.signals_blocked;
+    t->affinity = me.affinity;
+    __builtin_memcpy(t->name, me.name, sizeof(t->name));
+    t->sched.inherit_from(me.sched);
+    fp_sync(me);
+    t->frame = me.frame;
+    t->frame.set_syscall_result(0); // clone returns 0 in the child
+    t->fp = me.fp; // current: fp_sync
+    if (args.stack)
+        t->frame.set_user_sp(args.stack);
+    if (flags & CLONE_SETTLS)
+        t->frame.set_tls(args.tls);
+    if (flags & CLONE_CHILD_CLEARTID)
+        t->clear_child_tid = args.child_tid;
 
+    Pid tid = 0;
     for (;;) {
-        // Room in the run queue for every process and the child, so that
+        // Room in the run queue for every thread and the new one, so that
         // enqueueing it under the lock never allocates.
-        usize room = process_count() + 2;
+        usize room;
+        {
+            SpinLockGuard guard(s_lock);
+            room = s_tasks + 2;
+        }
         if (!scheduler_reserve(room))
             return Errno::enomem;
         SpinLockGuard guard(s_lock);
-        if (s_count + 2 > room)
-            continue; // another fork published meanwhile: reserve again
+        if (s_tasks + 2 > room)
+            continue; // another clone published meanwhile: reserve again
         // A signal that arrived while the child was being built (^C to a fork
         // bomb's group, say) must reach the child too, or the child would
         // escape it: like Linux (kernel/fork.c, ERESTARTNOINTR), give up and
-        // let the caller restart the fork after the signal has been handled.
-        if (parent.signals_pending & ~(parent.signals_blocked & ~UNBLOCKABLE))
+        // let the caller restart the clone after the signal has been handled.
+        // A group exit or an exec elsewhere in the process shows up here as
+        // the SIGKILL they send.
+        if (signal_interrupts_proc_locked(me))
             return Errno::eintr;
         if (over_nproc_limit_proc_locked(parent))
             return Errno::eagain;
-        child->pid = TRY(allocate_pid_proc_locked());
-        child->pgid = parent.pgid; // [P]: setpgid may change the parent's
-        child->sid = parent.sid;
-        note_fork(child->pid);
-        hash_insert_proc_locked(*child);
-        add_child_proc_locked(parent, *child);
-        // Published: the child belongs to the process table now.
-        free_child.disarm();
-        destroy_address_space.disarm();
-        destroy_files.disarm();
-        unref_cwd.disarm();
-        if (!options.child_settid) {
-            make_ready_proc_locked(*child);
-            return child->pid;
+        tid = TRY(allocate_pid_proc_locked());
+        t->tid = tid;
+        if (!same_process) {
+            child->pid = tid;
+            child->pgid = parent.pgid; // [P]: setpgid may change the parent's
+            child->sid = parent.sid;
+            // CLONE_PARENT: a sibling of the caller (init's children stay init's).
+            Process* new_parent = (flags & CLONE_PARENT) && parent.parent && &parent != s_init ? parent.parent : &parent;
+            hash_insert_proc_locked(*child);
+            add_child_proc_locked(*new_parent, *child);
+            if (flags & CLONE_VFORK) {
+                child->vfork_parent = &me;
+                me.vfork_waiting = true;
+            }
         }
+        note_fork(tid);
+        attach_thread_proc_locked(*child, *t);
+        // Published: the thread (and its process) belong to the tables now.
+        free_new_thread.disarm();
+        free_child.disarm();
+        release_address_space.disarm();
+        release_files.disarm();
+        unref_cwd.disarm();
         break;
     }
-    // CLONE_CHILD_SETTID: the tid goes into the child's copy of memory
-    // before it first runs (a bad address is ignored, as Linux does). The
-    // write may fault a page in, so it happens without the lock; the child
-    // waits in the table, New, meanwhile.
-    u32 tid = u32(child->pid);
-    (void)child->address_space->write(options.child_settid, &tid, sizeof(tid));
+    // The tid words are written before the new thread first runs (it may
+    // read them: glibc's pthread_create points both at the thread's own
+    // descriptor). A bad address is ignored, as Linux does. The writes may
+    // fault a page in, so they happen without the lock; the thread waits
+    // in the table, New, meanwhile.
+    u32 tid_word = u32(tid);
+    if (flags & CLONE_PARENT_SETTID)
+        (void)mm::write_user<u32>(args.parent_tid, tid_word);
+    if (flags & CLONE_CHILD_SETTID)
+        (void)child->address_space->write(args.child_tid, &tid_word, sizeof(tid_word));
     SpinLockGuard guard(s_lock);
-    make_ready_proc_locked(*child);
-    return child->pid;
+    make_ready_proc_locked(*t);
+    // vfork: the parent waits until the child has left the shared address
+    // space (exec or exit), as Linux's vfork does.
+    while (me.vfork_waiting)
+        block_uninterruptible_proc_locked(me.vfork_done);
+    return tid;
 }
 
-void exit_current(i32 wait_status)
+void release_vfork_parent(Process& p)
 {
-    Process& p = current_process();
-    VERIFY(!is_idle(p));
+    SpinLockGuard guard(s_lock);
+    Thread* waiter = p.vfork_parent;
+    if (!waiter)
+        return;
+    p.vfork_parent = nullptr;
+    waiter->vfork_waiting = false;
+    wake_all_proc_locked(waiter->vfork_done);
+}
+
+namespace {
+
+// The calling thread leaves its process and the tid table for good and
+// switches away; the next thread on this hart frees it.
+[[noreturn]] void retire_current_proc_locked(Thread& t)
+{
+    s_lock.assert_held();
+    Process& p = *t.process;
+    t.cpu.switch_out(arch::read_time());
+    fold_cpu_time(t.cpu);
+    t.cpu.switch_in(arch::read_time()); // nothing more is charged: run is final below
+    p.dead_user_ticks += t.cpu.user;
+    p.dead_run_ticks += t.cpu.run;
+    t.thread_node.unlink();
+    tid_remove_proc_locked(t);
+    --s_tasks;
+    t.state = ThreadState::Dead;
+    arch::this_hart().retiring = &t;
+    switch_away_proc_locked();
+    PANIC("a dead thread ran again");
+}
+
+// The last thread is leaving: the process becomes a zombie for its parent.
+[[noreturn]] void exit_last_thread(Thread& t, Process& p, i32 wait_status)
+{
     if (&p == s_init) {
         bool signaled = (wait_status & 0x7f) != 0;
         int code = signaled ? 128 + (wait_status & 0x7f) : (wait_status >> 8) & 0xff;
@@ -319,9 +517,10 @@ void exit_current(i32 wait_status)
                signaled ? wait_status & 0x7f : code);
         power_off(code);
     }
-    // Release what the process owns; only the control block and the
-    // kernel stack (still in use right here) wait for the reaper.
-    FileTable::destroy(p.files);
+    release_vfork_parent(p);
+    // Release what the process owns; only the control blocks wait for the
+    // reaper (the process's) and the next thread on this hart (ours).
+    FileTable::release(p.files);
     p.files = nullptr;
     if (p.cwd)
         fs::inode_unref(*p.cwd);
@@ -330,8 +529,8 @@ void exit_current(i32 wait_status)
     p.address_space = nullptr;
     // Leave the dying table before freeing it: the kernel half is in every table.
     mm::AddressSpace::deactivate();
-    mm::AddressSpace::destroy(as);
-    fp_forget(p);
+    mm::AddressSpace::release(as);
+    fp_forget(t);
 
     SpinLockGuard guard(s_lock);
     // Orphans go to init, which reaps them.
@@ -340,23 +539,100 @@ void exit_current(i32 wait_status)
         Process* c = child_of(p.children.next);
         c->sibling_node.unlink();
         add_child_proc_locked(*s_init, *c);
-        zombie_orphans |= c->state == ProcessState::Zombie;
+        zombie_orphans |= c->zombie;
     }
     if (zombie_orphans)
         wake_all_proc_locked(s_init->child_event);
     p.exit_status = wait_status;
-    p.state = ProcessState::Zombie;
+    p.zombie = true;
+    ++s_tasks; // the zombie counts until reaped; the thread stops counting below
     bool killed = (wait_status & 0x7f) != 0;
     notify_parent_proc_locked(p, killed ? CLD_KILLED : CLD_EXITED,
-                         killed ? (wait_status & 0x7f) : ((wait_status >> 8) & 0xff));
+                              killed ? (wait_status & 0x7f) : ((wait_status >> 8) & 0xff));
     alarm_cancel_proc_locked(p);
-    switch_away_proc_locked();
-    PANIC("a zombie ran again");
+    retire_current_proc_locked(t);
+}
+
+} // namespace
+
+void exit_thread(i32 wait_status)
+{
+    Thread& t = current_thread();
+    Process& p = *t.process;
+    VERIFY(!is_idle(t));
+    // User-memory work first, while the address space is ours: the robust
+    // futexes this thread held, and its CLONE_CHILD_CLEARTID word
+    // (pthread_join sleeps on it).
+    futex_exit_thread(t);
+    bool last;
+    {
+        SpinLockGuard guard(s_lock);
+        last = p.thread_count == 1;
+        if (!last) {
+            --p.thread_count;
+            wake_all_proc_locked(p.thread_exited);
+            fp_forget(t);
+            retire_current_proc_locked(t);
+        }
+        --p.thread_count;
+        if (p.group_exit)
+            wait_status = p.exit_status;
+    }
+    exit_last_thread(t, p, wait_status);
+}
+
+void exit_current(i32 wait_status)
+{
+    Thread& me = current_thread();
+    Process& p = *me.process;
+    {
+        SpinLockGuard guard(s_lock);
+        // The first group exit sets the status; an exec in progress is
+        // already ending the other threads, and this one goes with them.
+        if (!p.group_exit && !p.group_exec) {
+            p.group_exit = true;
+            p.exit_status = wait_status;
+            for_each_thread_proc_locked(p, [&](Thread& t) {
+                if (&t != &me)
+                    send_thread_signal_proc_locked(t, SIGKILL, SI_KERNEL, 0);
+            });
+        }
+    }
+    exit_thread(wait_status);
+}
+
+bool exec_become_sole_thread()
+{
+    Thread& me = current_thread();
+    Process& p = *me.process;
+    SpinLockGuard guard(s_lock);
+    if (p.group_exit || p.group_exec)
+        return false;
+    if (p.thread_count > 1) {
+        p.group_exec = &me;
+        for_each_thread_proc_locked(p, [&](Thread& t) {
+            if (&t != &me)
+                send_thread_signal_proc_locked(t, SIGKILL, SI_KERNEL, 0);
+        });
+        while (p.thread_count > 1)
+            block_uninterruptible_proc_locked(p.thread_exited);
+        p.group_exec = nullptr;
+        if (p.group_exit)
+            return false;
+    }
+    // The exec'ing thread becomes the leader: its tid is the pid.
+    if (me.tid != p.pid) {
+        tid_remove_proc_locked(me);
+        me.tid = p.pid;
+        tid_insert_proc_locked(me);
+    }
+    return true;
 }
 
 Result<WaitResult> wait_for_child(Pid pid, u64 options)
 {
-    Process& p = current_process();
+    Thread& me = current_thread();
+    Process& p = *me.process;
     SpinLockGuard guard(s_lock);
     for (;;) {
         bool have_match = false;
@@ -364,25 +640,33 @@ Result<WaitResult> wait_for_child(Pid pid, u64 options)
             Process* c = child_of(n);
             if (pid > 0 ? c->pid != pid : pid == 0 ? c->pgid != p.pgid : pid < -1 ? c->pgid != -pid : false)
                 continue;
+            // Linux: without __WALL, a child whose exit signal is not
+            // SIGCHLD is waited for only with __WCLONE, and the other way round.
+            if (!(options & WALL) && ((c->exit_signal != SIGCHLD) != bool(options & WCLONE)))
+                continue;
             have_match = true;
-            if (c->state == ProcessState::Zombie) {
-                WaitResult r{c->pid, c->exit_status, c->cpu.user_ns() + c->children_user_ns,
-                             c->cpu.system_ns(false) + c->children_system_ns};
+            if (c->zombie) {
+                ProcessTimes times = process_times_proc_locked(*c);
+                WaitResult r{c->pid, c->exit_status, times.user_ns + c->children_user_ns,
+                             times.system_ns + c->children_system_ns};
                 p.children_user_ns += r.user_ns;
                 p.children_system_ns += r.system_ns;
                 c->sibling_node.unlink();
                 hash_remove_proc_locked(*c);
-                free_process(c);
+                --s_tasks;
+                mm::destroy(c);
                 return r;
             }
             // Stops and continues are reported once each, without reaping.
-            if ((options & WUNTRACED) && c->state == ProcessState::Stopped && c->stop_unreported) {
+            if ((options & WUNTRACED) && c->stopped && c->stop_unreported) {
                 c->stop_unreported = false;
-                return WaitResult{c->pid, (c->stop_signal << 8) | 0x7f, c->cpu.user_ns(), c->cpu.system_ns(false)};
+                ProcessTimes times = process_times_proc_locked(*c);
+                return WaitResult{c->pid, (c->stop_signal << 8) | 0x7f, times.user_ns, times.system_ns};
             }
             if ((options & WCONTINUED) && c->continue_unreported) {
                 c->continue_unreported = false;
-                return WaitResult{c->pid, 0xffff, c->cpu.user_ns(), c->cpu.system_ns(false)};
+                ProcessTimes times = process_times_proc_locked(*c);
+                return WaitResult{c->pid, 0xffff, times.user_ns, times.system_ns};
             }
         }
         if (!have_match)
@@ -394,20 +678,28 @@ Result<WaitResult> wait_for_child(Pid pid, u64 options)
     }
 }
 
-void register_init_proc_locked(Process& init)
+void register_init_proc_locked(Process& init, Thread& main)
 {
     s_lock.assert_held();
     s_init = &init;
     init.pid = 1;
+    main.tid = 1;
     init.pgid = init.sid = 1;
     s_next_pid = 2;
     hash_insert_proc_locked(init);
     add_child_proc_locked(s_idle, init);
+    attach_thread_proc_locked(init, main);
 }
 
-Result<Process*> create_process_for_init()
+Result<InitTask> create_process_for_init()
 {
     Process* p = TRY(new_process());
+    auto t = new_thread();
+    if (t.is_error()) {
+        mm::destroy(p);
+        return t.error();
+    }
+    (*t)->process = p;
     // Linux's defaults for init (include/asm-generic/resource.h).
     constexpr u64 INFINITY = ~0ull;
     for (unsigned i = 0; i < Process::RLIMIT_COUNT; ++i)
@@ -418,8 +710,14 @@ Result<Process*> create_process_for_init()
     p->rlimit_cur[7] = p->rlimit_max[7] = 1024; // RLIMIT_NOFILE
     p->rlimit_cur[8] = p->rlimit_max[8] = 8ull << 20; // RLIMIT_MEMLOCK
     p->rlimit_cur[14] = p->rlimit_max[14] = 0; // RLIMIT_RTPRIO
-    return p;
+    p->exit_signal = SIGCHLD;
+    return InitTask{p, *t};
 }
-void discard_unstarted_process(Process* p) { free_process(p); }
+
+void discard_unstarted_process(Process* p, Thread* t)
+{
+    free_thread(t);
+    mm::destroy(p);
+}
 
 } // namespace kernel

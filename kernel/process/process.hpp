@@ -1,24 +1,27 @@
-// The process control block and the process table.
+// The process control block and the process table. A process is a thread
+// group (Linux's): the address space, the file table, the cwd, the signal
+// actions and the shared pending signals, the place in the process tree,
+// job control and limits, shared by its threads (kernel/process/thread.hpp),
+// which are what the harts run. pid = the group's id = its first thread's
+// tid; pids and tids come from one number space.
 //
 // Locking (the order and the other locks: kernel/locking.hpp): one lock,
-// `process_lock()`, guards the pid table, the process tree, the run queue,
-// every wait queue, and the fields of Process in the blocks marked below.
-// The scheduler holds it across the context switch (xv6's rule): whoever
-// switches in releases it. Each field belongs to exactly one block:
+// `process_lock()`, guards the pid and tid tables, the process tree, the
+// run queue, every wait queue, and the fields of Process and Thread in the
+// blocks marked below. The scheduler holds it across the context switch
+// (xv6's rule): whoever switches in releases it.
 //  [P]    guarded by the process lock: read and written with it held.
-//  [own]  written only by the process itself, always with the process lock
-//         held; the process reads its own without the lock, anyone else
-//         (a signal sender, the timer's SIGALRM, setpgid) reads under it.
-//  [self] touched only by the process itself -- or by its creator before
+//  [own]  written only by a thread of the process, always with the process
+//         lock held; the process's threads read without the lock, anyone
+//         else (a signal sender, the timer's SIGALRM, setpgid) under it.
+//  [self] touched only by the process's threads -- or by its creator before
 //         it first runs, or its reaper after it died. Another process may
 //         read a snapshot under the process lock, which keeps the process
 //         from being reaped meanwhile (procfs); it may be stale.
 #pragma once
 
 #include "arch/arch.hpp"
-#include "kernel/process/cpu_time.hpp"
-#include "kernel/process/sched_entity.hpp"
-#include "kernel/process/wait_queue.hpp"
+#include "kernel/process/thread.hpp"
 #include "kernel/spinlock.hpp"
 #include "lib/list.hpp"
 #include "lib/result.hpp"
@@ -34,92 +37,52 @@ struct Inode;
 }
 class FileTable;
 
-using Pid = i32;
-
-enum class ProcessState : u8 {
-    New,      // being built by fork/spawn; not yet runnable
-    Ready,    // on the run queue
-    Running,  // on a hart
-    Blocked,  // on a wait queue (wait4, console read, nanosleep)
-    Stopped,  // by SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU, until SIGCONT
-    Zombie,   // exited; keeps its exit status until the parent reaps it
-};
-
-// Callee-saved registers of a kernel thread (switch.S).
-struct Context {
-    u64 ra, sp;
-    u64 s[12];
-};
-
 struct Process {
-    // ---- The trap path's, touched on every crossing ------------------------
-    // First, so that the frame is at offset 0 (the trap entry's frame
-    // pointer is the process) and the rest within reach of one load.
-    // The user registers: trap entry from U-mode saves straight into here
-    // (sscratch points at it while the process runs in user mode).
-    arch::TrapFrame frame{};    // [self]
-    CpuTime cpu;                // [self] user and system time, in counter ticks
-    // Signals waiting (bit n-1 for signal n); the way back to user mode
-    // reads it without the lock (a signal sent after that reaches the
-    // process on its next trap).
-    u64 signals_pending = 0;    // [P]
-    // Work the way back to user mode must do first (Linux's TIF_ flags);
-    // together with signals_pending, one test says "nothing to do".
-    // Changed with atomic bit operations: the timer tick on this hart sets
-    // WORK_RESCHED, the process sets and clears the others.
-    enum : u32 {
-        WORK_RESCHED = 1,         // the scheduler wants the hart for someone else
-        WORK_RESTART_SYSCALL = 2, // a call failed with EINTR: restart it if the
-                                  // handler has SA_RESTART, or if none runs
-        WORK_MASK_SAVED = 4,      // rt_sigsuspend/ppoll replaced the mask for a
-                                  // wait: put saved_mask back once a signal arrives
-        WORK_LOAD_FP = 8,         // this hart's FP registers hold another's values
-    };
-    u64 work = 0;               // [self] (WORK_RESCHED: the tick too); a full word, tested with the pending set
-    bool has_work(u64 bits) const { return __atomic_load_n(&work, __ATOMIC_RELAXED) & bits; }
-    void set_work(u64 bits) { __atomic_fetch_or(&work, bits, __ATOMIC_RELAXED); }
-    void clear_work(u64 bits) { __atomic_fetch_and(&work, ~bits, __ATOMIC_RELAXED); }
-
     // ---- [P] Guarded by the process lock ---------------------------------
     Pid pid = 0;                              // [P] fixed after creation
-    ProcessState state = ProcessState::New;   // [P]
+    bool zombie = false;                      // [P] every thread has exited
     Process* parent = nullptr;                // [P]
     lib::ListNode children;                   // [P] of Process::sibling_node
     lib::ListNode sibling_node;               // [P]
-    lib::ListNode queue_node;                 // [P] run queue or a wait queue
     Process* pid_hash_next = nullptr;         // [P] pid table chain
     WaitQueue child_event;                    // [P] a child exited / changed state
-    Context context{};                        // [P] saved by switch_context
+    lib::ListNode threads;                    // [P] live threads, of Thread::thread_node
+    u32 thread_count = 0;                     // [P] live threads
+    WaitQueue thread_exited;                  // [P] exec waits here for the others to go
     i32 exit_status = 0;        // [P] wait status encoding (WIFEXITED...)
-    u64 sleep_deadline_ns = 0;  // [P] for nanosleep
+    // exit_group or a fatal signal: every thread is on its way out, and
+    // exit_status is the process's.
+    bool group_exit = false;    // [P]
+    Thread* group_exec = nullptr; // [P] this thread execs: the others are on their way out
     // ITIMER_REAL / alarm(2): next expiry and reload interval (ns).
     u64 alarm_deadline_ns = 0;  // [P] 0 = disarmed
     u64 alarm_interval_ns = 0;  // [P]
     lib::ListNode alarm_node;   // [P] in the scheduler's alarm list
-    SchedEntity sched;          // [P] the scheduling policy's state: nice, vruntime, queue place
     // Reaped children's times, accumulated by wait4.
     u64 children_user_ns = 0;   // [P]
     u64 children_system_ns = 0; // [P]
+    // Exited threads' CPU time, in counter ticks (live threads keep their own).
+    u64 dead_user_ticks = 0;    // [P]
+    u64 dead_run_ticks = 0;     // [P]
+    // CLONE_VFORK: the parent's thread that waits until this process execs or exits.
+    Thread* vfork_parent = nullptr; // [P]
+    int exit_signal = 0;        // [P] sent to the parent at exit (clone's low byte)
 
     // ---- [P] Job control: groups, sessions, stops ------------------------
     Pid pgid = 0;               // [P]
     Pid sid = 0;                // [P]
+    bool stopped = false;       // [P] a group stop is in effect
     int stop_signal = 0;        // [P] the signal that stopped it
     bool stop_unreported = false;      // [P] for wait4(WUNTRACED)
     bool continue_unreported = false;  // [P] for wait4(WCONTINUED)
     bool execed = false;        // [own] setpgid on an exec'd child: EACCES
 
     // ---- Signals (bit n-1 for signal n) ----------------------------------
-    // Who sent each pending signal (siginfo si_pid/si_code; the pending
-    // set is with the trap path's fields above), one slot per signal:
-    // senders and the delivering process both hold the lock.
-    i32 signal_sender[64] = {}; // [P]
-    i32 signal_code[64] = {};   // [P]
-    i32 signal_status[64] = {}; // [P] si_status (SIGCHLD)
-    u8 signal_queued[64] = {};  // [P] real-time signals: instances beyond the pending bit
-    // The mask and the dispositions: senders read them (is it blocked,
-    // ignored, caught?), so the process changes them under the lock.
-    u64 signals_blocked = 0;    // [own]
+    // Process-directed pending signals (kill, the tty, SIGCHLD, SIGALRM):
+    // any thread that does not block one may take it.
+    SignalQueue signals;        // [P]
+    // The dispositions: senders read them (is it ignored, caught?), so the
+    // threads change them under the lock.
     u64 signals_ignored = 0;    // [own] mirror of actions[] == SIG_IGN, for the sender
     u64 signals_caught = 0;     // [own] mirror of actions[] == a handler
     struct SignalAction {
@@ -128,22 +91,12 @@ struct Process {
         u64 mask = 0;           // blocked while the handler runs
     };
     SignalAction actions[64];   // [own] one per signal
-    // Delivery bookkeeping (syscall_restartable and mask_saved are with
-    // the trap path's fields above).
-    u64 saved_mask = 0;         // [self]
-    u64 syscall_a0 = 0;         // [self] the call's first argument, for a restart
 
-    // ---- [self] Owned by the process itself ------------------------------
-    arch::FpState fp{};                // [self] current unless this hart's registers are newer (kernel/trap/trap.hpp)
-    u64 kernel_stack_top = 0;                 // [self]
-    u32 kernel_stack_slot = 0;                // [self]
-
-    mm::AddressSpace* address_space = nullptr; // [self]
-    FileTable* files = nullptr;                // [self]
+    // ---- [self] Shared by the threads --------------------------------------
+    mm::AddressSpace* address_space = nullptr; // [self] referenced (vfork children share it)
+    FileTable* files = nullptr;                // [self] referenced (CLONE_FILES)
     fs::Inode* cwd = nullptr;                  // [self] referenced (inode_ref)
     u32 umask = 022;                           // [self]
-    u64 clear_child_tid = 0;    // [self] set_tid_address
-    u64 robust_list = 0;        // [self] set_robust_list (kept, not walked: no threads)
 
     // Resource limits (RLIMIT_*), inherited across fork and exec.
     static constexpr unsigned RLIMIT_COUNT = 16;
@@ -151,28 +104,40 @@ struct Process {
     u64 rlimit_cur[RLIMIT_COUNT] = {};  // [self]
     u64 rlimit_max[RLIMIT_COUNT] = {};  // [self]
 
-    char name[16] = {};         // [self] executable's base name (comm)
+    char name[16] = {};         // [self] executable's base name (the leader's comm)
     char cmdline[128] = {};     // [self] argv joined with NULs, truncated
     usize cmdline_length = 0;   // [self]
-
-    // ---- [self] Accounting ------------------------------------------------
-    // (the trap path and the scheduler charge it on the process's own
-    // behalf; readers of other processes take a snapshot under [P]).
     u64 start_ns = 0;           // [self] monotonic clock at fork
 };
+
+// The threads of p, in creation order (process lock held).
+template <typename F> void for_each_thread_proc_locked(Process& p, F&& f);
+Thread* thread_of_node(lib::ListNode*);
+// The thread that stands for the process where one is asked for (state,
+// nice): the leader while it lives, else the oldest thread left.
+Thread* main_thread_proc_locked(Process& p);
+
+// p's CPU time: its exited threads' plus its live ones'.
+struct ProcessTimes {
+    u64 user_ns, system_ns;
+};
+ProcessTimes process_times_proc_locked(Process& p);
 
 // Always the same lock: `const` lets the compiler drop a call whose result
 // is unused (an assert_held() compiled out of the production kernel).
 [[gnu::const]] SpinLock& process_lock();
 
-// The process on this hart (the idle pseudo-process when none).
+// The process of the thread on this hart (the idle process when none).
 Process& current_process();
+bool is_idle(const Thread&);
 bool is_idle(const Process&);
-// The idle pseudo-process (the boot hart's loop when nothing is ready).
+// The idle thread (the boot hart's loop when nothing is ready) and its process.
+Thread& idle_thread();
 Process& idle_process();
 
-// Pid table.
+// Pid and tid tables.
 Process* find_process_proc_locked(Pid pid);
+Thread* find_thread_proc_locked(Pid tid);
 // Every process in the table (not idle), in no particular order.
 template <typename F> void for_each_process_proc_locked(F&& f);
 Process* process_table_bucket_proc_locked(usize index);
@@ -186,20 +151,47 @@ u64 default_nproc_limit();
 // failure; on success the scheduler takes over.
 Result<void> start_init(lib::StringView path);
 
-// fork: a copy of the current process; returns the child's pid. The
-// options are clone(2)'s adjustments, applied before the child can run.
-struct ForkOptions {
+// clone(2) in all its forms (fork, vfork, pthread_create, posix_spawn):
+// a new thread, in a new process or the caller's. The flags are Linux's
+// (include/uapi/linux/sched.h); sys_clone and sys_clone3 check their
+// combinations before calling.
+inline constexpr u64 CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
+                     CLONE_PIDFD = 0x1000, CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000,
+                     CLONE_THREAD = 0x10000, CLONE_NEWNS = 0x20000, CLONE_SYSVSEM = 0x40000,
+                     CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000,
+                     CLONE_DETACHED = 0x400000, CLONE_UNTRACED = 0x800000, CLONE_CHILD_SETTID = 0x1000000,
+                     CLONE_NEWCGROUP = 0x02000000, CLONE_NEWUTS = 0x04000000, CLONE_NEWIPC = 0x08000000,
+                     CLONE_NEWUSER = 0x10000000, CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000,
+                     CLONE_IO = 0x80000000ull, CLONE_CLEAR_SIGHAND = 0x100000000ull,
+                     CLONE_INTO_CGROUP = 0x200000000ull;
+struct CloneArgs {
+    u64 flags = 0;             // CLONE_*, without the exit signal
+    int exit_signal = 17;      // sent to the parent when the new process ends (SIGCHLD)
     u64 stack = 0;             // new sp, if nonzero
-    bool set_tls = false;
-    u64 tls = 0;
-    u64 clear_child_tid = 0;   // CLONE_CHILD_CLEARTID
-    u64 child_settid = 0;      // CLONE_CHILD_SETTID: the child's tid goes here, in the child
+    u64 tls = 0;               // CLONE_SETTLS
+    u64 parent_tid = 0;        // CLONE_PARENT_SETTID: the new tid goes here, in the caller
+    u64 child_tid = 0;         // CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID
 };
-// Errno::eintr means a signal arrived meanwhile: the caller restarts the
-// call once it has been handled (Linux's ERESTARTNOINTR), never reports it.
-Result<Pid> fork_current(const ForkOptions& = {});
-// Terminate the current process with a wait status; never returns.
+// Returns the new thread's tid. Errno::eintr means a signal arrived
+// meanwhile: the caller restarts the call once it has been handled
+// (Linux's ERESTARTNOINTR), never reports it.
+Result<Pid> clone_current(const CloneArgs&);
+// fork(): clone with SIGCHLD and nothing shared.
+inline Result<Pid> fork_current() { return clone_current(CloneArgs{}); }
+// End the calling thread (exit(2)); the process ends with `wait_status`
+// if it was the last. Never returns.
+[[noreturn]] void exit_thread(i32 wait_status);
+// End every thread of the process (exit_group(2), a fatal signal): the
+// process's wait status is `wait_status`, unless another thread started
+// the group exit first. Never returns.
 [[noreturn]] void exit_current(i32 wait_status);
+// execve's point of no return: every other thread of the process is gone
+// and the caller holds the pid (it takes the leader's). False if the
+// process is dying anyway (another thread called exit_group): the caller
+// then gives up its new image and exits.
+bool exec_become_sole_thread();
+// A vfork child execs or exits: its parent may run on.
+void release_vfork_parent(Process&);
 
 struct WaitResult {
     Pid pid;
@@ -233,5 +225,17 @@ template <typename F> void for_each_process_proc_locked(F&& f)
             f(*p);
             p = next;
         }
+}
+} // namespace kernel
+
+namespace kernel {
+template <typename F> void for_each_thread_proc_locked(Process& p, F&& f)
+{
+    process_lock().assert_held();
+    for (lib::ListNode* n = p.threads.next; n != &p.threads;) {
+        lib::ListNode* next = n->next;
+        f(*thread_of_node(n));
+        n = next;
+    }
 }
 } // namespace kernel

@@ -10,6 +10,7 @@
 #include "kernel/mm/vm.hpp"
 #include "kernel/process/fair.hpp"
 #include "kernel/process/round_robin.hpp"
+#include "kernel/process/process_internal.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/time.hpp"
 #include "kernel/trap/trap.hpp"
@@ -27,7 +28,7 @@ namespace {
 constinit FairPolicy s_fair{PolicyMemory{mm::kmalloc, mm::kfree}};
 constinit RoundRobinPolicy s_round_robin;
 constinit SchedulerPolicy* s_policy = nullptr;
-constinit Process* s_idle_process = nullptr; // &idle_process(), from scheduler_init
+constinit Thread* s_idle_thread = nullptr; // &idle_thread(), from scheduler_init
 // Sleepers, sorted by deadline (insertion is O(sleepers); waking is O(1)).
 constinit lib::ListNode s_sleepers;
 constinit u64 s_switches = 0;
@@ -47,7 +48,9 @@ u64 count_active_proc_locked()
     process_lock().assert_held();
     u64 n = 0;
     for_each_process_proc_locked([&](Process& p) {
-        n += p.state == ProcessState::Running || p.state == ProcessState::Ready;
+        for_each_thread_proc_locked(p, [&](Thread& t) {
+            n += t.state == ThreadState::Running || t.state == ThreadState::Ready;
+        });
     });
     return n;
 }
@@ -64,37 +67,41 @@ void update_load_proc_locked(u64 now)
         s_load[i] = (s_load[i] * factors[i] + active * (FIXED_1 - factors[i])) >> FSHIFT;
 }
 
-void add_sleeper_proc_locked(Process& p)
+Thread* sleeper_of(lib::ListNode* node)
+{
+    return reinterpret_cast<Thread*>(reinterpret_cast<u8*>(node) - __builtin_offsetof(Thread, sleep_node));
+}
+
+void add_sleeper_proc_locked(Thread& t)
 {
     process_lock().assert_held();
     lib::ListNode* at = s_sleepers.next;
     while (at != &s_sleepers) {
-        auto* other = reinterpret_cast<Process*>(reinterpret_cast<u8*>(at) - __builtin_offsetof(Process, queue_node));
-        if (other->sleep_deadline_ns > p.sleep_deadline_ns)
+        if (sleeper_of(at)->sleep_deadline_ns > t.sleep_deadline_ns)
             break;
         at = at->next;
     }
-    p.queue_node.prev = at->prev;
-    p.queue_node.next = at;
-    at->prev->next = &p.queue_node;
-    at->prev = &p.queue_node;
+    t.sleep_node.prev = at->prev;
+    t.sleep_node.next = at;
+    at->prev->next = &t.sleep_node;
+    at->prev = &t.sleep_node;
 }
 
-Process* process_of(lib::ListNode* node)
+Thread* thread_of(lib::ListNode* node)
 {
-    return reinterpret_cast<Process*>(reinterpret_cast<u8*>(node) - __builtin_offsetof(Process, queue_node));
+    return reinterpret_cast<Thread*>(reinterpret_cast<u8*>(node) - __builtin_offsetof(Thread, queue_node));
 }
 
-Process* process_of(SchedEntity* e)
+Thread* thread_of(SchedEntity* e)
 {
-    return reinterpret_cast<Process*>(reinterpret_cast<u8*>(e) - __builtin_offsetof(Process, sched));
+    return reinterpret_cast<Thread*>(reinterpret_cast<u8*>(e) - __builtin_offsetof(Thread, sched));
 }
 
 } // namespace
 
 void scheduler_init(u64 time_slice_ns)
 {
-    s_idle_process = &idle_process();
+    s_idle_thread = &idle_thread();
     s_sleepers.prev = s_sleepers.next = &s_sleepers;
     s_alarms.prev = s_alarms.next = &s_alarms;
     u64 ticks = time_slice_ns / (tick_period_ns() ? tick_period_ns() : 1);
@@ -133,18 +140,21 @@ bool scheduler_reserve(usize n)
     }
 }
 
-void set_nice_proc_locked(Process& p, int nice)
+void set_nice_proc_locked(Thread& t, int nice)
 {
     process_lock().assert_held();
-    s_policy->renice(p.sched, SchedEntity::clamp_nice(nice));
+    s_policy->renice(t.sched, SchedEntity::clamp_nice(nice));
 }
 
-void make_ready_proc_locked(Process& p)
+void make_ready_proc_locked(Thread& t)
 {
     process_lock().assert_held();
     auto was = prof::mark(prof::Phase::Scheduler);
-    p.state = ProcessState::Ready;
-    s_policy->enqueue(p.sched);
+    // A thread woken from a timed wait leaves the sleep list too.
+    if (t.sleep_node.next && t.sleep_node.is_linked())
+        t.sleep_node.unlink();
+    t.state = ThreadState::Ready;
+    s_policy->enqueue(t.sched);
     prof::mark(was);
 }
 
@@ -152,10 +162,10 @@ void switch_away_proc_locked()
 {
     VERIFY(process_lock().is_held_by_this_hart()); // in every build: a switch without it corrupts the run queue
     auto was = prof::mark(prof::Phase::Scheduler);
-    Process& prev = *static_cast<Process*>(arch::this_hart().current); // current_process(), inline
-    Process* const idle = s_idle_process; // is_idle() would be a call, up to four per switch
+    Thread& prev = *static_cast<Thread*>(arch::this_hart().current); // current_thread(), inline
+    Thread* const idle = s_idle_thread; // is_idle() would be a call, up to four per switch
     SchedEntity* picked = s_policy->pick_next();
-    Process* next = picked ? process_of(picked) : nullptr;
+    Thread* next = picked ? thread_of(picked) : nullptr;
     if (!next) {
         if (&prev == idle) {
             prof::mark(was);
@@ -164,26 +174,28 @@ void switch_away_proc_locked()
         next = idle;
     }
     if (next == &prev) {
-        prev.state = ProcessState::Running;
+        prev.state = ThreadState::Running;
         s_policy->started(prev.sched);
         prof::mark(was);
         return;
     }
-    next->state = ProcessState::Running;
+    next->state = ThreadState::Running;
     if (next != idle)
         s_policy->started(next->sched);
     arch::this_hart().current = next;
     prof::mark(prof::Phase::Switch);
     // Idle runs in the kernel half, which every table shares: no switch.
-    if (next->address_space && next->address_space != prev.address_space)
-        next->address_space->activate();
+    // Threads of one process share the table: no switch either.
+    mm::AddressSpace* next_space = next->process->address_space;
+    if (next_space && next_space != mm::AddressSpace::active())
+        next_space->activate();
     prof::mark(prof::Phase::Scheduler);
     ++s_switches;
     u64 counter = arch::read_time();
     u64 now = counter_to_monotonic_ns(counter);
     if (&prev == idle) {
         s_idle_ns += now - s_idle_since;
-    } else {
+    } else if (prev.state != ThreadState::Dead) { // a dead thread's time is final
         // Kernel time up to the switch is prev's; time switched out is nobody's.
         prev.cpu.switch_out(counter);
         fold_cpu_time(prev.cpu);
@@ -198,6 +210,7 @@ void switch_away_proc_locked()
     switch_context(&prev.context, &next->context);
     prof::mark(prof::Phase::Scheduler);
     arch::this_hart().irq_was_on = irq_was_on;
+    free_retiring_thread_proc_locked();
     arch::bind_frame_to_hart(prev.frame, prev.kernel_stack_top);
     fp_switch_in(prev);
     prev.cpu.switch_in(arch::read_time()); // running again from here
@@ -208,25 +221,25 @@ void switch_away_proc_locked()
 void yield_proc_locked()
 {
     process_lock().assert_held();
-    Process& p = current_process();
-    if (!is_idle(p))
-        make_ready_proc_locked(p);
+    Thread& t = current_thread();
+    if (!is_idle(t))
+        make_ready_proc_locked(t);
     switch_away_proc_locked();
 }
 
 namespace {
 
-// Queue p at the tail of wq, blocked, and switch away until woken.
-void sleep_on_proc_locked(Process& p, WaitQueue& wq)
+// Queue t at the tail of wq, blocked, and switch away until woken.
+void sleep_on_proc_locked(Thread& t, WaitQueue& wq)
 {
     process_lock().assert_held();
-    p.state = ProcessState::Blocked;
+    t.state = ThreadState::Blocked;
     if (!wq.head.next) // a zero-initialised queue: make it a ring
         wq.head.prev = wq.head.next = &wq.head;
-    p.queue_node.prev = wq.head.prev;
-    p.queue_node.next = &wq.head;
-    wq.head.prev->next = &p.queue_node;
-    wq.head.prev = &p.queue_node;
+    t.queue_node.prev = wq.head.prev;
+    t.queue_node.next = &wq.head;
+    wq.head.prev->next = &t.queue_node;
+    wq.head.prev = &t.queue_node;
     switch_away_proc_locked();
 }
 
@@ -235,20 +248,43 @@ void sleep_on_proc_locked(Process& p, WaitQueue& wq)
 void block_uninterruptible_proc_locked(WaitQueue& wq)
 {
     process_lock().assert_held();
-    Process& p = current_process();
-    VERIFY(!is_idle(p));
-    sleep_on_proc_locked(p, wq);
+    Thread& t = current_thread();
+    VERIFY(!is_idle(t));
+    sleep_on_proc_locked(t, wq);
 }
 
 bool block_on_proc_locked(WaitQueue& wq)
 {
     process_lock().assert_held();
-    Process& p = current_process();
-    VERIFY(!is_idle(p));
-    if (signal_interrupts_proc_locked(p))
+    Thread& t = current_thread();
+    VERIFY(!is_idle(t));
+    if (signal_interrupts_proc_locked(t))
         return true;
-    sleep_on_proc_locked(p, wq);
-    return signal_interrupts_proc_locked(p);
+    sleep_on_proc_locked(t, wq);
+    return signal_interrupts_proc_locked(t);
+}
+
+WaitOutcome block_on_until_proc_locked(WaitQueue& wq, u64 deadline_ns)
+{
+    process_lock().assert_held();
+    Thread& t = current_thread();
+    VERIFY(!is_idle(t));
+    if (signal_interrupts_proc_locked(t))
+        return WaitOutcome::Interrupted;
+    if (monotonic_ns() >= deadline_ns)
+        return WaitOutcome::TimedOut;
+    t.sleep_deadline_ns = deadline_ns;
+    add_sleeper_proc_locked(t);
+    sleep_on_proc_locked(t, wq);
+    // Woken by the queue (make_ready took it off the sleep list), by the
+    // tick at the deadline (off the queue), or by a signal (off both).
+    if (t.sleep_node.is_linked())
+        t.sleep_node.unlink();
+    if (t.queue_node.is_linked())
+        t.queue_node.unlink();
+    if (signal_interrupts_proc_locked(t))
+        return WaitOutcome::Interrupted;
+    return monotonic_ns() >= deadline_ns ? WaitOutcome::TimedOut : WaitOutcome::Woken;
 }
 
 usize wake_all_proc_locked(WaitQueue& wq)
@@ -258,9 +294,9 @@ usize wake_all_proc_locked(WaitQueue& wq)
     if (!wq.head.next)
         return 0;
     while (wq.head.next != &wq.head) {
-        Process* p = process_of(wq.head.next);
-        p->queue_node.unlink();
-        make_ready_proc_locked(*p);
+        Thread* t = thread_of(wq.head.next);
+        t->queue_node.unlink();
+        make_ready_proc_locked(*t);
         ++n;
     }
     return n;
@@ -275,16 +311,16 @@ usize wake_all(WaitQueue& wq)
 bool sleep_until(u64 deadline_ns)
 {
     SpinLockGuard guard(process_lock());
-    Process& p = current_process();
-    if (signal_interrupts_proc_locked(p))
+    Thread& t = current_thread();
+    if (signal_interrupts_proc_locked(t))
         return false;
     if (monotonic_ns() >= deadline_ns)
         return true;
-    p.sleep_deadline_ns = deadline_ns;
-    p.state = ProcessState::Blocked;
-    add_sleeper_proc_locked(p);
+    t.sleep_deadline_ns = deadline_ns;
+    t.state = ThreadState::Blocked;
+    add_sleeper_proc_locked(t);
     switch_away_proc_locked();
-    return !signal_interrupts_proc_locked(p);
+    return !signal_interrupts_proc_locked(t);
 }
 
 void scheduler_tick()
@@ -307,25 +343,27 @@ void scheduler_tick()
         n = next;
     }
     while (s_sleepers.next != &s_sleepers) {
-        Process* p = process_of(s_sleepers.next);
-        if (p->sleep_deadline_ns > now)
+        Thread* t = sleeper_of(s_sleepers.next);
+        if (t->sleep_deadline_ns > now)
             break;
-        p->queue_node.unlink();
-        make_ready_proc_locked(*p);
+        t->sleep_node.unlink();
+        if (t->queue_node.is_linked()) // a timed wait: off its wait queue too
+            t->queue_node.unlink();
+        make_ready_proc_locked(*t);
     }
-    Process& running = current_process();
+    Thread& running = current_thread();
     if (is_idle(running))
         return;
     if (s_policy->tick(running.sched))
-        running.set_work(Process::WORK_RESCHED);
+        running.set_work(Thread::WORK_RESCHED);
 }
 
 void preempt_if_needed()
 {
-    Process& p = current_process();
-    if (!p.has_work(Process::WORK_RESCHED))
+    Thread& t = current_thread();
+    if (!t.has_work(Thread::WORK_RESCHED))
         return;
-    p.clear_work(Process::WORK_RESCHED);
+    t.clear_work(Thread::WORK_RESCHED);
     SpinLockGuard guard(process_lock());
     yield_proc_locked();
 }
@@ -392,8 +430,8 @@ SchedulerStats scheduler_stats()
 {
     SpinLockGuard guard(process_lock());
     SchedulerStats s{};
-    // The running process (the reader) has not been folded in yet.
-    const Process& me = current_process();
+    // The running thread (the reader) has not been folded in yet.
+    const Thread& me = current_thread();
     u64 user = __atomic_load_n(&s_user_ticks, __ATOMIC_RELAXED);
     u64 run = __atomic_load_n(&s_run_ticks, __ATOMIC_RELAXED);
     if (!is_idle(me)) {
@@ -402,7 +440,7 @@ SchedulerStats scheduler_stats()
     }
     s.user_ns = counter_to_ns(user);
     s.system_ns = counter_to_ns(run > user ? run - user : 0);
-    s.idle_ns = s_idle_ns + (is_idle(current_process()) ? monotonic_ns() - s_idle_since : 0);
+    s.idle_ns = s_idle_ns + (is_idle(me) ? monotonic_ns() - s_idle_since : 0);
     s.switches = s_switches;
     s.interrupts = tick_count();
     s.forks = s_forks;

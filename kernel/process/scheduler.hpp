@@ -20,12 +20,12 @@ SchedulerPolicy& scheduler_policy();
 // process lock (it allocates): false when memory ran out.
 bool scheduler_reserve(usize n);
 
-// setpriority: p's nice value becomes `nice` (clamped to -20..19), which
+// setpriority: t's nice value becomes `nice` (clamped to -20..19), which
 // the policy applies even while p is queued. Caller holds the process lock.
-void set_nice_proc_locked(Process& p, int nice);
+void set_nice_proc_locked(Thread& t, int nice);
 
-// Make p runnable (New/Blocked -> Ready). Caller holds the process lock.
-void make_ready_proc_locked(Process& p);
+// Make t runnable (New/Blocked/Stopped -> Ready). Caller holds the process lock.
+void make_ready_proc_locked(Thread& t);
 // Give up the CPU: the current process stays ready. Lock held.
 void yield_proc_locked();
 // Switch to the next ready process (or idle). The current process's state
@@ -38,7 +38,7 @@ void scheduler_tick();
 // On the way back to user mode: switch if the tick asked for it.
 void preempt_if_needed();
 
-// Sleep the current process until monotonic time `deadline_ns`; false if
+// Sleep the current thread until monotonic time `deadline_ns`; false if
 // a signal cut the sleep short.
 bool sleep_until(u64 deadline_ns);
 

@@ -29,7 +29,10 @@ DefaultAction default_action(int sig)
 
 constexpr u64 STOP_SIGNALS = signal_bit(SIGSTOP) | signal_bit(SIGTSTP) | signal_bit(SIGTTIN) | signal_bit(SIGTTOU);
 
-u64 deliverable(const Process& p) { return p.signals_pending & ~(p.signals_blocked & ~UNBLOCKABLE); }
+u64 deliverable(const Thread& t)
+{
+    return (t.signals.pending | t.process->signals.pending) & ~(t.signals_blocked & ~UNBLOCKABLE);
+}
 
 // Would this signal do anything if delivered now (not ignored)?
 bool would_act(const Process& p, int sig)
@@ -59,17 +62,110 @@ bool group_orphaned_proc_locked(Pid pgid)
     return orphaned;
 }
 
+// A blocked thread wakes to look at its signals: a blocking call returns
+// EINTR (or restarts), a wait that must not fail re-checks and blocks again.
+void wake_for_signal_proc_locked(Thread& t)
+{
+    process_lock().assert_held();
+    if (t.state != ThreadState::Blocked)
+        return;
+    t.queue_node.unlink(); // off its wait queue (make_ready takes it off the sleep list)
+    make_ready_proc_locked(t);
+}
+
+void drop_from_every_queue_proc_locked(Process& p, u64 bits)
+{
+    process_lock().assert_held();
+    p.signals.pending &= ~bits;
+    for_each_thread_proc_locked(p, [&](Thread& t) { t.signals.pending &= ~bits; });
+}
+
 void continue_proc_locked(Process& p)
 {
     process_lock().assert_held();
-    p.signals_pending &= ~STOP_SIGNALS;
-    if (p.state != ProcessState::Stopped)
+    drop_from_every_queue_proc_locked(p, STOP_SIGNALS);
+    for_each_thread_proc_locked(p, [&](Thread& t) { t.clear_work(Thread::WORK_GROUP_STOP); });
+    if (!p.stopped)
         return;
+    p.stopped = false;
     p.stop_unreported = false;
     p.continue_unreported = true;
-    make_ready_proc_locked(p);
+    for_each_thread_proc_locked(p, [&](Thread& t) {
+        if (t.state == ThreadState::Stopped)
+            make_ready_proc_locked(t);
+    });
     if (p.parent)
         notify_parent_proc_locked(p, CLD_CONTINUED, SIGCONT);
+}
+
+// Queue sig in q; false if it was pending already (and not queued again).
+void enqueue(SignalQueue& q, int sig, int code, Pid sender, i32 status)
+{
+    u64 bit = signal_bit(sig);
+    if ((q.pending & bit) && sig >= 32) {
+        // Real-time signals queue every instance (signal(7)).
+        if (q.queued[sig - 1] < 255)
+            ++q.queued[sig - 1];
+        return;
+    }
+    q.pending |= bit;
+    q.sender[sig - 1] = sender;
+    q.code[sig - 1] = code;
+    q.status[sig - 1] = status;
+}
+
+// Take sig off q (one instance of a queued real-time signal).
+void dequeue(SignalQueue& q, int sig, int& code, Pid& sender, i32& status)
+{
+    if (q.queued[sig - 1] > 0)
+        --q.queued[sig - 1]; // another instance stays pending
+    else
+        q.pending &= ~signal_bit(sig);
+    code = q.code[sig - 1];
+    sender = q.sender[sig - 1];
+    status = q.status[sig - 1];
+}
+
+// Checks common to both kinds of sending: false if sig is to be dropped.
+bool accept_signal_proc_locked(Process& p, int sig, u64 blocked)
+{
+    process_lock().assert_held();
+    if (p.zombie || sig <= 0 || sig > NSIG)
+        return false;
+    u64 bit = signal_bit(sig);
+    // init gets only the signals it installed handlers for (Linux's
+    // SIGNAL_UNKILLABLE) -- and the SIGKILL of its own group exit.
+    if (p.pid == 1 && !(p.signals_caught & bit) && !(p.group_exit || p.group_exec))
+        return false;
+    if (sig == SIGCONT || sig == SIGKILL)
+        continue_proc_locked(p);
+    if (bit & STOP_SIGNALS)
+        drop_from_every_queue_proc_locked(p, signal_bit(SIGCONT));
+    // An ignored signal is discarded at once -- unless it is blocked: then
+    // it stays pending (Linux's sig_ignored), and is dropped at delivery.
+    return would_act(p, sig) || (blocked & bit);
+}
+
+// Group stop: every thread of p stops (the caller last, by switching away).
+void stop_process_proc_locked(Thread& me, int sig)
+{
+    process_lock().assert_held();
+    Process& p = *me.process;
+    if (!p.stopped) {
+        p.stopped = true;
+        p.stop_signal = sig;
+        p.stop_unreported = true;
+        p.continue_unreported = false;
+        for_each_thread_proc_locked(p, [&](Thread& t) {
+            if (&t == &me)
+                return;
+            t.set_work(Thread::WORK_GROUP_STOP);
+            wake_for_signal_proc_locked(t);
+        });
+        notify_parent_proc_locked(p, CLD_STOPPED, sig);
+    }
+    me.state = ThreadState::Stopped;
+    switch_away_proc_locked(); // until SIGCONT or SIGKILL
 }
 
 } // namespace
@@ -88,37 +184,38 @@ const char* signal_name(int sig)
 void send_signal_proc_locked(Process& p, int sig, int code, Pid sender, i32 status)
 {
     process_lock().assert_held();
-    if (p.state == ProcessState::Zombie || sig <= 0 || sig > NSIG)
+    if (p.group_exit || p.group_exec)
+        return; // every thread but (at most) one is on its way out
+    Thread* main = main_thread_proc_locked(p);
+    if (!main || !accept_signal_proc_locked(p, sig, main->signals_blocked))
         return;
     u64 bit = signal_bit(sig);
-    // init gets only the signals it installed handlers for (Linux's
-    // SIGNAL_UNKILLABLE).
-    if (p.pid == 1 && !(p.signals_caught & bit))
+    enqueue(p.signals, sig, code, sender, status);
+    // SIGKILL reaches every thread at once; another signal the first
+    // thread (the leader first) that does not block it, as Linux's
+    // complete_signal prefers the main thread. When all block it, it waits
+    // until one unblocks it (signals_unblocked).
+    for_each_thread_proc_locked(p, [&](Thread& t) {
+        if (!bit || (t.signals_blocked & bit & ~UNBLOCKABLE) || t.state == ThreadState::Dead)
+            return;
+        t.set_work(Thread::WORK_SIGNALS);
+        wake_for_signal_proc_locked(t);
+        if (sig != SIGKILL)
+            bit = 0; // told one: done
+    });
+}
+
+void send_thread_signal_proc_locked(Thread& t, int sig, int code, Pid sender, i32 status)
+{
+    process_lock().assert_held();
+    if (t.state == ThreadState::Dead || !accept_signal_proc_locked(*t.process, sig, t.signals_blocked))
         return;
-    if (sig == SIGCONT || sig == SIGKILL)
-        continue_proc_locked(p);
-    if (bit & STOP_SIGNALS)
-        p.signals_pending &= ~signal_bit(SIGCONT);
-    // An ignored signal is discarded at once -- unless it is blocked: then
-    // it stays pending (Linux's sig_ignored), and is dropped at delivery.
-    if (!would_act(p, sig) && !(p.signals_blocked & bit))
-        return;
-    if ((p.signals_pending & bit) && sig >= 32) {
-        // Real-time signals queue every instance (signal(7)).
-        if (p.signal_queued[sig - 1] < 255)
-            ++p.signal_queued[sig - 1];
-        return;
-    }
-    p.signals_pending |= bit;
-    p.signal_sender[sig - 1] = sender;
-    p.signal_code[sig - 1] = code;
-    p.signal_status[sig - 1] = status;
-    if (sig == SIGKILL && p.state == ProcessState::Stopped)
-        make_ready_proc_locked(p);
-    if (p.state == ProcessState::Blocked && (deliverable(p) & bit)) {
-        p.queue_node.unlink(); // off its wait queue, the sleep list or the alarm wait
-        make_ready_proc_locked(p);
-    }
+    u64 bit = signal_bit(sig);
+    enqueue(t.signals, sig, code, sender, status);
+    if (sig == SIGKILL && t.state == ThreadState::Stopped)
+        make_ready_proc_locked(t);
+    if (deliverable(t) & bit)
+        wake_for_signal_proc_locked(t);
 }
 
 Result<void> signal_group_proc_locked(Pid pgid, int sig, Pid sender)
@@ -128,7 +225,7 @@ Result<void> signal_group_proc_locked(Pid pgid, int sig, Pid sender)
     // replace it if job control makes this hot.
     bool found = false;
     for_each_process_proc_locked([&](Process& p) {
-        if (p.pgid == pgid && p.state != ProcessState::Zombie) {
+        if (p.pgid == pgid && !p.zombie) {
             send_signal_proc_locked(p, sig, SI_USER, sender);
             found = true;
         }
@@ -138,15 +235,19 @@ Result<void> signal_group_proc_locked(Pid pgid, int sig, Pid sender)
     return {};
 }
 
-bool signal_interrupts_proc_locked(const Process& p)
+bool signal_interrupts_proc_locked(const Thread& t)
 {
     process_lock().assert_held();
-    u64 d = deliverable(p);
+    if (t.has_work(Thread::WORK_GROUP_STOP))
+        return true;
+    u64 d = deliverable(t);
     for (int sig = 1; sig <= NSIG; ++sig)
-        if ((d & signal_bit(sig)) && would_act(p, sig))
+        if ((d & signal_bit(sig)) && would_act(*t.process, sig))
             return true;
     return false;
 }
+
+void signals_unblocked(Thread& t) { t.set_work(Thread::WORK_SIGNALS); }
 
 void notify_parent_proc_locked(Process& child, int code, i32 status)
 {
@@ -155,40 +256,52 @@ void notify_parent_proc_locked(Process& child, int code, i32 status)
     if (!parent)
         return;
     wake_all_proc_locked(parent->child_event);
-    // SA_NOCLDSTOP: no SIGCHLD for stops and continues.
-    if ((code == CLD_STOPPED || code == CLD_CONTINUED) && (parent->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP))
+    // Exits send the exit signal clone chose (none: 0); stops and
+    // continues SIGCHLD, unless SA_NOCLDSTOP.
+    bool exit = code == CLD_EXITED || code == CLD_KILLED;
+    int sig = exit ? child.exit_signal : SIGCHLD;
+    if (sig == 0)
         return;
-    send_signal_proc_locked(*parent, SIGCHLD, code, child.pid, status);
+    if (!exit && (parent->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP))
+        return;
+    send_signal_proc_locked(*parent, sig, code, child.pid, status);
 }
 
-void deliver_signals(Process& p)
+void deliver_signals(Thread& t)
 {
+    Process& p = *t.process;
     // The common case on every return to user mode: nothing pending and
     // nothing to restart. A racy read is fine: a signal sent after it wakes
     // or reaches us on the next return.
-    if (__atomic_load_n(&p.signals_pending, __ATOMIC_RELAXED) == 0 &&
-        !p.has_work(Process::WORK_RESTART_SYSCALL | Process::WORK_MASK_SAVED))
+    constexpr u64 SLOW = Thread::WORK_RESTART_SYSCALL | Thread::WORK_MASK_SAVED | Thread::WORK_SIGNALS |
+                         Thread::WORK_GROUP_STOP;
+    if (__atomic_load_n(&t.signals.pending, __ATOMIC_RELAXED) == 0 && !t.has_work(SLOW))
         return;
+    t.clear_work(Thread::WORK_SIGNALS);
     for (;;) {
         int sig = 0, code = 0;
         Pid sender = 0;
         i32 status = 0;
         {
             SpinLockGuard guard(process_lock());
-            u64 d = deliverable(p);
+            if (t.has_work(Thread::WORK_GROUP_STOP)) {
+                t.clear_work(Thread::WORK_GROUP_STOP);
+                if (p.stopped) {
+                    t.state = ThreadState::Stopped;
+                    switch_away_proc_locked(); // until SIGCONT or SIGKILL
+                }
+                continue;
+            }
+            u64 d = deliverable(t);
             if (!d)
                 break;
             sig = __builtin_ctzll(d) + 1;
             // SIGKILL first, whatever else is pending.
             if (d & signal_bit(SIGKILL))
                 sig = SIGKILL;
-            if (p.signal_queued[sig - 1] > 0)
-                --p.signal_queued[sig - 1]; // another instance stays pending
-            else
-                p.signals_pending &= ~signal_bit(sig);
-            code = p.signal_code[sig - 1];
-            sender = p.signal_sender[sig - 1];
-            status = p.signal_status[sig - 1];
+            // The thread's own first, then the process's.
+            SignalQueue& q = (t.signals.pending & signal_bit(sig)) ? t.signals : p.signals;
+            dequeue(q, sig, code, sender, status);
         }
         Process::SignalAction action = p.actions[sig - 1];
         if (sig == SIGKILL || action.handler == SIG_DFL) {
@@ -197,17 +310,12 @@ void deliver_signals(Process& p)
             case DefaultAction::Continue:
                 continue;
             case DefaultAction::Terminate:
-                exit_current(wait_status_signaled(sig));
+                exit_current(wait_status_signaled(sig)); // every thread
             case DefaultAction::Stop: {
                 SpinLockGuard guard(process_lock());
                 if (sig != SIGSTOP && group_orphaned_proc_locked(p.pgid))
                     continue; // discarded (POSIX: an orphaned group "shall not stop")
-                p.state = ProcessState::Stopped;
-                p.stop_signal = sig;
-                p.stop_unreported = true;
-                p.continue_unreported = false;
-                notify_parent_proc_locked(p, CLD_STOPPED, sig);
-                switch_away_proc_locked(); // until SIGCONT or SIGKILL
+                stop_process_proc_locked(t, sig);
                 continue;
             }
             }
@@ -215,13 +323,13 @@ void deliver_signals(Process& p)
         if (action.handler == SIG_IGN)
             continue;
         // A handler: the interrupted call restarts after it if SA_RESTART.
-        if (p.has_work(Process::WORK_RESTART_SYSCALL) && (action.flags & SA_RESTART)) {
-            p.frame.restart_syscall(p.syscall_a0);
+        if (t.has_work(Thread::WORK_RESTART_SYSCALL) && (action.flags & SA_RESTART)) {
+            t.frame.restart_syscall(t.syscall_a0);
         }
-        p.clear_work(Process::WORK_RESTART_SYSCALL);
-        u64 old_mask = p.has_work(Process::WORK_MASK_SAVED) ? p.saved_mask : p.signals_blocked;
-        p.clear_work(Process::WORK_MASK_SAVED);
-        auto framed = setup_signal_frame(p, sig, code, sender, status, 0, old_mask);
+        t.clear_work(Thread::WORK_RESTART_SYSCALL);
+        u64 old_mask = t.has_work(Thread::WORK_MASK_SAVED) ? t.saved_mask : t.signals_blocked;
+        t.clear_work(Thread::WORK_MASK_SAVED);
+        auto framed = setup_signal_frame(t, sig, code, sender, status, 0, old_mask);
         if (framed.is_error()) {
             // No room for the frame (a bad stack): Linux forces SIGSEGV.
             printk("pid {} ({}): cannot deliver {}: bad user stack; killed by SIGSEGV\n", p.pid, p.name,
@@ -229,36 +337,39 @@ void deliver_signals(Process& p)
             exit_current(wait_status_signaled(SIGSEGV));
         }
         SpinLockGuard guard(process_lock()); // senders read the mask and actions
-        p.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : signal_bit(sig));
-        p.signals_blocked &= ~UNBLOCKABLE;
+        t.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : signal_bit(sig));
+        t.signals_blocked &= ~UNBLOCKABLE;
         if (action.flags & SA_RESETHAND) {
             p.actions[sig - 1] = {};
             p.signals_caught &= ~signal_bit(sig);
         }
+        // More may be pending: look again on the next way out.
+        t.set_work(Thread::WORK_SIGNALS);
         return; // one frame per return to user mode
     }
-    if (p.has_work(Process::WORK_MASK_SAVED)) { // sigsuspend woke for no handler: put the mask back
+    if (t.has_work(Thread::WORK_MASK_SAVED)) { // sigsuspend woke for no handler: put the mask back
         SpinLockGuard guard(process_lock());
-        p.signals_blocked = p.saved_mask;
-        p.clear_work(Process::WORK_MASK_SAVED);
+        t.signals_blocked = t.saved_mask;
+        t.clear_work(Thread::WORK_MASK_SAVED);
     }
     // No handler ran: a call interrupted only to let a stop or an ignored
     // signal through is restarted transparently, as Linux does.
-    if (p.has_work(Process::WORK_RESTART_SYSCALL)) {
-        p.frame.restart_syscall(p.syscall_a0);
-        p.clear_work(Process::WORK_RESTART_SYSCALL);
+    if (t.has_work(Thread::WORK_RESTART_SYSCALL)) {
+        t.frame.restart_syscall(t.syscall_a0);
+        t.clear_work(Thread::WORK_RESTART_SYSCALL);
     }
 }
 
-void fault_signal(Process& p, int sig, int code, u64 address, const char* cause, u64 sepc)
+void fault_signal(Thread& t, int sig, int code, u64 address, const char* cause, u64 sepc)
 {
+    Process& p = *t.process;
     u64 bit = signal_bit(sig);
-    if ((p.signals_caught & bit) && !(p.signals_blocked & bit)) {
-        u64 old_mask = p.signals_blocked;
+    if ((p.signals_caught & bit) && !(t.signals_blocked & bit)) {
+        u64 old_mask = t.signals_blocked;
         Process::SignalAction action = p.actions[sig - 1];
-        if (setup_signal_frame(p, sig, code, 0, 0, address, old_mask).is_ok()) {
+        if (setup_signal_frame(t, sig, code, 0, 0, address, old_mask).is_ok()) {
             SpinLockGuard guard(process_lock()); // senders read the mask and actions
-            p.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : bit);
+            t.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : bit);
             if (action.flags & SA_RESETHAND) {
                 p.actions[sig - 1] = {};
                 p.signals_caught &= ~bit;
@@ -268,7 +379,7 @@ void fault_signal(Process& p, int sig, int code, u64 address, const char* cause,
     }
     printk("pid {} ({}): {} at sepc={:#x} stval={:#x}: killed by {}\n", p.pid, p.name, cause, sepc, address,
            signal_name(sig));
-    exit_current(wait_status_signaled(sig));
+    exit_current(wait_status_signaled(sig)); // the whole process, as Linux's force_sig
 }
 
 } // namespace kernel

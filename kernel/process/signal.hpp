@@ -29,21 +29,29 @@ constexpr u64 signal_bit(int sig) { return 1ull << (sig - 1); }
 // The signals no mask can block and no handler can catch (signal(7)).
 inline constexpr u64 UNBLOCKABLE = signal_bit(SIGKILL) | signal_bit(SIGSTOP);
 
-// Queue sig for p (process lock held), with who sent it and why; wakes p
-// if a blocking call should be interrupted; continues a stopped p on
-// SIGCONT/SIGKILL.
+// Queue a process-directed sig for p (process lock held), with who sent
+// it and why: any thread of p that does not block it takes it (the first
+// such is told, and woken if a blocking call should be interrupted);
+// continues a stopped p on SIGCONT/SIGKILL.
 void send_signal_proc_locked(Process& p, int sig, int code = SI_USER, Pid sender = 0, i32 status = 0);
+// Queue a thread-directed sig for t (tkill, tgkill, the group's SIGKILL):
+// only t takes it, though its action is the process's.
+void send_thread_signal_proc_locked(Thread& t, int sig, int code = SI_TKILL, Pid sender = 0, i32 status = 0);
 // To every member of a process group; ESRCH when it has none.
 Result<void> signal_group_proc_locked(Pid pgid, int sig, Pid sender = 0);
-// Is there a signal that would interrupt a blocking call of p?
-bool signal_interrupts_proc_locked(const Process& p);
+// Is there a signal (or a group stop) that would interrupt a blocking call of t?
+bool signal_interrupts_proc_locked(const Thread& t);
+// t's signal mask changed (sigprocmask, sigreturn): let it look at the
+// process's pending set again on its way out.
+void signals_unblocked(Thread& t);
 // On return to user mode: act on deliverable pending signals (may stop the
-// process, may not return at all, may set up a handler frame).
-void deliver_signals(Process& p);
-// A fault in user mode: the handler runs if there is one and the signal is
-// not blocked; otherwise the process dies of it (with one line of report).
-void fault_signal(Process& p, int sig, int code, u64 address, const char* cause, u64 sepc);
-// The child changed state (exited, was killed): tell the parent.
+// thread, may not return at all, may set up a handler frame).
+void deliver_signals(Thread& t);
+// A fault in user mode: the handler runs on the faulting thread if there
+// is one and the signal is not blocked; otherwise the whole process dies of
+// it (with one line of report).
+void fault_signal(Thread& t, int sig, int code, u64 address, const char* cause, u64 sepc);
+// The child changed state (exited, was killed, stopped, continued): tell the parent.
 void notify_parent_proc_locked(Process& child, int code, i32 status);
 const char* signal_name(int sig);
 // The user address of the sigreturn trampoline page (in every address space).

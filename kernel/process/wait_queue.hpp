@@ -1,4 +1,4 @@
-// Wait queues: where blocked processes wait for an event (a child's exit,
+// Wait queues: where blocked threads wait for an event (a child's exit,
 // console input, a deadline). Blocking and waking happen under the process
 // lock, so a wake-up can never slip between "check the condition" and
 // "go to sleep".
@@ -8,15 +8,15 @@
 
 namespace kernel {
 
-struct Process;
+struct Thread;
 
 struct WaitQueue {
-    lib::ListNode head; // of Process::queue_node
+    lib::ListNode head; // of Thread::queue_node
     bool is_empty() const { return !head.is_linked(); }
 };
 
 // Caller holds the process lock (see process.hpp). Blocks the current
-// process on wq until woken; returns with the lock held again. Returns
+// thread on wq until woken; returns with the lock held again. Returns
 // true (without blocking, if one is already pending) when a signal
 // interrupts the wait: the caller's system call then fails with EINTR.
 bool block_on_proc_locked(WaitQueue& wq);
@@ -24,6 +24,10 @@ bool block_on_proc_locked(WaitQueue& wq);
 // may still wake it early: callers re-check their condition and block
 // again). For waits that must not fail, such as a mutex.
 void block_uninterruptible_proc_locked(WaitQueue& wq);
+// Blocks like block_on_proc_locked, but no later than monotonic time
+// `deadline_ns` (futex timeouts).
+enum class WaitOutcome : u8 { Woken, TimedOut, Interrupted };
+WaitOutcome block_on_until_proc_locked(WaitQueue& wq, u64 deadline_ns);
 // Make every waiter ready; returns how many there were.
 usize wake_all_proc_locked(WaitQueue& wq);
 usize wake_all(WaitQueue& wq);

@@ -60,8 +60,9 @@ constinit u64 s_reported[SYSCALL_COUNT / 64 + 1] = {};
 // Cold paths, out of line so the common path's frame stays small.
 } // namespace
 
-i64 unknown_syscall(Process& p, u64 number)
+i64 unknown_syscall(Thread& t, u64 number)
 {
+    Process& p = *t.process;
     u64 slot = number < SYSCALL_COUNT ? number : SYSCALL_COUNT;
     if (!(s_reported[slot / 64] & (1ull << (slot % 64)))) {
         s_reported[slot / 64] |= 1ull << (slot % 64);
@@ -76,31 +77,31 @@ i64 unknown_syscall(Process& p, u64 number)
 // Interrupted by a signal: restart it after a handler with SA_RESTART, or
 // transparently when no handler runs -- except the calls signal(7) says
 // are never restarted.
-i64 syscall_entry_unknown(Process& p, arch::TrapFrame& f) { return unknown_syscall(p, f.syscall_number()); }
+i64 syscall_entry_unknown(Thread& t, arch::TrapFrame& f) { return unknown_syscall(t, f.syscall_number()); }
 
-void syscall_interrupted(Process& p, u64 number, u64 a0)
+void syscall_interrupted(Thread& t, u64 number, u64 a0)
 {
     if (g_syscall_table.never_restarted[number / 64] & (1ull << (number % 64)))
         return;
-    p.set_work(Process::WORK_RESTART_SYSCALL);
-    p.syscall_a0 = a0;
+    t.set_work(Thread::WORK_RESTART_SYSCALL);
+    t.syscall_a0 = a0;
 }
 
 const char* syscall_name(u64 number) { return number < SYSCALL_COUNT ? g_syscall_table.names[number] : nullptr; }
 
-void syscall_before_handler(Process& p, u64 number)
+void syscall_before_handler(Thread& t, u64 number)
 {
     // The profile's report: when init (the benchmark) exits.
-    if ((number == u64(SyscallNumber::exit_group) || number == u64(SyscallNumber::exit)) && p.pid == 1)
+    if ((number == u64(SyscallNumber::exit_group) || number == u64(SyscallNumber::exit)) && t.process->pid == 1)
         arch::prof::profile_dump();
 }
 
-void syscall_after_handler(Process& p, u64 number)
+void syscall_after_handler(Thread& t, u64 number)
 {
     if constexpr (TEST_BUILD) {
         if (mm::mm_check_enabled())
             mm::mm_check_point("system call", number);
-        kstack_check_after_syscall(p, number);
+        kstack_check_after_syscall(t, number);
     }
 }
 

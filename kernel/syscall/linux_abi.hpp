@@ -91,6 +91,11 @@ static_assert(sizeof(Sysinfo) == 112);
 // Only their addresses are taken: the calls that receive them store the
 // pointer (set_robust_list) or answer before reading (ppoll with fds).
 struct RobustListHead;
+// clone3's argument (include/uapi/linux/sched.h struct clone_args, the
+// version with set_tid and cgroup: 88 bytes).
+struct CloneArgsV2 {
+    u64 flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
 struct PollFd;
 
 } // namespace kernel

@@ -10,28 +10,10 @@
 
 namespace kernel {
 
-namespace {
-
-// clone flags (include/uapi/linux/sched.h).
-constexpr u64 CSIGNAL = 0xff, CLONE_VM = 0x100, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000,
-              CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
-
-[[noreturn]] void exit_with(i32 status)
-{
-    Process& p = current_process();
-    // CLONE_CHILD_CLEARTID: zero the tid word (a futex waiter would be
-    // woken here once threads exist). A bad pointer is ignored, as Linux does.
-    if (p.clear_child_tid)
-        (void)mm::write_user<u32>(p.clear_child_tid, 0);
-    exit_current(wait_status_exited(status & 0xff));
-}
-
-} // namespace
-
-Result<u64> sys_exit(i32 status) { exit_with(status); }
-Result<u64> sys_exit_group(i32 status) { exit_with(status); }
+Result<u64> sys_exit(i32 status) { exit_thread(wait_status_exited(status & 0xff)); }
+Result<u64> sys_exit_group(i32 status) { exit_current(wait_status_exited(status & 0xff)); }
 Result<u64> sys_getpid(Process& p) { return u64(p.pid); }
-Result<u64> sys_gettid(Process& p) { return u64(p.pid); }
+Result<u64> sys_gettid(Thread& t) { return u64(t.tid); }
 // No users yet: every process runs as root (uid 0).
 static u32 current_uid() { return 0; }
 Result<u64> sys_getuid() { return u64(current_uid()); }
@@ -43,34 +25,108 @@ Result<u64> sys_getppid(Process& p)
     return u64(parent ? parent->pid : 0);
 }
 
-Result<u64> sys_clone(arch::TrapFrame& frame, u64 flags, u64 stack, UserPtr<u32> parent_tid, u64 tls,
-                      UserPtr<u32> child_tid)
+namespace {
+
+constexpr u64 CSIGNAL = 0xff;
+
+// The flag rules of Linux's copy_process and clone3 (kernel/fork.c), in
+// its order. Namespaces, pidfds and cgroups do not exist here: EINVAL, as
+// a Linux built without them answers.
+Result<void> check_clone_flags(u64 flags, int exit_signal)
 {
-    constexpr u64 supported = CSIGNAL | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID;
-    // Threads (CLONE_VM and friends) are not supported yet.
-    if ((flags & ~supported) || (flags & CLONE_VM))
+    if ((flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS) ||
+        (flags & (CLONE_NEWUSER | CLONE_FS)) == (CLONE_NEWUSER | CLONE_FS))
         return Errno::einval;
-    u64 exit_signal = flags & CSIGNAL;
-    if (exit_signal != SIGCHLD && exit_signal != 0)
-        return Errno::einval; // only SIGCHLD until signals arrive
-    ForkOptions options;
-    options.stack = stack;
-    options.set_tls = flags & CLONE_SETTLS;
-    options.tls = tls;
-    options.clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? child_tid.address() : 0;
-    options.child_settid = (flags & CLONE_CHILD_SETTID) ? child_tid.address() : 0;
-    auto forked = fork_current(options);
-    if (forked.is_error() && forked.code() == Errno::eintr) {
+    if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+        return Errno::einval; // thread groups share signal handlers
+    if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+        return Errno::einval; // shared handlers need a shared address space
+    if ((flags & CLONE_PARENT) && current_process().pid == 1)
+        return Errno::einval; // init has no parent to share
+    if ((flags & CLONE_PIDFD) && ((flags & CLONE_DETACHED) || (flags & CLONE_THREAD)))
+        return Errno::einval;
+    constexpr u64 unsupported = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
+                                CLONE_NEWPID | CLONE_NEWNET | CLONE_PIDFD | CLONE_INTO_CGROUP;
+    if (flags & unsupported)
+        return Errno::einval;
+    if (exit_signal < 0 || exit_signal > NSIG)
+        return Errno::einval;
+    return {};
+}
+
+Result<u64> do_clone(arch::TrapFrame& frame, CloneArgs args, u64 restart_a0)
+{
+    if (args.flags & CLONE_THREAD)
+        args.exit_signal = 0; // threads send none (Linux: exit_signal = -1)
+    if (args.flags & CLONE_CLEAR_SIGHAND) {
+        // Handlers reset in the child: only where it has its own.
+        if (args.flags & CLONE_SIGHAND)
+            return Errno::einval;
+    }
+    auto cloned = clone_current(args);
+    if (cloned.is_error() && cloned.code() == Errno::eintr) {
         // ERESTARTNOINTR: back onto the ecall with a0 as it was; the
         // pending signal is handled on the way out (or ends the caller),
         // then clone runs again -- whatever SA_RESTART says.
-        frame.restart_syscall(flags);
-        return flags;
+        frame.restart_syscall(restart_a0);
+        return restart_a0;
     }
-    Pid pid = TRY(forked);
-    if (flags & CLONE_PARENT_SETTID)
-        (void)mm::write_user(parent_tid, u32(pid));
-    return u64(pid);
+    return u64(TRY(cloned));
+}
+
+} // namespace
+
+Result<u64> sys_clone(arch::TrapFrame& frame, u64 flags, u64 stack, UserPtr<u32> parent_tid, u64 tls,
+                      UserPtr<u32> child_tid)
+{
+    // The legacy call: 32 bits of flags, the exit signal in the low byte;
+    // CLONE_DETACHED is ignored, as Linux has for years.
+    u64 f = u64(u32(flags)) & ~CSIGNAL & ~u64(CLONE_DETACHED);
+    CloneArgs args;
+    args.flags = f;
+    args.exit_signal = int(flags & CSIGNAL);
+    args.stack = stack;
+    args.tls = tls;
+    args.parent_tid = parent_tid.address();
+    args.child_tid = child_tid.address();
+    TRY(check_clone_flags(f, args.exit_signal));
+    return do_clone(frame, args, flags);
+}
+
+Result<u64> sys_clone3(arch::TrapFrame& frame, UserPtr<const CloneArgsV2> user_args, usize size)
+{
+    constexpr usize VER0 = 64; // flags..tls
+    if (size < VER0)
+        return Errno::einval;
+    if (size > 4096)
+        return Errno::e2big;
+    CloneArgsV2 a{};
+    TRY(mm::copy_from_user(&a, user_args.address(), lib::min(size, sizeof(a))));
+    // A newer caller's extra fields must be zero (copy_struct_from_user).
+    for (usize at = sizeof(a); at < size; at += 8) {
+        u64 word = 0;
+        TRY(mm::copy_from_user(&word, user_args.address() + at, lib::min<usize>(8, size - at)));
+        if (word)
+            return Errno::e2big;
+    }
+    constexpr u64 known = 0xffffffffull & ~CSIGNAL;
+    if ((a.flags & ~(known | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP)) || (a.flags & CLONE_DETACHED))
+        return Errno::einval;
+    if (a.exit_signal & ~CSIGNAL)
+        return Errno::einval;
+    if ((a.stack == 0) != (a.stack_size == 0))
+        return Errno::einval;
+    if (a.set_tid || a.set_tid_size)
+        return Errno::einval; // choosing the tid needs pid namespaces
+    CloneArgs args;
+    args.flags = a.flags;
+    args.exit_signal = int(a.exit_signal);
+    args.stack = a.stack ? a.stack + a.stack_size : 0; // the stack grows down from its top
+    args.tls = a.tls;
+    args.parent_tid = a.parent_tid;
+    args.child_tid = a.child_tid;
+    TRY(check_clone_flags(args.flags, args.exit_signal));
+    return do_clone(frame, args, user_args.address());
 }
 
 Result<u64> sys_execve(UserPtr<const char> path_name, UserPtr<const UserPtr<const char>> argv,
@@ -84,7 +140,7 @@ Result<u64> sys_execve(UserPtr<const char> path_name, UserPtr<const UserPtr<cons
         args.release();
         return collected.error();
     }
-    auto result = exec_into(current_process(), path.view(), args);
+    auto result = exec_into(current_thread(), path.view(), args);
     args.release();
     TRY(result);
     return u64(0); // a0 of the new program (rtld_fini = NULL for static)
@@ -118,17 +174,91 @@ Result<u64> sys_sched_yield()
     return u64(0);
 }
 
-Result<u64> sys_set_tid_address(Process& p, UserPtr<u32> tid)
+Result<u64> sys_set_tid_address(Thread& t, UserPtr<u32> tid)
 {
-    p.clear_child_tid = tid.address();
-    return u64(p.pid);
+    t.clear_child_tid = tid.address();
+    return u64(t.tid);
 }
 
-Result<u64> sys_set_robust_list(Process& p, UserPtr<RobustListHead> head, usize length)
+constexpr usize ROBUST_LIST_HEAD_SIZE = 24; // sizeof(struct robust_list_head)
+
+Result<u64> sys_set_robust_list(Thread& t, UserPtr<RobustListHead> head, usize length)
 {
-    if (length != 24) // sizeof(struct robust_list_head)
+    if (length != ROBUST_LIST_HEAD_SIZE)
         return Errno::einval;
-    p.robust_list = head.address();
+    t.robust_list = head.address();
+    return u64(0);
+}
+
+Result<u64> sys_get_robust_list(Pid tid, UserPtr<u64> head, UserPtr<usize> length)
+{
+    u64 address;
+    {
+        SpinLockGuard guard(process_lock());
+        Thread* t = tid ? find_thread_proc_locked(tid) : &current_thread();
+        if (!t || t->state == ThreadState::Dead)
+            return Errno::esrch;
+        address = t->robust_list;
+    }
+    TRY(mm::write_user(head, address));
+    TRY(mm::write_user(length, ROBUST_LIST_HEAD_SIZE));
+    return u64(0);
+}
+
+namespace {
+
+// The harts a mask may name: those that run (the SMP issue starts more).
+u64 online_harts_mask() { return 1; }
+
+constexpr usize AFFINITY_BYTES = 8; // one u64: harts 0..63
+
+} // namespace
+
+Result<u64> sys_sched_setaffinity(Pid tid, usize length, UserPtr<const u8> mask)
+{
+    u8 bytes[AFFINITY_BYTES] = {};
+    TRY(mm::copy_from_user(bytes, mask.address(), lib::min(length, AFFINITY_BYTES)));
+    u64 wanted = 0;
+    for (usize i = 0; i < AFFINITY_BYTES; ++i)
+        wanted |= u64(bytes[i]) << (8 * i);
+    wanted &= online_harts_mask();
+    if (!wanted)
+        return Errno::einval; // no hart that exists: Linux's EINVAL
+    SpinLockGuard guard(process_lock());
+    Thread* t = tid ? find_thread_proc_locked(tid) : &current_thread();
+    if (!t || t->state == ThreadState::Dead)
+        return Errno::esrch;
+    t->affinity = wanted;
+    return u64(0);
+}
+
+Result<u64> sys_sched_getaffinity(Pid tid, usize length, UserPtr<u8> mask)
+{
+    // Linux: the buffer must hold the kernel's mask (nr_cpu_ids bits,
+    // rounded to longs) and be a multiple of a long.
+    if (length < AFFINITY_BYTES || (length & (sizeof(u64) - 1)))
+        return Errno::einval;
+    u64 have;
+    {
+        SpinLockGuard guard(process_lock());
+        Thread* t = tid ? find_thread_proc_locked(tid) : &current_thread();
+        if (!t || t->state == ThreadState::Dead)
+            return Errno::esrch;
+        have = t->affinity & online_harts_mask();
+    }
+    u8 bytes[AFFINITY_BYTES];
+    for (usize i = 0; i < AFFINITY_BYTES; ++i)
+        bytes[i] = u8(have >> (8 * i));
+    TRY(mm::copy_to_user(mask.address(), bytes, AFFINITY_BYTES));
+    return u64(AFFINITY_BYTES);
+}
+
+Result<u64> sys_getcpu(Thread&, UserPtr<u32> cpu, UserPtr<u32> node)
+{
+    if (cpu)
+        TRY(mm::write_user(cpu, arch::this_hart().index));
+    if (node)
+        TRY(mm::write_user(node, u32(0)));
     return u64(0);
 }
 
@@ -186,20 +316,30 @@ constexpr u64 NS_PER_TICK = 1000000000ull / 100; // USER_HZ = 100
 Result<u64> sys_times(Process& p, UserPtr<Tms> buf)
 {
     if (buf) {
-        Tms t{p.cpu.user_ns() / NS_PER_TICK, p.cpu.system_ns(true) / NS_PER_TICK,
-              p.children_user_ns / NS_PER_TICK, p.children_system_ns / NS_PER_TICK};
+        Tms t;
+        {
+            SpinLockGuard guard(process_lock());
+            ProcessTimes own = process_times_proc_locked(p);
+            t = {own.user_ns / NS_PER_TICK, own.system_ns / NS_PER_TICK, p.children_user_ns / NS_PER_TICK,
+                 p.children_system_ns / NS_PER_TICK};
+        }
         TRY(mm::write_user(buf, t));
     }
     return monotonic_ns() / NS_PER_TICK;
 }
 
 // getrusage(2): RUSAGE_SELF (0), RUSAGE_CHILDREN (-1), RUSAGE_THREAD (1).
-Result<u64> sys_getrusage(Process& p, i32 who, UserPtr<Rusage> usage)
+Result<u64> sys_getrusage(Thread& t, Process& p, i32 who, UserPtr<Rusage> usage)
 {
     u64 user, system;
-    if (who == 0 || who == 1) {
-        user = p.cpu.user_ns();
-        system = p.cpu.system_ns(true);
+    if (who == 0) {
+        SpinLockGuard guard(process_lock());
+        ProcessTimes own = process_times_proc_locked(p);
+        user = own.user_ns;
+        system = own.system_ns;
+    } else if (who == 1) {
+        user = t.cpu.user_ns();
+        system = t.cpu.system_ns(true);
     } else if (who == -1) {
         SpinLockGuard guard(process_lock());
         user = p.children_user_ns;

@@ -30,7 +30,13 @@ Result<u64> sys_kill(Pid pid, i32 sig)
             send_signal_proc_locked(p, int(sig), SI_USER, self.pid);
     };
     if (pid > 0) {
+        // A thread's id names its process too (Linux's kill_pid_info).
         Process* p = find_process_proc_locked(pid);
+        if (!p || p->zombie) {
+            Thread* t = find_thread_proc_locked(pid);
+            if (t)
+                p = t->process;
+        }
         if (!p)
             return Errno::esrch;
         send(*p);
@@ -39,7 +45,7 @@ Result<u64> sys_kill(Pid pid, i32 sig)
     if (pid == -1) { // everyone but init and ourselves
         bool any = false;
         for_each_process_proc_locked([&](Process& p) {
-            if (p.pid != 1 && &p != &self && p.state != ProcessState::Zombie) {
+            if (p.pid != 1 && &p != &self && !p.zombie) {
                 send(p);
                 any = true;
             }
@@ -49,36 +55,34 @@ Result<u64> sys_kill(Pid pid, i32 sig)
     Pid group = pid == 0 ? self.pgid : -pid;
     if (sig == 0) {
         bool any = false;
-        for_each_process_proc_locked([&](Process& p) { any |= p.pgid == group && p.state != ProcessState::Zombie; });
+        for_each_process_proc_locked([&](Process& p) { any |= p.pgid == group && !p.zombie; });
         return any ? Result<u64>(u64(0)) : Result<u64>(Errno::esrch);
     }
     TRY(signal_group_proc_locked(group, int(sig), self.pid));
     return u64(0);
 }
 
-// One thread per process: a thread id is a pid.
-static Result<u64> thread_kill(Pid tid, i32 sig)
+// tkill/tgkill: a thread-directed signal (tgid 0: any process).
+static Result<u64> thread_kill(Pid tgid, Pid tid, i32 sig)
 {
     if (tid <= 0 || (sig != 0 && !valid_signal(sig)))
         return Errno::einval;
     SpinLockGuard guard(process_lock());
-    Process* p = find_process_proc_locked(tid);
-    if (!p)
-        return Errno::esrch;
+    Thread* t = find_thread_proc_locked(tid);
+    if (!t || t->state == ThreadState::Dead || (tgid && t->process->pid != tgid))
+        return Errno::esrch; // gone, or not in that thread group
     if (sig)
-        send_signal_proc_locked(*p, int(sig), SI_TKILL, current_process().pid);
+        send_thread_signal_proc_locked(*t, int(sig), SI_TKILL, current_process().pid);
     return u64(0);
 }
 
-Result<u64> sys_tkill(Pid tid, i32 sig) { return thread_kill(tid, sig); }
+Result<u64> sys_tkill(Pid tid, i32 sig) { return thread_kill(0, tid, sig); }
 
 Result<u64> sys_tgkill(Pid tgid, Pid tid, i32 sig)
 {
-    if (tgid <= 0 || tid <= 0 || (sig != 0 && !valid_signal(sig)))
+    if (tgid <= 0)
         return Errno::einval;
-    if (tgid != tid)
-        return Errno::esrch; // the thread is not in that thread group
-    return thread_kill(tid, sig);
+    return thread_kill(tgid, tid, sig);
 }
 
 Result<u64> sys_rt_sigaction(i32 sig, UserPtr<const KernelSigaction> new_action, UserPtr<KernelSigaction> old_action,
@@ -88,9 +92,13 @@ Result<u64> sys_rt_sigaction(i32 sig, UserPtr<const KernelSigaction> new_action,
         return Errno::einval;
     Process& p = current_process();
     u64 bit = signal_bit(sig);
-    // Our own actions: only we write them, so we read them without the lock.
-    const Process::SignalAction& current = p.actions[sig - 1];
-    KernelSigaction old{current.handler, current.flags, current.mask};
+    KernelSigaction old;
+    {
+        // Every thread of the process may change them: read under the lock.
+        SpinLockGuard guard(process_lock());
+        const Process::SignalAction& current = p.actions[sig - 1];
+        old = {current.handler, current.flags, current.mask};
+    }
     if (new_action) {
         auto act = TRY(mm::read_user(new_action));
         if (bit & UNBLOCKABLE)
@@ -108,8 +116,10 @@ Result<u64> sys_rt_sigaction(i32 sig, UserPtr<const KernelSigaction> new_action,
         else if (act.handler != SIG_DFL)
             p.signals_caught |= bit;
         // POSIX: a pending signal that is now ignored is discarded.
-        if (act.handler == SIG_IGN || (act.handler == SIG_DFL && (sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH)))
-            p.signals_pending &= ~bit;
+        if (act.handler == SIG_IGN || (act.handler == SIG_DFL && (sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH))) {
+            p.signals.pending &= ~bit;
+            for_each_thread_proc_locked(p, [&](Thread& t) { t.signals.pending &= ~bit; });
+        }
         return u64(0);
     }
     if (old_action)
@@ -122,12 +132,13 @@ Result<u64> sys_rt_sigaction(i32 sig, UserPtr<const KernelSigaction> new_action,
 // handler frame.
 static Result<u64> suspend_with(u64 mask, u64 deadline_ns)
 {
-    Process& p = current_process();
-    p.saved_mask = p.signals_blocked;
-    p.set_work(Process::WORK_MASK_SAVED);
+    Thread& t = current_thread();
+    t.saved_mask = t.signals_blocked;
+    t.set_work(Thread::WORK_MASK_SAVED);
     {
         SpinLockGuard guard(process_lock());
-        p.signals_blocked = mask & ~UNBLOCKABLE;
+        t.signals_blocked = mask & ~UNBLOCKABLE;
+        signals_unblocked(t);
     }
     if (deadline_ns == ~0ull) {
         SpinLockGuard guard(process_lock());
@@ -140,8 +151,8 @@ static Result<u64> suspend_with(u64 mask, u64 deadline_ns)
     if (!sleep_until(deadline_ns))
         return Errno::eintr;
     SpinLockGuard guard(process_lock());
-    p.signals_blocked = p.saved_mask; // timed out: no signal, mask back now
-    p.clear_work(Process::WORK_MASK_SAVED);
+    t.signals_blocked = t.saved_mask; // timed out: no signal, mask back now
+    t.clear_work(Thread::WORK_MASK_SAVED);
     return u64(0);
 }
 
@@ -167,7 +178,7 @@ Result<u64> sys_ppoll(UserPtr<PollFd>, u32 nfds, UserPtr<const Timespec> timeout
             return Errno::einval;
         deadline = monotonic_ns() + u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec);
     }
-    u64 mask = current_process().signals_blocked;
+    u64 mask = current_thread().signals_blocked;
     if (sigmask) {
         if (sigsetsize != sizeof(Sigset))
             return Errno::einval;
@@ -228,6 +239,36 @@ Result<u64> sys_setitimer(i32 which, UserPtr<const Itimerval> new_value, UserPtr
     return u64(0);
 }
 
+namespace {
+
+// The threads setpriority/getpriority name: PRIO_PROCESS a thread id (as
+// Linux, one thread; 0 the caller), PRIO_PGRP every thread of the group's
+// processes (0: the caller's group).
+template <typename F> bool for_each_prio_target_proc_locked(i32 which, i32 who, F&& f)
+{
+    process_lock().assert_held();
+    bool found = false;
+    if (which == 0) {
+        Thread* t = who ? find_thread_proc_locked(who) : &current_thread();
+        if (t && t->state != ThreadState::Dead) {
+            f(*t);
+            found = true;
+        }
+        return found;
+    }
+    Pid group = who ? who : current_process().pgid;
+    for_each_process_proc_locked([&](Process& p) {
+        if (p.pgid == group && !p.zombie)
+            for_each_thread_proc_locked(p, [&](Thread& t) {
+                f(t);
+                found = true;
+            });
+    });
+    return found;
+}
+
+} // namespace
+
 // setpriority/getpriority: PRIO_PROCESS (0) and PRIO_PGRP (1); nice values
 // are clamped to -20..19 as Linux does. getpriority's raw result is 20 - nice.
 Result<u64> sys_setpriority(i32 which, i32 who, i32 nice)
@@ -235,16 +276,8 @@ Result<u64> sys_setpriority(i32 which, i32 who, i32 nice)
     if (which != 0 && which != 1)
         return Errno::einval;
     nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
-    Process& self = current_process();
     SpinLockGuard guard(process_lock());
-    bool found = false;
-    for_each_process_proc_locked([&](Process& p) {
-        bool match = which == 0 ? p.pid == (who ? who : self.pid) : p.pgid == (who ? who : self.pgid);
-        if (match && p.state != ProcessState::Zombie) {
-            set_nice_proc_locked(p, nice);
-            found = true;
-        }
-    });
+    bool found = for_each_prio_target_proc_locked(which, who, [&](Thread& t) { set_nice_proc_locked(t, nice); });
     return found ? Result<u64>(u64(0)) : Result<u64>(Errno::esrch);
 }
 
@@ -252,20 +285,19 @@ Result<u64> sys_getpriority(i32 which, i32 who)
 {
     if (which != 0 && which != 1)
         return Errno::einval;
-    Process& self = current_process();
     SpinLockGuard guard(process_lock());
     int best = 40; // lowest nice wins: the highest priority
-    for_each_process_proc_locked([&](Process& p) {
-        bool match = which == 0 ? p.pid == (who ? who : self.pid) : p.pgid == (who ? who : self.pgid);
-        if (match && p.state != ProcessState::Zombie && p.sched.nice < best)
-            best = p.sched.nice;
+    for_each_prio_target_proc_locked(which, who, [&](Thread& t) {
+        if (t.sched.nice < best)
+            best = t.sched.nice;
     });
     if (best == 40)
         return Errno::esrch;
     return u64(20 - best);
 }
 
-Result<u64> sys_rt_sigprocmask(Process& p, i32 how, UserPtr<const Sigset> set_in, UserPtr<Sigset> old_set,
+// The mask is the calling thread's.
+Result<u64> sys_rt_sigprocmask(Thread& p, i32 how, UserPtr<const Sigset> set_in, UserPtr<Sigset> old_set,
                                usize sigsetsize)
 {
     if (sigsetsize != sizeof(Sigset))
@@ -283,6 +315,7 @@ Result<u64> sys_rt_sigprocmask(Process& p, i32 how, UserPtr<const Sigset> set_in
         case SIG_SETMASK: p.signals_blocked = set; break;
         }
         p.signals_blocked &= ~UNBLOCKABLE;
+        signals_unblocked(p);
     }
     if (old_set)
         TRY(mm::write_user(old_set, old));
@@ -296,8 +329,8 @@ Result<u64> sys_rt_sigpending(UserPtr<Sigset> set, usize sigsetsize)
     u64 pending;
     {
         SpinLockGuard guard(process_lock());
-        Process& p = current_process();
-        pending = p.signals_pending & p.signals_blocked;
+        Thread& t = current_thread();
+        pending = (t.signals.pending | t.process->signals.pending) & t.signals_blocked;
     }
     TRY(mm::write_user(set, pending));
     return u64(0);

@@ -27,12 +27,15 @@ Result<u64> clock_now(i32 id)
     case CLOCK_MONOTONIC_COARSE:
     case CLOCK_BOOTTIME:
         return monotonic_ns();
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID: {
-        Process& p = current_process();
-        // Include the span running right now (we are in the kernel for it).
-        return counter_to_ns(p.cpu.run_ticks(true));
+    case CLOCK_PROCESS_CPUTIME_ID: {
+        // Every thread's, exited ones' included.
+        SpinLockGuard guard(process_lock());
+        ProcessTimes t = process_times_proc_locked(current_process());
+        return t.user_ns + t.system_ns;
     }
+    case CLOCK_THREAD_CPUTIME_ID:
+        // Include the span running right now (we are in the kernel for it).
+        return counter_to_ns(current_thread().cpu.run_ticks(true));
     default:
         return Errno::einval;
     }

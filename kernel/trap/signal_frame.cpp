@@ -19,32 +19,33 @@ bool is_fault_signal(int sig)
 
 } // namespace
 
-Result<void> setup_signal_frame(Process& p, int sig, int code, i32 sender, i32 status, u64 address, u64 old_mask)
+Result<void> setup_signal_frame(Thread& t, int sig, int code, i32 sender, i32 status, u64 address, u64 old_mask)
 {
-    fp_sync(p); // the frame carries the FP registers
+    fp_sync(t); // the frame carries the FP registers
     arch::SignalInfo info{sig, code, is_fault_signal(sig), address, sender, status, old_mask};
-    u64 at = arch::signal_frame_address(p.frame);
+    u64 at = arch::signal_frame_address(t.frame);
     // Built on the kernel stack (about 1 KiB), then copied out whole.
     arch::SignalFrame frame;
-    arch::fill_signal_frame(frame, p.frame, p.fp, info);
+    arch::fill_signal_frame(frame, t.frame, t.fp, info);
     TRY(mm::write_user(at, frame));
-    arch::enter_signal_handler(p.frame, p.actions[sig - 1].handler, sig, at, sigreturn_trampoline());
+    arch::enter_signal_handler(t.frame, t.process->actions[sig - 1].handler, sig, at, sigreturn_trampoline());
     return {};
 }
 
 // rt_sigreturn: the frame is where the handler's sp points (it returned
 // with sp as it was given).
-Result<u64> sys_rt_sigreturn(Process& p, arch::TrapFrame& f)
+Result<u64> sys_rt_sigreturn(Thread& t, arch::TrapFrame& f)
 {
     auto frame = mm::read_user<arch::SignalFrame>(f.user_sp());
     if (frame.is_error()) {
-        printk("pid {} ({}): rt_sigreturn with a bad frame; killed by SIGSEGV\n", p.pid, p.name);
+        printk("pid {} ({}): rt_sigreturn with a bad frame; killed by SIGSEGV\n", t.process->pid, t.name);
         exit_current(wait_status_signaled(SIGSEGV));
     }
-    u64 mask = arch::restore_signal_frame(f, p.fp, *frame);
-    fp_forget(p); // reload from p.fp on the way out
+    u64 mask = arch::restore_signal_frame(f, t.fp, *frame);
+    fp_forget(t); // reload from t.fp on the way out
     SpinLockGuard guard(process_lock()); // senders read the mask under it
-    p.signals_blocked = mask & ~UNBLOCKABLE;
+    t.signals_blocked = mask & ~UNBLOCKABLE;
+    signals_unblocked(t);
     return f.syscall_arg(0); // the dispatcher puts this back in a0
 }
 

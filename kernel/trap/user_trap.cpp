@@ -4,6 +4,7 @@
 #include "kernel/arch_hooks.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/mm_check.hpp"
+#include "kernel/process/process_internal.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/syscall/dispatch.hpp"
@@ -17,16 +18,17 @@ namespace prof = arch::prof;
 
 namespace {
 
-// The process whose frame this is: the frame lives inside it.
-inline Process& process_of(arch::TrapFrame& frame)
+// The thread whose frame this is: the frame lives inside it.
+inline Thread& thread_of(arch::TrapFrame& frame)
 {
-    return *reinterpret_cast<Process*>(reinterpret_cast<u8*>(&frame) - __builtin_offsetof(Process, frame));
+    return *reinterpret_cast<Thread*>(reinterpret_cast<u8*>(&frame) - __builtin_offsetof(Thread, frame));
 }
 
 // A user fault the address space could not serve, as a signal
 // (signal(7), Linux's arch/riscv/kernel/traps.c for the codes).
-void signal_fault(Process& p, arch::TrapFrame& frame, const arch::UserTrap& trap)
+void signal_fault(Thread& t, arch::TrapFrame& frame, const arch::UserTrap& trap)
 {
+    Process& p = *t.process;
     u64 pc = frame.user_pc();
     switch (trap.cause) {
     case arch::TrapCause::InstructionPageFault:
@@ -51,20 +53,20 @@ void signal_fault(Process& p, arch::TrapFrame& frame, const arch::UserTrap& trap
                 printk("out of memory: killed pid {} ({}) at {:#x}\n", p.pid, p.name, trap.address);
                 exit_current(wait_status_signaled(SIGKILL));
             case mm::FaultOutcome::PastEndOfFile:
-                fault_signal(p, SIGBUS, BUS_ADRERR, trap.address, trap.name, pc);
+                fault_signal(t, SIGBUS, BUS_ADRERR, trap.address, trap.name, pc);
                 return;
             case mm::FaultOutcome::Denied: code = SEGV_ACCERR; break;
             case mm::FaultOutcome::Unmapped: break;
             }
         }
-        fault_signal(p, SIGSEGV, code, trap.address, trap.name, pc);
+        fault_signal(t, SIGSEGV, code, trap.address, trap.name, pc);
         return;
     }
-    case arch::TrapCause::AccessFault: fault_signal(p, SIGSEGV, SEGV_MAPERR, trap.address, trap.name, pc); return;
-    case arch::TrapCause::Misaligned: fault_signal(p, SIGBUS, BUS_ADRALN, trap.address, trap.name, pc); return;
-    case arch::TrapCause::Breakpoint: fault_signal(p, SIGTRAP, TRAP_BRKPT, trap.address, trap.name, pc); return;
+    case arch::TrapCause::AccessFault: fault_signal(t, SIGSEGV, SEGV_MAPERR, trap.address, trap.name, pc); return;
+    case arch::TrapCause::Misaligned: fault_signal(t, SIGBUS, BUS_ADRALN, trap.address, trap.name, pc); return;
+    case arch::TrapCause::Breakpoint: fault_signal(t, SIGTRAP, TRAP_BRKPT, trap.address, trap.name, pc); return;
     case arch::TrapCause::IllegalInstruction:
-    default: fault_signal(p, SIGILL, ILL_ILLOPC, trap.address, trap.name, pc); return;
+    default: fault_signal(t, SIGILL, ILL_ILLOPC, trap.address, trap.name, pc); return;
     }
 }
 
@@ -72,7 +74,7 @@ void signal_fault(Process& p, arch::TrapFrame& frame, const arch::UserTrap& trap
 
 // --- Floating-point ownership -------------------------------------------
 
-void fp_switch_out(Process& p)
+void fp_switch_out(Thread& p)
 {
     if (arch::fp_dirty(p.frame)) [[unlikely]] {
         arch::fp_save(p.frame, p.fp);
@@ -80,13 +82,13 @@ void fp_switch_out(Process& p)
     }
 }
 
-void fp_switch_in(Process& p)
+void fp_switch_in(Thread& p)
 {
     if (arch::this_hart().fp_owner != &p && arch::fp_enabled(p.frame))
-        p.set_work(Process::WORK_LOAD_FP);
+        p.set_work(Thread::WORK_LOAD_FP);
 }
 
-void fp_sync(Process& p)
+void fp_sync(Thread& p)
 {
     if (arch::fp_dirty(p.frame)) {
         arch::fp_save(p.frame, p.fp);
@@ -94,12 +96,12 @@ void fp_sync(Process& p)
     }
 }
 
-void fp_forget(Process& p)
+void fp_forget(Thread& p)
 {
     if (arch::this_hart().fp_owner == &p)
         arch::this_hart().fp_owner = nullptr;
     if (arch::fp_enabled(p.frame))
-        p.set_work(Process::WORK_LOAD_FP);
+        p.set_work(Thread::WORK_LOAD_FP);
 }
 
 // --- The way back ------------------------------------------------------
@@ -110,11 +112,11 @@ namespace {
 // for, signals to deliver, a system call to restart, then (interrupts off,
 // so that no switch can intervene) the FP registers to load. Returns with
 // interrupts off.
-[[gnu::noinline]] void exit_work(Process& p)
+[[gnu::noinline]] void exit_work(Thread& p)
 {
     // Most often (a switch between processes that use FP) only the FP
     // registers are left to load.
-    if (p.has_work(~u64(Process::WORK_LOAD_FP)) || __atomic_load_n(&p.signals_pending, __ATOMIC_RELAXED)) {
+    if (p.has_work(~u64(Thread::WORK_LOAD_FP)) || __atomic_load_n(&p.signals.pending, __ATOMIC_RELAXED)) {
         prof::mark(prof::Phase::Preempt);
         preempt_if_needed();
         prof::mark(prof::Phase::Signals);
@@ -122,8 +124,8 @@ namespace {
     }
     prof::mark(prof::Phase::Exit);
     arch::interrupts_disable();
-    if (p.has_work(Process::WORK_LOAD_FP)) {
-        p.clear_work(Process::WORK_LOAD_FP);
+    if (p.has_work(Thread::WORK_LOAD_FP)) {
+        p.clear_work(Thread::WORK_LOAD_FP);
         if (arch::fp_enabled(p.frame)) {
             arch::fp_restore(p.frame, p.fp);
             arch::this_hart().fp_owner = &p;
@@ -134,9 +136,9 @@ namespace {
 // The common path: one test of the work flags and the pending signals
 // (without the lock: a signal sent after it reaches the process on its
 // next trap, at the latest the next tick).
-[[noreturn, gnu::always_inline]] inline void return_to_user_inline(Process& p)
+[[noreturn, gnu::always_inline]] inline void return_to_user_inline(Thread& p)
 {
-    if ((__atomic_load_n(&p.signals_pending, __ATOMIC_RELAXED) | __atomic_load_n(&p.work, __ATOMIC_RELAXED)) != 0)
+    if ((__atomic_load_n(&p.signals.pending, __ATOMIC_RELAXED) | __atomic_load_n(&p.work, __ATOMIC_RELAXED)) != 0)
         [[unlikely]] exit_work(p);
     else
         arch::interrupts_disable();
@@ -146,7 +148,7 @@ namespace {
 
 } // namespace
 
-void return_to_user(Process& p) { return_to_user_inline(p); }
+void return_to_user(Thread& t) { return_to_user_inline(t); }
 
 // --- Entries from the architecture --------------------------------------
 
@@ -156,18 +158,18 @@ void return_to_user(Process& p) { return_to_user_inline(p); }
 [[gnu::optimize("omit-frame-pointer")]] void on_syscall(arch::TrapFrame* trap_frame)
 {
     arch::TrapFrame& frame = *trap_frame;
-    Process& p = process_of(frame);
-    p.cpu.enter_kernel(arch::read_time());
+    Thread& t = thread_of(frame);
+    t.cpu.enter_kernel(arch::read_time());
     arch::interrupts_enable();
-    frame.set_syscall_result(u64(syscall_dispatch(p, frame)));
+    frame.set_syscall_result(u64(syscall_dispatch(t, frame)));
     prof::mark(prof::Phase::Exit);
-    return_to_user_inline(p);
+    return_to_user_inline(t);
 }
 
 void on_user_trap(arch::TrapFrame& frame, const arch::UserTrap& trap)
 {
-    Process& p = process_of(frame);
-    p.cpu.enter_kernel(arch::read_time());
+    Thread& t = thread_of(frame);
+    t.cpu.enter_kernel(arch::read_time());
     switch (trap.cause) {
     case arch::TrapCause::TimerInterrupt:
         prof::mark(prof::Phase::Interrupt);
@@ -181,10 +183,10 @@ void on_user_trap(arch::TrapFrame& frame, const arch::UserTrap& trap)
     default:
         prof::mark(prof::Phase::Fault);
         arch::interrupts_enable();
-        signal_fault(p, frame, trap);
+        signal_fault(t, frame, trap);
         break;
     }
-    return_to_user(p);
+    return_to_user(t);
 }
 
 // A new process's first kernel code: switch_context "returned" here with
@@ -192,12 +194,13 @@ void on_user_trap(arch::TrapFrame& frame, const arch::UserTrap& trap)
 extern "C" void process_first_entry()
 {
     prof::mark(prof::Phase::Scheduler);
+    free_retiring_thread_proc_locked();
     process_lock().unlock();
-    Process& p = current_process();
-    p.cpu.switch_in(arch::read_time());
-    arch::bind_frame_to_hart(p.frame, p.kernel_stack_top);
-    fp_switch_in(p);
-    return_to_user(p);
+    Thread& t = current_thread();
+    t.cpu.switch_in(arch::read_time());
+    arch::bind_frame_to_hart(t.frame, t.kernel_stack_top);
+    fp_switch_in(t);
+    return_to_user(t);
 }
 
 // Kernel-mode page faults inside the user-copy routines on a lazily mapped

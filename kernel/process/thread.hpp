@@ -1,0 +1,115 @@
+// The thread control block: what a hart runs. A thread belongs to one
+// process (kernel/process/process.hpp), which holds what its threads
+// share. docs/threads.md draws the split.
+//
+// Locking follows process.hpp: the same process lock, the same blocks.
+//  [P]    guarded by the process lock.
+//  [own]  written only by the thread itself, with the process lock held;
+//         the thread reads its own without the lock, anyone else under it.
+//  [self] touched only by the thread itself -- or by its creator before it
+//         first runs. Others may read a snapshot under the process lock.
+#pragma once
+
+#include "arch/arch.hpp"
+#include "kernel/process/cpu_time.hpp"
+#include "kernel/process/sched_entity.hpp"
+#include "kernel/process/wait_queue.hpp"
+#include "lib/list.hpp"
+
+namespace kernel {
+
+struct Process;
+using Pid = i32;
+
+enum class ThreadState : u8 {
+    New,      // being built by clone; not yet runnable
+    Ready,    // on the run queue
+    Running,  // on a hart
+    Blocked,  // on a wait queue or the sleep list
+    Stopped,  // its process is stopped (SIGSTOP...), until SIGCONT
+    Dead,     // exited; freed by the next thread on its hart
+};
+
+// Callee-saved registers of a kernel thread (switch.S).
+struct Context {
+    u64 ra, sp;
+    u64 s[12];
+};
+
+// Pending signals with who sent each (siginfo si_pid/si_code/si_status),
+// one slot per signal: a thread's own (tkill, tgkill, the group's SIGKILL)
+// and its process's shared set have one each.
+struct SignalQueue {
+    u64 pending = 0;     // bit n-1 for signal n
+    i32 sender[64] = {};
+    i32 code[64] = {};
+    i32 status[64] = {};
+    u8 queued[64] = {};  // real-time signals: instances beyond the pending bit
+};
+
+struct Thread {
+    // ---- The trap path's, touched on every crossing ------------------------
+    // The frame is at offset 0 (the trap entry's frame pointer is the
+    // thread); trap entry from U-mode saves straight into it (sscratch
+    // points at it while the thread runs in user mode).
+    arch::TrapFrame frame{};    // [self]
+    CpuTime cpu;                // [self] user and system time, in counter ticks
+    // Work the way back to user mode must do first (Linux's TIF_ flags);
+    // together with the thread's pending signals, one test says "nothing
+    // to do". Atomic bit operations: the tick sets WORK_RESCHED, senders
+    // WORK_SIGNALS and WORK_GROUP_STOP, the thread the others.
+    enum : u32 {
+        WORK_RESCHED = 1,         // the scheduler wants the hart for someone else
+        WORK_RESTART_SYSCALL = 2, // a call failed with EINTR: restart it if the
+                                  // handler has SA_RESTART, or if none runs
+        WORK_MASK_SAVED = 4,      // rt_sigsuspend/ppoll replaced the mask for a
+                                  // wait: put saved_mask back once a signal arrives
+        WORK_LOAD_FP = 8,         // this hart's FP registers hold another's values
+        WORK_SIGNALS = 16,        // the process's shared set may hold one for us
+        WORK_GROUP_STOP = 32,     // the process is stopping: stop here too
+    };
+    u64 work = 0;               // a full word, tested with signals.pending
+    bool has_work(u64 bits) const { return __atomic_load_n(&work, __ATOMIC_RELAXED) & bits; }
+    void set_work(u64 bits) { __atomic_fetch_or(&work, bits, __ATOMIC_RELAXED); }
+    void clear_work(u64 bits) { __atomic_fetch_and(&work, ~bits, __ATOMIC_RELAXED); }
+    // Thread-directed signals; the way back reads `pending` without the
+    // lock (a signal sent after that reaches the thread on its next trap).
+    SignalQueue signals;        // [P]
+
+    // ---- [P] Guarded by the process lock ---------------------------------
+    Process* process = nullptr;       // fixed after creation
+    Pid tid = 0;                      // [P] exec from a non-leader takes the pid
+    ThreadState state = ThreadState::New; // [P]
+    lib::ListNode thread_node;        // [P] in process->threads
+    Thread* tid_hash_next = nullptr;  // [P] tid table chain
+    lib::ListNode queue_node;         // [P] run queue or a wait queue
+    lib::ListNode sleep_node;         // [P] the sleep list (a timed wait)
+    Context context{};                // [P] saved by switch_context
+    u64 sleep_deadline_ns = 0;        // [P] for the sleep list
+    SchedEntity sched;                // [P] nice, vruntime, queue place
+    u64 affinity = ~0ull;             // [own] harts it may run on (bit n: hart n)
+
+    // ---- Signals -----------------------------------------------------------
+    u64 signals_blocked = 0;    // [own] senders read it (is it blocked?)
+    u64 saved_mask = 0;         // [self]
+    u64 syscall_a0 = 0;         // [self] the call's first argument, for a restart
+
+    // ---- [self] Owned by the thread itself ---------------------------------
+    arch::FpState fp{};         // [self] current unless this hart's registers are newer (kernel/trap/trap.hpp)
+    u64 kernel_stack_top = 0;   // [self]
+    u32 kernel_stack_slot = 0;  // [self]
+    u64 clear_child_tid = 0;    // [self] set_tid_address, CLONE_CHILD_CLEARTID
+    u64 robust_list = 0;        // [self] set_robust_list: walked at exit
+    char name[16] = {};         // [own] comm (exec, PR_SET_NAME)
+    u64 start_ns = 0;           // [self] monotonic clock at clone
+    // CLONE_VFORK: the parent thread waits here until the child execs or exits.
+    WaitQueue vfork_done;       // [P]
+    bool vfork_waiting = false; // [P]
+};
+
+static_assert(__builtin_offsetof(Thread, frame) == 0, "the trap entry finds the frame at the thread");
+
+// The thread on this hart (the idle thread when none).
+Thread& current_thread();
+
+} // namespace kernel
