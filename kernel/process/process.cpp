@@ -467,9 +467,16 @@ Result<Pid> clone_current(const CloneArgs& args)
     SpinLockGuard guard(s_lock);
     make_ready_proc_locked(*t);
     // vfork: the parent waits until the child has left the shared address
-    // space (exec or exit), as Linux's vfork does.
-    while (me.vfork_waiting)
-        block_uninterruptible_proc_locked(me.vfork_done);
+    // space (exec or exit), as Linux's vfork does. Only SIGKILL ends the
+    // wait early (Linux's killable wait): then the child runs on alone.
+    while (me.vfork_waiting) {
+        if ((me.signals.pending | parent.signals.pending) & signal_bit(SIGKILL)) {
+            child->vfork_parent = nullptr; // still set: the child has not exec'd or exited
+            me.vfork_waiting = false;
+            break;
+        }
+        block_uninterruptible_proc_locked(me.vfork_done); // a signal wakes it to look again
+    }
     return tid;
 }
 
