@@ -13,7 +13,11 @@
 //                                 and whether every page came back
 //
 // Output: one line per benchmark, "name instructions_per_op iterations
-// ns_per_op", then "BENCH-JSON {"name": instructions_per_op, ...}".
+// ns_per_op" (or "name skipped: why" when this kernel lacks what it
+// needs), then "BENCH-JSON {"name": instructions_per_op, ...}".
+//
+// The thread benchmarks (threads, futexes, std::mutex, posix_spawn) are in
+// threads.cpp.
 //
 // rdinstret reads the hart's counter, so the count covers everything the
 // hart retires meanwhile: our code, the kernel, and whichever other
@@ -35,38 +39,30 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench/bench.hpp"
+
 extern char** environ;
+
+namespace bench {
 
 namespace {
 
-using u64 = std::uint64_t;
-using i64 = std::int64_t;
+struct Result {
+    std::string name;
+    bool skipped = false;
+    u64 instructions_per_op = 0;
+};
 
-inline u64 read_instret() {
-    u64 v;
-    asm volatile("rdinstret %0" : "=r"(v));
-    return v;
-}
+std::vector<Result> g_results;
 
-inline u64 read_time() {
-    u64 v;
-    asm volatile("rdtime %0" : "=r"(v));
-    return v;
-}
-
-[[noreturn]] void die(const char* what) {
-    std::fprintf(stderr, "bench: %s: %s\n", what, std::strerror(errno));
-    std::exit(1);
-}
+// rdtime ticks per second, measured over ~2 ms of CLOCK_MONOTONIC.
+double g_time_hz = 10e6;
 
 u64 monotonic_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec);
 }
-
-// rdtime ticks per second, measured over ~2 ms of CLOCK_MONOTONIC.
-double g_time_hz = 10e6;
 
 void calibrate_time() {
     u64 n0 = monotonic_ns(), t0 = read_time();
@@ -78,46 +74,28 @@ void calibrate_time() {
         g_time_hz = double(t1 - t0) * 1e9 / double(n1 - n0);
 }
 
-struct Result {
-    std::string name;
-    bool skipped = false;
-    u64 instructions_per_op = 0;
-};
+} // namespace
 
-std::vector<Result> g_results;
+[[noreturn]] void die(const char* what) {
+    std::fprintf(stderr, "bench: %s: %s\n", what, std::strerror(errno));
+    std::exit(1);
+}
 
-// Runs body(warm) untimed, then body(iters) between counter reads, and
-// prints the result line.
-template <typename Body>
-void measure(const std::string& name, u64 iters, Body body) {
-    if (iters == 0)
-        iters = 1;
-    u64 warm = iters / 10;
-    if (warm < 1)
-        warm = 1;
-    if (warm > 1000)
-        warm = 1000;
-    body(warm);
-    u64 t0 = read_time();
-    u64 i0 = read_instret();
-    body(iters);
-    u64 i1 = read_instret();
-    u64 t1 = read_time();
-    u64 per_op = (i1 - i0) / iters;
-    u64 ns = u64(double(t1 - t0) * 1e9 / g_time_hz / double(iters));
-    std::printf("%s %llu %llu %llu\n", name.c_str(), (unsigned long long)per_op,
-                (unsigned long long)iters, (unsigned long long)ns);
+void report(const std::string& name, u64 instructions, u64 iters, u64 ticks) {
+    u64 per_op = instructions / iters;
+    u64 ns = u64(double(ticks) * 1e9 / g_time_hz / double(iters));
+    std::printf("%s %llu %llu %llu\n", name.c_str(), (unsigned long long)per_op, (unsigned long long)iters,
+                (unsigned long long)ns);
     std::fflush(stdout);
     g_results.push_back({name, false, per_op});
 }
 
-void skip(const std::string& name) {
-    std::printf("%s skipped\n", name.c_str());
+void skip(const std::string& name, const std::string& why) {
+    std::printf("%s skipped: %s\n", name.c_str(), why.c_str());
     std::fflush(stdout);
     g_results.push_back({name, true, 0});
 }
 
-// Waits for pid; returns its wait status.
 int reap(pid_t pid) {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0)
@@ -132,6 +110,12 @@ pid_t fork_or_die() {
         die("fork");
     return pid;
 }
+
+} // namespace bench
+
+namespace {
+
+using namespace bench;
 
 void fork_exit_wait(u64 n) {
     for (u64 i = 0; i < n; ++i) {
@@ -168,7 +152,7 @@ int fork_exec_once() {
 void bench_fork_exec_wait(u64 iters) {
     int status = fork_exec_once();
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        skip("fork_exec_wait");
+        skip("fork_exec_wait", "/bin/true did not exit with status 0");
         return;
     }
     measure("fork_exec_wait", iters, [](u64 n) {
@@ -512,6 +496,11 @@ constexpr Bench k_benches[] = {
     {"fork_exec_wait", 200, bench_fork_exec_wait},
     {"pipe_pingpong", 10000, bench_pipe_pingpong},
     {"brk_grow_shrink", 1000, bench_brk_grow_shrink},
+    {"thread_create_join", 1000, bench_thread_create_join},
+    {"posix_spawn_wait", 200, bench_posix_spawn_wait},
+    {"futex_pingpong", 10000, bench_futex_pingpong},
+    {"mutex_uncontended", 100000, bench_mutex_uncontended},
+    {"mutex_contended", 100000, bench_mutex_contended},
     {"fork_heap_1m", 20, [](u64 n) { bench_fork_heap(1, n); }},
     {"fork_heap_16m", 20, [](u64 n) { bench_fork_heap(16, n); }},
     {"fork_heap_64m", 5, [](u64 n) { bench_fork_heap(64, n); }},
