@@ -87,6 +87,13 @@ Result<File*> FileTable::get(int fd) const
     return m_files[fd];
 }
 
+Result<File*> FileTable::get_ref(int fd) const
+{
+    File* f = TRY(get(fd));
+    f->ref();
+    return f;
+}
+
 Result<int> FileTable::install(File* f, int min_fd, bool cloexec, int limit)
 {
     limit = lib::min(limit, MAX_FDS);

@@ -65,6 +65,28 @@ private:
     u32 m_flags = O_RDWR;
 };
 
+// A reference to a File for the length of a system call (Linux's
+// fdget/fdput): another thread of the process may close the descriptor
+// while the call blocks in it, and the file must outlive the call.
+class FileRef {
+public:
+    explicit FileRef(File* f) : m_file(f) {} // takes over a reference
+    FileRef(const FileRef&) = delete;
+    FileRef& operator=(const FileRef&) = delete;
+    ~FileRef()
+    {
+        if (m_file)
+            m_file->unref();
+    }
+    File* get() const { return m_file; }
+    File* operator->() const { return m_file; }
+    File& operator*() const { return *m_file; }
+    operator File*() const { return m_file; }
+
+private:
+    File* m_file;
+};
+
 class FileTable {
 public:
     static constexpr int MAX_FDS = 1024; // RLIMIT_NOFILE default
@@ -83,6 +105,7 @@ public:
     static void release(FileTable*);
 
     Result<File*> get(int fd) const; // EBADF; not referenced for the caller
+    Result<File*> get_ref(int fd) const; // EBADF; referenced: hold it in a FileRef
     // Lowest free descriptor >= min_fd (below limit); takes over the
     // caller's reference. EMFILE when none is free.
     Result<int> install(File*, int min_fd = 0, bool cloexec = false, int limit = MAX_FDS);

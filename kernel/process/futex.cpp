@@ -10,6 +10,7 @@
 // Either way no wake-up is lost (Linux gets the same from its ordering
 // of the hash-bucket lock and the user read).
 #include "kernel/process/futex.hpp"
+#include "kernel/process/futex_internal.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/scheduler.hpp"
@@ -18,31 +19,16 @@ namespace kernel {
 
 namespace {
 
-struct FutexKey {
-    const void* object; // the address space (private) or the inode (shared)
-    u64 offset;         // the address (private) or the offset in the object
-    bool operator==(const FutexKey&) const = default;
-};
-
-struct FutexWaiter {
-    lib::ListNode node; // in its bucket
-    FutexKey key;
-    u32 bitset;
-    bool woken = false;
-    WaitQueue queue;    // its thread sleeps here
-};
-
 // Enough buckets that a few thousand waiters keep short chains; a bucket
 // is a ring of FutexWaiter::node.
-constexpr usize BUCKETS = 1024;
+constexpr usize BUCKETS = FUTEX_BUCKETS;
 constinit lib::ListNode s_buckets[BUCKETS] = {};
 constinit usize s_waiters = 0;
 
 lib::ListNode& bucket_of_proc_locked(const FutexKey& k)
 {
     process_lock().assert_held();
-    u64 h = (u64(reinterpret_cast<uptr>(k.object)) >> 4) * 0x9e3779b97f4a7c15ull ^ (k.offset >> 2) * 0xff51afd7ed558ccdull;
-    lib::ListNode& b = s_buckets[(h >> 32) % BUCKETS];
+    lib::ListNode& b = s_buckets[futex_bucket(k)];
     if (!b.next) // zero-initialised: make it a ring
         b.prev = b.next = &b;
     return b;
@@ -51,6 +37,31 @@ lib::ListNode& bucket_of_proc_locked(const FutexKey& k)
 FutexWaiter* waiter_of(lib::ListNode* n)
 {
     return reinterpret_cast<FutexWaiter*>(reinterpret_cast<u8*>(n) - __builtin_offsetof(FutexWaiter, node));
+}
+
+} // namespace
+
+usize futex_bucket(const FutexKey& k)
+{
+    // The object and the word mixed by MurmurHash3's finalizer: dense
+    // arrays of locks and the same offset in many spaces both spread.
+    u64 h = u64(reinterpret_cast<uptr>(k.object)) ^ (k.offset * 0x9e3779b97f4a7c15ull);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return usize(h % BUCKETS);
+}
+
+FutexKey futex_key(const mm::AddressSpace& as, u64 uaddr, bool shared)
+{
+    if (shared) {
+        const mm::Region* r = as.find_region(uaddr);
+        if (r && r->shared() && r->file)
+            return FutexKey{r->file, r->offset + (uaddr - r->start)};
+    }
+    return FutexKey{&as, uaddr};
 }
 
 void enqueue_proc_locked(FutexWaiter& w)
@@ -73,6 +84,8 @@ void dequeue_proc_locked(FutexWaiter& w)
     --s_waiters;
 }
 
+namespace {
+
 void wake_waiter_proc_locked(FutexWaiter& w)
 {
     process_lock().assert_held();
@@ -86,16 +99,13 @@ Result<FutexKey> key_of(u64 uaddr, bool shared)
 {
     if (uaddr % 4)
         return Errno::einval;
-    mm::AddressSpace* as = current_process().address_space;
-    if (shared) {
-        const mm::Region* r = as->find_region(uaddr);
-        if (!r)
-            return Errno::efault;
-        if (r->shared() && r->file)
-            return FutexKey{r->file, r->offset + (uaddr - r->start)};
-    }
-    return FutexKey{as, uaddr};
+    const mm::AddressSpace& as = *current_process().address_space;
+    if (shared && !as.find_region(uaddr))
+        return Errno::efault;
+    return futex_key(as, uaddr, shared);
 }
+
+} // namespace
 
 // Wake up to n waiters of key whose bitset meets `bitset`.
 u64 wake_key_proc_locked(const FutexKey& key, u32 n, u32 bitset)
@@ -115,7 +125,27 @@ u64 wake_key_proc_locked(const FutexKey& key, u32 n, u32 bitset)
     return woken;
 }
 
-} // namespace
+u64 requeue_key_proc_locked(const FutexKey& from, const FutexKey& to, u32 wake, u32 requeue)
+{
+    process_lock().assert_held();
+    u64 woken = wake_key_proc_locked(from, wake, FUTEX_MATCH_ANY);
+    u64 moved = 0;
+    if (from == to)
+        return woken;
+    lib::ListNode& b = bucket_of_proc_locked(from);
+    for (lib::ListNode* at = b.next; at != &b && moved < requeue;) {
+        lib::ListNode* next = at->next;
+        FutexWaiter* w = waiter_of(at);
+        if (w->key == from) {
+            dequeue_proc_locked(*w);
+            w->key = to;
+            enqueue_proc_locked(*w);
+            ++moved;
+        }
+        at = next;
+    }
+    return woken + moved;
+}
 
 Result<u64> futex_wait(u64 uaddr, bool shared, u32 expected, u64 deadline_ns, u32 bitset)
 {
@@ -176,23 +206,7 @@ Result<u64> futex_requeue(u64 uaddr, bool shared, u32 wake, u32 requeue, u64 uad
             return Errno::eagain;
     }
     SpinLockGuard guard(process_lock());
-    u64 woken = wake_key_proc_locked(from, wake, FUTEX_MATCH_ANY);
-    u64 moved = 0;
-    if (from == to)
-        return woken;
-    lib::ListNode& b = bucket_of_proc_locked(from);
-    for (lib::ListNode* at = b.next; at != &b && moved < requeue;) {
-        lib::ListNode* next = at->next;
-        FutexWaiter* w = waiter_of(at);
-        if (w->key == from) {
-            dequeue_proc_locked(*w);
-            w->key = to;
-            enqueue_proc_locked(*w);
-            ++moved;
-        }
-        at = next;
-    }
-    return woken + moved;
+    return requeue_key_proc_locked(from, to, wake, requeue);
 }
 
 Result<u64> futex_wake_op(u64 uaddr, bool shared, u32 wake, u64 uaddr2, u32 wake2, u32 encoded_op)

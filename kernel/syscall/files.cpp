@@ -16,12 +16,13 @@ constexpr u32 F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F
 constexpr u64 FD_CLOEXEC = 1;
 
 FileTable& table() { return *current_process().files; }
-Result<File*> file(Fd fd) { return table().get(int(fd)); }
+// Referenced: the caller holds it in a FileRef.
+Result<File*> file(Fd fd) { return table().get_ref(int(fd)); }
 int nofile_limit() { return int(lib::min<u64>(current_process().rlimit_cur[7], FileTable::MAX_FDS)); }
 
 Result<u64> vector_io(Fd fd, UserPtr<const Iovec> iovs, u64 count, bool writing, bool positioned, u64 position)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     if (count > IOV_MAX)
         return Errno::einval;
     u64 total = 0;
@@ -48,7 +49,7 @@ Result<u64> vector_io(Fd fd, UserPtr<const Iovec> iovs, u64 count, bool writing,
 
 Result<u64> sys_read(Fd fd, UserPtr<u8> buf, usize count)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     if (!f->readable())
         return Errno::ebadf;
     return f->read(buf.address(), count);
@@ -56,7 +57,7 @@ Result<u64> sys_read(Fd fd, UserPtr<u8> buf, usize count)
 
 Result<u64> sys_write(Fd fd, UserPtr<const u8> buf, usize count)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     if (!f->writable())
         return Errno::ebadf;
     return f->write(buf.address(), count);
@@ -67,7 +68,7 @@ Result<u64> sys_writev(Fd fd, UserPtr<const Iovec> iov, u64 count) { return vect
 
 Result<u64> sys_pread64(Fd fd, UserPtr<u8> buf, usize count, i64 offset)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     if (offset < 0)
         return Errno::einval;
     return f->pread(buf.address(), count, u64(offset));
@@ -75,7 +76,7 @@ Result<u64> sys_pread64(Fd fd, UserPtr<u8> buf, usize count, i64 offset)
 
 Result<u64> sys_pwrite64(Fd fd, UserPtr<const u8> buf, usize count, i64 offset)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     if (offset < 0)
         return Errno::einval;
     return f->pwrite(buf.address(), count, u64(offset));
@@ -83,7 +84,7 @@ Result<u64> sys_pwrite64(Fd fd, UserPtr<const u8> buf, usize count, i64 offset)
 
 Result<u64> sys_lseek(Fd fd, i64 offset, u32 whence)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     return f->seek(offset, int(whence));
 }
 
@@ -95,7 +96,7 @@ Result<u64> sys_close(Fd fd)
 
 Result<u64> sys_dup(Fd fd)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     f->ref();
     auto copy = table().install(f, 0, false, nofile_limit());
     if (copy.is_error())
@@ -107,7 +108,7 @@ Result<u64> sys_dup3(Fd old_fd, Fd new_fd, i32 flags)
 {
     if (flags & ~i32(O_CLOEXEC))
         return Errno::einval;
-    File* f = TRY(file(old_fd));
+    FileRef f{TRY(file(old_fd))};
     if (old_fd == new_fd)
         return Errno::einval; // dup3 (glibc's dup2 checks this case itself)
     int target = int(new_fd);
@@ -124,7 +125,7 @@ Result<u64> sys_dup3(Fd old_fd, Fd new_fd, i32 flags)
 
 Result<u64> sys_fcntl(Fd fd, u32 cmd, u64 arg)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
@@ -157,13 +158,13 @@ Result<u64> sys_fcntl(Fd fd, u32 cmd, u64 arg)
 
 Result<u64> sys_ioctl(Fd fd, u32 cmd, u64 arg)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     return f->ioctl(cmd, arg);
 }
 
 Result<u64> sys_fstat(Fd fd, UserPtr<LinuxStat> stat)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     LinuxStat st;
     TRY(f->stat(st));
     TRY(mm::write_user(stat, st));
@@ -172,7 +173,7 @@ Result<u64> sys_fstat(Fd fd, UserPtr<LinuxStat> stat)
 
 Result<u64> sys_ftruncate(Fd fd, i64 length)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     if (length < 0)
         return Errno::einval;
     if (!f->writable())
@@ -183,7 +184,7 @@ Result<u64> sys_ftruncate(Fd fd, i64 length)
 
 Result<u64> sys_getdents64(Fd fd, UserPtr<u8> dirents, u32 count)
 {
-    File* f = TRY(file(fd));
+    FileRef f{TRY(file(fd))};
     return f->getdents(dirents.address(), count);
 }
 

@@ -49,7 +49,7 @@ Result<u64> sys_mmap(u64 address, u64 length, u64 prot, u64 flags, Fd fd, u64 of
     bool shared = type != MAP_PRIVATE;
     fs::Inode* file = nullptr;
     if (!(flags & MAP_ANONYMOUS)) {
-        File* open = TRY(current_process().files->get(int(fd)));
+        FileRef open{TRY(current_process().files->get_ref(int(fd)))};
         file = open->inode();
         if (file && file->device == fs::Device::Zero) {
             file = nullptr; // /dev/zero: anonymous memory (shared: a new object)

@@ -29,7 +29,7 @@ Result<Inode*> start_dir(Fd dirfd, const UserPath& path)
     Process& p = current_process();
     if (dirfd == Fd::at_cwd)
         return p.cwd ? p.cwd : root();
-    File* f = TRY(p.files->get(int(dirfd)));
+    FileRef f{TRY(p.files->get_ref(int(dirfd)))};
     Inode* inode = f->inode();
     if (!inode || !inode->is_dir())
         return Errno::enotdir;
@@ -136,7 +136,7 @@ Result<u64> sys_newfstatat(Fd dirfd, UserPtr<const char> path_name, UserPtr<Linu
             Process& p = current_process();
             fill_stat(p.cwd ? *p.cwd : *root(), st);
         } else {
-            File* f = TRY(current_process().files->get(int(dirfd)));
+            FileRef f{TRY(current_process().files->get_ref(int(dirfd)))};
             TRY(f->stat(st));
         }
     } else {
@@ -390,7 +390,7 @@ Result<u64> sys_chdir(UserPtr<const char> path_name)
 
 Result<u64> sys_fchdir(Fd fd)
 {
-    File* f = TRY(current_process().files->get(int(fd)));
+    FileRef f{TRY(current_process().files->get_ref(int(fd)))};
     MutexGuard guard(vfs_lock());
     Inode* inode = f->inode();
     if (!inode)
@@ -451,7 +451,7 @@ Result<u64> sys_fchmodat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
 
 Result<u64> sys_fchmod(Fd fd, u32 mode)
 {
-    File* f = TRY(current_process().files->get(int(fd)));
+    FileRef f{TRY(current_process().files->get_ref(int(fd)))};
     MutexGuard guard(vfs_lock());
     Inode* inode = f->inode();
     if (!inode)
@@ -479,7 +479,7 @@ Result<u64> sys_utimensat(Fd dirfd, UserPtr<const char> path_name, UserPtr<const
         TRY(path.copy_from(path_name));
     MutexGuard guard(vfs_lock());
     if (!path_name) { // futimens: the descriptor itself
-        File* f = TRY(current_process().files->get(int(dirfd)));
+        FileRef f{TRY(current_process().files->get_ref(int(dirfd)))};
         inode = f->inode();
         if (!inode)
             return Errno::einval;
