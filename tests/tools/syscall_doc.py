@@ -40,7 +40,7 @@ FAMILY_FILES = {
 }
 ATTRS = {"none": "", "no_restart": "never restarted after a signal"}
 # Parameters that are not taken from a register.
-SPECIAL_PARAMS = {"Process&", "arch::TrapFrame&"}
+SPECIAL_PARAMS = {"Thread&", "Process&", "arch::TrapFrame&"}
 
 ENTRY = re.compile(r"^(SYSCALL|ALIAS|MISSING)\((.*)\)\s*$")
 
