@@ -85,6 +85,7 @@ public:
         return this;
     }
     static void release(AddressSpace*);
+    u32 users() const { return __atomic_load_n(&m_users, __ATOMIC_RELAXED); }
 
     u64 root_pa() const { return m_root_pa; }
     // Make this the user half of this hart's translation (satp), tagged

@@ -289,7 +289,15 @@ void futex_exit_thread(Thread& t)
         walk_robust_list(t.robust_list, t.tid);
         t.robust_list = 0;
     }
-    if (t.clear_child_tid) {
+    // The tid word matters only to someone else who sees this memory: other
+    // threads, or a vfork parent (Linux's mm_users > 1); a process's last
+    // thread skips it.
+    bool seen;
+    {
+        SpinLockGuard guard(process_lock());
+        seen = t.process->thread_count > 1 || t.process->address_space->users() > 1;
+    }
+    if (t.clear_child_tid && seen) {
         // A bad address is ignored, as Linux does.
         if (mm::write_user<u32>(t.clear_child_tid, 0).is_ok())
             (void)futex_wake(t.clear_child_tid, true, 1, FUTEX_MATCH_ANY);

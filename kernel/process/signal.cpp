@@ -240,9 +240,9 @@ bool signal_interrupts_proc_locked(const Thread& t)
     process_lock().assert_held();
     if (t.has_work(Thread::WORK_GROUP_STOP))
         return true;
-    u64 d = deliverable(t);
-    for (int sig = 1; sig <= NSIG; ++sig)
-        if ((d & signal_bit(sig)) && would_act(*t.process, sig))
+    // Only the pending ones are looked at (usually none).
+    for (u64 d = deliverable(t); d; d &= d - 1)
+        if (would_act(*t.process, __builtin_ctzll(d) + 1))
             return true;
     return false;
 }
