@@ -193,6 +193,9 @@ struct Hart {
     u64 ticks = 0;          // timer interrupts taken on this hart
     void* current = nullptr; // the kernel's Thread running here
     void* retiring = nullptr; // a thread that exited here: the next one frees it
+    // Nonzero while a no-fault user read runs (Linux's pagefault_disable):
+    // a fault on a user page then fails the copy instead of being served.
+    u32 user_faults_off = 0;
     void* fp_owner = nullptr; // whose state this hart's FP registers hold
     void* address_space = nullptr; // the user address space satp holds (none: the kernel's)
     // Lock-order checker (test kernel, kernel/locking.hpp): bit r set while

@@ -36,7 +36,9 @@
 //    interrupt handler never finds a lock of its own hart taken: the timer
 //    interrupt (scheduler_tick, SIGALRM) starts with no spinlock held and
 //    takes the process lock like any other path.
-//  - Never sleep, allocate or touch user memory while holding a spinlock.
+//  - Never sleep, allocate or touch user memory while holding a spinlock
+//    (the one exception: copy_from_user_nofault, which reads only pages
+//    that are resident and fails instead of faulting one in).
 //    Allocate first (kmalloc, pages, a child's address space), then take
 //    the lock and publish. The test kernel checks it: kmalloc, the page
 //    allocator, the user-copy routines and Mutex::lock panic when this hart

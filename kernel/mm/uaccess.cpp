@@ -34,6 +34,20 @@ Result<void> copy_to_user(u64 user_dst, const void* src, usize length)
     return {};
 }
 
+Result<void> copy_from_user_nofault(void* dst, u64 user_src, usize length)
+{
+    // No check for spinlocks: a page that is not there fails the copy
+    // (EFAULT) instead of faulting in, so nothing sleeps or allocates.
+    if (!user_range_ok(user_src, length))
+        return Errno::efault;
+    ++arch::this_hart().user_faults_off;
+    bool failed = length && arch::uaccess_copy(dst, reinterpret_cast<const void*>(user_src), length) != 0;
+    --arch::this_hart().user_faults_off;
+    if (failed)
+        return Errno::efault;
+    return {};
+}
+
 Result<usize> copy_string_from_user(char* dst, u64 user_src, usize capacity)
 {
     verify_no_spinlock_held("user memory access");

@@ -13,6 +13,11 @@ namespace kernel::mm {
 
 bool user_range_ok(u64 address, usize length);
 Result<void> copy_from_user(void* dst, u64 user_src, usize length);
+// The same for memory that is resident now, allowed under a spinlock: a
+// page not mapped at this moment fails the copy (EFAULT) instead of being
+// brought in (Linux's pagefault_disable). The caller then copies again
+// without the lock, which may fault the page in, and retries (futexes).
+Result<void> copy_from_user_nofault(void* dst, u64 user_src, usize length);
 Result<void> copy_to_user(u64 user_dst, const void* src, usize length);
 // Copy a NUL-terminated string of at most capacity-1 bytes; returns its
 // length. ENAMETOOLONG (or the caller's choice) when no NUL fits.

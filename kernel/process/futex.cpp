@@ -3,12 +3,13 @@
 // Each waiter is a FutexWaiter on its own kernel stack, linked into the
 // bucket of its key; a wake unlinks it, marks it woken and readies its
 // thread. All of it is under the process lock, like every wait queue.
-// The word is read without the lock (user memory may fault): a waiter is
-// queued *before* it reads the word, so a wake that changes the word and
-// runs after the read finds it queued, and a wake that runs between the
-// queueing and the read marks it woken, which it sees before sleeping.
-// Either way no wake-up is lost (Linux gets the same from its ordering
-// of the hash-bucket lock and the user read).
+// A waiter reads the word under the lock when its page is resident (a
+// no-fault read, Linux's futex_get_value_locked), then queues and sleeps:
+// no wake can come in between. When the page is not resident it queues
+// *before* reading the word without the lock (the read may fault it in):
+// a wake that changes the word and runs after the read finds it queued,
+// and a wake that runs between the queueing and the read marks it woken,
+// which it sees before sleeping. Either way no wake-up is lost.
 #include "kernel/process/futex.hpp"
 #include "kernel/process/futex_internal.hpp"
 #include "kernel/mm/address_space.hpp"
@@ -147,6 +148,34 @@ u64 requeue_key_proc_locked(const FutexKey& from, const FutexKey& to, u32 wake, 
     return woken + moved;
 }
 
+namespace {
+
+// After queueing and sleeping under the lock: what the wait came to.
+Result<u64> wait_outcome(bool woken, WaitOutcome outcome)
+{
+    if (woken)
+        return u64(0);
+    if (outcome == WaitOutcome::TimedOut)
+        return Errno::etimedout;
+    if (outcome == WaitOutcome::Interrupted)
+        return Errno::eintr;
+    // Woken by something else than a futex wake (a group stop's wake-up
+    // that was no signal): a spurious wake-up, which futex(2) allows.
+    return u64(0);
+}
+
+WaitOutcome sleep_proc_locked(FutexWaiter& w, u64 deadline_ns)
+{
+    process_lock().assert_held();
+    if (w.woken)
+        return WaitOutcome::Woken;
+    if (deadline_ns == ~0ull)
+        return block_on_proc_locked(w.queue) ? WaitOutcome::Interrupted : WaitOutcome::Woken;
+    return block_on_until_proc_locked(w.queue, deadline_ns);
+}
+
+} // namespace
+
 Result<u64> futex_wait(u64 uaddr, bool shared, u32 expected, u64 deadline_ns, u32 bitset)
 {
     if (bitset == 0)
@@ -155,6 +184,24 @@ Result<u64> futex_wait(u64 uaddr, bool shared, u32 expected, u64 deadline_ns, u3
     w.key = TRY(key_of(uaddr, shared));
     w.bitset = bitset;
     w.queue.head.prev = w.queue.head.next = &w.queue.head;
+    // The common case: the word is resident, read under the lock without
+    // faulting (as Linux's futex_get_value_locked), so no wake can come
+    // between the read and the queueing.
+    {
+        SpinLockGuard guard(process_lock());
+        u32 value;
+        if (mm::copy_from_user_nofault(&value, uaddr, sizeof(value)).is_ok()) {
+            if (value != expected)
+                return Errno::eagain;
+            enqueue_proc_locked(w);
+            WaitOutcome outcome = sleep_proc_locked(w, deadline_ns);
+            bool woken = w.woken;
+            dequeue_proc_locked(w);
+            return wait_outcome(woken, outcome);
+        }
+    }
+    // Not resident (or a bad address): queue first, then read, which may
+    // fault the page in; a wake between the two finds us queued.
     {
         SpinLockGuard guard(process_lock());
         enqueue_proc_locked(w);
@@ -168,21 +215,10 @@ Result<u64> futex_wait(u64 uaddr, bool shared, u32 expected, u64 deadline_ns, u3
             return u64(0); // a wake found us first: it counted us
         return value.is_error() ? Errno::efault : Errno::eagain;
     }
-    WaitOutcome outcome = WaitOutcome::Woken;
-    if (!w.woken)
-        outcome = deadline_ns == ~0ull ? (block_on_proc_locked(w.queue) ? WaitOutcome::Interrupted : WaitOutcome::Woken)
-                                       : block_on_until_proc_locked(w.queue, deadline_ns);
+    WaitOutcome outcome = sleep_proc_locked(w, deadline_ns);
     bool woken = w.woken;
     dequeue_proc_locked(w);
-    if (woken)
-        return u64(0);
-    if (outcome == WaitOutcome::TimedOut)
-        return Errno::etimedout;
-    if (outcome == WaitOutcome::Interrupted)
-        return Errno::eintr;
-    // Woken by something else than a futex wake (a group stop's wake-up
-    // that was no signal): a spurious wake-up, which futex(2) allows.
-    return u64(0);
+    return wait_outcome(woken, outcome);
 }
 
 Result<u64> futex_wake(u64 uaddr, bool shared, u32 count, u32 bitset)

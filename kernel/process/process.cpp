@@ -156,8 +156,6 @@ SpinLock& process_lock() { return s_lock; }
 Process& idle_process() { return s_idle; }
 Thread& idle_thread() { return s_idle_thread; }
 
-Thread& current_thread() { return *static_cast<Thread*>(arch::this_hart().current); }
-Process& current_process() { return *current_thread().process; }
 
 bool is_idle(const Thread& t) { return &t == &s_idle_thread; }
 bool is_idle(const Process& p) { return &p == &s_idle; }

@@ -128,7 +128,7 @@ ProcessTimes process_times_proc_locked(Process& p);
 [[gnu::const]] SpinLock& process_lock();
 
 // The process of the thread on this hart (the idle process when none).
-Process& current_process();
+inline Process& current_process() { return *current_thread().process; }
 bool is_idle(const Thread&);
 bool is_idle(const Process&);
 // The idle thread (the boot hart's loop when nothing is ready) and its process.

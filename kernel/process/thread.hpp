@@ -109,7 +109,8 @@ struct Thread {
 
 static_assert(__builtin_offsetof(Thread, frame) == 0, "the trap entry finds the frame at the thread");
 
-// The thread on this hart (the idle thread when none).
-Thread& current_thread();
+// The thread on this hart (the idle thread when none); inline, for the
+// many paths that ask.
+inline Thread& current_thread() { return *static_cast<Thread*>(arch::this_hart().current); }
 
 } // namespace kernel

@@ -208,7 +208,7 @@ extern "C" void process_first_entry()
 bool on_kernel_fault_on_user_page(u64 address, bool write)
 {
     mm::AddressSpace* as = mm::AddressSpace::active();
-    if (!as || address >= arch::USER_TOP)
+    if (!as || address >= arch::USER_TOP || arch::this_hart().user_faults_off)
         return false;
     return as->handle_fault(address, write ? mm::Access::Write : mm::Access::Read) == mm::FaultOutcome::Served;
 }
