@@ -12,7 +12,7 @@ namespace kernel {
 using arch::KERNEL_STACK_SIZE;
 
 struct KernelStack {
-    u64 top;   // initial sp
+    u64 top;   // the end of the stack (its thread block sits just below: process.cpp)
     u32 slot;  // index in the window
 };
 

@@ -194,7 +194,7 @@ void send_signal_proc_locked(Process& p, int sig, int code, Pid sender, i32 stat
     // SIGKILL reaches every thread at once; another signal the first
     // thread (the leader first) that does not block it, as Linux's
     // complete_signal prefers the main thread. When all block it, it waits
-    // until one unblocks it (signals_unblocked).
+    // until one unblocks it (signals_unblocked_proc_locked).
     for_each_thread_proc_locked(p, [&](Thread& t) {
         if (!bit || (t.signals_blocked & bit & ~UNBLOCKABLE) || t.state == ThreadState::Dead)
             return;
@@ -247,7 +247,14 @@ bool signal_interrupts_proc_locked(const Thread& t)
     return false;
 }
 
-void signals_unblocked(Thread& t) { t.set_work(Thread::WORK_SIGNALS); }
+void signals_unblocked_proc_locked(Thread& t)
+{
+    process_lock().assert_held();
+    // Only when the process's shared set now holds one it may take (its
+    // own set is tested on every way out anyway).
+    if (t.process->signals.pending & ~t.signals_blocked)
+        t.set_work(Thread::WORK_SIGNALS);
+}
 
 void notify_parent_proc_locked(Process& child, int code, i32 status)
 {

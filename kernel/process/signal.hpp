@@ -41,9 +41,10 @@ void send_thread_signal_proc_locked(Thread& t, int sig, int code = SI_TKILL, Pid
 Result<void> signal_group_proc_locked(Pid pgid, int sig, Pid sender = 0);
 // Is there a signal (or a group stop) that would interrupt a blocking call of t?
 bool signal_interrupts_proc_locked(const Thread& t);
-// t's signal mask changed (sigprocmask, sigreturn): let it look at the
-// process's pending set again on its way out.
-void signals_unblocked(Thread& t);
+// t's signal mask changed (sigprocmask, sigreturn, sigsuspend): if the
+// process's pending set holds one it no longer blocks, it takes it on
+// its way out. Process lock held.
+void signals_unblocked_proc_locked(Thread& t);
 // On return to user mode: act on deliverable pending signals (may stop the
 // thread, may not return at all, may set up a handler frame).
 void deliver_signals(Thread& t);

@@ -138,7 +138,7 @@ static Result<u64> suspend_with(u64 mask, u64 deadline_ns)
     {
         SpinLockGuard guard(process_lock());
         t.signals_blocked = mask & ~UNBLOCKABLE;
-        signals_unblocked(t);
+        signals_unblocked_proc_locked(t);
     }
     if (deadline_ns == ~0ull) {
         SpinLockGuard guard(process_lock());
@@ -315,7 +315,7 @@ Result<u64> sys_rt_sigprocmask(Thread& p, i32 how, UserPtr<const Sigset> set_in,
         case SIG_SETMASK: p.signals_blocked = set; break;
         }
         p.signals_blocked &= ~UNBLOCKABLE;
-        signals_unblocked(p);
+        signals_unblocked_proc_locked(p);
     }
     if (old_set)
         TRY(mm::write_user(old_set, old));

@@ -45,7 +45,7 @@ Result<u64> sys_rt_sigreturn(Thread& t, arch::TrapFrame& f)
     fp_forget(t); // reload from t.fp on the way out
     SpinLockGuard guard(process_lock()); // senders read the mask under it
     t.signals_blocked = mask & ~UNBLOCKABLE;
-    signals_unblocked(t);
+    signals_unblocked_proc_locked(t);
     return f.syscall_arg(0); // the dispatcher puts this back in a0
 }
 
