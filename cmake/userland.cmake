@@ -10,6 +10,7 @@
 #   /bin/usertests     the user test suite
 #   /bin/bench         micro-benchmarks (instructions per operation)
 #   /bin/fuzz          the system-call fuzzer (./myriad fuzz)
+#   /bin/threads_demo  a plain std::thread program (userland/demos/)
 #   /bin/garbage       0755, not an ELF file: execve must say ENOEXEC
 #   /bin/noexec        0644 text file: execve must say EACCES
 #   /dev /proc /tmp    empty directories (future mount points)
@@ -44,6 +45,13 @@ myriad_user_program(fuzz ${MYRIAD_FUZZ_SOURCES})
 file(GLOB MYRIAD_BENCH_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/userland/bench/*.cpp)
 myriad_user_program(bench ${MYRIAD_BENCH_SOURCES})
 
+# An ordinary threaded C++ program, built the way anyone builds one
+# (g++ -static -pthread): no project include path, no section garbage
+# collection; only the warnings are ours.
+add_executable(threads_demo ${CMAKE_SOURCE_DIR}/userland/demos/threads_demo.cpp)
+target_compile_options(threads_demo PRIVATE -pthread -Wall -Wextra -Werror)
+target_link_options(threads_demo PRIVATE -static -pthread)
+
 # The binaries in this directory keep their symbols (for GDB); the copies
 # in rootfs/ are stripped.
 set(MYRIAD_ROOTFS ${CMAKE_BINARY_DIR}/rootfs)
@@ -59,8 +67,9 @@ add_custom_command(OUTPUT ${MYRIAD_INITRAMFS}
             --strip ${CMAKE_STRIP} --cpio ${MYRIAD_CPIO} --links ${link_mode}
             --box $<TARGET_FILE:box> --usertests $<TARGET_FILE:usertests>
             --bench $<TARGET_FILE:bench> --fuzz $<TARGET_FILE:fuzz>
+            --threads-demo $<TARGET_FILE:threads_demo>
             --rootfs ${MYRIAD_ROOTFS} --out ${MYRIAD_INITRAMFS}
-    DEPENDS box usertests bench fuzz ${CMAKE_SOURCE_DIR}/userland/mkinitramfs.sh
+    DEPENDS box usertests bench fuzz threads_demo ${CMAKE_SOURCE_DIR}/userland/mkinitramfs.sh
     COMMENT "Staging rootfs/ and packing initramfs.cpio (${link_mode})"
     VERBATIM)
 add_custom_target(initramfs ALL DEPENDS ${MYRIAD_INITRAMFS})

@@ -10,11 +10,12 @@ set -eu
 
 usage() {
     echo "usage: $0 --strip STRIP --cpio CPIO --links copies|hardlinks" \
-         "--box BOX --usertests USERTESTS --bench BENCH --fuzz FUZZ --rootfs DIR --out FILE" >&2
+         "--box BOX --usertests USERTESTS --bench BENCH --fuzz FUZZ --threads-demo DEMO" \
+         "--rootfs DIR --out FILE" >&2
     exit 2
 }
 
-strip= cpio= links= box= usertests= bench= fuzz= rootfs= out=
+strip= cpio= links= box= usertests= bench= fuzz= threads_demo= rootfs= out=
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     case "$1" in
@@ -25,13 +26,14 @@ while [ $# -gt 0 ]; do
         --usertests) usertests=$2 ;;
         --bench) bench=$2 ;;
         --fuzz) fuzz=$2 ;;
+        --threads-demo) threads_demo=$2 ;;
         --rootfs) rootfs=$2 ;;
         --out) out=$2 ;;
         *) usage ;;
     esac
     shift 2
 done
-for v in "$strip" "$cpio" "$links" "$box" "$usertests" "$bench" "$fuzz" "$rootfs" "$out"; do
+for v in "$strip" "$cpio" "$links" "$box" "$usertests" "$bench" "$fuzz" "$threads_demo" "$rootfs" "$out"; do
     [ -n "$v" ] || usage
 done
 
@@ -57,6 +59,7 @@ link_or_copy "$rootfs/sbin/poweroff"
 "$strip" -o "$rootfs/bin/usertests" "$usertests"
 "$strip" -o "$rootfs/bin/bench" "$bench"
 "$strip" -o "$rootfs/bin/fuzz" "$fuzz"
+"$strip" -o "$rootfs/bin/threads_demo" "$threads_demo"
 
 # Files for execve's error paths (userland/tests/exec_tests.cpp).
 printf 'not an ELF file: no \\177ELF magic and no #! line\n' >"$rootfs/bin/garbage"

@@ -27,5 +27,11 @@ std::vector<ut::Case> signal_mask_cases();     // signal_tests_masks.cpp
 std::vector<ut::Case> signal_interrupt_cases(); // signal_tests_eintr.cpp
 std::vector<ut::Case> signal_job_control_cases(); // signal_tests_jobs.cpp
 std::vector<ut::Case> signal_cpu_cases();      // signal_tests_cpu.cpp
+std::vector<ut::Case> thread_basic_cases();    // thread_tests.cpp
+std::vector<ut::Case> thread_futex_cases();    // thread_tests_futex.cpp
+std::vector<ut::Case> thread_lifetime_cases(); // thread_tests_lifetime.cpp
+std::vector<ut::Case> thread_signal_cases();   // thread_tests_signals.cpp
+std::vector<ut::Case> thread_spawn_cases();    // thread_tests_spawn.cpp
+std::vector<ut::Case> thread_kernel_cases();   // thread_tests_kernel.cpp
 std::vector<ut::Case> robustness_cases();      // robustness_tests.cpp
 std::vector<ut::Case> fuzz_regression_cases(); // fuzz_regressions.cpp

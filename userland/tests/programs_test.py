@@ -7,7 +7,8 @@
 qemu-user cannot execve another RISC-V program (no binfmt_misc), but its
 execve of a host program works, so the shell's commands here are host
 programs (/bin/false, /bin/echo, /bin/sh) -- what is tested is the shell:
-reading, splitting, quoting, PATH search, waiting, the notes it prints.
+reading, splitting, quoting, PATH search, waiting, the notes it prints;
+threads_demo runs directly (a std::thread program).
 usertests' `programs` group runs the image's own programs under Myriad.
 """
 import argparse
@@ -179,6 +180,20 @@ def spin(r, c):
     status, _, err = r.run("bin/spin", ["soon"])
     c.eq("bad number", status, 2)
     c.contains("stderr", err, "spin: bad number of seconds: soon")
+
+
+@case
+def threads_demo(r, c):
+    # A plain std::thread program (userland/demos/threads_demo.cpp): the
+    # same lines on every run, status 0 only if every result is right.
+    status, out, err = r.run("bin/threads_demo")
+    c.eq("stdout", out,
+         "threads_demo: primes below 100000, counted by 8 threads: 9592\n"
+         "threads_demo: sum of 4000 items through a queue of 16, 4 producers, 4 consumers: 7998000\n"
+         "threads_demo: sum of 1..1000000 by 4 std::async tasks: 500000500000\n"
+         "threads_demo: ok\n")
+    c.eq("stderr", err, "")
+    c.eq("status", status, 0)
 
 
 @case

@@ -39,6 +39,11 @@ int main(int argc, char** argv)
         // Signals, job control, /proc and CPU accounting.
         {"signals", concat({signal_delivery_cases(), signal_mask_cases(), signal_interrupt_cases(),
                              signal_job_control_cases(), signal_cpu_cases()})},
+        // Threads: pthreads and the C++ thread library, futexes, how a
+        // thread group ends, signals among threads, processes started from
+        // threads, the kernel's view (clone flags, /proc, CPU clocks).
+        {"threads", concat({thread_basic_cases(), thread_futex_cases(), thread_lifetime_cases(),
+                             thread_signal_cases(), thread_spawn_cases(), thread_kernel_cases()})},
         // The programs of the boot image, run as a user would.
         {"programs", program_cases()},
         // Address spaces: copy-on-write, mappings, protections, sharing.
