@@ -116,6 +116,8 @@ Result<u64> sys_clone3(arch::TrapFrame& frame, UserPtr<const CloneArgsV2> user_a
         return Errno::einval;
     if ((a.stack == 0) != (a.stack_size == 0))
         return Errno::einval;
+    if ((a.flags & (CLONE_THREAD | CLONE_PARENT)) && a.exit_signal)
+        return Errno::einval; // a thread or a sibling signals no one (clone3_args_valid)
     if (a.set_tid || a.set_tid_size)
         return Errno::einval; // choosing the tid needs pid namespaces
     CloneArgs args;
