@@ -377,6 +377,13 @@ Result<Pid> clone_current(const CloneArgs& args)
         child->signals_caught = parent.signals_caught;
         for (int i = 0; i < 64; ++i)
             child->actions[i] = parent.actions[i];
+        if (flags & CLONE_CLEAR_SIGHAND) {
+            // Handlers back to the default; ignored signals stay ignored.
+            for (int i = 0; i < 64; ++i)
+                if (child->signals_caught & (1ull << i))
+                    child->actions[i] = {};
+            child->signals_caught = 0;
+        }
         copy_name(*child, parent);
         for (unsigned i = 0; i < Process::RLIMIT_COUNT; ++i) {
             child->rlimit_cur[i] = parent.rlimit_cur[i];
