@@ -27,5 +27,6 @@ std::vector<ut::Case> signal_mask_cases();     // signal_tests_masks.cpp
 std::vector<ut::Case> signal_interrupt_cases(); // signal_tests_eintr.cpp
 std::vector<ut::Case> signal_job_control_cases(); // signal_tests_jobs.cpp
 std::vector<ut::Case> signal_cpu_cases();      // signal_tests_cpu.cpp
+std::vector<ut::Case> proc_thread_cases();     // proc_thread_tests.cpp
 std::vector<ut::Case> robustness_cases();      // robustness_tests.cpp
 std::vector<ut::Case> fuzz_regression_cases(); // fuzz_regressions.cpp

@@ -36,9 +36,9 @@ int main(int argc, char** argv)
         // Files, directories, descriptors, pipes and devices.
         {"files", concat({file_io_cases(), directory_cases(), descriptor_cases(), pipe_device_cases(),
                            bad_input_cases()})},
-        // Signals, job control, /proc and CPU accounting.
+        // Signals, job control, /proc (threads in it too) and CPU accounting.
         {"signals", concat({signal_delivery_cases(), signal_mask_cases(), signal_interrupt_cases(),
-                             signal_job_control_cases(), signal_cpu_cases()})},
+                             signal_job_control_cases(), signal_cpu_cases(), proc_thread_cases()})},
         // The programs of the boot image, run as a user would.
         {"programs", program_cases()},
         // Address spaces: copy-on-write, mappings, protections, sharing.
