@@ -444,7 +444,10 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
     });
     const char* first = args.chunk_count ? args.chunks[0].data : "";
     set_process_name(p, path, first, args.chunk_count ? lib::min(argv_bytes, args.chunks[0].used) : 0);
-    __builtin_memcpy(t.name, p.name, sizeof(t.name));
+    {
+        SpinLockGuard guard(process_lock());
+        __builtin_memcpy(t.name, p.name, sizeof(t.name));
+    }
     return {};
 }
 

@@ -30,9 +30,13 @@ struct DirEntry {
 
 enum class Device : u8 { None, Null, Zero, Console, Tty };
 
-// /proc: which synthetic file an inode is (its text is made at open).
+// /proc: which synthetic file or directory an inode is (a file's text is
+// made at open). Per process: PidDir (/proc/PID) holds Stat, Status,
+// Cmdline, Maps, Comm and TaskDir (/proc/PID/task), which holds one TidDir
+// per live thread with TaskStat, TaskStatus and TaskComm.
 enum class ProcKind : u8 {
     None, Root, PidDir, Self, Stat, Status, Cmdline, Maps, Meminfo, Uptime, Loadavg, GlobalStat,
+    Comm, TaskDir, TidDir, TaskStat, TaskStatus, TaskComm,
 };
 
 struct Inode {
@@ -46,6 +50,7 @@ struct Inode {
     u32 rdev = 0;
     ProcKind proc = ProcKind::None;
     i32 proc_pid = 0; // for the per-process files and directories
+    i32 proc_tid = 0; // for the per-thread ones (TidDir and its files)
 
     // Regular files and symlinks: page i holds bytes [i*4096, (i+1)*4096).
     PhysAddr* pages = nullptr; // PhysAddr{} = hole or not copied yet

@@ -151,9 +151,9 @@ public:
     {
         if (!m_inode.is_dir())
             return Errno::enotdir;
-        if (m_inode.proc == ProcKind::Root && m_offset == 0) {
+        if (m_inode.proc != ProcKind::None && m_offset == 0) {
             MutexGuard guard(vfs_lock());
-            proc_refresh_vfs_locked(m_inode);
+            proc_refresh_vfs_locked(m_inode); // /proc and /proc/PID/task follow the tables
         }
         // struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name.
         u8 record[8 + 8 + 2 + 1 + NAME_MAX + 1 + 7];
@@ -250,10 +250,16 @@ public:
         TRY(mm::copy_to_user(buffer, m_text + offset, n));
         return n;
     }
-    // Open for writing is allowed (Linux lets root), writing is not: none
-    // of Myriad's /proc files takes input (Linux: EIO without a write op).
-    Result<usize> write(u64, usize) override { return Errno::eio; }
-    Result<usize> pwrite(u64, usize, u64) override { return Errno::eio; }
+    // Open for writing is allowed (Linux lets root); only comm takes what
+    // is written (proc_write). The text read from this open file stays the
+    // one generated at open.
+    Result<usize> write(u64 buffer, usize length) override { return proc_write(m_inode, buffer, length, false); }
+    Result<usize> pwrite(u64 buffer, usize length, u64) override
+    {
+        if (!writable())
+            return Errno::ebadf;
+        return proc_write(m_inode, buffer, length, true);
+    }
     Result<void> truncate(u64) override { return {}; } // as truncate(2) of a /proc file
     Result<u64> seek(i64 offset, int whence) override
     {

@@ -67,8 +67,8 @@ Result<Inode*> walk_vfs_locked(Inode& start, lib::StringView path, bool follow_l
             return Errno::enotdir;
         if (c.name.length() > NAME_MAX)
             return Errno::enametoolong;
-        if (at->proc == ProcKind::Root)
-            proc_refresh_name_vfs_locked(*at, c.name); // bring /proc in line with the processes first
+        if (at->proc != ProcKind::None)
+            TRY(proc_refresh_name_vfs_locked(*at, c.name)); // bring /proc in line with the processes and threads first
         Inode* next = TRY(lookup_child_vfs_locked(*at, c.name));
         if (next->is_symlink() && (!c.last || top.follow_last || c.trailing_slash)) {
             if (++w.links > MAX_SYMLINKS)

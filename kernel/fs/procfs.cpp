@@ -1,9 +1,11 @@
-// /proc: keeping the tree in line with the process table, and the text of
-// each file in Linux's format (proc(5), fs/proc/array.c).
+// /proc: keeping the tree in line with the process and thread tables, the
+// text of each file in Linux's format (proc(5), fs/proc/array.c), and the
+// one kind of file that takes writes, comm (fs/proc/base.c).
 #include "kernel/fs/procfs.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
+#include "kernel/mm/uaccess.hpp"
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/process/signal.hpp"
@@ -158,8 +160,10 @@ void format_pid_status(TextSink& out, Process& p, Thread* only)
     mm::Rss rss = p.address_space ? p.address_space->rss() : mm::Rss{};
     lib::format(out, "VmSize:\t{:8} kB\nVmRSS:\t{:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB\nRssShmem:\t{:8} kB\n",
                 virtual_size(p) / 1024, rss.total() * kib, rss.anon * kib, rss.file * kib, rss.shmem * kib);
-    lib::format(out, "Threads:\t{}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n", p.thread_count,
-                t ? t->signals.pending : 0, p.signals.pending, t ? t->signals_blocked : 0);
+    // A zombie counts its leader until reaped, as Linux's (and stat's field 20).
+    lib::format(out, "Threads:\t{}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n",
+                p.thread_count ? p.thread_count : 1, t ? t->signals.pending : 0, p.signals.pending,
+                t ? t->signals_blocked : 0);
     lib::format(out, "SigIgn:\t{:016x}\nSigCgt:\t{:016x}\n", p.signals_ignored, p.signals_caught);
     lib::format(out, "Cpus_allowed:\t{:x}\nCpus_allowed_list:\t0\n", t ? t->affinity & 1 : 1);
 }
@@ -199,7 +203,7 @@ void format_meminfo(TextSink& out)
                 0, cached_pages() * kib, 0, 0);
     // Slab: the kernel heap's pages (size-class slabs and large blocks).
     lib::format(out, "Slab:           {:8} kB\nKernelStack:    {:8} kB\n", mm::kmalloc_stats().pages_held() * kib,
-                process_count() * (16384 / 1024));
+                thread_count() * (KERNEL_STACK_SIZE / 1024)); // one kernel stack per live thread
 }
 
 void format_global_stat(TextSink& out)
@@ -220,12 +224,22 @@ Result<Process*> process_for(const Inode& inode)
     return p;
 }
 
-Result<Inode*> make_file_vfs_locked(Inode& dir, const char* name, u32 mode, ProcKind kind, Pid pid)
+// The thread of a /proc/PID/task/TID file: still alive, and still PID's.
+Result<Thread*> thread_for(const Inode& inode)
+{
+    Thread* t = find_thread_proc_locked(inode.proc_tid);
+    if (!t || t->process->pid != inode.proc_pid)
+        return Errno::esrch; // it exited since the lookup
+    return t;
+}
+
+Result<Inode*> make_inode_vfs_locked(Inode& dir, lib::StringView name, u32 mode, ProcKind kind, Pid pid, Pid tid = 0)
 {
     vfs_lock().assert_held();
     Inode* f = TRY(new_inode_vfs_locked(mode));
     f->proc = kind;
     f->proc_pid = pid;
+    f->proc_tid = tid;
     if (auto r = link_vfs_locked(dir, name, *f); r.is_error()) {
         discard_if_unused_vfs_locked(*f);
         return r.error();
@@ -233,14 +247,50 @@ Result<Inode*> make_file_vfs_locked(Inode& dir, const char* name, u32 mode, Proc
     return f;
 }
 
-void remove_pid_dir_vfs_locked(Inode& root, Inode& dir, lib::StringView name)
+void remove_proc_dir_vfs_locked(Inode& parent, Inode& dir, lib::StringView name);
+
+// Empties a /proc directory, its subdirectories first (a pid directory
+// holds task/, which holds the thread directories: two levels below it at
+// most). A directory is unlinked only once empty: an inode is freed
+// without looking at its entries.
+void clear_proc_dir_vfs_locked(Inode& dir)
 {
     vfs_lock().assert_held();
-    while (dir.entries) {
-        DirEntry* e = dir.entries;
-        (void)unlink_child_vfs_locked(dir, lib::StringView(e->name, e->length));
+    while (DirEntry* e = dir.entries) {
+        lib::StringView name(e->name, e->length);
+        if (e->inode->is_dir())
+            remove_proc_dir_vfs_locked(dir, *e->inode, name);
+        else
+            (void)unlink_child_vfs_locked(dir, name);
     }
-    (void)unlink_child_vfs_locked(root, name);
+}
+
+void remove_proc_dir_vfs_locked(Inode& parent, Inode& dir, lib::StringView name)
+{
+    vfs_lock().assert_held();
+    clear_proc_dir_vfs_locked(dir);
+    bool held = dir.open_refs > 0;
+    (void)unlink_child_vfs_locked(parent, name);
+    // A directory held open (a cwd, a descriptor) outlives its entry, and
+    // may outlive its parent (task/ goes with its pid directory): its ".."
+    // is itself from now on. /proc itself stays, so a pid directory keeps it.
+    if (held && parent.proc != ProcKind::Root)
+        dir.parent = &dir;
+}
+
+// A pid or tid as /proc names it: decimal, no sign, no leading zero (as
+// Linux's name_to_int); 0 for any other name.
+Pid parse_id(lib::StringView name)
+{
+    if (name.length() == 0 || name.length() > 10 || name[0] == '0')
+        return 0;
+    u64 id = 0;
+    for (usize i = 0; i < name.length(); ++i) {
+        if (name[i] < '0' || name[i] > '9')
+            return 0;
+        id = id * 10 + u64(name[i] - '0');
+    }
+    return id > 0x7fffffff ? 0 : Pid(id);
 }
 
 } // namespace
@@ -249,11 +299,11 @@ void proc_create_root_vfs_locked(Inode& proc)
 {
     vfs_lock().assert_held();
     proc.proc = ProcKind::Root;
-    (void)make_file_vfs_locked(proc, "self", S_IFLNK | 0777, ProcKind::Self, 0);
-    (void)make_file_vfs_locked(proc, "meminfo", S_IFREG | 0444, ProcKind::Meminfo, 0);
-    (void)make_file_vfs_locked(proc, "uptime", S_IFREG | 0444, ProcKind::Uptime, 0);
-    (void)make_file_vfs_locked(proc, "loadavg", S_IFREG | 0444, ProcKind::Loadavg, 0);
-    (void)make_file_vfs_locked(proc, "stat", S_IFREG | 0444, ProcKind::GlobalStat, 0);
+    (void)make_inode_vfs_locked(proc, "self", S_IFLNK | 0777, ProcKind::Self, 0);
+    (void)make_inode_vfs_locked(proc, "meminfo", S_IFREG | 0444, ProcKind::Meminfo, 0);
+    (void)make_inode_vfs_locked(proc, "uptime", S_IFREG | 0444, ProcKind::Uptime, 0);
+    (void)make_inode_vfs_locked(proc, "loadavg", S_IFREG | 0444, ProcKind::Loadavg, 0);
+    (void)make_inode_vfs_locked(proc, "stat", S_IFREG | 0444, ProcKind::GlobalStat, 0);
 }
 
 namespace {
@@ -261,19 +311,30 @@ namespace {
 void add_pid_dir_vfs_locked(Inode& root, Pid pid, lib::StringView name)
 {
     vfs_lock().assert_held();
-    auto dir = new_inode_vfs_locked(S_IFDIR | 0555);
-    if (dir.is_error())
+    auto made = make_inode_vfs_locked(root, name, S_IFDIR | 0555, ProcKind::PidDir, pid);
+    if (made.is_error())
         return;
-    dir.value()->proc = ProcKind::PidDir;
-    dir.value()->proc_pid = pid;
-    if (link_vfs_locked(root, name, *dir.value()).is_error()) {
-        discard_if_unused_vfs_locked(*dir.value());
+    Inode& dir = *made.value();
+    (void)make_inode_vfs_locked(dir, "stat", S_IFREG | 0444, ProcKind::Stat, pid);
+    (void)make_inode_vfs_locked(dir, "status", S_IFREG | 0444, ProcKind::Status, pid);
+    (void)make_inode_vfs_locked(dir, "cmdline", S_IFREG | 0444, ProcKind::Cmdline, pid);
+    (void)make_inode_vfs_locked(dir, "maps", S_IFREG | 0444, ProcKind::Maps, pid);
+    (void)make_inode_vfs_locked(dir, "comm", S_IFREG | 0644, ProcKind::Comm, pid);
+    // Its thread directories come when task/ is looked into or listed.
+    (void)make_inode_vfs_locked(dir, "task", S_IFDIR | 0555, ProcKind::TaskDir, pid);
+}
+
+void add_tid_dir_vfs_locked(Inode& task_dir, Pid tid, lib::StringView name)
+{
+    vfs_lock().assert_held();
+    Pid pid = task_dir.proc_pid;
+    auto made = make_inode_vfs_locked(task_dir, name, S_IFDIR | 0555, ProcKind::TidDir, pid, tid);
+    if (made.is_error())
         return;
-    }
-    (void)make_file_vfs_locked(*dir.value(), "stat", S_IFREG | 0444, ProcKind::Stat, pid);
-    (void)make_file_vfs_locked(*dir.value(), "status", S_IFREG | 0444, ProcKind::Status, pid);
-    (void)make_file_vfs_locked(*dir.value(), "cmdline", S_IFREG | 0444, ProcKind::Cmdline, pid);
-    (void)make_file_vfs_locked(*dir.value(), "maps", S_IFREG | 0444, ProcKind::Maps, pid);
+    Inode& dir = *made.value();
+    (void)make_inode_vfs_locked(dir, "stat", S_IFREG | 0444, ProcKind::TaskStat, pid, tid);
+    (void)make_inode_vfs_locked(dir, "status", S_IFREG | 0444, ProcKind::TaskStatus, pid, tid);
+    (void)make_inode_vfs_locked(dir, "comm", S_IFREG | 0644, ProcKind::TaskComm, pid, tid);
 }
 
 bool process_exists(Pid pid)
@@ -282,69 +343,125 @@ bool process_exists(Pid pid)
     return find_process_proc_locked(pid) != nullptr;
 }
 
-} // namespace
+// Is `tid` a live thread of process `pid`? O(1): the tid table.
+bool thread_exists(Pid pid, Pid tid)
+{
+    SpinLockGuard guard(process_lock());
+    Thread* t = find_thread_proc_locked(tid);
+    return t && t->process->pid == pid;
+}
 
-void proc_refresh_name_vfs_locked(Inode& root, lib::StringView name)
+// Directories of processes gone since go (each checked in O(1)).
+void drop_exited_processes_vfs_locked(Inode& root)
+{
+    vfs_lock().assert_held();
+    for (DirEntry* e = root.entries; e;) {
+        DirEntry* next = e->next;
+        if (e->inode->proc == ProcKind::PidDir && !process_exists(e->inode->proc_pid))
+            remove_proc_dir_vfs_locked(root, *e->inode, lib::StringView(e->name, e->length));
+        e = next;
+    }
+}
+
+// The same in a task/ directory: threads that exited, or all of them once
+// the process is gone (or the directory removed with it).
+void drop_exited_threads_vfs_locked(Inode& task_dir)
+{
+    vfs_lock().assert_held();
+    for (DirEntry* e = task_dir.entries; e;) {
+        DirEntry* next = e->next;
+        if (task_dir.nlink == 0 || !thread_exists(task_dir.proc_pid, e->inode->proc_tid))
+            remove_proc_dir_vfs_locked(task_dir, *e->inode, lib::StringView(e->name, e->length));
+        e = next;
+    }
+}
+
+void refresh_pid_name_vfs_locked(Inode& root, lib::StringView name)
 {
     vfs_lock().assert_held();
     // Only a pid can be stale: the other names never change.
-    if (name.length() == 0 || name.length() > 10)
+    Pid pid = parse_id(name);
+    if (pid == 0)
         return;
-    u64 pid = 0;
-    for (usize i = 0; i < name.length(); ++i) {
-        if (name[i] < '0' || name[i] > '9')
-            return;
-        pid = pid * 10 + u64(name[i] - '0');
-    }
-    if (pid == 0 || pid > 0x7fffffff)
-        return;
-    bool alive = process_exists(Pid(pid));
+    bool alive = process_exists(pid);
     auto existing = lookup_child_vfs_locked(root, name);
     if (existing.is_ok() && !alive) {
-        remove_pid_dir_vfs_locked(root, *existing.value(), name);
+        remove_proc_dir_vfs_locked(root, *existing.value(), name);
     } else if (existing.is_error() && alive) {
         // Directories of processes gone since go first: what /proc holds
         // stays bounded by the processes alive (the walk is as long as a
         // lookup in the directory already is).
-        for (DirEntry* e = root.entries; e;) {
-            DirEntry* next = e->next;
-            if (e->inode->proc == ProcKind::PidDir && !process_exists(e->inode->proc_pid))
-                remove_pid_dir_vfs_locked(root, *e->inode, lib::StringView(e->name, e->length));
-            e = next;
-        }
-        add_pid_dir_vfs_locked(root, Pid(pid), name);
+        drop_exited_processes_vfs_locked(root);
+        add_pid_dir_vfs_locked(root, pid, name);
     }
 }
 
-void proc_refresh_vfs_locked(Inode& root)
+// The same for a thread directory in /proc/PID/task: O(1) in the number
+// of threads in the system, O(threads of PID) when one is added.
+void refresh_tid_name_vfs_locked(Inode& task_dir, lib::StringView name)
 {
     vfs_lock().assert_held();
-    // The live pids, in a snapshot (the process lock nests inside vfs).
-    usize capacity = 0;
-    Pid* pids = nullptr;
-    usize count = 0;
-    {
-        SpinLockGuard guard(process_lock());
-        capacity = process_count_proc_locked() + 1;
+    Pid tid = parse_id(name);
+    if (tid == 0)
+        return;
+    bool alive = task_dir.nlink != 0 && thread_exists(task_dir.proc_pid, tid);
+    auto existing = lookup_child_vfs_locked(task_dir, name);
+    if (existing.is_ok() && !alive) {
+        remove_proc_dir_vfs_locked(task_dir, *existing.value(), name);
+    } else if (existing.is_error() && alive) {
+        drop_exited_threads_vfs_locked(task_dir);
+        add_tid_dir_vfs_locked(task_dir, tid, name);
     }
-    pids = static_cast<Pid*>(mm::kmalloc(capacity * sizeof(Pid)));
+}
+
+// The live ids, in a snapshot taken under the process lock into room
+// allocated before it (the process lock nests inside vfs): `count_ids`
+// says how many there are, `store_ids` writes at most `capacity`. Returns
+// a kmalloc'd array (nullptr if out of memory) and the count.
+template <typename Count, typename Store> Pid* snapshot_ids(Count count_ids, Store store_ids, usize& count)
+{
+    count = 0;
+    // Retry while the ids outgrow the room (new ones came meanwhile); a
+    // few tries, then the snapshot leaves out the newest.
+    for (int attempt = 0;; ++attempt) {
+        usize capacity;
+        {
+            SpinLockGuard guard(process_lock());
+            capacity = count_ids() + 8;
+        }
+        auto* ids = static_cast<Pid*>(mm::kmalloc(capacity * sizeof(Pid)));
+        if (!ids)
+            return nullptr;
+        bool fits;
+        {
+            SpinLockGuard guard(process_lock());
+            fits = count_ids() <= capacity || attempt == 3;
+            if (fits)
+                count = store_ids(ids, capacity);
+        }
+        if (fits)
+            return ids;
+        mm::kfree(ids);
+    }
+}
+
+void refresh_pids_vfs_locked(Inode& root)
+{
+    vfs_lock().assert_held();
+    usize count = 0;
+    Pid* pids = snapshot_ids([] { return process_count_proc_locked(); },
+                             [](Pid* out, usize capacity) {
+                                 usize n = 0;
+                                 for_each_process_proc_locked([&](Process& p) {
+                                     if (n < capacity)
+                                         out[n++] = p.pid;
+                                 });
+                                 return n;
+                             },
+                             count);
     if (!pids)
         return;
-    {
-        SpinLockGuard guard(process_lock());
-        for_each_process_proc_locked([&](Process& p) {
-            if (count < capacity)
-                pids[count++] = p.pid;
-        });
-    }
-    // Drop directories of processes that are gone.
-    for (DirEntry* e = root.entries; e;) {
-        DirEntry* next = e->next;
-        if (e->inode->proc == ProcKind::PidDir && !process_exists(e->inode->proc_pid))
-            remove_pid_dir_vfs_locked(root, *e->inode, lib::StringView(e->name, e->length));
-        e = next;
-    }
-    // Add the new ones.
+    drop_exited_processes_vfs_locked(root);
     for (usize i = 0; i < count; ++i) {
         char name[16];
         usize n = lib::format_to(name, sizeof(name), "{}", pids[i]);
@@ -352,6 +469,84 @@ void proc_refresh_vfs_locked(Inode& root)
             add_pid_dir_vfs_locked(root, pids[i], lib::StringView(name, n));
     }
     mm::kfree(pids);
+}
+
+void refresh_tids_vfs_locked(Inode& task_dir)
+{
+    vfs_lock().assert_held();
+    Pid pid = task_dir.proc_pid;
+    usize count = 0;
+    Pid* tids = snapshot_ids(
+        [pid]() -> usize {
+            Process* p = find_process_proc_locked(pid);
+            return p ? p->thread_count : 0;
+        },
+        [pid](Pid* out, usize capacity) {
+            usize n = 0;
+            if (Process* p = find_process_proc_locked(pid))
+                for_each_thread_proc_locked(*p, [&](Thread& t) {
+                    if (n < capacity)
+                        out[n++] = t.tid;
+                });
+            return n;
+        },
+        count);
+    if (!tids)
+        return;
+    drop_exited_threads_vfs_locked(task_dir);
+    for (usize i = 0; i < count && task_dir.nlink != 0; ++i) {
+        char name[16];
+        usize n = lib::format_to(name, sizeof(name), "{}", tids[i]);
+        if (lookup_child_vfs_locked(task_dir, lib::StringView(name, n)).is_error())
+            add_tid_dir_vfs_locked(task_dir, tids[i], lib::StringView(name, n));
+    }
+    mm::kfree(tids);
+}
+
+} // namespace
+
+Result<void> proc_refresh_name_vfs_locked(Inode& dir, lib::StringView name)
+{
+    vfs_lock().assert_held();
+    if (dir.proc == ProcKind::Root) {
+        refresh_pid_name_vfs_locked(dir, name);
+    } else if (dir.proc == ProcKind::TaskDir) {
+        refresh_tid_name_vfs_locked(dir, name);
+    } else if (dir.proc == ProcKind::PidDir || dir.proc == ProcKind::TidDir) {
+        // Reached from a descriptor or a cwd kept since the process or
+        // thread ended: nothing in it exists any more (Linux: ENOENT).
+        if (name == lib::StringView(".", 1) || name == lib::StringView("..", 2))
+            return {};
+        bool alive = dir.proc == ProcKind::PidDir ? process_exists(dir.proc_pid)
+                                                  : thread_exists(dir.proc_pid, dir.proc_tid);
+        if (!alive)
+            return Errno::enoent;
+    }
+    return {};
+}
+
+void proc_refresh_vfs_locked(Inode& dir)
+{
+    vfs_lock().assert_held();
+    if (dir.proc == ProcKind::Root) {
+        refresh_pids_vfs_locked(dir);
+    } else if (dir.proc == ProcKind::TaskDir) {
+        refresh_tids_vfs_locked(dir);
+    } else if (dir.proc == ProcKind::PidDir || dir.proc == ProcKind::TidDir) {
+        // The directory of a process or thread that has ended, listed
+        // through a descriptor kept since: it goes now, and lists nothing
+        // (the descriptor keeps the inode).
+        bool pid_dir = dir.proc == ProcKind::PidDir;
+        if (pid_dir ? process_exists(dir.proc_pid) : thread_exists(dir.proc_pid, dir.proc_tid))
+            return;
+        if (dir.nlink == 0) {
+            clear_proc_dir_vfs_locked(dir);
+            return;
+        }
+        char name[16];
+        usize n = lib::format_to(name, sizeof(name), "{}", pid_dir ? dir.proc_pid : dir.proc_tid);
+        remove_proc_dir_vfs_locked(*dir.parent, dir, lib::StringView(name, n));
+    }
 }
 
 usize proc_self_target(char* out, usize capacity)
@@ -374,14 +569,15 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
         auto s = scheduler_stats();
         lib::format(out, "{}.{:02} {}.{:02} {}.{:02} {}/{} {}\n", s.load[0] >> 11, ((s.load[0] & 2047) * 100) >> 11,
                     s.load[1] >> 11, ((s.load[1] & 2047) * 100) >> 11, s.load[2] >> 11,
-                    ((s.load[2] & 2047) * 100) >> 11, s.running, s.processes, s.last_pid);
+                    ((s.load[2] & 2047) * 100) >> 11, s.running, s.tasks, s.last_pid);
         break;
     }
     case ProcKind::GlobalStat: format_global_stat(out); break;
     case ProcKind::Stat:
     case ProcKind::Status:
     case ProcKind::Maps:
-    case ProcKind::Cmdline: {
+    case ProcKind::Cmdline:
+    case ProcKind::Comm: {
         // The process lock keeps the process from being reaped while it is
         // read; the text goes into room allocated before taking it.
         for (bool fits = false; !fits;) {
@@ -396,8 +592,30 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
                 format_pid_status(out, *p, nullptr);
             else if (inode.proc == ProcKind::Maps)
                 format_pid_maps(out, *p);
+            else if (inode.proc == ProcKind::Comm)
+                lib::format(out, "{}\n", p->name);
             else
                 out.write(p->cmdline, p->cmdline_length);
+            fits = out.end_fixed();
+        }
+        break;
+    }
+    case ProcKind::TaskStat:
+    case ProcKind::TaskStatus:
+    case ProcKind::TaskComm: {
+        // The same for one thread: the process lock keeps it in the table.
+        for (bool fits = false; !fits;) {
+            if (!out.grow_for_missing())
+                return Errno::enomem;
+            SpinLockGuard guard(process_lock());
+            Thread* t = TRY(thread_for(inode));
+            out.begin_fixed();
+            if (inode.proc == ProcKind::TaskStat)
+                format_pid_stat(out, *t->process, t);
+            else if (inode.proc == ProcKind::TaskStatus)
+                format_pid_status(out, *t->process, t);
+            else
+                lib::format(out, "{}\n", t->name);
             fits = out.end_fixed();
         }
         break;
@@ -406,6 +624,39 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
         return Errno::einval;
     }
     return out.take(length);
+}
+
+Result<usize> proc_write(const Inode& inode, u64 buffer, usize length, bool positional)
+{
+    switch (inode.proc) {
+    case ProcKind::Comm:
+    case ProcKind::TaskComm: break;
+    case ProcKind::Meminfo:
+    case ProcKind::Uptime:
+    case ProcKind::Loadavg:
+    case ProcKind::GlobalStat: return Errno::eio; // Linux's proc_reg_write without a proc_write
+    default: return Errno::einval;                // a per-process file without a write op
+    }
+    if (positional)
+        return Errno::espipe; // as Linux's comm: pwrite(2) is refused, pread(2) works
+    // Linux's comm_write (fs/proc/base.c): the first 15 bytes are the name
+    // as they are (a newline too), up to a NUL; the whole write counts.
+    char name[sizeof(Thread::name)] = {};
+    TRY(mm::copy_from_user(name, buffer, lib::min(length, sizeof(name) - 1)));
+    SpinLockGuard guard(process_lock());
+    Process& me = current_process();
+    if (inode.proc == ProcKind::TaskComm) {
+        Thread* t = TRY(thread_for(inode));
+        if (t->process != &me)
+            return Errno::einval; // only a thread of one's own process
+        set_thread_comm_proc_locked(*t, name);
+    } else {
+        Process* p = TRY(process_for(inode));
+        if (p != &me)
+            return Errno::einval;
+        set_process_comm_proc_locked(*p, name);
+    }
+    return length;
 }
 
 } // namespace kernel::fs

@@ -1,22 +1,35 @@
 // /proc with Linux's formats (proc(5)), for ps, top and friends: the
 // global files (meminfo, uptime, loadavg, stat), one directory per live
-// process (stat, status, cmdline) and self. The tree under /proc is
-// brought in line with the process table whenever it is looked up or
-// listed; a file's text is generated when it is opened.
+// process (stat, status, cmdline, maps, comm, and task/ with one directory
+// per live thread: stat, status, comm) and self. The tree under /proc is
+// brought in line with the process and thread tables whenever a directory
+// of it is looked up in or listed; a file's text is generated when it is
+// opened.
 #pragma once
 
 #include "kernel/fs/inode.hpp"
 
 namespace kernel::fs {
 
-// Called by path lookup and getdents on /proc (vfs lock held).
-void proc_refresh_vfs_locked(Inode& proc_root);
-// Before looking `name` up in /proc: if it is a pid, its directory is made
-// to exist exactly when the process does (O(1) in the number of processes;
-// listing /proc refreshes everything).
-void proc_refresh_name_vfs_locked(Inode& proc_root, lib::StringView name);
+// Before listing a /proc directory (getdents, vfs lock held; the caller's
+// open file holds `dir`): /proc gets exactly the live processes'
+// directories, /proc/PID/task the live threads' of PID, and the directory
+// of a process or thread that has ended is removed (it lists nothing).
+void proc_refresh_vfs_locked(Inode& dir);
+// Before looking `name` up in a /proc directory: if it is a pid (in /proc)
+// or a tid (in /proc/PID/task), its directory is made to exist exactly
+// when the process or thread does (O(1) in the number of processes and
+// threads; adding one first drops the directory's stale entries). ENOENT
+// for a name in the directory of a process or thread that has ended.
+Result<void> proc_refresh_name_vfs_locked(Inode& dir, lib::StringView name);
 // The text of a proc file, generated now; kmalloc'd, the caller frees it.
 Result<char*> proc_generate(const Inode&, usize& length);
+// A write of `length` bytes at user address `buffer`, as Linux answers it:
+// for comm, the new name of the thread (of the process for
+// /proc/PID/comm), taken from a thread of the same process only (EINVAL
+// otherwise, ESRCH once it exited), and not by pwrite (`positional`:
+// ESPIPE); EINVAL for the other per-process files, EIO for the global ones.
+Result<usize> proc_write(const Inode&, u64 buffer, usize length, bool positional);
 // The target of /proc/self for the calling process.
 usize proc_self_target(char* out, usize capacity);
 void proc_create_root_vfs_locked(Inode& root);

@@ -30,6 +30,7 @@ constinit Process* s_pid_table[PID_BUCKETS] = {};
 constinit Thread* s_tid_table[PID_BUCKETS] = {};
 constinit usize s_count = 0;               // processes in the table, zombies included
 constinit usize s_tasks = 0;               // live threads plus zombie processes (RLIMIT_NPROC, max_procs)
+constinit usize s_threads = 0;             // live threads (each holds a kernel stack)
 constinit Pid s_next_pid = 1;
 constinit Pid s_pid_max = 32768;           // as Linux's default pid_max
 constinit usize s_max_processes = 32767;
@@ -110,6 +111,7 @@ void attach_thread_proc_locked(Process& p, Thread& t)
     ++p.thread_count;
     tid_insert_proc_locked(t);
     ++s_tasks;
+    ++s_threads;
 }
 
 // RLIMIT_NPROC (Linux kernel/fork.c copy_process): clone fails with EAGAIN
@@ -231,6 +233,41 @@ usize task_count_proc_locked()
 {
     s_lock.assert_held();
     return s_tasks;
+}
+
+usize thread_count()
+{
+    SpinLockGuard guard(s_lock);
+    return s_threads;
+}
+
+namespace {
+void copy_comm(char (&to)[16], const char* name)
+{
+    usize n = 0;
+    for (; n < sizeof(to) - 1 && name[n]; ++n)
+        to[n] = name[n];
+    for (; n < sizeof(to); ++n)
+        to[n] = 0;
+}
+} // namespace
+
+void set_thread_comm_proc_locked(Thread& t, const char* name)
+{
+    s_lock.assert_held();
+    copy_comm(t.name, name);
+    // The leader's comm is the process's (Linux has no other).
+    if (t.tid == t.process->pid)
+        copy_comm(t.process->name, name);
+}
+
+void set_process_comm_proc_locked(Process& p, const char* name)
+{
+    s_lock.assert_held();
+    copy_comm(p.name, name);
+    Thread* leader = find_thread_proc_locked(p.pid);
+    if (leader && leader->process == &p)
+        copy_comm(leader->name, name);
 }
 
 // Linux's default (kernel/fork.c set_max_threads, fork_init): max_threads
@@ -397,7 +434,6 @@ Result<Pid> clone_current(const CloneArgs& args)
     });
     t->signals_blocked = me.signals_blocked;
     t->affinity = me.affinity;
-    __builtin_memcpy(t->name, me.name, sizeof(t->name));
     t->sched.inherit_from(me.sched);
     fp_sync(me);
     t->frame = me.frame;
@@ -436,6 +472,8 @@ Result<Pid> clone_current(const CloneArgs& args)
             return Errno::eagain;
         tid = TRY(allocate_pid_proc_locked());
         t->tid = tid;
+        // Under the lock: another thread of ours may be renaming us (comm).
+        __builtin_memcpy(t->name, me.name, sizeof(t->name));
         if (!same_process) {
             child->pid = tid;
             child->pgid = parent.pgid; // [P]: setpgid may change the parent's
@@ -512,6 +550,7 @@ namespace {
     t.thread_node.unlink();
     tid_remove_proc_locked(t);
     --s_tasks;
+    --s_threads;
     t.state = ThreadState::Dead;
     arch::this_hart().retiring = &t;
     switch_away_proc_locked();

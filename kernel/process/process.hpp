@@ -104,7 +104,11 @@ struct Process {
     u64 rlimit_cur[RLIMIT_COUNT] = {};  // [self]
     u64 rlimit_max[RLIMIT_COUNT] = {};  // [self]
 
-    char name[16] = {};         // [self] executable's base name (the leader's comm)
+    // The executable's base name, the leader's comm. Written by its own
+    // threads only: exec (alone by then), or a write to /proc/PID/comm or
+    // the leader's task/PID/comm, under the process lock. A reader may find
+    // it torn by exec's write, never without a NUL: byte 15 stays 0.
+    char name[16] = {};         // [self]
     char cmdline[128] = {};     // [self] argv joined with NULs, truncated
     usize cmdline_length = 0;   // [self]
     u64 start_ns = 0;           // [self] monotonic clock at fork
@@ -144,6 +148,11 @@ Process* process_table_bucket_proc_locked(usize index);
 usize process_table_buckets();
 usize process_count();
 usize process_count_proc_locked();
+// Live threads plus zombie processes: Linux's nr_threads (RLIMIT_NPROC,
+// /proc/loadavg).
+usize task_count_proc_locked();
+// Live threads, each with its kernel stack (/proc/meminfo's KernelStack).
+usize thread_count();
 // init's RLIMIT_NPROC (soft = hard), from the RAM size as Linux computes it.
 u64 default_nproc_limit();
 
@@ -212,6 +221,11 @@ constexpr i32 wait_status_signaled(int signal) { return signal & 0x7f; }
 void process_init();
 // Set the calling process's comm and cmdline (exec does this).
 void set_process_name(Process&, lib::StringView path, const char* argv_block, usize argv_length);
+// A write to /proc/PID/task/TID/comm or /proc/PID/comm, by a thread of the
+// process: the first 15 bytes of `name` up to a NUL. The leader's comm and
+// the process's are one (Linux's).
+void set_thread_comm_proc_locked(Thread&, const char* name);
+void set_process_comm_proc_locked(Process&, const char* name);
 
 } // namespace kernel
 

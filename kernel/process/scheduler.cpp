@@ -445,7 +445,7 @@ SchedulerStats scheduler_stats()
     s.interrupts = tick_count();
     s.forks = s_forks;
     s.running = count_active_proc_locked();
-    s.processes = process_count_proc_locked();
+    s.tasks = task_count_proc_locked();
     s.last_pid = s_last_pid;
     for (int i = 0; i < 3; ++i)
         s.load[i] = s_load[i];

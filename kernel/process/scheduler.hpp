@@ -47,7 +47,7 @@ struct SchedulerStats {
     u64 user_ns, system_ns, idle_ns; // since boot, all processes
     u64 switches, interrupts, forks;
     u64 running;   // ready + running now
-    u64 processes; // in the table
+    u64 tasks;     // threads and zombies (Linux's nr_threads)
     Pid last_pid;
     u64 load[3];   // 1, 5, 15 minute load averages, fixed point (11 bits)
 };

@@ -100,7 +100,9 @@ struct Thread {
     u32 kernel_stack_slot = 0;  // [self]
     u64 clear_child_tid = 0;    // [self] set_tid_address, CLONE_CHILD_CLEARTID
     u64 robust_list = 0;        // [self] set_robust_list: walked at exit
-    char name[16] = {};         // [own] comm (exec, PR_SET_NAME)
+    // comm: set by exec and clone, and by any thread of the process
+    // through /proc/PID/task/TID/comm. Byte 15 is always NUL.
+    char name[16] = {};         // [P]
     u64 start_ns = 0;           // [self] monotonic clock at clone
     // CLONE_VFORK: the parent thread waits here until the child execs or exits.
     WaitQueue vfork_done;       // [P]

@@ -113,21 +113,30 @@ bool read_text(const std::string& path, std::string& out)
     return true;
 }
 
-std::vector<int> list_pids()
+namespace {
+
+// The numeric entries of a directory, ascending.
+std::vector<int> numeric_entries(const std::string& path)
 {
-    std::vector<int> pids;
-    DIR* dir = opendir("/proc");
+    std::vector<int> ids;
+    DIR* dir = opendir(path.c_str());
     if (!dir)
-        return pids;
+        return ids;
     while (dirent* entry = readdir(dir)) {
-        int pid;
-        if (parse_number(std::string_view(entry->d_name), pid) && pid > 0)
-            pids.push_back(pid);
+        int id;
+        if (parse_number(std::string_view(entry->d_name), id) && id > 0)
+            ids.push_back(id);
     }
     closedir(dir);
-    std::sort(pids.begin(), pids.end());
-    return pids;
+    std::sort(ids.begin(), ids.end());
+    return ids;
 }
+
+} // namespace
+
+std::vector<int> list_pids() { return numeric_entries("/proc"); }
+
+std::vector<int> list_tids(int pid) { return numeric_entries(proc_path(pid, "task")); }
 
 std::optional<Stat> read_stat(int pid)
 {
@@ -189,6 +198,33 @@ std::vector<Process> read_processes(bool with_args, bool with_euid)
         if (with_args)
             p.args = read_cmdline(pid);
         out.push_back(std::move(p));
+    }
+    return out;
+}
+
+std::vector<Process> read_threads(const std::vector<Process>& processes)
+{
+    std::vector<Process> out;
+    for (const auto& p : processes) {
+        bool any = false;
+        for (int tid : list_tids(p.stat.pid)) {
+            std::string text;
+            if (!read_text(proc_path(p.stat.pid, ("task/" + std::to_string(tid) + "/stat").c_str()), text))
+                continue; // it exited meanwhile
+            auto stat = parse_stat(text);
+            if (!stat)
+                continue;
+            Process thread = p;
+            thread.stat = std::move(*stat);
+            thread.stat.pid = p.stat.pid;
+            thread.tid = tid;
+            out.push_back(std::move(thread));
+            any = true;
+        }
+        if (!any) {
+            out.push_back(p);
+            out.back().tid = p.stat.pid;
+        }
     }
     return out;
 }

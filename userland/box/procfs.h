@@ -9,6 +9,9 @@
 //                        15 stime, 18 priority, 19 nice, 20 num_threads,
 //                        22 starttime, 23 vsize, 24 rss
 //   /proc/PID/status     "Uid:" (the second number, the effective uid)
+//   /proc/PID/task/      the numeric entries are the process's threads
+//   /proc/PID/task/TID/stat  the same fields for one thread (1 is its tid,
+//                        2 its own comm; 3, 14, 15, 18, 19 and 22 its own)
 //   /proc/PID/cmdline    argv, NUL-separated
 //   /proc/PID/fd/{2,0,1} link targets, only to name a terminal whose
 //                        device number is not a well-known one
@@ -71,14 +74,28 @@ std::vector<std::string> read_cmdline(int pid);
 // The effective uid from the "Uid:" line of /proc/PID/status.
 std::optional<unsigned> read_euid(int pid);
 
+// The numeric entries of /proc/PID/task (the thread ids), ascending;
+// empty if the directory cannot be read.
+std::vector<int> list_tids(int pid);
+
 struct Process {
     Stat stat;
     unsigned euid = 0;
     std::vector<std::string> args; // only if asked for
+    // A row of one thread (read_threads): its tid; stat is then the
+    // thread's, but with stat.pid the process's (the tgid). 0 for a row
+    // of a whole process.
+    int tid = 0;
 };
 
 // Every process that could be read; one that exits meanwhile is left out.
 std::vector<Process> read_processes(bool with_args, bool with_euid = true);
+
+// One row per thread of each of PROCESSES, as procps's -L/-T/-H: the
+// threads in tid order, each with its own stat and its process's euid
+// and args. A process whose task directory lists no thread (a zombie on
+// a kernel that keeps none) stays as one row, its own pid as the tid.
+std::vector<Process> read_threads(const std::vector<Process>& processes);
 
 // /proc/meminfo as NAME -> kB.
 std::map<std::string, uint64_t, std::less<>> read_meminfo();

@@ -1,10 +1,15 @@
-// ps [-e|-A] [-f] [-p PID[,PID...]] | ps [a][u][x]: a snapshot of the
-// process table from /proc (box/procfs.h), in procps's formats:
+// ps [-e|-A] [-f] [-L|-T] [-p PID[,PID...]] | ps [a][u][x]: a snapshot of
+// the process table from /proc (box/procfs.h), in procps's formats:
 //   ps        PID TTY TIME CMD, the processes of the caller's session
 //   ps -f     UID PID PPID C STIME TTY TIME CMD (CMD is the command line)
 //   ps aux    USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND
 // -e/-A (or BSD "ax") select every process, BSD "a" those with a
 // terminal, BSD "x" the caller's own (by effective uid), -p the listed.
+// -L and -T show one line per thread of each selected process (from
+// /proc/PID/task), as procps does: -L adds the thread id as LWP (and,
+// with -f or u, the process's thread count NLWP), -T adds it as SPID;
+// the state, times, C/%CPU, STIME/START and, in the default format, CMD
+// (the thread's name) are then the thread's own.
 // Lines are cut to the terminal's width only when writing to one.
 #include "box/applets.h"
 #include "box/procfs.h"
@@ -19,9 +24,12 @@ namespace {
 using box::procfs::Process;
 
 enum class Format { standard, full, user };
+// -L (LWP, NLWP) or -T (SPID): a line per thread.
+enum class Threads { none, lwp, spid };
 
 struct Options {
     Format format = Format::standard;
+    Threads threads = Threads::none;
     bool all = false, bsd_a = false, bsd_x = false;
     std::vector<int> pids;
 };
@@ -33,11 +41,12 @@ struct Context {
     int64_t now = int64_t(std::time(nullptr));
     uint64_t mem_total_kb = 0;
     int pid_width = 5;
+    Threads threads = Threads::none;
 };
 
 int usage()
 {
-    std::fprintf(stderr, "usage: ps [-e|-A] [-f] [-p PID[,PID...]]\n       ps [a][u][x]\n");
+    std::fprintf(stderr, "usage: ps [-e|-A] [-f] [-L|-T] [-p PID[,PID...]]\n       ps [a][u][x]\n");
     return 1;
 }
 
@@ -67,6 +76,8 @@ bool parse_options(int argc, char** argv, Options& o)
                     o.all = true;
                 } else if (c == 'f') {
                     o.format = o.format == Format::user ? Format::user : Format::full;
+                } else if (c == 'L' || c == 'T') {
+                    o.threads = c == 'L' ? Threads::lwp : Threads::spid;
                 } else if (c == 'p') {
                     std::string_view list = arg.substr(j + 1);
                     if (list.empty() && i + 1 < argc)
@@ -200,36 +211,71 @@ void append_line(std::string& out, const char* fixed, std::string_view command, 
     out += '\n';
 }
 
+// The columns -L and -T add, after the first pid column (standard), or
+// where procps puts them in the -f and u formats.
+struct ThreadColumns {
+    std::string id;      // " LWP" / " SPID": the thread id, after PID
+    std::string count;   // " NLWP" (-L with -f or u): threads in the process
+};
+
+ThreadColumns thread_columns(const Context& ctx, Format format, const Process* p)
+{
+    ThreadColumns out;
+    if (ctx.threads == Threads::none)
+        return out;
+    char text[64];
+    if (p)
+        std::snprintf(text, sizeof text, " %*d", ctx.pid_width, p->tid);
+    else
+        std::snprintf(text, sizeof text, " %*s", ctx.pid_width, ctx.threads == Threads::lwp ? "LWP" : "SPID");
+    out.id = text;
+    if (ctx.threads == Threads::lwp && format != Format::standard) {
+        if (p)
+            std::snprintf(text, sizeof text, " %4lld", (long long)p->stat.num_threads);
+        else
+            std::snprintf(text, sizeof text, " %4s", "NLWP");
+        out.count = text;
+    }
+    return out;
+}
+
 std::string row(const Context& ctx, Format format, const Process& p, size_t columns)
 {
     const auto& s = p.stat;
     uint64_t cpu_seconds = (s.utime + s.stime) / ctx.hz;
     std::string tty = box::procfs::tty_name(s.tty_nr, s.pid);
+    ThreadColumns thread = thread_columns(ctx, format, &p);
     char fixed[512];
     std::string out;
     switch (format) {
     case Format::standard:
-        std::snprintf(fixed, sizeof fixed, "%*d %-8s %8s ", ctx.pid_width, s.pid, tty.c_str(),
+        std::snprintf(fixed, sizeof fixed, "%*d%s %-8s %8s ", ctx.pid_width, s.pid, thread.id.c_str(), tty.c_str(),
                       box::procfs::format_hms(cpu_seconds).c_str());
         append_line(out, fixed, s.state == 'Z' ? s.comm + " <defunct>" : s.comm, columns);
         break;
-    case Format::full:
-        std::snprintf(fixed, sizeof fixed, "%-8s %*d %*d %2llu %5s %-8s %8s ",
-                      box::procfs::fit(box::procfs::user_name(p.euid), 8).c_str(), ctx.pid_width, s.pid,
-                      ctx.pid_width, s.ppid, (unsigned long long)std::min<uint64_t>(per_mille_cpu(ctx, p) / 10, 99),
+    case Format::full: {
+        // procps: UID PID PPID LWP C NLWP... with -L, UID PID SPID PPID C... with -T.
+        char ppid[32];
+        std::snprintf(ppid, sizeof ppid, " %*d", ctx.pid_width, s.ppid);
+        std::string ids = ctx.threads == Threads::spid ? thread.id + ppid : ppid + thread.id;
+        std::snprintf(fixed, sizeof fixed, "%-8s %*d%s %2llu%s %5s %-8s %8s ",
+                      box::procfs::fit(box::procfs::user_name(p.euid), 8).c_str(), ctx.pid_width, s.pid, ids.c_str(),
+                      (unsigned long long)std::min<uint64_t>(per_mille_cpu(ctx, p) / 10, 99), thread.count.c_str(),
                       start_time(ctx, p).c_str(), tty.c_str(), box::procfs::format_hms(cpu_seconds).c_str());
         append_line(out, fixed, command_line(p), columns);
         break;
+    }
     case Format::user: {
         uint64_t rss_kb = uint64_t(std::max<int64_t>(s.rss, 0)) * box::procfs::page_size() / 1024;
         uint64_t mem = ctx.mem_total_kb ? rss_kb * 1000 / ctx.mem_total_kb : 0;
         char time[32];
         std::snprintf(time, sizeof time, "%llu:%02llu", (unsigned long long)(cpu_seconds / 60),
                       (unsigned long long)(cpu_seconds % 60));
-        std::snprintf(fixed, sizeof fixed, "%-8s %*d %4s %4s %6llu %5llu %-8s %-4s %5s %6s ",
+        std::snprintf(fixed, sizeof fixed, "%-8s %*d%s %4s%s %4s %6llu %5llu %-8s %-4s %5s %6s ",
                       box::procfs::fit(box::procfs::user_name(p.euid), 8).c_str(), ctx.pid_width, s.pid,
-                      tenths(per_mille_cpu(ctx, p)).c_str(), tenths(mem).c_str(), (unsigned long long)(s.vsize / 1024),
-                      (unsigned long long)rss_kb, tty.c_str(), bsd_state(p).c_str(), start_time(ctx, p).c_str(), time);
+                      thread.id.c_str(), tenths(per_mille_cpu(ctx, p)).c_str(), thread.count.c_str(),
+                      tenths(mem).c_str(), (unsigned long long)(s.vsize / 1024), (unsigned long long)rss_kb,
+                      tty.c_str(), bsd_state(p).c_str(), start_time(ctx, p).c_str(), time);
         append_line(out, fixed, command_line(p), columns);
         break;
     }
@@ -239,18 +285,24 @@ std::string row(const Context& ctx, Format format, const Process& p, size_t colu
 
 std::string header(const Context& ctx, Format format)
 {
+    ThreadColumns thread = thread_columns(ctx, format, nullptr);
     char out[256];
     switch (format) {
     case Format::standard:
-        std::snprintf(out, sizeof out, "%*s %-8s %8s CMD\n", ctx.pid_width, "PID", "TTY", "TIME");
+        std::snprintf(out, sizeof out, "%*s%s %-8s %8s CMD\n", ctx.pid_width, "PID", thread.id.c_str(), "TTY", "TIME");
         break;
-    case Format::full:
-        std::snprintf(out, sizeof out, "%-8s %*s %*s %2s %5s %-8s %8s CMD\n", "UID", ctx.pid_width, "PID",
-                      ctx.pid_width, "PPID", "C", "STIME", "TTY", "TIME");
+    case Format::full: {
+        char ppid[32];
+        std::snprintf(ppid, sizeof ppid, " %*s", ctx.pid_width, "PPID");
+        std::string ids = ctx.threads == Threads::spid ? thread.id + ppid : ppid + thread.id;
+        std::snprintf(out, sizeof out, "%-8s %*s%s %2s%s %5s %-8s %8s CMD\n", "UID", ctx.pid_width, "PID",
+                      ids.c_str(), "C", thread.count.c_str(), "STIME", "TTY", "TIME");
         break;
+    }
     case Format::user:
-        std::snprintf(out, sizeof out, "%-8s %*s %4s %4s %6s %5s %-8s %-4s %5s %6s COMMAND\n", "USER",
-                      ctx.pid_width, "PID", "%CPU", "%MEM", "VSZ", "RSS", "TTY", "STAT", "START", "TIME");
+        std::snprintf(out, sizeof out, "%-8s %*s%s %4s%s %4s %6s %5s %-8s %-4s %5s %6s COMMAND\n", "USER",
+                      ctx.pid_width, "PID", thread.id.c_str(), "%CPU", thread.count.c_str(), "%MEM", "VSZ", "RSS",
+                      "TTY", "STAT", "START", "TIME");
         break;
     }
     return out;
@@ -273,8 +325,12 @@ int box::ps_main(int argc, char** argv)
     }
     int own_session = getsid(0);
     std::erase_if(processes, [&](const Process& p) { return !selected(options, p, own_session); });
+    ctx.threads = options.threads;
+    if (options.threads != Threads::none)
+        processes = procfs::read_threads(processes);
     for (const auto& p : processes)
-        ctx.pid_width = std::max(ctx.pid_width, int(std::to_string(std::max(p.stat.pid, p.stat.ppid)).size()));
+        ctx.pid_width =
+            std::max(ctx.pid_width, int(std::to_string(std::max({p.stat.pid, p.stat.ppid, p.tid})).size()));
 
     size_t columns = procfs::output_columns();
     std::string out = header(ctx, options.format);

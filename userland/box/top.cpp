@@ -1,8 +1,10 @@
-// top [-b] [-n ITERATIONS] [-d SECONDS]: the process table from /proc
-// (box/procfs.h) redrawn every SECONDS (1 by default), in procps top's
-// layout: uptime and load, task states, CPU and memory use, then one
-// row a process sorted by %CPU, the share of one CPU it used since the
-// previous frame (of its lifetime, in the first).
+// top [-b] [-H] [-n ITERATIONS] [-d SECONDS]: the process table from
+// /proc (box/procfs.h) redrawn every SECONDS (1 by default), in procps
+// top's layout: uptime and load, task states, CPU and memory use, then
+// one row a process sorted by %CPU, the share of one CPU it used since
+// the previous frame (of its lifetime, in the first). -H (threads mode):
+// one row a thread instead (from /proc/PID/task), its tid under PID and
+// its own name, state and times, and "Threads:" counting them.
 //
 // On a terminal the screen is cleared (ANSI "ESC[H ESC[J") before each
 // frame and the terminal is put in a raw mode: no ICANON, no ECHO, and
@@ -34,6 +36,7 @@ void on_stop_signal(int) { g_stop = 1; }
 
 struct Options {
     bool batch = false;
+    bool threads = false; // -H
     long iterations = -1; // forever
     double delay = 1.0;
 };
@@ -49,29 +52,34 @@ struct Row {
     double cpu; // percent of one CPU
 };
 
-Sample take_sample()
+// A row's id: the tid in threads mode, else the pid.
+int row_id(const Process& p) { return p.tid ? p.tid : p.stat.pid; }
+
+Sample take_sample(bool threads)
 {
     Sample s;
     s.processes = box::procfs::read_processes(false);
+    if (threads)
+        s.processes = box::procfs::read_threads(s.processes);
     s.uptime = box::procfs::read_uptime().value_or(0);
     s.cpu = box::procfs::read_cpu_times();
     return s;
 }
 
-// %CPU of each process: its ticks since the previous sample over the
-// ticks that passed; without one, over its lifetime.
+// %CPU of each process (or thread): its ticks since the previous sample
+// over the ticks that passed; without one, over its lifetime.
 std::vector<Row> cpu_rows(const Sample& now, const Sample* before, uint64_t hz)
 {
     std::map<int, const Process*> old;
     if (before)
         for (const auto& p : before->processes)
-            old.emplace(p.stat.pid, &p);
+            old.emplace(row_id(p), &p);
     std::vector<Row> rows;
     for (const auto& p : now.processes) {
         uint64_t ticks = p.stat.utime + p.stat.stime;
         double seconds = now.uptime - double(p.stat.starttime) / double(hz);
         if (before) {
-            auto it = old.find(p.stat.pid);
+            auto it = old.find(row_id(p));
             // The same process (not a new one under a reused pid)?
             if (it != old.end() && it->second->stat.starttime == p.stat.starttime) {
                 uint64_t then = it->second->stat.utime + it->second->stat.stime;
@@ -133,7 +141,7 @@ std::string time_plus(uint64_t ticks, uint64_t hz)
                   (unsigned long long)(centis % 100));
 }
 
-std::vector<std::string> header_lines(const Sample& now, const Sample* before)
+std::vector<std::string> header_lines(const Sample& now, const Sample* before, bool threads)
 {
     std::vector<std::string> lines;
     time_t t = std::time(nullptr);
@@ -155,8 +163,8 @@ std::vector<std::string> header_lines(const Sample& now, const Sample* before)
         default: break;
         }
     }
-    lines.push_back(format("Tasks: %3zu total, %3d running, %3d sleeping, %3d stopped, %3d zombie",
-                           now.processes.size(), running, sleeping, stopped, zombie));
+    lines.push_back(format("%s: %3zu total, %3d running, %3d sleeping, %3d stopped, %3d zombie",
+                           threads ? "Threads" : "Tasks", now.processes.size(), running, sleeping, stopped, zombie));
 
     if (now.cpu) {
         // user nice system idle iowait irq softirq steal, since the last
@@ -204,7 +212,7 @@ std::string table_row(const Row& row, uint64_t hz, uint64_t mem_total_kb)
     double mem = mem_total_kb ? 100.0 * double(rss_kb) / double(mem_total_kb) : 0.0;
     // Real-time tasks have priority -2..-100; -100 shows as "rt".
     std::string priority = s.priority <= -100 ? "rt" : std::to_string(s.priority);
-    return format("%5d %-8s %3s %3lld %7s %6s %c %5.1f %5.1f %9s %s", s.pid,
+    return format("%5d %-8s %3s %3lld %7s %6s %c %5.1f %5.1f %9s %s", row_id(*row.process),
                   box::procfs::fit(box::procfs::user_name(row.process->euid), 8).c_str(), priority.c_str(),
                   (long long)s.nice, scaled_kib(s.vsize / 1024, 7).c_str(), scaled_kib(rss_kb, 6).c_str(), s.state,
                   row.cpu, mem, time_plus(s.utime + s.stime, hz).c_str(), s.comm.c_str());
@@ -212,14 +220,14 @@ std::string table_row(const Row& row, uint64_t hz, uint64_t mem_total_kb)
 
 // One frame. MAX_ROWS limits the process rows and COLUMNS the width
 // (0: no limit) on a terminal.
-std::string frame(const Sample& now, const Sample* before, size_t max_rows, size_t columns,
+std::string frame(const Sample& now, const Sample* before, bool threads, size_t max_rows, size_t columns,
                   std::vector<Row>& rows)
 {
     uint64_t hz = box::procfs::clock_ticks();
     auto meminfo = box::procfs::read_meminfo();
     uint64_t mem_total = meminfo.contains("MemTotal") ? meminfo.find("MemTotal")->second : 0;
     rows = cpu_rows(now, before, hz);
-    std::vector<std::string> lines = header_lines(now, before);
+    std::vector<std::string> lines = header_lines(now, before, threads);
     lines.push_back(table_header());
     for (size_t i = 0; i < rows.size() && (max_rows == 0 || i < max_rows); ++i)
         lines.push_back(table_row(rows[i], hz, mem_total));
@@ -266,7 +274,7 @@ std::optional<char> poll_key()
 // echoing it, and sends it SIGTERM. Enter alone picks the top row.
 void kill_prompt(const std::vector<Row>& rows, size_t prompt_line)
 {
-    int fallback = rows.empty() ? 0 : rows.front().process->stat.pid;
+    int fallback = rows.empty() ? 0 : row_id(*rows.front().process); // the PID shown
     std::string prompt = format("\033[%zu;1H\033[KPID to signal/kill [default pid = %d] ", prompt_line, fallback);
     box::write_all(STDOUT_FILENO, prompt);
     std::string typed;
@@ -303,10 +311,12 @@ void kill_prompt(const std::vector<Row>& rows, size_t prompt_line)
 bool parse_options(int argc, char** argv, Options& o)
 {
     int opt;
-    while ((opt = getopt(argc, argv, "bn:d:")) != -1) {
+    while ((opt = getopt(argc, argv, "bHn:d:")) != -1) {
         std::string_view arg = optarg ? optarg : "";
         if (opt == 'b') {
             o.batch = true;
+        } else if (opt == 'H') {
+            o.threads = true;
         } else if (opt == 'n') {
             auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), o.iterations);
             if (ec != std::errc{} || end != arg.data() + arg.size() || o.iterations <= 0)
@@ -328,7 +338,7 @@ int box::top_main(int argc, char** argv)
 {
     Options options;
     if (!parse_options(argc, argv, options)) {
-        std::fprintf(stderr, "usage: top [-b] [-n ITERATIONS] [-d SECONDS]\n");
+        std::fprintf(stderr, "usage: top [-b] [-H] [-n ITERATIONS] [-d SECONDS]\n");
         return 1;
     }
 
@@ -353,18 +363,18 @@ int box::top_main(int argc, char** argv)
     std::vector<Row> rows;
     bool quit = false;
     for (long n = 0; !quit && !g_stop && (options.iterations < 0 || n < options.iterations); ++n) {
-        Sample now = take_sample();
+        Sample now = take_sample(options.threads);
         std::string out;
         if (raw) {
             auto [lines, columns] = terminal_size();
             // Seven lines above the table rows (six with no %Cpu line).
             size_t above = now.cpu ? 7 : 6;
-            out = "\033[H\033[J" + frame(now, have_previous ? &previous : nullptr,
+            out = "\033[H\033[J" + frame(now, have_previous ? &previous : nullptr, options.threads,
                                          lines > above + 1 ? lines - above - 1 : 1, columns, rows);
             if (!out.empty() && out.back() == '\n')
                 out.pop_back(); // keep the screen from scrolling
         } else {
-            out = (n > 0 ? "\n" : "") + frame(now, have_previous ? &previous : nullptr, 0, 0, rows);
+            out = (n > 0 ? "\n" : "") + frame(now, have_previous ? &previous : nullptr, options.threads, 0, 0, rows);
         }
         if (!write_all(STDOUT_FILENO, out))
             break;

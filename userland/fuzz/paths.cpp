@@ -22,8 +22,11 @@ const char* const k_proc[] = {
     "/proc", "/proc/self", "/proc/self/stat", "/proc/self/status", "/proc/self/maps", "/proc/self/cmdline",
     "/proc/self/fd", "/proc/self/fd/3", "/proc/self/cwd", "/proc/self/exe", "/proc/meminfo", "/proc/uptime",
     "/proc/loadavg", "/proc/stat", "/proc/1/stat", "/proc/1/status", "/proc/77777", "/proc/self/x",
-    "/proc/new", "/tmp/nonexistent/x",
+    "/proc/new", "/tmp/nonexistent/x", "/proc/self/comm", "/proc/self/task", "/proc/self/task/77777",
+    "/proc/1/comm", "/proc/1/task", "/proc/1/task/1", "/proc/1/task/1/stat", "/proc/1/task/1/comm", "/proc/01",
 };
+// The files of a thread's directory, /proc/PID/task/TID/.
+const char* const k_task_files[] = {"", "/stat", "/status", "/comm", "/x", "/.."};
 // Not named: /dev and its devices. As root a worker may rename or unlink
 // them (Linux allows it), and the next worker would find no /dev/null to
 // point its output at; the workers reach the devices through descriptors
@@ -62,6 +65,10 @@ std::uint64_t generate_path(WorkerContext& ctx)
         std::string p = rng.pick(k_proc);
         if (rng.one_in(4) && !ctx.children.empty())
             p = "/proc/" + std::to_string(rng.pick(ctx.children)) + (rng.chance(50) ? "/stat" : "");
+        else if (rng.one_in(4)) { // its own thread, or a child's pid (not a thread of it: ENOENT)
+            pid_t tid = rng.chance(50) || ctx.children.empty() ? getpid() : rng.pick(ctx.children);
+            p = "/proc/self/task/" + std::to_string(tid) + rng.pick(k_task_files);
+        }
         return put_string(ctx, p);
     }
     if (roll < 72) { // long: near and past PATH_MAX (4096), components near and past NAME_MAX (255)

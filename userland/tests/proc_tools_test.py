@@ -101,6 +101,66 @@ def line_of(output, pid, column):
     return None
 
 
+# A host program (run from a file, for a plain command line) with named
+# threads: it names each (writing its own /proc/self/task/TID/comm), says
+# "ready" and waits for its stdin to close.
+THREADED = r"""
+import sys, threading
+names = sys.argv[1:]
+ready = threading.Barrier(len(names) + 1)
+def run(name):
+    with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as f:
+        f.write(name)
+    ready.wait()
+    threading.Event().wait()
+for name in names:
+    threading.Thread(target=run, args=(name,), daemon=True).start()
+ready.wait()
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def threaded(r, names):
+    """Starts THREADED with threads named NAMES; (process, tids ascending,
+    {tid: comm}) from the host's /proc/PID/task once every thread sleeps."""
+    script = os.path.join(r.dir, "threaded.py")
+    with open(script, "w") as f:
+        f.write(THREADED)
+    proc = r.spawn(sys.executable, script, *names, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    proc.command = f"{sys.executable} {script} {' '.join(names)}"
+    proc.stdout.readline()
+    tids = sorted(int(t) for t in os.listdir(f"/proc/{proc.pid}/task"))
+    for tid in tids:
+        wait_state_of(f"/proc/{proc.pid}/task/{tid}/stat", "S")
+    comms = {}
+    for tid in tids:
+        with open(f"/proc/{proc.pid}/task/{tid}/comm") as f:
+            comms[tid] = f.read().rstrip("\n")
+    return proc, tids, comms
+
+
+def wait_state_of(path, states, timeout=5):
+    """wait_state for a stat file given by its path."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path) as f:
+            text = f.read()
+        if text[text.rindex(")") + 2:].split()[0] in states:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def host_ps(*args):
+    """procps's ps on the host, if there is one: its rows as lists of words."""
+    ps = shutil.which("ps")
+    if not ps:
+        return None
+    out = subprocess.run([ps, *args], capture_output=True, text=True, env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"}).stdout
+    return [line.split() for line in out.splitlines()]
+
+
 def missing_pid():
     """A pid no process has (above any pid_max: kill says ESRCH)."""
     pid = 4194304 + 12345
@@ -190,6 +250,68 @@ def ps_states_and_odd_names(r, c):
     if line:
         c.eq("PPID after the odd comm", line.split()[2], str(os.getpid()))
     stopped.send_signal(signal.SIGCONT)
+
+
+@case
+def ps_threads(r, c):
+    """-L and -T: a line per thread, from /proc/PID/task, as procps."""
+    proc, tids, comms = threaded(r, ["worker-a", "worker b"])
+    pid = proc.pid
+    c.eq("threads", len(tids), 3)
+
+    for option, column in [("-L", "LWP"), ("-T", "SPID")]:
+        status, out, err = r.tool("ps", option, "-p", str(pid))
+        c.run(f"ps {option}", (status, out, err))
+        c.match(f"ps {option} header", out, rf"\A +PID +{column} TTY +TIME CMD\n")
+        rows = out.splitlines()[1:]
+        c.eq(f"ps {option}: a line per thread", len(rows), len(tids))
+        for row, tid in zip(rows, tids):
+            c.match(f"ps {option} row of {tid}", row, rf"^ *{pid} +{tid} \? +00:00:00 {re.escape(comms[tid])}$")
+        reference = host_ps(option, "-p", str(pid))
+        if reference is not None:
+            c.eq(f"ps {option} as procps's", [line.split() for line in out.splitlines()], reference)
+
+    # -f: the process's command line, PPID, and with -L the thread count.
+    status, out, err = r.tool("ps", "-Lf", "-p", str(pid))
+    c.run("ps -Lf", (status, out, err))
+    c.match("ps -Lf header", out, r"\AUID +PID +PPID +LWP +C NLWP STIME TTY +TIME CMD\n")
+    rows = [line.split() for line in out.splitlines()[1:]]
+    c.eq("ps -Lf: pid ppid lwp nlwp", [(w[1], w[2], w[3], w[5]) for w in rows],
+         [(str(pid), str(os.getpid()), str(tid), "3") for tid in tids])
+    for line in out.splitlines()[1:]:
+        c.true(f"ps -Lf CMD is the command line: {line!r}", line.endswith(" " + proc.command))
+    reference = host_ps("-Lf", "-p", str(pid))
+    if reference is not None:
+        # All but C, STIME and TIME, which may differ by when each looked.
+        pick = lambda words: words[:4] + [words[5], words[7]] + words[9:]
+        c.eq("ps -Lf as procps's", [pick(line.split()) for line in out.splitlines()], [pick(w) for w in reference])
+
+    status, out, err = r.tool("ps", "-Tf", "-p", str(pid))
+    c.run("ps -Tf", (status, out, err))
+    c.match("ps -Tf header", out, r"\AUID +PID +SPID +PPID +C STIME TTY +TIME CMD\n")
+    rows = [line.split() for line in out.splitlines()[1:]]
+    c.eq("ps -Tf: pid spid ppid", [(w[1], w[2], w[3]) for w in rows],
+         [(str(pid), str(tid), str(os.getpid())) for tid in tids])
+
+    status, out, err = r.tool("ps", "-L", "u", "-p", str(pid))
+    c.run("ps -L u", (status, out, err))
+    c.match("ps -L u header", out,
+            r"\AUSER +PID +LWP %CPU NLWP %MEM +VSZ +RSS TTY +STAT START +TIME COMMAND\n")
+    rows = [line.split() for line in out.splitlines()[1:]]
+    c.eq("ps -L u: pid lwp nlwp stat", [(w[1], w[2], w[4], w[9]) for w in rows],
+         [(str(pid), str(tid), "3", "Sl") for tid in tids])
+    status, out, err = r.tool("ps", "-T", "u", "-p", str(pid))
+    c.match("ps -T u header", out, r"\AUSER +PID +SPID %CPU %MEM +VSZ +RSS TTY +STAT START +TIME COMMAND\n")
+    c.eq("ps -T u rows", len(out.splitlines()), len(tids) + 1)
+
+    # Without -L or -T: one line for the process, as before.
+    status, out, err = r.tool("ps", "-p", str(pid))
+    c.run("ps", (status, out, err))
+    c.eq("ps: one line", len(out.splitlines()), 2)
+    c.match("ps row", out, rf"\n *{pid} \? +00:00:00 {re.escape(comms[pid])}\n\Z")
+    c.run("ps -L missing", r.tool("ps", "-L", "-p", str(missing_pid())), status=1)
+    proc.stdin.close()
+    proc.wait(timeout=10)
 
 
 # ---- kill ----
@@ -350,6 +472,37 @@ def top_batch(r, c):
     c.true(f"sorted by %CPU: {cpus[:10]}", cpus == sorted(cpus, reverse=True))
     c.run("bad option", r.tool("top", "-x"), status=1, err="usage")
     c.run("bad -n", r.tool("top", "-n", "0"), status=1, err="usage")
+
+
+@case
+def top_threads(r, c):
+    """-H: a row per thread, its tid under PID and its own name."""
+    proc, tids, comms = threaded(r, ["worker-a", "worker b"])
+    status, out, err = r.tool("top", "-H", "-b", "-n", "1")
+    c.run("top -H", (status, out, err))
+    m = re.search(r"^Threads: +(\d+) total, +\d+ running, +\d+ sleeping, +\d+ stopped, +\d+ zombie$", out, re.M)
+    c.true(f"Threads line: {out[:400]!r}", m is not None)
+    c.lacks("top -H", out, "Tasks:")
+    table = [l for l in out.splitlines() if re.match(r"^ *\d+ ", l)]
+    if m:
+        c.eq("Threads: total is the rows", int(m.group(1)), len(table))
+    for tid in tids:
+        row = next((l for l in table if l.split()[0] == str(tid)), None)
+        c.true(f"top -H lists thread {tid}", row is not None)
+        if row:
+            c.match(f"row of {tid}", row,
+                    rf"^ *{tid} \S+ +\d+ +-?\d+ +\d+\S* +\d+\S* S +\d+\.\d +\d+\.\d +\d+:\d\d\.\d\d {re.escape(comms[tid])}$")
+
+    # Without -H: the process's row only, and "Tasks:".
+    status, out, err = r.tool("top", "-b", "-n", "1")
+    c.run("top", (status, out, err))
+    c.contains("top", out, "\nTasks:")
+    ids = [l.split()[0] for l in out.splitlines() if re.match(r"^ *\d+ ", l)]
+    c.true(f"top lists {proc.pid}", str(proc.pid) in ids)
+    for tid in tids[1:]:
+        c.true(f"top lists no thread {tid}", str(tid) not in ids)
+    proc.stdin.close()
+    proc.wait(timeout=10)
 
 
 @case

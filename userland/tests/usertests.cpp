@@ -43,7 +43,8 @@ int main(int argc, char** argv)
         // thread group ends, signals among threads, processes started from
         // threads, the kernel's view (clone flags, /proc, CPU clocks).
         {"threads", concat({thread_basic_cases(), thread_futex_cases(), thread_lifetime_cases(),
-                             thread_signal_cases(), thread_spawn_cases(), thread_kernel_cases()})},
+                             thread_signal_cases(), thread_spawn_cases(), thread_kernel_cases(),
+                             proc_thread_cases()})},
         // The programs of the boot image, run as a user would.
         {"programs", program_cases()},
         // Address spaces: copy-on-write, mappings, protections, sharing.
