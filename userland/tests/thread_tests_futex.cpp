@@ -122,8 +122,9 @@ void futex_wait_timeouts(Test& t)
         const double now = clock_seconds(clock);
         EXPECT(now >= seconds(deadline));
         EXPECT(now < seconds(deadline) + 5);
-        // A deadline already past: at once.
-        const timespec past = after(clock, -1);
+        // A deadline already past: at once. (1 ns after the clock's zero:
+        // "now - 1 s" would be negative, so EINVAL, within a second of boot.)
+        const timespec past{0, 1};
         start = clock_seconds(CLOCK_MONOTONIC);
         EXPECT_ERRNO(futex(&word, op, 0, &past, nullptr, FUTEX_BITSET_MATCH_ANY), ETIMEDOUT);
         EXPECT(clock_seconds(CLOCK_MONOTONIC) - start < 1);
