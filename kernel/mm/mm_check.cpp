@@ -257,8 +257,16 @@ MmCheckResult mm_check_all(bool report)
     {
         SpinLockGuard guard(process_lock());
         for_each_process_proc_locked([&](Process& p) {
-            if (p.address_space && n < count)
-                spaces[n++] = p.address_space;
+            AddressSpace* as = p.address_space;
+            if (!as || n >= count)
+                return;
+            // A space two processes use (a vfork child, clone(CLONE_VM))
+            // is checked once: its pages are referenced once, not per user.
+            if (as->users() > 1)
+                for (usize i = 0; i < n; ++i)
+                    if (spaces[i] == as)
+                        return;
+            spaces[n++] = as;
         });
     }
     MmCheckResult result = mm_check(spaces, n, report);
