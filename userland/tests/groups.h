@@ -29,3 +29,4 @@ std::vector<ut::Case> signal_job_control_cases(); // signal_tests_jobs.cpp
 std::vector<ut::Case> signal_cpu_cases();      // signal_tests_cpu.cpp
 std::vector<ut::Case> robustness_cases();      // robustness_tests.cpp
 std::vector<ut::Case> fuzz_regression_cases(); // fuzz_regressions.cpp
+std::vector<ut::Case> thread_fuzz_regression_cases(); // thread_fuzz_regressions.cpp
