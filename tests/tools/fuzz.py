@@ -36,10 +36,13 @@ import qemu  # noqa: E402
 
 RAM_BASE = 0x80000000  # QEMU virt: RAM starts at 2 GiB
 RING_MAGIC = 0x676E6952327A7546  # "Fuz2Ring", shared_area.h
-RING_HEADER = struct.Struct("<QQQiIQQQQ")  # magic nonce serial pid slot count mutants forks pad
-RECORD = struct.Struct("<IHBB6Qq")  # seq number where pad args[6] result
+RING_HEADER = struct.Struct("<QQQiIQQQII")  # magic nonce serial pid slot count mutants forks storms threads
+RECORD = struct.Struct("<IHBB6Qq")  # seq number where who args[6] result
 RING_RECORDS = 63
-WHERE = {0: "worker", 1: "child ", 2: "throw ", 3: "mutant"}
+WHERE = {0: "worker", 1: "child ", 2: "throw ", 3: "mutant", 4: "thread"}
+# Records that are not calls (shared_area.h).
+CONSOLE_RECORD, STORM_RECORD, GROUP_CHILD_RECORD = 0xFFFE, 0xFFFD, 0xFFFC
+PENDING = 0x7FFFFFFFFFFFFFFE
 MASK = (1 << 64) - 1
 
 
@@ -78,7 +81,7 @@ def format_rings(dump, nonce, names):
     for offset in range(0, len(dump) - 4096 + 1, 4096):
         if dump[offset:offset + 8] != struct.pack("<Q", RING_MAGIC):
             continue
-        magic, ring_nonce, serial, pid, slot, count, mutants, forks, _ = RING_HEADER.unpack_from(dump, offset)
+        magic, ring_nonce, serial, pid, slot, count, mutants, forks, *_ = RING_HEADER.unpack_from(dump, offset)
         if ring_nonce != nonce or count == 0:
             continue
         if slot not in rings or rings[slot][0] < serial:
@@ -89,16 +92,26 @@ def format_rings(dump, nonce, names):
         lines.append(f"  worker #{serial} (pid {pid}, slot {slot}): {count} calls, last {shown}:")
         for seq in range(count - shown, count):
             at = offset + 64 + (seq % RING_RECORDS) * RECORD.size
-            rseq, number, where, _, *rest = RECORD.unpack_from(dump, at)
+            rseq, number, where, who, *rest = RECORD.unpack_from(dump, at)
             args, result = rest[:6], rest[6]
+            shown_result = "(no return)" if result == PENDING else (
+                f"-{os.strerror(-result)}" if -4096 < result < 0 else f"{result & MASK:#x}")
+            name = WHERE.get(where, "?")
+            if who:
+                name = ("thread" if where == 4 else name.strip()[:5]) + str(who)
             if where == 3:
                 text = f"mutant execve = wait status {result:#x}"
+            elif number == CONSOLE_RECORD:
+                text = f"found the console at fd {args[0]}"
+            elif number == STORM_RECORD:
+                text = f"thread storm of {args[0]} threads ({args[1]} steps) = " + (
+                    "(not over)" if result == PENDING else f"{result} not joined")
+            elif number == GROUP_CHILD_RECORD:
+                text = f"thread group child (action {args[0]}, {args[1]} threads, pid {args[2]}) = wait status {shown_result}"
             else:
-                shown_result = "(no return)" if result == 0x7FFFFFFFFFFFFFFE else (
-                    f"-{os.strerror(-result)}" if -4096 < result < 0 else f"{result & MASK:#x}")
                 arglist = ", ".join(f"{a:#x}" for a in args)
                 text = f"{names.get(number, f'sys_{number}')}({arglist}) = {shown_result}"
-            lines.append(f"    {rseq:6} {WHERE.get(where, '?')} {text}")
+            lines.append(f"    {rseq:6} {name} {text}")
     return "\n".join(lines) if lines else "  (no call rings of this campaign found in guest RAM)"
 
 

@@ -53,8 +53,9 @@ constexpr std::uint64_t k_map_extra[] = {
 // as root, they take physical pages out of service for good.
 constexpr std::uint64_t k_madvise[] = {0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
                                        18, 19, 20, 21, 22, 23, 24, 25, 26, 99, 102, 0xffffffff};
-// Only what a fork-style clone may carry: CLONE_VM, FS, FILES, SIGHAND,
-// THREAD, VFORK, PARENT, SETTLS and the namespaces are out of scope.
+// What a fork-style clone may carry (clone_is_fork_style): with CLONE_VM,
+// FS, FILES, SIGHAND, THREAD, VFORK, PARENT, SETTLS or a namespace the
+// clone is thread-style (thread_clone_flags) and runs in a throwaway child.
 constexpr std::uint64_t k_clone_extra[] = {0x00100000 /* PARENT_SETTID */, 0x01000000 /* CHILD_SETTID */,
                                            0x00200000 /* CHILD_CLEARTID */, 0x00800000 /* UNTRACED */,
                                            0x00040000 /* SYSVSEM */, 0x00001000 /* PIDFD */};
@@ -95,10 +96,20 @@ std::uint64_t target_pid(WorkerContext& ctx)
     Rng& rng = ctx.rng;
     bool have_child = !ctx.children.empty();
     unsigned roll = unsigned(rng.below(100));
-    if (roll < 35 || (roll < 65 && !have_child))
+    if (roll < 35)
         return std::uint64_t(std::int64_t(ctx.self));
-    if (roll < 65)
+    if (roll < 65) {
+        // In a storm, one of its threads now and then (its id names this
+        // process to kill, setpgid, prlimit64...).
+        if (ctx.sibling_tids && rng.chance(40)) {
+            pid_t tid = ctx.sibling_tids[rng.below(ctx.sibling_count)].load(std::memory_order_relaxed);
+            if (tid > 0)
+                return std::uint64_t(std::int64_t(tid));
+        }
+        if (!have_child)
+            return std::uint64_t(std::int64_t(ctx.self));
         return std::uint64_t(std::int64_t(rng.pick(ctx.children)));
+    }
     if (roll < 80)
         return ctx.own_group ? 0 : std::uint64_t(std::int64_t(ctx.self));
     if (roll < 88)
@@ -203,6 +214,8 @@ std::uint64_t generate_scalar(Arg kind, WorkerContext& ctx)
         return rng.pick(values);
     }
     case Arg::clone_flags: {
+        if (rng.chance(25))
+            return thread_clone_flags(ctx, false);
         std::uint64_t exit_signal = rng.chance(85) ? SIGCHLD : (rng.chance(50) ? 0 : rng.below(65));
         if (exit_signal != 0 && exit_signal != SIGCHLD && exit_signal != SIGALRM)
             exit_signal = SIGCHLD; // a default-fatal exit signal would kill the worker, not test anything
@@ -237,6 +250,13 @@ std::uint64_t generate_scalar(Arg kind, WorkerContext& ctx)
         return rng.chance(95) ? op : interesting_integer(ctx);
     }
     case Arg::which: return rng.chance(85) ? rng.below(3) : std::uint64_t(-std::int64_t(rng.below(3)));
+    case Arg::tid: return tid_value(ctx);
+    case Arg::cpumask_len: return cpumask_length(ctx);
+    case Arg::robust_len: {
+        constexpr std::uint64_t odd[] = {0, 8, 23, 25, 48, 4096, ~0ull};
+        return rng.chance(85) ? 24 : rng.pick(odd);
+    }
+    case Arg::clone3_size: return clone3_size(ctx);
     case Arg::uid: {
         constexpr std::uint64_t values[] = {0, 0, 1, 1000, 65534, 0xffffffff, 0xfffffffe};
         return rng.pick(values);

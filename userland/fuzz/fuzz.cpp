@@ -192,7 +192,7 @@ int main(int argc, char** argv)
         double elapsed = monotonic_seconds() - start;
         if (round >= k_warmup_rounds && elapsed >= options.seconds)
             break;
-        if (!watchdog.run_round(failure))
+        if (!watchdog.run_round(failure) || !watchdog.sweep(failure))
             break;
         clean_up(root_at_start);
         if (options.inject == "leak" && round >= k_warmup_rounds) {
@@ -246,10 +246,12 @@ int main(int argc, char** argv)
                     options.seconds, options.seed);
     }
     std::printf("fuzz: summary: seed %" PRIu64 ", %.1f s, %u rounds, %" PRIu64 " calls (%.0f/s), %" PRIu64
-                " workers, %" PRIu64 " forks, %" PRIu64 " mutant execs, %" PRIu64 " killed at deadline, %" PRIu64
-                " died by signal, memory baseline %lld kB, last %lld kB: %s\n",
+                " workers, %" PRIu64 " forks, %" PRIu64 " mutant execs, %" PRIu64 " thread storms (%" PRIu64
+                " threads, %" PRIu64 " not joined), %" PRIu64 " killed at deadline, %" PRIu64 " died by signal, %" PRIu64
+                " leftovers swept, memory baseline %lld kB, last %lld kB: %s\n",
                 options.seed, elapsed, round, stats.calls, double(stats.calls) / elapsed, stats.workers, stats.forks,
-                stats.mutant_execs, stats.killed_at_deadline, stats.died_by_signal,
+                stats.mutant_execs, stats.storms, stats.threads, stats.not_joined, stats.killed_at_deadline, stats.died_by_signal,
+                stats.leftovers,
                 (long long)memory.baseline().usable_kb(), (long long)last.usable_kb(), pass ? "PASS" : "FAIL");
     std::string deaths;
     for (int sig = 1; sig < 65; ++sig)

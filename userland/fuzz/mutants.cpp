@@ -228,6 +228,7 @@ void run_mutant(WorkerContext& ctx)
     std::uint64_t args[6] = {reinterpret_cast<std::uint64_t>(path.c_str()), reinterpret_cast<std::uint64_t>(what),
                              0, 0, 0, 0};
     CallRecord& record = ring_begin(*ctx.ring, Where::mutant, SYS_execve, args);
+    std::uint32_t seq = record.seq;
     ctx.ring->mutant_execs.fetch_add(1, std::memory_order_relaxed);
     pid_t pid = fork();
     if (pid == 0) {
@@ -240,7 +241,7 @@ void run_mutant(WorkerContext& ctx)
         _exit(r == -1 ? 100 + (errno & 0x7f) : 99);
     }
     if (pid < 0) {
-        record.result = -errno;
+        ring_end(record, seq, -errno);
         return;
     }
     double deadline = now_seconds() + 1.0;
@@ -256,7 +257,7 @@ void run_mutant(WorkerContext& ctx)
             deadline += 1000; // then wait for it as long as it takes (the watchdog has the last word)
         }
     }
-    record.result = status;
+    ring_end(record, seq, status);
 }
 
 } // namespace fuzz

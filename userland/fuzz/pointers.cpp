@@ -277,6 +277,10 @@ std::uint64_t generate_pointer(Arg kind, WorkerContext& ctx)
             a = unmapped_pointer(ctx) + 1 + rng.below(4095);
         return overlaps_forbidden(a, k_page) ? 0 : a;
     }
+    case Arg::cpumask: return cpumask(ctx);
+    case Arg::futex_word: return futex_word(ctx);
+    case Arg::robust_head: return robust_list(ctx);
+    case Arg::clone3_args: return clone3_struct(ctx);
     case Arg::map_len: {
         constexpr std::uint64_t values[] = {0, 1, 4095, 4097, 1 << 20, 1 << 21, 64 << 20, 1ull << 30,
                                             1ull << 40, ~0ull - 4095, ~0ull, 0x7ffffffff000};

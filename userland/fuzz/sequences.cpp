@@ -16,11 +16,12 @@ long recorded_call(WorkerContext& ctx, Where where, long number, std::uint64_t a
                    std::uint64_t a3, std::uint64_t a4, std::uint64_t a5)
 {
     const std::uint64_t args[6] = {a0, a1, a2, a3, a4, a5};
-    CallRecord& record = ring_begin(*ctx.ring, where, number, args);
+    CallRecord& record = ring_begin(*ctx.ring, where, number, args, ctx.who);
+    std::uint32_t seq = record.seq;
     long r = syscall(number, a0, a1, a2, a3, a4, a5);
     r = r == -1 ? -errno : r;
     if (!(number == SYS_clone && r == 0)) // the record is shared: a fork's child leaves it to the parent
-        record.result = r;
+        ring_end(record, seq, r);
     return r;
 }
 

@@ -35,8 +35,18 @@ const char* where_name(Where where)
     case Where::fork_child: return "child ";
     case Where::throwaway_child: return "throw ";
     case Where::mutant: return "mutant";
+    case Where::thread: return "thread";
     }
     return "?";
+}
+
+// "worker", or "thread3" for a storm's third thread.
+std::string who_name(const CallRecord& r)
+{
+    std::string name = where_name(r.where);
+    if (r.who)
+        name = (r.where == Where::thread ? "thread" : name.substr(0, 5)) + std::to_string(r.who);
+    return name;
 }
 
 } // namespace
@@ -59,7 +69,7 @@ bool map_shared_area(SharedArea& area, std::uint64_t nonce)
     return true;
 }
 
-CallRecord& ring_begin(Ring& ring, Where where, long number, const std::uint64_t (&args)[6])
+CallRecord& ring_begin(Ring& ring, Where where, long number, const std::uint64_t (&args)[6], std::uint8_t who)
 {
     std::uint64_t seq = ring.count.fetch_add(1, std::memory_order_relaxed);
     CallRecord& r = ring.records[seq % k_ring_records];
@@ -67,6 +77,7 @@ CallRecord& ring_begin(Ring& ring, Where where, long number, const std::uint64_t
     r.seq = std::uint32_t(seq);
     r.number = std::uint16_t(number);
     r.where = where;
+    r.who = who;
     std::memcpy(r.args, args, sizeof r.args);
     return r;
 }
@@ -91,8 +102,23 @@ std::string format_ring(const Ring& ring, std::size_t max_lines)
             std::snprintf(result, sizeof result, "-%s", errno_name(int(-r.result)));
         else
             std::snprintf(result, sizeof result, "%#" PRIx64, std::uint64_t(r.result));
-        if (r.number == 0xfffe) { // worker.h's k_console_record
+        if (r.number == k_console_record) {
             std::snprintf(line, sizeof line, "    %6u worker found the console at fd %" PRIu64 "\n", r.seq, r.args[0]);
+            out += line;
+            continue;
+        }
+        if (r.number == k_storm_record) {
+            std::snprintf(line, sizeof line, "    %6u %s thread storm of %" PRIu64 " threads (%" PRIu64 " steps) = %s\n",
+                          r.seq, who_name(r).c_str(), r.args[0], r.args[1],
+                          r.result == k_pending ? "(not over)" : (std::to_string(r.result) + " not joined").c_str());
+            out += line;
+            continue;
+        }
+        if (r.number == k_group_child_record) {
+            std::snprintf(line, sizeof line,
+                          "    %6u %s thread group child (action %" PRIu64 ", %" PRIu64 " threads, pid %" PRIu64
+                          ") = wait status %s\n",
+                          r.seq, who_name(r).c_str(), r.args[0], r.args[1], r.args[2], result);
             out += line;
             continue;
         }
@@ -110,7 +136,7 @@ std::string format_ring(const Ring& ring, std::size_t max_lines)
         std::snprintf(line, sizeof line,
                       "    %6u %s %s(%#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ", %#" PRIx64
                       ") = %s\n",
-                      r.seq, where_name(r.where), syscall_name(r.number), r.args[0], r.args[1], r.args[2], r.args[3],
+                      r.seq, who_name(r).c_str(), syscall_name(r.number), r.args[0], r.args[1], r.args[2], r.args[3],
                       r.args[4], r.args[5], result);
         out += line;
     }

@@ -34,17 +34,28 @@ constexpr std::int64_t k_pending = 0x7ffffffffffffffe;
 // Marks a record whose call was not made (fuzz --worker N --skip ...).
 constexpr std::int64_t k_skipped = 0x7ffffffffffffffd;
 
-enum class Where : std::uint8_t { worker, fork_child, throwaway_child, mutant };
+// Who made a call: the worker (its main thread), a fork-style child, a
+// throwaway child (calls that replace or end their caller), a mutant exec,
+// or one of the worker's threads during a thread storm (threads.h).
+enum class Where : std::uint8_t { worker, fork_child, throwaway_child, mutant, thread };
 
 struct CallRecord {
     std::uint32_t seq;
     std::uint16_t number;
     Where where;
-    std::uint8_t pad;
+    std::uint8_t who; // which thread of a storm (1..6); 0 for the main thread
     std::uint64_t args[6];
     std::int64_t result; // raw syscall return: -errno on failure
 };
 static_assert(sizeof(CallRecord) == 64);
+
+// Records that are not system calls (their `number` is past any call's):
+// a worker holding the console (worker.h), a thread storm (args: threads,
+// the main thread's steps; result: threads not joined in time), a thread
+// group child (threads.h; args: action, threads, pid; result: wait status).
+constexpr std::uint16_t k_console_record = 0xfffe;
+constexpr std::uint16_t k_storm_record = 0xfffd;
+constexpr std::uint16_t k_group_child_record = 0xfffc;
 
 // One page, so a dump of guest RAM finds each ring whole.
 struct Ring {
@@ -56,7 +67,11 @@ struct Ring {
     std::atomic<std::uint64_t> count; // calls recorded (index = count % k_ring_records)
     std::atomic<std::uint64_t> mutant_execs;
     std::atomic<std::uint64_t> forks;
-    std::uint64_t pad;
+    // Thread storms (threads.h) in the low 16 bits, their threads left
+    // running (given up on after 1.5 s) in the high 16 (one 32-bit word:
+    // riscv64 has no 16-bit atomic add without libatomic).
+    std::atomic<std::uint32_t> storms;
+    std::atomic<std::uint32_t> threads; // threads the storms started
     CallRecord records[k_ring_records];
 };
 static_assert(sizeof(Ring) == k_page);
@@ -72,8 +87,17 @@ struct SharedArea {
 // Maps both regions at their fixed addresses and fills the canaries.
 bool map_shared_area(SharedArea& area, std::uint64_t nonce);
 
-// Appends a record to `ring`; returns it so the caller can fill in the result.
-CallRecord& ring_begin(Ring& ring, Where where, long number, const std::uint64_t (&args)[6]);
+// Appends a record to `ring`; returns it so the caller can fill in the
+// result. Threads of one worker share its ring (the count is atomic).
+CallRecord& ring_begin(Ring& ring, Where where, long number, const std::uint64_t (&args)[6], std::uint8_t who = 0);
+// Fills in the result of a record ring_begin returned with sequence number
+// `seq`, unless the ring came round to its slot meanwhile (threads share a
+// ring, and a call may block while others record dozens).
+inline void ring_end(CallRecord& record, std::uint32_t seq, std::int64_t result)
+{
+    if (record.seq == seq)
+        record.result = result;
+}
 
 // The last calls of the worker that used `ring`, oldest first, one per line.
 std::string format_ring(const Ring& ring, std::size_t max_lines);

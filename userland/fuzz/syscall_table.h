@@ -33,7 +33,7 @@ enum class Arg : std::uint8_t {
     madvise_advice,
     mremap_flags,
     msync_flags,
-    clone_flags,  // fork-style only: never CLONE_VM/THREAD/PARENT
+    clone_flags,  // mostly fork-style; else thread flags (the clone is then made in a throwaway child)
     wait_options,
     target_pid,   // self, own children, own group: never the watchdog or another worker
     any_pid,      // for calls that only read (getpgid, getsid...)
@@ -56,6 +56,15 @@ enum class Arg : std::uint8_t {
     fdset,
     which,        // which/who selectors (rusage, priority, itimer)
     uid,
+    // The calls of threads (thread_args.cpp):
+    tid,          // a thread of this worker (its storm's, its own), 0, or one nothing has
+    cpumask,      // pointer to a CPU mask: hart 0, none, all, random bits
+    cpumask_len,  // its size in bytes: 0, 1, 8, 128, 4096, huge
+    futex_word,   // a 32-bit word: a storm's futex word, scratch, a mapping, misaligned, bad
+    robust_head,  // pointer to a robust_list_head: empty, cycles, long, bad entries, wild offsets
+    robust_len,   // 24 (its size) mostly
+    clone3_args,  // pointer to a struct clone_args: flags of every kind, stacks, tids, tls
+    clone3_size,  // its size: 64, 80, 88 (the three versions), 0..4096+
 };
 
 enum CallFlags : std::uint8_t {
@@ -64,6 +73,8 @@ enum CallFlags : std::uint8_t {
     // caller's image or registers, or ends it (execve, rt_sigreturn, exit).
     k_in_child = 1,
     // fork-style clone: the child runs a few calls of its own and exits.
+    // With thread flags (CLONE_VM, THREAD, VFORK...) it runs in a
+    // throwaway child instead, as clone3 does (threads.h).
     k_fork = 2,
     // Never called: the reason says why (it would end the campaign or
     // the machine, not test the kernel).

@@ -7,7 +7,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <dirent.h>
+#include <fstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +44,8 @@ bool Watchdog::spawn(Slot& slot, unsigned index)
     ring.count.store(0);
     ring.mutant_execs.store(0);
     ring.forks.store(0);
+    ring.storms.store(0);
+    ring.threads.store(0);
     std::fflush(nullptr); // nothing buffered may be printed twice
     pid_t pid = fork();
     if (pid == 0) {
@@ -65,6 +70,9 @@ void Watchdog::finish(Slot& slot, int status)
     m_stats.calls += ring.count.load();
     m_stats.mutant_execs += ring.mutant_execs.load();
     m_stats.forks += ring.forks.load();
+    m_stats.storms += ring.storms.load() & 0xffff;
+    m_stats.not_joined += ring.storms.load() >> 16;
+    m_stats.threads += ring.threads.load();
     ++m_stats.workers;
     if (WIFEXITED(status) && WEXITSTATUS(status) == k_exit_holds_console)
         m_failure = "worker #" + std::to_string(slot.serial) +
@@ -144,6 +152,84 @@ bool Watchdog::run_round(std::string& failure)
         sleep_ms(5);
     }
     return true;
+}
+
+namespace {
+
+// The processes there are besides this one, from /proc.
+std::vector<pid_t> other_processes()
+{
+    std::vector<pid_t> pids;
+    DIR* dir = opendir("/proc");
+    if (!dir)
+        return pids;
+    while (dirent* entry = readdir(dir)) {
+        char* end = nullptr;
+        long pid = std::strtol(entry->d_name, &end, 10);
+        if (end != entry->d_name && *end == 0 && pid > 0 && pid != getpid())
+            pids.push_back(pid_t(pid));
+    }
+    closedir(dir);
+    return pids;
+}
+
+std::string describe_process(pid_t pid)
+{
+    std::string out = "  pid " + std::to_string(pid) + ":";
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    for (int i = 0; i < 12 && std::getline(status, line);)
+        if (line.rfind("Name", 0) == 0 || line.rfind("State", 0) == 0 || line.rfind("Tgid", 0) == 0 ||
+            line.rfind("PPid", 0) == 0 || line.rfind("Threads", 0) == 0 || line.rfind("Sig", 0) == 0) {
+            out += " " + line + ";";
+            ++i;
+        }
+    DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/task").c_str());
+    if (dir) {
+        out += " tasks:";
+        while (dirent* entry = readdir(dir))
+            if (entry->d_name[0] != '.')
+                out += std::string(" ") + entry->d_name;
+        closedir(dir);
+    }
+    return out + "\n";
+}
+
+} // namespace
+
+bool Watchdog::sweep(std::string& failure)
+{
+    if (getpid() != 1)
+        return true; // not init: the other processes are not ours to kill
+    double start = monotonic_seconds(), last_kill = -1;
+    bool first_look = true;
+    for (;;) {
+        double now = monotonic_seconds();
+        if (now - last_kill > 0.1) {
+            kill(-1, SIGKILL); // every process but init
+            last_kill = now;
+        }
+        while (waitpid(-1, nullptr, WNOHANG | __WALL) > 0) {
+        }
+        std::vector<pid_t> left = other_processes();
+        if (left.empty())
+            return true;
+        if (first_look)
+            m_stats.leftovers += left.size();
+        first_look = false;
+        if (now - start > m_options.unkillable_after) {
+            char line[160];
+            std::snprintf(line, sizeof line,
+                          "unkillable process: %zu still there %.0f s after SIGKILL (kill(-1) after the round)\n",
+                          left.size(), now - start);
+            failure = line;
+            for (std::size_t i = 0; i < left.size() && i < 6; ++i)
+                failure += describe_process(left[i]);
+            failure += "last calls of the round's workers:\n" + last_calls(k_ring_records);
+            return false;
+        }
+        sleep_ms(5);
+    }
 }
 
 int Watchdog::replay(std::uint64_t serial)

@@ -41,6 +41,10 @@ struct CampaignStats {
     std::uint64_t workers = 0;
     std::uint64_t mutant_execs = 0;
     std::uint64_t forks = 0;
+    std::uint64_t storms = 0;    // thread storms (threads.h)
+    std::uint64_t threads = 0;   // threads they started
+    std::uint64_t not_joined = 0; // of those, left running when the storm gave up on them
+    std::uint64_t leftovers = 0; // processes still there after a round (killed by the sweep)
     std::uint64_t killed_at_deadline = 0;
     std::uint64_t died_by_signal = 0; // before their last call: usually a call that hurt the worker itself
     std::uint64_t fork_failures = 0;
@@ -58,6 +62,12 @@ public:
     // Runs one round; false (with the reason and the rings in `failure`)
     // if a worker could not be killed or no worker could be started.
     bool run_round(std::string& failure);
+
+    // As init, after a round: SIGKILL to every other process (what the
+    // workers left behind: children in other groups, orphans), reaped;
+    // false (with the processes and the rings in `failure`) if any is
+    // still there `unkillable_after` seconds later.
+    bool sweep(std::string& failure);
 
     // Runs worker `serial` alone and prints its ring; the exit status is 0.
     int replay(std::uint64_t serial);

@@ -3,9 +3,11 @@
 #include "worker.h"
 
 #include "args.h"
+#include "calls.h"
 #include "mutants.h"
 #include "sequences.h"
 #include "syscall_table.h"
+#include "threads.h"
 #include "worker_context.h"
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <malloc.h>
 #include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -30,6 +33,7 @@ constexpr unsigned k_child_calls = 8;      // at most, in a fork-style child
 constexpr std::size_t k_max_fds = 48;
 constexpr std::size_t k_scratch_pages = 16;
 constexpr long k_alarm_interval_us = 20000; // interrupts any blocking call within 20 ms
+constexpr unsigned k_storm_one_in = 120;    // worker steps per thread storm, on average
 
 void on_signal(int) {}
 
@@ -64,48 +68,6 @@ void install_handlers()
     }
 }
 
-// Restores what random calls may have taken away: SIGALRM delivered and
-// armed, so the next blocking call is interrupted again.
-void reassert()
-{
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigaction(SIGALRM, &sa, nullptr);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGALRM);
-    sigprocmask(SIG_UNBLOCK, &set, nullptr);
-    itimerval timer{{0, k_alarm_interval_us}, {0, k_alarm_interval_us}};
-    setitimer(ITIMER_REAL, &timer, nullptr);
-}
-
-// The weighted pick over the table (denied calls have no weight).
-class CallPicker {
-public:
-    CallPicker()
-    {
-        for (const Syscall& s : syscall_table()) {
-            if (s.flags & k_denied)
-                continue;
-            m_total += s.weight;
-            m_cumulative[m_count] = m_total;
-            m_calls[m_count++] = &s;
-        }
-    }
-    const Syscall& pick(Rng& rng) const
-    {
-        unsigned r = unsigned(rng.below(m_total));
-        const unsigned* it = std::upper_bound(m_cumulative, m_cumulative + m_count, r);
-        return *m_calls[it - m_cumulative];
-    }
-
-private:
-    const Syscall* m_calls[512] = {};
-    unsigned m_cumulative[512] = {};
-    unsigned m_count = 0;
-    unsigned m_total = 0;
-};
-
 // Numbers no table entry has: the gaps, past the end, negative.
 const Syscall& unknown_call(Rng& rng)
 {
@@ -133,7 +95,7 @@ void check_console(WorkerContext& ctx, int fd)
     if (ctx.console_rdev == 0 || fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != ctx.console_rdev)
         return;
     std::uint64_t a[6] = {std::uint64_t(fd), std::uint64_t(st.st_ino), 0, 0, 0, 0};
-    ring_begin(*ctx.ring, Where::worker, k_console_record, a).result = 0;
+    ring_begin(*ctx.ring, Where::worker, k_console_record, a, ctx.who).result = 0;
     _exit(k_exit_holds_console);
 }
 
@@ -204,14 +166,6 @@ bool is_skipped(const WorkerContext& ctx, std::uint32_t seq)
     return ctx.skip && std::find(ctx.skip->begin(), ctx.skip->end(), seq) != ctx.skip->end();
 }
 
-long make_call(long number, const std::uint64_t (&a)[6])
-{
-    long r = syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
-    return r == -1 ? -errno : r;
-}
-
-void run_calls(WorkerContext& ctx, const CallPicker& picker, unsigned calls, Where where);
-
 // A fork-style child: touches shared and private memory, makes a few calls
 // of its own, exits. It never forks again (bounded process count).
 [[noreturn]] void fork_child(WorkerContext& ctx, const CallPicker& picker)
@@ -219,6 +173,8 @@ void run_calls(WorkerContext& ctx, const CallPicker& picker, unsigned calls, Whe
     ctx.self = getpid();
     ctx.is_fork_child = true;
     ctx.children.clear();
+    ctx.sibling_tids = nullptr; // a fork has one thread, whatever its parent had
+    ctx.progress = nullptr;
     reassert(); // interval timers are not inherited
     write_shared_words(ctx, 0xc41d);
     std::memset(ctx.scratch, 0x5a, ctx.scratch_size); // copy-on-write of the parent's scratch
@@ -227,83 +183,105 @@ void run_calls(WorkerContext& ctx, const CallPicker& picker, unsigned calls, Whe
 }
 
 // Calls that replace or end the caller run in a child made for them.
-void run_in_child(WorkerContext& ctx, const Syscall& call, const std::uint64_t (&a)[6])
+void run_in_child(WorkerContext& ctx, const Syscall& call, const std::uint64_t (&a)[6], Where where)
 {
+    if (call.number == SYS_clone3) { // the new task must not come back into this code
+        run_clone_in_child(ctx, call.number, a, where);
+        return;
+    }
     pid_t pid = fork();
     if (pid == 0) {
         ctx.self = getpid();
-        CallRecord& record = ring_begin(*ctx.ring, Where::throwaway_child, call.number, a);
-        record.result = make_call(call.number, a);
+        CallRecord& record = ring_begin(*ctx.ring, Where::throwaway_child, call.number, a, ctx.who);
+        std::uint32_t seq = record.seq;
+        ring_end(record, seq, make_call(call.number, a));
         _exit(0);
     }
-    if (pid < 0)
+    if (pid > 0)
+        wait_bounded(pid, 2);
+}
+
+} // namespace
+
+void run_step(WorkerContext& ctx, const CallPicker& picker, unsigned i, Where where)
+{
+    if (ctx.progress)
+        ctx.progress->fetch_add(1, std::memory_order_relaxed);
+    if (i % k_reassert_every == k_reassert_every - 1)
+        reassert();
+    if (i % 16 == 0) {
+        write_shared_words(ctx, i);
+        check_all_fds(ctx);
+    }
+    if (where == Where::worker && ctx.rng.one_in(120)) {
+        run_mutant(ctx);
         return;
-    for (int tries = 0; tries < 100; ++tries) { // 100 x 20 ms alarms: 2 s
-        if (waitpid(pid, nullptr, 0) == pid)
-            return;
-        if (errno != EINTR)
-            return;
     }
-    kill(pid, SIGKILL);
-    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    if (where == Where::worker && ctx.rng.one_in(150)) {
+        run_file_mapping_sequence(ctx);
+        return;
     }
+    if (where == Where::worker && !ctx.sibling_tids && ctx.rng.one_in(k_storm_one_in)) {
+        run_thread_storm(ctx, picker);
+        return;
+    }
+    const Syscall& call = ctx.rng.one_in(200) ? unknown_call(ctx.rng) : picker.pick(ctx.rng);
+    // Forks come from the worker and its storm threads only (bounded
+    // process count: a fork child never forks again).
+    if ((call.flags & k_fork) && where != Where::worker && where != Where::thread)
+        return;
+    std::uint64_t a[6];
+    generate_args(call, ctx, a);
+    if (call.flags & k_in_child) {
+        run_in_child(ctx, call, a, where);
+        return;
+    }
+    if ((call.flags & k_fork) && !clone_is_fork_style(a[0])) {
+        // Thread flags (CLONE_VM, THREAD, VFORK, SETTLS...): the new
+        // task shares or replaces what the worker needs, so the clone
+        // happens in a throwaway child, through a stub that keeps the
+        // new task out of this code.
+        complete_thread_clone_args(ctx, a);
+        run_clone_in_child(ctx, call.number, a, where);
+        return;
+    }
+    CallRecord& record = ring_begin(*ctx.ring, where, call.number, a, ctx.who);
+    std::uint32_t seq = record.seq;
+    if (where == Where::worker && is_skipped(ctx, record.seq)) {
+        record.result = k_skipped;
+        return;
+    }
+    long r;
+    if (call.flags & k_fork) {
+        // clone(flags, newsp = 0: the child runs on a copy of this stack,
+        // parent_tid, tls, child_tid) -- the riscv64 argument order.
+        r = make_call(call.number, {a[0], 0, a[2], 0, a[4], 0});
+        if (r == 0)
+            fork_child(ctx, picker);
+        if (r > 0) {
+            ctx.children.push_back(pid_t(r));
+            ctx.ring->forks.fetch_add(1, std::memory_order_relaxed);
+        }
+    } else {
+        r = make_call(call.number, a);
+    }
+    ring_end(record, seq, r);
+    learn(call, a, r, ctx);
+    // The call may have taken the worker's wake-up away (disarmed the
+    // timer, ignored or blocked SIGALRM): give it back at once, so the
+    // next blocking call is still interrupted.
+    if (call.number == SYS_setitimer || call.number == SYS_rt_sigprocmask ||
+        (call.number == SYS_rt_sigaction && a[0] == SIGALRM))
+        reassert();
 }
 
 void run_calls(WorkerContext& ctx, const CallPicker& picker, unsigned calls, Where where)
 {
-    for (unsigned i = 0; i < calls; ++i) {
-        if (i % k_reassert_every == k_reassert_every - 1)
-            reassert();
-        if (i % 16 == 0) {
-            write_shared_words(ctx, i);
-            check_all_fds(ctx);
-        }
-        if (where == Where::worker && ctx.rng.one_in(120)) {
-            run_mutant(ctx);
-            continue;
-        }
-        if (where == Where::worker && ctx.rng.one_in(150)) {
-            run_file_mapping_sequence(ctx);
-            continue;
-        }
-        const Syscall& call = ctx.rng.one_in(200) ? unknown_call(ctx.rng) : picker.pick(ctx.rng);
-        if ((call.flags & k_fork) && where != Where::worker)
-            continue;
-        std::uint64_t a[6];
-        generate_args(call, ctx, a);
-        if (call.flags & k_in_child) {
-            run_in_child(ctx, call, a);
-            continue;
-        }
-        CallRecord& record = ring_begin(*ctx.ring, where, call.number, a);
-        if (where == Where::worker && is_skipped(ctx, record.seq)) {
-            record.result = k_skipped;
-            continue;
-        }
-        long r;
-        if (call.flags & k_fork) {
-            // clone(flags, newsp = 0: the child runs on a copy of this stack,
-            // parent_tid, tls, child_tid) -- the riscv64 argument order.
-            r = make_call(call.number, {a[0], 0, a[2], 0, a[4], 0});
-            if (r == 0)
-                fork_child(ctx, picker);
-            if (r > 0) {
-                ctx.children.push_back(pid_t(r));
-                ctx.ring->forks.fetch_add(1, std::memory_order_relaxed);
-            }
-        } else {
-            r = make_call(call.number, a);
-        }
-        record.result = r;
-        learn(call, a, r, ctx);
-        // The call may have taken the worker's wake-up away (disarmed the
-        // timer, ignored or blocked SIGALRM): give it back at once, so the
-        // next blocking call is still interrupted.
-        if (call.number == SYS_setitimer || call.number == SYS_rt_sigprocmask ||
-            (call.number == SYS_rt_sigaction && a[0] == SIGALRM))
-            reassert();
-    }
+    for (unsigned i = 0; i < calls; ++i)
+        run_step(ctx, picker, i, where);
 }
+
+namespace {
 
 void open_initial_fds(WorkerContext& ctx)
 {
@@ -326,6 +304,72 @@ void open_initial_fds(WorkerContext& ctx)
 }
 
 } // namespace
+
+CallPicker::CallPicker()
+{
+    for (const Syscall& s : syscall_table()) {
+        if (s.flags & k_denied)
+            continue;
+        m_total += s.weight;
+        m_cumulative[m_count] = m_total;
+        m_calls[m_count++] = &s;
+    }
+}
+
+const Syscall& CallPicker::pick(Rng& rng) const
+{
+    unsigned r = unsigned(rng.below(m_total));
+    const unsigned* it = std::upper_bound(m_cumulative, m_cumulative + m_count, r);
+    return *m_calls[it - m_cumulative];
+}
+
+void reassert()
+{
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigaction(SIGALRM, &sa, nullptr);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGALRM);
+    // The calling thread's mask (sigprocmask is pthread_sigmask in glibc).
+    sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    itimerval timer{{0, k_alarm_interval_us}, {0, k_alarm_interval_us}};
+    setitimer(ITIMER_REAL, &timer, nullptr);
+}
+
+long make_call(long number, const std::uint64_t (&a)[6])
+{
+    long r = syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+    return r == -1 ? -errno : r;
+}
+
+std::int64_t wait_bounded(pid_t pid, double seconds)
+{
+    auto now = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+    };
+    double start = now();
+    bool killed = false;
+    for (;;) {
+        int status = 0;
+        pid_t r = waitpid(pid, &status, WNOHANG | __WALL);
+        if (r == pid)
+            return status;
+        if (r < 0 && errno != EINTR)
+            return -errno; // reaped by another call of ours (wait4(-1)...)
+        double elapsed = now() - start;
+        if (!killed && elapsed > seconds) {
+            kill(pid, SIGKILL);
+            killed = true;
+        }
+        if (killed && elapsed > seconds + 2)
+            return k_pending;
+        timespec pause{0, 2000000};
+        nanosleep(&pause, nullptr);
+    }
+}
 
 void WorkerContext::forget_fd(int fd)
 {
@@ -359,6 +403,9 @@ void worker_main(const WorkerSetup& setup)
     ctx.skip = setup.skip;
     ctx.self = getpid();
     ctx.ring->pid = ctx.self;
+    // One malloc arena for all the storm threads (threads.h): glibc would
+    // otherwise reserve 64 MiB of address space per thread that allocates.
+    mallopt(M_ARENA_MAX, 1);
     // A process group of our own: kill(0, ...) and kill(-pgid, ...) then
     // reach only this worker and its children.
     ctx.own_group = setpgid(0, 0) == 0;

@@ -27,7 +27,6 @@ struct WorkerSetup {
 // A worker that finds the console among its descriptors exits with this
 // status, after recording a console_record in its ring.
 constexpr int k_exit_holds_console = 77;
-constexpr std::uint16_t k_console_record = 0xfffe;
 
 // The directory a worker fuzzes in; the watchdog removes it afterwards.
 std::string worker_dir(std::uint64_t serial);

@@ -7,6 +7,7 @@
 #include "rng.h"
 #include "shared_area.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,6 +30,21 @@ struct WorkerContext {
     bool is_fork_child = false;
     dev_t console_rdev = 0;
     const std::vector<unsigned>* skip = nullptr;
+
+    // In a thread storm (threads.h): which thread this is (1..6; 0 for the
+    // worker's main thread, which is also what records carry outside
+    // storms), the storm's thread ids (0 where none: target_pid picks
+    // from them), and a counter bumped after every call (the main thread
+    // wakes a thread whose counter stands still with a signal, since the
+    // interval timer's SIGALRM reaches only one thread).
+    std::uint8_t who = 0;
+    pid_t tid = 0; // this thread's id (0: the main thread's, which is `self`)
+    const std::atomic<int>* sibling_tids = nullptr;
+    std::size_t sibling_count = 0;
+    std::atomic<std::uint64_t>* progress = nullptr;
+    // The storm's futex words (private and MAP_SHARED pages), so that
+    // random futex calls meet the threads' own; null outside storms.
+    std::uint32_t* futex_words[2] = {nullptr, nullptr};
 
     std::string dir;       // the worker's private directory, /tmp/fz.N
     std::vector<int> fds;  // descriptors it opened (some may be closed again)

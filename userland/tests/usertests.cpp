@@ -53,7 +53,7 @@ int main(int argc, char** argv)
         // address spaces shared by fork and changed by the mmap family.
         {"robustness", robustness_cases()},
         // What the syscall fuzzer found beyond that (userland/fuzz).
-        {"fuzz_regressions", fuzz_regression_cases()},
+        {"fuzz_regressions", concat({fuzz_regression_cases(), thread_fuzz_regression_cases()})},
         // Memory comes back exactly after processes end (Myriad only).
         {"leak", leak_cases()},
         // Running out of memory (Myriad, booted with --mem 64M).
