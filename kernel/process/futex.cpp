@@ -250,11 +250,8 @@ Result<u64> futex_wake_op(u64 uaddr, bool shared, u32 wake, u64 uaddr2, u32 wake
     // include/uapi/linux/futex.h: op, cmp, oparg, cmparg.
     u32 op = (encoded_op >> 28) & 7, cmp = (encoded_op >> 24) & 15;
     i32 oparg = i32(encoded_op << 8) >> 20, cmparg = i32(encoded_op << 20) >> 20;
-    if (encoded_op & (8u << 28)) { // FUTEX_OP_OPARG_SHIFT
-        if (oparg < 0 || oparg > 31)
-            return Errno::einval;
-        oparg = i32(1u << oparg);
-    }
+    if (encoded_op & (8u << 28)) // FUTEX_OP_OPARG_SHIFT; a shift past 31 is masked, as Linux does
+        oparg = i32(1u << (oparg & 31));
     if (op > 4 || cmp > 5)
         return Errno::enosys;
     FutexKey key1 = TRY(key_of(uaddr, shared));
