@@ -88,6 +88,13 @@ myriad_qemu_selftest(usertests.sched_rr --append "sched=rr init=/bin/usertests -
     --expect "scheduler: rr policy" --timeout 200)
 set_tests_properties(usertests.sched_rr PROPERTIES TIMEOUT 220)
 
+# The threads group with the memory checker after every system call and
+# page fault (mm_check=1): threads, vfork children and clone(CLONE_VM)
+# processes share address spaces, which the checker must count once.
+myriad_qemu_selftest(usertests.threads_mm_check --append "mm_check=1 init=/bin/usertests -- threads,fuzz_regressions.vfork_child_calls_while_sharing_memory,fuzz_regressions.clone_vm_process_makes_calls"
+    --ktap --expect-exit 0 --expect "mm_check: checking every address space" --timeout 280)
+set_tests_properties(usertests.threads_mm_check PROPERTIES TIMEOUT 300)
+
 # The external initrd (-initrd, /chosen/linux,initrd-*) is read after the
 # built-in initramfs and its files win: this one replaces /sbin/init with
 # the user test suite, so the boot runs usertests instead of the shell.
