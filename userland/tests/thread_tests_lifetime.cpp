@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <string>
 #include <unistd.h>
 
 namespace {
@@ -251,6 +252,59 @@ void robust_mutex_kernel_cleanup(Test& t)
     munmap(page, 4096);
 }
 
+// execve from a thread that is not the leader: the other threads (the
+// leader blocked in pthread_join, another in read) are ended first, and
+// the new program runs as the whole process, with the process's pid as
+// its tid and one thread -- what the program it runs reads in
+// /proc/self/status. A failed execve from a thread leaves the others be.
+void exec_from_a_non_leader_thread(Test& t)
+{
+    REQUIRE_EXEC();
+    int out[2];
+    ASSERT(pipe(out) == 0);
+    static int blocker[2];
+    ASSERT(pipe(blocker) == 0);
+    static int write_end;
+    write_end = out[1];
+    pid_t child = spawn([] {
+        pthread_t reader = start([](void*) -> void* {
+            char c;
+            (void)read(blocker[0], &c, 1); // until the exec ends it
+            return nullptr;
+        });
+        pthread_t execer = start([](void*) -> void* {
+            char* bad[] = {const_cast<char*>("missing"), nullptr};
+            // A failed exec changes nothing: the reader and the leader live on.
+            if (execve("/bin/no-such-program", bad, environ) == 0 || errno != ENOENT)
+                _exit(91);
+            dup2(write_end, 1);
+            char* argv[] = {const_cast<char*>("cat"), const_cast<char*>("/proc/self/status"), nullptr};
+            execve(image_path("bin/cat").c_str(), argv, environ);
+            _exit(92);
+        });
+        pthread_join(execer, nullptr); // the exec ends this wait
+        pthread_join(reader, nullptr);
+        return 93;
+    });
+    ASSERT(child > 0);
+    close(out[1]);
+    std::string status;
+    char buffer[512];
+    for (ssize_t n; (n = read(out[0], buffer, sizeof buffer)) > 0;)
+        status.append(buffer, std::size_t(n));
+    close(out[0]);
+    EXPECT_EQ(describe_status(wait_for(child)), describe_status(0));
+    const std::string pid = std::to_string(child);
+    EXPECT(status.find("\nTgid:\t" + pid + "\n") != std::string::npos);
+    EXPECT(status.find("\nPid:\t" + pid + "\n") != std::string::npos);
+    EXPECT(status.find("\nThreads:\t1\n") != std::string::npos);
+    EXPECT(status.find("Name:\tcat\n") == 0);
+    if (t.failed())
+        t.fail(__FILE_NAME__, __LINE__, "cat /proc/self/status said:\n" + status);
+    close(blocker[0]);
+    close(blocker[1]);
+}
+
 } // namespace
 
 std::vector<ut::Case> thread_lifetime_cases()
@@ -263,5 +317,6 @@ std::vector<ut::Case> thread_lifetime_cases()
         {"sigsegv_in_a_thread_kills_the_process", sigsegv_in_a_thread_kills_the_process},
         {"robust_mutex_owner_thread_dies", robust_mutex_owner_thread_dies},
         {"robust_mutex_kernel_cleanup", robust_mutex_kernel_cleanup},
+        {"exec_from_a_non_leader_thread", exec_from_a_non_leader_thread},
     };
 }
