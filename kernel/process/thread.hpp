@@ -96,7 +96,7 @@ struct Thread {
 
     // ---- [self] Owned by the thread itself ---------------------------------
     arch::FpState fp{};         // [self] current unless this hart's registers are newer (kernel/trap/trap.hpp)
-    u64 kernel_stack_top = 0;   // [self]
+    u64 kernel_stack_top = 0;   // [self] just below this block, which sits at the top of the stack
     u32 kernel_stack_slot = 0;  // [self]
     u64 clear_child_tid = 0;    // [self] set_tid_address, CLONE_CHILD_CLEARTID
     u64 robust_list = 0;        // [self] set_robust_list: walked at exit
