@@ -1,0 +1,344 @@
+// /proc's files: the text of each in Linux's format (proc(5),
+// fs/proc/array.c), generated when it is opened, and the one kind that
+// takes writes, comm (fs/proc/base.c). The tree they sit in is procfs.cpp's.
+#include "kernel/fs/procfs.hpp"
+#include "kernel/mm/address_space.hpp"
+#include "kernel/mm/kmalloc.hpp"
+#include "kernel/mm/page_alloc.hpp"
+#include "kernel/mm/uaccess.hpp"
+#include "kernel/process/kernel_stack.hpp"
+#include "kernel/process/scheduler.hpp"
+#include "kernel/process/signal.hpp"
+#include "kernel/time.hpp"
+#include "kernel/wallclock.hpp"
+#include "lib/format.hpp"
+
+
+namespace kernel::fs {
+
+namespace {
+
+constexpr u64 USER_HZ = 100; // clock ticks in /proc and times(2)
+
+u64 ticks(u64 ns) { return ns / (1000000000ull / USER_HZ); }
+
+// A growing text buffer for generating a file. Under a spinlock it must
+// not grow (no allocation there): in fixed mode it counts what did not fit
+// instead, and the caller grows it after the lock and formats again.
+class TextSink final : public lib::FormatSink {
+public:
+    ~TextSink() { mm::kfree(m_data); }
+    void write(const char* s, usize n) override
+    {
+        if (m_failed)
+            return;
+        if (m_length + n > m_capacity) {
+            if (m_fixed) {
+                m_missing += n;
+                return;
+            }
+            if (!grow(lib::max<usize>(1024, (m_length + n) * 2)))
+                return;
+        }
+        __builtin_memcpy(m_data + m_length, s, n);
+        m_length += n;
+    }
+    // Start over in fixed mode (with the lock held), or leave it; false
+    // when the text did not fit in fixed mode.
+    void begin_fixed()
+    {
+        m_length = m_missing = 0;
+        m_fixed = true;
+    }
+    bool end_fixed()
+    {
+        m_fixed = false;
+        return m_missing == 0;
+    }
+    // Room for everything that did not fit the last time (no lock held).
+    bool grow_for_missing() { return grow(lib::max<usize>(1024, (m_capacity + m_missing) * 2)); }
+    Result<char*> take(usize& length)
+    {
+        if (m_failed)
+            return Errno::enomem;
+        if (!m_data)
+            m_data = static_cast<char*>(mm::kmalloc(1));
+        if (!m_data)
+            return Errno::enomem;
+        length = m_length;
+        char* d = m_data;
+        m_data = nullptr;
+        return d;
+    }
+
+private:
+    bool grow(usize capacity)
+    {
+        auto* grown = static_cast<char*>(mm::kmalloc(capacity));
+        if (!grown) {
+            m_failed = true;
+            return false;
+        }
+        if (m_data) // memcpy from nullptr is undefined even for 0 bytes (C17 7.24.1p2)
+            __builtin_memcpy(grown, m_data, m_length);
+        mm::kfree(m_data);
+        m_data = grown;
+        m_capacity = capacity;
+        return true;
+    }
+
+    char* m_data = nullptr;
+    usize m_length = 0, m_capacity = 0, m_missing = 0;
+    bool m_failed = false, m_fixed = false;
+};
+
+char state_letter(const Thread* t)
+{
+    if (!t)
+        return 'Z';
+    switch (t->state) {
+    case ThreadState::Running:
+    case ThreadState::Ready:
+    case ThreadState::New: return 'R';
+    case ThreadState::Blocked: return 'S';
+    case ThreadState::Stopped: return 'T';
+    case ThreadState::Dead: return 'X';
+    }
+    return '?';
+}
+
+const char* state_words(char letter)
+{
+    switch (letter) {
+    case 'R': return "R (running)";
+    case 'S': return "S (sleeping)";
+    case 'T': return "T (stopped)";
+    case 'Z': return "Z (zombie)";
+    }
+    return "? (unknown)";
+}
+
+u64 virtual_size(const Process& p) { return p.address_space ? p.address_space->virtual_size() : 0; }
+
+u64 resident_pages(const Process& p) { return p.address_space ? p.address_space->resident_pages() : 0; }
+
+// /proc/PID/stat, or /proc/PID/task/TID/stat with a thread: then the
+// state, times, nice and masks are the thread's, the rest the process's.
+void format_pid_stat(TextSink& out, Process& p, Thread* only)
+{
+    process_lock().assert_held();
+    Pid ppid = p.parent ? p.parent->pid : 0;
+    // A process's state is its main thread's (the leader's while it
+    // lives); a zombie has none left.
+    Thread* main = p.zombie ? nullptr : main_thread_proc_locked(p);
+    Thread* t = only ? only : main;
+    ProcessTimes times = only ? ProcessTimes{only->cpu.user_ns(), only->cpu.system_ns(only == &current_thread())}
+                              : process_times_proc_locked(p);
+    int nice = t ? t->sched.nice : 0;
+    // Fields 1..52 of proc(5) /proc/pid/stat, in order.
+    lib::format(out, "{} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 ", only ? only->tid : p.pid, only ? only->name : p.name,
+                state_letter(t), ppid, p.pgid, p.sid);
+    lib::format(out, "{} {} {} {} {} {} {} 0 {} {} {} 18446744073709551615 ", ticks(times.user_ns),
+                ticks(times.system_ns), ticks(p.children_user_ns), ticks(p.children_system_ns), 20 + nice, nice,
+                p.thread_count ? p.thread_count : 1, ticks(only ? only->start_ns : p.start_ns), virtual_size(p),
+                resident_pages(p));
+    lib::format(out, "0 0 0 0 0 {} {} {} 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 {}\n",
+                (t ? t->signals.pending : 0) | p.signals.pending, t ? t->signals_blocked : 0, p.signals_ignored,
+                p.zombie ? p.exit_status : 0);
+}
+
+void format_pid_status(TextSink& out, Process& p, Thread* only)
+{
+    process_lock().assert_held();
+    Pid ppid = p.parent ? p.parent->pid : 0;
+    u64 kib = mm::PAGE_SIZE / 1024;
+    Thread* main = p.zombie ? nullptr : main_thread_proc_locked(p);
+    Thread* t = only ? only : main;
+    lib::format(out, "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n",
+                only ? only->name : p.name, p.umask, state_words(state_letter(t)), p.pid, only ? only->tid : p.pid,
+                ppid);
+    lib::format(out, "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\n");
+    mm::Rss rss = p.address_space ? p.address_space->rss() : mm::Rss{};
+    lib::format(out, "VmSize:\t{:8} kB\nVmRSS:\t{:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB\nRssShmem:\t{:8} kB\n",
+                virtual_size(p) / 1024, rss.total() * kib, rss.anon * kib, rss.file * kib, rss.shmem * kib);
+    // A zombie counts its leader until reaped, as Linux's (and stat's field 20).
+    lib::format(out, "Threads:\t{}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n",
+                p.thread_count ? p.thread_count : 1, t ? t->signals.pending : 0, p.signals.pending,
+                t ? t->signals_blocked : 0);
+    lib::format(out, "SigIgn:\t{:016x}\nSigCgt:\t{:016x}\n", p.signals_ignored, p.signals_caught);
+    lib::format(out, "Cpus_allowed:\t{:x}\nCpus_allowed_list:\t0\n", t ? t->affinity & 1 : 1);
+}
+
+// /proc/PID/maps (proc(5)): "start-end perms offset dev inode  name".
+void format_pid_maps(TextSink& out, const Process& p)
+{
+    const mm::AddressSpace* as = p.address_space;
+    if (!as)
+        return;
+    for (usize i = 0; i < as->region_count(); ++i) {
+        const mm::Region& r = as->region(i);
+        char perms[5] = {r.prot & mm::PROT_READ ? 'r' : '-', r.prot & mm::PROT_WRITE ? 'w' : '-',
+                         r.prot & mm::PROT_EXEC ? 'x' : '-', r.shared() ? 's' : 'p', 0};
+        const char* name = r.kind == mm::RegionKind::Heap        ? "[heap]"
+                           : r.kind == mm::RegionKind::Stack     ? "[stack]"
+                           : r.kind == mm::RegionKind::Image     ? p.name
+                           : (r.flags & mm::REGION_SHMEM) ? "/dev/zero (deleted)"
+                                                                 : "";
+        u64 ino = r.file ? r.file->ino : 0;
+        lib::format(out, "{:08x}-{:08x} {} {:08x} 00:00 {}{}{}\n", r.start, r.end, perms, r.file ? r.offset : 0, ino,
+                    *name ? "          " : "", name);
+    }
+    lib::format(out, "{:08x}-{:08x} r-xp 00000000 00:00 0          [vdso]\n", mm::SIGRETURN_TRAMPOLINE_VA, arch::USER_TOP);
+}
+
+void format_meminfo(TextSink& out)
+{
+    auto pages = mm::page_stats();
+    u64 kib = mm::PAGE_SIZE / 1024;
+    u64 free = pages.free * kib, available = (pages.free + kernel_stack_cached_pages()) * kib;
+    lib::format(out, "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\n", pages.total * kib,
+                free, available);
+    // Cached: every page of file contents (the RAM filesystem holds files
+    // only in the page cache, like ramfs) and of shared anonymous memory.
+    lib::format(out, "Buffers:        {:8} kB\nCached:         {:8} kB\nSwapTotal:      {:8} kB\nSwapFree:       {:8} kB\n",
+                0, cached_pages() * kib, 0, 0);
+    // Slab: the kernel heap's pages (size-class slabs and large blocks).
+    lib::format(out, "Slab:           {:8} kB\nKernelStack:    {:8} kB\n", mm::kmalloc_stats().pages_held() * kib,
+                thread_count() * (KERNEL_STACK_SIZE / 1024)); // one kernel stack per live thread
+}
+
+void format_global_stat(TextSink& out)
+{
+    auto s = scheduler_stats();
+    u64 boot_seconds = (wallclock_ns() - monotonic_ns()) / 1000000000ull;
+    lib::format(out, "cpu  {} 0 {} {} 0 0 0 0 0 0\ncpu0 {} 0 {} {} 0 0 0 0 0 0\n", ticks(s.user_ns),
+                ticks(s.system_ns), ticks(s.idle_ns), ticks(s.user_ns), ticks(s.system_ns), ticks(s.idle_ns));
+    lib::format(out, "intr {}\nctxt {}\nbtime {}\nprocesses {}\nprocs_running {}\nprocs_blocked 0\n", s.interrupts,
+                s.switches, boot_seconds, s.forks, s.running);
+}
+
+Result<Process*> process_for(const Inode& inode)
+{
+    Process* p = find_process_proc_locked(inode.proc_pid);
+    if (!p)
+        return Errno::esrch; // it exited since the lookup
+    return p;
+}
+
+// The thread of a /proc/PID/task/TID file: still alive, and still PID's.
+Result<Thread*> thread_for(const Inode& inode)
+{
+    Thread* t = find_thread_proc_locked(inode.proc_tid);
+    if (!t || t->process->pid != inode.proc_pid)
+        return Errno::esrch; // it exited since the lookup
+    return t;
+}
+
+} // namespace
+
+Result<char*> proc_generate(const Inode& inode, usize& length)
+{
+    TextSink out;
+    switch (inode.proc) {
+    case ProcKind::Meminfo: format_meminfo(out); break;
+    case ProcKind::Uptime: {
+        u64 up = monotonic_ns(), idle = scheduler_stats().idle_ns;
+        lib::format(out, "{}.{:02} {}.{:02}\n", up / 1000000000, up / 10000000 % 100, idle / 1000000000,
+                    idle / 10000000 % 100);
+        break;
+    }
+    case ProcKind::Loadavg: {
+        auto s = scheduler_stats();
+        lib::format(out, "{}.{:02} {}.{:02} {}.{:02} {}/{} {}\n", s.load[0] >> 11, ((s.load[0] & 2047) * 100) >> 11,
+                    s.load[1] >> 11, ((s.load[1] & 2047) * 100) >> 11, s.load[2] >> 11,
+                    ((s.load[2] & 2047) * 100) >> 11, s.running, s.tasks, s.last_pid);
+        break;
+    }
+    case ProcKind::GlobalStat: format_global_stat(out); break;
+    case ProcKind::Stat:
+    case ProcKind::Status:
+    case ProcKind::Maps:
+    case ProcKind::Cmdline:
+    case ProcKind::Comm: {
+        // The process lock keeps the process from being reaped while it is
+        // read; the text goes into room allocated before taking it.
+        for (bool fits = false; !fits;) {
+            if (!out.grow_for_missing())
+                return Errno::enomem;
+            SpinLockGuard guard(process_lock());
+            Process* p = TRY(process_for(inode));
+            out.begin_fixed();
+            if (inode.proc == ProcKind::Stat)
+                format_pid_stat(out, *p, nullptr);
+            else if (inode.proc == ProcKind::Status)
+                format_pid_status(out, *p, nullptr);
+            else if (inode.proc == ProcKind::Maps)
+                format_pid_maps(out, *p);
+            else if (inode.proc == ProcKind::Comm)
+                lib::format(out, "{}\n", p->name);
+            else
+                out.write(p->cmdline, p->cmdline_length);
+            fits = out.end_fixed();
+        }
+        break;
+    }
+    case ProcKind::TaskStat:
+    case ProcKind::TaskStatus:
+    case ProcKind::TaskComm: {
+        // The same for one thread: the process lock keeps it in the table.
+        for (bool fits = false; !fits;) {
+            if (!out.grow_for_missing())
+                return Errno::enomem;
+            SpinLockGuard guard(process_lock());
+            Thread* t = TRY(thread_for(inode));
+            out.begin_fixed();
+            if (inode.proc == ProcKind::TaskStat)
+                format_pid_stat(out, *t->process, t);
+            else if (inode.proc == ProcKind::TaskStatus)
+                format_pid_status(out, *t->process, t);
+            else
+                lib::format(out, "{}\n", t->name);
+            fits = out.end_fixed();
+        }
+        break;
+    }
+    default:
+        return Errno::einval;
+    }
+    return out.take(length);
+}
+
+Result<usize> proc_write(const Inode& inode, u64 buffer, usize length, bool positional)
+{
+    switch (inode.proc) {
+    case ProcKind::Comm:
+    case ProcKind::TaskComm: break;
+    case ProcKind::Meminfo:
+    case ProcKind::Uptime:
+    case ProcKind::Loadavg:
+    case ProcKind::GlobalStat: return Errno::eio; // Linux's proc_reg_write without a proc_write
+    default: return Errno::einval;                // a per-process file without a write op
+    }
+    if (positional)
+        return Errno::espipe; // as Linux's comm: pwrite(2) is refused, pread(2) works
+    // Linux's comm_write (fs/proc/base.c): the first 15 bytes are the name
+    // as they are (a newline too), up to a NUL; the whole write counts.
+    char name[sizeof(Thread::name)] = {};
+    TRY(mm::copy_from_user(name, buffer, lib::min(length, sizeof(name) - 1)));
+    SpinLockGuard guard(process_lock());
+    Process& me = current_process();
+    if (inode.proc == ProcKind::TaskComm) {
+        Thread* t = TRY(thread_for(inode));
+        if (t->process != &me)
+            return Errno::einval; // only a thread of one's own process
+        set_thread_comm_proc_locked(*t, name);
+    } else {
+        Process* p = TRY(process_for(inode));
+        if (p != &me)
+            return Errno::einval;
+        set_process_comm_proc_locked(*p, name);
+    }
+    return length;
+}
+
+} // namespace kernel::fs
