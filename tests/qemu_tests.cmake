@@ -28,6 +28,15 @@ myriad_qemu_test(boot.virt
     --send "poweroff\\r" --expect-exit 0
     --reject "PANIC")
 
+# A plain std::thread program (userland/demos/threads_demo.cpp, built with
+# riscv64-linux-gnu-g++ -static -pthread) typed at the shell, and ps -L
+# beside a background job: what a user does first with threads.
+myriad_qemu_test(boot.threads_at_the_shell
+    --expect "$ " --send "threads_demo\\r" --expect "threads_demo: ok" --expect "$ "
+    --send "spin 2 &\\r" --expect "$ " --send "ps -L\\r" --expect "PID   LWP" --expect "spin" --expect "$ "
+    --send "poweroff\\r" --expect-exit 0
+    --reject "PANIC")
+
 # No init: the kernel says why and falls back to its monitor, which still
 # answers typed commands (UART receive interrupts through the PLIC).
 myriad_qemu_test(boot.no_init --append "init=/sbin/none"
