@@ -22,6 +22,7 @@
 #include "kernel/power.hpp"
 #include "lib/board.hpp"
 #include "kernel/printk.hpp"
+#include "kernel/smp.hpp"
 #include "kernel/time.hpp"
 #ifdef MYRIAD_HARDENING
 #include "kernel/hardening/panic_tests.hpp"
@@ -100,6 +101,12 @@ static void parse_device_tree()
     s_boot.sstc = harts.boot_sstc; // riscv,isa or riscv,isa-extensions
     if (!harts.boot_found)
         printk("device tree: no cpu node for boot hart {}; continuing\n", s_boot.hart_id);
+    u32 max_harts = MAX_HARTS;
+    if (auto option = s_boot.cmdline.get_u64("maxcpus"); option.is_ok() && option.value() >= 1)
+        max_harts = u32(lib::min(option.value(), u64(MAX_HARTS)));
+    else if (option.is_ok() || option.code() != Errno::enoent)
+        printk("maxcpus: not a number of harts (1..{}); ignored\n", MAX_HARTS);
+    smp_discover(fdt, s_boot.hart_id, max_harts);
 }
 
 static void init_memory()

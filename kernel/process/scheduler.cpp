@@ -12,6 +12,7 @@
 #include "kernel/process/round_robin.hpp"
 #include "kernel/process/process_internal.hpp"
 #include "kernel/process/signal.hpp"
+#include "kernel/smp.hpp"
 #include "kernel/time.hpp"
 #include "kernel/trap/trap.hpp"
 
@@ -32,7 +33,9 @@ constinit Thread* s_idle_thread = nullptr; // &idle_thread(), from scheduler_ini
 // Sleepers, sorted by deadline (insertion is O(sleepers); waking is O(1)).
 constinit lib::ListNode s_sleepers;
 constinit u64 s_switches = 0;
-constinit u64 s_idle_ns = 0, s_idle_since = 0;
+// Idle time per hart: the sum of finished idle stretches, and when the
+// current one began (0: the hart is not idle).
+constinit u64 s_idle_ns[MAX_HARTS] = {}, s_idle_since[MAX_HARTS] = {};
 constinit u64 s_forks = 0;
 // Processes with an armed ITIMER_REAL (few: a plain list, checked per tick).
 constinit lib::ListNode s_alarms;
@@ -95,6 +98,14 @@ Thread* thread_of(lib::ListNode* node)
 Thread* thread_of(SchedEntity* e)
 {
     return reinterpret_cast<Thread*>(reinterpret_cast<u8*>(e) - __builtin_offsetof(Thread, sched));
+}
+
+// Idle time of hart `index` so far, the current stretch included.
+u64 idle_ns_proc_locked(u32 index)
+{
+    process_lock().assert_held();
+    u64 since = s_idle_since[index];
+    return s_idle_ns[index] + (since ? monotonic_ns() - since : 0);
 }
 
 } // namespace
@@ -180,6 +191,7 @@ void switch_away_proc_locked()
         return;
     }
     next->state = ThreadState::Running;
+    next->last_hart = arch::this_hart().index;
     if (next != idle)
         s_policy->started(next->sched);
     arch::this_hart().current = next;
@@ -193,15 +205,17 @@ void switch_away_proc_locked()
     ++s_switches;
     u64 counter = arch::read_time();
     u64 now = counter_to_monotonic_ns(counter);
+    u32 hart = arch::this_hart().index;
     if (&prev == idle) {
-        s_idle_ns += now - s_idle_since;
+        s_idle_ns[hart] += now - s_idle_since[hart];
+        s_idle_since[hart] = 0;
     } else if (prev.state != ThreadState::Dead) { // a dead thread's time is final
         // Kernel time up to the switch is prev's; time switched out is nobody's.
         prev.cpu.switch_out(counter);
         fold_cpu_time(prev.cpu);
     }
     if (next == idle)
-        s_idle_since = now;
+        s_idle_since[hart] = now;
     prof::mark(prof::Phase::Switch);
     // The interrupt state to restore when the lock is released belongs to
     // the thread that took the lock, not to the hart: carry it across.
@@ -408,16 +422,38 @@ void alarm_cancel_proc_locked(Process& p)
     p.alarm_interval_ns = 0;
 }
 
-// All processes' CPU time, in counter ticks: each process's share is
-// added as the scheduler switches away from it (fold_cpu_time).
-constinit u64 s_user_ticks = 0, s_run_ticks = 0;
+// All threads' CPU time, in counter ticks, per hart: each thread's share
+// is added to the hart it ran on as the scheduler switches away from it
+// (fold_cpu_time).
+constinit u64 s_user_ticks[MAX_HARTS] = {}, s_run_ticks[MAX_HARTS] = {};
 
 void fold_cpu_time(CpuTime& cpu)
 {
-    __atomic_fetch_add(&s_user_ticks, cpu.user - cpu.user_folded, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&s_run_ticks, cpu.run - cpu.run_folded, __ATOMIC_RELAXED);
+    u32 hart = arch::this_hart().index;
+    __atomic_fetch_add(&s_user_ticks[hart], cpu.user - cpu.user_folded, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s_run_ticks[hart], cpu.run - cpu.run_folded, __ATOMIC_RELAXED);
     cpu.user_folded = cpu.user;
     cpu.run_folded = cpu.run;
+}
+
+HartTimes hart_times(u32 index)
+{
+    HartTimes t{};
+    if (!hart_info(index))
+        return t;
+    SpinLockGuard guard(process_lock());
+    u64 user = __atomic_load_n(&s_user_ticks[index], __ATOMIC_RELAXED);
+    u64 run = __atomic_load_n(&s_run_ticks[index], __ATOMIC_RELAXED);
+    // The reader's own time since its last switch has not been folded yet.
+    const Thread& me = current_thread();
+    if (index == arch::this_hart().index && !is_idle(me)) {
+        user += me.cpu.user - me.cpu.user_folded;
+        run += me.cpu.run_ticks(true) - me.cpu.run_folded;
+    }
+    t.user_ns = counter_to_ns(user);
+    t.system_ns = counter_to_ns(run > user ? run - user : 0);
+    t.idle_ns = idle_ns_proc_locked(index);
+    return t;
 }
 
 void note_fork(Pid pid)
@@ -432,15 +468,18 @@ SchedulerStats scheduler_stats()
     SchedulerStats s{};
     // The running thread (the reader) has not been folded in yet.
     const Thread& me = current_thread();
-    u64 user = __atomic_load_n(&s_user_ticks, __ATOMIC_RELAXED);
-    u64 run = __atomic_load_n(&s_run_ticks, __ATOMIC_RELAXED);
+    u64 user = 0, run = 0;
+    for (u32 i = 0; i < MAX_HARTS; ++i) {
+        user += __atomic_load_n(&s_user_ticks[i], __ATOMIC_RELAXED);
+        run += __atomic_load_n(&s_run_ticks[i], __ATOMIC_RELAXED);
+        s.idle_ns += idle_ns_proc_locked(i);
+    }
     if (!is_idle(me)) {
         user += me.cpu.user - me.cpu.user_folded;
         run += me.cpu.run_ticks(true) - me.cpu.run_folded;
     }
     s.user_ns = counter_to_ns(user);
     s.system_ns = counter_to_ns(run > user ? run - user : 0);
-    s.idle_ns = s_idle_ns + (is_idle(me) ? monotonic_ns() - s_idle_since : 0);
     s.switches = s_switches;
     s.interrupts = tick_count();
     s.forks = s_forks;

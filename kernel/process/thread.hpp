@@ -87,7 +87,8 @@ struct Thread {
     Context context{};                // [P] saved by switch_context
     u64 sleep_deadline_ns = 0;        // [P] for the sleep list
     SchedEntity sched;                // [P] nice, vruntime, queue place
-    u64 affinity = ~0ull;             // [own] harts it may run on (bit n: hart n)
+    u64 affinity = ~0ull;             // [own] harts it may run on (bit n: hart index n)
+    u32 last_hart = 0;                // [P] the hart index it runs or last ran on (ps PSR)
 
     // ---- Signals -----------------------------------------------------------
     u64 signals_blocked = 0;    // [own] senders read it (is it blocked?)

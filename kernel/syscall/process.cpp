@@ -1,4 +1,5 @@
 // Process system calls: exit, ids, clone (fork), execve, wait4, limits.
+#include "kernel/smp.hpp"
 #include "kernel/exec.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/time.hpp"
@@ -208,9 +209,6 @@ Result<u64> sys_get_robust_list(Pid tid, UserPtr<u64> head, UserPtr<usize> lengt
 }
 
 namespace {
-
-// The harts a mask may name: those that run (the SMP issue starts more).
-u64 online_harts_mask() { return 1; }
 
 constexpr usize AFFINITY_BYTES = 8; // one u64: harts 0..63
 

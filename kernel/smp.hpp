@@ -1,0 +1,44 @@
+// The harts the kernel runs on: which exist and run, what each is (for
+// /proc/cpuinfo), and the CPU time each spent (for /proc/stat). A hart's
+// index is dense (0..online_hart_count()-1, the boot hart is 0) and is
+// what user space calls a CPU number (sched_getcpu, affinity masks,
+// /proc/stat's cpuN); its hart id is the firmware's name for it.
+#pragma once
+
+#include "lib/fdt.hpp"
+#include "lib/string_view.hpp"
+#include "lib/types.hpp"
+
+namespace kernel {
+
+// Affinity masks are one u64: hart indexes 0..63. The kernel starts at
+// most MAX_HARTS of them.
+inline constexpr u32 MAX_HARTS = 32;
+
+u32 online_hart_count();
+u64 online_harts_mask(); // bit i: hart index i runs
+
+struct HartInfo {
+    u64 hart_id;          // the firmware's (device tree reg) number
+    lib::StringView isa;  // riscv,isa, or "" when the tree has none
+    lib::StringView mmu;  // mmu-type without the "riscv," prefix ("sv39")
+    lib::StringView uarch; // the cpu node's first compatible ("sifive,u54"), or ""
+};
+// nullptr for an index past the last online hart.
+const HartInfo* hart_info(u32 index);
+
+// CPU time spent on one hart since boot, as /proc/stat's cpuN line counts
+// it: user and system time of the threads that ran there, and idle.
+struct HartTimes {
+    u64 user_ns, system_ns, idle_ns;
+};
+HartTimes hart_times(u32 index);
+
+// Boot: fill the table from the device tree (the boot hart is index 0;
+// then every enabled hart with an MMU and the ISA the kernel needs, at
+// most max_harts in all); returns how many it holds.
+u32 smp_discover(const lib::fdt::Blob&, u64 boot_hart_id, u32 max_harts);
+u32 smp_discovered();
+void smp_mark_online(u32 index);
+
+} // namespace kernel
