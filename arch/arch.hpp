@@ -191,6 +191,8 @@ struct Hart {
     i32 irq_off_depth = 0;  // nesting of push_interrupts_off
     bool irq_was_on = false;
     u64 ticks = 0;          // timer interrupts taken on this hart
+    u64 next_tick = 0;      // the timer deadline programmed (timebase ticks)
+    u64 asid_generation = 0; // the ASID generation this hart's TLB has been flushed for
     void* current = nullptr; // the kernel's Thread running here
     void* retiring = nullptr; // a thread that exited here: the next one frees it
     // Nonzero while a no-fault user read runs (Linux's pagefault_disable):
@@ -246,6 +248,28 @@ void firmware_probe();
 void print_firmware_info(); // one boot-log line
 void enable_user_counters();      // user mode may read time/cycle/instret
 void enable_external_interrupts();
+// --- Several harts ---------------------------------------------------
+// Can the firmware start harts and interrupt them (SBI HSM and IPI)?
+bool firmware_starts_harts();
+// Start hart_id in the kernel: it switches to the kernel's table (the one
+// this hart runs under now), takes stack_top and `hart` (tp), and calls
+// kernel::secondary_hart_entry(hart). load_pa: where the image was
+// loaded. Returns 0 or the firmware's (negative) error.
+i64 start_hart(u64 hart_id, Hart* hart, u64 stack_top, u64 load_pa);
+// The firmware's state for the hart (0 started, 1 stopped, 2 start
+// pending...), or a negative error.
+i64 hart_state(u64 hart_id);
+// Interrupt the harts whose ids are bits of the mask (hart ids 0..63):
+// each takes kernel::software_interrupt().
+void send_ipi(u64 hart_id_mask);
+void enable_software_interrupts();
+void acknowledge_software_interrupt();
+// Flush [start, start + size) (size ~0: everything) from the TLBs, or
+// sync the instruction caches, of the harts in the mask; returns when
+// they have done it.
+void remote_flush_tlb(u64 hart_id_mask, u64 start, u64 size);
+void remote_sync_instruction_cache(u64 hart_id_mask);
+
 // Run fn on another stack (the stack-overflow test).
 extern "C" void call_on_stack(void (*fn)(), u64 stack_top);
 

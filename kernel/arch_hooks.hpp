@@ -25,6 +25,12 @@ extern "C" [[noreturn]] void on_syscall(arch::TrapFrame*);
 // external interrupt controller (kernel/irq.cpp).
 void tick_interrupt();
 void external_interrupt();
+// Another hart interrupted this one (arch::send_ipi; kernel/smp.cpp).
+void software_interrupt();
+
+// A secondary hart's first kernel code, on its own stack with tp set and
+// the kernel's table in satp (kernel/smp.cpp). Never returns.
+extern "C" [[noreturn]] void secondary_hart_entry(arch::Hart*);
 
 // A user-copy routine faulted on a user address in kernel mode: serve it
 // like the user's own access (a lazily mapped page). false: a real fault,

@@ -35,7 +35,6 @@ extern "C" const char initramfs_start[], initramfs_end[];
 namespace kernel {
 
 static constinit BootInfo s_boot;
-static constinit arch::Hart s_boot_hart;
 
 const BootInfo& boot_info() { return s_boot; }
 lib::Optional<lib::StringView> boot_option(lib::StringView key) { return s_boot.cmdline.get(key); }
@@ -190,8 +189,8 @@ extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_main(u64 hart_id, u
 #ifdef MYRIAD_HARDENING
     hardening::stack_protector_seed_early(hart_id ^ (dtb_pa << 8) ^ (load_pa << 24));
 #endif
-    s_boot_hart.hart_id = hart_id;
-    arch::set_this_hart(&s_boot_hart);
+    hart_by_index(0).hart_id = hart_id; // the boot hart is index 0
+    arch::set_this_hart(&hart_by_index(0));
     s_boot.entry_time = arch::read_time();
     s_boot.entry_instret = arch::read_instret();
     s_boot.hart_id = hart_id;
@@ -236,6 +235,7 @@ extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_main(u64 hart_id, u
     printk("boot took {} ms since reset, {} ms in the kernel, {} instructions in the kernel\n",
            counter_to_ns(arch::read_time()) / 1000000, counter_to_ns(arch::read_time() - s_boot.entry_time) / 1000000,
            arch::read_instret() - s_boot.entry_instret);
+    smp_start_others(s_boot.load_pa);
     printk("kernel ready ({} instructions since reset)\n", arch::read_instret());
 
     if (auto what = s_boot.cmdline.get("panic_test")) {
@@ -274,6 +274,7 @@ extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_main(u64 hart_id, u
     }
     printk("scheduler: {} policy; starting {} as pid 1\n", scheduler_policy().name(), path);
     tty_attach_console_input();
+    smp_scheduler_ready();
     scheduler_run_idle();
 }
 

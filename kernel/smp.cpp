@@ -5,7 +5,9 @@
 #include "arch/arch.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/printk.hpp"
+#include "kernel/mm/page_alloc.hpp"
 #include "kernel/process/scheduler.hpp"
+#include "kernel/time.hpp"
 
 namespace kernel {
 
@@ -86,6 +88,172 @@ const HartInfo* hart_info(u32 index)
     if (index >= MAX_HARTS || !(online_harts_mask() & (1ull << index)))
         return nullptr;
     return &s_info[index];
+}
+
+} // namespace kernel
+
+// --- Starting the harts, and interrupting them ---------------------------
+
+namespace kernel {
+
+namespace {
+
+constinit arch::Hart s_harts[MAX_HARTS] = {};
+// What was sent to each hart and not yet handled (IPI_* bits).
+constinit u32 s_pending[MAX_HARTS] = {};
+// One remote call at a time per target: busy is the claim, done the completion.
+struct CallSlot {
+    void (*fn)(void*);
+    void* arg;
+    u32 busy;
+    u32 done;
+};
+constinit CallSlot s_calls[MAX_HARTS] = {};
+constinit bool s_scheduling = false; // the scheduler is ready for the others
+constinit u64 s_ipis_sent = 0;
+
+void run_call(u32 me)
+{
+    CallSlot& slot = s_calls[me];
+    slot.fn(slot.arg);
+    __atomic_store_n(&slot.done, 1u, __ATOMIC_RELEASE);
+}
+
+// Handle what was sent to this hart (the kinds in `which`).
+void handle_ipis(u32 which)
+{
+    u32 me = arch::this_hart().index;
+    u32 kinds = __atomic_fetch_and(&s_pending[me], ~which, __ATOMIC_ACQ_REL) & which;
+    if (kinds & IPI_STOP)
+        arch::halt_forever();
+    if (kinds & IPI_CALL)
+        run_call(me);
+    if (kinds & IPI_RESCHED)
+        smp_reschedule_requested();
+}
+
+} // namespace
+
+arch::Hart& hart_by_index(u32 index) { return s_harts[index]; }
+
+u64 hart_id_mask(u64 index_mask)
+{
+    u64 ids = 0;
+    for (; index_mask; index_mask &= index_mask - 1)
+        ids |= 1ull << s_info[__builtin_ctzll(index_mask)].hart_id;
+    return ids;
+}
+
+void smp_send(u64 index_mask, u32 kinds)
+{
+    u64 targets = 0;
+    for (u64 m = index_mask & online_harts_mask(); m; m &= m - 1) {
+        u32 i = u32(__builtin_ctzll(m));
+        // Already pending: the interrupt that carries it is on its way.
+        if ((__atomic_fetch_or(&s_pending[i], kinds, __ATOMIC_ACQ_REL) & kinds) != kinds)
+            targets |= 1ull << i;
+    }
+    if (targets) {
+        __atomic_fetch_add(&s_ipis_sent, u64(__builtin_popcountll(targets)), __ATOMIC_RELAXED);
+        arch::send_ipi(hart_id_mask(targets));
+    }
+}
+
+u64 ipis_sent() { return __atomic_load_n(&s_ipis_sent, __ATOMIC_RELAXED); }
+
+void software_interrupt() { handle_ipis(IPI_STOP | IPI_CALL | IPI_RESCHED); }
+
+void smp_call(u32 index, void (*fn)(void*), void* arg)
+{
+    u32 me = arch::this_hart().index;
+    if (index == me) {
+        fn(arg);
+        return;
+    }
+    CallSlot& slot = s_calls[index];
+    // While waiting, run what others ask of this hart: two harts calling
+    // each other with interrupts off must not wait for ever.
+    while (__atomic_exchange_n(&slot.busy, 1u, __ATOMIC_ACQUIRE) != 0)
+        handle_ipis(IPI_CALL);
+    slot.fn = fn;
+    slot.arg = arg;
+    __atomic_store_n(&slot.done, 0u, __ATOMIC_RELAXED);
+    smp_send(1ull << index, IPI_CALL);
+    while (!__atomic_load_n(&slot.done, __ATOMIC_ACQUIRE))
+        handle_ipis(IPI_CALL);
+    __atomic_store_n(&slot.busy, 0u, __ATOMIC_RELEASE);
+}
+
+void smp_stop_others()
+{
+    u64 others = online_harts_mask() & ~(1ull << arch::this_hart().index);
+    if (others)
+        smp_send(others, IPI_STOP);
+}
+
+void smp_scheduler_ready()
+{
+    __atomic_store_n(&s_scheduling, true, __ATOMIC_RELEASE);
+    smp_send(online_harts_mask() & ~1ull, IPI_RESCHED);
+}
+
+void smp_start_others(u64 load_pa)
+{
+    arch::enable_software_interrupts();
+    if (s_discovered <= 1)
+        return;
+    if (!arch::firmware_starts_harts()) {
+        printk("smp: the firmware cannot start harts (no SBI HSM or IPI); running on hart {} only\n",
+               s_info[0].hart_id);
+        return;
+    }
+    for (u32 i = 1; i < s_discovered; ++i) {
+        u64 id = s_info[i].hart_id;
+        // A small stack for the hart's idle loop, in the direct map (the
+        // idle loop and interrupts on it never go deep).
+        auto pages = mm::alloc_pages(SMP_IDLE_STACK_ORDER);
+        if (!pages) {
+            printk("smp: hart {}: no memory for its stack; left out\n", id);
+            continue;
+        }
+        arch::Hart& h = s_harts[i];
+        h.hart_id = id;
+        h.index = i;
+        h.current = &idle_thread(i);
+        u64 stack_top = u64(mm::phys_to_virt(*pages)) + (mm::PAGE_SIZE << SMP_IDLE_STACK_ORDER);
+        i64 error = arch::start_hart(id, &h, stack_top, load_pa);
+        u64 deadline = arch::read_time() + timebase_hz(); // one second to come up
+        while (!error && !(online_harts_mask() & (1ull << i)) && arch::read_time() < deadline)
+            ;
+        if (error || !(online_harts_mask() & (1ull << i))) {
+            if (error)
+                printk("smp: hart {} did not start: firmware error {}; left out\n", id, error);
+            else
+                printk("smp: hart {} did not come up in a second (firmware state {}); left out\n", id,
+                       arch::hart_state(id));
+            // A hart that may still wake must not find its stack reused.
+            if (error)
+                mm::free_pages(*pages, SMP_IDLE_STACK_ORDER);
+            continue;
+        }
+    }
+    printk("smp: {} hart(s) online\n", online_hart_count());
+}
+
+extern "C" void secondary_hart_entry(arch::Hart* h)
+{
+    arch::set_this_hart(h);
+    arch::enable_user_counters();
+    arch::timer_init(boot_info().sstc);
+    tick_start_this_hart();
+    arch::enable_software_interrupts();
+    printk("smp: hart {} up as cpu {}\n", h->hart_id, h->index);
+    smp_mark_online(h->index);
+    arch::interrupts_enable();
+    // Wait, answering remote calls, until there is something to schedule.
+    while (!__atomic_load_n(&s_scheduling, __ATOMIC_ACQUIRE))
+        arch::wait_for_interrupt();
+    scheduler_run_idle();
 }
 
 } // namespace kernel

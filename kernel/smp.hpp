@@ -5,6 +5,7 @@
 // /proc/stat's cpuN); its hart id is the firmware's name for it.
 #pragma once
 
+#include "arch/arch.hpp"
 #include "lib/fdt.hpp"
 #include "lib/string_view.hpp"
 #include "lib/types.hpp"
@@ -40,5 +41,33 @@ HartTimes hart_times(u32 index);
 u32 smp_discover(const lib::fdt::Blob&, u64 boot_hart_id, u32 max_harts);
 u32 smp_discovered();
 void smp_mark_online(u32 index);
+// Start every discovered hart but the boot hart (SBI HSM); each comes up
+// in its idle loop and waits for smp_scheduler_ready. A hart that does not
+// start is reported and left out. load_pa: where the image was loaded.
+void smp_start_others(u64 load_pa);
+void smp_scheduler_ready();
+inline constexpr unsigned SMP_IDLE_STACK_ORDER = 2; // 16 KiB
+
+// The per-hart data of hart `index` (arch::this_hart() is this hart's).
+arch::Hart& hart_by_index(u32 index);
+// The firmware's hart ids of the harts in an index mask.
+u64 hart_id_mask(u64 index_mask);
+
+// Inter-processor interrupts: what one hart asks of others.
+enum IpiKind : u32 {
+    IPI_RESCHED = 1, // run the scheduler: a thread was queued there
+    IPI_CALL = 2,    // run the function smp_call left
+    IPI_STOP = 4,    // halt (a panic elsewhere)
+};
+void smp_send(u64 index_mask, u32 kinds);
+u64 ipis_sent();
+// Run fn(arg) on hart `index` and wait until it has (directly when that
+// is this hart). Callable with interrupts off: while waiting, this hart
+// runs calls others ask of it.
+void smp_call(u32 index, void (*fn)(void*), void* arg);
+// Panic: halt every other hart.
+void smp_stop_others();
+// IPI_RESCHED arrived (kernel/process/scheduler.cpp).
+void smp_reschedule_requested();
 
 } // namespace kernel

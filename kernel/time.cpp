@@ -17,7 +17,6 @@ constinit u64 g_boot_counter = 0;
 
 using time_detail::g_boot_counter;
 static constinit u64 s_period_ticks = 0;
-static constinit u64 s_next_deadline = 0;
 static constinit u64 s_tick_count = 0;
 
 void time_init(u64 hz, u64 boot_counter)
@@ -44,8 +43,14 @@ void tick_start(u64 period_ns)
     s_period_ticks = period_ns * s_timebase_hz / 1000000000ull;
     if (s_period_ticks == 0)
         s_period_ticks = 1;
-    s_next_deadline = arch::read_time() + s_period_ticks;
-    arch::timer_program(s_next_deadline);
+    tick_start_this_hart();
+}
+
+void tick_start_this_hart()
+{
+    arch::Hart& h = arch::this_hart();
+    h.next_tick = arch::read_time() + s_period_ticks;
+    arch::timer_program(h.next_tick);
 }
 
 u64 tick_period_ns() { return counter_to_ns(s_period_ticks); }
@@ -55,15 +60,17 @@ u64 tick_count() { return __atomic_load_n(&s_tick_count, __ATOMIC_RELAXED); }
 void tick_interrupt()
 {
     __atomic_fetch_add(&s_tick_count, 1, __ATOMIC_RELAXED);
-    ++arch::this_hart().ticks;
-    // Next deadline on the fixed grid; if we fell behind (a long section
-    // with interrupts off), skip missed ticks rather than storm.
+    arch::Hart& h = arch::this_hart();
+    ++h.ticks;
+    // Next deadline on this hart's fixed grid; if we fell behind (a long
+    // section with interrupts off), skip missed ticks rather than storm.
     u64 now = arch::read_time();
-    s_next_deadline += s_period_ticks;
-    if (s_next_deadline <= now)
-        s_next_deadline = now + s_period_ticks;
-    arch::timer_program(s_next_deadline);
-    console_poll_firmware_input();
+    h.next_tick += s_period_ticks;
+    if (h.next_tick <= now)
+        h.next_tick = now + s_period_ticks;
+    arch::timer_program(h.next_tick);
+    if (h.index == 0)
+        console_poll_firmware_input();
     scheduler_tick();
 }
 

@@ -32,6 +32,8 @@ inline u64 monotonic_ns() { return counter_to_monotonic_ns(arch::read_time()); }
 
 // Start the periodic tick: one timer interrupt every period_ns.
 void tick_start(u64 period_ns);
+// A secondary hart starts its own tick on the same period.
+void tick_start_this_hart();
 u64 tick_period_ns();
 u64 tick_count();
 // tick_interrupt(), the timer interrupt's entry: kernel/arch_hooks.hpp.

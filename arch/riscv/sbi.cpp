@@ -5,14 +5,16 @@
 
 namespace arch::riscv::sbi {
 
-Return call(u64 ext, u64 fid, u64 arg0, u64 arg1, u64 arg2)
+Return call(u64 ext, u64 fid, u64 arg0, u64 arg1, u64 arg2, u64 arg3, u64 arg4)
 {
     register u64 a0 asm("a0") = arg0;
     register u64 a1 asm("a1") = arg1;
     register u64 a2 asm("a2") = arg2;
+    register u64 a3 asm("a3") = arg3;
+    register u64 a4 asm("a4") = arg4;
     register u64 a6 asm("a6") = fid;
     register u64 a7 asm("a7") = ext;
-    asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a6), "r"(a7) : "memory");
+    asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a4), "r"(a6), "r"(a7) : "memory");
     return {i64(a0), i64(a1)};
 }
 
@@ -29,6 +31,8 @@ void probe()
     s_info.has_time = has(EXT_TIME);
     s_info.has_srst = has(EXT_SRST);
     s_info.has_hsm = has(EXT_HSM);
+    s_info.has_ipi = has(EXT_IPI);
+    s_info.has_rfence = has(EXT_RFENCE);
 }
 
 const Info& info() { return s_info; }

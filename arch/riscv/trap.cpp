@@ -78,7 +78,10 @@ extern "C" void kernel_trap(TrapFrame* frame)
         switch (f.scause & ~SCAUSE_INTERRUPT) {
         case IRQ_S_TIMER: kernel::tick_interrupt(); return;
         case IRQ_S_EXT: kernel::external_interrupt(); return;
-        case IRQ_S_SOFT: csr_clear(sip, SIE_SSIE); return;
+        case IRQ_S_SOFT:
+            csr_clear(sip, SIE_SSIE);
+            kernel::software_interrupt();
+            return;
         default: break;
         }
         panic_exception(f);

@@ -26,7 +26,7 @@ UserTrap decode(const TrapFrame& f)
         case IRQ_S_TIMER: return {TrapCause::TimerInterrupt, 0, "timer interrupt"};
         case IRQ_S_EXT: return {TrapCause::ExternalInterrupt, 0, "external interrupt"};
         case IRQ_S_SOFT:
-            csr_clear(sip, SIE_SSIE); // acknowledged: nothing sends them yet
+            csr_clear(sip, SIE_SSIE); // acknowledged; the kernel reads what was sent
             return {TrapCause::SoftwareInterrupt, 0, "software interrupt"};
         default: return {TrapCause::Unknown, f.sepc, "unknown interrupt"};
         }

@@ -76,6 +76,15 @@ void FairPolicy::started(SchedEntity& e)
         m_min_vruntime = e.vruntime;
 }
 
+SchedEntity* FairPolicy::find_queued(bool (*accept)(const SchedEntity&, void*), void* ctx, usize limit)
+{
+    // Heap order: the first entries are the ones due soonest.
+    for (usize i = 0; i < m_count && i < limit; ++i)
+        if (accept(*m_heap[i], ctx))
+            return m_heap[i];
+    return nullptr;
+}
+
 bool FairPolicy::tick(SchedEntity& running)
 {
     running.vruntime += m_tick_ns * NICE_0_WEIGHT / weight_of_nice(running.nice);

@@ -29,6 +29,8 @@ public:
     // concurrency to fear (the host tests).
     bool reserve(usize n);
     const char* name() const override { return "fair"; }
+    u64 clock() const override { return m_min_vruntime; }
+    SchedEntity* find_queued(bool (*accept)(const SchedEntity&, void*), void* ctx, usize limit) override;
 
     // Linux's sched_prio_to_weight for nice (clamped to NICE_MIN..NICE_MAX).
     static u32 weight_of_nice(int nice);

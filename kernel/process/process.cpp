@@ -2,6 +2,7 @@
 // in the table. Creation and ending are lifecycle.cpp's.
 #include "kernel/process/process.hpp"
 #include "kernel/process/process_internal.hpp"
+#include "kernel/smp.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/fs/file.hpp"
 #include "kernel/fs/inode.hpp"
@@ -24,8 +25,10 @@ namespace kernel {
 namespace {
 
 constinit SpinLock s_lock(LockRank::Process);
-constinit Process s_idle;                  // pid 0: the boot hart's idle loop
-constinit Thread s_idle_thread;
+constinit Process s_idle;                  // pid 0: the harts' idle loops
+// "{}": GCC 12 zero-fills a default-initialised constinit array of a class
+// with default member initialisers instead of applying them.
+constinit Thread s_idle_threads[MAX_HARTS]{}; // one per hart, by hart index
 constexpr usize PID_BUCKETS = 4096;        // chained hashes: O(1) average lookup
 constinit Process* s_pid_table[PID_BUCKETS] = {};
 constinit Thread* s_tid_table[PID_BUCKETS] = {};
@@ -162,10 +165,10 @@ void copy_name(Process& to, const Process& from)
 SpinLock& process_lock() { return s_lock; }
 
 Process& idle_process() { return s_idle; }
-Thread& idle_thread() { return s_idle_thread; }
+Thread& idle_thread(u32 hart_index) { return s_idle_threads[hart_index]; }
 
 
-bool is_idle(const Thread& t) { return &t == &s_idle_thread; }
+bool is_idle(const Thread& t) { return &t >= &s_idle_threads[0] && &t < &s_idle_threads[MAX_HARTS]; }
 bool is_idle(const Process& p) { return &p == &s_idle; }
 
 Thread* thread_of_node(lib::ListNode* node)
@@ -290,11 +293,13 @@ void process_init()
 {
     kernel_stack_init();
     process_lists_init(s_idle);
-    s_idle_thread.process = &s_idle;
-    s_idle_thread.state = ThreadState::Running;
     __builtin_memcpy(s_idle.name, "idle", 5);
-    __builtin_memcpy(s_idle_thread.name, "idle", 5);
-    arch::this_hart().current = &s_idle_thread;
+    for (Thread& idle : s_idle_threads) {
+        idle.process = &s_idle;
+        idle.state = ThreadState::Running;
+        __builtin_memcpy(idle.name, "idle", 5);
+    }
+    arch::this_hart().current = &s_idle_threads[0];
     const auto& cmdline = boot_info().cmdline;
     if (auto v = cmdline.get_u64("pid_max"); v.is_ok() && v.value() >= 64 && v.value() <= (1u << 22))
         s_pid_max = Pid(v.value());

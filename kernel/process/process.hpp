@@ -136,7 +136,7 @@ inline Process& current_process() { return *current_thread().process; }
 bool is_idle(const Thread&);
 bool is_idle(const Process&);
 // The idle thread (the boot hart's loop when nothing is ready) and its process.
-Thread& idle_thread();
+Thread& idle_thread(u32 hart_index); // each hart's own, by hart index
 Process& idle_process();
 
 // Pid and tid tables.

@@ -11,6 +11,18 @@ void RoundRobinPolicy::remove(SchedEntity& e) { Queue::remove(e); }
 
 SchedEntity* RoundRobinPolicy::pick_next() { return m_ready.pop_front(); }
 
+SchedEntity* RoundRobinPolicy::find_queued(bool (*accept)(const SchedEntity&, void*), void* ctx, usize limit)
+{
+    usize seen = 0;
+    for (SchedEntity& e : m_ready) {
+        if (seen++ == limit)
+            break;
+        if (accept(e, ctx))
+            return &e;
+    }
+    return nullptr;
+}
+
 void RoundRobinPolicy::started(SchedEntity& e) { e.slice_left = m_slice_ticks; }
 
 bool RoundRobinPolicy::tick(SchedEntity& running)

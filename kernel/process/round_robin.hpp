@@ -18,6 +18,7 @@ public:
     bool tick(SchedEntity& running) override;
     void started(SchedEntity& e) override;
     const char* name() const override { return "rr"; }
+    SchedEntity* find_queued(bool (*accept)(const SchedEntity&, void*), void* ctx, usize limit) override;
 
     bool is_empty() const { return m_ready.is_empty(); }
     usize ready_count() const { return m_ready.count(); }

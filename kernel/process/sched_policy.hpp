@@ -46,6 +46,15 @@ public:
     // to free afterwards (the old queue, or the block itself when another
     // caller made room first; may be nullptr).
     virtual usize room_needed(usize) const { return 0; }
+    // Moving between run queues (harts): the queue's clock, against which
+    // an entity's own progress is measured (fair: min_vruntime; 0 when the
+    // policy keeps none). An entity leaving one queue for another keeps
+    // its distance to the clock.
+    virtual u64 clock() const { return 0; }
+    // A queued entity for which accept(e, ctx) holds, looking at no more
+    // than `limit` of them (the next to run first), or nullptr. It stays
+    // queued: the caller removes it.
+    virtual SchedEntity* find_queued(bool (*accept)(const SchedEntity&, void*), void* ctx, usize limit) = 0;
     virtual void* adopt_room(void* block, usize) { return block; }
 
 protected:

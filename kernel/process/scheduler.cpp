@@ -24,12 +24,26 @@ namespace prof = arch::prof;
 
 namespace {
 
-// The one run queue: both policies exist, scheduler_init picks one. A run
-// queue per hart would be one more instance of the chosen policy each.
-constinit FairPolicy s_fair{PolicyMemory{mm::kmalloc, mm::kfree}};
-constinit RoundRobinPolicy s_round_robin;
-constinit SchedulerPolicy* s_policy = nullptr;
-constinit Thread* s_idle_thread = nullptr; // &idle_thread(), from scheduler_init
+// One run queue per hart, each an instance of the chosen policy (both
+// exist, scheduler_init picks one), all under the process lock. The
+// queue's load is the fair policy's weight of what it holds and runs;
+// placement and balancing compare loads (kernel/process/scheduler.cpp).
+struct RunQueue {
+    FairPolicy fair{PolicyMemory{mm::kmalloc, mm::kfree}};
+    RoundRobinPolicy round_robin;
+    SchedulerPolicy* policy = nullptr;
+    u32 queued = 0;          // threads in the policy's ready set
+    u64 queued_weight = 0;   // their weights
+    u64 running_weight = 0;  // the running thread's; 0 while the hart idles
+    u64 load() const { return queued_weight + running_weight; }
+    bool idle() const { return running_weight == 0 && queued == 0; }
+};
+// "{}": GCC 12 zero-fills a default-initialised constinit array of a class
+// with default member initialisers (the policies' vtable pointers too).
+constinit RunQueue s_rq[MAX_HARTS]{};
+constinit SchedulerPolicy* s_policy = nullptr; // hart 0's: the policy's name, the tests
+constexpr u32 BALANCE_TICKS = 4;   // each hart looks for imbalance this often
+constexpr usize STEAL_LOOK = 8;    // queued threads a balancing hart looks at
 // Sleepers, sorted by deadline (insertion is O(sleepers); waking is O(1)).
 constinit lib::ListNode s_sleepers;
 constinit u64 s_switches = 0;
@@ -50,18 +64,15 @@ u64 count_active_proc_locked()
 {
     process_lock().assert_held();
     u64 n = 0;
-    for_each_process_proc_locked([&](Process& p) {
-        for_each_thread_proc_locked(p, [&](Thread& t) {
-            n += t.state == ThreadState::Running || t.state == ThreadState::Ready;
-        });
-    });
+    for (const RunQueue& rq : s_rq)
+        n += rq.queued + (rq.running_weight != 0);
     return n;
 }
 
 void update_load_proc_locked(u64 now)
 {
     process_lock().assert_held();
-    if (now < s_next_load_ns)
+    if (arch::this_hart().index != 0 || now < s_next_load_ns)
         return;
     s_next_load_ns = now + 5000000000ull;
     u64 active = count_active_proc_locked() * FIXED_1;
@@ -108,53 +119,194 @@ u64 idle_ns_proc_locked(u32 index)
     return s_idle_ns[index] + (since ? monotonic_ns() - since : 0);
 }
 
+
+// --- Run queues across harts ---------------------------------------------
+
+// t joins hart `hart`'s queue. From another hart's queue it keeps its
+// distance to the queue's clock (fair: its lag behind min_vruntime).
+void enqueue_proc_locked(Thread& t, u32 hart)
+{
+    process_lock().assert_held();
+    RunQueue& rq = s_rq[hart];
+    if (t.rq_hart != hart) {
+        i64 lag = i64(t.sched.vruntime - s_rq[t.rq_hart].policy->clock());
+        u64 clock = rq.policy->clock();
+        t.sched.vruntime = lag < 0 && u64(-lag) > clock ? 0 : clock + u64(lag);
+        t.rq_hart = hart;
+    }
+    t.rq_weight = FairPolicy::weight_of_nice(t.sched.nice);
+    ++rq.queued;
+    rq.queued_weight += t.rq_weight;
+    rq.policy->enqueue(t.sched);
+}
+
+// t left rq's policy (picked or removed).
+void dequeued_proc_locked(RunQueue& rq, Thread& t)
+{
+    process_lock().assert_held();
+    --rq.queued;
+    rq.queued_weight -= t.rq_weight;
+}
+
+u64 allowed_harts(const Thread& t)
+{
+    u64 allowed = t.affinity & online_harts_mask();
+    return allowed ? allowed : online_harts_mask();
+}
+
+// Where a thread that becomes ready goes: the running thread (preempted
+// or yielding) stays; a woken one goes back to the hart it last ran on if
+// that hart idles or is not much busier than the least loaded allowed
+// one; a new one to an idle allowed hart, else the least loaded.
+u32 select_hart_proc_locked(const Thread& t, bool is_new)
+{
+    process_lock().assert_held();
+    u32 me = arch::this_hart().index;
+    u64 allowed = allowed_harts(t);
+    if (allowed == (allowed & -allowed)) // one hart: no choice
+        return u32(__builtin_ctzll(allowed));
+    if (&t == &current_thread() && (allowed & (1ull << me)))
+        return me;
+    u32 prev = t.last_hart;
+    bool prev_ok = !is_new && (allowed & (1ull << prev));
+    if (prev_ok && s_rq[prev].idle())
+        return prev;
+    u32 best = prev_ok ? prev : u32(__builtin_ctzll(allowed));
+    for (u64 m = allowed; m; m &= m - 1) {
+        u32 i = u32(__builtin_ctzll(m));
+        if (s_rq[i].idle())
+            return i;
+        if (s_rq[i].load() < s_rq[best].load())
+            best = i;
+    }
+    // Cache warmth is worth one nice-0 thread's worth of imbalance.
+    if (prev_ok && s_rq[prev].load() <= s_rq[best].load() + FairPolicy::NICE_0_WEIGHT)
+        return prev;
+    return best;
+}
+
+struct StealContext {
+    u64 hart_bit;
+    u64 max_weight;
+};
+
+bool may_steal(const SchedEntity& e, void* context)
+{
+    auto& c = *static_cast<StealContext*>(context);
+    const Thread& t = *thread_of(const_cast<SchedEntity*>(&e));
+    return (allowed_harts(t) & c.hart_bit) && FairPolicy::weight_of_nice(e.nice) <= c.max_weight;
+}
+
+// Move a queued thread from the busiest hart to `hart` when that lowers
+// the larger of the two loads (for an idle hart: any queued thread).
+// Returns it, taken off the other queue and not yet queued anywhere.
+Thread* take_from_busiest_proc_locked(u32 hart)
+{
+    process_lock().assert_held();
+    u32 busiest = hart;
+    for (u64 m = online_harts_mask() & ~(1ull << hart); m; m &= m - 1) {
+        u32 i = u32(__builtin_ctzll(m));
+        if (s_rq[i].queued && (busiest == hart || s_rq[i].load() > s_rq[busiest].load()))
+            busiest = i;
+    }
+    if (busiest == hart)
+        return nullptr;
+    RunQueue& from = s_rq[busiest];
+    u64 mine = s_rq[hart].load();
+    if (mine >= from.load())
+        return nullptr;
+    // Moving weight w helps while mine + w < theirs.
+    StealContext context{1ull << hart, from.load() - mine - 1};
+    SchedEntity* e = from.policy->find_queued(may_steal, &context, STEAL_LOOK);
+    if (!e)
+        return nullptr;
+    Thread& t = *thread_of(e);
+    from.policy->remove(*e);
+    dequeued_proc_locked(from, t);
+    return &t;
+}
+
+// This hart found its queue empty: run a thread from the busiest queue.
+Thread* steal_proc_locked(u32 hart)
+{
+    process_lock().assert_held();
+    Thread* t = take_from_busiest_proc_locked(hart);
+    if (!t)
+        return nullptr;
+    enqueue_proc_locked(*t, hart); // through the queue: its clock and weight
+    SchedEntity* picked = s_rq[hart].policy->pick_next();
+    VERIFY(picked == &t->sched);
+    dequeued_proc_locked(s_rq[hart], *t);
+    return t;
+}
+
+// Periodic balancing (every BALANCE_TICKS on each hart): pull one thread
+// from the busiest hart if that evens the loads.
+void balance_proc_locked(u32 hart)
+{
+    process_lock().assert_held();
+    if (Thread* t = take_from_busiest_proc_locked(hart)) {
+        enqueue_proc_locked(*t, hart);
+        if (s_rq[hart].running_weight == 0)
+            return; // idle: its loop picks it up after this interrupt
+    }
+}
+
 } // namespace
 
 void scheduler_init(u64 time_slice_ns)
 {
-    s_idle_thread = &idle_thread();
     s_sleepers.prev = s_sleepers.next = &s_sleepers;
     s_alarms.prev = s_alarms.next = &s_alarms;
     u64 ticks = time_slice_ns / (tick_period_ns() ? tick_period_ns() : 1);
     // sched=rr or sched=fair (the default) on the kernel command line.
     auto choice = boot_option("sched");
-    if (choice && *choice == lib::StringView("rr")) {
-        s_round_robin.set_slice(ticks);
-        s_policy = &s_round_robin;
-    } else {
-        s_fair.configure(tick_period_ns());
-        s_policy = &s_fair;
+    bool rr = choice && *choice == lib::StringView("rr");
+    for (RunQueue& rq : s_rq) {
+        if (rr) {
+            rq.round_robin.set_slice(ticks);
+            rq.policy = &rq.round_robin;
+        } else {
+            rq.fair.configure(tick_period_ns());
+            rq.policy = &rq.fair;
+        }
     }
+    s_policy = s_rq[0].policy;
 }
 
 SchedulerPolicy& scheduler_policy() { return *s_policy; }
 
 bool scheduler_reserve(usize n)
 {
-    for (;;) {
-        usize bytes;
-        {
-            SpinLockGuard guard(process_lock());
-            bytes = s_policy->room_needed(n);
+    // Any hart's queue may receive every ready thread.
+    for (u64 harts = online_harts_mask(); harts; harts &= harts - 1) {
+        SchedulerPolicy& policy = *s_rq[__builtin_ctzll(harts)].policy;
+        for (;;) {
+            usize bytes;
+            {
+                SpinLockGuard guard(process_lock());
+                bytes = policy.room_needed(n);
+            }
+            if (bytes == 0)
+                break;
+            void* block = mm::kmalloc(bytes);
+            if (!block)
+                return false;
+            void* spare;
+            {
+                SpinLockGuard guard(process_lock());
+                spare = policy.adopt_room(block, bytes);
+            }
+            mm::kfree(spare);
         }
-        if (bytes == 0)
-            return true;
-        void* block = mm::kmalloc(bytes);
-        if (!block)
-            return false;
-        void* spare;
-        {
-            SpinLockGuard guard(process_lock());
-            spare = s_policy->adopt_room(block, bytes);
-        }
-        mm::kfree(spare);
     }
+    return true;
 }
 
 void set_nice_proc_locked(Thread& t, int nice)
 {
     process_lock().assert_held();
-    s_policy->renice(t.sched, SchedEntity::clamp_nice(nice));
+    s_rq[t.rq_hart].policy->renice(t.sched, SchedEntity::clamp_nice(nice));
 }
 
 void make_ready_proc_locked(Thread& t)
@@ -164,9 +316,45 @@ void make_ready_proc_locked(Thread& t)
     // A thread woken from a timed wait leaves the sleep list too.
     if (t.sleep_node.next && t.sleep_node.is_linked())
         t.sleep_node.unlink();
+    bool is_new = t.state == ThreadState::New;
     t.state = ThreadState::Ready;
-    s_policy->enqueue(t.sched);
+    u32 target = select_hart_proc_locked(t, is_new);
+    RunQueue& rq = s_rq[target];
+    bool was_idle = rq.running_weight == 0;
+    enqueue_proc_locked(t, target);
+    // An idle hart sleeps in wfi: wake it. A busy one finds the thread at
+    // its next tick or switch.
+    if (target != arch::this_hart().index && was_idle)
+        smp_send(1ull << target, IPI_RESCHED);
     prof::mark(was);
+}
+
+void affinity_changed_proc_locked(Thread& t)
+{
+    process_lock().assert_held();
+    u64 allowed = t.affinity & online_harts_mask();
+    if (t.state == ThreadState::Ready && !(allowed & (1ull << t.rq_hart))) {
+        // Queued where it may no longer run: queue it again.
+        RunQueue& rq = s_rq[t.rq_hart];
+        rq.policy->remove(t.sched);
+        dequeued_proc_locked(rq, t);
+        t.state = ThreadState::New; // placed afresh, like a new thread
+        make_ready_proc_locked(t);
+    } else if (t.state == ThreadState::Running && !(allowed & (1ull << t.last_hart))) {
+        // Running where it may no longer run: it leaves at its next
+        // return to user mode, and make_ready places it elsewhere.
+        t.set_work(Thread::WORK_RESCHED);
+        if (t.last_hart != arch::this_hart().index)
+            smp_send(1ull << t.last_hart, IPI_RESCHED);
+    }
+}
+
+void smp_reschedule_requested()
+{
+    // Idle notices on its own: the interrupt ended its wfi.
+    Thread& t = current_thread();
+    if (!is_idle(t))
+        t.set_work(Thread::WORK_RESCHED);
 }
 
 void switch_away_proc_locked()
@@ -174,9 +362,15 @@ void switch_away_proc_locked()
     VERIFY(process_lock().is_held_by_this_hart()); // in every build: a switch without it corrupts the run queue
     auto was = prof::mark(prof::Phase::Scheduler);
     Thread& prev = *static_cast<Thread*>(arch::this_hart().current); // current_thread(), inline
-    Thread* const idle = s_idle_thread; // is_idle() would be a call, up to four per switch
-    SchedEntity* picked = s_policy->pick_next();
+    u32 hart = arch::this_hart().index;
+    Thread* const idle = &idle_thread(hart);
+    RunQueue& rq = s_rq[hart];
+    SchedEntity* picked = rq.policy->pick_next();
     Thread* next = picked ? thread_of(picked) : nullptr;
+    if (next)
+        dequeued_proc_locked(rq, *next);
+    else
+        next = steal_proc_locked(hart); // this hart would idle: take work from the busiest
     if (!next) {
         if (&prev == idle) {
             prof::mark(was);
@@ -184,16 +378,22 @@ void switch_away_proc_locked()
         }
         next = idle;
     }
+    rq.running_weight = next == idle ? 0 : FairPolicy::weight_of_nice(next->sched.nice);
     if (next == &prev) {
         prev.state = ThreadState::Running;
-        s_policy->started(prev.sched);
+        rq.policy->started(prev.sched);
         prof::mark(was);
         return;
     }
     next->state = ThreadState::Running;
-    next->last_hart = arch::this_hart().index;
+    if (next->last_hart != hart) {
+        // Its FP registers on this hart, if any, are older than its saved state.
+        if (arch::this_hart().fp_owner == next)
+            arch::this_hart().fp_owner = nullptr;
+        next->last_hart = hart;
+    }
     if (next != idle)
-        s_policy->started(next->sched);
+        rq.policy->started(next->sched);
     arch::this_hart().current = next;
     prof::mark(prof::Phase::Switch);
     // Idle runs in the kernel half, which every table shares: no switch.
@@ -205,7 +405,6 @@ void switch_away_proc_locked()
     ++s_switches;
     u64 counter = arch::read_time();
     u64 now = counter_to_monotonic_ns(counter);
-    u32 hart = arch::this_hart().index;
     if (&prev == idle) {
         s_idle_ns[hart] += now - s_idle_since[hart];
         s_idle_since[hart] = 0;
@@ -365,10 +564,13 @@ void scheduler_tick()
             t->queue_node.unlink();
         make_ready_proc_locked(*t);
     }
+    arch::Hart& hart = arch::this_hart();
+    if ((hart.ticks + hart.index) % BALANCE_TICKS == 0)
+        balance_proc_locked(hart.index);
     Thread& running = current_thread();
     if (is_idle(running))
         return;
-    if (s_policy->tick(running.sched))
+    if (s_rq[hart.index].policy->tick(running.sched))
         running.set_work(Thread::WORK_RESCHED);
 }
 

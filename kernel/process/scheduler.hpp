@@ -26,6 +26,8 @@ void set_nice_proc_locked(Thread& t, int nice);
 
 // Make t runnable (New/Blocked/Stopped -> Ready). Caller holds the process lock.
 void make_ready_proc_locked(Thread& t);
+// t's affinity mask changed: move it off a hart it may no longer use.
+void affinity_changed_proc_locked(Thread& t);
 // Give up the CPU: the current process stays ready. Lock held.
 void yield_proc_locked();
 // Switch to the next ready process (or idle). The current process's state

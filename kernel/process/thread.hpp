@@ -89,6 +89,8 @@ struct Thread {
     SchedEntity sched;                // [P] nice, vruntime, queue place
     u64 affinity = ~0ull;             // [own] harts it may run on (bit n: hart index n)
     u32 last_hart = 0;                // [P] the hart index it runs or last ran on (ps PSR)
+    u32 rq_hart = 0;                  // [P] the hart whose run queue holds it, or last did
+    u32 rq_weight = 0;                // [P] its weight in that queue's load
 
     // ---- Signals -----------------------------------------------------------
     u64 signals_blocked = 0;    // [own] senders read it (is it blocked?)

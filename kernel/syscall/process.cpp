@@ -229,6 +229,7 @@ Result<u64> sys_sched_setaffinity(Pid tid, usize length, UserPtr<const u8> mask)
     if (!t || t->state == ThreadState::Dead)
         return Errno::esrch;
     t->affinity = wanted;
+    affinity_changed_proc_locked(*t);
     return u64(0);
 }
 

@@ -107,3 +107,35 @@ boot_lottery:
 boot_stack:
     .skip   16384
 boot_stack_top:
+
+/*
+ * A secondary hart, started by SBI HSM hart_start (kernel/smp.cpp through
+ * arch/riscv/smp.cpp): S-mode, MMU off, a0 = its hart id, a1 = the
+ * physical address of its HartStart block {satp, virtual - physical
+ * offset of the image, stack top, Hart*}. Same jump-high trick as the
+ * boot hart, then secondary_hart_entry(Hart*) in C++.
+ */
+    .section .text
+    .globl secondary_entry
+    .balign 4
+secondary_entry:
+    csrw    sie, zero
+    csrw    sscratch, zero
+    ld      t2, 0(a1)               /* satp: the kernel's table */
+    ld      t3, 8(a1)               /* KERNEL_VIRT_BASE - load address */
+    ld      sp, 16(a1)
+    ld      tp, 24(a1)
+    lla     t0, 5f
+    add     t0, t0, t3
+    csrw    stvec, t0
+    sfence.vma
+    csrw    satp, t2
+    sfence.vma
+    .balign 4
+5:
+    lla     t0, trap_entry
+    csrw    stvec, t0
+    mv      a0, tp
+    call    secondary_hart_entry
+6:  wfi
+    j       6b
