@@ -184,6 +184,13 @@ void smp_call(u32 index, void (*fn)(void*), void* arg)
     __atomic_store_n(&slot.busy, 0u, __ATOMIC_RELEASE);
 }
 
+void flush_kernel_range_on_other_harts(u64 start, u64 size)
+{
+    u64 others = online_harts_mask() & ~(1ull << arch::this_hart().index);
+    if (others)
+        arch::remote_flush_tlb(hart_id_mask(others), start, size);
+}
+
 void smp_stop_others()
 {
     u64 others = online_harts_mask() & ~(1ull << arch::this_hart().index);
@@ -202,6 +209,8 @@ void smp_start_others(u64 load_pa)
     arch::enable_software_interrupts();
     if (s_discovered <= 1)
         return;
+    (void)arch::asid_bits(); // probed on the boot hart, before others could race to
+
     if (!arch::firmware_starts_harts()) {
         printk("smp: the firmware cannot start harts (no SBI HSM or IPI); running on hart {} only\n",
                s_info[0].hart_id);

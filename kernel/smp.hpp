@@ -65,6 +65,9 @@ u64 ipis_sent();
 // is this hart). Callable with interrupts off: while waiting, this hart
 // runs calls others ask of it.
 void smp_call(u32 index, void (*fn)(void*), void* arg);
+// Kernel mappings of [start, start + size) changed (size ~0: any): flush
+// them from every other hart's TLB before the memory is reused.
+void flush_kernel_range_on_other_harts(u64 start, u64 size);
 // Panic: halt every other hart.
 void smp_stop_others();
 // IPI_RESCHED arrived (kernel/process/scheduler.cpp).

@@ -4,6 +4,8 @@
 // no calls. Included at the end of arch/arch.hpp.
 #pragma once
 
+#include "arch/riscv/csr.hpp"
+
 namespace arch {
 
 // tp holds the hart's data while the hart runs kernel code (set_this_hart;
@@ -55,6 +57,27 @@ inline u64 read_time()
     asm volatile("rdtime %0" : "=r"(t));
     return t;
 }
+
+} // namespace arch
+
+namespace arch::riscv {
+
+inline void switch_user_table(u64 root_pa, AsidTag* tag)
+{
+    u64 generation = g_asid_allocator.generation_now();
+    // The tag is published after the satp value it goes with (asid.cpp).
+    u64 tag_now = __atomic_load_n(&tag->tag, __ATOMIC_ACQUIRE);
+    if (tag_now != 0 && (tag_now >> AsidAllocator::TAG_SHIFT) == generation &&
+        this_hart().asid_generation == generation) [[likely]] {
+        csr_write(satp, tag->satp);
+        return;
+    }
+    switch_user_table_slow(root_pa, tag);
+}
+
+} // namespace arch::riscv
+
+namespace arch {
 
 inline void flush_tlb_all() { asm volatile("sfence.vma zero, zero" ::: "memory"); }
 inline void flush_tlb_page(u64 va) { asm volatile("sfence.vma %0, zero" ::"r"(va) : "memory"); }

@@ -1,5 +1,6 @@
 // The hart's ASID allocator and the satp switches (see asid.hpp).
 #include "arch/riscv/asid.hpp"
+#include "arch/arch.hpp"
 #include "arch/riscv/csr.hpp"
 #include "kernel/arch_hooks.hpp"
 
@@ -12,6 +13,25 @@ namespace {
 constinit bool s_probed = false;
 constinit unsigned s_hart_bits = 0; // what the hart implements
 constinit u64 s_full_flushes = 0;
+constinit u32 s_lock = 0; // the allocator's, on the slow path (interrupts off)
+
+struct AllocatorLock {
+    u64 sstatus_saved;
+    AllocatorLock() : sstatus_saved(csr_read(sstatus))
+    {
+        csr_clear(sstatus, SSTATUS_SIE);
+        while (__atomic_exchange_n(&s_lock, 1u, __ATOMIC_ACQUIRE) != 0)
+            ;
+    }
+    ~AllocatorLock()
+    {
+        __atomic_store_n(&s_lock, 0u, __ATOMIC_RELEASE);
+        if (sstatus_saved & SSTATUS_SIE)
+            csr_set(sstatus, SSTATUS_SIE);
+    }
+};
+
+void count_full_flush() { __atomic_fetch_add(&s_full_flushes, 1, __ATOMIC_RELAXED); }
 
 // satp.ASID is WARL: the implemented bits keep the ones written, the
 // others read 0 (priv spec 4.1.11: "the number of ASID bits is
@@ -72,13 +92,20 @@ unsigned asid_hart_bits()
 void switch_user_table_slow(u64 root_pa, AsidTag* tag)
 {
     ensure_probed();
-    auto a = g_asid_allocator.assign(tag->tag);
-    tag->tag = a.tag;
+    AllocatorLock lock;
+    auto a = g_asid_allocator.assign(__atomic_load_n(&tag->tag, __ATOMIC_RELAXED));
+    u64 generation = g_asid_allocator.generation();
+    // The satp value first: a hart that sees the new tag sees it too.
     tag->satp = make_satp(root_pa, a.asid);
+    __atomic_store_n(&tag->tag, a.tag, __ATOMIC_RELEASE);
     csr_write(satp, tag->satp);
-    if (a.flush_all) {
+    Hart& hart = this_hart();
+    if (a.flush_all || hart.asid_generation != generation) {
+        // A rollover, or one on another hart since this hart last flushed:
+        // its TLB may hold entries of an ASID now handed out again.
         sfence_vma_all();
-        ++s_full_flushes;
+        hart.asid_generation = generation;
+        count_full_flush();
     }
 }
 
@@ -91,16 +118,18 @@ void switch_kernel_table(u64 root_pa)
     csr_write(satp, make_satp(root_pa, 0));
     if (g_asid_allocator.bits() == 0) {
         sfence_vma_all();
-        ++s_full_flushes;
+        count_full_flush();
     }
 }
 
 void asid_set_bits(unsigned bits)
 {
     ensure_probed();
+    AllocatorLock lock;
     g_asid_allocator.change_bits(bits < s_hart_bits ? bits : s_hart_bits);
     sfence_vma_all();
-    ++s_full_flushes;
+    this_hart().asid_generation = g_asid_allocator.generation();
+    count_full_flush();
 }
 
 u64 asid_rollovers() { return g_asid_allocator.rollovers(); }

@@ -70,6 +70,8 @@ public:
     constexpr unsigned bits() const { return m_bits; }
     constexpr u64 max_asid() const { return (1ull << m_bits) - 1; }
     constexpr u64 generation() const { return m_generation; }
+    // Read by every hart's switch without the allocator's lock.
+    u64 generation_now() const { return __atomic_load_n(&m_generation, __ATOMIC_ACQUIRE); }
     constexpr u64 rollovers() const { return m_rollovers; }
 
 private:
@@ -84,26 +86,24 @@ private:
 // asid_bits=N or asid_set_bits).
 unsigned asid_hart_bits();
 unsigned asid_bits();
-// The machine's one allocator: right while only the boot hart runs user
-// code (the others are not started). With several harts, generations must
-// be global with a per-hart check and reserved ASIDs at rollover, as
-// Linux's arch/riscv/mm/context.c does.
+// The machine's one allocator, shared by every hart (asid.cpp takes its
+// lock on the slow path). Its generation is global; each hart records in
+// Hart::asid_generation the generation its TLB was last flushed for, and
+// flushes before using a tag of a newer one. A space still running on
+// another hart under an ASID of the old generation keeps it until that
+// hart switches: TLBs are per hart, and that hart flushes before it runs
+// any space tagged with the new generation. (Linux's context.c also
+// reserves the ASIDs active at rollover; with the per-hart check and
+// shootdowns that flush every ASID, Myriad does not need to.)
 extern AsidAllocator g_asid_allocator;
 void switch_user_table_slow(u64 root_pa, AsidTag* tag);
 
 // Switch satp to the table at root_pa, tagged through *tag (updated);
-// flushes the TLB only when the allocator says so. The common case -- the
-// space still holds an ASID of this generation -- is inline: one compare
-// and the satp write. (Tags are nonzero only once the allocator has
-// probed the hart, so the slow path does the probing too.)
-inline void switch_user_table(u64 root_pa, AsidTag* tag)
-{
-    if (tag->tag != 0 && (tag->tag >> AsidAllocator::TAG_SHIFT) == g_asid_allocator.generation()) [[likely]] {
-        csr_write(satp, tag->satp);
-        return;
-    }
-    switch_user_table_slow(root_pa, tag);
-}
+// flushes this hart's TLB only when needed: no ASIDs, or a generation
+// this hart has not flushed for. The common case -- the space holds an
+// ASID of this generation and the hart has flushed for it -- is inline
+// (arch_inline.hpp): two compares and the satp write.
+inline void switch_user_table(u64 root_pa, AsidTag* tag);
 // satp = the kernel's own table, ASID 0.
 void switch_kernel_table(u64 root_pa);
 // Use at most `bits` ASID bits (tests, and the boot option asid_bits=N,

@@ -1,6 +1,7 @@
 // Address spaces: the region array and pages on demand (zeroed, from the
 // page cache, or copied on write). Fork is in address_space_fork.cpp, brk
 // and the mmap family in address_space_mmap.cpp.
+#include "kernel/smp.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "arch/arch.hpp"
 #include "kernel/fs/inode.hpp"
@@ -163,6 +164,16 @@ void AddressSpace::destroy(AddressSpace* as)
     if (!as)
         return;
     VERIFY(as != active());
+    // An idle hart keeps the table of the last space it ran (idle runs in
+    // the kernel half, which every table shares): move it off this one.
+    for (u64 others = as->other_harts(); others; others &= others - 1) {
+        u32 i = u32(__builtin_ctzll(others));
+        if (kernel::hart_by_index(i).address_space == as)
+            kernel::smp_call(i, [](void* space) {
+                if (active() == space)
+                    deactivate();
+            }, as);
+    }
     PageTable table(as->m_root_pa);
     // Leaf tables still shared with another space (fork): drop our
     // reference; their pages belong to the table, which lives on.
@@ -186,8 +197,31 @@ void AddressSpace::destroy(AddressSpace* as)
 
 void AddressSpace::activate()
 {
+    arch::Hart& hart = arch::this_hart();
     switch_user_table(m_root_pa, &m_asid);
-    arch::this_hart().address_space = this;
+    hart.address_space = this;
+    u64 bit = 1ull << hart.index;
+    if (!(__atomic_load_n(&m_harts, __ATOMIC_RELAXED) & bit))
+        __atomic_fetch_or(&m_harts, bit, __ATOMIC_RELAXED);
+}
+
+u64 AddressSpace::other_harts() const
+{
+    return __atomic_load_n(&m_harts, __ATOMIC_RELAXED) & ~(1ull << arch::this_hart().index);
+}
+
+void AddressSpace::flush_page(u64 va) const
+{
+    flush_tlb_page(va);
+    if (u64 others = other_harts()) [[unlikely]]
+        arch::remote_flush_tlb(kernel::hart_id_mask(others), va, PAGE_SIZE);
+}
+
+void AddressSpace::flush_all() const
+{
+    flush_tlb_all();
+    if (u64 others = other_harts()) [[unlikely]]
+        arch::remote_flush_tlb(kernel::hart_id_mask(others), 0, ~0ull);
 }
 
 AddressSpace* AddressSpace::active() { return static_cast<AddressSpace*>(arch::this_hart().address_space); }
@@ -352,7 +386,7 @@ bool AddressSpace::unshare_table(Pte* table_entry)
     }
     *table_entry = make_pte(own->value(), PTE_V);
     page_put(shared);
-    flush_tlb_all(); // a non-leaf entry changed
+    flush_all(); // a non-leaf entry changed
     return true;
 }
 
@@ -404,6 +438,20 @@ Result<void> AddressSpace::install(u64 page, PhysAddr pa, u64 pte_flags)
 
 void AddressSpace::unmap_pages(const Region& r, u64 start, u64 end)
 {
+    // Pages go back only once no TLB can reach them: on one hart the flush
+    // can wait for the end; with others, a batch is flushed everywhere
+    // before its pages are put (a freed page reused while another hart
+    // still writes through a stale entry would leak between processes).
+    bool others = other_harts() != 0;
+    constexpr usize BATCH = 64;
+    PhysAddr batch[BATCH];
+    usize held = 0;
+    auto drain = [&] {
+        flush_all();
+        for (usize i = 0; i < held; ++i)
+            page_put(batch[i]);
+        held = 0;
+    };
     bool any = false;
     PageTable(m_root_pa).for_each_leaf(start, end, [&](u64, Pte& entry) {
         if (!(entry & PTE_FILE))
@@ -412,12 +460,21 @@ void AddressSpace::unmap_pages(const Region& r, u64 start, u64 end)
             --m_rss.shmem;
         else
             --m_rss.file;
+        if (others) {
+            batch[held++] = pte_page(entry);
+            entry = 0;
+            if (held == BATCH)
+                drain();
+            return;
+        }
         page_put(pte_page(entry)); // a page still shared lives on
         entry = 0;
         any = true;
     });
+    if (held)
+        drain();
     if (any)
-        flush_tlb_all();
+        flush_all();
 }
 
 Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
@@ -507,7 +564,7 @@ Result<void> AddressSpace::break_cow(u64 page, Pte pte)
     if (!(pte & PTE_FILE) && page_refs(old) == 1) {
         // The last sharer of an anonymous page: it is ours again.
         *entry = make_pte(old.value(), flags);
-        flush_tlb_page(page);
+        flush_page(page);
         return {};
     }
     auto copy = alloc_pages(0);
@@ -515,7 +572,7 @@ Result<void> AddressSpace::break_cow(u64 page, Pte pte)
         return Errno::enomem;
     __builtin_memcpy(phys_to_virt(*copy), phys_to_virt(old), PAGE_SIZE);
     *entry = make_pte(copy->value(), flags);
-    flush_tlb_page(page);
+    flush_page(page);
     if (pte & PTE_FILE) {
         --m_rss.file; // only private mappings copy on write: never shmem
         ++m_rss.anon;

@@ -149,6 +149,13 @@ public:
 
     AddressSpace() = default; // use create()
 
+    // A translation of this space changed or went: drop it from this
+    // hart's TLB and from every other hart that has run the space, before
+    // returning (TLB shootdown through arch::remote_flush_tlb).
+    void flush_page(u64 va) const;
+    void flush_all() const;
+    u64 other_harts() const; // m_harts without this hart
+
 private:
     friend class MmChecker; // mm_check.cpp reads the tables and counters
     Result<void> ensure_region_capacity(usize extra);
@@ -182,6 +189,10 @@ private:
     u64 m_heap_start = 0, m_heap_end = 0;
     Rss m_rss;
     u32 m_users = 1;
+    // Hart indexes that have run this space since it was created: their
+    // TLBs may hold its translations (Linux's mm_cpumask; never cleared,
+    // as a hart keeps the entries, tagged with the ASID, after it leaves).
+    u64 m_harts = 0;
     arch::AsidTag m_asid{}; // generation, ASID and satp value (arch/riscv/asid.hpp)
 };
 

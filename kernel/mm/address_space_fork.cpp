@@ -69,7 +69,7 @@ Result<void> AddressSpace::share_tables(AddressSpace& copy) const
         set_page_mark(pte_page(*table), TABLE_ALL_COW);
     });
     if (downgraded)
-        flush_tlb_all();
+        flush_all(); // the parent's other threads may run on other harts
     bool failed = false;
     for_each_block(m_regions, m_region_count, [&](u64 block) {
         Pte* parent = failed ? nullptr : source.table_entry(block);

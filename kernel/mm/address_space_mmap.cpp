@@ -141,7 +141,7 @@ Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
             entry = make_pte(pte_address(entry), flags | PTE_V);
         });
     }
-    flush_tlb_all(); // downgrades must not survive in the TLB
+    flush_all(); // downgrades must not survive in any TLB
     merge_neighbours(end);
     merge_neighbours(start);
     return {};
@@ -235,7 +235,7 @@ Result<u64> AddressSpace::remap(u64 old_address, u64 old_size, u64 new_size, boo
         *own_entry(va - old_address + target) = entry;
         entry = 0; // the page moved, its reference with it
     });
-    flush_tlb_all();
+    flush_all();
     remove_range(old_address, old_end);
     merge_neighbours(target + new_size);
     merge_neighbours(target);

@@ -1,4 +1,5 @@
 // Kernel-stack slots in the KSTACK window.
+#include "kernel/smp.hpp"
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/process.hpp"
 #include "arch/arch.hpp"
@@ -101,6 +102,7 @@ void release_slot_kstacks_locked(u32 slot)
             return; // cannot be: every slot of it is free
     *entry = 0;
     flush_tlb_all(); // a non-leaf entry went
+    flush_kernel_range_on_other_harts(0, ~0ull);
     mm::free_pages(table, 0);
 }
 
@@ -225,6 +227,9 @@ void free_kernel_stack(KernelStack stack)
     auto t = kernel.translate(slot_stack_base(stack.slot));
     VERIFY(t.has_value());
     kernel.unmap(slot_stack_base(stack.slot), KERNEL_STACK_SIZE);
+    // Another hart that ran the thread may still hold the translations:
+    // they go before the pages do.
+    flush_kernel_range_on_other_harts(slot_stack_base(stack.slot), KERNEL_STACK_SIZE);
     mm::free_pages(PhysAddr{t->pa}.align_down(), STACK_ORDER);
     SpinLockGuard guard(s_lock);
     release_slot_kstacks_locked(stack.slot); // first fit: low slots are reused
