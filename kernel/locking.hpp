@@ -12,6 +12,9 @@
 //
 //   rank lock            kind      guards
 //   ---- --------------- --------- -----------------------------------------
+//     4  pipe            mutex     one reader / one small writer of a pipe at
+//                                  a time (fs/pipe.cpp); never held with
+//                                  another mutex
 //     5  vfs             mutex     the RAM filesystem: inodes, directory
 //                                  entries, page-cache slots, procfs
 //                                  (fs/inode.hpp). May sleep and allocate.
@@ -60,6 +63,7 @@
 namespace kernel {
 
 enum class LockRank : u8 {
+    Pipe = 4,
     Vfs = 5,
     Process = 10,
     Tty = 15,
@@ -76,6 +80,7 @@ enum class LockRank : u8 {
 constexpr const char* lock_rank_name(LockRank rank)
 {
     switch (rank) {
+    case LockRank::Pipe: return "pipe";
     case LockRank::Vfs: return "vfs";
     case LockRank::Process: return "process";
     case LockRank::Tty: return "tty";

@@ -36,19 +36,39 @@ void Mutex::lock()
     void* expected = nullptr;
     if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
         return;
-    lock_slow(me);
+    (void)lock_slow(me, false);
 }
 
-void Mutex::lock_slow(void* me)
+bool Mutex::lock_interruptible()
+{
+    if constexpr (LOCK_ORDER_CHECKS) {
+        u64 held = arch::this_hart().held_lock_ranks;
+        if (held) [[unlikely]]
+            lock_order_violation(m_rank, held);
+    }
+    void* me = owner_token();
+    if (__atomic_load_n(&m_owner, __ATOMIC_RELAXED) == me)
+        PANIC("mutex taken twice by the same thread");
+    void* expected = nullptr;
+    if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+        return true;
+    return lock_slow(me, true);
+}
+
+bool Mutex::lock_slow(void* me, bool interruptible)
 {
     SpinLockGuard guard(process_lock());
     for (;;) {
         __atomic_store_n(&m_waiters, 1u, __ATOMIC_SEQ_CST);
         void* expected = nullptr;
         if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-            return;
-        // Woken by unlock, or early by a signal: either way, try again.
-        block_uninterruptible_proc_locked(m_queue);
+            return true;
+        // Woken by unlock, or early by a signal: try again, unless the
+        // signal is to end an interruptible wait.
+        if (!interruptible)
+            block_uninterruptible_proc_locked(m_queue);
+        else if (block_on_proc_locked(m_queue))
+            return false;
     }
 }
 

@@ -18,6 +18,8 @@ public:
     Mutex(const Mutex&) = delete;
 
     void lock();
+    // As lock, but a signal for the thread ends the wait: false, not held.
+    [[nodiscard]] bool lock_interruptible();
     void unlock();
     bool is_held_by_current() const;
     // The first line of every `_locked` function that needs this lock (in
@@ -30,7 +32,7 @@ public:
     const char* name() const { return lock_rank_name(m_rank); }
 
 private:
-    void lock_slow(void* me);
+    bool lock_slow(void* me, bool interruptible);
 
     void* m_owner = nullptr; // the owning thread (owner_token()), or null
     u32 m_waiters = 0;       // someone may be blocked on m_queue

@@ -5,6 +5,8 @@
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/process/signal.hpp"
+#include "kernel/mutex.hpp"
+#include "lib/scope_guard.hpp"
 
 namespace kernel::fs {
 
@@ -19,6 +21,13 @@ struct Pipe {
     u8* buffer = nullptr;
     u64 head = 0, tail = 0; // read at head, write at tail (monotonic counters)
     u32 readers = 0, writers = 0;
+    // Not under the process lock: one reader at a time takes bytes out
+    // (peek, copy out, consume), one writer at a time puts a write of at
+    // most PIPE_BUF bytes in, so that it is not interleaved with another
+    // hart's. Neither is held while waiting for data or room... except a
+    // small write's wait for room, which is interruptible.
+    Mutex read_mutex{LockRank::Pipe};
+    Mutex write_mutex{LockRank::Pipe};
     WaitQueue readable, writable;
     PhysAddr buffer_pa;
 
@@ -63,6 +72,15 @@ public:
                         return Errno::eintr;
                     continue;
                 }
+            }
+            if (!m_pipe->read_mutex.lock_interruptible())
+                return Errno::eintr;
+            lib::ScopeGuard unlock([&] { m_pipe->read_mutex.unlock(); });
+            {
+                SpinLockGuard guard(process_lock());
+                Pipe& p = *m_pipe;
+                if (p.used() == 0)
+                    continue; // another reader took it: wait again, without the mutex
                 n = lib::min(lib::min(length, p.used()), sizeof(chunk));
                 for (usize i = 0; i < n; ++i)
                     chunk[i] = p.buffer[(p.head + i) % PIPE_CAPACITY];
@@ -82,6 +100,13 @@ public:
             return Errno::ebadf;
         usize done = 0;
         u8 chunk[512];
+        bool atomic = length <= PIPE_BUF;
+        if (atomic && !m_pipe->write_mutex.lock_interruptible())
+            return Errno::eintr;
+        lib::ScopeGuard unlock([&] {
+            if (atomic)
+                m_pipe->write_mutex.unlock();
+        });
         while (done < length) {
             usize n = lib::min(length - done, sizeof(chunk));
             if (auto r = mm::copy_from_user(chunk, buffer + done, n); r.is_error())

@@ -189,9 +189,9 @@ void nice_weighting(Test& t)
     // weighs them 1024 : 15 (kernel/sched/core.c sched_prio_to_weight);
     // ask for 3 : 1 at least, over at least 0.2 s of CPU (the Linux
     // reference's pinned CPU may be shared with a loaded host's build, so
-    // less than the 2 s). On a Linux host with several CPUs both are
-    // pinned to one (and the children inherit it from us).
-    if (!platform().myriad) {
+    // less than the 2 s). With several CPUs (a Linux host, Myriad on
+    // several harts) both are pinned to one: the children inherit it.
+    {
         cpu_set_t allowed;
         CPU_ZERO(&allowed);
         if (sched_getaffinity(0, sizeof allowed, &allowed) != 0)
