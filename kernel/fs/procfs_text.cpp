@@ -283,8 +283,9 @@ void format_global_stat(TextSink& out)
 }
 
 // /proc/cpuinfo as Linux's riscv show_cpuinfo (arch/riscv/kernel/cpu.c):
-// a block per online hart, a blank line after each; "uarch" only for a
-// cpu node whose compatible says more than "riscv".
+// a block per online hart (processor, hart, isa, mmu, uarch), a blank
+// line after each; "uarch" only for a cpu node whose compatible says more
+// than "riscv".
 void format_cpuinfo(TextSink& out)
 {
     for (u32 i = 0; i < MAX_HARTS; ++i) {
@@ -294,8 +295,12 @@ void format_cpuinfo(TextSink& out)
         lib::format(out, "processor\t: {}\nhart\t\t: {}\n", i, h->hart_id);
         if (!h->isa.is_empty())
             lib::format(out, "isa\t\t: {}\n", h->isa);
+        // Linux 6.1 prints the mode its page tables use, not the most the
+        // hart offers (mmu-type, "sv48" on QEMU virt): Myriad's are Sv39
+        // on every hart (arch/arch.hpp). A hart without an MMU is never
+        // started.
         if (!h->mmu.is_empty())
-            lib::format(out, "mmu\t\t: {}\n", h->mmu);
+            lib::format(out, "mmu\t\t: sv39\n");
         if (!h->uarch.is_empty() && !(h->uarch == lib::StringView("riscv")))
             lib::format(out, "uarch\t\t: {}\n", h->uarch);
         out.write("\n", 1);
