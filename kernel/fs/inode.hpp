@@ -33,10 +33,12 @@ enum class Device : u8 { None, Null, Zero, Console, Tty };
 // /proc: which synthetic file or directory an inode is (a file's text is
 // made at open). Per process: PidDir (/proc/PID) holds Stat, Status,
 // Cmdline, Maps, Comm and TaskDir (/proc/PID/task), which holds one TidDir
-// per live thread with TaskStat, TaskStatus and TaskComm.
+// per live thread with TaskStat, TaskStatus and TaskComm. The few files
+// of /sys (sysfs.hpp) are made the same way: SysDir directories, SysCpu*
+// files.
 enum class ProcKind : u8 {
     None, Root, PidDir, Self, Stat, Status, Cmdline, Maps, Meminfo, Uptime, Loadavg, GlobalStat,
-    Comm, TaskDir, TidDir, TaskStat, TaskStatus, TaskComm,
+    Comm, TaskDir, TidDir, TaskStat, TaskStatus, TaskComm, Cpuinfo, SysDir, SysCpuOnline, SysCpuPossible,
 };
 
 struct Inode {

@@ -5,6 +5,7 @@
 #include "kernel/fs/populate.hpp"
 #include "kernel/fs/path.hpp"
 #include "kernel/fs/procfs.hpp"
+#include "kernel/fs/sysfs.hpp"
 #include "kernel/initramfs.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/printk.hpp"
@@ -119,6 +120,7 @@ void populate_from_boot_files()
         printk("vfs: {} boot file(s) could not be added{}\n", failed, devices_ok ? "" : "; /dev incomplete");
     if (auto proc = make_directories_vfs_locked("/proc"); proc.is_ok())
         proc_create_root_vfs_locked(*proc.value());
+    sys_create_vfs_locked(); // /sys/devices/system/cpu/{online,possible}, for glibc
     // /tmp must exist and be writable by everyone.
     if (auto tmp = make_directories_vfs_locked("/tmp"); tmp.is_ok())
         tmp.value()->mode = S_IFDIR | 01777;

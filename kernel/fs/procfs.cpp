@@ -88,6 +88,7 @@ void proc_create_root_vfs_locked(Inode& proc)
     (void)make_inode_vfs_locked(proc, "uptime", S_IFREG | 0444, ProcKind::Uptime, 0);
     (void)make_inode_vfs_locked(proc, "loadavg", S_IFREG | 0444, ProcKind::Loadavg, 0);
     (void)make_inode_vfs_locked(proc, "stat", S_IFREG | 0444, ProcKind::GlobalStat, 0);
+    (void)make_inode_vfs_locked(proc, "cpuinfo", S_IFREG | 0444, ProcKind::Cpuinfo, 0);
 }
 
 namespace {

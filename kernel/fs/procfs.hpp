@@ -1,5 +1,5 @@
 // /proc with Linux's formats (proc(5)), for ps, top and friends: the
-// global files (meminfo, uptime, loadavg, stat), one directory per live
+// global files (meminfo, uptime, loadavg, stat, cpuinfo), one directory per live
 // process (stat, status, cmdline, maps, comm, and task/ with one directory
 // per live thread: stat, status, comm) and self. The tree under /proc is
 // brought in line with the process and thread tables whenever a directory
@@ -22,13 +22,15 @@ void proc_refresh_vfs_locked(Inode& dir);
 // threads; adding one first drops the directory's stale entries). ENOENT
 // for a name in the directory of a process or thread that has ended.
 Result<void> proc_refresh_name_vfs_locked(Inode& dir, lib::StringView name);
-// The text of a proc file, generated now; kmalloc'd, the caller frees it.
+// The text of a proc file (or of a /sys file, sysfs.hpp), generated now;
+// kmalloc'd, the caller frees it.
 Result<char*> proc_generate(const Inode&, usize& length);
 // A write of `length` bytes at user address `buffer`, as Linux answers it:
 // for comm, the new name of the thread (of the process for
 // /proc/PID/comm), taken from a thread of the same process only (EINVAL
 // otherwise, ESRCH once it exited), and not by pwrite (`positional`:
-// ESPIPE); EINVAL for the other per-process files, EIO for the global ones.
+// ESPIPE); EINVAL for the other per-process files, EIO for the global ones,
+// EACCES for /sys's (read-only attributes: Linux refuses them at open).
 Result<usize> proc_write(const Inode&, u64 buffer, usize length, bool positional);
 // The target of /proc/self for the calling process.
 usize proc_self_target(char* out, usize capacity);

@@ -9,6 +9,7 @@
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/process/signal.hpp"
+#include "kernel/smp.hpp"
 #include "kernel/time.hpp"
 #include "kernel/wallclock.hpp"
 #include "lib/format.hpp"
@@ -21,6 +22,14 @@ namespace {
 constexpr u64 USER_HZ = 100; // clock ticks in /proc and times(2)
 
 u64 ticks(u64 ns) { return ns / (1000000000ull / USER_HZ); }
+
+// The harts that exist (discovered at boot, whether started or not): what
+// Linux calls the possible CPUs. nr_cpu_ids is their count.
+u64 possible_harts_mask()
+{
+    u32 n = lib::min(smp_discovered(), MAX_HARTS);
+    return n >= 64 ? ~0ull : (1ull << n) - 1;
+}
 
 // A growing text buffer for generating a file. Under a spinlock it must
 // not grow (no allocation there): in fixed mode it counts what did not fit
@@ -92,6 +101,40 @@ private:
     bool m_failed = false, m_fixed = false;
 };
 
+// A CPU list as Linux prints one (bitmap_print_list_to_buf: "0-3,5"),
+// then a newline.
+void format_cpu_list(TextSink& out, u64 mask)
+{
+    const char* separator = "";
+    for (u32 i = 0; i < 64; ++i) {
+        if (!(mask >> i & 1))
+            continue;
+        u32 last = i;
+        while (last + 1 < 64 && (mask >> (last + 1) & 1))
+            ++last;
+        if (last == i)
+            lib::format(out, "{}{}", separator, i);
+        else
+            lib::format(out, "{}{}-{}", separator, i, last);
+        separator = ",";
+        i = last;
+    }
+    out.write("\n", 1);
+}
+
+// A CPU mask as Linux prints one ("%*pb" over nr_cpu_ids bits): hex,
+// zero-padded to the digits nr_cpu_ids needs (3 for 2 CPUs, 0f for 5).
+// Myriad has at most 32 harts: one 32-bit group, no commas.
+void format_cpu_mask(TextSink& out, u64 mask)
+{
+    u32 bits = lib::max(1u, u32(__builtin_popcountll(possible_harts_mask())));
+    char digits[16];
+    u32 n = (bits + 3) / 4;
+    for (u32 k = 0; k < n; ++k)
+        digits[k] = "0123456789abcdef"[(mask >> (4 * (n - 1 - k))) & 15];
+    out.write(digits, n);
+}
+
 char state_letter(const Thread* t)
 {
     if (!t)
@@ -142,9 +185,11 @@ void format_pid_stat(TextSink& out, Process& p, Thread* only)
                 ticks(times.system_ns), ticks(p.children_user_ns), ticks(p.children_system_ns), 20 + nice, nice,
                 p.thread_count ? p.thread_count : 1, ticks(only ? only->start_ns : p.start_ns), virtual_size(p),
                 resident_pages(p));
-    lib::format(out, "0 0 0 0 0 {} {} {} 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 {}\n",
+    // Field 39, processor: the hart the thread runs or last ran on (for
+    // the process, its main thread's, as Linux shows the leader's).
+    lib::format(out, "0 0 0 0 0 {} {} {} 0 0 0 0 17 {} 0 0 0 0 0 0 0 0 0 0 0 0 {}\n",
                 (t ? t->signals.pending : 0) | p.signals.pending, t ? t->signals_blocked : 0, p.signals_ignored,
-                p.zombie ? p.exit_status : 0);
+                t ? t->last_hart : 0, p.zombie ? p.exit_status : 0);
 }
 
 void format_pid_status(TextSink& out, Process& p, Thread* only)
@@ -166,7 +211,12 @@ void format_pid_status(TextSink& out, Process& p, Thread* only)
                 p.thread_count ? p.thread_count : 1, t ? t->signals.pending : 0, p.signals.pending,
                 t ? t->signals_blocked : 0);
     lib::format(out, "SigIgn:\t{:016x}\nSigCgt:\t{:016x}\n", p.signals_ignored, p.signals_caught);
-    lib::format(out, "Cpus_allowed:\t{:x}\nCpus_allowed_list:\t0\n", t ? t->affinity & 1 : 1);
+    // The affinity mask over the harts that exist (Linux: nr_cpu_ids bits).
+    u64 allowed = (t ? t->affinity : ~0ull) & possible_harts_mask();
+    lib::format(out, "Cpus_allowed:\t");
+    format_cpu_mask(out, allowed);
+    lib::format(out, "\nCpus_allowed_list:\t");
+    format_cpu_list(out, allowed);
 }
 
 // /proc/PID/maps (proc(5)): "start-end perms offset dev inode  name".
@@ -207,14 +257,54 @@ void format_meminfo(TextSink& out)
                 thread_count() * (KERNEL_STACK_SIZE / 1024)); // one kernel stack per live thread
 }
 
+// /proc/stat (fs/proc/stat.c): the "cpu" line sums every hart's times
+// (in nanoseconds, then turned into ticks, as Linux sums before
+// nsec_to_clock_t), then one "cpuN" line per online hart; user, nice,
+// system, idle, iowait, irq, softirq, steal, guest, guest_nice.
 void format_global_stat(TextSink& out)
 {
     auto s = scheduler_stats();
     u64 boot_seconds = (wallclock_ns() - monotonic_ns()) / 1000000000ull;
-    lib::format(out, "cpu  {} 0 {} {} 0 0 0 0 0 0\ncpu0 {} 0 {} {} 0 0 0 0 0 0\n", ticks(s.user_ns),
-                ticks(s.system_ns), ticks(s.idle_ns), ticks(s.user_ns), ticks(s.system_ns), ticks(s.idle_ns));
+    HartTimes per_hart[MAX_HARTS];
+    HartTimes sum{};
+    for (u32 i = 0; i < MAX_HARTS; ++i) {
+        per_hart[i] = hart_times(i); // zeros for a hart that is not online
+        sum.user_ns += per_hart[i].user_ns;
+        sum.system_ns += per_hart[i].system_ns;
+        sum.idle_ns += per_hart[i].idle_ns;
+    }
+    lib::format(out, "cpu  {} 0 {} {} 0 0 0 0 0 0\n", ticks(sum.user_ns), ticks(sum.system_ns), ticks(sum.idle_ns));
+    for (u32 i = 0; i < MAX_HARTS; ++i)
+        if (hart_info(i))
+            lib::format(out, "cpu{} {} 0 {} {} 0 0 0 0 0 0\n", i, ticks(per_hart[i].user_ns),
+                        ticks(per_hart[i].system_ns), ticks(per_hart[i].idle_ns));
     lib::format(out, "intr {}\nctxt {}\nbtime {}\nprocesses {}\nprocs_running {}\nprocs_blocked 0\n", s.interrupts,
                 s.switches, boot_seconds, s.forks, s.running);
+}
+
+// /proc/cpuinfo as Linux's riscv show_cpuinfo (arch/riscv/kernel/cpu.c):
+// a block per online hart (processor, hart, isa, mmu, uarch), a blank
+// line after each; "uarch" only for a cpu node whose compatible says more
+// than "riscv".
+void format_cpuinfo(TextSink& out)
+{
+    for (u32 i = 0; i < MAX_HARTS; ++i) {
+        const HartInfo* h = hart_info(i);
+        if (!h)
+            continue;
+        lib::format(out, "processor\t: {}\nhart\t\t: {}\n", i, h->hart_id);
+        if (!h->isa.is_empty())
+            lib::format(out, "isa\t\t: {}\n", h->isa);
+        // Linux 6.1 prints the mode its page tables use, not the most the
+        // hart offers (mmu-type, "sv48" on QEMU virt): Myriad's are Sv39
+        // on every hart (arch/arch.hpp). A hart without an MMU is never
+        // started.
+        if (!h->mmu.is_empty())
+            lib::format(out, "mmu\t\t: sv39\n");
+        if (!h->uarch.is_empty() && !(h->uarch == lib::StringView("riscv")))
+            lib::format(out, "uarch\t\t: {}\n", h->uarch);
+        out.write("\n", 1);
+    }
 }
 
 Result<Process*> process_for(const Inode& inode)
@@ -255,6 +345,9 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
         break;
     }
     case ProcKind::GlobalStat: format_global_stat(out); break;
+    case ProcKind::Cpuinfo: format_cpuinfo(out); break;
+    case ProcKind::SysCpuOnline: format_cpu_list(out, online_harts_mask()); break;
+    case ProcKind::SysCpuPossible: format_cpu_list(out, possible_harts_mask()); break;
     case ProcKind::Stat:
     case ProcKind::Status:
     case ProcKind::Maps:
@@ -316,7 +409,10 @@ Result<usize> proc_write(const Inode& inode, u64 buffer, usize length, bool posi
     case ProcKind::Meminfo:
     case ProcKind::Uptime:
     case ProcKind::Loadavg:
-    case ProcKind::GlobalStat: return Errno::eio; // Linux's proc_reg_write without a proc_write
+    case ProcKind::GlobalStat:
+    case ProcKind::Cpuinfo: return Errno::eio; // Linux's proc_reg_write without a proc_write
+    case ProcKind::SysCpuOnline:
+    case ProcKind::SysCpuPossible: return Errno::eacces; // a read-only sysfs attribute
     default: return Errno::einval;                // a per-process file without a write op
     }
     if (positional)

@@ -85,6 +85,7 @@ std::optional<Stat> parse_stat(std::string_view line)
     field(22, s.starttime);
     field(23, s.vsize);
     field(24, s.rss);
+    field(39, s.processor);
     if (!ok)
         return std::nullopt;
     return s;
@@ -309,6 +310,30 @@ std::optional<std::vector<uint64_t>> read_cpu_times()
         if (!parse_number((*line)[i], times[i]))
             return std::nullopt;
     return times;
+}
+
+std::map<int, std::vector<uint64_t>> read_per_cpu_times()
+{
+    std::map<int, std::vector<uint64_t>> cpus;
+    std::string text;
+    if (!read_text("/proc/stat", text))
+        return cpus;
+    for (std::string_view rest = text; !rest.empty();) {
+        size_t eol = rest.find('\n');
+        std::string_view line = rest.substr(0, eol);
+        rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
+        auto w = words(line);
+        int n;
+        if (w.size() < 5 || !w[0].starts_with("cpu") || !parse_number(w[0].substr(3), n) || n < 0)
+            continue;
+        std::vector<uint64_t> times(10, 0);
+        bool ok = true;
+        for (size_t i = 1; i < w.size() && i <= times.size(); ++i)
+            ok = ok && parse_number(w[i], times[i - 1]);
+        if (ok)
+            cpus.emplace(n, std::move(times));
+    }
+    return cpus;
 }
 
 int64_t boot_time()

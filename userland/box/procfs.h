@@ -7,7 +7,7 @@
 //   /proc/PID/stat       1 pid, 2 (comm), 3 state, 4 ppid, 5 pgrp,
 //                        6 session, 7 tty_nr, 8 tpgid, 14 utime,
 //                        15 stime, 18 priority, 19 nice, 20 num_threads,
-//                        22 starttime, 23 vsize, 24 rss
+//                        22 starttime, 23 vsize, 24 rss, 39 processor
 //   /proc/PID/status     "Uid:" (the second number, the effective uid)
 //   /proc/PID/task/      the numeric entries are the process's threads
 //   /proc/PID/task/TID/stat  the same fields for one thread (1 is its tid,
@@ -19,8 +19,8 @@
 //   /proc/loadavg        the three load averages
 //   /proc/meminfo        MemTotal, MemFree, MemAvailable, Buffers, Cached,
 //                        SReclaimable, SwapTotal, SwapFree (kB)
-//   /proc/stat           "btime" (boot time, seconds since the Epoch) and
-//                        the aggregate "cpu" line
+//   /proc/stat           "btime" (boot time, seconds since the Epoch), the
+//                        aggregate "cpu" line and the per-CPU "cpuN" lines
 #pragma once
 
 #include <array>
@@ -52,6 +52,7 @@ struct Stat {
     uint64_t starttime = 0; // clock ticks after boot
     uint64_t vsize = 0;     // bytes
     int64_t rss = 0;        // pages
+    int processor = 0;      // the CPU it runs or last ran on (ps PSR, top P)
 };
 
 // One line of /proc/PID/stat. comm is everything between the first '('
@@ -112,6 +113,9 @@ std::optional<std::vector<uint64_t>> read_cpu_times();
 
 // Boot time in seconds since the Epoch: "btime" of /proc/stat, else
 // now minus /proc/uptime.
+// The same counters of each "cpuN" line, by N (the online CPUs).
+std::map<int, std::vector<uint64_t>> read_per_cpu_times();
+
 int64_t boot_time();
 
 uint64_t clock_ticks(); // sysconf(_SC_CLK_TCK), 100 if unknown

@@ -1,16 +1,20 @@
-// top [-b] [-H] [-n ITERATIONS] [-d SECONDS]: the process table from
+// top [-1] [-b] [-H] [-n ITERATIONS] [-d SECONDS]: the process table from
 // /proc (box/procfs.h) redrawn every SECONDS (1 by default), in procps
 // top's layout: uptime and load, task states, CPU and memory use, then
 // one row a process sorted by %CPU, the share of one CPU it used since
-// the previous frame (of its lifetime, in the first). -H (threads mode):
+// the previous frame (of its lifetime, in the first), with P, the CPU it
+// runs or last ran on (/proc/PID/stat field 39). -H (threads mode):
 // one row a thread instead (from /proc/PID/task), its tid under PID and
-// its own name, state and times, and "Threads:" counting them.
+// its own name, state and times, and "Threads:" counting them. -1 (or
+// the '1' key, which toggles it): a "%CpuN :" line per CPU from the
+// cpuN lines of /proc/stat instead of the one "%Cpu(s):" line.
 //
 // On a terminal the screen is cleared (ANSI "ESC[H ESC[J") before each
 // frame and the terminal is put in a raw mode: no ICANON, no ECHO, and
 // VMIN = VTIME = 0 so that read(2) returns at once; the kernel has no
 // poll/select, so keys are polled between 100 ms sleeps. 'q' quits,
-// 'k' asks for a pid and sends it SIGTERM, any other key redraws. The
+// 'k' asks for a pid and sends it SIGTERM, '1' switches between one CPU
+// line and a line per CPU, any other key redraws. The
 // terminal is restored on the way out, also after ^C (SIGINT), SIGTERM
 // or SIGHUP. -b (batch) writes plain frames, one after another, with no
 // terminal handling; so does top when stdin is not a terminal.
@@ -37,6 +41,7 @@ void on_stop_signal(int) { g_stop = 1; }
 struct Options {
     bool batch = false;
     bool threads = false; // -H
+    bool per_cpu = false; // -1, '1': a %Cpu line per CPU
     long iterations = -1; // forever
     double delay = 1.0;
 };
@@ -45,6 +50,7 @@ struct Sample {
     std::vector<Process> processes;
     double uptime = 0;
     std::optional<std::vector<uint64_t>> cpu; // /proc/stat "cpu" line
+    std::map<int, std::vector<uint64_t>> per_cpu; // its "cpuN" lines
 };
 
 struct Row {
@@ -63,6 +69,7 @@ Sample take_sample(bool threads)
         s.processes = box::procfs::read_threads(s.processes);
     s.uptime = box::procfs::read_uptime().value_or(0);
     s.cpu = box::procfs::read_cpu_times();
+    s.per_cpu = box::procfs::read_per_cpu_times();
     return s;
 }
 
@@ -141,7 +148,23 @@ std::string time_plus(uint64_t ticks, uint64_t hz)
                   (unsigned long long)(centis % 100));
 }
 
-std::vector<std::string> header_lines(const Sample& now, const Sample* before, bool threads)
+// "us, sy, ni, id, wa, hi, si, st" of a cpu line of /proc/stat, as
+// percentages of the ticks since the last frame (since boot in the first).
+std::string cpu_states(const std::vector<uint64_t>& now, const std::vector<uint64_t>* before)
+{
+    std::vector<uint64_t> delta = now;
+    if (before)
+        for (size_t i = 0; i < delta.size() && i < before->size(); ++i)
+            delta[i] = delta[i] >= (*before)[i] ? delta[i] - (*before)[i] : 0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < 8 && i < delta.size(); ++i)
+        total += delta[i];
+    auto pct = [&](size_t i) { return total && i < delta.size() ? 100.0 * double(delta[i]) / double(total) : 0.0; };
+    return format("%5.1f us,%5.1f sy,%5.1f ni,%5.1f id,%5.1f wa,%5.1f hi,%5.1f si,%5.1f st", pct(0), pct(2), pct(1),
+                  pct(3), pct(4), pct(5), pct(6), pct(7));
+}
+
+std::vector<std::string> header_lines(const Sample& now, const Sample* before, bool threads, bool per_cpu)
 {
     std::vector<std::string> lines;
     time_t t = std::time(nullptr);
@@ -166,19 +189,17 @@ std::vector<std::string> header_lines(const Sample& now, const Sample* before, b
     lines.push_back(format("%s: %3zu total, %3d running, %3d sleeping, %3d stopped, %3d zombie",
                            threads ? "Threads" : "Tasks", now.processes.size(), running, sleeping, stopped, zombie));
 
-    if (now.cpu) {
-        // user nice system idle iowait irq softirq steal, since the last
-        // frame (since boot in the first).
-        std::vector<uint64_t> delta = *now.cpu;
-        if (before && before->cpu)
-            for (size_t i = 0; i < delta.size(); ++i)
-                delta[i] = delta[i] >= (*before->cpu)[i] ? delta[i] - (*before->cpu)[i] : 0;
-        uint64_t total = 0;
-        for (size_t i = 0; i < 8; ++i)
-            total += delta[i];
-        auto pct = [&](size_t i) { return total ? 100.0 * double(delta[i]) / double(total) : 0.0; };
-        lines.push_back(format("%%Cpu(s):%5.1f us,%5.1f sy,%5.1f ni,%5.1f id,%5.1f wa,%5.1f hi,%5.1f si,%5.1f st",
-                               pct(0), pct(2), pct(1), pct(3), pct(4), pct(5), pct(6), pct(7)));
+    if (per_cpu && !now.per_cpu.empty()) {
+        // One line per CPU, as procps's "1" view: "%Cpu0  : ...".
+        for (const auto& [n, times] : now.per_cpu) {
+            const std::vector<uint64_t>* then = nullptr;
+            if (before)
+                if (auto it = before->per_cpu.find(n); it != before->per_cpu.end())
+                    then = &it->second;
+            lines.push_back(format("%%Cpu%-3d:", n) + cpu_states(times, then));
+        }
+    } else if (now.cpu) {
+        lines.push_back("%Cpu(s):" + cpu_states(*now.cpu, before && before->cpu ? &*before->cpu : nullptr));
     }
 
     auto mem = box::procfs::read_meminfo();
@@ -201,8 +222,8 @@ std::vector<std::string> header_lines(const Sample& now, const Sample* before, b
 
 std::string table_header()
 {
-    return format("%5s %-8s %3s %3s %7s %6s %c %5s %5s %9s %s", "PID", "USER", "PR", "NI", "VIRT", "RES", 'S', "%CPU",
-                  "%MEM", "TIME+", "COMMAND");
+    return format("%5s %-8s %3s %3s %7s %6s %c %2s %5s %5s %9s %s", "PID", "USER", "PR", "NI", "VIRT", "RES", 'S', "P",
+                  "%CPU", "%MEM", "TIME+", "COMMAND");
 }
 
 std::string table_row(const Row& row, uint64_t hz, uint64_t mem_total_kb)
@@ -212,22 +233,26 @@ std::string table_row(const Row& row, uint64_t hz, uint64_t mem_total_kb)
     double mem = mem_total_kb ? 100.0 * double(rss_kb) / double(mem_total_kb) : 0.0;
     // Real-time tasks have priority -2..-100; -100 shows as "rt".
     std::string priority = s.priority <= -100 ? "rt" : std::to_string(s.priority);
-    return format("%5d %-8s %3s %3lld %7s %6s %c %5.1f %5.1f %9s %s", row_id(*row.process),
+    return format("%5d %-8s %3s %3lld %7s %6s %c %2d %5.1f %5.1f %9s %s", row_id(*row.process),
                   box::procfs::fit(box::procfs::user_name(row.process->euid), 8).c_str(), priority.c_str(),
                   (long long)s.nice, scaled_kib(s.vsize / 1024, 7).c_str(), scaled_kib(rss_kb, 6).c_str(), s.state,
-                  row.cpu, mem, time_plus(s.utime + s.stime, hz).c_str(), s.comm.c_str());
+                  s.processor, row.cpu, mem, time_plus(s.utime + s.stime, hz).c_str(), s.comm.c_str());
 }
 
-// One frame. MAX_ROWS limits the process rows and COLUMNS the width
-// (0: no limit) on a terminal.
-std::string frame(const Sample& now, const Sample* before, bool threads, size_t max_rows, size_t columns,
-                  std::vector<Row>& rows)
+// One frame. On a terminal SCREEN_LINES limits the rows (the table keeps
+// one line free) and COLUMNS the width (0: no limit). HEADER_LINES: the
+// lines above the table's header, the last of them blank (the prompt line).
+std::string frame(const Sample& now, const Sample* before, const Options& options, size_t screen_lines,
+                  size_t columns, std::vector<Row>& rows, size_t& header_count)
 {
     uint64_t hz = box::procfs::clock_ticks();
     auto meminfo = box::procfs::read_meminfo();
     uint64_t mem_total = meminfo.contains("MemTotal") ? meminfo.find("MemTotal")->second : 0;
     rows = cpu_rows(now, before, hz);
-    std::vector<std::string> lines = header_lines(now, before, threads);
+    std::vector<std::string> lines = header_lines(now, before, options.threads, options.per_cpu);
+    header_count = lines.size();
+    size_t above = header_count + 1;
+    size_t max_rows = screen_lines == 0 ? 0 : screen_lines > above + 1 ? screen_lines - above - 1 : 1;
     lines.push_back(table_header());
     for (size_t i = 0; i < rows.size() && (max_rows == 0 || i < max_rows); ++i)
         lines.push_back(table_row(rows[i], hz, mem_total));
@@ -311,9 +336,11 @@ void kill_prompt(const std::vector<Row>& rows, size_t prompt_line)
 bool parse_options(int argc, char** argv, Options& o)
 {
     int opt;
-    while ((opt = getopt(argc, argv, "bHn:d:")) != -1) {
+    while ((opt = getopt(argc, argv, "1bHn:d:")) != -1) {
         std::string_view arg = optarg ? optarg : "";
-        if (opt == 'b') {
+        if (opt == '1') {
+            o.per_cpu = true;
+        } else if (opt == 'b') {
             o.batch = true;
         } else if (opt == 'H') {
             o.threads = true;
@@ -338,7 +365,7 @@ int box::top_main(int argc, char** argv)
 {
     Options options;
     if (!parse_options(argc, argv, options)) {
-        std::fprintf(stderr, "usage: top [-b] [-H] [-n ITERATIONS] [-d SECONDS]\n");
+        std::fprintf(stderr, "usage: top [-1] [-b] [-H] [-n ITERATIONS] [-d SECONDS]\n");
         return 1;
     }
 
@@ -361,20 +388,20 @@ int box::top_main(int argc, char** argv)
     Sample previous;
     bool have_previous = false;
     std::vector<Row> rows;
+    size_t header_count = 0;
     bool quit = false;
     for (long n = 0; !quit && !g_stop && (options.iterations < 0 || n < options.iterations); ++n) {
         Sample now = take_sample(options.threads);
         std::string out;
         if (raw) {
             auto [lines, columns] = terminal_size();
-            // Seven lines above the table rows (six with no %Cpu line).
-            size_t above = now.cpu ? 7 : 6;
-            out = "\033[H\033[J" + frame(now, have_previous ? &previous : nullptr, options.threads,
-                                         lines > above + 1 ? lines - above - 1 : 1, columns, rows);
+            out = "\033[H\033[J" +
+                  frame(now, have_previous ? &previous : nullptr, options, lines, columns, rows, header_count);
             if (!out.empty() && out.back() == '\n')
                 out.pop_back(); // keep the screen from scrolling
         } else {
-            out = (n > 0 ? "\n" : "") + frame(now, have_previous ? &previous : nullptr, options.threads, 0, 0, rows);
+            out = (n > 0 ? "\n" : "") +
+                  frame(now, have_previous ? &previous : nullptr, options, 0, 0, rows, header_count);
         }
         if (!write_all(STDOUT_FILENO, out))
             break;
@@ -387,8 +414,9 @@ int box::top_main(int argc, char** argv)
             sleep_for(options.delay);
             continue;
         }
-        // Keys, polled every 100 ms until the next frame is due.
-        size_t prompt_line = previous.cpu ? 6 : 5;
+        // Keys, polled every 100 ms until the next frame is due. The
+        // prompt goes on the blank line under the summary.
+        size_t prompt_line = header_count;
         for (double waited = 0; waited < options.delay && !g_stop; waited += 0.1) {
             auto key = poll_key();
             if (!key) {
@@ -399,6 +427,8 @@ int box::top_main(int argc, char** argv)
                 quit = true;
             } else if (*key == 'k') {
                 kill_prompt(rows, prompt_line);
+            } else if (*key == '1') {
+                options.per_cpu = !options.per_cpu;
             }
             break; // any key: draw now
         }

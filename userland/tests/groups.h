@@ -34,6 +34,7 @@ std::vector<ut::Case> thread_signal_cases();   // thread_tests_signals.cpp
 std::vector<ut::Case> thread_spawn_cases();    // thread_tests_spawn.cpp
 std::vector<ut::Case> thread_kernel_cases();   // thread_tests_kernel.cpp
 std::vector<ut::Case> proc_thread_cases();     // proc_thread_tests.cpp
+std::vector<ut::Case> proc_cpu_cases();        // proc_cpu_tests.cpp
 std::vector<ut::Case> robustness_cases();      // robustness_tests.cpp
 std::vector<ut::Case> fuzz_regression_cases(); // fuzz_regressions.cpp
 std::vector<ut::Case> thread_fuzz_regression_cases(); // thread_fuzz_regressions.cpp

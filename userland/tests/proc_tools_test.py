@@ -314,6 +314,79 @@ def ps_threads(r, c):
     proc.wait(timeout=10)
 
 
+def processor_of(path):
+    """Field 39 (processor) of a host stat file."""
+    with open(path) as f:
+        text = f.read()
+    return int(text[text.rindex(")") + 2:].split()[36])
+
+
+def pinned_sleeper(r, cpu, seconds="10"):
+    """A host sleep pinned to CPU, once it sleeps."""
+    proc = r.spawn("sleep", seconds, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+    wait_state(proc.pid, "S")
+    return proc
+
+
+@case
+def ps_psr(r, c):
+    """PSR, the CPU a process or thread runs or last ran on (stat field
+    39): in -o and in -F, as procps shows it."""
+    cpus = sorted(os.sched_getaffinity(0))
+    for cpu in {cpus[0], cpus[-1]}:
+        sleeper = pinned_sleeper(r, cpu)
+        c.eq(f"the host's field 39 for a sleep pinned to {cpu}", processor_of(f"/proc/{sleeper.pid}/stat"), cpu)
+        status, out, err = r.tool("ps", "-o", "pid,psr,comm", "-p", str(sleeper.pid))
+        c.run("ps -o pid,psr,comm", (status, out, err))
+        c.match("ps -o header", out, r"\A +PID PSR COMMAND\n")
+        c.eq(f"ps -o row (pinned to {cpu})", [l.split() for l in out.splitlines()[1:]],
+             [[str(sleeper.pid), str(cpu), "sleep"]])
+        reference = host_ps("-o", "pid,psr,comm", "-p", str(sleeper.pid))
+        if reference is not None:
+            c.eq("ps -o as procps's", [l.split() for l in out.splitlines()], reference)
+
+        status, out, err = r.tool("ps", "-F", "-p", str(sleeper.pid))
+        c.run("ps -F", (status, out, err))
+        c.match("ps -F header", out, r"\AUID +PID +PPID +C +SZ +RSS PSR STIME TTY +TIME CMD\n")
+        line = line_of(out, sleeper.pid, 1)
+        c.true(f"ps -F lists {sleeper.pid}: {out!r}", line is not None)
+        if line:
+            c.eq("ps -F PSR", line.split()[6], str(cpu))
+            c.true(f"ps -F CMD: {line!r}", line.endswith(f" sleep 10"))
+        reference = host_ps("-F", "-p", str(sleeper.pid))
+        if reference is not None:
+            # All but C, STIME and TIME, which may differ by when each looked,
+            # and RSS: procps 4 reads status's VmRSS, Linux's stat field 24
+            # is a sum of per-CPU counters that may lag it.
+            pick = lambda w: w[:3] + [w[4], w[6], w[8]] + w[10:]
+            c.eq("ps -F as procps's", [pick(l.split()) for l in out.splitlines()], [pick(w) for w in reference])
+        sleeper.kill()
+
+    # Threads: -LF and -o with -L, a PSR per thread.
+    proc, tids, comms = threaded(r, ["worker-a", "worker b"])
+    psr = {tid: processor_of(f"/proc/{proc.pid}/task/{tid}/stat") for tid in tids}
+    status, out, err = r.tool("ps", "-LF", "-p", str(proc.pid))
+    c.run("ps -LF", (status, out, err))
+    c.match("ps -LF header", out, r"\AUID +PID +PPID +LWP +C NLWP +SZ +RSS PSR STIME TTY +TIME CMD\n")
+    rows = [l.split() for l in out.splitlines()[1:]]
+    c.eq("ps -LF: lwp psr", [(w[3], w[8]) for w in rows], [(str(t), str(psr[t])) for t in tids])
+    reference = host_ps("-LF", "-p", str(proc.pid))
+    if reference is not None:
+        pick = lambda w: w[:4] + [w[5], w[6], w[8], w[10]] + w[12:]  # as -F's: no C, RSS, STIME, TIME
+        c.eq("ps -LF as procps's", [pick(l.split()) for l in out.splitlines()], [pick(w) for w in reference])
+    status, out, err = r.tool("ps", "-L", "-o", "pid,lwp,psr,stat,comm", "-p", str(proc.pid))
+    c.run("ps -L -o", (status, out, err))
+    c.eq("ps -L -o rows", [l.split() for l in out.splitlines()],
+         [["PID", "LWP", "PSR", "STAT", "COMMAND"]] +
+         [[str(proc.pid), str(t), str(psr[t]), "Sl", *comms[t].split()] for t in tids])
+    reference = host_ps("-L", "-o", "pid,lwp,psr,stat,comm", "-p", str(proc.pid))
+    if reference is not None:
+        c.eq("ps -L -o as procps's", [l.split() for l in out.splitlines()], reference)
+    proc.stdin.close()
+    proc.wait(timeout=10)
+    c.run("unknown -o key", r.tool("ps", "-o", "pid,bogus"), status=1, err='unknown user-defined format specifier "bogus"')
+
+
 # ---- kill ----
 
 @case
@@ -461,14 +534,15 @@ def top_batch(r, c):
         r"^Tasks: +\d+ total, +\d+ running, +\d+ sleeping, +\d+ stopped, +\d+ zombie$", out, re.M)), 2)
     c.eq("Mem lines", len(re.findall(r"^MiB Mem : +[\d.]+ total, +[\d.]+ free, +[\d.]+ used", out, re.M)), 2)
     c.eq("table headers", len(re.findall(
-        r"^ +PID USER +PR +NI +VIRT +RES S +%CPU +%MEM +TIME\+ COMMAND$", out, re.M)), 2)
+        r"^ +PID USER +PR +NI +VIRT +RES S +P +%CPU +%MEM +TIME\+ COMMAND$", out, re.M)), 2)
     rows = [l for l in out.splitlines() if re.match(rf"^ *{sleeper.pid} ", l)]
     c.eq(f"sleep {sleeper.pid} in each frame", len(rows), 2)
     for row in rows:
-        c.match("sleep's row", row, r"^ *\d+ \S+ +\d+ +-?\d+ +\d+\S* +\d+\S* S +0\.0 +\d+\.\d +0:00\.\d\d sleep$")
+        c.match("sleep's row", row,
+                r"^ *\d+ \S+ +\d+ +-?\d+ +\d+\S* +\d+\S* S +\d+ +0\.0 +\d+\.\d +0:00\.\d\d sleep$")
     # Sorted by %CPU, highest first.
     frame = out.split("\n\n")[-1]
-    cpus = [float(l.split()[7]) for l in frame.splitlines() if re.match(r"^ *\d+ ", l)]
+    cpus = [float(l.split()[8]) for l in frame.splitlines() if re.match(r"^ *\d+ ", l)]
     c.true(f"sorted by %CPU: {cpus[:10]}", cpus == sorted(cpus, reverse=True))
     c.run("bad option", r.tool("top", "-x"), status=1, err="usage")
     c.run("bad -n", r.tool("top", "-n", "0"), status=1, err="usage")
@@ -491,7 +565,7 @@ def top_threads(r, c):
         c.true(f"top -H lists thread {tid}", row is not None)
         if row:
             c.match(f"row of {tid}", row,
-                    rf"^ *{tid} \S+ +\d+ +-?\d+ +\d+\S* +\d+\S* S +\d+\.\d +\d+\.\d +\d+:\d\d\.\d\d {re.escape(comms[tid])}$")
+                    rf"^ *{tid} \S+ +\d+ +-?\d+ +\d+\S* +\d+\S* S +\d+ +\d+\.\d +\d+\.\d +\d+:\d\d\.\d\d {re.escape(comms[tid])}$")
 
     # Without -H: the process's row only, and "Tasks:".
     status, out, err = r.tool("top", "-b", "-n", "1")
@@ -503,6 +577,89 @@ def top_threads(r, c):
         c.true(f"top lists no thread {tid}", str(tid) not in ids)
     proc.stdin.close()
     proc.wait(timeout=10)
+
+
+def cpu_lines():
+    """The N of the host's /proc/stat cpuN lines."""
+    with open("/proc/stat") as f:
+        return [int(m) for m in re.findall(r"^cpu(\d+) ", f.read(), re.M)]
+
+
+CPU_STATES = r"(?: *\d+\.\d (?:us|sy|ni|id|wa|hi|si|st),?){8}"
+
+
+@case
+def top_per_cpu(r, c):
+    """-1: a %CpuN line per CPU of /proc/stat instead of %Cpu(s); the P
+    column: the CPU each process runs or last ran on."""
+    cpus = sorted(os.sched_getaffinity(0))
+    sleeper = pinned_sleeper(r, cpus[-1])
+    status, out, err = r.tool("top", "-1", "-b", "-n", "2", "-d", "0.3")
+    c.run("top -1 -b", (status, out, err))
+    online = cpu_lines()
+    per_cpu = re.findall(rf"^%Cpu(\d+) *:({CPU_STATES})$", out, re.M)
+    c.eq("a %CpuN line per cpuN line of /proc/stat, in each frame", [int(n) for n, _ in per_cpu], online * 2)
+    c.lacks("top -1", out, "%Cpu(s)")
+    for n, states in per_cpu:
+        total = sum(float(v) for v in re.findall(r"\d+\.\d", states))
+        c.true(f"%Cpu{n} adds up to 100 (or nothing passed): {states}", total == 0 or 99.0 <= total <= 101.0)
+    rows = [l for l in out.splitlines() if re.match(rf"^ *{sleeper.pid} ", l)]
+    c.eq("the pinned sleep in each frame", len(rows), 2)
+    for row in rows:
+        c.eq(f"P of the sleep pinned to {cpus[-1]}: {row!r}", row.split()[7], str(cpus[-1]))
+
+    status, out, err = r.tool("top", "-b", "-n", "1")
+    c.eq("without -1: one %Cpu(s) line", len(re.findall(rf"^%Cpu\(s\):{CPU_STATES}$", out, re.M)), 1)
+    c.eq("without -1: no %CpuN line", re.findall(r"^%Cpu\d", out, re.M), [])
+
+
+@case
+def top_terminal_per_cpu(r, c):
+    """On a terminal the '1' key switches to a line per CPU and back."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(r.cmd("top", ["-d", "0.3"]), stdin=slave, stdout=slave, stderr=slave, cwd=r.dir,
+                            env=r.env({"TERM": "xterm", "LINES": "40", "COLUMNS": "120"}))
+    seen = b""
+
+    def expect(pattern, timeout=10):
+        """Waits for a frame matching PATTERN; consumes what came before."""
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            frames = seen.split(b"\033[H\033[J")
+            for i, frame in enumerate(frames[1:-1], 1):  # whole frames only
+                if re.search(pattern, frame.decode(errors="replace"), re.M):
+                    seen = b"\033[H\033[J".join(frames[i + 1:])
+                    return frame.decode(errors="replace")
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+        return None
+
+    try:
+        online = cpu_lines()
+        c.true("first frame: %Cpu(s)", expect(r"^%Cpu\(s\):") is not None)
+        os.write(master, b"1")
+        frame = expect(r"^%Cpu\d+ *:")
+        c.true("'1': a line per CPU", frame is not None)
+        if frame:
+            c.eq("'1': the CPUs of /proc/stat", [int(n) for n in re.findall(r"^%Cpu(\d+) *:", frame, re.M)], online)
+            c.lacks("'1'", frame, "%Cpu(s)")
+            c.true(f"'1': the table follows: {frame!r}", re.search(r"^ +PID USER .* P +%CPU", frame, re.M) is not None)
+        os.write(master, b"1")
+        frame = expect(r"^%Cpu\(s\):")
+        c.true("'1' again: one line", frame is not None and not re.search(r"^%Cpu\d", frame, re.M))
+        os.write(master, b"q")
+        c.eq("q: exit status", proc.wait(timeout=5), 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
 
 
 @case

@@ -45,6 +45,8 @@ int main(int argc, char** argv)
         {"threads", concat({thread_basic_cases(), thread_futex_cases(), thread_lifetime_cases(),
                              thread_signal_cases(), thread_spawn_cases(), thread_kernel_cases(),
                              proc_thread_cases()})},
+        // The CPUs as /proc, /sys, sysconf and sched_getcpu count them.
+        {"cpus", proc_cpu_cases()},
         // The programs of the boot image, run as a user would.
         {"programs", program_cases()},
         // Address spaces: copy-on-write, mappings, protections, sharing.
