@@ -156,6 +156,13 @@ public:
     void flush_all() const;
     u64 other_harts() const; // m_harts without this hart
 
+    // The hart running a thread of this space, or NO_HART. The scheduler
+    // runs the threads of one space on one hart at a time (the region
+    // array, the page tables and the file table have no lock of their own
+    // yet: docs/smp.md). Guarded by the process lock.
+    static constexpr u32 NO_HART = ~0u;
+    u32 running_on = NO_HART;
+
 private:
     friend class MmChecker; // mm_check.cpp reads the tables and counters
     Result<void> ensure_region_capacity(usize extra);
