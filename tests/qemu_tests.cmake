@@ -104,6 +104,15 @@ myriad_qemu_selftest(usertests.sched_rr --append "sched=rr init=/bin/usertests -
     --expect "scheduler: rr policy" --timeout 200)
 set_tests_properties(usertests.sched_rr PROPERTIES TIMEOUT 220)
 
+# The smp group on four harts: pinned processes and threads running at
+# once, atomics and acquire/release between harts, the TLB shootdown
+# (mprotect and munmap seen by a reader on another hart), fork/exec/wait,
+# pipes, SIGKILL and a fork bomb across harts, affinity. On a kernel that
+# runs fewer harts the cases that need them say SKIP.
+myriad_qemu_selftest(usertests.smp4 --smp 4 --append "init=/bin/usertests -- smp" --ktap --expect-exit 0
+    --timeout 200)
+set_tests_properties(usertests.smp4 PROPERTIES TIMEOUT 220)
+
 # Threads, vfork children and clone(CLONE_VM) processes share address
 # spaces, which the memory checker (mm_check=1: after every system call
 # and page fault) must count once: the thread cases that share one, and

@@ -56,6 +56,9 @@ int main(int argc, char** argv)
         {"robustness", robustness_cases()},
         // What the syscall fuzzer found beyond that (userland/fuzz).
         {"fuzz_regressions", concat({fuzz_regression_cases(), thread_fuzz_regression_cases()})},
+        // More than one hart: concurrency, atomics, TLB shootdown, and
+        // processes across harts (skipped where fewer harts run).
+        {"smp", smp_cases()},
         // Memory comes back exactly after processes end (Myriad only).
         {"leak", leak_cases()},
         // Running out of memory (Myriad, booted with --mem 64M).
