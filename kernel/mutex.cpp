@@ -21,7 +21,11 @@ void* owner_token()
 
 bool Mutex::is_held_by_current() const { return __atomic_load_n(&m_owner, __ATOMIC_RELAXED) == owner_token(); }
 
-void Mutex::lock()
+void Mutex::lock() { (void)lock_or_wait(false); }
+
+bool Mutex::lock_interruptible() { return lock_or_wait(true); }
+
+bool Mutex::lock_or_wait(bool interruptible)
 {
     // Sleeping while holding a spinlock would deadlock this hart: the
     // mutex ranks below every spinlock.
@@ -35,24 +39,8 @@ void Mutex::lock()
         PANIC("mutex taken twice by the same thread");
     void* expected = nullptr;
     if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-        return;
-    (void)lock_slow(me, false);
-}
-
-bool Mutex::lock_interruptible()
-{
-    if constexpr (LOCK_ORDER_CHECKS) {
-        u64 held = arch::this_hart().held_lock_ranks;
-        if (held) [[unlikely]]
-            lock_order_violation(m_rank, held);
-    }
-    void* me = owner_token();
-    if (__atomic_load_n(&m_owner, __ATOMIC_RELAXED) == me)
-        PANIC("mutex taken twice by the same thread");
-    void* expected = nullptr;
-    if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
         return true;
-    return lock_slow(me, true);
+    return lock_slow(me, interruptible);
 }
 
 bool Mutex::lock_slow(void* me, bool interruptible)

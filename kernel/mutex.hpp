@@ -32,6 +32,7 @@ public:
     const char* name() const { return lock_rank_name(m_rank); }
 
 private:
+    bool lock_or_wait(bool interruptible);
     bool lock_slow(void* me, bool interruptible);
 
     void* m_owner = nullptr; // the owning thread (owner_token()), or null
