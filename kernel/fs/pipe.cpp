@@ -24,8 +24,8 @@ struct Pipe {
     // Not under the process lock: one reader at a time takes bytes out
     // (peek, copy out, consume), one writer at a time puts a write of at
     // most PIPE_BUF bytes in, so that it is not interleaved with another
-    // hart's. Neither is held while waiting for data or room... except a
-    // small write's wait for room, which is interruptible.
+    // hart's. Both are held across the wait for data or room; waiting
+    // for them is interruptible.
     Mutex read_mutex{LockRank::Pipe};
     Mutex write_mutex{LockRank::Pipe};
     WaitQueue readable, writable;
@@ -58,6 +58,11 @@ public:
         if (length == 0)
             return usize(0);
         u8 chunk[512];
+        // One reader at a time from peek to consume; others wait for the
+        // mutex (interruptibly) while this one waits for data.
+        if (!m_pipe->read_mutex.lock_interruptible())
+            return Errno::eintr;
+        lib::ScopeGuard unlock([&] { m_pipe->read_mutex.unlock(); });
         for (;;) {
             usize n = 0;
             {
@@ -72,15 +77,6 @@ public:
                         return Errno::eintr;
                     continue;
                 }
-            }
-            if (!m_pipe->read_mutex.lock_interruptible())
-                return Errno::eintr;
-            lib::ScopeGuard unlock([&] { m_pipe->read_mutex.unlock(); });
-            {
-                SpinLockGuard guard(process_lock());
-                Pipe& p = *m_pipe;
-                if (p.used() == 0)
-                    continue; // another reader took it: wait again, without the mutex
                 n = lib::min(lib::min(length, p.used()), sizeof(chunk));
                 for (usize i = 0; i < n; ++i)
                     chunk[i] = p.buffer[(p.head + i) % PIPE_CAPACITY];
