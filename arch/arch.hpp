@@ -177,6 +177,10 @@ extern "C" u64 uaccess_copy(void* dst, const void* src, u64 n);
 // Copy a NUL-terminated user string: its length, -1 on a fault, or
 // capacity when no NUL fits.
 extern "C" i64 uaccess_strncpy(char* dst, u64 user_src, u64 capacity);
+// Compare-and-swap of an aligned user word, atomic against every hart:
+// *old receives the value found (swapped when it equals expected). 0, or
+// -1 on a fault.
+extern "C" i64 uaccess_cmpxchg32(u32* user_word, u32 expected, u32 desired, u32* old);
 // Kernel probes (tests): false means the access trapped and was recovered.
 extern "C" bool probe_read_u64(const volatile u64* address, u64* value);
 extern "C" bool probe_write_u64(volatile u64* address, u64 value);

@@ -173,10 +173,13 @@ Result<void> load_segments(mm::AddressSpace& as, fs::Inode& file, const lib::elf
         if (start < previous_end) {
             // Two segments share a page: that page takes both permissions
             // (and this segment's view of the file, which holds both).
-            const mm::Region* earlier = as.find_region(start);
             mm::Region page = region;
             page.end = start + mm::PAGE_SIZE;
-            page.prot |= earlier ? earlier->prot : 0;
+            {
+                MutexGuard guard(as.lock()); // the space is not yet in use: for the rule's sake
+                const mm::Region* earlier = as.find_region(start);
+                page.prot |= earlier ? earlier->prot : 0;
+            }
             TRY(as.unmap(start, mm::PAGE_SIZE));
             TRY(as.add_file_region(page));
             region.start += mm::PAGE_SIZE;
@@ -410,8 +413,13 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
     // Commit: nothing below can fail. (Code pages are fenced for
     // instruction fetch as they fault in.)
     destroy_new_space.disarm();
-    mm::AddressSpace* old = p.address_space;
-    p.address_space = as;
+    mm::AddressSpace* old;
+    {
+        // /proc readers take a reference to the space under the lock.
+        SpinLockGuard guard(process_lock());
+        old = p.address_space;
+        p.address_space = as;
+    }
     if (running)
         as->activate();
     if (old)

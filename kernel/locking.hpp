@@ -3,18 +3,26 @@
 // single place that states them; the checker in spinlock.hpp and mutex.hpp
 // enforces the order in the test kernel (TEST_BUILD).
 //
-// Lock order: a lock may be taken only while every lock this hart (or,
-// for the VFS mutex, this thread) already holds has a LOWER rank. Taking a
-// lock of a rank equal to or below one already held panics in the test
-// kernel with both names ("lock order violation: taking 'vfs' (rank 5)
-// while holding 'process' (rank 10)"); equal ranks include taking the same
-// lock twice, which would deadlock.
+// Lock order: a lock may be taken only while every lock this hart (for
+// a mutex: this thread) already holds has a LOWER rank. Taking a lock of
+// a rank equal to or below one already held panics in the test kernel
+// with both names ("lock order violation: taking 'vfs' (rank 5) while
+// holding 'process' (rank 10)"); equal ranks include taking the same lock
+// twice, which would deadlock.
 //
 //   rank lock            kind      guards
 //   ---- --------------- --------- -----------------------------------------
-//     4  pipe            mutex     one reader / one small writer of a pipe at
-//                                  a time (fs/pipe.cpp); never held with
-//                                  another mutex
+//     3  pipe            mutex     one reader / one small writer of a pipe at
+//                                  a time (fs/pipe.cpp); its user copies may
+//                                  fault, which takes the address space's
+//     4  address-space   mutex     one address space's regions, page tables
+//                                  and resident counts (Linux's mmap_lock):
+//                                  page faults, mmap and friends, fork's
+//                                  copy, /proc/PID/maps. Taken before the
+//                                  VFS mutex (a fault reads the page cache),
+//                                  so no user copy happens under the VFS
+//                                  mutex: reads and writes go through a
+//                                  kernel bounce buffer.
 //     5  vfs             mutex     the RAM filesystem: inodes, directory
 //                                  entries, page-cache slots, procfs
 //                                  (fs/inode.hpp). May sleep and allocate.
@@ -24,6 +32,9 @@
 //                                  process lock" (process/process.hpp),
 //                                  including signal masks and actions. Held
 //                                  across the context switch (xv6's rule).
+//    12  file-table      spinlock  one descriptor table's slots (fs/file.cpp);
+//                                  files are referenced inside and released
+//                                  outside it
 //    15  tty             spinlock  the console line discipline (fs/tty.cpp)
 //    20  irq             spinlock  the interrupt handler table (irq.cpp)
 //    25  kernel-vm       spinlock  the kernel's ioremap window and tables
@@ -63,9 +74,11 @@
 namespace kernel {
 
 enum class LockRank : u8 {
-    Pipe = 4,
+    Pipe = 3,
+    AddressSpace = 4,
     Vfs = 5,
     Process = 10,
+    FileTable = 12,
     Tty = 15,
     Irq = 20,
     KernelVm = 25,
@@ -81,8 +94,10 @@ constexpr const char* lock_rank_name(LockRank rank)
 {
     switch (rank) {
     case LockRank::Pipe: return "pipe";
+    case LockRank::AddressSpace: return "address-space";
     case LockRank::Vfs: return "vfs";
     case LockRank::Process: return "process";
+    case LockRank::FileTable: return "file-table";
     case LockRank::Tty: return "tty";
     case LockRank::Irq: return "irq";
     case LockRank::KernelVm: return "kernel-vm";

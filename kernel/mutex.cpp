@@ -17,6 +17,16 @@ void* owner_token()
     return hart.current ? hart.current : static_cast<void*>(&hart);
 }
 
+// The test kernel's order check among mutexes: a thread takes them in
+// rising rank (kernel/locking.hpp), and holds them across sleeps, so the
+// ranks it holds are the thread's, not the hart's.
+void note_taken(LockRank rank)
+{
+    if constexpr (LOCK_ORDER_CHECKS)
+        if (auto* t = static_cast<Thread*>(arch::this_hart().current))
+            t->mutex_ranks |= lock_rank_bit(rank);
+}
+
 } // namespace
 
 bool Mutex::is_held_by_current() const { return __atomic_load_n(&m_owner, __ATOMIC_RELAXED) == owner_token(); }
@@ -33,13 +43,18 @@ bool Mutex::lock_or_wait(bool interruptible)
         u64 held = arch::this_hart().held_lock_ranks;
         if (held) [[unlikely]]
             lock_order_violation(m_rank, held);
+        if (auto* t = static_cast<Thread*>(arch::this_hart().current))
+            if (u64 mutexes = t->mutex_ranks & ~(lock_rank_bit(m_rank) - 1)) [[unlikely]]
+                lock_order_violation(m_rank, mutexes);
     }
     void* me = owner_token();
     if (__atomic_load_n(&m_owner, __ATOMIC_RELAXED) == me)
         PANIC("mutex taken twice by the same thread");
     void* expected = nullptr;
-    if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+    if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+        note_taken(m_rank);
         return true;
+    }
     return lock_slow(me, interruptible);
 }
 
@@ -49,8 +64,10 @@ bool Mutex::lock_slow(void* me, bool interruptible)
     for (;;) {
         __atomic_store_n(&m_waiters, 1u, __ATOMIC_SEQ_CST);
         void* expected = nullptr;
-        if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+        if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+            note_taken(m_rank);
             return true;
+        }
         // Woken by unlock, or early by a signal: try again, unless the
         // signal is to end an interruptible wait.
         if (!interruptible)
@@ -63,6 +80,9 @@ bool Mutex::lock_slow(void* me, bool interruptible)
 void Mutex::unlock()
 {
     VERIFY(is_held_by_current());
+    if constexpr (LOCK_ORDER_CHECKS)
+        if (auto* t = static_cast<Thread*>(arch::this_hart().current))
+            t->mutex_ranks &= ~lock_rank_bit(m_rank);
     __atomic_store_n(&m_owner, nullptr, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&m_waiters, __ATOMIC_SEQ_CST)) {
         SpinLockGuard guard(process_lock());

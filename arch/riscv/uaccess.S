@@ -85,3 +85,37 @@ strncpy_fault:
     csrc    sstatus, t6
     li      a0, -1
     ret
+
+/*
+ *   i64 uaccess_cmpxchg32(u32* user_word, u32 expected, u32 desired,
+ *       u32* old): compare-and-swap of an aligned user word (lr.w/sc.w,
+ *       sequentially consistent); *old is the value found. 0, or -1 on a
+ *       fault. A fault served in the middle only loses the reservation.
+ */
+.macro UACCESS_X insn:vararg
+9997: \insn
+    .pushsection __ex_table, "a"
+    .balign 8
+    .dword 9997b, cmpxchg_fault
+    .popsection
+.endm
+
+    .globl uaccess_cmpxchg32
+uaccess_cmpxchg32:
+    li      t6, SSTATUS_SUM
+    csrs    sstatus, t6
+    sext.w  a1, a1                  /* lr.w sign-extends: compare alike */
+1:  UACCESS_X lr.w.aqrl t0, (a0)
+    bne     t0, a1, 2f
+    UACCESS_X sc.w.rl t1, a2, (a0)
+    bnez    t1, 1b
+2:  csrc    sstatus, t6
+    sw      t0, 0(a3)
+    li      a0, 0
+    ret
+
+cmpxchg_fault:
+    li      t6, SSTATUS_SUM
+    csrc    sstatus, t6
+    li      a0, -1
+    ret

@@ -25,9 +25,13 @@ FileTable::~FileTable()
 
 Result<void> FileTable::grow_to(int count)
 {
-    if (count <= m_capacity)
-        return {};
-    int capacity = m_capacity ? m_capacity : 8;
+    int capacity;
+    {
+        SpinLockGuard guard(m_lock);
+        if (count <= m_capacity)
+            return {};
+        capacity = m_capacity ? m_capacity : 8;
+    }
     while (capacity < count)
         capacity *= 2;
     if (capacity > MAX_FDS)
@@ -37,32 +41,49 @@ Result<void> FileTable::grow_to(int count)
     if (!files)
         return Errno::enomem;
     auto* cloexec = reinterpret_cast<u8*>(files + capacity);
-    for (int i = 0; i < capacity; ++i) {
-        files[i] = i < m_capacity ? m_files[i] : nullptr;
-        cloexec[i] = i < m_capacity ? m_cloexec[i] : 0;
+    void* spare = files;
+    {
+        SpinLockGuard guard(m_lock);
+        if (capacity > m_capacity) { // else another thread grew it meanwhile
+            for (int i = 0; i < capacity; ++i) {
+                files[i] = i < m_capacity ? m_files[i] : nullptr;
+                cloexec[i] = i < m_capacity ? m_cloexec[i] : 0;
+            }
+            spare = m_files;
+            m_files = files;
+            m_cloexec = cloexec;
+            m_capacity = capacity;
+        }
     }
-    mm::kfree(m_files);
-    m_files = files;
-    m_cloexec = cloexec;
-    m_capacity = capacity;
+    mm::kfree(spare);
     return {};
 }
 
 Result<FileTable*> FileTable::clone() const
 {
     FileTable* t = TRY(create());
-    if (t->grow_to(m_capacity).is_error()) {
-        mm::destroy(t);
-        return Errno::enomem;
-    }
-    for (int fd = 0; fd < m_capacity; ++fd) {
-        if (m_files[fd]) {
-            m_files[fd]->ref();
-            t->m_files[fd] = m_files[fd];
-            t->m_cloexec[fd] = m_cloexec[fd];
+    for (;;) {
+        int want;
+        {
+            SpinLockGuard guard(m_lock);
+            want = m_capacity;
         }
+        if (t->grow_to(want).is_error()) {
+            mm::destroy(t);
+            return Errno::enomem;
+        }
+        SpinLockGuard guard(m_lock);
+        if (m_capacity > t->m_capacity)
+            continue; // grew meanwhile (another thread): again
+        for (int fd = 0; fd < m_capacity; ++fd) {
+            if (m_files[fd]) {
+                m_files[fd]->ref();
+                t->m_files[fd] = m_files[fd];
+                t->m_cloexec[fd] = m_cloexec[fd];
+            }
+        }
+        return t;
     }
-    return t;
 }
 
 void FileTable::release(FileTable* t)
@@ -80,33 +101,52 @@ void FileTable::destroy(FileTable* t)
     mm::destroy(t);
 }
 
-Result<File*> FileTable::get(int fd) const
+bool FileTable::open_ft_locked(int fd) const
 {
-    if (fd < 0 || fd >= m_capacity || !m_files[fd])
-        return Errno::ebadf;
-    return m_files[fd];
+    m_lock.assert_held();
+    return fd >= 0 && fd < m_capacity && m_files[fd];
+}
+
+template <typename Which> File* FileTable::take_ft_locked(int fd, Which&& which)
+{
+    m_lock.assert_held();
+    if (!open_ft_locked(fd) || !which(fd))
+        return nullptr;
+    File* f = m_files[fd];
+    m_files[fd] = nullptr;
+    return f;
 }
 
 Result<File*> FileTable::get_ref(int fd) const
 {
-    File* f = TRY(get(fd));
-    f->ref();
-    return f;
+    SpinLockGuard guard(m_lock);
+    if (!open_ft_locked(fd))
+        return Errno::ebadf;
+    m_files[fd]->ref();
+    return m_files[fd];
 }
 
 Result<int> FileTable::install(File* f, int min_fd, bool cloexec, int limit)
 {
     limit = lib::min(limit, MAX_FDS);
-    for (int fd = min_fd < 0 ? 0 : min_fd; fd < limit; ++fd) {
-        if (fd >= m_capacity)
-            TRY(grow_to(fd + 1));
-        if (!m_files[fd]) {
-            m_files[fd] = f;
-            m_cloexec[fd] = cloexec;
-            return fd;
+    int from = min_fd < 0 ? 0 : min_fd;
+    for (;;) {
+        int need;
+        {
+            SpinLockGuard guard(m_lock);
+            for (int fd = from; fd < lib::min(limit, m_capacity); ++fd) {
+                if (!m_files[fd]) {
+                    m_files[fd] = f;
+                    m_cloexec[fd] = cloexec;
+                    return fd;
+                }
+            }
+            if (m_capacity >= limit)
+                return Errno::emfile;
+            need = lib::max(from, m_capacity) + 1;
         }
+        TRY(grow_to(need));
     }
-    return Errno::emfile;
 }
 
 Result<void> FileTable::install_at(File* f, int fd, bool cloexec)
@@ -114,9 +154,13 @@ Result<void> FileTable::install_at(File* f, int fd, bool cloexec)
     if (fd < 0 || fd >= MAX_FDS)
         return Errno::ebadf;
     TRY(grow_to(fd + 1));
-    File* old = m_files[fd];
-    m_files[fd] = f;
-    m_cloexec[fd] = cloexec;
+    File* old;
+    {
+        SpinLockGuard guard(m_lock);
+        old = m_files[fd];
+        m_files[fd] = f;
+        m_cloexec[fd] = cloexec;
+    }
     if (old)
         old->unref();
     return {};
@@ -124,30 +168,45 @@ Result<void> FileTable::install_at(File* f, int fd, bool cloexec)
 
 Result<bool> FileTable::cloexec(int fd) const
 {
-    TRY(get(fd));
+    SpinLockGuard guard(m_lock);
+    if (!open_ft_locked(fd))
+        return Errno::ebadf;
     return m_cloexec[fd] != 0;
 }
 
 Result<void> FileTable::set_cloexec(int fd, bool on)
 {
-    TRY(get(fd));
+    SpinLockGuard guard(m_lock);
+    if (!open_ft_locked(fd))
+        return Errno::ebadf;
     m_cloexec[fd] = on;
     return {};
 }
 
 void FileTable::close_on_exec()
 {
-    for (int fd = 0; fd < m_capacity; ++fd)
-        if (m_files[fd] && m_cloexec[fd])
-            (void)close(fd);
+    for (int fd = 0;; ++fd) {
+        File* f;
+        {
+            SpinLockGuard guard(m_lock);
+            if (fd >= m_capacity)
+                return;
+            f = take_ft_locked(fd, [&](int i) { return m_cloexec[i] != 0; });
+        }
+        if (f)
+            f->unref();
+    }
 }
 
 Result<void> FileTable::close(int fd)
 {
-    if (fd < 0 || fd >= m_capacity || !m_files[fd])
+    File* f;
+    {
+        SpinLockGuard guard(m_lock);
+        f = take_ft_locked(fd, [](int) { return true; });
+    }
+    if (!f)
         return Errno::ebadf;
-    File* f = m_files[fd];
-    m_files[fd] = nullptr;
     f->unref();
     return {};
 }

@@ -4,6 +4,7 @@
 // tty, inodes of the RAM filesystem and /proc, pipes and devices.
 #pragma once
 
+#include "kernel/spinlock.hpp"
 #include "lib/result.hpp"
 
 namespace kernel {
@@ -87,6 +88,11 @@ private:
     File* m_file;
 };
 
+// The threads of a process (and CLONE_FILES processes) share one table
+// and change it from several harts at once: its slots are guarded by a
+// spinlock, held only to read or swap pointers. Growing allocates before
+// taking it; a File goes (unref) after releasing it, since its last
+// reference may wake a pipe's other end.
 class FileTable {
 public:
     static constexpr int MAX_FDS = 1024; // RLIMIT_NOFILE default
@@ -104,7 +110,6 @@ public:
     }
     static void release(FileTable*);
 
-    Result<File*> get(int fd) const; // EBADF; not referenced for the caller
     Result<File*> get_ref(int fd) const; // EBADF; referenced: hold it in a FileRef
     // Lowest free descriptor >= min_fd (below limit); takes over the
     // caller's reference. EMFILE when none is free.
@@ -121,11 +126,15 @@ public:
 
 private:
     Result<void> grow_to(int count);
+    bool open_ft_locked(int fd) const;
+    // Close fd if `which` says so (lock held); the File to unref after.
+    template <typename Which> File* take_ft_locked(int fd, Which&& which);
     // Grows on demand (most processes use a handful of descriptors).
-    File** m_files = nullptr;
-    u8* m_cloexec = nullptr; // one flag per slot
-    int m_capacity = 0;
+    File** m_files = nullptr; // [m_lock]
+    u8* m_cloexec = nullptr;  // [m_lock] one flag per slot
+    int m_capacity = 0;       // [m_lock] only grows
     u32 m_users = 1;
+    mutable SpinLock m_lock{LockRank::FileTable};
 };
 
 } // namespace kernel

@@ -161,13 +161,43 @@ const char* state_words(char letter)
     return "? (unknown)";
 }
 
-u64 virtual_size(const Process& p) { return p.address_space ? p.address_space->virtual_size() : 0; }
+// A process's memory figures. The region array is read under its space's
+// mutex, which cannot be taken under the process lock: the space is
+// referenced under the lock, measured after it (a moment old, as Linux's).
+struct MmFigures {
+    u64 virtual_size = 0;
+    mm::Rss rss{};
+};
 
-u64 resident_pages(const Process& p) { return p.address_space ? p.address_space->resident_pages() : 0; }
+// The space of the process (or thread, with `thread`) behind a /proc
+// file, referenced, or nullptr for a process without one (a zombie).
+Result<mm::AddressSpace*> space_for(const Inode& inode, bool thread, char (*name)[16] = nullptr);
+
+class SpaceRef {
+public:
+    explicit SpaceRef(mm::AddressSpace* as) : m_as(as) {}
+    ~SpaceRef()
+    {
+        if (m_as)
+            mm::AddressSpace::release(m_as);
+    }
+    SpaceRef(const SpaceRef&) = delete;
+    mm::AddressSpace* get() const { return m_as; }
+
+private:
+    mm::AddressSpace* m_as;
+};
+
+MmFigures figures_of(mm::AddressSpace* as)
+{
+    if (!as)
+        return {};
+    return MmFigures{as->virtual_size(), as->rss()};
+}
 
 // /proc/PID/stat, or /proc/PID/task/TID/stat with a thread: then the
 // state, times, nice and masks are the thread's, the rest the process's.
-void format_pid_stat(TextSink& out, Process& p, Thread* only)
+void format_pid_stat(TextSink& out, Process& p, Thread* only, const MmFigures& figures)
 {
     process_lock().assert_held();
     Pid ppid = p.parent ? p.parent->pid : 0;
@@ -183,8 +213,8 @@ void format_pid_stat(TextSink& out, Process& p, Thread* only)
                 state_letter(t), ppid, p.pgid, p.sid);
     lib::format(out, "{} {} {} {} {} {} {} 0 {} {} {} 18446744073709551615 ", ticks(times.user_ns),
                 ticks(times.system_ns), ticks(p.children_user_ns), ticks(p.children_system_ns), 20 + nice, nice,
-                p.thread_count ? p.thread_count : 1, ticks(only ? only->start_ns : p.start_ns), virtual_size(p),
-                resident_pages(p));
+                p.thread_count ? p.thread_count : 1, ticks(only ? only->start_ns : p.start_ns), figures.virtual_size,
+                figures.rss.total());
     // Field 39, processor: the hart the thread runs or last ran on (for
     // the process, its main thread's, as Linux shows the leader's).
     lib::format(out, "0 0 0 0 0 {} {} {} 0 0 0 0 17 {} 0 0 0 0 0 0 0 0 0 0 0 0 {}\n",
@@ -192,7 +222,7 @@ void format_pid_stat(TextSink& out, Process& p, Thread* only)
                 t ? t->last_hart : 0, p.zombie ? p.exit_status : 0);
 }
 
-void format_pid_status(TextSink& out, Process& p, Thread* only)
+void format_pid_status(TextSink& out, Process& p, Thread* only, const MmFigures& figures)
 {
     process_lock().assert_held();
     Pid ppid = p.parent ? p.parent->pid : 0;
@@ -203,9 +233,9 @@ void format_pid_status(TextSink& out, Process& p, Thread* only)
                 only ? only->name : p.name, p.umask, state_words(state_letter(t)), p.pid, only ? only->tid : p.pid,
                 ppid);
     lib::format(out, "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\n");
-    mm::Rss rss = p.address_space ? p.address_space->rss() : mm::Rss{};
+    const mm::Rss& rss = figures.rss;
     lib::format(out, "VmSize:\t{:8} kB\nVmRSS:\t{:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB\nRssShmem:\t{:8} kB\n",
-                virtual_size(p) / 1024, rss.total() * kib, rss.anon * kib, rss.file * kib, rss.shmem * kib);
+                figures.virtual_size / 1024, rss.total() * kib, rss.anon * kib, rss.file * kib, rss.shmem * kib);
     // A zombie counts its leader until reaped, as Linux's (and stat's field 20).
     lib::format(out, "Threads:\t{}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n",
                 p.thread_count ? p.thread_count : 1, t ? t->signals.pending : 0, p.signals.pending,
@@ -219,19 +249,17 @@ void format_pid_status(TextSink& out, Process& p, Thread* only)
     format_cpu_list(out, allowed);
 }
 
-// /proc/PID/maps (proc(5)): "start-end perms offset dev inode  name".
-void format_pid_maps(TextSink& out, const Process& p)
+// /proc/PID/maps (proc(5)): "start-end perms offset dev inode  name";
+// the space's lock held.
+void format_pid_maps(TextSink& out, const mm::AddressSpace* as, const char* program)
 {
-    const mm::AddressSpace* as = p.address_space;
-    if (!as)
-        return;
-    for (usize i = 0; i < as->region_count(); ++i) {
+    for (usize i = 0; as && i < as->region_count(); ++i) {
         const mm::Region& r = as->region(i);
         char perms[5] = {r.prot & mm::PROT_READ ? 'r' : '-', r.prot & mm::PROT_WRITE ? 'w' : '-',
                          r.prot & mm::PROT_EXEC ? 'x' : '-', r.shared() ? 's' : 'p', 0};
         const char* name = r.kind == mm::RegionKind::Heap        ? "[heap]"
                            : r.kind == mm::RegionKind::Stack     ? "[stack]"
-                           : r.kind == mm::RegionKind::Image     ? p.name
+                           : r.kind == mm::RegionKind::Image     ? program
                            : (r.flags & mm::REGION_SHMEM) ? "/dev/zero (deleted)"
                                                                  : "";
         u64 ino = r.file ? r.file->ino : 0;
@@ -324,6 +352,19 @@ Result<Thread*> thread_for(const Inode& inode)
     return t;
 }
 
+Result<mm::AddressSpace*> space_for(const Inode& inode, bool thread, char (*name)[16])
+{
+    SpinLockGuard guard(process_lock());
+    Process* p;
+    if (thread)
+        p = TRY(thread_for(inode))->process;
+    else
+        p = TRY(process_for(inode));
+    if (name)
+        __builtin_memcpy(*name, p->name, sizeof(*name));
+    return p->address_space ? p->address_space->share() : nullptr;
+}
+
 } // namespace
 
 Result<char*> proc_generate(const Inode& inode, usize& length)
@@ -348,11 +389,35 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
     case ProcKind::Cpuinfo: format_cpuinfo(out); break;
     case ProcKind::SysCpuOnline: format_cpu_list(out, online_harts_mask()); break;
     case ProcKind::SysCpuPossible: format_cpu_list(out, possible_harts_mask()); break;
+    case ProcKind::Maps: {
+        char name[16];
+        SpaceRef space{TRY(space_for(inode, false, &name))};
+        for (bool fits = false; !fits;) {
+            if (!out.grow_for_missing())
+                return Errno::enomem;
+            auto format = [&] {
+                out.begin_fixed();
+                format_pid_maps(out, space.get(), name);
+                fits = out.end_fixed();
+            };
+            if (!space.get()) {
+                format();
+                continue;
+            }
+            MutexGuard guard(space.get()->lock());
+            format();
+        }
+        break;
+    }
     case ProcKind::Stat:
     case ProcKind::Status:
-    case ProcKind::Maps:
     case ProcKind::Cmdline:
     case ProcKind::Comm: {
+        MmFigures figures;
+        if (inode.proc != ProcKind::Cmdline && inode.proc != ProcKind::Comm) {
+            SpaceRef space{TRY(space_for(inode, false))};
+            figures = figures_of(space.get());
+        }
         // The process lock keeps the process from being reaped while it is
         // read; the text goes into room allocated before taking it.
         for (bool fits = false; !fits;) {
@@ -362,11 +427,9 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
             Process* p = TRY(process_for(inode));
             out.begin_fixed();
             if (inode.proc == ProcKind::Stat)
-                format_pid_stat(out, *p, nullptr);
+                format_pid_stat(out, *p, nullptr, figures);
             else if (inode.proc == ProcKind::Status)
-                format_pid_status(out, *p, nullptr);
-            else if (inode.proc == ProcKind::Maps)
-                format_pid_maps(out, *p);
+                format_pid_status(out, *p, nullptr, figures);
             else if (inode.proc == ProcKind::Comm)
                 lib::format(out, "{}\n", p->name);
             else
@@ -378,6 +441,11 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
     case ProcKind::TaskStat:
     case ProcKind::TaskStatus:
     case ProcKind::TaskComm: {
+        MmFigures figures;
+        if (inode.proc != ProcKind::TaskComm) {
+            SpaceRef space{TRY(space_for(inode, true))};
+            figures = figures_of(space.get());
+        }
         // The same for one thread: the process lock keeps it in the table.
         for (bool fits = false; !fits;) {
             if (!out.grow_for_missing())
@@ -386,9 +454,9 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
             Thread* t = TRY(thread_for(inode));
             out.begin_fixed();
             if (inode.proc == ProcKind::TaskStat)
-                format_pid_stat(out, *t->process, t);
+                format_pid_stat(out, *t->process, t, figures);
             else if (inode.proc == ProcKind::TaskStatus)
-                format_pid_status(out, *t->process, t);
+                format_pid_status(out, *t->process, t, figures);
             else
                 lib::format(out, "{}\n", t->name);
             fits = out.end_fixed();

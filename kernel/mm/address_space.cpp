@@ -198,15 +198,22 @@ void AddressSpace::destroy(AddressSpace* as)
 void AddressSpace::activate()
 {
     arch::Hart& hart = arch::this_hart();
-    switch_user_table(m_root_pa, &m_asid);
-    hart.address_space = this;
+    // The hart joins the mask before the table is in satp (Linux sets
+    // mm_cpumask before switch_mm): a shootdown that misses the bit was
+    // ordered before any walk this hart makes of the table. The other
+    // side is the fence in other_harts().
     u64 bit = 1ull << hart.index;
     if (!(__atomic_load_n(&m_harts, __ATOMIC_RELAXED) & bit))
-        __atomic_fetch_or(&m_harts, bit, __ATOMIC_RELAXED);
+        __atomic_fetch_or(&m_harts, bit, __ATOMIC_SEQ_CST);
+    switch_user_table(m_root_pa, &m_asid);
+    hart.address_space = this;
 }
 
 u64 AddressSpace::other_harts() const
 {
+    // The entry change that calls for a flush is ordered before the read
+    // of the mask (store then load: a full fence on RISC-V's RVWMO).
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     return __atomic_load_n(&m_harts, __ATOMIC_RELAXED) & ~(1ull << arch::this_hart().index);
 }
 
@@ -263,7 +270,7 @@ usize AddressSpace::region_index(u64 address) const
     return lo;
 }
 
-const Region* AddressSpace::find_region(u64 address) const
+const Region* AddressSpace::region_at(u64 address) const
 {
     usize i = region_index(address);
     return i < m_region_count && m_regions[i].start <= address ? &m_regions[i] : nullptr;
@@ -275,8 +282,9 @@ bool AddressSpace::range_is_free(u64 start, u64 end) const
     return i == m_region_count || m_regions[i].start >= end;
 }
 
-u64 AddressSpace::virtual_size() const
+u64 AddressSpace::virtual_size()
 {
+    MutexGuard guard(m_lock);
     u64 size = 0;
     for (usize i = 0; i < m_region_count; ++i)
         size += m_regions[i].end - m_regions[i].start;
@@ -299,12 +307,23 @@ Result<void> AddressSpace::insert_region(const Region& region)
     return {};
 }
 
-Result<void> AddressSpace::add_region(u64 start, u64 end, u32 prot, RegionKind kind)
+Result<void> AddressSpace::add_region_locked(u64 start, u64 end, u32 prot, RegionKind kind)
 {
+    m_lock.assert_held();
     return insert_region(Region{start, end, prot, kind});
 }
 
-Result<void> AddressSpace::add_file_region(const Region& region) { return insert_region(region); }
+Result<void> AddressSpace::add_region(u64 start, u64 end, u32 prot, RegionKind kind)
+{
+    MutexGuard guard(m_lock);
+    return add_region_locked(start, end, prot, kind);
+}
+
+Result<void> AddressSpace::add_file_region(const Region& region)
+{
+    MutexGuard guard(m_lock);
+    return insert_region(region);
+}
 
 void AddressSpace::merge_neighbours(u64 address)
 {
@@ -531,7 +550,8 @@ Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
 
 FaultOutcome AddressSpace::handle_fault(u64 address, Access access)
 {
-    const Region* r = find_region(address);
+    MutexGuard guard(m_lock);
+    const Region* r = region_at(address);
     if (!r)
         return FaultOutcome::Unmapped;
     u32 needed = access == Access::Write ? PROT_WRITE : access == Access::Execute ? PROT_EXEC : PROT_READ;
@@ -540,6 +560,14 @@ FaultOutcome AddressSpace::handle_fault(u64 address, Access access)
     u64 page = lib::align_down(address, PAGE_SIZE);
     Result<void> done{};
     if (auto t = PageTable(m_root_pa).translate(page)) {
+        Pte allows = access == Access::Write ? PTE_W : access == Access::Execute ? PTE_X : PTE_R;
+        if (t->pte & allows) {
+            // Another thread brought the page in or widened its access
+            // while this one waited for the lock, or this hart's TLB holds
+            // an older entry (upgrades are not shot down): retry.
+            flush_tlb_page(page);
+            return FaultOutcome::Served;
+        }
         if (access != Access::Write || !(t->pte & PTE_COW))
             return FaultOutcome::Denied; // mapped, yet the access faulted: a permission fault
         done = break_cow(page, t->pte);
@@ -583,12 +611,13 @@ Result<void> AddressSpace::break_cow(u64 page, Pte pte)
 
 Result<void> AddressSpace::write(u64 address, const void* data, usize length)
 {
+    MutexGuard guard(m_lock);
     auto* src = static_cast<const u8*>(data);
     while (length > 0) {
         u64 page = lib::align_down(address, PAGE_SIZE);
         u64 offset = address - page;
         usize chunk = lib::min<usize>(length, PAGE_SIZE - offset);
-        const Region* r = find_region(page);
+        const Region* r = region_at(page);
         if (!r || !(r->prot & PROT_WRITE))
             return Errno::efault;
         auto t = PageTable(m_root_pa).translate(page);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "arch/arch.hpp"
+#include "kernel/mutex.hpp"
 #include "lib/addr.hpp"
 #include "lib/result.hpp"
 #include "lib/types.hpp"
@@ -63,6 +64,11 @@ enum class FaultOutcome : u8 {
     OutOfMemory,   // legal, but no page is left (the process is killed)
 };
 
+// Locking: the regions, the page tables and the resident counts are
+// guarded by the space's mutex (Linux's mmap_lock), so the threads of a
+// process fault, map and unmap on several harts at once. The public
+// operations below take it themselves; find_region and region() hand out
+// pointers into the array and need the caller to hold it (lock()).
 class AddressSpace {
 public:
     static Result<AddressSpace*> create();
@@ -96,13 +102,28 @@ public:
     static AddressSpace* active();
     static void deactivate(); // back to the kernel's table
 
+    Mutex& lock() { return m_lock; }
+
     // An anonymous private region (fails with EEXIST on overlap).
     Result<void> add_region(u64 start, u64 end, u32 prot, RegionKind kind);
     // A file-backed region: `file` gets a reference of its own.
     Result<void> add_file_region(const Region&);
-    const Region* find_region(u64 address) const;
-    usize region_count() const { return m_region_count; }
-    const Region& region(usize i) const { return m_regions[i]; }
+    // These three with lock() held: the region may change once it is released.
+    const Region* find_region(u64 address) const
+    {
+        m_lock.assert_held();
+        return region_at(address);
+    }
+    usize region_count() const
+    {
+        m_lock.assert_held();
+        return m_region_count;
+    }
+    const Region& region(usize i) const
+    {
+        m_lock.assert_held();
+        return m_regions[i];
+    }
 
     // A user access at address faulted: bring in the page if a region
     // allows the access (zeroed, from the page cache, or a private copy
@@ -142,10 +163,11 @@ public:
     // mremap(2) with MREMAP_MAYMOVE / MREMAP_FIXED.
     Result<u64> remap(u64 old_address, u64 old_size, u64 new_size, bool may_move, bool fixed, u64 new_address);
 
-    // Resident user pages (for accounting and tests).
+    // Resident user pages (for accounting and tests). Read without the
+    // lock, they may be a moment old.
     u64 resident_pages() const { return m_rss.total(); }
     const Rss& rss() const { return m_rss; }
-    u64 virtual_size() const;
+    u64 virtual_size(); // takes the lock
 
     AddressSpace() = default; // use create()
 
@@ -156,15 +178,10 @@ public:
     void flush_all() const;
     u64 other_harts() const; // m_harts without this hart
 
-    // The hart running a thread of this space, or NO_HART. The scheduler
-    // runs the threads of one space on one hart at a time (the region
-    // array, the page tables and the file table have no lock of their own
-    // yet: docs/smp.md). Guarded by the process lock.
-    static constexpr u32 NO_HART = ~0u;
-    u32 running_on = NO_HART;
-
 private:
     friend class MmChecker; // mm_check.cpp reads the tables and counters
+    const Region* region_at(u64 address) const; // find_region, lock held
+    Result<void> add_region_locked(u64 start, u64 end, u32 prot, RegionKind kind);
     Result<void> ensure_region_capacity(usize extra);
     Result<void> insert_region(const Region&);
     // Leaf tables shared since a fork (see share_tables in the .cpp).
@@ -201,6 +218,7 @@ private:
     // as a hart keeps the entries, tagged with the ASID, after it leaves).
     u64 m_harts = 0;
     arch::AsidTag m_asid{}; // generation, ASID and satp value (arch/riscv/asid.hpp)
+    Mutex m_lock{LockRank::AddressSpace};
 };
 
 // Boot: the page every address space shares (the signal trampoline).

@@ -12,6 +12,7 @@ using namespace detail;
 
 Result<AddressSpace*> AddressSpace::clone()
 {
+    MutexGuard guard(m_lock);
     // No overcommit check here: a fork fails when a page for the child
     // cannot be had (ENOMEM) or at RLIMIT_NPROC (EAGAIN), not because the
     // copy-on-write pages it shares might one day be copied (Linux's

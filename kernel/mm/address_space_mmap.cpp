@@ -12,6 +12,7 @@ using namespace detail;
 
 u64 AddressSpace::set_brk(u64 requested)
 {
+    MutexGuard guard(m_lock);
     // Linux leaves the break where it is for anything it cannot grant, and
     // an address near the top of the range must not wrap when rounded up.
     if (requested < m_heap_start || requested > USER_MMAP_TOP)
@@ -30,7 +31,7 @@ u64 AddressSpace::set_brk(u64 requested)
         usize i = old_top > m_heap_start ? region_index(old_top - 1) : m_region_count;
         if (i < m_region_count && m_regions[i].kind == RegionKind::Heap && m_regions[i].end == old_top)
             m_regions[i].end = new_top;
-        else if (add_region(old_top, new_top, PROT_READ | PROT_WRITE, RegionKind::Heap).is_error())
+        else if (add_region_locked(old_top, new_top, PROT_READ | PROT_WRITE, RegionKind::Heap).is_error())
             return m_heap_end;
     } else if (new_top < old_top) {
         if (prepare_change(new_top, old_top).is_error())
@@ -50,6 +51,7 @@ u64 AddressSpace::set_brk(u64 requested)
 
 Result<u64> AddressSpace::map(const MapRequest& q)
 {
+    MutexGuard guard(m_lock);
     if (q.length == 0)
         return Errno::einval;
     u64 size = lib::align_up(q.length, PAGE_SIZE);
@@ -97,6 +99,7 @@ Result<u64> AddressSpace::mmap_anonymous(u64 hint, u64 length, u32 prot, bool fi
 
 Result<void> AddressSpace::unmap(u64 start, u64 length)
 {
+    MutexGuard guard(m_lock);
     if (!lib::is_aligned(start, PAGE_SIZE) || length == 0)
         return Errno::einval;
     u64 end = lib::align_up(start + length, PAGE_SIZE);
@@ -109,6 +112,7 @@ Result<void> AddressSpace::unmap(u64 start, u64 length)
 
 Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
 {
+    MutexGuard guard(m_lock);
     if (!lib::is_aligned(start, PAGE_SIZE))
         return Errno::einval;
     u64 end = lib::align_up(start + length, PAGE_SIZE);
@@ -117,7 +121,7 @@ Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
     // Every page of the range must be inside some region (Linux: ENOMEM),
     // and a shared file opened read-only cannot become writable (EACCES).
     for (u64 a = start; a < end;) {
-        const Region* r = find_region(a);
+        const Region* r = region_at(a);
         if (!r)
             return Errno::enomem;
         if ((prot & PROT_WRITE) && r->shared() && !(r->flags & REGION_MAY_WRITE))
@@ -149,6 +153,7 @@ Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
 
 Result<void> AddressSpace::discard(u64 start, u64 length)
 {
+    MutexGuard guard(m_lock);
     if (!lib::is_aligned(start, PAGE_SIZE))
         return Errno::einval;
     u64 end = lib::align_up(start + length, PAGE_SIZE);
@@ -171,6 +176,7 @@ Result<void> AddressSpace::discard(u64 start, u64 length)
 Result<u64> AddressSpace::remap(u64 old_address, u64 old_size, u64 new_size, bool may_move, bool fixed,
                                 u64 new_address)
 {
+    MutexGuard guard(m_lock);
     if (!lib::is_aligned(old_address, PAGE_SIZE) || (fixed && !may_move))
         return Errno::einval;
     old_size = lib::align_up(old_size, PAGE_SIZE);
@@ -182,7 +188,7 @@ Result<u64> AddressSpace::remap(u64 old_address, u64 old_size, u64 new_size, boo
     // region in place to an end below its start.
     if (new_size > USER_REGIONS_END)
         return Errno::einval;
-    const Region* found = find_region(old_address);
+    const Region* found = region_at(old_address);
     if (!found || old_address + old_size > found->end)
         return Errno::efault;
     Region r = *found;

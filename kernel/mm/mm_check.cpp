@@ -169,7 +169,7 @@ private:
             violation(as, va, "maps a page that is not allocated", pte, pa.value());
             return;
         }
-        const Region* r = as.find_region(va);
+        const Region* r = as.region_at(va);
         if (!r) {
             violation(as, va, "mapped outside every region", pte);
             return;

@@ -48,6 +48,18 @@ Result<void> copy_from_user_nofault(void* dst, u64 user_src, usize length)
     return {};
 }
 
+Result<bool> cmpxchg_user_word(u64 address, u32 expected, u32 desired, u32& found)
+{
+    verify_no_spinlock_held("user memory access");
+    if (address % 4)
+        return Errno::einval;
+    if (!user_range_ok(address, 4))
+        return Errno::efault;
+    if (arch::uaccess_cmpxchg32(reinterpret_cast<u32*>(address), expected, desired, &found) != 0)
+        return Errno::efault;
+    return found == expected;
+}
+
 Result<usize> copy_string_from_user(char* dst, u64 user_src, usize capacity)
 {
     verify_no_spinlock_held("user memory access");

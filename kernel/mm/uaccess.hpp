@@ -22,6 +22,11 @@ Result<void> copy_to_user(u64 user_dst, const void* src, usize length);
 // Copy a NUL-terminated string of at most capacity-1 bytes; returns its
 // length. ENAMETOOLONG (or the caller's choice) when no NUL fits.
 Result<usize> copy_string_from_user(char* dst, u64 user_src, usize capacity);
+// Atomically replace the aligned user word at address with update(old),
+// for the futex operations other threads race with on other harts.
+// Returns the old value; EFAULT for a bad address, EINVAL if misaligned.
+template <typename F> Result<u32> update_user_word(u64 address, F&& update);
+Result<bool> cmpxchg_user_word(u64 address, u32 expected, u32 desired, u32& found);
 
 template <typename T> Result<T> read_user(u64 address)
 {
@@ -33,6 +38,17 @@ template <typename T> Result<T> read_user(u64 address)
 template <typename T> Result<void> write_user(u64 address, const T& value)
 {
     return copy_to_user(address, &value, sizeof(T));
+}
+
+template <typename F> Result<u32> update_user_word(u64 address, F&& update)
+{
+    u32 old = TRY(read_user<u32>(address));
+    for (;;) {
+        u32 found;
+        if (TRY(cmpxchg_user_word(address, old, update(old), found)))
+            return old;
+        old = found;
+    }
 }
 
 // The typed forms, for system calls: the element type comes from the

@@ -55,14 +55,25 @@ usize futex_bucket(const FutexKey& k)
     return usize(h % BUCKETS);
 }
 
-FutexKey futex_key(const mm::AddressSpace& as, u64 uaddr, bool shared)
+namespace {
+
+// A shared futex in a shared file mapping is the file's word (other
+// processes map it elsewhere); any other is this space's address.
+FutexKey key_in(const mm::AddressSpace& as, const mm::Region* r, u64 uaddr)
 {
-    if (shared) {
-        const mm::Region* r = as.find_region(uaddr);
-        if (r && r->shared() && r->file)
-            return FutexKey{r->file, r->offset + (uaddr - r->start)};
-    }
+    if (r && r->shared() && r->file)
+        return FutexKey{r->file, r->offset + (uaddr - r->start)};
     return FutexKey{&as, uaddr};
+}
+
+} // namespace
+
+FutexKey futex_key(mm::AddressSpace& as, u64 uaddr, bool shared)
+{
+    if (!shared)
+        return FutexKey{&as, uaddr};
+    MutexGuard guard(as.lock());
+    return key_in(as, as.find_region(uaddr), uaddr);
 }
 
 void enqueue_proc_locked(FutexWaiter& w)
@@ -100,10 +111,14 @@ Result<FutexKey> key_of(u64 uaddr, bool shared)
 {
     if (uaddr % 4)
         return Errno::einval;
-    const mm::AddressSpace& as = *current_process().address_space;
-    if (shared && !as.find_region(uaddr))
+    mm::AddressSpace& as = *current_process().address_space;
+    if (!shared)
+        return FutexKey{&as, uaddr};
+    MutexGuard guard(as.lock());
+    const mm::Region* r = as.find_region(uaddr);
+    if (!r)
         return Errno::efault;
-    return futex_key(as, uaddr, shared);
+    return key_in(as, r, uaddr);
 }
 
 } // namespace
@@ -256,12 +271,12 @@ Result<u64> futex_wake_op(u64 uaddr, bool shared, u32 wake, u64 uaddr2, u32 wake
         return Errno::enosys;
     FutexKey key1 = TRY(key_of(uaddr, shared));
     FutexKey key2 = TRY(key_of(uaddr2, shared));
-    // The read-modify-write of the word: no other thread runs on this
-    // hart between the two accesses unless the write faults a page in.
-    u32 old = TRY(mm::read_user<u32>(uaddr2));
-    u32 next = op == 0 ? u32(oparg) : op == 1 ? old + u32(oparg) : op == 2 ? old | u32(oparg)
-             : op == 3 ? old & ~u32(oparg) : old ^ u32(oparg);
-    TRY(mm::write_user<u32>(uaddr2, next));
+    // The read-modify-write of the word is atomic: another thread may
+    // change it from another hart at the same moment.
+    u32 old = TRY(mm::update_user_word(uaddr2, [&](u32 was) {
+        return op == 0 ? u32(oparg) : op == 1 ? was + u32(oparg) : op == 2 ? was | u32(oparg)
+             : op == 3 ? was & ~u32(oparg) : was ^ u32(oparg);
+    }));
     i32 o = i32(old);
     bool pass = cmp == 0 ? o == cmparg : cmp == 1 ? o != cmparg : cmp == 2 ? o < cmparg
               : cmp == 3 ? o <= cmparg : cmp == 4 ? o > cmparg : o >= cmparg;
@@ -281,14 +296,26 @@ constexpr u32 ROBUST_LIST_LIMIT = 2048; // ROBUST_LIST_LIMIT: a loop in the list
 // A robust lock the dying thread held: mark its owner dead, wake a waiter.
 void robust_lock_owner_died(u64 uaddr, Pid tid)
 {
-    auto word = mm::read_user<u32>(uaddr);
-    if (word.is_error() || (word.value() & FUTEX_TID_MASK) != u32(tid))
+    // A compare-and-swap, as Linux's handle_futex_death: a waiter on
+    // another hart may be setting FUTEX_WAITERS at the same moment. A
+    // word the thread does not own is left alone, not even rewritten.
+    auto read = mm::read_user<u32>(uaddr);
+    if (read.is_error())
         return;
-    u32 next = (word.value() & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
-    if (mm::write_user<u32>(uaddr, next).is_error())
-        return;
-    if (word.value() & FUTEX_WAITERS)
-        (void)futex_wake(uaddr, true, 1, FUTEX_MATCH_ANY);
+    for (u32 word = read.value();;) {
+        if ((word & FUTEX_TID_MASK) != u32(tid))
+            return;
+        u32 found;
+        auto swapped = mm::cmpxchg_user_word(uaddr, word, (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED, found);
+        if (swapped.is_error())
+            return;
+        if (swapped.value()) {
+            if (word & FUTEX_WAITERS)
+                (void)futex_wake(uaddr, true, 1, FUTEX_MATCH_ANY);
+            return;
+        }
+        word = found;
+    }
 }
 
 // struct robust_list_head { robust_list* list; long futex_offset; robust_list* list_op_pending; }

@@ -29,7 +29,7 @@ usize futex_bucket(const FutexKey&);
 // The key of the word at uaddr of `as`: shared (no FUTEX_PRIVATE_FLAG) in
 // a MAP_SHARED region names the mapped object, anything else the address
 // space and the address.
-FutexKey futex_key(const mm::AddressSpace& as, u64 uaddr, bool shared);
+FutexKey futex_key(mm::AddressSpace& as, u64 uaddr, bool shared);
 // Hash bookkeeping, process lock held.
 void enqueue_proc_locked(FutexWaiter&);
 void dequeue_proc_locked(FutexWaiter&);

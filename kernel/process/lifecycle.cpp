@@ -112,9 +112,13 @@ Result<Pid> clone_current(const CloneArgs& args)
     if (!same_process) {
         // CLONE_FS without CLONE_THREAD would share cwd and umask between
         // processes; they are copied (docs/threads.md).
-        child->cwd = parent.cwd;
-        if (child->cwd)
-            fs::inode_ref(*child->cwd);
+        {
+            // Another thread's chdir may swap the parent's cwd meanwhile.
+            MutexGuard guard(fs::vfs_lock());
+            child->cwd = parent.cwd;
+            if (child->cwd)
+                ++child->cwd->open_refs;
+        }
         child->umask = parent.umask;
         // The actions, read without the lock by their own process.
         child->signals_ignored = parent.signals_ignored;
@@ -279,8 +283,12 @@ namespace {
     if (p.cwd)
         fs::inode_unref(*p.cwd);
     p.cwd = nullptr;
-    mm::AddressSpace* as = p.address_space;
-    p.address_space = nullptr;
+    mm::AddressSpace* as;
+    {
+        SpinLockGuard guard(process_lock()); // /proc readers reference it under the lock
+        as = p.address_space;
+        p.address_space = nullptr;
+    }
     // Leave the dying table before freeing it: the kernel half is in every table.
     mm::AddressSpace::deactivate();
     mm::AddressSpace::release(as);

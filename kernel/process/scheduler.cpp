@@ -172,11 +172,6 @@ u32 select_hart_proc_locked(const Thread& t, bool is_new)
         return u32(__builtin_ctzll(allowed));
     if (&t == &current_thread() && (allowed & (1ull << me)))
         return me;
-    // A thread of a space running elsewhere could not run concurrently:
-    // queue it where the space runs.
-    if (const mm::AddressSpace* space = t.process->address_space;
-        space && space->running_on != mm::AddressSpace::NO_HART && (allowed & (1ull << space->running_on)))
-        return space->running_on;
     u32 prev = t.last_hart;
     bool prev_ok = !is_new && (allowed & (1ull << prev));
     if (prev_ok && s_rq[prev].idle())
@@ -195,52 +190,28 @@ u32 select_hart_proc_locked(const Thread& t, bool is_new)
     return best;
 }
 
-// May t run here now? Not while a thread of its address space runs on
-// another hart.
-bool space_free_for(const Thread& t, u32 hart)
-{
-    const mm::AddressSpace* space = t.process->address_space;
-    return !space || space->running_on == mm::AddressSpace::NO_HART || space->running_on == hart;
-}
-
-// The next thread of rq's queue that may run now (space_free_for); those
-// passed over stay queued. nullptr when none of the first few may.
+// The next thread of rq's queue, taken off it.
 Thread* pick_runnable_proc_locked(RunQueue& rq)
 {
     process_lock().assert_held();
-    u32 hart = u32(&rq - s_rq);
-    Thread* passed[STEAL_LOOK];
-    usize n = 0;
-    Thread* found = nullptr;
-    while (n < STEAL_LOOK) {
-        SchedEntity* e = rq.policy->pick_next();
-        if (!e)
-            break;
-        Thread* t = thread_of(e);
-        dequeued_proc_locked(rq, *t);
-        if (space_free_for(*t, hart)) {
-            found = t;
-            break;
-        }
-        passed[n++] = t;
-    }
-    for (usize i = 0; i < n; ++i)
-        enqueue_proc_locked(*passed[i], hart);
-    return found;
+    SchedEntity* e = rq.policy->pick_next();
+    if (!e)
+        return nullptr;
+    Thread* t = thread_of(e);
+    dequeued_proc_locked(rq, *t);
+    return t;
 }
 
 struct StealContext {
     u64 hart_bit;
     u64 max_weight;
-    u32 hart;
 };
 
 bool may_steal(const SchedEntity& e, void* context)
 {
     auto& c = *static_cast<StealContext*>(context);
     const Thread& t = *thread_of(const_cast<SchedEntity*>(&e));
-    return (allowed_harts(t) & c.hart_bit) && FairPolicy::weight_of_nice(e.nice) <= c.max_weight &&
-           space_free_for(t, c.hart);
+    return (allowed_harts(t) & c.hart_bit) && FairPolicy::weight_of_nice(e.nice) <= c.max_weight;
 }
 
 // Move a queued thread from the busiest hart to `hart` when that lowers
@@ -262,7 +233,7 @@ Thread* take_from_busiest_proc_locked(u32 hart)
     if (mine >= from.load())
         return nullptr;
     // Moving weight w helps while mine + w < theirs.
-    StealContext context{1ull << hart, from.load() - mine - 1, hart};
+    StealContext context{1ull << hart, from.load() - mine - 1};
     SchedEntity* e = from.policy->find_queued(may_steal, &context, STEAL_LOOK);
     if (!e)
         return nullptr;
@@ -408,15 +379,9 @@ void switch_away_proc_locked()
     u32 hart = arch::this_hart().index;
     Thread* const idle = &idle_thread(hart);
     RunQueue& rq = s_rq[hart];
-    // prev's space is no longer running here, unless prev is picked again.
-    if (mm::AddressSpace* space = prev.process->address_space; space && space->running_on == hart)
-        space->running_on = mm::AddressSpace::NO_HART;
     Thread* next = pick_runnable_proc_locked(rq);
     if (!next)
         next = steal_proc_locked(hart); // this hart would idle: take work from the busiest
-    if (next)
-        if (mm::AddressSpace* space = next->process->address_space)
-            space->running_on = hart;
     if (!next) {
         if (&prev == idle) {
             prof::mark(was);

@@ -103,6 +103,7 @@ struct Thread {
     u32 kernel_stack_slot = 0;  // [self]
     u64 clear_child_tid = 0;    // [self] set_tid_address, CLONE_CHILD_CLEARTID
     u64 robust_list = 0;        // [self] set_robust_list: walked at exit
+    u64 mutex_ranks = 0;        // [self] ranks of the mutexes it holds (the test kernel's order check)
     // comm: set by exec and clone, and by any thread of the process
     // through /proc/PID/task/TID/comm. Byte 15 is always NUL.
     char name[16] = {};         // [P]

@@ -17,6 +17,19 @@ constexpr u64 BASE = 0x10000;
 
 u64 free_pages_now() { return page_stats().free; }
 
+// The region lookups hand out pointers into the array: under the lock.
+const Region* region_at(AddressSpace* as, u64 address)
+{
+    kernel::MutexGuard guard(as->lock());
+    return as->find_region(address);
+}
+
+usize regions_in(AddressSpace* as)
+{
+    kernel::MutexGuard guard(as->lock());
+    return as->region_count();
+}
+
 } // namespace
 
 KTEST(address_space, zero_fill_and_copies)
@@ -118,16 +131,16 @@ KTEST(address_space, brk_mmap_munmap_mprotect)
         EXPECT_TRUE(as->write(a + i * PAGE_SIZE, &x, 8).is_ok());
     // Unmap the middle page: both ends stay, the hole is gone.
     EXPECT_TRUE(as->unmap(a + 2 * PAGE_SIZE, PAGE_SIZE).is_ok());
-    EXPECT_TRUE(as->find_region(a + PAGE_SIZE) != nullptr);
-    EXPECT_TRUE(as->find_region(a + 2 * PAGE_SIZE) == nullptr);
-    EXPECT_TRUE(as->find_region(a + 3 * PAGE_SIZE) != nullptr);
+    EXPECT_TRUE(region_at(as, a + PAGE_SIZE) != nullptr);
+    EXPECT_TRUE(region_at(as, a + 2 * PAGE_SIZE) == nullptr);
+    EXPECT_TRUE(region_at(as, a + 3 * PAGE_SIZE) != nullptr);
     EXPECT_EQ(as->resident_pages(), 4u);
     // Read-only on part of the mapping: the region splits.
-    usize regions = as->region_count();
+    usize regions = regions_in(as);
     EXPECT_TRUE(as->protect(a + 3 * PAGE_SIZE, PAGE_SIZE, PROT_READ).is_ok());
-    EXPECT_EQ(as->region_count(), regions + 1);
-    EXPECT_EQ(as->find_region(a + 3 * PAGE_SIZE)->prot, PROT_READ);
-    EXPECT_EQ(as->find_region(a + 4 * PAGE_SIZE)->prot, PROT_READ | PROT_WRITE);
+    EXPECT_EQ(regions_in(as), regions + 1);
+    EXPECT_EQ(region_at(as, a + 3 * PAGE_SIZE)->prot, PROT_READ);
+    EXPECT_EQ(region_at(as, a + 4 * PAGE_SIZE)->prot, PROT_READ | PROT_WRITE);
     EXPECT_EQ(as->protect(a + 2 * PAGE_SIZE, PAGE_SIZE, PROT_READ).code(), Errno::enomem); // the hole
     EXPECT_EQ(as->unmap(a + 1, PAGE_SIZE).code(), Errno::einval);
     EXPECT_EQ(as->mmap_anonymous(0, 0, PROT_READ, false).code(), Errno::einval);
@@ -196,33 +209,33 @@ KTEST(address_space, regions_split_merge_and_lookup)
     // Three neighbouring anonymous mappings with the same protection: one region.
     for (u64 i = 0; i < 3; ++i)
         ASSERT_TRUE(as->mmap_anonymous(BASE + i * PAGE_SIZE, PAGE_SIZE, RW, true).is_ok());
-    EXPECT_EQ(as->region_count(), 1u);
-    EXPECT_EQ(as->find_region(BASE + 2 * PAGE_SIZE)->end, BASE + 3 * PAGE_SIZE);
+    EXPECT_EQ(regions_in(as), 1u);
+    EXPECT_EQ(region_at(as, BASE + 2 * PAGE_SIZE)->end, BASE + 3 * PAGE_SIZE);
     // A different protection in the middle splits it in three; restoring it merges back.
     ASSERT_TRUE(as->protect(BASE + PAGE_SIZE, PAGE_SIZE, PROT_READ).is_ok());
-    EXPECT_EQ(as->region_count(), 3u);
-    EXPECT_EQ(as->find_region(BASE + PAGE_SIZE)->start, BASE + PAGE_SIZE);
-    EXPECT_EQ(as->find_region(BASE + PAGE_SIZE)->end, BASE + 2 * PAGE_SIZE);
+    EXPECT_EQ(regions_in(as), 3u);
+    EXPECT_EQ(region_at(as, BASE + PAGE_SIZE)->start, BASE + PAGE_SIZE);
+    EXPECT_EQ(region_at(as, BASE + PAGE_SIZE)->end, BASE + 2 * PAGE_SIZE);
     ASSERT_TRUE(as->protect(BASE + PAGE_SIZE, PAGE_SIZE, RW).is_ok());
-    EXPECT_EQ(as->region_count(), 1u);
+    EXPECT_EQ(regions_in(as), 1u);
     // Lookup at the edges: start is inside, end is not.
-    EXPECT_TRUE(as->find_region(BASE) != nullptr);
-    EXPECT_TRUE(as->find_region(BASE - 1) == nullptr);
-    EXPECT_TRUE(as->find_region(BASE + 3 * PAGE_SIZE) == nullptr);
+    EXPECT_TRUE(region_at(as, BASE) != nullptr);
+    EXPECT_TRUE(region_at(as, BASE - 1) == nullptr);
+    EXPECT_TRUE(region_at(as, BASE + 3 * PAGE_SIZE) == nullptr);
     // MAP_FIXED over the middle of it replaces that page only.
     u64 seven = 7, seen = 0;
     ASSERT_TRUE(as->write(BASE + PAGE_SIZE, &seven, 8).is_ok());
     ASSERT_TRUE(as->mmap_anonymous(BASE + PAGE_SIZE, PAGE_SIZE, PROT_READ, true).is_ok());
-    EXPECT_EQ(as->region_count(), 3u);
+    EXPECT_EQ(regions_in(as), 3u);
     EXPECT_EQ(as->resident_pages(), 0u); // the written page went with the old mapping
     // Many regions: the binary search still finds each one.
     for (u64 i = 0; i < 40; ++i)
         ASSERT_TRUE(as->mmap_anonymous(0x1000000 + 2 * i * PAGE_SIZE, PAGE_SIZE, i % 2 ? RW : PROT_READ, true).is_ok());
     for (u64 i = 0; i < 40; ++i) {
-        const Region* r = as->find_region(0x1000000 + 2 * i * PAGE_SIZE + 8);
+        const Region* r = region_at(as, 0x1000000 + 2 * i * PAGE_SIZE + 8);
         ASSERT_TRUE(r != nullptr);
         EXPECT_EQ(r->start, 0x1000000 + 2 * i * PAGE_SIZE);
-        EXPECT_TRUE(as->find_region(0x1000000 + (2 * i + 1) * PAGE_SIZE) == nullptr);
+        EXPECT_TRUE(region_at(as, 0x1000000 + (2 * i + 1) * PAGE_SIZE) == nullptr);
     }
     as->activate();
     EXPECT_TRUE(copy_from_user(&seen, BASE + PAGE_SIZE, 8).is_ok());
@@ -318,8 +331,8 @@ KTEST(address_space, remap_moves_pages_not_data)
     ASSERT_TRUE(moved.is_ok());
     u64 to = moved.value();
     EXPECT_NE(to, BASE);
-    EXPECT_TRUE(as->find_region(BASE) == nullptr);
-    EXPECT_EQ(as->find_region(to)->end, to + 4 * PAGE_SIZE);
+    EXPECT_TRUE(region_at(as, BASE) == nullptr);
+    EXPECT_EQ(region_at(as, to)->end, to + 4 * PAGE_SIZE);
     // The very same physical page, now at the new address.
     auto t = arch::PageTable(as->root_pa()).translate(to + PAGE_SIZE);
     ASSERT_TRUE(t.has_value());

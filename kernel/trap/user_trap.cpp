@@ -179,7 +179,10 @@ void on_user_trap(arch::TrapFrame& frame, const arch::UserTrap& trap)
         prof::mark(prof::Phase::Interrupt);
         external_interrupt();
         break;
-    case arch::TrapCause::SoftwareInterrupt: break;
+    case arch::TrapCause::SoftwareInterrupt:
+        prof::mark(prof::Phase::Interrupt);
+        software_interrupt(); // an IPI: a remote call, a reschedule, a stop
+        break;
     default:
         prof::mark(prof::Phase::Fault);
         arch::interrupts_enable();
