@@ -268,10 +268,10 @@ i64 hart_state(u64 hart_id);
 void send_ipi(u64 hart_id_mask);
 void enable_software_interrupts();
 void acknowledge_software_interrupt();
-// Flush [start, start + size) (size ~0: everything) from the TLBs, or
-// sync the instruction caches, of the harts in the mask; returns when
-// they have done it.
-void remote_flush_tlb(u64 hart_id_mask, u64 start, u64 size);
+// Sync the instruction caches of the harts in the mask (SBI RFENCE);
+// returns when they have done it. TLB shootdowns do not go through the
+// firmware: OpenSBI 1.1's remote-fence queue hung with four harts fencing
+// each other at once (kernel/smp.cpp has the IPI protocol instead).
 void remote_sync_instruction_cache(u64 hart_id_mask);
 
 // Run fn on another stack (the stack-overflow test).

@@ -111,6 +111,19 @@ struct CallSlot {
 constinit CallSlot s_calls[MAX_HARTS] = {};
 constinit bool s_scheduling = false; // the scheduler is ready for the others
 constinit u64 s_ipis_sent = 0;
+// Each hart's shootdown count: odd while it flushes, even between.
+constinit u64 s_flushes[MAX_HARTS] = {};
+
+void flush_this_hart(u32 me)
+{
+    // The count goes odd before the flush, which then sees every
+    // page-table store made before a requester read the even count (the
+    // fences pair with the one in smp_flush_tlbs).
+    __atomic_fetch_add(&s_flushes[me], 1, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    arch::flush_tlb_all();
+    __atomic_fetch_add(&s_flushes[me], 1, __ATOMIC_RELEASE);
+}
 
 void run_call(u32 me)
 {
@@ -126,6 +139,8 @@ void handle_ipis(u32 which)
     u32 kinds = __atomic_fetch_and(&s_pending[me], ~which, __ATOMIC_ACQ_REL) & which;
     if (kinds & IPI_STOP)
         arch::halt_forever();
+    if (kinds & IPI_FLUSH)
+        flush_this_hart(me);
     if (kinds & IPI_CALL)
         run_call(me);
     if (kinds & IPI_RESCHED)
@@ -161,7 +176,35 @@ void smp_send(u64 index_mask, u32 kinds)
 
 u64 ipis_sent() { return __atomic_load_n(&s_ipis_sent, __ATOMIC_RELAXED); }
 
-void software_interrupt() { handle_ipis(IPI_STOP | IPI_CALL | IPI_RESCHED); }
+void software_interrupt() { handle_ipis(IPI_STOP | IPI_FLUSH | IPI_CALL | IPI_RESCHED); }
+
+void smp_poll_while_spinning()
+{
+    if (__atomic_load_n(&s_pending[arch::this_hart().index], __ATOMIC_RELAXED) & (IPI_FLUSH | IPI_STOP))
+        handle_ipis(IPI_FLUSH | IPI_STOP);
+}
+
+void smp_flush_tlbs(u64 index_mask)
+{
+    index_mask &= online_harts_mask() & ~(1ull << arch::this_hart().index);
+    if (!index_mask)
+        return;
+    // A flush that had begun (odd count) may have run before the caller's
+    // page-table stores: wait for one that begins after this read.
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    u64 wanted[MAX_HARTS];
+    for (u64 m = index_mask; m; m &= m - 1) {
+        u32 i = u32(__builtin_ctzll(m));
+        u64 now = __atomic_load_n(&s_flushes[i], __ATOMIC_ACQUIRE);
+        wanted[i] = now + (now & 1 ? 3 : 2);
+    }
+    smp_send(index_mask, IPI_FLUSH);
+    for (u64 m = index_mask; m; m &= m - 1) {
+        u32 i = u32(__builtin_ctzll(m));
+        while (__atomic_load_n(&s_flushes[i], __ATOMIC_ACQUIRE) < wanted[i])
+            handle_ipis(IPI_FLUSH | IPI_CALL | IPI_STOP); // two harts flushing each other
+    }
+}
 
 void smp_call(u32 index, void (*fn)(void*), void* arg)
 {
@@ -174,21 +217,21 @@ void smp_call(u32 index, void (*fn)(void*), void* arg)
     // While waiting, run what others ask of this hart: two harts calling
     // each other with interrupts off must not wait for ever.
     while (__atomic_exchange_n(&slot.busy, 1u, __ATOMIC_ACQUIRE) != 0)
-        handle_ipis(IPI_CALL);
+        handle_ipis(IPI_CALL | IPI_FLUSH);
     slot.fn = fn;
     slot.arg = arg;
     __atomic_store_n(&slot.done, 0u, __ATOMIC_RELAXED);
     smp_send(1ull << index, IPI_CALL);
     while (!__atomic_load_n(&slot.done, __ATOMIC_ACQUIRE))
-        handle_ipis(IPI_CALL);
+        handle_ipis(IPI_CALL | IPI_FLUSH);
     __atomic_store_n(&slot.busy, 0u, __ATOMIC_RELEASE);
 }
 
 void flush_kernel_range_on_other_harts(u64 start, u64 size)
 {
-    u64 others = online_harts_mask() & ~(1ull << arch::this_hart().index);
-    if (others)
-        arch::remote_flush_tlb(hart_id_mask(others), start, size);
+    (void)start; // the others flush everything
+    (void)size;
+    smp_flush_tlbs(online_harts_mask());
 }
 
 void smp_stop_others()

@@ -58,6 +58,7 @@ enum IpiKind : u32 {
     IPI_RESCHED = 1, // run the scheduler: a thread was queued there
     IPI_CALL = 2,    // run the function smp_call left
     IPI_STOP = 4,    // halt (a panic elsewhere)
+    IPI_FLUSH = 8,   // flush the whole TLB (a shootdown: smp_flush_tlbs)
 };
 void smp_send(u64 index_mask, u32 kinds);
 u64 ipis_sent();
@@ -65,9 +66,17 @@ u64 ipis_sent();
 // is this hart). Callable with interrupts off: while waiting, this hart
 // runs calls others ask of it.
 void smp_call(u32 index, void (*fn)(void*), void* arg);
+// TLB shootdown: every hart in index_mask flushes its whole TLB, and this
+// returns once each has done so after the call began (so after every
+// page-table store before it). The targets answer from any context, also
+// while spinning for a lock with interrupts off, so the caller may hold
+// spinlocks. docs/smp.md has the protocol.
+void smp_flush_tlbs(u64 index_mask);
 // Kernel mappings of [start, start + size) changed (size ~0: any): flush
 // them from every other hart's TLB before the memory is reused.
 void flush_kernel_range_on_other_harts(u64 start, u64 size);
+// A hart spinning for a lock answers shootdowns meanwhile (spinlock.hpp).
+void smp_poll_while_spinning();
 // Panic: halt every other hart.
 void smp_stop_others();
 // IPI_RESCHED arrived (kernel/process/scheduler.cpp).

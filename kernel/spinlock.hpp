@@ -17,6 +17,8 @@ namespace kernel {
 // cheaper recursion check alone.
 inline constexpr bool LOCK_ORDER_CHECKS = TEST_BUILD;
 
+void smp_poll_while_spinning(); // kernel/smp.hpp
+
 // Panics naming the lock being taken and the highest-ranked lock held.
 [[noreturn]] void lock_order_violation(LockRank taking, u64 held_ranks);
 
@@ -40,7 +42,7 @@ public:
             panic_message(__FILE__, __LINE__, name()); // recursive acquire: a deadlock
         }
         while (__atomic_exchange_n(&m_locked, 1u, __ATOMIC_ACQUIRE) != 0)
-            ;
+            smp_poll_while_spinning(); // answer shootdowns: the holder may be waiting for us
         m_owner = &arch::this_hart();
         if constexpr (LOCK_ORDER_CHECKS)
             m_owner->held_lock_ranks |= lock_rank_bit(m_rank);

@@ -27,7 +27,7 @@ constinit HartStart s_start[64] = {};
 
 constexpr u64 HSM_HART_START = 0, HSM_HART_GET_STATUS = 2;
 constexpr u64 IPI_SEND = 0;
-constexpr u64 RFENCE_FENCE_I = 0, RFENCE_SFENCE_VMA = 1;
+constexpr u64 RFENCE_FENCE_I = 0;
 
 u64 kernel_phys(const void* p, u64 load_pa) { return u64(p) - KERNEL_VIRT_BASE + load_pa; }
 
@@ -64,12 +64,6 @@ void send_ipi(u64 hart_id_mask)
 
 void enable_software_interrupts() { csr_set(sie, SIE_SSIE); }
 void acknowledge_software_interrupt() { csr_clear(sip, SIE_SSIE); }
-
-void remote_flush_tlb(u64 hart_id_mask, u64 start, u64 size)
-{
-    if (hart_id_mask)
-        sbi::call(sbi::EXT_RFENCE, RFENCE_SFENCE_VMA, hart_id_mask, 0, start, size);
-}
 
 void remote_sync_instruction_cache(u64 hart_id_mask)
 {

@@ -221,14 +221,14 @@ void AddressSpace::flush_page(u64 va) const
 {
     flush_tlb_page(va);
     if (u64 others = other_harts()) [[unlikely]]
-        arch::remote_flush_tlb(kernel::hart_id_mask(others), va, PAGE_SIZE);
+        kernel::smp_flush_tlbs(others);
 }
 
 void AddressSpace::flush_all() const
 {
     flush_tlb_all();
     if (u64 others = other_harts()) [[unlikely]]
-        arch::remote_flush_tlb(kernel::hart_id_mask(others), 0, ~0ull);
+        kernel::smp_flush_tlbs(others);
 }
 
 AddressSpace* AddressSpace::active() { return static_cast<AddressSpace*>(arch::this_hart().address_space); }

@@ -173,7 +173,7 @@ public:
 
     // A translation of this space changed or went: drop it from this
     // hart's TLB and from every other hart that has run the space, before
-    // returning (TLB shootdown through arch::remote_flush_tlb).
+    // returning (TLB shootdown: kernel::smp_flush_tlbs).
     void flush_page(u64 va) const;
     void flush_all() const;
     u64 other_harts() const; // m_harts without this hart
