@@ -193,6 +193,7 @@ struct Hart {
     u64 hart_id = 0;
     u32 index = 0;          // dense 0..n-1, for per-hart arrays
     i32 irq_off_depth = 0;  // nesting of push_interrupts_off
+    void* switched_from = nullptr; // the thread this hart last switched away from (test kernel: its on_cpu)
     bool irq_was_on = false;
     u64 ticks = 0;          // timer interrupts taken on this hart
     u64 next_tick = 0;      // the timer deadline programmed (timebase ticks)

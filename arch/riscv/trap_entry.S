@@ -160,6 +160,10 @@ trap_entry:
     mv      a0, sp
     call    kernel_trap
 
+    /* The handler may have slept (a fault on a user page waits for the
+       address space's mutex) and woken on another hart: keep this hart's
+       tp, not the one saved on entry. */
+    sd      tp, TF_REG(4)(sp)
     ld      t0, TF_SEPC(sp)
     csrw    sepc, t0
     ld      t0, TF_SSTATUS(sp)

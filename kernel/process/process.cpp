@@ -297,6 +297,7 @@ void process_init()
     for (Thread& idle : s_idle_threads) {
         idle.process = &s_idle;
         idle.state = ThreadState::Running;
+        idle.on_cpu = true; // each runs on its own hart from the start
         __builtin_memcpy(idle.name, "idle", 5);
     }
     arch::this_hart().current = &s_idle_threads[0];

@@ -330,6 +330,9 @@ void make_ready_proc_locked(Thread& t)
     // A thread woken from a timed wait leaves the sleep list too.
     if (t.sleep_node.next && t.sleep_node.is_linked())
         t.sleep_node.unlink();
+    if constexpr (TEST_BUILD)
+        VERIFY(t.state != ThreadState::Ready && t.state != ThreadState::Dead &&
+               (t.state != ThreadState::Running || &t == &current_thread()));
     bool is_new = t.state == ThreadState::New;
     t.state = ThreadState::Ready;
     u32 target = select_hart_proc_locked(t, is_new);
@@ -397,6 +400,11 @@ void switch_away_proc_locked()
         return;
     }
     next->state = ThreadState::Running;
+    if constexpr (TEST_BUILD) {
+        VERIFY(!next->on_cpu); // still running (or saving its registers) on another hart
+        next->on_cpu = true;
+        arch::this_hart().switched_from = &prev;
+    }
     if (next->last_hart != hart) {
         // Its FP registers on this hart, if any, are older than its saved state.
         if (arch::this_hart().fp_owner == next)
@@ -434,12 +442,26 @@ void switch_away_proc_locked()
     switch_context(&prev.context, &next->context);
     prof::mark(prof::Phase::Scheduler);
     arch::this_hart().irq_was_on = irq_was_on;
+    switched_in_proc_locked();
     free_retiring_thread_proc_locked();
     arch::bind_frame_to_hart(prev.frame, prev.kernel_stack_top);
     fp_switch_in(prev);
     prev.cpu.switch_in(arch::read_time()); // running again from here
     prof::mark(was);
     // Running again (this may be much later, on behalf of prev).
+}
+
+void switched_in_proc_locked()
+{
+    process_lock().assert_held();
+    if constexpr (TEST_BUILD) {
+        auto* from = static_cast<Thread*>(arch::this_hart().switched_from);
+        if (from) {
+            VERIFY(from->on_cpu);
+            from->on_cpu = false; // its registers are saved now
+        }
+        arch::this_hart().switched_from = nullptr;
+    }
 }
 
 void yield_proc_locked()

@@ -34,6 +34,9 @@ void yield_proc_locked();
 // must already say why it stops (Blocked, Zombie...). Lock held; returns
 // when this process runs again (never, for a zombie).
 void switch_away_proc_locked();
+// The first thing a thread does when switched in (after switch_context,
+// or in its first entry): the thread switched away from is off the hart.
+void switched_in_proc_locked();
 
 // From the timer interrupt: charge the tick, wake sleepers.
 void scheduler_tick();

@@ -91,6 +91,10 @@ struct Thread {
     u32 last_hart = 0;                // [P] the hart index it runs or last ran on (ps PSR)
     u32 rq_hart = 0;                  // [P] the hart whose run queue holds it, or last did
     u32 rq_weight = 0;                // [P] its weight in that queue's load
+    // Its registers are live on a hart: from the switch to it until the
+    // switch away from it has saved them (Linux's on_cpu). The test kernel
+    // checks that a thread is never switched to while so.
+    bool on_cpu = false;              // [P]
 
     // ---- Signals -----------------------------------------------------------
     u64 signals_blocked = 0;    // [own] senders read it (is it blocked?)

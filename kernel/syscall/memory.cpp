@@ -119,6 +119,7 @@ Result<u64> sys_msync(u64 address, usize length, i32 flags)
     u64 end = lib::align_up(address + length, 4096);
     if (end < address)
         return Errno::enomem;
+    MutexGuard guard(space().lock());
     for (u64 at = address; at < end;) {
         const mm::Region* r = space().find_region(at);
         if (!r)

@@ -21,7 +21,12 @@ namespace {
 // The thread whose frame this is: the frame lives inside it.
 inline Thread& thread_of(arch::TrapFrame& frame)
 {
-    return *reinterpret_cast<Thread*>(reinterpret_cast<u8*>(&frame) - __builtin_offsetof(Thread, frame));
+    auto& t = *reinterpret_cast<Thread*>(reinterpret_cast<u8*>(&frame) - __builtin_offsetof(Thread, frame));
+    // The entry took this hart's data from the frame: it must be the hart
+    // the thread was last switched in on (arch::bind_frame_to_hart).
+    if constexpr (TEST_BUILD)
+        VERIFY(arch::this_hart().current == &t);
+    return t;
 }
 
 // A user fault the address space could not serve, as a signal
@@ -197,6 +202,7 @@ void on_user_trap(arch::TrapFrame& frame, const arch::UserTrap& trap)
 extern "C" void process_first_entry()
 {
     prof::mark(prof::Phase::Scheduler);
+    switched_in_proc_locked();
     free_retiring_thread_proc_locked();
     process_lock().unlock();
     Thread& t = current_thread();
