@@ -50,6 +50,8 @@ bool selected(const std::vector<std::string>& filter, const Group& group, std::s
     for (const auto& f : filter) {
         if (f == group.name || f == std::string(group.name) + "." + std::string(name))
             return true;
+        if (f == "default" && !group.only_when_named) // "default,smp": everything plus a named group
+            return true;
     }
     return false;
 }
@@ -201,6 +203,7 @@ int run_groups(const std::vector<Group>& groups, std::string_view filter_text)
         for (const auto& c : group.cases) {
             if (selected(filter, group, c.name)) {
                 cases.push_back(&c);
+                unknown.erase("default");
                 unknown.erase(group.name);
                 unknown.erase(std::string(group.name) + "." + c.name);
             }

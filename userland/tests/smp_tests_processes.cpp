@@ -136,7 +136,7 @@ void fork_exec_wait_storm(Test& t)
 // --- 7. Pipe ping-pong between two harts -------------------------------------
 
 // Two processes pinned to different harts send messages back and forth
-// through two pipes: 10000 round trips of 1 to 64 bytes, the answer each
+// through two pipes: 2000 round trips of 1 to 64 bytes, the answer each
 // byte of the question XOR 0x5a. Every byte must be right both ways.
 bool read_exactly(int fd, unsigned char* buffer, size_t size)
 {
@@ -164,7 +164,7 @@ void pipe_ping_pong_between_harts(Test& t)
     const std::vector<int> cpus = require_harts(t, 2);
     if (cpus.empty())
         return;
-    constexpr int k_round_trips = 10000;
+    constexpr int k_round_trips = 2000;
     int to_child[2], to_parent[2];
     ASSERT_EQ(pipe(to_child), 0);
     ASSERT_EQ(pipe(to_parent), 0);
