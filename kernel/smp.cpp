@@ -78,6 +78,7 @@ u32 smp_discover(const lib::fdt::Blob& fdt, u64 boot_hart_id, u32 max_harts)
 }
 
 u32 smp_discovered() { return s_discovered; }
+u64 smp_discovered_hart_id(u32 index) { return s_info[index].hart_id; }
 void smp_mark_online(u32 index) { __atomic_fetch_or(&s_online_mask, 1ull << index, __ATOMIC_RELEASE); }
 
 u32 online_hart_count() { return u32(__builtin_popcountll(online_harts_mask())); }
@@ -252,10 +253,16 @@ void smp_start_others(u64 load_pa)
 extern "C" void secondary_hart_entry(arch::Hart* h)
 {
     arch::set_this_hart(h);
+    // Code written before this hart came up (the signal trampoline, the
+    // kernel image itself) is fetched right from here on.
+    arch::sync_instruction_cache();
     arch::enable_user_counters();
     arch::timer_init(boot_info().sstc);
     tick_start_this_hart();
     arch::enable_software_interrupts();
+    // Its PLIC context was set up by the boot hart (nothing routed to it
+    // unless irq_route says so); it claims there what it takes.
+    arch::enable_external_interrupts();
     printk("smp: hart {} up as cpu {}\n", h->hart_id, h->index);
     smp_mark_online(h->index);
     arch::interrupts_enable();

@@ -40,6 +40,8 @@ HartTimes hart_times(u32 index);
 // most max_harts in all); returns how many it holds.
 u32 smp_discover(const lib::fdt::Blob&, u64 boot_hart_id, u32 max_harts);
 u32 smp_discovered();
+// The hart id of discovered hart `index` (< smp_discovered()), online or not.
+u64 smp_discovered_hart_id(u32 index);
 void smp_mark_online(u32 index);
 // Start every discovered hart but the boot hart (SBI HSM); each comes up
 // in its idle loop and waits for smp_scheduler_ready. A hart that does not

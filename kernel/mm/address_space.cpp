@@ -203,6 +203,7 @@ void AddressSpace::activate()
     u64 bit = 1ull << hart.index;
     if (!(__atomic_load_n(&m_harts, __ATOMIC_RELAXED) & bit))
         __atomic_fetch_or(&m_harts, bit, __ATOMIC_RELAXED);
+    icache_switch_in(icache);
 }
 
 u64 AddressSpace::other_harts() const
@@ -510,7 +511,7 @@ Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
         if (result.is_ok()) {
             ++(r.flags & REGION_SHMEM ? m_rss.shmem : m_rss.file);
             if (r.prot & PROT_EXEC)
-                arch::sync_instruction_cache(); // the page was filled with stores
+                icache_code_changed(icache, m_harts); // the page was filled with stores
             return {};
         }
     } else {
@@ -521,7 +522,7 @@ Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
             u64 bytes = lib::min(PAGE_SIZE, r.file_end - page);
             __builtin_memcpy(phys_to_virt(own.value()), phys_to_virt(cache_pa), bytes);
             if (r.prot & PROT_EXEC)
-                arch::sync_instruction_cache();
+                icache_code_changed(icache, m_harts);
         }
         result = own.is_ok() ? Result<void>{} : Result<void>(own.error());
     }

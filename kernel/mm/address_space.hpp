@@ -9,6 +9,7 @@
 #pragma once
 
 #include "arch/arch.hpp"
+#include "kernel/mm/icache.hpp"
 #include "lib/addr.hpp"
 #include "lib/result.hpp"
 #include "lib/types.hpp"
@@ -162,6 +163,8 @@ public:
     // yet: docs/smp.md). Guarded by the process lock.
     static constexpr u32 NO_HART = ~0u;
     u32 running_on = NO_HART;
+    // The harts that must fence.i before running this space's code.
+    IcacheState icache;
 
 private:
     friend class MmChecker; // mm_check.cpp reads the tables and counters
