@@ -10,6 +10,7 @@
 #include "kernel/irq.hpp"
 #include "kernel/ktest.hpp"
 #include "kernel/mm/address_space.hpp"
+#include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/vm.hpp"
 #include "kernel/mutex.hpp"
 #include "kernel/printk.hpp"
