@@ -129,9 +129,9 @@ void rtc_fire(volatile u8* base)
     drivers::mmio_write32(base, 0x08, low); // now: fires at once
 }
 
-bool wait_taken(const RtcAlarm& alarm, u32 count)
+bool wait_taken(const RtcAlarm& alarm, u32 count, u64 ms)
 {
-    u64 deadline = arch::read_time() + timebase_hz() / 2;
+    u64 deadline = arch::read_time() + timebase_hz() * ms / 1000;
     while (arch::read_time() < deadline)
         if (__atomic_load_n(&alarm.taken, __ATOMIC_ACQUIRE) >= count)
             return true;
@@ -165,7 +165,7 @@ KTEST(smp, device_interrupt_is_claimed_on_the_hart_it_is_routed_to)
         u32 target = n % harts;
         EXPECT_TRUE(irq_route(irq->number(), target).is_ok());
         rtc_fire(alarm.base);
-        EXPECT_TRUE(wait_taken(alarm, n));
+        EXPECT_TRUE(wait_taken(alarm, n, 500));
         EXPECT_EQ(alarm.taken_on, target);
     }
     // Routed nowhere, it is not taken.
@@ -173,7 +173,7 @@ KTEST(smp, device_interrupt_is_claimed_on_the_hart_it_is_routed_to)
     u32 before = alarm.taken;
     drivers::mmio_write32(alarm.base, 0x10, 1);
     rtc_fire(alarm.base);
-    EXPECT_FALSE(wait_taken(alarm, before + 1));
+    EXPECT_FALSE(wait_taken(alarm, before + 1, 50));
     drivers::mmio_write32(alarm.base, 0x10, 0);
     drivers::mmio_write32(alarm.base, 0x1c, 1);
     EXPECT_EQ(irq_route(irq->number(), 0).code(), Errno::enoent);
