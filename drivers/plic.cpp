@@ -31,13 +31,19 @@ public:
         // Every hart's context starts with nothing enabled (firmware may
         // have left bits set) and threshold 0, so that what is routed to
         // it later arrives; a hart without an S context gets nothing.
-        for (u32 h = 0; h < harts; ++h) {
-            if (m_context[h] == NO_CONTEXT)
-                continue;
-            for (u32 word = 0; word <= ndev / 32; ++word)
-                mmio_write32(m_base, enable_offset(m_context[h]) + 4 * word, 0);
-            mmio_write32(m_base, threshold_offset(m_context[h]), 0);
-        }
+        for (u32 h = 0; h < harts; ++h)
+            write_context(h);
+    }
+
+    // OpenSBI's PLIC warm init runs on each hart that HSM starts: it
+    // clears that hart's S-context enables and sets its threshold to 7
+    // (nothing arrives). So each hart writes its own context again as it
+    // comes up (Linux does it in plic_starting_cpu).
+    void init_this_hart() override
+    {
+        u32 index = arch::this_hart().index;
+        if (index < m_harts)
+            write_context(index);
     }
 
     Result<void> route(u32 irq, u32 hart) override
@@ -51,11 +57,11 @@ public:
         // both be enabled for an instant; the PLIC gives a claim to one.
         if (hart != kernel::IRQ_NO_HART) {
             mmio_write32(m_base, 4ull * irq, 1); // priority 1 (0 = never)
-            set_enable(m_context[hart], irq, true);
+            set_enable(hart, irq, true);
         }
         for (u32 h = 0; h < m_harts; ++h)
             if (h != hart && m_context[h] != NO_CONTEXT)
-                set_enable(m_context[h], irq, false);
+                set_enable(h, irq, false);
         if (hart == kernel::IRQ_NO_HART)
             mmio_write32(m_base, 4ull * irq, 0);
         return {};
@@ -85,16 +91,27 @@ private:
     static u64 enable_offset(u32 context) { return 0x2000 + 0x80ull * context; }
     static u64 threshold_offset(u32 context) { return 0x200000 + 0x1000ull * context; }
 
-    void set_enable(u32 context, u32 irq, bool on)
+    // Enable bits are kept here too, as the hardware's may be wiped by
+    // the firmware when a hart starts (init_this_hart).
+    void set_enable(u32 hart, u32 irq, bool on)
     {
-        u64 word = enable_offset(context) + 4 * (irq / 32);
-        u32 bits = mmio_read32(m_base, word);
+        u32& bits = m_enabled[hart][irq / 32];
         bits = on ? bits | (1u << (irq % 32)) : bits & ~(1u << (irq % 32));
-        mmio_write32(m_base, word, bits);
+        mmio_write32(m_base, enable_offset(m_context[hart]) + 4 * (irq / 32), bits);
+    }
+
+    void write_context(u32 hart)
+    {
+        if (m_context[hart] == NO_CONTEXT)
+            return;
+        for (u32 word = 0; word <= m_ndev / 32; ++word)
+            mmio_write32(m_base, enable_offset(m_context[hart]) + 4 * word, m_enabled[hart][word]);
+        mmio_write32(m_base, threshold_offset(m_context[hart]), 0); // accept every priority above 0
     }
 
     volatile u8* m_base = nullptr;
     u32 m_context[kernel::MAX_HARTS] = {};
+    u32 m_enabled[kernel::MAX_HARTS][32] = {}; // 1024 sources a hart
     u32 m_harts = 0;
     u32 m_ndev = 0;
 };

@@ -49,6 +49,14 @@ Result<void> irq_route(u32 irq, u32 hart)
     return s_controller->route(irq, hart);
 }
 
+void irq_init_this_hart()
+{
+    if (!s_controller)
+        return;
+    SpinLockGuard guard(s_lock);
+    s_controller->init_this_hart();
+}
+
 void irq_unregister(u32 irq)
 {
     if (irq == 0 || irq >= MAX_IRQ || !s_controller)

@@ -20,6 +20,8 @@ public:
     // every other hart's): at most one hart takes each interrupt. Called
     // with the irq lock held (enable bits are read-modify-write).
     virtual Result<void> route(u32 irq, u32 hart) = 0;
+    // Set up this hart's context (each hart, as it comes up).
+    virtual void init_this_hart() = 0;
     // Claim and dispatch everything pending for this hart.
     virtual void handle_pending() = 0;
     // The controller's context number for hart index `hart`, or -1 when
@@ -35,6 +37,8 @@ void irq_set_controller(InterruptController*);
 InterruptController* irq_controller();
 // Register and enable irq, routed to the boot hart (index 0).
 Result<void> irq_register(u32 irq, IrqHandler, void* context);
+// A hart that just came up: make its context take what is routed to it.
+void irq_init_this_hart();
 // Send a registered irq to hart index `hart` from now on.
 Result<void> irq_route(u32 irq, u32 hart);
 // Remove irq's handler and disable it (tests that borrow a device's irq).

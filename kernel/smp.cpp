@@ -4,6 +4,7 @@
 #include "kernel/smp.hpp"
 #include "arch/arch.hpp"
 #include "kernel/boot.hpp"
+#include "kernel/irq.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/process/scheduler.hpp"
@@ -260,8 +261,9 @@ extern "C" void secondary_hart_entry(arch::Hart* h)
     arch::timer_init(boot_info().sstc);
     tick_start_this_hart();
     arch::enable_software_interrupts();
-    // Its PLIC context was set up by the boot hart (nothing routed to it
-    // unless irq_route says so); it claims there what it takes.
+    // Its own interrupt-controller context (the firmware reset it when it
+    // started this hart); it claims there what is routed to it.
+    irq_init_this_hart();
     arch::enable_external_interrupts();
     printk("smp: hart {} up as cpu {}\n", h->hart_id, h->index);
     smp_mark_online(h->index);
