@@ -159,7 +159,7 @@ void probe_interrupt_controller(const lib::fdt::Blob& fdt, u64 hart_id)
                           : context.is_error()      ? context.error().what
                           : context.value() >= 15872 ? "context number beyond the PLIC's 15 872"
                           : ndev == 0 || ndev > 1023 ? "bad riscv,ndev"
-                          : reg->size < window      ? "reg too small for the contexts' registers"
+                          : reg->size < window      ? "reg too small for the context's registers"
                                                     : nullptr;
     if (problem) {
         kernel::printk("plic: unusable device-tree node ({}); no external interrupts\n", problem);
