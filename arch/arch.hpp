@@ -269,11 +269,9 @@ i64 hart_state(u64 hart_id);
 void send_ipi(u64 hart_id_mask);
 void enable_software_interrupts();
 void acknowledge_software_interrupt();
-// Sync the instruction caches of the harts in the mask (SBI RFENCE);
-// returns when they have done it. TLB shootdowns do not go through the
-// firmware: OpenSBI 1.1's remote-fence queue hung with four harts fencing
-// each other at once (kernel/smp.cpp has the IPI protocol instead).
-void remote_sync_instruction_cache(u64 hart_id_mask);
+// (No remote TLB or instruction-cache fences through the firmware:
+// OpenSBI 1.1's remote-fence queue hung with four harts fencing each
+// other at once. kernel/smp.cpp's shootdown IPI does both.)
 
 // Run fn on another stack (the stack-overflow test).
 extern "C" void call_on_stack(void (*fn)(), u64 stack_top);

@@ -4,6 +4,7 @@
 #include "kernel/smp.hpp"
 #include "arch/arch.hpp"
 #include "kernel/boot.hpp"
+#include "kernel/irq.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/process/scheduler.hpp"
@@ -78,6 +79,7 @@ u32 smp_discover(const lib::fdt::Blob& fdt, u64 boot_hart_id, u32 max_harts)
 }
 
 u32 smp_discovered() { return s_discovered; }
+u64 smp_discovered_hart_id(u32 index) { return s_info[index].hart_id; }
 void smp_mark_online(u32 index) { __atomic_fetch_or(&s_online_mask, 1ull << index, __ATOMIC_RELEASE); }
 
 u32 online_hart_count() { return u32(__builtin_popcountll(online_harts_mask())); }
@@ -122,6 +124,7 @@ void flush_this_hart(u32 me)
     __atomic_fetch_add(&s_flushes[me], 1, __ATOMIC_SEQ_CST);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     arch::flush_tlb_all();
+    arch::sync_instruction_cache(); // code written by another hart (mm/icache.cpp)
     __atomic_fetch_add(&s_flushes[me], 1, __ATOMIC_RELEASE);
 }
 
@@ -295,10 +298,17 @@ void smp_start_others(u64 load_pa)
 extern "C" void secondary_hart_entry(arch::Hart* h)
 {
     arch::set_this_hart(h);
+    // Code written before this hart came up (the signal trampoline, the
+    // kernel image itself) is fetched right from here on.
+    arch::sync_instruction_cache();
     arch::enable_user_counters();
     arch::timer_init(boot_info().sstc);
     tick_start_this_hart();
     arch::enable_software_interrupts();
+    // Its own interrupt-controller context (the firmware reset it when it
+    // started this hart); it claims there what is routed to it.
+    irq_init_this_hart();
+    arch::enable_external_interrupts();
     printk("smp: hart {} up as cpu {}\n", h->hart_id, h->index);
     smp_mark_online(h->index);
     arch::interrupts_enable();

@@ -40,6 +40,8 @@ HartTimes hart_times(u32 index);
 // most max_harts in all); returns how many it holds.
 u32 smp_discover(const lib::fdt::Blob&, u64 boot_hart_id, u32 max_harts);
 u32 smp_discovered();
+// The hart id of discovered hart `index` (< smp_discovered()), online or not.
+u64 smp_discovered_hart_id(u32 index);
 void smp_mark_online(u32 index);
 // Start every discovered hart but the boot hart (SBI HSM); each comes up
 // in its idle loop and waits for smp_scheduler_ready. A hart that does not
@@ -58,7 +60,7 @@ enum IpiKind : u32 {
     IPI_RESCHED = 1, // run the scheduler: a thread was queued there
     IPI_CALL = 2,    // run the function smp_call left
     IPI_STOP = 4,    // halt (a panic elsewhere)
-    IPI_FLUSH = 8,   // flush the whole TLB (a shootdown: smp_flush_tlbs)
+    IPI_FLUSH = 8,   // flush the whole TLB and fence.i (smp_flush_tlbs)
 };
 void smp_send(u64 index_mask, u32 kinds);
 u64 ipis_sent();
@@ -66,7 +68,8 @@ u64 ipis_sent();
 // is this hart). Callable with interrupts off: while waiting, this hart
 // runs calls others ask of it.
 void smp_call(u32 index, void (*fn)(void*), void* arg);
-// TLB shootdown: every hart in index_mask flushes its whole TLB, and this
+// TLB shootdown: every hart in index_mask flushes its whole TLB (and
+// fences its instruction fetches: code written elsewhere), and this
 // returns once each has done so after the call began (so after every
 // page-table store before it). The targets answer from any context, also
 // while spinning for a lock with interrupts off, so the caller may hold

@@ -70,11 +70,18 @@ myriad_qemu_test(boot.bad_cmdline --append "init=\"/bin/sh"
     --expect "command line ignored: unterminated quote" --expect "kernel ready" --expect "$ "
     --send "poweroff\\r" --expect-exit 0)
 
-# The second machine model: boot hart 1, sifive,uart0 console.
-myriad_qemu_test(boot.sifive_u --machine sifive_u --mem 256M
-    --expect "booting on hart 1" --expect "console: sifive,uart0" --expect "kernel ready" --expect "$ "
+# The second machine model with all its harts: the E51 (hart 0, no MMU,
+# only an M-mode PLIC context) left out, the four U54s (harts 1-4, any of
+# them the boot hart: OpenSBI's lottery) up, each with its S-mode PLIC
+# context from interrupts-extended; sifive,uart0 console.
+myriad_qemu_test(boot.sifive_u --machine sifive_u --smp 4 --mem 256M
+    --expect "booting on hart " --expect "plic: 0xc000000, "
+    --expect "console: sifive,uart0"
+    --expect "up as cpu 1" --expect "up as cpu 2" --expect "up as cpu 3" --expect "smp: 4 hart(s) online"
+    --expect "kernel ready" --expect "$ "
     --send "echo on the unleashed\\r" --expect "on the unleashed" --expect "$ "
-    --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
+    --send "cat /sys/devices/system/cpu/online\\r" --expect "0-3\\r\\n" --expect "$ "
+    --send "poweroff\\r" --expect-exit 0 --reject "PANIC" --reject "left out")
 
 # The user test suite as init: KTAP from user space, every case visible;
 # init's exit status is QEMU's.
@@ -167,20 +174,43 @@ set_tests_properties(boot.image_header PROPERTIES LABELS qemu)
 
 # The board path: OpenSBI -> U-Boot (Debian's u-boot-qemu, S-mode) -> booti
 # of the Image from RAM with U-Boot's own device tree -> the shell.
-myriad_qemu_test(boot.uboot_booti --uboot --mem 256M --timeout 120
+# Four harts: U-Boot runs on one and leaves the others stopped in the
+# firmware (HSM), so the kernel must start each and say so.
+myriad_qemu_test(boot.uboot_booti --uboot --smp 4 --mem 256M --timeout 120
     --expect "Hit any key to stop autoboot" --send "\\r" --expect "=> "
     --send "booti 0x84000000 - \${fdtcontroladdr}\\r"
-    --expect "Myriad (RISC-V, Sv39) booting" --expect "kernel ready" --expect "$ "
+    --expect "Myriad (RISC-V, Sv39) booting"
+    --expect "up as cpu 1" --expect "up as cpu 2" --expect "up as cpu 3" --expect "smp: 4 hart(s) online"
+    --expect "kernel ready" --expect "$ "
     --send "echo booted by u-boot\\r" --expect "booted by u-boot" --expect "$ "
-    --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
+    --send "cat /sys/devices/system/cpu/online\\r" --expect "0-3\\r\\n" --expect "$ "
+    --send "poweroff\\r" --expect-exit 0 --reject "PANIC" --reject "left out")
 
 # spike: no UART and no PLIC in its device tree. The console is the SBI
 # one (HTIF underneath), input polled on the tick; still a working shell.
 # (SBI system reset through OpenSBI 1.1's HTIF does not end QEMU 7.2's
 # spike, so the runner stops QEMU once the session passed.)
-myriad_qemu_test(boot.spike --machine spike --timeout 60 --char-delay 0.03 --stop-after-steps
-    --expect "console: no UART driver matches" --expect "kernel ready" --expect "$ "
-    --send "echo on spike\\r" --expect "on spike" --expect "$ " --reject "PANIC")
+# Two harts: the second starts through HSM like on the other machines
+# (spike has no PLIC, so no external interrupts on either).
+myriad_qemu_test(boot.spike --machine spike --smp 2 --timeout 60 --char-delay 0.03 --stop-after-steps
+    --expect "console: no UART driver matches" --expect "up as cpu 1" --expect "smp: 2 hart(s) online"
+    --expect "kernel ready" --expect "$ "
+    --send "echo on spike\\r" --expect "on spike" --expect "$ "
+    --send "cat /sys/devices/system/cpu/online\\r" --expect "0-1" --expect "$ "
+    --reject "PANIC" --reject "left out")
+
+# virt with 2 and 8 harts, booted to the shell: every hart up (each with
+# its PLIC context, listed on the plic line) and user space sees them all.
+myriad_qemu_test(boot.virt_smp2 --smp 2 --timeout 60
+    --expect "plic: 0xc000000, "
+    --expect "up as cpu 1" --expect "smp: 2 hart(s) online" --expect "$ "
+    --send "cat /sys/devices/system/cpu/online\\r" --expect "0-1\\r\\n" --expect "$ "
+    --send "poweroff\\r" --expect-exit 0 --reject "PANIC" --reject "left out")
+myriad_qemu_test(boot.virt_smp8 --smp 8 --mem 256M --timeout 60
+    --expect "plic: 0xc000000, "
+    --expect "up as cpu 7" --expect "smp: 8 hart(s) online" --expect "$ "
+    --send "cat /sys/devices/system/cpu/online\\r" --expect "0-7\\r\\n" --expect "$ "
+    --send "poweroff\\r" --expect-exit 0 --reject "PANIC" --reject "left out")
 
 # Odd RAM sizes: not a power of two, and more than fits one gigapage.
 myriad_qemu_selftest(ktest.virt_100m --mem 100M --append "ktest ktest.mem_mib=100 ktest.harts=1" --ktap --expect-exit 0)

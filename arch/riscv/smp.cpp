@@ -1,7 +1,7 @@
-// Several harts, the RISC-V way: start them through the SBI HSM extension,
-// interrupt them through the SBI IPI extension (a supervisor software
-// interrupt, sip.SSIP, on the target), and fence their TLBs and
-// instruction caches through SBI RFENCE (SBI spec v2.0 chapters 5, 6, 9).
+// Several harts, the RISC-V way: start them through the SBI HSM extension
+// and interrupt them through the SBI IPI extension (a supervisor software
+// interrupt, sip.SSIP, on the target; SBI spec v2.0 chapters 5 and 9).
+// Remote TLB and instruction-cache fences are IPIs too (kernel/smp.cpp).
 #include "arch/arch.hpp"
 #include "arch/riscv/csr.hpp"
 #include "arch/riscv/sbi.hpp"
@@ -27,7 +27,6 @@ constinit HartStart s_start[64] = {};
 
 constexpr u64 HSM_HART_START = 0, HSM_HART_GET_STATUS = 2;
 constexpr u64 IPI_SEND = 0;
-constexpr u64 RFENCE_FENCE_I = 0;
 
 u64 kernel_phys(const void* p, u64 load_pa) { return u64(p) - KERNEL_VIRT_BASE + load_pa; }
 
@@ -65,10 +64,5 @@ void send_ipi(u64 hart_id_mask)
 void enable_software_interrupts() { csr_set(sie, SIE_SSIE); }
 void acknowledge_software_interrupt() { csr_clear(sip, SIE_SSIE); }
 
-void remote_sync_instruction_cache(u64 hart_id_mask)
-{
-    if (hart_id_mask)
-        sbi::call(sbi::EXT_RFENCE, RFENCE_FENCE_I, hart_id_mask, 0);
-}
 
 } // namespace arch

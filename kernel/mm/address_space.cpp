@@ -207,6 +207,7 @@ void AddressSpace::activate()
         __atomic_fetch_or(&m_harts, bit, __ATOMIC_SEQ_CST);
     switch_user_table(m_root_pa, &m_asid);
     hart.address_space = this;
+    icache_switch_in(icache);
 }
 
 u64 AddressSpace::other_harts() const
@@ -529,7 +530,7 @@ Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
         if (result.is_ok()) {
             ++(r.flags & REGION_SHMEM ? m_rss.shmem : m_rss.file);
             if (r.prot & PROT_EXEC)
-                arch::sync_instruction_cache(); // the page was filled with stores
+                icache_code_changed(icache, m_harts, this); // the page was filled with stores
             return {};
         }
     } else {
@@ -540,7 +541,7 @@ Result<void> AddressSpace::fault_in(const Region& r, u64 page, bool write)
             u64 bytes = lib::min(PAGE_SIZE, r.file_end - page);
             __builtin_memcpy(phys_to_virt(own.value()), phys_to_virt(cache_pa), bytes);
             if (r.prot & PROT_EXEC)
-                arch::sync_instruction_cache();
+                icache_code_changed(icache, m_harts, this);
         }
         result = own.is_ok() ? Result<void>{} : Result<void>(own.error());
     }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "arch/arch.hpp"
+#include "kernel/mm/icache.hpp"
 #include "kernel/mutex.hpp"
 #include "lib/addr.hpp"
 #include "lib/result.hpp"
@@ -177,6 +178,9 @@ public:
     void flush_page(u64 va) const;
     void flush_all() const;
     u64 other_harts() const; // m_harts without this hart
+
+    // The harts that must fence.i before running this space's code.
+    IcacheState icache;
 
 private:
     friend class MmChecker; // mm_check.cpp reads the tables and counters

@@ -96,7 +96,7 @@ Result<Pid> clone_current(const CloneArgs& args)
             child->address_space = parent.address_space->share();
         } else {
             child->address_space = TRY(parent.address_space->clone());
-            arch::sync_instruction_cache(); // the copy holds code written by stores
+            mm::icache_code_changed(child->address_space->icache, 0, child->address_space); // the copy holds code written by stores
         }
     }
     lib::ArmedScopeGuard release_address_space([&] {
