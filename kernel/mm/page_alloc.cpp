@@ -39,17 +39,33 @@ static u64 pfn_of(PhysAddr pa) { return pa.value() / PAGE_SIZE; }
 // is held, so an interrupt handler freeing a page never finds its own
 // hart's cache locked. Cache locks all have one rank: a hart holds at most
 // one at a time, then maybe the page-alloc lock.
-static constexpr u32 PCP_HIGH = 64;  // most pages a hart keeps
+static constexpr u32 PCP_HIGH = 60;  // most pages a hart keeps (the cache fills 512 bytes)
 static constexpr u32 PCP_BATCH = 16; // pages moved to or from the buddy at once
 
-struct alignas(64) HartPageCache { // a cache line of its own: no false sharing of the lock
+struct alignas(64) HartPageCache { // cache lines of its own: no false sharing of the lock
     SpinLock lock{LockRank::PageCache};
     u32 count = 0; // changed under `lock`; read without it for statistics
     PhysAddr pages[PCP_HIGH] = {}; // [0, count): the top is the page freed last (still in the CPU cache)
 };
+// A power of two: finding this hart's cache is one shift on every
+// allocation and free.
+static_assert(sizeof(HartPageCache) == 512);
 static constinit HartPageCache s_caches[MAX_HARTS];
+// Every index a hart can have is below this (smp_discovered(), known
+// before the allocator starts): statistics and drains look at no more.
+static constinit u32 s_cache_count = MAX_HARTS;
 
 static HartPageCache& this_hart_cache() { return s_caches[arch::this_hart().index]; }
+
+// The count is written under the cache's lock and read without it by the
+// statistics: one aligned store (GCC makes a relaxed __atomic_store_n an
+// amoswap on RISC-V; a plain store is as indivisible and cheaper).
+static void set_count_locked(HartPageCache& cache, u32 count)
+{
+    cache.lock.assert_held();
+    *static_cast<volatile u32*>(&cache.count) = count;
+}
+
 
 #ifdef MYRIAD_HARDENING
 // Page poisoning, as Linux's CONFIG_PAGE_POISONING (mm/page_poison.c): in
@@ -135,14 +151,15 @@ static void uncache_pages_locked(HartPageCache& cache, u32 count)
     }
     u32 left = cache.count - count;
     __builtin_memmove(cache.pages, cache.pages + count, left * sizeof(PhysAddr));
-    __atomic_store_n(&cache.count, left, __ATOMIC_RELAXED);
+    set_count_locked(cache, left);
 }
 
 // Every hart's cache back into the buddy allocator. The caller holds no
 // cache lock (they share one rank) nor the page-alloc lock.
 static void drain_hart_caches()
 {
-    for (auto& cache : s_caches) {
+    for (u32 i = 0, n = s_cache_count; i < n; ++i) {
+        auto& cache = s_caches[i];
         if (__atomic_load_n(&cache.count, __ATOMIC_RELAXED) == 0)
             continue; // a page cached after this look is found by the next drain
         SpinLockGuard cache_guard(cache.lock);
@@ -151,52 +168,78 @@ static void drain_hart_caches()
     }
 }
 
-// A page from this hart's cache, refilled from the buddy allocator when
-// empty; nothing when the buddy has no page either.
-static lib::Optional<PhysAddr> alloc_cached_page()
+// Fills this hart's empty cache with PCP_BATCH pages from the buddy
+// allocator (fewer when it has fewer); false when it has none.
+static bool refill_cache_locked(HartPageCache& cache)
 {
-    auto& cache = this_hart_cache();
-    SpinLockGuard cache_guard(cache.lock);
-    if (cache.count == 0) {
-        SpinLockGuard guard(s_lock);
-        u32 got = 0;
-        for (; got < PCP_BATCH; ++got) {
-            auto pfn = s_buddy.allocate(0);
-            if (!pfn)
-                break;
-            s_buddy.meta(*pfn).refcount = 0; // cached: free to page_get and free_pages
-            cache.pages[PCP_BATCH - 1 - got] = PhysAddr{*pfn * PAGE_SIZE}; // the first handed out on top
-        }
-        if (got == 0)
-            return {};
-        if (got < PCP_BATCH)
-            __builtin_memmove(cache.pages, cache.pages + (PCP_BATCH - got), got * sizeof(PhysAddr));
-        __atomic_store_n(&cache.count, got, __ATOMIC_RELAXED);
+    cache.lock.assert_held();
+    SpinLockGuard guard(s_lock);
+    u32 got = 0;
+    for (; got < PCP_BATCH; ++got) {
+        auto pfn = s_buddy.allocate(0);
+        if (!pfn)
+            break;
+        s_buddy.meta(*pfn).refcount = 0; // cached: free to page_get and free_pages
+        cache.pages[PCP_BATCH - 1 - got] = PhysAddr{*pfn * PAGE_SIZE}; // the first handed out on top
     }
+    if (got < PCP_BATCH)
+        __builtin_memmove(cache.pages, cache.pages + (PCP_BATCH - got), got * sizeof(PhysAddr));
+    set_count_locked(cache, got);
+    return got > 0;
+}
+
+// The top page of a cache that holds some, handed out.
+static PhysAddr take_cached_page_locked(HartPageCache& cache)
+{
+    cache.lock.assert_held();
     u32 top = cache.count - 1;
     PhysAddr pa = cache.pages[top];
-    __atomic_store_n(&cache.count, top, __ATOMIC_RELAXED);
+    set_count_locked(cache, top);
     auto& meta = s_buddy.meta(pfn_of(pa));
     meta.refcount = 1;
     meta.owner = 0; // as the buddy allocator hands pages out: no stale page mark
     return pa;
 }
 
-// Frees one page (its reference count already 0) into this hart's cache,
-// first sending the coldest batch to the buddy allocator when it is full.
-static void free_single_page(PhysAddr pa)
+static void put_cached_page_locked(HartPageCache& cache, PhysAddr pa)
 {
-#ifdef MYRIAD_HARDENING
-    poison_free_pages(pa, 0);
-#endif
+    cache.lock.assert_held();
+    u32 count = cache.count;
+    cache.pages[count] = pa;
+    set_count_locked(cache, count + 1);
+}
+
+// The paths of free_single_page and alloc_pages that reach the buddy
+// allocator are out of line, so that the common ones (a page taken from or
+// put into this hart's cache) need no call and few saved registers.
+
+// This hart's cache was full: its coldest batch goes to the buddy first.
+[[gnu::noinline]] static void free_single_page_slow(PhysAddr pa)
+{
     auto& cache = this_hart_cache();
     SpinLockGuard cache_guard(cache.lock);
     if (cache.count == PCP_HIGH) {
         SpinLockGuard guard(s_lock);
         uncache_pages_locked(cache, PCP_BATCH);
     }
-    cache.pages[cache.count] = pa;
-    __atomic_store_n(&cache.count, cache.count + 1, __ATOMIC_RELAXED);
+    put_cached_page_locked(cache, pa);
+}
+
+// Frees one page (its reference count already 0) into this hart's cache.
+static inline void free_single_page(PhysAddr pa)
+{
+#ifdef MYRIAD_HARDENING
+    poison_free_pages(pa, 0);
+#endif
+    {
+        auto& cache = this_hart_cache();
+        SpinLockGuard cache_guard(cache.lock);
+        if (cache.count < PCP_HIGH) [[likely]] {
+            put_cached_page_locked(cache, pa);
+            return;
+        }
+    }
+    free_single_page_slow(pa);
 }
 
 void* phys_to_virt(PhysAddr pa) { return arch::phys_to_virt(pa.value()); }
@@ -224,6 +267,8 @@ Result<void> page_alloc_init(lib::RangeList usable, u64 ram_base, u64 ram_end)
         return lib::make_error(Errno::enomem, "no RAM range can hold the page metadata");
     TRY(usable.subtract(*meta_pa, meta_bytes));
     s_metadata_pages = meta_bytes / PAGE_SIZE;
+    if (u32 harts = smp_discovered(); harts > 0)
+        s_cache_count = harts;
 
     auto* meta = static_cast<lib::mm::PageMeta*>(phys_to_virt(PhysAddr{*meta_pa}));
     SpinLockGuard guard(s_lock);
@@ -238,33 +283,50 @@ Result<void> page_alloc_init(lib::RangeList usable, u64 ram_base, u64 ram_end)
     return {};
 }
 
+// A block of order > 0, or a single page when this hart's cache was
+// empty: refilled from the buddy allocator, or when even the buddy has no
+// page, every hart's cache drained first.
+[[gnu::noinline]] static lib::Optional<PhysAddr> alloc_pages_slow(unsigned order)
+{
+    lib::Optional<u64> pfn;
+    if (order == 0) {
+        auto& cache = this_hart_cache();
+        SpinLockGuard cache_guard(cache.lock);
+        if (cache.count > 0 || refill_cache_locked(cache))
+            return take_cached_page_locked(cache);
+    } else {
+        SpinLockGuard guard(s_lock);
+        pfn = s_buddy.allocate(order);
+    }
+    if (!pfn) {
+        // Out of memory but for the pages the harts' caches keep: take
+        // them all back, then try once more. Another hart may refill its
+        // cache from them before the retry; then this allocation fails, as
+        // it would a moment later anyway.
+        drain_hart_caches();
+        SpinLockGuard guard(s_lock);
+        pfn = s_buddy.allocate(order);
+    }
+    if (!pfn)
+        return {};
+    return PhysAddr{*pfn * PAGE_SIZE};
+}
+
 lib::Optional<PhysAddr> alloc_pages(unsigned order)
 {
     verify_no_spinlock_but_allocator_held("page allocation");
     lib::Optional<PhysAddr> pa;
-    if (order == 0)
-        pa = alloc_cached_page();
-    if (!pa) {
-        lib::Optional<u64> pfn;
-        if (order > 0) {
-            SpinLockGuard guard(s_lock);
-            pfn = s_buddy.allocate(order);
-        }
-        if (!pfn) {
-            // Out of memory but for the pages other harts (or this one)
-            // keep: take them all back, then try once more. Another hart
-            // may refill its cache from them before the retry; then this
-            // allocation fails, as it would a moment later anyway.
-            drain_hart_caches();
-            SpinLockGuard guard(s_lock);
-            pfn = s_buddy.allocate(order);
-        }
-        if (!pfn)
-            return {};
-        pa = PhysAddr{*pfn * PAGE_SIZE};
+    if (order == 0) [[likely]] {
+        auto& cache = this_hart_cache();
+        SpinLockGuard cache_guard(cache.lock);
+        if (cache.count > 0) [[likely]]
+            pa = take_cached_page_locked(cache);
     }
+    if (!pa) [[unlikely]]
+        pa = alloc_pages_slow(order);
 #ifdef MYRIAD_HARDENING
-    check_poison_pages(*pa, order);
+    if (pa)
+        check_poison_pages(*pa, order);
 #endif
     return pa;
 }
@@ -296,7 +358,7 @@ void free_pages(PhysAddr pa, unsigned order)
         auto& meta = s_buddy.meta(pfn_of(pa));
         // Atomic: with no lock over both, two harts freeing the same page
         // at once must not both see it allocated.
-        u32 refs = __atomic_exchange_n(&meta.refcount, 0u, __ATOMIC_ACQ_REL);
+        u32 refs = __atomic_exchange_n(&meta.refcount, 0u, __ATOMIC_RELAXED);
         bool allocated = meta.has(lib::mm::PageFlag::Head) && meta.order == 0 && refs > 0;
 #ifdef MYRIAD_HARDENING
         if (!allocated) {
@@ -382,8 +444,8 @@ void set_page_mark(PhysAddr pa, u16 mark) { s_buddy.meta(pfn_of(pa)).owner = mar
 static u64 hart_cached_pages()
 {
     u64 cached = 0;
-    for (const auto& cache : s_caches)
-        cached += __atomic_load_n(&cache.count, __ATOMIC_RELAXED);
+    for (u32 i = 0, n = s_cache_count; i < n; ++i)
+        cached += __atomic_load_n(&s_caches[i].count, __ATOMIC_RELAXED);
     return cached;
 }
 

@@ -78,8 +78,9 @@ void churn_on_this_hart(void* arg)
 
 void free_kept_pages(void* arg) { static_cast<PageList*>(arg)->free_all(); }
 
-// Leaves this hart's cache holding at least `pages` pages (fewer than the
-// cache's limit, 64): take them, then free them.
+// Leaves this hart's cache holding at least `pages` pages: take them, then
+// free them. With `pages` at most the cache's limit (60) minus what a
+// refill can leave over (15), no free sends a batch back to the buddy.
 void fill_this_hart_cache(void* arg)
 {
     auto& pages = *static_cast<u64*>(arg);
@@ -122,7 +123,7 @@ KTEST(pcp, exhaustion_takes_back_every_hart_cache)
     u32 harts = online_hart_count();
     u32 me = arch::this_hart().index;
     u64 before = page_stats().free;
-    constexpr u64 FILL = 48;
+    constexpr u64 FILL = 40;
     u64 fill = FILL;
     for (u32 i = 0; i < harts; ++i)
         smp_call(i, fill_this_hart_cache, &fill);
