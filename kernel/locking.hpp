@@ -42,6 +42,8 @@
 //    35  random          spinlock  the kernel's random generator state
 //    40  console-in      spinlock  the console input ring (console.cpp)
 //    45  kmalloc         spinlock  the slab heap (mm/kmalloc.cpp)
+//    48  page-cache      spinlock  one per hart: that hart's cache of free
+//                                  pages (mm/page_alloc.cpp); one held at a time
 //    50  page-alloc      spinlock  the buddy allocator (mm/page_alloc.cpp)
 //    55  console-out     spinlock  console output; printk works under any lock
 //
@@ -86,6 +88,7 @@ enum class LockRank : u8 {
     Random = 35,
     ConsoleIn = 40,
     Kmalloc = 45,
+    PageCache = 48,
     PageAlloc = 50,
     ConsoleOut = 55,
 };
@@ -105,6 +108,7 @@ constexpr const char* lock_rank_name(LockRank rank)
     case LockRank::Random: return "random";
     case LockRank::ConsoleIn: return "console-in";
     case LockRank::Kmalloc: return "kmalloc";
+    case LockRank::PageCache: return "page-cache";
     case LockRank::PageAlloc: return "page-alloc";
     case LockRank::ConsoleOut: return "console-out";
     }

@@ -1,6 +1,7 @@
 // Physical pages: the buddy allocator (lib/mm/buddy) over the device-tree
 // RAM minus the kernel image, reserved memory, the device tree and the
-// initrd, behind one lock. Pages are named by physical address (PhysAddr);
+// initrd, behind one lock, with a small cache of single pages per hart in
+// front of it. Pages are named by physical address (PhysAddr);
 // the kernel reaches them through the direct map (phys_to_virt), and these
 // two functions are the only conversions between physical and virtual.
 #pragma once
@@ -84,9 +85,14 @@ bool page_is_allocated(PhysAddr pa);
 
 struct PageStats {
     u64 total;    // pages handed to the allocator at boot
-    u64 free;
+    u64 free;     // including the pages in the harts' caches
     u64 metadata; // pages used by the PageMeta array
+    u64 hart_cached; // free pages held in the harts' caches
 };
 PageStats page_stats();
+// Empty every hart's page cache into the buddy allocator (an allocation
+// that would fail does it by itself; tests call it to check the caches
+// held nothing else).
+void drain_page_caches();
 
 } // namespace kernel::mm

@@ -31,7 +31,7 @@ KTEST(locking, ranks_are_distinct_and_named)
 {
     const LockRank all[] = {LockRank::Vfs,          LockRank::Process, LockRank::Tty,       LockRank::Irq,
                             LockRank::KernelVm,     LockRank::KernelStacks, LockRank::Random, LockRank::ConsoleIn,
-                            LockRank::Kmalloc,      LockRank::PageAlloc, LockRank::ConsoleOut};
+                            LockRank::Kmalloc,      LockRank::PageCache, LockRank::PageAlloc, LockRank::ConsoleOut};
     u64 seen = 0;
     for (LockRank r : all) {
         EXPECT_LT(unsigned(r), 64u); // one bit each in Hart::held_lock_ranks
