@@ -109,9 +109,11 @@ def run_one(image, args, mem, skipped, smp=1):
     timeout = 600
     if smp > 1:
         args = ["--cpu", "0"] + list(args)  # the other harts idle
-        # Each figure is printed as soon as it is measured; a run that then
-        # does not end (a kernel bug on several harts) keeps its figure and
-        # is reported, rather than holding the whole run for ten minutes.
+        # Under -icount every wait for another hart costs QEMU's time slice
+        # (docs/performance.md, SMP): sleepers_1024's teardown, a shootdown
+        # per kernel stack freed past the cache, takes many minutes. Each
+        # figure is printed as soon as it is measured, so a run that does
+        # not end in time keeps its figure and is reported.
         timeout = 180
     cmd = [sys.executable, os.path.join(HERE, "qemu.py"), "--image", image, "--icount", "--mem", mem,
            "--smp", str(smp), "--append", "init=/bin/bench -- " + " ".join(args), "--timeout", str(timeout)]
