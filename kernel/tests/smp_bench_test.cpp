@@ -11,7 +11,7 @@
 //   is the same every round, and a round QEMU interrupted to run another
 //   hart can only count more.
 // - What waits for another hart (a remote call's round trip, a TLB
-//   shootdown through SBI RFENCE): under -icount QEMU runs the harts one
+//   shootdown that returns once the others flushed): under -icount QEMU runs the harts one
 //   at a time and does not switch to the target when the IPI is raised,
 //   so the caller spins for the rest of its time slice (millions of
 //   instructions a round trip): no figure of the kernel's. These run
@@ -148,8 +148,8 @@ KTEST(bench, remote_shootdown)
     ASSERT_TRUE(created.is_ok());
     AddressSpace* as = created.value();
     as->activate();
-    // Hart 1 runs it too: one remote hart to flush (SBI RFENCE returns
-    // once it has).
+    // Hart 1 runs it too: one remote hart to flush, and flush_page
+    // returns only once it has.
     smp_call(1, activate_here, as);
     EXPECT_EQ(as->other_harts(), 1ull << 1);
     Figure one = mean_of([&] { as->flush_page(FLUSHED_VA); });
