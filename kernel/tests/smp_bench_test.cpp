@@ -11,10 +11,11 @@
 //   is the same every round, and a round QEMU interrupted to run another
 //   hart can only count more.
 // - What waits for another hart (a remote call's round trip, a TLB
-//   shootdown that returns once the others flushed): under -icount QEMU runs the harts one
-//   at a time and does not switch to the target when the IPI is raised,
-//   so the caller spins for the rest of its time slice (millions of
-//   instructions a round trip): no figure of the kernel's. These run
+//   shootdown, which returns once the others have flushed): under -icount
+//   QEMU runs the harts one at a time and does not switch to the target
+//   when the IPI is raised, so the caller spins for the rest of its time
+//   slice (millions of instructions a round trip): no figure of the
+//   kernel's. These run
 //   without -icount (a host thread per hart) and their figure is the wall
 //   time (ns, from the time CSR); instret is then QEMU's host tick count.
 //   With `ktest.bench_exact` (bench.py's -icount boot) they are skipped.
