@@ -109,9 +109,8 @@ def run_one(image, args, mem, skipped, smp=1):
     timeout = 600
     if smp > 1:
         args = ["--cpu", "0"] + list(args)  # the other harts idle
-        # Under -icount every wait for another hart costs QEMU's time slice
-        # (docs/performance.md, SMP): sleepers_1024's teardown, a shootdown
-        # per kernel stack freed past the cache, takes many minutes. Each
+        # sleepers_1024's teardown (killing and reaping the sleepers) does
+        # not end in minutes on four harts (docs/performance.md, SMP). Each
         # figure is printed as soon as it is measured, so a run that does
         # not end in time keeps its figure and is reported.
         timeout = 180
