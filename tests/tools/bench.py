@@ -20,7 +20,19 @@ not a failure while the baseline does not list them; a benchmark that
 prints neither a figure nor a skip line (it crashed or hung) is one.
 --replay FILE evaluates a saved bench output instead of booting (to try
 the checks); --self-test shows that the checks pass and fail as they
-should, on made-up outputs."""
+should, on made-up outputs.
+
+The SMP figures (without --quick, or with --smp-extras; docs/performance.md
+says what each means):
+- the same benchmarks with -smp 4 under -icount, bench pinned to CPU 0
+  (bench --cpu 0), printed beside the -smp 1 column;
+- the kernel's IPI round trip and TLB shootdown costs: the ktest suite
+  `bench` (kernel/tests/smp_bench_test.cpp) booted with -smp 4 -icount;
+- a throughput run without -icount (multi-threaded TCG, one host thread
+  per hart): N CPU-bound processes on N harts against the same on one,
+  repeated, as a speedup with its min/median/max.
+--kernel-smp-only boots the `bench` ktests alone and, with --check, fails
+if a figure is missing, zero or absurdly large (CTest bench.smp_kernel)."""
 import argparse
 import json
 import os
@@ -69,6 +81,19 @@ SCALE = {
     "capacity_1g": (["capacity"], "1G"),
     "forkbomb_128m": (["forkbomb_recovery"], "128M"),
 }
+# The kernel's SMP figures (ktest suite `bench`, kernel/tests/smp_bench_test.cpp):
+# name -> the most an operation may take before --check calls it absurd.
+# Exact ones, in instructions, from a -icount boot (ktest.bench_exact):
+# what one hart does without waiting for another.
+KERNEL_EXACT = {"ipi_send": 5000, "ipi_send_and_take_self": 10000, "local_flush_page": 500}
+# Ones that wait for other harts, in ns of wall time, from a boot without
+# -icount (under -icount QEMU does not switch harts when an IPI is raised,
+# so the caller's count would be QEMU's time slice). They take tens of
+# microseconds under QEMU; 20 ms is the ktests' own bound, a lost IPI.
+KERNEL_WALL = {"ipi_round_trip": 20000000, "remote_shootdown_1": 20000000, "remote_shootdown_3": 20000000}
+KERNEL_LINE = re.compile(r"# bench (\w+) (\d+) instructions (\d+) ns\r?$", re.M)
+THROUGHPUT_LINE = re.compile(r"^throughput (\d+) (\d+) (\d+) (\d+)\r?$", re.M)
+SMP_HARTS = 4
 NOTES = []
 LINE = re.compile(r"^(\w+) (\d+) (\d+) (\d+)\r?$", re.M)
 SKIP_LINE = re.compile(r"^(\w+) skipped: (.*?)\r?$", re.M)
@@ -80,16 +105,119 @@ def parse(out):
             {m.group(1): m.group(2) for m in SKIP_LINE.finditer(out)})
 
 
-def run_one(image, args, mem, skipped):
+def run_one(image, args, mem, skipped, smp=1):
+    timeout = 600
+    if smp > 1:
+        args = ["--cpu", "0"] + list(args)  # the other harts idle
+        # sleepers_1024's teardown (killing and reaping the sleepers) does
+        # not end in minutes on four harts (docs/performance.md, SMP). Each
+        # figure is printed as soon as it is measured, so a run that does
+        # not end in time keeps its figure and is reported.
+        timeout = 180
     cmd = [sys.executable, os.path.join(HERE, "qemu.py"), "--image", image, "--icount", "--mem", mem,
-           "--append", "init=/bin/bench -- " + " ".join(args), "--timeout", "600"]
+           "--smp", str(smp), "--append", "init=/bin/bench -- " + " ".join(args), "--timeout", str(timeout)]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    if "timed out after" in out:
+        NOTES.append(f"-smp {smp}: bench {' '.join(args)} did not end within {timeout} s (figures printed before "
+                     "that are kept)")
+        if smp > 1:
+            print(f"note: {NOTES[-1]}")
     boot = re.search(r"kernel ready \((\d+) instructions since reset\)", out)
     # The scale runs explain their figures in lines of their own.
     NOTES.extend(f"[{mem}] {line.strip()}" for line in re.findall(r"^(?:capacity|forkbomb_recovery): .*$", out, re.M))
     figures, skips = parse(out)
     skipped.update(skips)
     return figures, int(boot.group(1)) if boot else None
+
+
+def parse_kernel_smp(out):
+    """The `bench` ktest figures (name -> (instructions, ns)) and the KTAP
+    cases that failed."""
+    figures = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in KERNEL_LINE.finditer(out)}
+    failed = re.findall(r"^\s*not ok \d+ (\w+)", out, re.M)
+    if "ktest: 0 failed case(s)" not in out and not failed:
+        failed = ["(the run did not finish)"]
+    return figures, failed
+
+
+def qemu_output(cmd, timeout):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout).stdout
+    except subprocess.TimeoutExpired as e:
+        return e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+
+
+def smp_qemu_command(image, harts, append, icount):
+    """QEMU's command line for an SMP boot: -icount (one hart at a time,
+    exact counts) or multi-threaded TCG (a host thread per hart)."""
+    sys.path.insert(0, HERE)
+    import qemu
+    args = argparse.Namespace(machine="virt", smp=harts, mem="256M", uboot=False, image=image, image_file=None,
+                              append=append, initrd=None, icount=icount, gdb=False)
+    return qemu.qemu_command(args, False) + ([] if icount else ["-accel", "tcg,thread=multi"])
+
+
+def run_kernel_smp(image):
+    """Boots the `bench` ktests on SMP_HARTS harts twice: under -icount for
+    the exact figures, then without for the wall-time ones. Returns the
+    exact figures, the wall ones and the failed cases of both."""
+    exact, failed = parse_kernel_smp(qemu_output(
+        smp_qemu_command(image, SMP_HARTS, "ktest=bench ktest.bench_exact", True), 120))
+    wall, failed_wall = parse_kernel_smp(qemu_output(smp_qemu_command(image, SMP_HARTS, "ktest=bench", False), 120))
+    return ({k: v for k, v in exact.items() if k in KERNEL_EXACT}, {k: v for k, v in wall.items() if k in KERNEL_WALL},
+            failed + failed_wall)
+
+
+def check_kernel_smp(exact, wall, failed):
+    """The names that fail: a ktest case not ok, or a figure missing, zero
+    or above its bound."""
+    failures = []
+    for case in failed:
+        print(f"KTEST FAILED: bench.{case}")
+        failures.append(f"bench.{case}")
+    for figures, bounds, index, unit in ((exact, KERNEL_EXACT, 0, "instructions"), (wall, KERNEL_WALL, 1, "ns")):
+        for name, bound in bounds.items():
+            mine = figures[name][index] if name in figures else None
+            if mine is None:
+                print(f"MISSING: {name}: no '# bench {name}' line in the ktest output")
+                failures.append(name)
+            elif mine == 0 or mine > bound:
+                print(f"ABSURD: {name}: {mine} {unit} per op (expected 1..{bound})")
+                failures.append(name)
+    return failures
+
+
+def print_kernel_smp(exact, wall):
+    print(f"kernel SMP operations, -smp {SMP_HARTS} (ktest=bench)")
+    print("  one hart, no waiting: instructions under -icount (exact; the firmware's share included)")
+    for name in KERNEL_EXACT:
+        print(f"    {name:28} {exact[name][0] if name in exact else 'missing':>10}")
+    print("  waiting for other harts: wall time without -icount (multi-threaded TCG; QEMU's speed, host-dependent)")
+    for name in KERNEL_WALL:
+        shown = f"{wall[name][1] / 1000:.1f} us" if name in wall else "missing"
+        print(f"    {name:28} {shown:>10}")
+
+
+def run_throughput(image, harts, rounds, reps):
+    """N spinners on one hart against N on N harts, without -icount (one
+    host thread per hart). Returns the speedups (one per repetition) and
+    the raw output."""
+    out = qemu_output(smp_qemu_command(image, harts, f"init=/bin/bench -- throughput {harts} {rounds} {reps}", False),
+                      900)
+    return parse_throughput(out), out
+
+
+def parse_throughput(out):
+    """Speedup (one-hart time / all-harts time) of each repetition."""
+    return [int(m.group(2)) / int(m.group(3)) for m in THROUGHPUT_LINE.finditer(out) if int(m.group(3))]
+
+
+def spread(values):
+    """(min, median, max)."""
+    v = sorted(values)
+    mid = len(v) // 2
+    median = v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+    return v[0], median, v[-1]
 
 
 def boot_to_prompt(image):
@@ -160,10 +288,15 @@ def target_limit(name, results):
     return (ref * factor if ref is not None else None), wording
 
 
-def print_table(results, skipped, boot):
-    print(f"{'operation':24} {'xv6-riscv':>12} {'target':>10} {'Myriad':>12} {'vs xv6':>8}")
+def print_table(results, skipped, boot, smp_results=None):
+    smp_head = f" {'-smp ' + str(SMP_HARTS):>12}" if smp_results is not None else ""
+    print(f"{'operation':24} {'xv6-riscv':>12} {'target':>10} {'Myriad':>12}{smp_head} {'vs xv6':>8}")
     for name, (_, _, xv6, target) in BENCHMARKS.items():
         mine = results.get(name)
+        smp_col = ""
+        if smp_results is not None:
+            v = smp_results.get(name)
+            smp_col = f" {v if v is not None else '-':>12}"
         ratio = f"{xv6 / mine:.1f}x" if mine and xv6 else ""
         shown, note = target or "", ""
         if isinstance(target, tuple):
@@ -178,7 +311,7 @@ def print_table(results, skipped, boot):
         if mine is None:
             note = f"skipped: {skipped[name]}" if name in skipped else "no figure"
         mine = mine if mine is not None else "skipped" if name in skipped else "missing"
-        print(f"{name:24} {xv6 or '':>12} {shown:>10} {mine:>12} {ratio:>8}  {note}".rstrip())
+        print(f"{name:24} {xv6 or '':>12} {shown:>10} {mine:>12}{smp_col} {ratio:>8}  {note}".rstrip())
     if boot:
         print(f"{'boot_to_kernel_ready':24} {'':>12} {10000000:>10} {boot:>12}")
     prompt = results.get("boot_to_first_prompt")
@@ -257,6 +390,56 @@ def add_to_baseline(path, results):
         print("baseline: nothing to add (every figure of this run is recorded already)")
 
 
+def self_test_smp():
+    """The kernel SMP lines and the throughput lines, parsed and checked on
+    made-up outputs."""
+    exact_out = ("    # Subtest: bench\n    ok 1 remote_shootdown # SKIP waits\n    ok 2 ipi_round_trip # SKIP waits\n"
+                 "[    0.05]         # bench local_flush_page 25 instructions 0 ns\n    ok 3 local_flush_page\n"
+                 "[    0.05]         # bench ipi_send 656 instructions 700 ns\n"
+                 "[    0.05]         # bench ipi_send_and_take_self 1084 instructions 1100 ns\n"
+                 "    ok 4 ipi_send_and_take\nok 1 bench\nktest: 0 failed case(s); powering off\n")
+    wall_out = ("        # bench remote_shootdown_1 123949 instructions 59142 ns\r\n"
+                "        # bench remote_shootdown_3 347975 instructions 166027 ns\r\n    ok 1 remote_shootdown\n"
+                "        # bench ipi_round_trip 80750 instructions 38526 ns\n    ok 2 ipi_round_trip\n"
+                "ktest: 0 failed case(s); powering off\n")
+    cases = [
+        ("every kernel figure there and sane", exact_out, wall_out, []),
+        ("an exact figure of zero", exact_out.replace("ipi_send 656", "ipi_send 0"), wall_out, ["ipi_send"]),
+        ("an exact figure above its bound", exact_out.replace("local_flush_page 25 ", "local_flush_page 2500 "),
+         wall_out, ["local_flush_page"]),
+        ("a wall figure above its bound", exact_out, wall_out.replace("38526 ns", "38526000 ns"), ["ipi_round_trip"]),
+        ("a wall figure of zero", exact_out, wall_out.replace("166027 ns", "0 ns"), ["remote_shootdown_3"]),
+        ("a figure missing", exact_out.replace("# bench ipi_send_and_take_self", "#"), wall_out,
+         ["ipi_send_and_take_self"]),
+        ("a ktest case not ok", exact_out, wall_out.replace("    ok 1 remote_shootdown", "    not ok 1 remote_shootdown"),
+         ["bench.remote_shootdown"]),
+        ("a run that did not finish", exact_out, wall_out.replace("ktest: 0 failed case(s); powering off\n", ""),
+         ["bench.(the run did not finish)"]),
+    ]
+    bad = []
+    old_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")
+    try:
+        results = []
+        for what, e_out, w_out, expected in cases:
+            exact, failed = parse_kernel_smp(e_out)
+            wall, failed_wall = parse_kernel_smp(w_out)
+            got = check_kernel_smp(exact, wall, failed + failed_wall)
+            results.append((what, got == expected, got, expected))
+    finally:
+        sys.stdout = old_stdout
+    for what, ok, got, expected in results:
+        print(f"{'ok  ' if ok else 'BAD '} kernel SMP figures: {what}: failures {got} (expected {expected})")
+        if not ok:
+            bad.append(what)
+    speedups = parse_throughput("throughput 0 2000 1000 2000\r\nthroughput 1 2000 1250 1600\n"
+                                "throughput 2 2100 1000 2100\nthroughput: 2 processes\n")
+    ok = speedups == [2.0, 1.6, 2.1] and spread(speedups) == (1.6, 2.0, 2.1) and spread([1, 2, 3, 4]) == (1, 2.5, 4)
+    print(f"{'ok  ' if ok else 'BAD '} throughput lines parsed into speedups {speedups}, spread {spread(speedups)}")
+    if not ok:
+        bad.append("throughput parsing")
+    return bad
+
+
 def self_test():
     """--check on made-up bench outputs (--replay): what must pass passes,
     what must fail fails."""
@@ -331,8 +514,62 @@ def self_test():
             bad.append("--add-to-baseline")
         else:
             print("ok   --add-to-baseline added the new figures and kept the recorded ones")
+    bad += self_test_smp()
     print("self-test:", "FAILED " + "; ".join(bad) if bad else "all cases behaved")
     return 1 if bad else 0
+
+
+def smp_runs(args, results):
+    """The SMP figures, added to results under smp4.*, kernel.* and
+    throughput.* (names the baseline check never reads). Returns the -smp 4
+    column (name -> instructions per op) and the kernel figures' failures."""
+    smp_results, smp_skipped = {}, {}
+    for name, (full, quick, _, _) in BENCHMARKS.items():
+        got, _ = run_one(args.image, quick if args.quick else full, args.mem, smp_skipped, smp=SMP_HARTS)
+        smp_results.update(got)
+    results.update({f"smp{SMP_HARTS}.{k}": v for k, v in smp_results.items()})
+    exact, wall, failed = run_kernel_smp(args.image)
+    results.update({f"kernel.{k}": v[0] for k, v in exact.items()})
+    results.update({f"kernel.{k}_ns": v[1] for k, v in wall.items()})
+    failures = check_kernel_smp(exact, wall, failed)
+    speedups, out = run_throughput(args.image, args.throughput_harts, args.throughput_rounds, args.throughput_reps)
+    if len(speedups) < args.throughput_reps:
+        print(f"throughput: {len(speedups)} of {args.throughput_reps} repetitions reported; the guest said:")
+        print("\n".join(out.splitlines()[-20:]))
+    if speedups:
+        lo, median, hi = spread(speedups)
+        results.update({"throughput.harts": args.throughput_harts, "throughput.reps": len(speedups),
+                        "throughput.speedup_min": round(lo, 3), "throughput.speedup_median": round(median, 3),
+                        "throughput.speedup_max": round(hi, 3)})
+    return smp_results, failures
+
+
+def print_smp_summary(results):
+    exact = {n: (results[f"kernel.{n}"], 0) for n in KERNEL_EXACT if f"kernel.{n}" in results}
+    wall = {n: (0, results[f"kernel.{n}_ns"]) for n in KERNEL_WALL if f"kernel.{n}_ns" in results}
+    print()
+    print_kernel_smp(exact, wall)
+    n = results.get("throughput.harts")
+    if n:
+        print(f"throughput, no -icount (multi-threaded TCG): {n} spinners on {n} harts vs on 1 hart, "
+              f"{results['throughput.reps']} runs: speedup min {results['throughput.speedup_min']:.2f}x, "
+              f"median {results['throughput.speedup_median']:.2f}x, max {results['throughput.speedup_max']:.2f}x "
+              f"(ideal {n}.00x)")
+    else:
+        print("throughput: no figure (see the guest output above)")
+
+
+def kernel_smp_only(args):
+    exact, wall, failed = run_kernel_smp(args.image)
+    print_kernel_smp(exact, wall)
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        figures = {**{n: v[0] for n, v in exact.items()}, **{f"{n}_ns": v[1] for n, v in wall.items()}}
+        json.dump(figures, open(args.json, "w"), indent=1, sort_keys=True)
+    failures = check_kernel_smp(exact, wall, failed) if args.check else []
+    for name in failures:
+        print(f"FAIL: {name}")
+    return 1 if failures else 0
 
 
 def main():
@@ -355,6 +592,18 @@ def main():
                         "ones), keeping every recorded figure")
     p.add_argument("--mem", default="256M")
     p.add_argument("--plot", help="with the full runs: draw the scale curves into this PNG")
+    p.add_argument("--smp-extras", action="store_true",
+                   help="with --quick: the SMP figures too (-smp 4 column, kernel IPI and shootdown costs, "
+                        "throughput); without --quick they are always measured")
+    p.add_argument("--no-smp", action="store_true", help="without --quick: leave the SMP figures out")
+    p.add_argument("--kernel-smp-only", action="store_true",
+                   help="only the kernel's IPI and shootdown figures (ktest=bench on -smp 4); with --check, fail "
+                        "if one is missing, zero or above its bound")
+    p.add_argument("--throughput-harts", type=int, default=2, metavar="N",
+                   help="the throughput run: N spinners on N harts against N on one (default 2: this host's cores)")
+    p.add_argument("--throughput-reps", type=int, default=5, metavar="R", help="repetitions of the throughput run")
+    p.add_argument("--throughput-rounds", type=int, default=200000000, metavar="K",
+                   help="xorshift rounds each spinner runs (about 5 guest instructions a round)")
     args = p.parse_args()
     if args.self_test:
         return self_test()
@@ -362,6 +611,10 @@ def main():
         p.error("--image or --replay is needed")
     if args.add_to_baseline and not args.quick:
         p.error("--add-to-baseline records the short figures (bench.regression runs --quick): add --quick")
+    if args.kernel_smp_only:
+        if not args.image:
+            p.error("--kernel-smp-only needs --image")
+        return kernel_smp_only(args)
 
     results, skipped, boot = {}, {}, None
     if args.replay:
@@ -373,6 +626,9 @@ def main():
             boot = boot or boot_count
     if boot:
         results["boot_to_kernel_ready"] = boot
+    smp_results, smp_failures = None, []
+    if not args.replay and not args.no_smp and (args.smp_extras or not args.quick):
+        smp_results, smp_failures = smp_runs(args, results)
     if not args.quick and not args.replay:
         for name, (bench_args, mem) in SCALE.items():
             got, _ = run_one(args.image, bench_args, mem, skipped)
@@ -386,7 +642,9 @@ def main():
         if prompt:
             results["boot_to_first_prompt"] = prompt
 
-    print_table(results, skipped, boot)
+    print_table(results, skipped, boot, smp_results)
+    if smp_results is not None:
+        print_smp_summary(results)
     if not args.quick and not args.replay:
         print()
         print("scale runs")
@@ -414,6 +672,8 @@ def main():
 
     baseline = json.load(open(args.baseline)) if args.baseline else None
     failures = evaluate(results, skipped, baseline, args.check, args.ceiling)
+    if args.check:
+        failures += smp_failures
     if args.add_to_baseline:
         add_to_baseline(args.add_to_baseline, results)
     for name in failures:

@@ -4,6 +4,10 @@
 // CLOCK_MONOTONIC at startup).
 //
 //   bench [NAME [ITERATIONS]]     NAME omitted or "all": every benchmark
+//   bench --cpu C ARGS...         any of these pinned to CPU C (and what it
+//                                 forks inherits the mask)
+//   bench throughput N ROUNDS REPS  N spinners on CPU 0, then on every CPU,
+//                                 REPS times: wall time (smp.cpp)
 //   bench sleepers N [ITERATIONS] the sleepers benchmark for any N
 //   bench capacity [MAX]          how many sleeping processes fit, and the
 //                                 memory each costs (a scale run)
@@ -538,7 +542,9 @@ void print_json() {
     std::fprintf(stderr, "usage: bench [all|NAME [ITERATIONS]]\n"
                          "       bench sleepers N [ITERATIONS]\n"
                          "       bench capacity [MAX]\n"
-                         "       bench forkbomb | forkbomb_recovery\nbenchmarks:");
+                         "       bench forkbomb | forkbomb_recovery\n"
+                         "       bench throughput PROCESSES ROUNDS REPETITIONS\n"
+                         "       bench --cpu C ARGS...\nbenchmarks:");
     for (const Bench& b : k_benches)
         std::fprintf(stderr, " %s", b.name);
     std::fprintf(stderr, "\n");
@@ -551,6 +557,12 @@ int main(int argc, char** argv) {
     // Children must not flush a copy of our buffered output.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     calibrate_time();
+    if (argc > 2 && std::string_view(argv[1]) == "--cpu") {
+        pin_to_cpu(int(parse_count(argv[2], true)));
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
+    }
     std::string_view which = argc > 1 ? argv[1] : "all";
 
     if (which == "capacity") {
@@ -561,6 +573,10 @@ int main(int argc, char** argv) {
         bench_forkbomb();
     } else if (which == "forkbomb_recovery" && argc == 2) {
         bench_forkbomb_recovery();
+    } else if (which == "throughput") {
+        if (argc != 5)
+            usage();
+        bench_throughput(parse_count(argv[2]), parse_count(argv[3]), parse_count(argv[4]));
     } else if (which == "sleepers") {
         if (argc < 3 || argc > 4)
             usage();

@@ -1,6 +1,7 @@
 // What the benchmark files share: the counters, the result lines, and a
 // few process helpers. bench.cpp has the process and scale benchmarks and
-// main(); threads.cpp has the ones that need the kernel's thread support.
+// main(); threads.cpp has the ones that need the kernel's thread support;
+// smp.cpp pins the benchmark to one CPU and has the throughput run.
 #pragma once
 
 #include <cstdint>
@@ -70,5 +71,10 @@ void bench_futex_pingpong(u64 iters);
 void bench_mutex_uncontended(u64 iters);
 void bench_mutex_contended(u64 iters);
 void bench_posix_spawn_wait(u64 iters);
+
+// smp.cpp
+// Allows this process (and what it forks) only `cpu`, and checks it moved.
+void pin_to_cpu(int cpu);
+void bench_throughput(u64 procs, u64 rounds, u64 reps);
 
 } // namespace bench
