@@ -208,6 +208,7 @@ struct Hart {
     // Lock-order checker (test kernel, kernel/locking.hpp): bit r set while
     // this hart holds the spinlock of rank r.
     u64 held_lock_ranks = 0;
+    u64 boot_mutex_ranks = 0; // mutexes held before threads exist (kernel/mutex.cpp)
 };
 
 // Inline, as every lock acquire and release uses them: the RISC-V bodies

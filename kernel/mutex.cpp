@@ -20,11 +20,18 @@ void* owner_token()
 // The test kernel's order check among mutexes: a thread takes them in
 // rising rank (kernel/locking.hpp), and holds them across sleeps, so the
 // ranks it holds are the thread's, not the hart's.
+u64& held_mutex_ranks()
+{
+    arch::Hart& hart = arch::this_hart();
+    if (auto* t = static_cast<Thread*>(hart.current))
+        return t->mutex_ranks;
+    return hart.boot_mutex_ranks;
+}
+
 void note_taken(LockRank rank)
 {
     if constexpr (LOCK_ORDER_CHECKS)
-        if (auto* t = static_cast<Thread*>(arch::this_hart().current))
-            t->mutex_ranks |= lock_rank_bit(rank);
+        held_mutex_ranks() |= lock_rank_bit(rank);
 }
 
 } // namespace
@@ -43,9 +50,8 @@ bool Mutex::lock_or_wait(bool interruptible)
         u64 held = arch::this_hart().held_lock_ranks;
         if (held) [[unlikely]]
             lock_order_violation(m_rank, held);
-        if (auto* t = static_cast<Thread*>(arch::this_hart().current))
-            if (u64 mutexes = t->mutex_ranks & ~(lock_rank_bit(m_rank) - 1)) [[unlikely]]
-                lock_order_violation(m_rank, mutexes);
+        if (u64 mutexes = held_mutex_ranks() & ~(lock_rank_bit(m_rank) - 1)) [[unlikely]]
+            lock_order_violation(m_rank, mutexes);
     }
     void* me = owner_token();
     if (__atomic_load_n(&m_owner, __ATOMIC_RELAXED) == me)
@@ -81,8 +87,7 @@ void Mutex::unlock()
 {
     VERIFY(is_held_by_current());
     if constexpr (LOCK_ORDER_CHECKS)
-        if (auto* t = static_cast<Thread*>(arch::this_hart().current))
-            t->mutex_ranks &= ~lock_rank_bit(m_rank);
+        held_mutex_ranks() &= ~lock_rank_bit(m_rank);
     __atomic_store_n(&m_owner, nullptr, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&m_waiters, __ATOMIC_SEQ_CST)) {
         SpinLockGuard guard(process_lock());

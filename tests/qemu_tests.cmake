@@ -348,6 +348,9 @@ myriad_hardening_panic_test(lock_order
 myriad_hardening_panic_test(lock_twice
     --expect "KERNEL PANIC: lock order violation: taking 'process' (rank 10) while holding 'process' (rank 10)"
     --expect "backtrace:" --expect "process_count" --expect "panic_test_lock_twice")
+myriad_hardening_panic_test(mutex_order
+    --expect "KERNEL PANIC: lock order violation: taking 'address-space' (rank 4) while holding 'vfs' (rank 5)"
+    --expect "backtrace:" --expect "panic_test_mutex_order")
 myriad_hardening_panic_test(alloc_under_spinlock
     --expect "KERNEL PANIC: kmalloc while holding spinlock 'process' (rank 10)"
     --expect "backtrace:" --expect "panic_test_alloc_under_spinlock")

@@ -1,10 +1,11 @@
 // The bugs behind panic_test=ubsan|ubsan_shift|ubsan_bounds|slab_redzone|
 // slab_use_after_free|slab_double_free|page_use_after_free|page_double_free|
-// stack_smash|lock_order|lock_twice|alloc_under_spinlock|
+// stack_smash|lock_order|lock_twice|mutex_order|alloc_under_spinlock|
 // uaccess_under_spinlock. Values and pointers go through volatile variables so that
 // the compiler can neither see the bug at compile time nor remove it; each
 // trigger is out of line so the backtrace names it.
 #include "kernel/hardening/panic_tests.hpp"
+#include "kernel/mm/address_space.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/uaccess.hpp"
@@ -91,6 +92,19 @@ constinit volatile usize s_smash_length = 24; // the buffer and the canary above
     MutexGuard vfs(fs::vfs_lock());
 }
 
+// Mutexes among themselves: an address space's mutex (rank 4) ranks
+// before the VFS (rank 5), as a page fault takes it and then reads the
+// page cache. A user copy under the VFS mutex would take them the other
+// way round.
+[[gnu::noinline]] void panic_test_mutex_order()
+{
+    auto space = mm::AddressSpace::create();
+    if (space.is_error())
+        return;
+    MutexGuard vfs(fs::vfs_lock());
+    MutexGuard inverted(space.value()->lock());
+}
+
 // The same lock class twice: process_count() takes the process lock.
 [[gnu::noinline]] void panic_test_lock_twice()
 {
@@ -138,6 +152,7 @@ const Trigger TRIGGERS[] = {
     {"page_double_free", panic_test_page_double_free},
     {"lock_order", panic_test_lock_order},
     {"lock_twice", panic_test_lock_twice},
+    {"mutex_order", panic_test_mutex_order},
     {"alloc_under_spinlock", panic_test_alloc_under_spinlock},
     {"uaccess_under_spinlock", panic_test_uaccess_under_spinlock},
 };
