@@ -115,6 +115,17 @@ constinit bool s_scheduling = false; // the scheduler is ready for the others
 constinit u64 s_ipis_sent = 0;
 // Each hart's shootdown count: odd while it flushes, even between.
 constinit u64 s_flushes[MAX_HARTS] = {};
+// Harts waiting for a remote call or shootdown to complete. They sleep in
+// wfi rather than spin (a spinning hart keeps QEMU's round-robin TCG, and
+// the hart it waits for, from running for a whole time slice), and the
+// hart that completes one wakes them with IPI_WAKE.
+constinit u64 s_waiters = 0;
+
+void wake_waiters(u32 me)
+{
+    if (u64 waiting = __atomic_load_n(&s_waiters, __ATOMIC_SEQ_CST) & ~(1ull << me))
+        smp_send(waiting, IPI_WAKE);
+}
 
 void flush_this_hart(u32 me)
 {
@@ -125,14 +136,16 @@ void flush_this_hart(u32 me)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     arch::flush_tlb_all();
     arch::sync_instruction_cache(); // code written by another hart (mm/icache.cpp)
-    __atomic_fetch_add(&s_flushes[me], 1, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&s_flushes[me], 1, __ATOMIC_SEQ_CST);
+    wake_waiters(me);
 }
 
 void run_call(u32 me)
 {
     CallSlot& slot = s_calls[me];
     slot.fn(slot.arg);
-    __atomic_store_n(&slot.done, 1u, __ATOMIC_RELEASE);
+    __atomic_store_n(&slot.done, 1u, __ATOMIC_SEQ_CST);
+    wake_waiters(me);
 }
 
 // Handle what was sent to this hart (the kinds in `which`).
@@ -148,6 +161,29 @@ void handle_ipis(u32 which)
         run_call(me);
     if (kinds & IPI_RESCHED)
         smp_reschedule_requested();
+}
+
+// Wait for done(), answering `kinds` meanwhile (two harts waiting for
+// each other must both make progress), asleep in wfi between wake-ups.
+// Works with interrupts off: wfi returns on a pending interrupt anyway.
+template <typename Done> void wait_until(Done&& done, u32 kinds)
+{
+    u32 me = arch::this_hart().index;
+    __atomic_fetch_or(&s_waiters, 1ull << me, __ATOMIC_SEQ_CST);
+    for (;;) {
+        handle_ipis(kinds | IPI_WAKE);
+        if (done())
+            break;
+        // An IPI that came before this still has its pending bit (handled
+        // next round); one that comes after sets sip.SSIP again.
+        arch::acknowledge_software_interrupt();
+        if (__atomic_load_n(&s_pending[me], __ATOMIC_SEQ_CST) & (kinds | IPI_WAKE))
+            continue;
+        if (done())
+            break;
+        arch::wait_for_interrupt();
+    }
+    __atomic_fetch_and(&s_waiters, ~(1ull << me), __ATOMIC_SEQ_CST);
 }
 
 } // namespace
@@ -179,7 +215,7 @@ void smp_send(u64 index_mask, u32 kinds)
 
 u64 ipis_sent() { return __atomic_load_n(&s_ipis_sent, __ATOMIC_RELAXED); }
 
-void software_interrupt() { handle_ipis(IPI_STOP | IPI_FLUSH | IPI_CALL | IPI_RESCHED); }
+void software_interrupt() { handle_ipis(IPI_STOP | IPI_FLUSH | IPI_CALL | IPI_RESCHED | IPI_WAKE); }
 
 void smp_poll_while_spinning()
 {
@@ -204,8 +240,8 @@ void smp_flush_tlbs(u64 index_mask)
     smp_send(index_mask, IPI_FLUSH);
     for (u64 m = index_mask; m; m &= m - 1) {
         u32 i = u32(__builtin_ctzll(m));
-        while (__atomic_load_n(&s_flushes[i], __ATOMIC_ACQUIRE) < wanted[i])
-            handle_ipis(IPI_FLUSH | IPI_CALL | IPI_STOP); // two harts flushing each other
+        wait_until([&] { return __atomic_load_n(&s_flushes[i], __ATOMIC_ACQUIRE) >= wanted[i]; },
+                   IPI_FLUSH | IPI_CALL | IPI_STOP); // two harts flushing each other
     }
 }
 
@@ -225,8 +261,7 @@ void smp_call(u32 index, void (*fn)(void*), void* arg)
     slot.arg = arg;
     __atomic_store_n(&slot.done, 0u, __ATOMIC_RELAXED);
     smp_send(1ull << index, IPI_CALL);
-    while (!__atomic_load_n(&slot.done, __ATOMIC_ACQUIRE))
-        handle_ipis(IPI_CALL | IPI_FLUSH);
+    wait_until([&] { return __atomic_load_n(&slot.done, __ATOMIC_ACQUIRE) != 0; }, IPI_CALL | IPI_FLUSH | IPI_STOP);
     __atomic_store_n(&slot.busy, 0u, __ATOMIC_RELEASE);
 }
 

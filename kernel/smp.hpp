@@ -61,6 +61,7 @@ enum IpiKind : u32 {
     IPI_CALL = 2,    // run the function smp_call left
     IPI_STOP = 4,    // halt (a panic elsewhere)
     IPI_FLUSH = 8,   // flush the whole TLB and fence.i (smp_flush_tlbs)
+    IPI_WAKE = 16,   // nothing: a call or flush this hart waits for is done
 };
 void smp_send(u64 index_mask, u32 kinds);
 u64 ipis_sent();

@@ -133,7 +133,9 @@ KTEST(bench, ipi_round_trip)
     u64 sent = ipis_sent();
     Figure f = mean_of([&] { smp_call(1, count_call, &calls); });
     EXPECT_EQ(calls, WARM_ROUNDS + ROUNDS);
-    EXPECT_EQ(ipis_sent() - sent, WARM_ROUNDS + ROUNDS); // one interrupt per call: one round trip each
+    // One interrupt per call, and at most one back (IPI_WAKE to a caller asleep in wfi).
+    EXPECT_GE(ipis_sent() - sent, WARM_ROUNDS + ROUNDS);
+    EXPECT_LE(ipis_sent() - sent, 2 * (WARM_ROUNDS + ROUNDS));
     EXPECT_GT(f.ns, 0u);
     EXPECT_LT(f.ns, MAX_NS_PER_OP);
     print_figure("ipi_round_trip", f);

@@ -74,7 +74,10 @@ KTEST(smp, ipi_round_trip_cost)
         smp_call(1, record_hart, &p);
     u64 instructions = (arch::read_instret() - start) / ROUNDS;
     EXPECT_EQ(p.calls, ROUNDS);
-    EXPECT_EQ(ipis_sent() - sent, ROUNDS); // one interrupt per call
+    // One interrupt per call, and one back when the caller was already
+    // asleep waiting for it (IPI_WAKE).
+    EXPECT_GE(ipis_sent() - sent, ROUNDS);
+    EXPECT_LE(ipis_sent() - sent, 2 * ROUNDS);
     printk("        # remote call round trip: {} instructions on the caller\n", instructions);
 }
 
