@@ -58,8 +58,9 @@
 //    Allocate first (kmalloc, pages, a child's address space), then take
 //    the lock and publish. The test kernel checks it: kmalloc, the page
 //    allocator, the user-copy routines and Mutex::lock panic when this hart
-//    holds a spinlock other than the allocator's own (kernel-vm, kmalloc,
-//    page-alloc, which allocate pages for their own bookkeeping).
+//    holds a spinlock other than the allocator's own (kernel-vm,
+//    kernel-stacks, kmalloc, page-alloc, which allocate pages for their
+//    own bookkeeping: the kernel-stack window maps under its lock).
 //  - A function whose caller must hold a lock ends in `_<lock>_locked`
 //    naming the lock: `_proc_locked` the process lock, `_vfs_locked` the
 //    VFS mutex, `_pages_locked` page-alloc, `_kstacks_locked`
@@ -119,8 +120,8 @@ constexpr u64 lock_rank_bit(LockRank rank) { return 1ull << unsigned(rank); }
 
 // Locks that allocate pages for their own bookkeeping while held: the only
 // spinlocks under which allocating is allowed.
-inline constexpr u64 ALLOCATOR_LOCKS =
-    lock_rank_bit(LockRank::KernelVm) | lock_rank_bit(LockRank::Kmalloc) | lock_rank_bit(LockRank::PageAlloc);
+inline constexpr u64 ALLOCATOR_LOCKS = lock_rank_bit(LockRank::KernelVm) | lock_rank_bit(LockRank::KernelStacks) |
+                                      lock_rank_bit(LockRank::Kmalloc) | lock_rank_bit(LockRank::PageAlloc);
 
 [[noreturn]] void spinlock_held_violation(u64 held_ranks, const char* what);
 

@@ -10,13 +10,6 @@ namespace kernel {
 
 namespace {
 
-// The current thread; before processes exist (early boot) the hart itself.
-void* owner_token()
-{
-    arch::Hart& hart = arch::this_hart();
-    return hart.current ? hart.current : static_cast<void*>(&hart);
-}
-
 // The test kernel's order check among mutexes: a thread takes them in
 // rising rank (kernel/locking.hpp), and holds them across sleeps, so the
 // ranks it holds are the thread's, not the hart's.
@@ -36,11 +29,6 @@ void note_taken(LockRank rank)
 
 } // namespace
 
-bool Mutex::is_held_by_current() const { return __atomic_load_n(&m_owner, __ATOMIC_RELAXED) == owner_token(); }
-
-void Mutex::lock() { (void)lock_or_wait(false); }
-
-bool Mutex::lock_interruptible() { return lock_or_wait(true); }
 
 bool Mutex::lock_or_wait(bool interruptible)
 {
@@ -83,17 +71,21 @@ bool Mutex::lock_slow(void* me, bool interruptible)
     }
 }
 
-void Mutex::unlock()
+void Mutex::unlock_slow()
 {
     VERIFY(is_held_by_current());
     if constexpr (LOCK_ORDER_CHECKS)
         held_mutex_ranks() &= ~lock_rank_bit(m_rank);
     __atomic_store_n(&m_owner, nullptr, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&m_waiters, __ATOMIC_SEQ_CST)) {
-        SpinLockGuard guard(process_lock());
-        m_waiters = 0;
-        wake_all_proc_locked(m_queue);
-    }
+    if (__atomic_load_n(&m_waiters, __ATOMIC_SEQ_CST))
+        wake_waiters();
+}
+
+void Mutex::wake_waiters()
+{
+    SpinLockGuard guard(process_lock());
+    m_waiters = 0;
+    wake_all_proc_locked(m_queue);
 }
 
 } // namespace kernel

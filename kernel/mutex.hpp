@@ -6,6 +6,7 @@
 #pragma once
 
 #include "kernel/locking.hpp"
+#include "kernel/spinlock.hpp" // LOCK_ORDER_CHECKS
 #include "kernel/panic.hpp"
 #include "kernel/process/wait_queue.hpp"
 #include "kernel/test_build.hpp"
@@ -17,11 +18,29 @@ public:
     constexpr explicit Mutex(LockRank rank) : m_rank(rank) {}
     Mutex(const Mutex&) = delete;
 
-    void lock();
+    // The fast paths inline (a pipe's read and write, brk and every page
+    // fault take one): one compare-and-swap each way when nobody waits.
+    // The test kernel always takes the checked path.
+    void lock()
+    {
+        if (!try_fast_lock())
+            (void)lock_or_wait(false);
+    }
     // As lock, but a signal for the thread ends the wait: false, not held.
-    [[nodiscard]] bool lock_interruptible();
-    void unlock();
-    bool is_held_by_current() const;
+    [[nodiscard]] bool lock_interruptible() { return try_fast_lock() || lock_or_wait(true); }
+    void unlock()
+    {
+        if constexpr (!LOCK_ORDER_CHECKS) {
+            if (__atomic_load_n(&m_owner, __ATOMIC_RELAXED) == owner_token()) [[likely]] {
+                __atomic_store_n(&m_owner, nullptr, __ATOMIC_SEQ_CST);
+                if (__atomic_load_n(&m_waiters, __ATOMIC_SEQ_CST)) [[unlikely]]
+                    wake_waiters();
+                return;
+            }
+        }
+        unlock_slow();
+    }
+    bool is_held_by_current() const { return __atomic_load_n(&m_owner, __ATOMIC_RELAXED) == owner_token(); }
     // The first line of every `_locked` function that needs this lock (in
     // the test kernel only, as SpinLock::assert_held).
     void assert_held() const
@@ -32,6 +51,22 @@ public:
     const char* name() const { return lock_rank_name(m_rank); }
 
 private:
+    // The current thread; before threads exist (early boot) the hart itself.
+    static void* owner_token()
+    {
+        arch::Hart& hart = arch::this_hart();
+        return hart.current ? hart.current : static_cast<void*>(&hart);
+    }
+    bool try_fast_lock()
+    {
+        if constexpr (LOCK_ORDER_CHECKS)
+            return false;
+        void* expected = nullptr;
+        return __atomic_compare_exchange_n(&m_owner, &expected, owner_token(), false, __ATOMIC_SEQ_CST,
+                                           __ATOMIC_RELAXED);
+    }
+    void unlock_slow();
+    void wake_waiters();
     bool lock_or_wait(bool interruptible);
     bool lock_slow(void* me, bool interruptible);
 

@@ -176,13 +176,12 @@ void AddressSpace::destroy(AddressSpace* as)
     }
     PageTable table(as->m_root_pa);
     // Leaf tables still shared with another space (fork): drop our
-    // reference; their pages belong to the table, which lives on.
+    // reference; their pages belong to the table, which lives on. One the
+    // other space left meanwhile is ours alone: freed below with its pages.
     for_each_block(as->m_regions, as->m_region_count, [&](u64 block) {
         Pte* entry = table.table_entry(block);
-        if (entry && pte_is_table(*entry) && page_refs(pte_page(*entry)) > 1) {
-            page_put(pte_page(*entry));
+        if (entry && pte_is_table(*entry) && page_put_unless_last(pte_page(*entry)))
             *entry = 0;
-        }
     });
     for (usize i = 0; i < as->m_region_count; ++i) {
         const Region& r = as->m_regions[i];
@@ -405,8 +404,16 @@ bool AddressSpace::unshare_table(Pte* table_entry)
                 page_get(pte_page(entry[i]));
     }
     *table_entry = make_pte(own->value(), PTE_V);
-    page_put(shared);
     flush_all(); // a non-leaf entry changed
+    if (!page_put_unless_last(shared)) {
+        // The other sharers left (on other harts) after the look above:
+        // the shared table's references to its pages are ours to drop.
+        const auto* old = static_cast<const Pte*>(phys_to_virt(shared));
+        for (unsigned i = 0; i < PTES_PER_TABLE; ++i)
+            if (old[i] & PTE_V)
+                page_put(pte_page(old[i]));
+        page_put(shared);
+    }
     return true;
 }
 

@@ -68,6 +68,20 @@ inline void page_put(PhysAddr pa)
         detail::bad_page_reference(meta);
 }
 
+// Drop a reference unless it is the last: true when dropped, false when
+// the caller holds the only one (it then owns the page and what the page
+// refers to: a leaf table two spaces shared, left by the other one on
+// another hart between the caller's look and its drop).
+inline bool page_put_unless_last(PhysAddr pa)
+{
+    u32& count = detail::meta_of(pa).refcount;
+    u32 n = __atomic_load_n(&count, __ATOMIC_RELAXED);
+    while (n > 1)
+        if (__atomic_compare_exchange_n(&count, &n, n - 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            return true;
+    return false;
+}
+
 inline u32 page_refs(PhysAddr pa) { return __atomic_load_n(&detail::meta_of(pa).refcount, __ATOMIC_ACQUIRE); }
 // A 16-bit mark the page's owner may keep in its metadata (0 when the
 // page is allocated).

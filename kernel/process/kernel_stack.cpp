@@ -149,8 +149,15 @@ Result<KernelStack> alloc_kernel_stack()
         release_slot();
         return Errno::enomem;
     }
-    PageTable kernel(mm::kernel_root_pa());
-    auto mapped = kernel.map(slot_stack_base(slot), pages->value(), KERNEL_STACK_SIZE, KERNEL_RW, s_tables);
+    Result<void> mapped{};
+    {
+        // Under the lock: two harts mapping slots of one 2 MiB block at
+        // once would each put in a leaf table of their own, and one
+        // mapping would be lost with its table.
+        SpinLockGuard guard(s_lock);
+        PageTable kernel(mm::kernel_root_pa());
+        mapped = kernel.map(slot_stack_base(slot), pages->value(), KERNEL_STACK_SIZE, KERNEL_RW, s_tables);
+    }
     if (mapped.is_error()) {
         mm::free_pages(*pages, STACK_ORDER);
         release_slot();
@@ -224,9 +231,13 @@ void free_kernel_stack(KernelStack stack)
         }
     }
     PageTable kernel(mm::kernel_root_pa());
-    auto t = kernel.translate(slot_stack_base(stack.slot));
-    VERIFY(t.has_value());
-    kernel.unmap(slot_stack_base(stack.slot), KERNEL_STACK_SIZE);
+    decltype(kernel.translate(0)) t;
+    {
+        SpinLockGuard guard(s_lock); // the window's tables change under it (alloc_kernel_stack)
+        t = kernel.translate(slot_stack_base(stack.slot));
+        VERIFY(t.has_value());
+        kernel.unmap(slot_stack_base(stack.slot), KERNEL_STACK_SIZE);
+    }
     // Another hart that ran the thread may still hold the translations:
     // they go before the pages do.
     flush_kernel_range_on_other_harts(slot_stack_base(stack.slot), KERNEL_STACK_SIZE);
