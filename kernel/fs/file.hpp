@@ -111,6 +111,11 @@ public:
     static void release(FileTable*);
 
     Result<File*> get_ref(int fd) const; // EBADF; referenced: hold it in a FileRef
+    // The same without the lock, for a caller no other thread can race:
+    // the only thread of the only process using the table (users() == 1).
+    // Only that thread could add a sharer (clone), and it is in this call.
+    Result<File*> get_ref_unshared(int fd) const;
+    u32 users() const { return __atomic_load_n(&m_users, __ATOMIC_RELAXED); }
     // Lowest free descriptor >= min_fd (below limit); takes over the
     // caller's reference. EMFILE when none is free.
     Result<int> install(File*, int min_fd = 0, bool cloexec = false, int limit = MAX_FDS);

@@ -123,9 +123,8 @@ u64 user_pte_flags(u32 prot)
 
 bool commit_ok(u64 pages)
 {
-    PageStats stats = page_stats();
-    u64 reserve = stats.total / 32; // kept for the kernel: tables, stacks, pipes
-    return pages + reserve <= stats.free;
+    u64 reserve = total_pages() / 32; // kept for the kernel: tables, stacks, pipes
+    return pages + reserve <= free_pages_estimate();
 }
 
 void set_eager_fork(bool eager) { s_eager_fork = eager; }

@@ -456,6 +456,14 @@ PageStats page_stats()
     return {s_buddy.total_pages(), s_buddy.free_pages() + cached, s_metadata_pages, cached};
 }
 
+u64 total_pages() { return s_buddy.total_pages(); } // set at boot, then fixed
+
+u64 free_pages_estimate()
+{
+    // Without the lock: a moment old, and never torn (one word each).
+    return s_buddy.free_pages_relaxed() + hart_cached_pages();
+}
+
 void drain_page_caches() { drain_hart_caches(); }
 
 } // namespace kernel::mm

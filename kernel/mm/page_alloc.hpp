@@ -104,6 +104,10 @@ struct PageStats {
     u64 hart_cached; // free pages held in the harts' caches
 };
 PageStats page_stats();
+// Free pages (cached ones included) read without the lock, for heuristics
+// that need no exact figure (the overcommit check on every brk and mmap).
+u64 free_pages_estimate();
+u64 total_pages(); // what page_stats().total says, without the lock
 // Empty every hart's page cache into the buddy allocator (an allocation
 // that would fail does it by itself; tests call it to check the caches
 // held nothing else).

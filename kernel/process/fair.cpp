@@ -10,22 +10,8 @@
 
 namespace kernel {
 
-namespace {
-
-// kernel/sched/core.c sched_prio_to_weight, nice -20 .. 19.
-constexpr u32 WEIGHTS[40] = {
-    88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904,
-    3906,  3121,  2501,  1991,  1586,  1277,  1024,  820,   655,   526,   423,  335,  272,  215,
-    172,   137,   110,   87,    70,    56,    45,    36,    29,    23,    18,    15,
-};
-static_assert(WEIGHTS[0 - SchedEntity::NICE_MIN] == FairPolicy::NICE_0_WEIGHT);
-
-} // namespace
-
-u32 FairPolicy::weight_of_nice(int nice)
-{
-    return WEIGHTS[SchedEntity::clamp_nice(nice) - SchedEntity::NICE_MIN];
-}
+// FairPolicy::WEIGHTS is kernel/sched/core.c's sched_prio_to_weight, nice -20 .. 19.
+static_assert(FairPolicy::WEIGHTS[0 - SchedEntity::NICE_MIN] == FairPolicy::NICE_0_WEIGHT);
 
 void FairPolicy::enqueue(SchedEntity& e)
 {

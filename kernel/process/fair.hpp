@@ -11,6 +11,12 @@ public:
     static constexpr u64 DEFAULT_TICK_NS = 10'000'000;
     // Linux's weight of nice 0 (NICE_0_LOAD without the fixed-point shift).
     static constexpr u32 NICE_0_WEIGHT = 1024;
+    // Linux's sched_prio_to_weight: each nice step is about 1.25x.
+    static constexpr u32 WEIGHTS[40] = {
+        88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904,
+        3906,  3121,  2501,  1991,  1586,  1277,  1024,  820,   655,   526,   423,  335,  272,  215,
+        172,   137,   110,   87,    70,    56,    45,    36,    29,    23,    18,    15,
+    };
 
     constexpr explicit FairPolicy(PolicyMemory memory) : m_memory(memory) {}
 
@@ -33,7 +39,7 @@ public:
     SchedEntity* find_queued(bool (*accept)(const SchedEntity&, void*), void* ctx, usize limit) override;
 
     // Linux's sched_prio_to_weight for nice (clamped to NICE_MIN..NICE_MAX).
-    static u32 weight_of_nice(int nice);
+    static u32 weight_of_nice(int nice) { return WEIGHTS[SchedEntity::clamp_nice(nice) - SchedEntity::NICE_MIN]; }
     // How far behind the queue's virtual clock a waking entity may be
     // placed: one latency period, three nice-0 ticks.
     u64 wake_credit_ns() const { return 3 * m_tick_ns; }

@@ -22,13 +22,16 @@
 
 namespace kernel {
 
+namespace detail {
+// "{}": GCC 12 zero-fills a default-initialised constinit array of a class
+// with default member initialisers instead of applying them.
+constinit Thread g_idle_threads[MAX_IDLE_THREADS]{}; // one per hart, by hart index
+} // namespace detail
+
 namespace {
 
 constinit SpinLock s_lock(LockRank::Process);
 constinit Process s_idle;                  // pid 0: the harts' idle loops
-// "{}": GCC 12 zero-fills a default-initialised constinit array of a class
-// with default member initialisers instead of applying them.
-constinit Thread s_idle_threads[MAX_HARTS]{}; // one per hart, by hart index
 constexpr usize PID_BUCKETS = 4096;        // chained hashes: O(1) average lookup
 constinit Process* s_pid_table[PID_BUCKETS] = {};
 constinit Thread* s_tid_table[PID_BUCKETS] = {};
@@ -165,10 +168,6 @@ void copy_name(Process& to, const Process& from)
 SpinLock& process_lock() { return s_lock; }
 
 Process& idle_process() { return s_idle; }
-Thread& idle_thread(u32 hart_index) { return s_idle_threads[hart_index]; }
-
-
-bool is_idle(const Thread& t) { return &t >= &s_idle_threads[0] && &t < &s_idle_threads[MAX_HARTS]; }
 bool is_idle(const Process& p) { return &p == &s_idle; }
 
 Thread* thread_of_node(lib::ListNode* node)
@@ -294,13 +293,13 @@ void process_init()
     kernel_stack_init();
     process_lists_init(s_idle);
     __builtin_memcpy(s_idle.name, "idle", 5);
-    for (Thread& idle : s_idle_threads) {
+    for (Thread& idle : detail::g_idle_threads) {
         idle.process = &s_idle;
         idle.state = ThreadState::Running;
         idle.on_cpu = true; // each runs on its own hart from the start
         __builtin_memcpy(idle.name, "idle", 5);
     }
-    arch::this_hart().current = &s_idle_threads[0];
+    arch::this_hart().current = &detail::g_idle_threads[0];
     const auto& cmdline = boot_info().cmdline;
     if (auto v = cmdline.get_u64("pid_max"); v.is_ok() && v.value() >= 64 && v.value() <= (1u << 22))
         s_pid_max = Pid(v.value());

@@ -133,10 +133,18 @@ ProcessTimes process_times_proc_locked(Process& p);
 
 // The process of the thread on this hart (the idle process when none).
 inline Process& current_process() { return *current_thread().process; }
-bool is_idle(const Thread&);
+// The idle threads, inline: the switch path asks up to four times.
+namespace detail {
+inline constexpr u32 MAX_IDLE_THREADS = 32; // smp.hpp's MAX_HARTS (static_assert in scheduler.cpp)
+extern Thread g_idle_threads[MAX_IDLE_THREADS];
+} // namespace detail
+inline bool is_idle(const Thread& t)
+{
+    return &t >= &detail::g_idle_threads[0] && &t < &detail::g_idle_threads[detail::MAX_IDLE_THREADS];
+}
 bool is_idle(const Process&);
 // The idle thread (the boot hart's loop when nothing is ready) and its process.
-Thread& idle_thread(u32 hart_index); // each hart's own, by hart index
+inline Thread& idle_thread(u32 hart_index) { return detail::g_idle_threads[hart_index]; } // each hart's own
 Process& idle_process();
 
 // Pid and tid tables.

@@ -42,6 +42,12 @@ struct RunQueue {
 // with default member initialisers (the policies' vtable pointers too).
 constinit RunQueue s_rq[MAX_HARTS]{};
 constinit SchedulerPolicy* s_policy = nullptr; // hart 0's: the policy's name, the tests
+// The harts online when the scheduler started (they all start before it),
+// and whether that is one: then placement, stealing and IPIs are skipped
+// (the single-hart paths stay as cheap as before there were others).
+constinit u64 s_online = 1;
+constinit bool s_one_hart = false;
+static_assert(MAX_HARTS == detail::MAX_IDLE_THREADS);
 constexpr u32 BALANCE_TICKS = 4;   // each hart looks for imbalance this often
 constexpr usize STEAL_LOOK = 8;    // queued threads a balancing hart looks at
 // Sleepers, sorted by deadline (insertion is O(sleepers); waking is O(1)).
@@ -155,8 +161,8 @@ void dequeued_proc_locked(RunQueue& rq, Thread& t)
 
 u64 allowed_harts(const Thread& t)
 {
-    u64 allowed = t.affinity & online_harts_mask();
-    return allowed ? allowed : online_harts_mask();
+    u64 allowed = t.affinity & s_online;
+    return allowed ? allowed : s_online;
 }
 
 // Where a thread that becomes ready goes: the running thread (preempted
@@ -286,6 +292,8 @@ void scheduler_init(u64 time_slice_ns)
         }
     }
     s_policy = s_rq[0].policy;
+    s_online = online_harts_mask();
+    s_one_hart = s_online == 1;
 }
 
 SchedulerPolicy& scheduler_policy() { return *s_policy; }
@@ -320,7 +328,15 @@ bool scheduler_reserve(usize n)
 void set_nice_proc_locked(Thread& t, int nice)
 {
     process_lock().assert_held();
-    s_rq[t.rq_hart].policy->renice(t.sched, SchedEntity::clamp_nice(nice));
+    RunQueue& rq = s_rq[t.rq_hart];
+    rq.policy->renice(t.sched, SchedEntity::clamp_nice(nice));
+    // Its share of the queue's load follows (queued, or running there).
+    u32 weight = FairPolicy::weight_of_nice(t.sched.nice);
+    if (t.state == ThreadState::Ready)
+        rq.queued_weight += u64(weight) - t.rq_weight;
+    else if (t.state == ThreadState::Running) // on the hart of rq_hart
+        rq.running_weight = weight;
+    t.rq_weight = weight;
 }
 
 void make_ready_proc_locked(Thread& t)
@@ -335,6 +351,11 @@ void make_ready_proc_locked(Thread& t)
                (t.state != ThreadState::Running || &t == &current_thread()));
     bool is_new = t.state == ThreadState::New;
     t.state = ThreadState::Ready;
+    if (s_one_hart) {
+        enqueue_proc_locked(t, 0);
+        prof::mark(was);
+        return;
+    }
     u32 target = select_hart_proc_locked(t, is_new);
     RunQueue& rq = s_rq[target];
     bool was_idle = rq.running_weight == 0;
@@ -383,7 +404,7 @@ void switch_away_proc_locked()
     Thread* const idle = &idle_thread(hart);
     RunQueue& rq = s_rq[hart];
     Thread* next = pick_runnable_proc_locked(rq);
-    if (!next)
+    if (!next && !s_one_hart)
         next = steal_proc_locked(hart); // this hart would idle: take work from the busiest
     if (!next) {
         if (&prev == idle) {
@@ -392,7 +413,7 @@ void switch_away_proc_locked()
         }
         next = idle;
     }
-    rq.running_weight = next == idle ? 0 : FairPolicy::weight_of_nice(next->sched.nice);
+    rq.running_weight = next == idle ? 0 : next->rq_weight; // its weight when queued
     if (next == &prev) {
         prev.state = ThreadState::Running;
         rq.policy->started(prev.sched);
@@ -598,7 +619,7 @@ void scheduler_tick()
         make_ready_proc_locked(*t);
     }
     arch::Hart& hart = arch::this_hart();
-    if ((hart.ticks + hart.index) % BALANCE_TICKS == 0)
+    if (!s_one_hart && (hart.ticks + hart.index) % BALANCE_TICKS == 0)
         balance_proc_locked(hart.index);
     Thread& running = current_thread();
     if (is_idle(running))

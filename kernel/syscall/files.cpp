@@ -17,7 +17,15 @@ constexpr u64 FD_CLOEXEC = 1;
 
 FileTable& table() { return *current_process().files; }
 // Referenced: the caller holds it in a FileRef.
-Result<File*> file(Fd fd) { return table().get_ref(int(fd)); }
+// Every read and write looks its file up: a single-threaded process alone
+// with its table (the common case) skips the table's lock.
+Result<File*> file(Fd fd)
+{
+    Process& p = current_process();
+    if (__atomic_load_n(&p.thread_count, __ATOMIC_RELAXED) == 1 && p.files->users() == 1)
+        return p.files->get_ref_unshared(int(fd));
+    return p.files->get_ref(int(fd));
+}
 int nofile_limit() { return int(lib::min<u64>(current_process().rlimit_cur[7], FileTable::MAX_FDS)); }
 
 Result<u64> vector_io(Fd fd, UserPtr<const Iovec> iovs, u64 count, bool writing, bool positioned, u64 position)

@@ -38,6 +38,8 @@ public:
     Result<void> free(u64 pfn, unsigned order);
 
     u64 free_pages() const { return m_free_pages; }
+    // For a reader without the owner's lock: a moment old, never torn.
+    u64 free_pages_relaxed() const { return __atomic_load_n(&m_free_pages, __ATOMIC_RELAXED); }
     // Pages ever handed in by add_free_range(), free or allocated.
     u64 total_pages() const { return m_total_pages; }
     u64 free_blocks(unsigned order) const { return order <= MAX_ORDER ? m_free_blocks[order] : 0; }
