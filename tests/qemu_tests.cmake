@@ -130,7 +130,8 @@ set_tests_properties(usertests.threads_mm_check PROPERTIES TIMEOUT 220)
 
 # The external initrd (-initrd, /chosen/linux,initrd-*) is read after the
 # built-in initramfs and its files win: this one replaces /sbin/init with
-# the user test suite, so the boot runs usertests instead of the shell.
+# the user test suite, so the boot runs usertests (its process group)
+# instead of the shell.
 set(MYRIAD_TEST_INITRD ${CMAKE_BINARY_DIR}/fixtures/override-init.cpio)
 add_custom_command(OUTPUT ${MYRIAD_TEST_INITRD}
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${CMAKE_BINARY_DIR}/fixtures/override-init
@@ -141,6 +142,7 @@ add_custom_command(OUTPUT ${MYRIAD_TEST_INITRD}
     DEPENDS userland ${MYRIAD_INITRAMFS} VERBATIM) # rootfs files carry mtime 0; the archive does not
 add_custom_target(test_initrd ALL DEPENDS ${MYRIAD_TEST_INITRD})
 myriad_qemu_test(boot.external_initrd_wins --initrd ${MYRIAD_TEST_INITRD}
+    --append "init=/sbin/init -- process"
     --expect "initramfs: external archive: 2 entries" --expect "starting /sbin/init as pid 1"
     --expect "KTAP version 1" --ktap --expect-exit 0 --timeout 300)
 set_tests_properties(boot.external_initrd_wins PROPERTIES TIMEOUT 320)

@@ -3,6 +3,7 @@
 // bit says "mapped as a page-cache page somewhere", the rest count
 // level-1 entries (for a leaf table) or distinct leaf tables (for a page).
 #include "kernel/mm/mm_check.hpp"
+#include "kernel/smp.hpp"
 #include "arch/arch.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/address_space_internal.hpp"
@@ -280,6 +281,12 @@ void mm_check_init(const lib::CommandLine& cmdline)
     s_enabled = value.is_ok() ? value.value() != 0 : cmdline.has("mm_check");
     if (s_enabled && !TEST_BUILD) {
         printk("mm_check: ignored: this kernel is built without the hooks (the test build has them)\n");
+        s_enabled = false;
+    }
+    if (s_enabled && kernel::smp_discovered() > 1) {
+        // It counts every space's references at once: on several harts the
+        // others change theirs meanwhile, and it would report that as loss.
+        printk("mm_check: ignored: it needs one hart (maxcpus=1)\n");
         s_enabled = false;
     }
     if (s_enabled)
