@@ -96,8 +96,13 @@ void FileTable::destroy(FileTable* t)
 {
     if (!t)
         return;
-    for (int fd = 0; fd < t->m_capacity; ++fd)
-        (void)t->close(fd);
+    // No user is left to race with: no lock, one pass.
+    for (int fd = 0; fd < t->m_capacity; ++fd) {
+        if (File* f = t->m_files[fd]) {
+            t->m_files[fd] = nullptr;
+            f->unref();
+        }
+    }
     mm::destroy(t);
 }
 
@@ -193,16 +198,24 @@ Result<void> FileTable::set_cloexec(int fd, bool on)
 
 void FileTable::close_on_exec()
 {
-    for (int fd = 0;; ++fd) {
-        File* f;
+    // A batch of slots per lock hold (a table may have a thousand), the
+    // files released after it.
+    constexpr usize BATCH = 16;
+    for (int fd = 0;;) {
+        File* taken[BATCH];
+        usize n = 0;
+        bool done;
         {
             SpinLockGuard guard(m_lock);
-            if (fd >= m_capacity)
-                return;
-            f = take_ft_locked(fd, [&](int i) { return m_cloexec[i] != 0; });
+            for (; fd < m_capacity && n < BATCH; ++fd)
+                if (File* f = take_ft_locked(fd, [&](int i) { return m_cloexec[i] != 0; }))
+                    taken[n++] = f;
+            done = fd >= m_capacity;
         }
-        if (f)
-            f->unref();
+        for (usize i = 0; i < n; ++i)
+            taken[i]->unref();
+        if (done)
+            return;
     }
 }
 
