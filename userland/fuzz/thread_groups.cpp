@@ -1,6 +1,6 @@
-// Thread group children and clones through a stub (threads.h): a forked
-// child whose threads end or replace the group, and clone/clone3 made in a
-// throwaway child.
+// Thread group children, and clones made through an assembly trampoline
+// (threads.h): a forked child whose threads end or replace the group, and
+// clone/clone3 made in a throwaway child.
 #include "threads.h"
 #include "thread_support.h"
 
@@ -24,21 +24,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-// fuzz_clone_stub(number, a0..a4, fn, arg): makes system call `number`
+// fuzz_clone_trampoline(number, a0..a4, fn, arg): makes system call `number`
 // (clone or clone3) with arguments a0..a4. The caller gets the result. The
 // new task calls fn(arg) if it has a stack of its own (its sp is not the
 // caller's) and fn is not null, then exits (exit: this task only). It
 // never returns into compiled code, whose frames are on the caller's
 // stack -- which it may share (CLONE_VM) and must not write.
-extern "C" long fuzz_clone_stub(long number, long a0, long a1, long a2, long a3, long a4, void (*fn)(void*),
+extern "C" long fuzz_clone_trampoline(long number, long a0, long a1, long a2, long a3, long a4, void (*fn)(void*),
                                 void* arg);
 
 asm(R"(
     .text
-    .globl fuzz_clone_stub
-    .type fuzz_clone_stub, @function
+    .globl fuzz_clone_trampoline
+    .type fuzz_clone_trampoline, @function
     .p2align 2
-fuzz_clone_stub:
+fuzz_clone_trampoline:
     mv t0, a6
     mv t1, a7
     mv t2, sp
@@ -60,7 +60,7 @@ fuzz_clone_stub:
     ecall
     j 2b
 1:  ret
-    .size fuzz_clone_stub, .-fuzz_clone_stub
+    .size fuzz_clone_trampoline, .-fuzz_clone_trampoline
 )");
 
 
@@ -70,7 +70,7 @@ namespace {
 
 using namespace thread_support;
 
-// --- clone and clone3 through the stub ------------------------------------
+// --- clone and clone3 through the trampoline ------------------------------------
 
 // What the new task of a clone does, decided before the fork (all in raw
 // calls: its thread pointer, its stack and its errno may be anyone's).
@@ -402,7 +402,7 @@ void run_clone_in_child(WorkerContext& ctx, long number, const std::uint64_t (&a
         s_clone_body = body;
         CallRecord& record = ring_begin(*ctx.ring, Where::throwaway_child, number, a, ctx.who);
         std::uint32_t seq = record.seq;
-        long r = fuzz_clone_stub(number, long(a[0]), long(a[1]), long(a[2]), long(a[3]), long(a[4]),
+        long r = fuzz_clone_trampoline(number, long(a[0]), long(a[1]), long(a[2]), long(a[3]), long(a[4]),
                                  run_body ? clone_child_body : nullptr, &s_clone_body);
         ring_end(record, seq, r);
         if (r > 0 && !(flags & k_clone_thread)) {

@@ -35,8 +35,8 @@ class CallPicker;
 void run_thread_storm(WorkerContext& ctx, const CallPicker& picker);
 
 // clone (220) or clone3 (435) with `a` as its arguments, made in a
-// throwaway child through a stub: a new task that shares the child's
-// memory (or runs on a stack of its own) never returns into the fuzzer's
+// throwaway child through an assembly trampoline: a new task that shares
+// the child's memory (or runs on a stack of its own) never returns into the fuzzer's
 // code; it makes a few raw calls (tgkill, a futex wake, a robust list) and
 // exits, or exits at once when it has no stack of its own.
 void run_clone_in_child(WorkerContext& ctx, long number, const std::uint64_t (&a)[6], Where where);

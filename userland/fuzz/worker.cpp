@@ -239,7 +239,7 @@ void run_step(WorkerContext& ctx, const CallPicker& picker, unsigned i, Where wh
     if ((call.flags & k_fork) && !clone_is_fork_style(a[0])) {
         // Thread flags (CLONE_VM, THREAD, VFORK, SETTLS...): the new
         // task shares or replaces what the worker needs, so the clone
-        // happens in a throwaway child, through a stub that keeps the
+        // happens in a throwaway child, through a trampoline that keeps the
         // new task out of this code.
         complete_thread_clone_args(ctx, a);
         run_clone_in_child(ctx, call.number, a, where);
