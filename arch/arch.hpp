@@ -66,6 +66,9 @@ bool fp_dirty(const TrapFrame&);
 void fp_save(TrapFrame&, FpState&);    // and mark the frame's state clean
 void fp_restore(TrapFrame&, const FpState&);
 bool fp_enabled(const TrapFrame&);     // has the program used FP at all
+// The registers no longer hold the thread's state (its saved copy was
+// replaced): mark them clean, so that no later save overwrites the copy.
+void fp_discard(TrapFrame&);
 
 // The thread whose frame this is runs on this hart now, on the kernel
 // stack below kernel_sp: the next trap from user mode must find both

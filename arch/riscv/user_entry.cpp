@@ -64,6 +64,12 @@ void fp_save(TrapFrame& f, FpState& state)
     f.sstatus = (f.sstatus & ~SSTATUS_FS) | FS_CLEAN;
 }
 
+void fp_discard(TrapFrame& f)
+{
+    if (fp_enabled(f))
+        f.sstatus = (f.sstatus & ~SSTATUS_FS) | FS_CLEAN;
+}
+
 void fp_restore(TrapFrame& f, const FpState& state)
 {
     csr_set(sstatus, FS_CLEAN);

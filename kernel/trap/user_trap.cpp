@@ -103,6 +103,10 @@ void fp_sync(Thread& p)
 
 void fp_forget(Thread& p)
 {
+    // A switch before the way back (a preemption, a signal) would
+    // otherwise save the registers, still dirty with the old values (a
+    // signal handler's), over the state the caller just put in p.fp.
+    arch::fp_discard(p.frame);
     if (arch::this_hart().fp_owner == &p)
         arch::this_hart().fp_owner = nullptr;
     if (arch::fp_enabled(p.frame))
