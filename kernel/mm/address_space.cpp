@@ -205,7 +205,7 @@ void AddressSpace::activate()
         __atomic_fetch_or(&m_harts, bit, __ATOMIC_SEQ_CST);
     switch_user_table(m_root_pa, &m_asid);
     hart.address_space = this;
-    icache_switch_in(icache);
+    icache_switch_in(icache, hart.index);
 }
 
 u64 AddressSpace::other_harts() const
@@ -229,8 +229,6 @@ void AddressSpace::flush_all() const
     if (u64 others = other_harts()) [[unlikely]]
         kernel::smp_flush_tlbs(others);
 }
-
-AddressSpace* AddressSpace::active() { return static_cast<AddressSpace*>(arch::this_hart().address_space); }
 
 void AddressSpace::deactivate()
 {
