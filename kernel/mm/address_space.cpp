@@ -389,7 +389,7 @@ bool AddressSpace::unshare_table(Pte* table_entry)
     auto own = alloc_pages(0);
     if (!own)
         return false;
-    __builtin_memcpy(phys_to_virt(*own), phys_to_virt(shared), PAGE_SIZE);
+    arch::copy_page(phys_to_virt(*own), phys_to_virt(shared));
     // A reference more on every page the copy maps (skipping empty lines
     // of eight entries: most of a table is empty).
     const auto* entry = static_cast<const Pte*>(phys_to_virt(*own));
@@ -603,7 +603,7 @@ Result<void> AddressSpace::break_cow(u64 page, Pte pte)
     auto copy = alloc_pages(0);
     if (!copy)
         return Errno::enomem;
-    __builtin_memcpy(phys_to_virt(*copy), phys_to_virt(old), PAGE_SIZE);
+    arch::copy_page(phys_to_virt(*copy), phys_to_virt(old));
     *entry = make_pte(copy->value(), flags);
     flush_page(page);
     if (pte & PTE_FILE) {
