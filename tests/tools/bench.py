@@ -212,6 +212,27 @@ def run_throughput(image, harts, rounds, reps):
     return parse_throughput(out), out
 
 
+CONTENTION_LINE = re.compile(r"^contention (\w+) (\d+) (\d+) (\d+) (\d+)\r?$", re.M)
+LOCK_LINE = re.compile(r"^lock (\w+) (\S+) (\d+) (\d+)\r?$", re.M)
+# Workers making system calls, one per hart, against the same on one hart:
+# kind -> rounds each. Where the speedup falls short of the throughput
+# run's, the lock lines say which lock the harts waited for.
+CONTENTION = {"getpid": 200000, "pipe": 20000, "brk": 20000, "fork": 500}
+
+
+def run_contention(image, harts, kind, rounds, reps):
+    """Returns ([speedup per repetition], {lock: (contentions, wait_us)}
+    summed over the spread runs, raw output)."""
+    out = qemu_output(smp_qemu_command(image, harts, f"init=/bin/bench -- contention {kind} {harts} {rounds} {reps}",
+                                       False), 900)
+    speedups = [int(m.group(3)) / int(m.group(4)) for m in CONTENTION_LINE.finditer(out) if int(m.group(4))]
+    locks = {}
+    for m in LOCK_LINE.finditer(out):
+        c, w = locks.get(m.group(2), (0, 0))
+        locks[m.group(2)] = (c + int(m.group(3)), w + int(m.group(4)))
+    return speedups, locks, out
+
+
 def parse_throughput(out):
     """Speedup (one-hart time / all-harts time) of each repetition."""
     return [int(m.group(2)) / int(m.group(3)) for m in THROUGHPUT_LINE.finditer(out) if int(m.group(3))]
@@ -555,6 +576,18 @@ def smp_runs(args, results):
         results.update({"throughput.harts": args.throughput_harts, "throughput.reps": len(speedups),
                         "throughput.speedup_min": round(lo, 3), "throughput.speedup_median": round(median, 3),
                         "throughput.speedup_max": round(hi, 3)})
+    for kind, rounds in CONTENTION.items():
+        speedups, locks, out = run_contention(args.image, args.throughput_harts, kind, rounds, args.throughput_reps)
+        if not speedups:
+            print(f"contention {kind}: no figure; the guest said:")
+            print("\n".join(out.splitlines()[-20:]))
+            continue
+        lo, median, hi = spread(speedups)
+        results.update({f"contention.{kind}.speedup_min": round(lo, 3),
+                        f"contention.{kind}.speedup_median": round(median, 3),
+                        f"contention.{kind}.speedup_max": round(hi, 3)})
+        for lock, (count, wait_us) in locks.items():
+            results[f"contention.{kind}.lock.{lock}"] = [count, wait_us]
     return smp_results, failures
 
 
@@ -571,6 +604,16 @@ def print_smp_summary(results):
               f"(ideal {n}.00x)")
     else:
         print("throughput: no figure (see the guest output above)")
+    for kind in CONTENTION:
+        if f"contention.{kind}.speedup_median" not in results:
+            continue
+        prefix = f"contention.{kind}.lock."
+        locks = sorted(((k[len(prefix):], v) for k, v in results.items() if k.startswith(prefix)),
+                       key=lambda kv: -kv[1][1])
+        waited = ", ".join(f"{name} {c} times, {w / 1000:.0f} ms" for name, (c, w) in locks[:3]) or "no lock waited for"
+        print(f"contention, {kind} workers: {n} on {n} harts vs on 1 hart: speedup min "
+              f"{results[f'contention.{kind}.speedup_min']:.2f}x, median {results[f'contention.{kind}.speedup_median']:.2f}x, "
+              f"max {results[f'contention.{kind}.speedup_max']:.2f}x; waited for: {waited}")
 
 
 def kernel_smp_only(args):
