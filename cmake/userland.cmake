@@ -11,6 +11,11 @@
 #   /bin/bench         micro-benchmarks (instructions per operation)
 #   /bin/fuzz          the system-call fuzzer (./myriad fuzz)
 #   /bin/threads_demo  a plain std::thread program (userland/demos/)
+#   /bin/hello, /bin/dynamic_cxx
+#                      dynamically linked C and C++ programs (demos/)
+#   /lib/ld-linux-riscv64-lp64d.so.1, /lib/riscv64-linux-gnu/lib*.so.*
+#                      glibc's loader and the shared libraries they use,
+#                      from the cross toolchain's Debian packages
 #   /bin/garbage       0755, not an ELF file: execve must say ENOEXEC
 #   /bin/noexec        0644 text file: execve must say EACCES
 #   /dev /proc /tmp    empty directories (future mount points)
@@ -52,6 +57,20 @@ add_executable(threads_demo ${CMAKE_SOURCE_DIR}/userland/demos/threads_demo.cpp)
 target_compile_options(threads_demo PRIVATE -pthread -Wall -Wextra -Werror)
 target_link_options(threads_demo PRIVATE -static -pthread)
 
+# Dynamically linked, as the cross compiler builds by default (PIE, glibc's
+# loader from PT_INTERP): the boot image carries the shared libraries
+# they need (mkinitramfs.sh --cc).
+# Built by plain compiler commands, not add_executable: the toolchain
+# file links everything else -static.
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/hello
+    COMMAND ${CMAKE_C_COMPILER} -O2 -g -Wall -Wextra -Werror ${CMAKE_SOURCE_DIR}/userland/demos/hello.c -o hello
+    DEPENDS ${CMAKE_SOURCE_DIR}/userland/demos/hello.c VERBATIM)
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/dynamic_cxx
+    COMMAND ${CMAKE_CXX_COMPILER} -O2 -g -Wall -Wextra -Werror -std=gnu++20
+            ${CMAKE_SOURCE_DIR}/userland/demos/dynamic_cxx.cpp -o dynamic_cxx
+    DEPENDS ${CMAKE_SOURCE_DIR}/userland/demos/dynamic_cxx.cpp VERBATIM)
+add_custom_target(dynamic_programs DEPENDS ${CMAKE_BINARY_DIR}/hello ${CMAKE_BINARY_DIR}/dynamic_cxx)
+
 # The binaries in this directory keep their symbols (for GDB); the copies
 # in rootfs/ are stripped.
 set(MYRIAD_ROOTFS ${CMAKE_BINARY_DIR}/rootfs)
@@ -68,8 +87,10 @@ add_custom_command(OUTPUT ${MYRIAD_INITRAMFS}
             --box $<TARGET_FILE:box> --usertests $<TARGET_FILE:usertests>
             --bench $<TARGET_FILE:bench> --fuzz $<TARGET_FILE:fuzz>
             --threads-demo $<TARGET_FILE:threads_demo>
+            --hello ${CMAKE_BINARY_DIR}/hello --dynamic-cxx ${CMAKE_BINARY_DIR}/dynamic_cxx --cc ${CMAKE_C_COMPILER}
             --rootfs ${MYRIAD_ROOTFS} --out ${MYRIAD_INITRAMFS}
-    DEPENDS box usertests bench fuzz threads_demo ${CMAKE_SOURCE_DIR}/userland/mkinitramfs.sh
+    DEPENDS box usertests bench fuzz threads_demo ${CMAKE_BINARY_DIR}/hello ${CMAKE_BINARY_DIR}/dynamic_cxx
+            ${CMAKE_SOURCE_DIR}/userland/mkinitramfs.sh
     COMMENT "Staging rootfs/ and packing initramfs.cpio (${link_mode})"
     VERBATIM)
 add_custom_target(initramfs ALL DEPENDS ${MYRIAD_INITRAMFS})

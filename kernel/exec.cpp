@@ -18,6 +18,11 @@
 
 namespace kernel {
 
+namespace {
+// Where a position-independent program is placed: Linux's ELF_ET_DYN_BASE
+// for riscv64 with Sv39, two thirds of the 256 GiB user half.
+constexpr u64 ET_DYN_BASE = 0x2aaaaaa000ull;
+} // namespace
 
 Result<void> ExecArgs::append(const char* s, usize n)
 {
@@ -155,20 +160,23 @@ u64 hwcap()
 // pages come from the file's page cache on first touch, shared by every
 // process running the program while they are only read; writes to a
 // writable segment copy the page; bss is zero-fill.
-Result<void> load_segments(mm::AddressSpace& as, fs::Inode& file, const lib::elf::Image& image, u64& brk)
+// Every address of the image is moved by `bias` (0 for ET_EXEC; for
+// ET_DYN where the kernel placed it).
+Result<void> load_segments(mm::AddressSpace& as, fs::Inode& file, const lib::elf::Image& image, u64 bias, u64& brk)
 {
     u64 previous_end = 0;
     for (usize i = 0; i < image.load_count(); ++i) {
         const lib::elf::Segment& s = image.load(i);
         if ((s.vaddr - s.offset) % mm::PAGE_SIZE)
             return Errno::einval; // Linux: the segment cannot be mmapped
-        u64 start = lib::align_down(s.vaddr, mm::PAGE_SIZE);
-        u64 end = lib::align_up(s.end(), mm::PAGE_SIZE);
+        u64 vaddr = s.vaddr + bias;
+        u64 start = lib::align_down(vaddr, mm::PAGE_SIZE);
+        u64 end = lib::align_up(s.end() + bias, mm::PAGE_SIZE);
         mm::Region region{start, end, prot_of(s.flags), mm::RegionKind::Image};
         if (s.filesz > 0) {
             region.file = &file;
             region.offset = lib::align_down(s.offset, mm::PAGE_SIZE);
-            region.file_end = s.memsz > s.filesz ? s.vaddr + s.filesz : ~0ull;
+            region.file_end = s.memsz > s.filesz ? vaddr + s.filesz : ~0ull;
         }
         if (start < previous_end) {
             // Two segments share a page: that page takes both permissions
@@ -191,6 +199,46 @@ Result<void> load_segments(mm::AddressSpace& as, fs::Inode& file, const lib::elf
     }
     brk = previous_end;
     return {};
+}
+
+// The dynamic loader named by PT_INTERP, mapped into `as` below the top
+// of the mmap area (Linux maps it with mmap, top-down): its entry point,
+// and its load bias for AT_BASE. ELIBBAD (as Linux) when it is not a
+// loadable ELF or wants a loader itself; ENOENT/EACCES as for exec.
+// Out of line: its parsed Image would double exec_image's frame.
+[[gnu::noinline]] Result<u64> load_interpreter(mm::AddressSpace& as, Process& p, lib::StringView path, u64& bias)
+{
+    fs::Inode* inode;
+    {
+        MutexGuard guard(fs::vfs_lock());
+        inode = TRY(fs::resolve_vfs_locked(p.cwd ? *p.cwd : *fs::root(), path, true));
+        if (!inode->is_regular())
+            return Errno::eacces;
+        ++inode->open_refs; // kept while it is read; its regions take their own
+    }
+    lib::ScopeGuard unref([inode] { fs::inode_unref(*inode); });
+    bool must_free = false;
+    const u8* data = TRY(fs::contiguous_contents(*inode, must_free));
+    lib::ScopeGuard free_copy([&] {
+        if (must_free)
+            mm::kfree(const_cast<u8*>(data));
+    });
+    auto parsed = lib::elf::parse(data, inode->size);
+    if (parsed.is_error() || parsed.value().has_interp())
+        return Errno::elibbad;
+    const lib::elf::Image& interp = parsed.value();
+    bias = 0;
+    if (interp.is_position_independent()) {
+        u64 align = lib::max<u64>(interp.max_align(), mm::PAGE_SIZE);
+        u64 span = lib::align_up(interp.max_vaddr() - lib::align_down(interp.min_vaddr(), align), mm::PAGE_SIZE);
+        u64 at = TRY(as.unmapped_area(span + align));
+        bias = lib::align_up(at, align) - lib::align_down(interp.min_vaddr(), align);
+    }
+    if (interp.check_user_range(mm::USER_MMAP_TOP, bias).is_error())
+        return Errno::elibbad;
+    u64 end = 0;
+    TRY(load_segments(as, *inode, interp, bias, end));
+    return interp.entry() + bias;
 }
 
 struct StackBuilder {
@@ -311,10 +359,15 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
     if (parsed.is_error())
         return Errno::enoexec;
     const lib::elf::Image& image = parsed.value();
-    if (image.has_interp())
-        return Errno::enoexec; // dynamically linked: no loader here
+    // A position-independent program (ET_DYN: a PIE, a static-pie, or the
+    // dynamic loader run by name) goes where Linux puts it on riscv64,
+    // two thirds up the user half (ELF_ET_DYN_BASE), without
+    // randomisation: runs repeat exactly (docs/userland.md).
+    u64 bias = 0;
     if (image.is_position_independent())
-        return Errno::enoexec; // static-pie needs a load bias: not yet
+        bias = lib::align_down(ET_DYN_BASE - image.min_vaddr(), lib::max<u64>(image.max_align(), mm::PAGE_SIZE));
+    if (image.check_user_range(mm::USER_MMAP_TOP, bias).is_error())
+        return Errno::enoexec;
     // The stack region is RLIMIT_STACK big (8 MiB by default, at least
     // 128 KiB, at most 1 GiB); touching below it is SIGSEGV, never a
     // neighbour: the heap stops STACK_GUARD_GAP short of it. A small one
@@ -323,17 +376,22 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
     u64 stack_size = lib::align_up(lib::max<u64>(128 * 1024, lib::min<u64>(p.rlimit_cur[3], 1ull << 30)), mm::PAGE_SIZE);
     u64 stack_top = mm::USER_STACK_TOP;
     if (stack_size <= mm::USER_LOW_STACK_MAX &&
-        image.check_user_range(mm::USER_LOW_STACK_TOP - stack_size - mm::STACK_GUARD_GAP).is_ok())
+        image.check_user_range(mm::USER_LOW_STACK_TOP - stack_size - mm::STACK_GUARD_GAP, bias).is_ok())
         stack_top = mm::USER_LOW_STACK_TOP;
-    else if (image.check_user_range(stack_top - stack_size - mm::STACK_GUARD_GAP).is_error())
+    else if (image.check_user_range(stack_top - stack_size - mm::STACK_GUARD_GAP, bias).is_error())
         return Errno::enoexec;
 
     mm::AddressSpace* as = TRY(mm::AddressSpace::create());
     lib::ArmedScopeGuard destroy_new_space([as] { mm::AddressSpace::destroy(as); });
     u64 brk = 0;
-    if (auto r = load_segments(*as, file, image, brk); r.is_error())
+    if (auto r = load_segments(*as, file, image, bias, brk); r.is_error())
         return r.code();
     as->set_heap_start(brk);
+    // PT_INTERP: the dynamic loader goes below the mmap area's top, as
+    // Linux maps it; it starts first and finds the program through auxv.
+    u64 interp_bias = 0, entry = image.entry() + bias;
+    if (image.has_interp())
+        entry = TRY(load_interpreter(*as, p, image.interp(), interp_bias));
     if (as->add_region(stack_top - stack_size, stack_top,
                        mm::PROT_READ | mm::PROT_WRITE | (image.stack_executable() ? mm::PROT_EXEC : 0),
                        mm::RegionKind::Stack)
@@ -361,13 +419,13 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
         random = r4.value();
     }
     u64 auxv[][2] = {
-        {3, image.has_phdr_vaddr() ? image.phdr_vaddr() : 0}, // AT_PHDR
-        {4, image.phentsize()},                               // AT_PHENT
-        {5, image.phnum()},                                   // AT_PHNUM
-        {6, mm::PAGE_SIZE},                                   // AT_PAGESZ
-        {7, 0},                                               // AT_BASE: no interpreter
-        {8, 0},                                               // AT_FLAGS
-        {9, image.entry()},                                   // AT_ENTRY
+        {3, image.has_phdr_vaddr() ? image.phdr_vaddr() + bias : 0}, // AT_PHDR
+        {4, image.phentsize()},                                      // AT_PHENT
+        {5, image.phnum()},                                          // AT_PHNUM
+        {6, mm::PAGE_SIZE},                                          // AT_PAGESZ
+        {7, interp_bias},                                            // AT_BASE: the loader's (0: none)
+        {8, 0},                                                      // AT_FLAGS
+        {9, image.entry() + bias},                                   // AT_ENTRY: the program's
         {11, 0}, {12, 0}, {13, 0}, {14, 0},                   // AT_UID, AT_EUID, AT_GID, AT_EGID
         {16, hwcap()},                                        // AT_HWCAP
         {17, 100},                                            // AT_CLKTCK (USER_HZ)
@@ -425,7 +483,7 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
     if (old)
         mm::AddressSpace::release(old); // a vfork parent keeps its own
     release_vfork_parent(p);
-    t.frame.start_user(image.entry(), base);
+    t.frame.start_user(entry, base);
     t.fp = {};
     fp_forget(t);
     t.clear_child_tid = 0;

@@ -168,10 +168,15 @@ Result<Image> parse(const void* data, usize size)
                 return no_exec("more than one PT_INTERP");
             if (ph.filesz < 2 || ph.filesz > k_max_interp_size || !inside_file(ph.offset, ph.filesz, size))
                 return no_exec("bad PT_INTERP size or offset");
+            // Linux's rule: the segment's last byte is a NUL; the path is
+            // what comes before the first one (padding may follow it).
             auto path = reinterpret_cast<const char*>(p + ph.offset);
+            if (path[ph.filesz - 1] != '\0')
+                return no_exec("PT_INTERP path is not NUL-terminated");
             StringView view(path, usize(ph.filesz) - 1);
-            if (path[ph.filesz - 1] != '\0' || view.find('\0') != view.length())
-                return no_exec("PT_INTERP path is not one NUL-terminated string");
+            view = StringView(path, view.find('\0'));
+            if (view.is_empty())
+                return no_exec("PT_INTERP path is empty");
             image.m_has_interp = true;
             image.m_interp = view;
             break;

@@ -16,7 +16,7 @@ enum class Errno : i32 {
     enfile = 23, emfile = 24, enotty = 25, efbig = 27, enospc = 28,
     espipe = 29, erofs = 30, emlink = 31, epipe = 32, edom = 33,
     erange = 34, edeadlk = 35, enametoolong = 36, enosys = 38,
-    enotempty = 39, eloop = 40, enodata = 61, eoverflow = 75,
+    enotempty = 39, eloop = 40, enodata = 61, eoverflow = 75, elibbad = 80,
     eilseq = 84, enotsup = 95, etimedout = 110,
 };
 

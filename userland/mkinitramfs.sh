@@ -11,11 +11,11 @@ set -eu
 usage() {
     echo "usage: $0 --strip STRIP --cpio CPIO --links copies|hardlinks" \
          "--box BOX --usertests USERTESTS --bench BENCH --fuzz FUZZ --threads-demo DEMO" \
-         "--rootfs DIR --out FILE" >&2
+         "--hello HELLO --dynamic-cxx CXX --cc CROSS_CC --rootfs DIR --out FILE" >&2
     exit 2
 }
 
-strip= cpio= links= box= usertests= bench= fuzz= threads_demo= rootfs= out=
+strip= cpio= links= box= usertests= bench= fuzz= threads_demo= hello= dynamic_cxx= cc= rootfs= out=
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     case "$1" in
@@ -27,13 +27,17 @@ while [ $# -gt 0 ]; do
         --bench) bench=$2 ;;
         --fuzz) fuzz=$2 ;;
         --threads-demo) threads_demo=$2 ;;
+        --hello) hello=$2 ;;
+        --dynamic-cxx) dynamic_cxx=$2 ;;
+        --cc) cc=$2 ;;
         --rootfs) rootfs=$2 ;;
         --out) out=$2 ;;
         *) usage ;;
     esac
     shift 2
 done
-for v in "$strip" "$cpio" "$links" "$box" "$usertests" "$bench" "$fuzz" "$threads_demo" "$rootfs" "$out"; do
+for v in "$strip" "$cpio" "$links" "$box" "$usertests" "$bench" "$fuzz" "$threads_demo" "$hello" "$dynamic_cxx" \
+        "$cc" "$rootfs" "$out"; do
     [ -n "$v" ] || usage
 done
 
@@ -60,12 +64,26 @@ link_or_copy "$rootfs/sbin/poweroff"
 "$strip" -o "$rootfs/bin/bench" "$bench"
 "$strip" -o "$rootfs/bin/fuzz" "$fuzz"
 "$strip" -o "$rootfs/bin/threads_demo" "$threads_demo"
+"$strip" -o "$rootfs/bin/hello" "$hello"
+"$strip" -o "$rootfs/bin/dynamic_cxx" "$dynamic_cxx"
+
+# glibc's loader where PT_INTERP names it, and the shared libraries in the
+# multiarch directory it searches, as on Debian: the cross toolchain's
+# own copies (libc6-riscv64-cross, libstdc++6-riscv64-cross,
+# libgcc-s1-riscv64-cross), found through the compiler.
+mkdir -p "$rootfs/lib/riscv64-linux-gnu"
+"$strip" --strip-unneeded -o "$rootfs/lib/ld-linux-riscv64-lp64d.so.1" \
+    "$("$cc" -print-file-name=ld-linux-riscv64-lp64d.so.1)"
+for lib in libc.so.6 libm.so.6 libstdc++.so.6 libgcc_s.so.1; do
+    "$strip" --strip-unneeded -o "$rootfs/lib/riscv64-linux-gnu/$lib" "$("$cc" -print-file-name=$lib)"
+done
 
 # Files for execve's error paths (userland/tests/exec_tests.cpp).
 printf 'not an ELF file: no \\177ELF magic and no #! line\n' >"$rootfs/bin/garbage"
 printf 'a text file without execute permission\n' >"$rootfs/bin/noexec"
 
-chmod 0755 "$rootfs" "$rootfs"/* "$rootfs/sbin/init" "$rootfs"/bin/*
+chmod 0755 "$rootfs" "$rootfs"/* "$rootfs/sbin/init" "$rootfs"/bin/* "$rootfs"/lib/*.so.* \
+    "$rootfs"/lib/riscv64-linux-gnu "$rootfs"/lib/riscv64-linux-gnu/*
 chmod 0644 "$rootfs/bin/noexec"
 chmod 1777 "$rootfs/tmp"
 find "$rootfs" -exec touch -h -d @0 {} +

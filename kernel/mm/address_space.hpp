@@ -109,6 +109,13 @@ public:
     Result<void> add_region(u64 start, u64 end, u32 prot, RegionKind kind);
     // A file-backed region: `file` gets a reference of its own.
     Result<void> add_file_region(const Region&);
+    // Where mmap without a hint would put `size` bytes (top-down below
+    // USER_MMAP_TOP, above the heap): exec maps the dynamic loader there.
+    Result<u64> unmapped_area(u64 size)
+    {
+        MutexGuard guard(m_lock);
+        return find_gap(size);
+    }
     // These three with lock() held: the region may change once it is released.
     const Region* find_region(u64 address) const
     {

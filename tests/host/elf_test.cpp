@@ -591,7 +591,16 @@ TEST(ElfHostile, CorruptedProgramHeaders)
     with(dyn, [&](auto& b) { put_phdr(b, interp, PHDR(p_filesz), 5000); }, "PT_INTERP size or offset");
     with(dyn, [&](auto& b) { put_phdr(b, interp, PHDR(p_offset), ~u64(0) - 2); }, "PT_INTERP size or offset");
     with(dyn, [&](auto& b) { b[interp_off + interp_len - 1] = 'x'; }, "NUL-terminated");
-    with(dyn, [&](auto& b) { b[interp_off + 4] = 0; }, "NUL-terminated");
+    with(dyn, [&](auto& b) { b[interp_off] = 0; }, "PT_INTERP path is empty");
+    {
+        // Linux's rule: the path ends at the first NUL; NUL padding may follow.
+        auto padded = dyn;
+        for (u64 i = 4; i < interp_len; ++i)
+            padded[interp_off + i] = 0;
+        auto image = lib::elf::parse(padded.data(), padded.size());
+        ASSERT_TRUE(image.is_ok());
+        EXPECT_EQ(str(image.value().interp()), std::string(reinterpret_cast<const char*>(&dyn[interp_off]), 4));
+    }
     with(dyn, [&](auto& b) { put_phdr(b, size_t(find_phdr(b, k_pt_note)), PHDR(p_type), k_pt_interp); },
          "more than one PT_INTERP");
     with(dyn, [&](auto& b) { put_phdr(b, interp, PHDR(p_type), k_pt_phdr); }, "more than one PT_PHDR");

@@ -95,12 +95,14 @@ inline std::vector<Mutant> all()
         {"p_vaddr and p_offset disagree modulo p_align", ENOEXEC, [first](F& f) { first(f).p_vaddr += 8; }},
         {"overlapping PT_LOADs", ENOEXEC, [first, last](F& f) { last(f).p_vaddr = first(f).p_vaddr; }},
         {"entry outside every executable segment", ENOEXEC, [](F& f) { header(f).e_entry = 0; }},
-        {"PT_INTERP that is not a path", ENOEXEC,
+        // Linux reads the path up to the first NUL ("\177ELF\2\1\1" here)
+        // and looks that file up: ENOENT.
+        {"PT_INTERP that is not a path", ENOENT,
          [](F& f) {
              Elf64_Phdr& p = phdr(f, index_of_type(f, PT_GNU_STACK));
              p.p_type = PT_INTERP;
              p.p_offset = 0;
-             p.p_filesz = 16; // e_ident: NULs inside
+             p.p_filesz = 16; // e_ident: NULs inside, the last byte one
          }},
         // Valid to the ELF parser, but its file offset is not page-aligned
         // with its address, so it cannot be mapped: EINVAL, as Linux's

@@ -5,7 +5,9 @@
 #include "groups.h"
 #include "harness.h"
 
+#include <cstdio>
 #include <string>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -188,6 +190,90 @@ void exec_e2big(Test& t)
 
 } // namespace
 
+// The output and status of a boot-image program run through popen (the
+// shell), as a user would run it.
+std::pair<std::string, int> run_program(const std::string& command)
+{
+    FILE* pipe = popen(command.c_str(), "r");
+    if (!pipe)
+        return {"popen failed", -1};
+    std::string output;
+    char buffer[256];
+    while (std::fgets(buffer, sizeof buffer, pipe))
+        output += buffer;
+    return {output, pclose(pipe)};
+}
+
+// Dynamically linked programs (userland/demos, built with the cross
+// compiler's defaults: PIE, PT_INTERP /lib/ld-linux-riscv64-lp64d.so.1)
+// start through glibc's loader and its shared libraries in the image.
+void exec_dynamic_c(Test& t)
+{
+    REQUIRE_EXEC();
+    auto [out, status] = run_program(image_path("bin/hello") + " one two");
+    EXPECT_EQ(out, "Hello from a dynamically linked program: " + image_path("bin/hello") + ", 2 argument(s)\n");
+    EXPECT_EQ(describe_status(status), describe_status(0));
+}
+
+void exec_dynamic_cxx(Test& t)
+{
+    REQUIRE_EXEC();
+    // libstdc++'s stoi throws through libgcc_s's unwinder for "x".
+    auto [out, status] = run_program(image_path("bin/dynamic_cxx") + " 10 x 7 -3");
+    EXPECT_EQ(out, "dynamic c++: 10 7 -3, 1 not a number, sqrt(2) = 1.41421\n");
+    EXPECT_EQ(describe_status(status), describe_status(0));
+}
+
+// The loader is itself a position-independent program (ET_DYN without
+// PT_INTERP): run by name, it loads the program named in its arguments.
+void exec_loader_by_name(Test& t)
+{
+    REQUIRE_EXEC();
+    auto [out, status] = run_program(image_path("lib/ld-linux-riscv64-lp64d.so.1") + " " + image_path("bin/hello"));
+    EXPECT_EQ(out, "Hello from a dynamically linked program: " + image_path("bin/hello") + ", 0 argument(s)\n");
+    EXPECT_EQ(describe_status(status), describe_status(0));
+}
+
+// A copy of bin/hello whose PT_INTERP names `interp` instead (at most as
+// long as the real path), written to /tmp: the execve error it gets.
+std::string exec_error_with_interp(const std::string& interp)
+{
+    std::string image;
+    {
+        FILE* f = std::fopen(image_path("bin/hello").c_str(), "rb");
+        if (!f)
+            return "no bin/hello";
+        char buffer[4096];
+        for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;)
+            image.append(buffer, n);
+        std::fclose(f);
+    }
+    const std::string real = "/lib/ld-linux-riscv64-lp64d.so.1";
+    size_t at = image.find(real + '\0');
+    if (at == std::string::npos || interp.size() > real.size())
+        return "no PT_INTERP path to replace";
+    image.replace(at, real.size(), interp + std::string(real.size() - interp.size(), '\0'));
+    std::string path = "/tmp/usertests-interp-" + std::to_string(getpid());
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f || std::fwrite(image.data(), 1, image.size(), f) != image.size())
+        return "cannot write " + path;
+    std::fclose(f);
+    chmod(path.c_str(), 0755);
+    StringArray argv = probe_exit_argv();
+    std::string error = exec_error(path.c_str(), argv.get());
+    unlink(path.c_str());
+    return error;
+}
+
+void exec_bad_interpreter(Test& t)
+{
+    REQUIRE_EXEC();
+    EXPECT_EQ(exec_error_with_interp("/lib/no-such-loader.so"), "ENOENT");
+    EXPECT_EQ(exec_error_with_interp(image_path("bin/garbage")), "ELIBBAD"); // not ELF
+    EXPECT_EQ(exec_error_with_interp(image_path("bin/hello")), "ELIBBAD");   // wants a loader itself
+    EXPECT_EQ(exec_error_with_interp(image_path("bin")), "EACCES");          // a directory
+}
+
 std::vector<ut::Case> exec_cases()
 {
     return {
@@ -202,5 +288,9 @@ std::vector<ut::Case> exec_cases()
         {"exec_enametoolong", exec_enametoolong},
         {"exec_efault", exec_efault},
         {"exec_e2big", exec_e2big},
+        {"exec_dynamic_c", exec_dynamic_c},
+        {"exec_dynamic_cxx", exec_dynamic_cxx},
+        {"exec_loader_by_name", exec_loader_by_name},
+        {"exec_bad_interpreter", exec_bad_interpreter},
     };
 }

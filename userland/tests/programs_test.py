@@ -8,7 +8,8 @@ qemu-user cannot execve another RISC-V program (no binfmt_misc), but its
 execve of a host program works, so the shell's commands here are host
 programs (/bin/false, /bin/echo, /bin/sh) -- what is tested is the shell:
 reading, splitting, quoting, PATH search, waiting, the notes it prints;
-threads_demo runs directly (a std::thread program).
+threads_demo runs directly (a std::thread program), and the dynamically
+linked demos with the image's /lib as qemu's library prefix.
 usertests' `programs` group runs the image's own programs under Myriad.
 """
 import argparse
@@ -25,12 +26,15 @@ class Runner:
         self.qemu = qemu
         self.rootfs = rootfs
 
-    def run(self, program, args=(), stdin=b"", env=None, chunks=None):
+    def run(self, program, args=(), stdin=b"", env=None, chunks=None, image_libraries=False):
         """Runs rootfs/PROGRAM; returns (status, stdout, stderr).
 
         `chunks` feeds stdin in pieces with pauses between them, so one
-        line arrives in several reads."""
-        cmd = [self.qemu, os.path.join(self.rootfs, program)] + list(args)
+        line arrives in several reads. `image_libraries`: a dynamically
+        linked program takes its loader and shared libraries from the
+        image's /lib (qemu's -L prefix), as it does on Myriad."""
+        prefix = ["-L", self.rootfs] if image_libraries else []
+        cmd = [self.qemu] + prefix + [os.path.join(self.rootfs, program)] + list(args)
         full_env = {"PATH": "/usr/bin:/bin"} if env is None else env
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=full_env)
@@ -194,6 +198,21 @@ def threads_demo(r, c):
          "threads_demo: ok\n")
     c.eq("stderr", err, "")
     c.eq("status", status, 0)
+
+
+@case
+def dynamic_programs(r, c):
+    # Built with the cross compiler's defaults (userland/demos): the
+    # image's loader and libraries run them, and they print what
+    # usertests' exec_dynamic_* expect on Myriad.
+    status, out, err = r.run("bin/hello", ["one", "two"], image_libraries=True)
+    c.eq("hello stdout", out, f"Hello from a dynamically linked program: {os.path.join(r.rootfs, 'bin/hello')}, "
+                              "2 argument(s)\n")
+    c.eq("hello status", status, 0)
+    status, out, err = r.run("bin/dynamic_cxx", ["10", "x", "7", "-3"], image_libraries=True)
+    c.eq("dynamic_cxx stdout", out, "dynamic c++: 10 7 -3, 1 not a number, sqrt(2) = 1.41421\n")
+    c.eq("dynamic_cxx stderr", err, "")
+    c.eq("dynamic_cxx status", status, 0)
 
 
 @case
