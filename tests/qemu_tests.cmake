@@ -1,6 +1,8 @@
 # CTest tests that boot the kernel under QEMU (tests/tools/qemu.py).
 set(MYRIAD_IMAGE ${CMAKE_BINARY_DIR}/kernel/Image)
 set(MYRIAD_QEMU ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/qemu.py --image ${MYRIAD_IMAGE})
+# The same as one string, for tests that run it from a shell command line.
+set(MYRIAD_QEMU_SH "'${Python3_EXECUTABLE}' '${CMAKE_SOURCE_DIR}/tests/tools/qemu.py' --image '${MYRIAD_IMAGE}'")
 
 function(myriad_qemu_test name)
     add_test(NAME ${name} COMMAND ${MYRIAD_QEMU} ${ARGN})
@@ -361,3 +363,16 @@ myriad_hardening_panic_test(uaccess_under_spinlock
     --expect "backtrace:" --expect "panic_test_uaccess_under_spinlock")
 # Corrupt initrds, device trees and command lines at boot.
 include(${CMAKE_SOURCE_DIR}/tests/bad_input_tests.cmake)
+
+# The README's first program of one's own: hello.c built with the cross
+# compiler's defaults (dynamic, PIE), added to the image the way
+# `./myriad run --add` does (tests/tools/image_add.py), booted, run.
+add_test(NAME run.add_user_program COMMAND sh -c
+    "riscv64-linux-gnu-gcc '${CMAKE_SOURCE_DIR}/userland/demos/hello.c' -o '${CMAKE_BINARY_DIR}/user-hello' && \
+     '${Python3_EXECUTABLE}' '${CMAKE_SOURCE_DIR}/tests/tools/image_add.py' --rootfs '${CMAKE_BINARY_DIR}/userland/rootfs' \
+         --out '${CMAKE_BINARY_DIR}/user-initrd.cpio' '${CMAKE_BINARY_DIR}/user-hello:/hello' && \
+     ${MYRIAD_QEMU_SH} --initrd '${CMAKE_BINARY_DIR}/user-initrd.cpio' --timeout 60 --expect 'external archive' \
+         --expect '$ ' --send '/hello world\\r' \
+         --expect 'Hello from a dynamically linked program: /hello, 1 argument(s)' --expect '$ ' \
+         --send 'poweroff\\r' --expect-exit 0")
+set_tests_properties(run.add_user_program PROPERTIES LABELS qemu TIMEOUT 120)
