@@ -606,6 +606,10 @@ Result<void> AddressSpace::break_cow(u64 page, Pte pte)
     arch::copy_page(phys_to_virt(*copy), phys_to_virt(old));
     *entry = make_pte(copy->value(), flags);
     flush_page(page);
+    // Code in a writable private mapping (W+X): the copy was made with
+    // stores, which instruction fetch need not see without a fence.
+    if (pte & PTE_X) [[unlikely]]
+        icache_code_changed(icache, m_harts, this);
     if (pte & PTE_FILE) {
         --m_rss.file; // only private mappings copy on write: never shmem
         ++m_rss.anon;
