@@ -45,6 +45,72 @@ void console_write(const char* s, usize n)
     console_write_unlocked(s, n);
 }
 
+// The kernel log, under the output lock (printk may run under any lock,
+// and this one ranks last). `written` counts every byte ever logged; the
+// ring holds the last LOG_CAPACITY of them.
+namespace {
+struct KernelLog {
+    char bytes[LOG_CAPACITY] = {};
+    u64 written = 0;
+    u64 cleared = 0; // reads start no earlier than this
+    u64 read = 0;    // SYSLOG_ACTION_READ's position
+    u64 first_kept() const
+    {
+        u64 oldest = written > LOG_CAPACITY ? written - LOG_CAPACITY : 0;
+        return lib::max(oldest, cleared);
+    }
+};
+constinit KernelLog s_log;
+} // namespace
+
+void console_log(const char* s, usize n)
+{
+    SpinLockGuard guard(s_output_lock);
+    for (usize i = 0; i < n; ++i)
+        s_log.bytes[(s_log.written + i) % LOG_CAPACITY] = s[i];
+    s_log.written += n;
+    console_write_unlocked(s, n);
+}
+
+usize read_log(char* out, usize length, bool unread_only)
+{
+    SpinLockGuard guard(s_output_lock);
+    u64 from = s_log.first_kept();
+    if (unread_only) {
+        from = lib::max(from, s_log.read);
+    } else if (s_log.written - from > length) {
+        // READ_ALL: the newest whole lines that fit (Linux copies whole
+        // records; none when the last line alone is too long).
+        from = s_log.written - length;
+        while (from < s_log.written && s_log.bytes[(from - 1) % LOG_CAPACITY] != '\n')
+            ++from;
+    }
+    usize n = usize(lib::min<u64>(length, s_log.written - from));
+    for (usize i = 0; i < n; ++i)
+        out[i] = s_log.bytes[(from + i) % LOG_CAPACITY];
+    if (unread_only)
+        s_log.read = from + n;
+    return n;
+}
+
+usize log_size_kept()
+{
+    SpinLockGuard guard(s_output_lock);
+    return usize(s_log.written - s_log.first_kept());
+}
+
+usize log_size_unread()
+{
+    SpinLockGuard guard(s_output_lock);
+    return usize(s_log.written - lib::max(s_log.first_kept(), s_log.read));
+}
+
+void clear_log()
+{
+    SpinLockGuard guard(s_output_lock);
+    s_log.cleared = s_log.written;
+}
+
 using InputHandler = void (*)(char);
 static constinit InputHandler s_input_handler = nullptr;
 

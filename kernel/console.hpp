@@ -20,6 +20,18 @@ void console_set_device(ConsoleDevice*);
 const char* console_device_name();
 // Write bytes under the console lock ("\n" becomes "\r\n").
 void console_write(const char* s, usize n);
+// printk's lines: written like console_write, and kept in the kernel log
+// (a ring of the last LOG_CAPACITY bytes, which syslog(2) reads).
+void console_log(const char* s, usize n);
+inline constexpr usize LOG_CAPACITY = 64 * 1024;
+// Copies the newest whole lines of the log that fit in `length` bytes
+// into out; returns how many bytes. `unread_only`: instead, the oldest
+// bytes no earlier read_log(.., true) returned, which it then marks read
+// (SYSLOG_ACTION_READ).
+usize read_log(char* out, usize length, bool unread_only);
+usize log_size_kept();
+usize log_size_unread();
+void clear_log(); // SYSLOG_ACTION_CLEAR: later reads start after this point
 // Write without taking the lock: only for panic, when the lock may be held
 // by the code that just crashed.
 void console_write_unlocked(const char* s, usize n);

@@ -1,4 +1,4 @@
-// System information calls: uname, getrandom, sysinfo.
+// System information calls: uname, getrandom, sysinfo, syslog.
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/uaccess.hpp"
@@ -6,6 +6,7 @@
 #include "kernel/process/process.hpp"
 #include "kernel/random.hpp"
 #include "kernel/syscall/syscall.hpp"
+#include "kernel/console.hpp"
 #include "kernel/power.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/time.hpp"
@@ -23,6 +24,57 @@ Result<u64> sys_uname(UserPtr<Utsname> name)
         __builtin_memcpy(u.field[i], fields[i], lib::cstring_length(fields[i]));
     TRY(mm::write_user(name, u));
     return u64(0);
+}
+
+// syslog(2) (glibc's klogctl; busybox dmesg): the kernel log ring. The
+// caller is root, so dmesg_restrict does not apply.
+Result<u64> sys_syslog(i32 type, UserPtr<u8> buffer, i32 length)
+{
+    constexpr i32 CLOSE = 0, OPEN = 1, READ = 2, READ_ALL = 3, READ_CLEAR = 4, CLEAR = 5, CONSOLE_OFF = 6,
+                  CONSOLE_ON = 7, CONSOLE_LEVEL = 8, SIZE_UNREAD = 9, SIZE_BUFFER = 10;
+    switch (type) {
+    case CLOSE:
+    case OPEN:
+        return u64(0);
+    case READ:
+    case READ_ALL:
+    case READ_CLEAR: {
+        if (!buffer || length < 0)
+            return Errno::einval;
+        if (length == 0)
+            return u64(0);
+        if (!mm::user_range_ok(buffer.address(), usize(length)))
+            return Errno::efault; // Linux's access_ok, before anything is read
+        usize n = lib::min<usize>(usize(length), LOG_CAPACITY);
+        // Copied out of the ring under its lock, to the user outside it.
+        char* copy = static_cast<char*>(mm::kmalloc(n));
+        if (!copy)
+            return Errno::enomem;
+        usize got = read_log(copy, n, type == READ);
+        auto written = mm::copy_to_user(buffer, reinterpret_cast<const u8*>(copy), got);
+        mm::kfree(copy);
+        TRY(written);
+        if (type == READ_CLEAR)
+            clear_log();
+        return u64(got);
+    }
+    case CLEAR:
+        clear_log();
+        return u64(0);
+    case CONSOLE_OFF:
+    case CONSOLE_ON:
+        return u64(0); // the console level is not modelled: every line is printed
+    case CONSOLE_LEVEL:
+        if (length < 1 || length > 8)
+            return Errno::einval;
+        return u64(0);
+    case SIZE_UNREAD:
+        return u64(log_size_unread());
+    case SIZE_BUFFER:
+        return u64(LOG_CAPACITY);
+    default:
+        return Errno::einval;
+    }
 }
 
 Result<u64> sys_getrandom(UserPtr<u8> buf, usize count, u32 flags)

@@ -133,7 +133,7 @@ constexpr Syscall k_table[] = {
     {113, "clock_gettime", 3, N, {A::clock_id, A::buf_out}},
     {114, "clock_getres", 3, N, {A::clock_id, A::buf_out}},
     {115, "clock_nanosleep", 3, N, {A::clock_id, A::any, A::timespec, A::buf_out}},
-    {116, "syslog", 1, N, {A::small, A::buf_out, A::len}},
+    {116, "syslog", 3, N, {A::small, A::buf_out, A::len}},
     {117, "ptrace", 1, N, {A::small, A::target_pid, A::any, A::any}},
     {118, "sched_setparam", 1, N, {A::target_pid, A::struct_in}},
     {119, "sched_setscheduler", 1, N, {A::target_pid, A::small, A::struct_in}},

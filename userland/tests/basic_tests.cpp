@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <sys/syscall.h>
+#include <sys/klog.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -158,6 +159,58 @@ void sysinfo_works(Test& t)
     EXPECT(info.procs >= 2); // at least the runner and this case
 }
 
+// syslog(2) through glibc's klogctl, as busybox's dmesg calls it: the
+// ring's size, then everything kept, which holds the kernel's boot lines.
+void syslog_reads_the_kernel_log(Test& t)
+{
+    constexpr int READ_ALL = 3, SIZE_BUFFER = 10, SIZE_UNREAD = 9;
+    int size = klogctl(SIZE_BUFFER, nullptr, 0);
+    if (size < 0 && (errno == EPERM || errno == ENOSYS))
+        SKIP("the host restricts the kernel log (dmesg_restrict) or qemu-user lacks syslog");
+    ASSERT(size > 0);
+    std::string log(size_t(size), '\0');
+    int n = klogctl(READ_ALL, log.data(), size);
+    ASSERT(n > 0 && n <= size);
+    log.resize(size_t(n));
+    EXPECT(log.find('\n') != std::string::npos);
+    if (platform().myriad) {
+        EXPECT(log.find("scheduler:") != std::string::npos); // a line every boot prints
+        EXPECT(log.find("] ") != std::string::npos);          // the time prefix
+    }
+    EXPECT_EQ(log.back(), '\n');
+    // Reading everything does not consume it. A short read gets the newest
+    // whole lines: none fits in 8 bytes.
+    char last[8];
+    EXPECT_EQ(klogctl(READ_ALL, last, sizeof last), 0);
+    std::string tail(200, '\0');
+    int m = klogctl(READ_ALL, tail.data(), int(tail.size()));
+    EXPECT(m > 0 && m <= 200);
+    tail.resize(size_t(m > 0 ? m : 0));
+    EXPECT(!tail.empty() && tail.back() == '\n');
+    EXPECT(klogctl(SIZE_UNREAD, nullptr, 0) >= 0);
+    // qemu-user's syslog reads the length from the buffer's register
+    // (linux-user/syscall.c: `int len = arg2`), so it answers these
+    // differently from Linux: checked on Myriad only.
+    if (!platform().myriad)
+        return;
+    // Bad arguments: EINVAL, a bad buffer EFAULT.
+    errno = 0;
+    EXPECT_EQ(klogctl(READ_ALL, nullptr, 16), -1);
+    EXPECT_EQ(errno, EINVAL);
+    errno = 0;
+    EXPECT_EQ(klogctl(READ_ALL, log.data(), -1), -1);
+    EXPECT_EQ(errno, EINVAL);
+    errno = 0;
+    EXPECT_EQ(klogctl(99, log.data(), 16), -1);
+    EXPECT_EQ(errno, EINVAL);
+    errno = 0;
+    EXPECT_EQ(klogctl(READ_ALL, reinterpret_cast<char*>(0xffffffff80000000ull), 16), -1); // not user memory
+    EXPECT_EQ(errno, EFAULT);
+    errno = 0;
+    EXPECT_EQ(klogctl(READ_ALL, reinterpret_cast<char*>(16), 4096), -1); // user, but unmapped
+    EXPECT_EQ(errno, EFAULT);
+}
+
 thread_local int t_counter = 40;
 
 struct Registered {
@@ -214,6 +267,7 @@ std::vector<ut::Case> basic_cases()
         {"clock_monotonic_advances", clock_monotonic_advances},
         {"uname_works", uname_works},
         {"sysinfo_works", sysinfo_works},
+        {"syslog_reads_the_kernel_log", syslog_reads_the_kernel_log},
         {"cxx_runtime", cxx_runtime},
     };
 }
