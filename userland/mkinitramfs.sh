@@ -78,6 +78,13 @@ for lib in libc.so.6 libm.so.6 libstdc++.so.6 libgcc_s.so.1; do
     "$strip" --strip-unneeded -o "$rootfs/lib/riscv64-linux-gnu/$lib" "$("$cc" -print-file-name=$lib)"
 done
 
+# The users and groups, as on Debian (base-passwd): ps, id and ls name
+# uid and gid 0 "root"; "nobody" is the unprivileged one.
+mkdir -p "$rootfs/etc"
+printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \
+    >"$rootfs/etc/passwd"
+printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$rootfs/etc/group"
+
 # Files for execve's error paths (userland/tests/exec_tests.cpp).
 printf 'not an ELF file: no \\177ELF magic and no #! line\n' >"$rootfs/bin/garbage"
 printf 'a text file without execute permission\n' >"$rootfs/bin/noexec"
@@ -86,6 +93,8 @@ chmod 0755 "$rootfs" "$rootfs"/* "$rootfs/sbin/init" "$rootfs"/bin/* "$rootfs"/l
     "$rootfs"/lib/riscv64-linux-gnu "$rootfs"/lib/riscv64-linux-gnu/*
 chmod 0644 "$rootfs/bin/noexec"
 chmod 1777 "$rootfs/tmp"
+chmod 0755 "$rootfs/etc"
+chmod 0644 "$rootfs/etc/passwd" "$rootfs/etc/group"
 find "$rootfs" -exec touch -h -d @0 {} +
 
 # Parents sort before their children, so a reader that creates files in

@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <string>
 #include <sys/syscall.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/klog.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
@@ -211,6 +213,24 @@ void syslog_reads_the_kernel_log(Test& t)
     EXPECT_EQ(errno, EFAULT);
 }
 
+// The image's /etc/passwd and /etc/group (Debian's names for 0 and
+// 65534), read through glibc as ps and id read them; the Linux reference
+// reads the host's, which has the same.
+void users_and_groups_have_names(Test& t)
+{
+    const passwd* root = getpwuid(0);
+    ASSERT(root != nullptr);
+    EXPECT_EQ(std::string(root->pw_name), "root");
+    EXPECT_EQ(root->pw_gid, gid_t(0));
+    const passwd* nobody = getpwnam("nobody");
+    ASSERT(nobody != nullptr);
+    EXPECT_EQ(nobody->pw_uid, uid_t(65534));
+    const group* wheel = getgrgid(0);
+    ASSERT(wheel != nullptr);
+    EXPECT_EQ(std::string(wheel->gr_name), "root");
+    EXPECT(getpwnam("no-such-user-here") == nullptr);
+}
+
 thread_local int t_counter = 40;
 
 struct Registered {
@@ -268,6 +288,7 @@ std::vector<ut::Case> basic_cases()
         {"uname_works", uname_works},
         {"sysinfo_works", sysinfo_works},
         {"syslog_reads_the_kernel_log", syslog_reads_the_kernel_log},
+        {"users_and_groups_have_names", users_and_groups_have_names},
         {"cxx_runtime", cxx_runtime},
     };
 }
