@@ -42,7 +42,7 @@ usize proc_link_target(const Inode& link, char* out, usize capacity);
 Result<Inode*> proc_fd_jump_vfs_locked(const Inode& link);
 // readlink of /proc/PID/fd/N, without the vfs lock (it takes it): the
 // file's path, "pipe:[INO]", or the console's device.
-Result<usize> proc_fd_target(Pid pid, int fd, char* out, usize capacity);
+Result<usize> proc_fd_target(i32 pid, int fd, char* out, usize capacity);
 void proc_create_root_vfs_locked(Inode& root);
 
 } // namespace kernel::fs

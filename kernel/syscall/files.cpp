@@ -268,26 +268,36 @@ Result<u64> sys_fstatfs(Fd fd, UserPtr<fs::LinuxStatfs> buf)
     return u64(0);
 }
 
-// fallocate(2) in the order of Linux's vfs_fallocate checks, then tmpfs's
-// modes (mm/shmem.c): 0 grows the file, KEEP_SIZE alone does nothing here
-// (no blocks to reserve), PUNCH_HOLE | KEEP_SIZE zeroes the range.
+// fallocate(2) in the order of Linux's vfs_fallocate checks (as of 6.13:
+// one mode at a time, KEEP_SIZE beside it), then tmpfs's modes
+// (mm/shmem.c): 0 grows the file, KEEP_SIZE alone does nothing here (no
+// blocks to reserve), PUNCH_HOLE | KEEP_SIZE zeroes the range.
 Result<u64> sys_fallocate(Fd fd, i32 mode, i64 offset, i64 length)
 {
     constexpr i32 KEEP_SIZE = 1, PUNCH_HOLE = 2, COLLAPSE_RANGE = 8, ZERO_RANGE = 0x10, INSERT_RANGE = 0x20,
-                  UNSHARE_RANGE = 0x40;
-    constexpr i32 SUPPORTED = KEEP_SIZE | PUNCH_HOLE | COLLAPSE_RANGE | ZERO_RANGE | INSERT_RANGE | UNSHARE_RANGE;
+                  UNSHARE_RANGE = 0x40, WRITE_ZEROES = 0x80;
+    constexpr i32 MODES = PUNCH_HOLE | COLLAPSE_RANGE | ZERO_RANGE | INSERT_RANGE | UNSHARE_RANGE | WRITE_ZEROES;
     FileRef f{TRY(file(fd))};
     if (offset < 0 || length <= 0)
         return Errno::einval;
-    if (mode & ~SUPPORTED)
+    if (mode & ~(MODES | KEEP_SIZE))
         return Errno::enotsup;
-    if ((mode & (PUNCH_HOLE | ZERO_RANGE)) == (PUNCH_HOLE | ZERO_RANGE))
-        return Errno::enotsup;
-    if ((mode & PUNCH_HOLE) && !(mode & KEEP_SIZE))
-        return Errno::enotsup;
-    if (((mode & COLLAPSE_RANGE) && (mode & ~COLLAPSE_RANGE)) || ((mode & INSERT_RANGE) && (mode & ~INSERT_RANGE)) ||
-        ((mode & UNSHARE_RANGE) && (mode & ~(UNSHARE_RANGE | KEEP_SIZE))))
-        return Errno::einval;
+    switch (mode & MODES) {
+    case 0:
+    case UNSHARE_RANGE:
+    case ZERO_RANGE: break;
+    case PUNCH_HOLE:
+        if (!(mode & KEEP_SIZE))
+            return Errno::enotsup;
+        break;
+    case COLLAPSE_RANGE:
+    case INSERT_RANGE:
+    case WRITE_ZEROES:
+        if (mode & KEEP_SIZE)
+            return Errno::enotsup;
+        break;
+    default: return Errno::enotsup; // more than one mode
+    }
     if (!f->writable())
         return Errno::ebadf;
     fs::Inode* inode = f->inode();

@@ -99,17 +99,17 @@ u64 deadline_after(u64 duration)
 } // namespace
 
 // clock_settime(2) (kernel/time/posix-timers.c): only CLOCK_REALTIME can
-// be set (by root: everyone here); the CPU clocks refuse with EPERM after
-// reading the value, the others have no setter (EINVAL).
+// be set (by root: everyone here). A CPU clock named by a negative id
+// refuses with EPERM after reading the value (posix_cpu_clock_set); every
+// other clock, the caller's own CPU clocks included, has no setter (EINVAL).
 Result<u64> sys_clock_settime(i32 id, UserPtr<const Timespec> value)
 {
-    bool cpu_clock = id < 0 || id == CLOCK_PROCESS_CPUTIME_ID || id == CLOCK_THREAD_CPUTIME_ID;
-    if (id != CLOCK_REALTIME && !cpu_clock)
+    if (id != CLOCK_REALTIME && id >= 0)
         return Errno::einval;
     if (id < 0)
         TRY(cpu_clock_now(id)); // a clock that does not exist: EINVAL
     Timespec ts = TRY(mm::read_user(value));
-    if (cpu_clock)
+    if (id < 0)
         return Errno::eperm;
     // timespec64_valid_settod: a valid time the kernel's clock can hold.
     constexpr i64 KTIME_SEC_MAX = INT64_MAX / 1000000000;
