@@ -296,7 +296,8 @@ void prctl_pdeathsig(Test& t)
     fcntl(alive[0], F_SETFL, O_NONBLOCK);
     long n = -1;
     char c;
-    for (int i = 0; i < 1000 && n != 0; ++i) { // at most a second
+    double start = monotonic_seconds();
+    while (n != 0 && monotonic_seconds() - start < 1.0) { // at most a second
         n = read(alive[0], &c, 1);
         if (n != 0)
             usleep(1000);
@@ -333,12 +334,13 @@ void prctl_child_subreaper(Test& t)
     pid_t middle = spawn([&] {
         int inherited = -1;
         CHILD_CHECK(prctl(PR_GET_CHILD_SUBREAPER, &inherited) == 0 && inherited == 0);
+        pid_t me = getpid();
         pid_t grandchild = fork();
         if (grandchild == 0) {
             // Wait (at most a second) for the middle process to go, then
             // report the new parent.
-            pid_t first = getppid();
-            for (int i = 0; i < 1000 && getppid() == first; ++i)
+            double start = ut::monotonic_seconds();
+            while (getppid() == me && ut::monotonic_seconds() - start < 1.0)
                 usleep(1000);
             pid_t parent = getppid();
             (void)!write(channel[1], &parent, sizeof parent);
