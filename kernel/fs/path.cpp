@@ -38,8 +38,12 @@ struct Walk {
 Result<lib::StringView> link_body_vfs_locked(Inode& link, Walk& w)
 {
     vfs_lock().assert_held();
-    if (link.proc != ProcKind::None)
-        return lib::StringView(w.self_target, proc_link_target(link, w.self_target, sizeof(w.self_target)));
+    // /proc/mounts's constant text, not in self_target: the walk goes on
+    // through "self", whose text goes there.
+    if (link.proc == ProcKind::MountsLink)
+        return lib::StringView("self/mounts");
+    if (link.proc == ProcKind::Self)
+        return lib::StringView(w.self_target, proc_self_target(w.self_target, sizeof(w.self_target)));
     return symlink_target_vfs_locked(link);
 }
 

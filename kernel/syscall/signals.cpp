@@ -289,12 +289,16 @@ namespace {
 
 // The threads setpriority/getpriority name: PRIO_PROCESS a thread id (as
 // Linux, one thread; 0 the caller), PRIO_PGRP every thread of the group's
-// processes (0: the caller's group).
+// processes (0: the caller's group), PRIO_USER every thread of the user's
+// processes (0: the caller's user). Everyone is uid 0, so user 0 is every
+// process and any other user has none.
+constexpr i32 PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
+
 template <typename F> bool for_each_prio_target_proc_locked(i32 which, i32 who, F&& f)
 {
     process_lock().assert_held();
     bool found = false;
-    if (which == 0) {
+    if (which == PRIO_PROCESS) {
         Thread* t = who ? find_thread_proc_locked(who) : &current_thread();
         if (t && t->state != ThreadState::Dead) {
             f(*t);
@@ -302,9 +306,11 @@ template <typename F> bool for_each_prio_target_proc_locked(i32 which, i32 who, 
         }
         return found;
     }
+    if (which == PRIO_USER && who != 0)
+        return false; // no process runs as another user
     Pid group = who ? who : current_process().pgid;
     for_each_process_proc_locked([&](Process& p) {
-        if (p.pgid == group && !p.zombie)
+        if ((which == PRIO_USER || p.pgid == group) && !p.zombie)
             for_each_thread_proc_locked(p, [&](Thread& t) {
                 f(t);
                 found = true;
@@ -315,11 +321,13 @@ template <typename F> bool for_each_prio_target_proc_locked(i32 which, i32 who, 
 
 } // namespace
 
-// setpriority/getpriority: PRIO_PROCESS (0) and PRIO_PGRP (1); nice values
-// are clamped to -20..19 as Linux does. getpriority's raw result is 20 - nice.
+// setpriority/getpriority (kernel/sys.c): nice values are clamped to
+// -20..19 as Linux does; root may lower them, so no EPERM or EACCES can
+// arise. getpriority's raw result is 20 - nice, of the best (lowest nice)
+// thread named.
 Result<u64> sys_setpriority(i32 which, i32 who, i32 nice)
 {
-    if (which != 0 && which != 1)
+    if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
         return Errno::einval;
     nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
     SpinLockGuard guard(process_lock());
@@ -329,7 +337,7 @@ Result<u64> sys_setpriority(i32 which, i32 who, i32 nice)
 
 Result<u64> sys_getpriority(i32 which, i32 who)
 {
-    if (which != 0 && which != 1)
+    if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
         return Errno::einval;
     SpinLockGuard guard(process_lock());
     int best = 40; // lowest nice wins: the highest priority

@@ -219,7 +219,7 @@ void proc_mounts_format(Test& t)
 {
     std::string mounts = read_text("/proc/mounts");
     std::string self = read_text("/proc/self/mounts");
-    ASSERT(!mounts.empty() && mounts[0] != '<');
+    ASSERT_EQ(mounts.substr(0, 1) == "<" ? mounts : std::string("readable"), std::string("readable"));
     EXPECT_EQ(self, mounts);
     char target[64] = {};
     EXPECT_EQ(readlink("/proc/mounts", target, sizeof target - 1), 11L);

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <dirent.h>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
@@ -240,7 +241,16 @@ void prctl_name(Test& t)
     ASSERT_EQ(prctl(PR_GET_NAME, name), 0);
     EXPECT_EQ(std::string(name), std::string("conf-name"));
     EXPECT_EQ(read_text("/proc/self/comm"), std::string("conf-name\n"));
-    EXPECT_EQ(read_text("/proc/self/task/" + std::to_string(gettid()) + "/comm"), std::string("conf-name\n"));
+    // The thread's own comm: the one entry of task/ (named by the tid /proc
+    // knows, which in a pid namespace without its own /proc is not gettid()).
+    std::string task;
+    if (DIR* d = opendir("/proc/self/task")) {
+        while (struct dirent* e = readdir(d))
+            if (e->d_name[0] != '.')
+                task = e->d_name;
+        closedir(d);
+    }
+    EXPECT_EQ(read_text("/proc/self/task/" + task + "/comm"), std::string("conf-name\n"));
     // Longer names are cut to 15 bytes, not refused.
     ASSERT_EQ(prctl(PR_SET_NAME, "a-name-longer-than-fifteen"), 0);
     std::memset(name, 'x', sizeof name);
@@ -571,6 +581,47 @@ void rlimit_nofile_ceiling(Test& t)
     EXPECT_EQ(describe_status(wait_for(pid)), std::string("exited with status 0"));
 }
 
+void priority_groups_and_users(Test& t)
+{
+    errno = 0;
+    int own = getpriority(PRIO_PROCESS, 0);
+    ASSERT_EQ(errno, 0);
+    // PRIO_USER 0: every process of the caller's user, the best of them.
+    errno = 0;
+    int users = getpriority(PRIO_USER, 0);
+    EXPECT_EQ(errno, 0);
+    EXPECT(users <= own);
+    // A user with no processes (setpriority with PRIO_USER 0 would renice
+    // every process of ours, the runner's and the host's: not tried).
+    EXPECT_ERRNO(getpriority(PRIO_USER, 54321), ESRCH);
+    EXPECT_ERRNO(setpriority(PRIO_USER, 54321, 5), ESRCH);
+    EXPECT_ERRNO(getpriority(__priority_which(3), 0), EINVAL);
+    EXPECT_ERRNO(setpriority(__priority_which(3), 0, 0), EINVAL);
+    EXPECT_ERRNO(getpriority(PRIO_PROCESS, 0x7ffffff0), ESRCH);
+    EXPECT_ERRNO(getpriority(PRIO_PGRP, 0x7ffffff0), ESRCH);
+    pid_t pid = spawn([] {
+        CHILD_CHECK(setpgid(0, 0) == 0);
+        pid_t sibling = ut::spawn([] {
+            for (;;)
+                pause();
+            return 0;
+        });
+        // Nicer, for the whole group: both processes; clamped at 19.
+        CHILD_CHECK(setpriority(PRIO_PGRP, 0, 15) == 0);
+        errno = 0;
+        CHILD_CHECK(getpriority(PRIO_PROCESS, 0) == 15 && errno == 0);
+        CHILD_CHECK(getpriority(PRIO_PROCESS, sibling) == 15);
+        CHILD_CHECK(getpriority(PRIO_PGRP, getpgrp()) == 15);
+        CHILD_CHECK(setpriority(PRIO_PROCESS, sibling, 100) == 0);
+        CHILD_CHECK(getpriority(PRIO_PROCESS, sibling) == 19);
+        CHILD_CHECK(getpriority(PRIO_PGRP, 0) == 15); // the best in the group
+        kill(sibling, SIGKILL);
+        ut::wait_for(sibling);
+        return 0;
+    });
+    EXPECT_EQ(describe_status(wait_for(pid)), std::string("exited with status 0"));
+}
+
 } // namespace
 
 std::vector<ut::Case> conformance_wait_cases()
@@ -599,5 +650,6 @@ std::vector<ut::Case> conformance_control_cases()
         {"clock_settime_rules", clock_settime_rules},
         {"clock_nanosleep_on_cpu_clocks", clock_nanosleep_on_cpu_clocks},
         {"rlimit_nofile_ceiling", rlimit_nofile_ceiling},
+        {"priority_groups_and_users", priority_groups_and_users},
     };
 }
