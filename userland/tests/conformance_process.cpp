@@ -241,15 +241,12 @@ void prctl_name(Test& t)
     ASSERT_EQ(prctl(PR_GET_NAME, name), 0);
     EXPECT_EQ(std::string(name), std::string("conf-name"));
     EXPECT_EQ(read_text("/proc/self/comm"), std::string("conf-name\n"));
-    // The thread's own comm: the one entry of task/ (named by the tid /proc
-    // knows, which in a pid namespace without its own /proc is not gettid()).
-    std::string task;
-    if (DIR* d = opendir("/proc/self/task")) {
-        while (struct dirent* e = readdir(d))
-            if (e->d_name[0] != '.')
-                task = e->d_name;
-        closedir(d);
-    }
+    // The thread's own comm: the caller is the main thread, whose tid is
+    // the pid /proc knows (in a pid namespace without its own /proc, not
+    // the getpid() the caller sees) -- /proc/self's target.
+    char self[32] = {};
+    ASSERT(readlink("/proc/self", self, sizeof self - 1) > 0);
+    std::string task = self;
     EXPECT_EQ(read_text("/proc/self/task/" + task + "/comm"), std::string("conf-name\n"));
     // Longer names are cut to 15 bytes, not refused.
     ASSERT_EQ(prctl(PR_SET_NAME, "a-name-longer-than-fifteen"), 0);
