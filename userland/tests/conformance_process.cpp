@@ -14,6 +14,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <string>
+#include <thread>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -553,6 +554,29 @@ void clock_nanosleep_on_cpu_clocks(Test& t)
     EXPECT_ERRNO(syscall(SYS_clock_nanosleep, mine, 0, &tiny, nullptr), EINVAL);
     EXPECT_ERRNO(syscall(SYS_clock_nanosleep, clockid_t(100), 0, &tiny, nullptr), EINVAL);
     EXPECT_EQ(clock_nanosleep(CLOCK_MONOTONIC, 0, &tiny, nullptr), 0);
+
+    // The process's CPU clock sleeps until the process has used the time:
+    // here a second thread spends it.
+    std::atomic<bool> stop{false};
+    std::thread spinner([&] {
+        volatile unsigned long work = 0;
+        while (!stop.load(std::memory_order_relaxed))
+            work = work + 1;
+    });
+    struct timespec before = {}, after = {};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &before);
+    struct timespec cpu = {0, 30000000}; // 30 ms of CPU time
+    int sleep_result = clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, 0, &cpu, nullptr);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &after);
+    stop.store(true);
+    spinner.join();
+    EXPECT_EQ(sleep_result, 0);
+    long used_ns = (after.tv_sec - before.tv_sec) * 1000000000L + (after.tv_nsec - before.tv_nsec);
+    EXPECT(used_ns >= 30000000L);
+    // An absolute time already passed: at once. A bad time: EINVAL.
+    EXPECT_EQ(clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, TIMER_ABSTIME, &tiny, nullptr), 0);
+    struct timespec bad = {0, 1000000000};
+    EXPECT_EQ(clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, 0, &bad, nullptr), EINVAL);
 }
 
 void rlimit_nofile_ceiling(Test& t)
