@@ -514,6 +514,7 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
         SpinLockGuard guard(process_lock());
         __builtin_memcpy(t.name, p.name, sizeof(t.name));
     }
+    p.dumpable = 1; // no set-user-ID programs: every exec is dumpable again
     return {};
 }
 

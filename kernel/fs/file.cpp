@@ -122,6 +122,28 @@ template <typename Which> File* FileTable::take_ft_locked(int fd, Which&& which)
     return f;
 }
 
+int FileTable::open_fds(int* out, int capacity) const
+{
+    SpinLockGuard guard(m_lock);
+    int n = 0;
+    for (int fd = 0; fd < m_capacity && n < capacity; ++fd)
+        if (m_files[fd])
+            out[n++] = fd;
+    return n;
+}
+
+bool FileTable::is_open(int fd) const
+{
+    SpinLockGuard guard(m_lock);
+    return open_ft_locked(fd);
+}
+
+fs::Inode* FileTable::inode_at(int fd) const
+{
+    SpinLockGuard guard(m_lock);
+    return open_ft_locked(fd) ? m_files[fd]->inode() : nullptr;
+}
+
 Result<File*> FileTable::get_ref(int fd) const
 {
     SpinLockGuard guard(m_lock);

@@ -135,6 +135,13 @@ public:
     Result<void> install_at(File*, int fd, bool cloexec);
     Result<void> close(int fd);
     Result<bool> cloexec(int fd) const;
+    // /proc/PID/fd: the open descriptors (at most `capacity`, ascending),
+    // and the inode behind one without a reference -- the caller holds the
+    // vfs lock, which a close needs to drop the inode (nullptr: no inode,
+    // or not open).
+    int open_fds(int* out, int capacity) const;
+    bool is_open(int fd) const;
+    fs::Inode* inode_at(int fd) const;
     Result<void> set_cloexec(int fd, bool);
     // execve: close every descriptor marked close-on-exec.
     void close_on_exec();

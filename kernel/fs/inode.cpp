@@ -12,6 +12,7 @@ constinit Mutex s_lock(LockRank::Vfs);
 constinit Inode* s_root = nullptr;
 constinit u64 s_next_ino = 2; // 1 is the root
 constinit u64 s_cached_pages = 0;
+constinit u64 s_live_inodes = 1; // the root's
 
 // A mapping may still hold the page (page_cache_get's reference): it
 // lives on until that is dropped too.
@@ -31,6 +32,7 @@ void destroy(Inode* inode)
     free_pages_of(*inode, 0);
     mm::kfree(inode->pages);
     mm::destroy(inode);
+    --s_live_inodes;
 }
 
 bool unused(const Inode& inode) { return inode.nlink == 0 && inode.open_refs == 0 && &inode != s_root; }
@@ -83,6 +85,16 @@ Result<u8*> writable_page(Inode& inode, u64 offset)
 } // namespace
 
 Mutex& vfs_lock() { return s_lock; }
+u64 live_inodes_vfs_locked()
+{
+    s_lock.assert_held();
+    return s_live_inodes;
+}
+u64 cached_pages_vfs_locked()
+{
+    s_lock.assert_held();
+    return s_cached_pages;
+}
 Inode* root() { return s_root; }
 u64 vfs_now_ns() { return wallclock_ns(); }
 
@@ -93,6 +105,7 @@ Result<Inode*> new_inode_vfs_locked(u32 mode)
     if (!inode)
         return Errno::enospc;
     inode->ino = s_next_ino++;
+    ++s_live_inodes;
     inode->mode = mode;
     inode->atime_ns = inode->mtime_ns = inode->ctime_ns = vfs_now_ns();
     return inode;

@@ -39,6 +39,10 @@ enum class Device : u8 { None, Null, Zero, Console, Tty };
 enum class ProcKind : u8 {
     None, Root, PidDir, Self, Stat, Status, Cmdline, Maps, Meminfo, Uptime, Loadavg, GlobalStat,
     Comm, TaskDir, TidDir, TaskStat, TaskStatus, TaskComm, Cpuinfo, LockStat, SysDir, SysCpuOnline, SysCpuPossible,
+    // /proc/mounts (a symlink to self/mounts, as Linux's) and
+    // /proc/PID/mounts; /proc/PID/fd, whose FdLinks are named by the
+    // descriptor (proc_tid holds it); /proc/sys's directories and files.
+    MountsLink, Mounts, FdDir, FdLink, SysctlDir, PidMax, Tainted, CorePattern, NrOpen,
 };
 
 struct Inode {
@@ -114,6 +118,11 @@ Result<Inode*> new_anonymous_inode(u64 size);
 // A contiguous view of the whole file for exec: the archive's bytes when
 // the file was never written, else a kmalloc'd copy the caller frees.
 Result<const u8*> contiguous_contents(Inode&, bool& must_free);
+
+// Inodes that exist (statfs's f_files - f_ffree), and cached_pages()
+// for a caller that holds the lock.
+u64 live_inodes_vfs_locked();
+u64 cached_pages_vfs_locked();
 
 void vfs_init();
 u64 vfs_now_ns();

@@ -38,6 +38,10 @@ struct Walk {
 Result<lib::StringView> link_body_vfs_locked(Inode& link, Walk& w)
 {
     vfs_lock().assert_held();
+    // /proc/mounts's constant text, not in self_target: the walk goes on
+    // through "self", whose text goes there.
+    if (link.proc == ProcKind::MountsLink)
+        return lib::StringView("self/mounts");
     if (link.proc == ProcKind::Self)
         return lib::StringView(w.self_target, proc_self_target(w.self_target, sizeof(w.self_target)));
     return symlink_target_vfs_locked(link);
@@ -73,6 +77,13 @@ Result<Inode*> walk_vfs_locked(Inode& start, lib::StringView path, bool follow_l
         if (next->is_symlink() && (!c.last || top.follow_last || c.trailing_slash)) {
             if (++w.links > MAX_SYMLINKS)
                 return Errno::eloop;
+            if (next->proc == ProcKind::FdLink) {
+                // A magic link: straight to the open file's inode.
+                at = TRY(proc_fd_jump_vfs_locked(*next));
+                if ((!c.last || c.trailing_slash) && !at->is_dir())
+                    return Errno::enotdir;
+                continue;
+            }
             lib::StringView body = TRY(link_body_vfs_locked(*next, w));
             bool must_be_dir = !c.last || c.trailing_slash;
             if (!must_be_dir)

@@ -1,6 +1,7 @@
 // /proc's tree: kept in line with the process and thread tables as it
 // is looked up and listed. What the files say is procfs_text.cpp's.
 #include "kernel/fs/procfs.hpp"
+#include "kernel/fs/fs_info.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
@@ -90,6 +91,18 @@ void proc_create_root_vfs_locked(Inode& proc)
     (void)make_inode_vfs_locked(proc, "stat", S_IFREG | 0444, ProcKind::GlobalStat, 0);
     (void)make_inode_vfs_locked(proc, "cpuinfo", S_IFREG | 0444, ProcKind::Cpuinfo, 0);
     (void)make_inode_vfs_locked(proc, "lock_stat", S_IFREG | 0444, ProcKind::LockStat, 0);
+    (void)make_inode_vfs_locked(proc, "mounts", S_IFLNK | 0777, ProcKind::MountsLink, 0);
+    auto sys = make_inode_vfs_locked(proc, "sys", S_IFDIR | 0555, ProcKind::SysctlDir, 0);
+    if (sys.is_error())
+        return;
+    if (auto kernel = make_inode_vfs_locked(*sys.value(), "kernel", S_IFDIR | 0555, ProcKind::SysctlDir, 0);
+        kernel.is_ok()) {
+        (void)make_inode_vfs_locked(*kernel.value(), "pid_max", S_IFREG | 0644, ProcKind::PidMax, 0);
+        (void)make_inode_vfs_locked(*kernel.value(), "tainted", S_IFREG | 0644, ProcKind::Tainted, 0);
+        (void)make_inode_vfs_locked(*kernel.value(), "core_pattern", S_IFREG | 0644, ProcKind::CorePattern, 0);
+    }
+    if (auto fsdir = make_inode_vfs_locked(*sys.value(), "fs", S_IFDIR | 0555, ProcKind::SysctlDir, 0); fsdir.is_ok())
+        (void)make_inode_vfs_locked(*fsdir.value(), "nr_open", S_IFREG | 0644, ProcKind::NrOpen, 0);
 }
 
 namespace {
@@ -106,6 +119,9 @@ void add_pid_dir_vfs_locked(Inode& root, Pid pid, lib::StringView name)
     (void)make_inode_vfs_locked(dir, "cmdline", S_IFREG | 0444, ProcKind::Cmdline, pid);
     (void)make_inode_vfs_locked(dir, "maps", S_IFREG | 0444, ProcKind::Maps, pid);
     (void)make_inode_vfs_locked(dir, "comm", S_IFREG | 0644, ProcKind::Comm, pid);
+    (void)make_inode_vfs_locked(dir, "mounts", S_IFREG | 0444, ProcKind::Mounts, pid);
+    // Its descriptors' links come when fd/ is looked into or listed.
+    (void)make_inode_vfs_locked(dir, "fd", S_IFDIR | 0500, ProcKind::FdDir, pid);
     // Its thread directories come when task/ is looked into or listed.
     (void)make_inode_vfs_locked(dir, "task", S_IFDIR | 0555, ProcKind::TaskDir, pid);
 }
@@ -289,6 +305,69 @@ void refresh_tids_vfs_locked(Inode& task_dir)
     mm::kfree(tids);
 }
 
+// A descriptor as fd/ names it: decimal, "0" included.
+int parse_fd(lib::StringView name)
+{
+    if (name == lib::StringView("0", 1))
+        return 0;
+    Pid id = parse_id(name);
+    return id > 0 && id < FileTable::MAX_FDS ? int(id) : -1;
+}
+
+// Only a process's own descriptors are shown: another's table may be
+// going away under us (its exit releases it without the process lock).
+Result<FileTable*> own_files(const Inode& dir)
+{
+    Process& me = current_process();
+    if (dir.proc_pid != me.pid)
+        return Errno::eacces; // as Linux for a process one may not trace
+    return me.files;
+}
+
+void add_fd_link_vfs_locked(Inode& dir, int fd, lib::StringView name)
+{
+    vfs_lock().assert_held();
+    (void)make_inode_vfs_locked(dir, name, S_IFLNK | 0700, ProcKind::FdLink, dir.proc_pid, fd);
+}
+
+Result<void> refresh_fd_name_vfs_locked(Inode& dir, lib::StringView name)
+{
+    vfs_lock().assert_held();
+    if (name == lib::StringView(".", 1) || name == lib::StringView("..", 2))
+        return {};
+    FileTable* files = TRY(own_files(dir));
+    int fd = parse_fd(name);
+    if (fd < 0)
+        return {};
+    bool open = files->is_open(fd);
+    auto existing = lookup_child_vfs_locked(dir, name);
+    if (existing.is_ok() && !open)
+        (void)unlink_child_vfs_locked(dir, name);
+    else if (existing.is_error() && open)
+        add_fd_link_vfs_locked(dir, fd, name);
+    return {};
+}
+
+// Listing fd/: its links made anew from the table.
+void refresh_fds_vfs_locked(Inode& dir)
+{
+    vfs_lock().assert_held();
+    clear_proc_dir_vfs_locked(dir);
+    auto files = own_files(dir);
+    if (files.is_error())
+        return;
+    auto* fds = static_cast<int*>(mm::kmalloc(FileTable::MAX_FDS * sizeof(int)));
+    if (!fds)
+        return;
+    int n = files.value()->open_fds(fds, FileTable::MAX_FDS);
+    for (int i = 0; i < n; ++i) {
+        char name[16];
+        usize length = lib::format_to(name, sizeof(name), "{}", fds[i]);
+        add_fd_link_vfs_locked(dir, fds[i], lib::StringView(name, length));
+    }
+    mm::kfree(fds);
+}
+
 } // namespace
 
 Result<void> proc_refresh_name_vfs_locked(Inode& dir, lib::StringView name)
@@ -298,6 +377,8 @@ Result<void> proc_refresh_name_vfs_locked(Inode& dir, lib::StringView name)
         refresh_pid_name_vfs_locked(dir, name);
     } else if (dir.proc == ProcKind::TaskDir) {
         refresh_tid_name_vfs_locked(dir, name);
+    } else if (dir.proc == ProcKind::FdDir) {
+        TRY(refresh_fd_name_vfs_locked(dir, name));
     } else if (dir.proc == ProcKind::PidDir || dir.proc == ProcKind::TidDir) {
         // Reached from a descriptor or a cwd kept since the process or
         // thread ended: nothing in it exists any more (Linux: ENOENT).
@@ -318,6 +399,8 @@ void proc_refresh_vfs_locked(Inode& dir)
         refresh_pids_vfs_locked(dir);
     } else if (dir.proc == ProcKind::TaskDir) {
         refresh_tids_vfs_locked(dir);
+    } else if (dir.proc == ProcKind::FdDir) {
+        refresh_fds_vfs_locked(dir);
     } else if (dir.proc == ProcKind::PidDir || dir.proc == ProcKind::TidDir) {
         // The directory of a process or thread that has ended, listed
         // through a descriptor kept since: it goes now, and lists nothing
@@ -338,6 +421,45 @@ void proc_refresh_vfs_locked(Inode& dir)
 usize proc_self_target(char* out, usize capacity)
 {
     return lib::format_to(out, capacity, "{}", current_process().pid);
+}
+
+usize proc_link_target(const Inode& link, char* out, usize capacity)
+{
+    if (link.proc == ProcKind::MountsLink)
+        return lib::format_to(out, capacity, "self/mounts");
+    return proc_self_target(out, capacity);
+}
+
+Result<Inode*> proc_fd_jump_vfs_locked(const Inode& link)
+{
+    vfs_lock().assert_held();
+    FileTable* files = TRY(own_files(link));
+    if (!files->is_open(link.proc_tid))
+        return Errno::enoent;
+    Inode* inode = files->inode_at(link.proc_tid);
+    if (!inode)
+        return Errno::enxio; // a pipe or the console: nothing here reopens them
+    return inode;
+}
+
+Result<usize> proc_fd_target(Pid pid, int fd, char* out, usize capacity)
+{
+    Process& me = current_process();
+    if (pid != me.pid)
+        return Errno::eacces;
+    FileRef f{TRY(me.files->get_ref(fd))};
+    if (Inode* inode = f->inode()) {
+        MutexGuard guard(vfs_lock());
+        auto n = any_path_of_vfs_locked(*inode, out, capacity);
+        if (n.is_error() && n.code() == Errno::enoent)
+            return lib::format_to(out, capacity, "/ (deleted)"); // unlinked: its name is gone
+        return n;
+    }
+    LinuxStat st;
+    TRY(f->stat(st));
+    if ((st.st_mode & S_IFMT) == S_IFIFO)
+        return lib::format_to(out, capacity, "pipe:[{}]", st.st_ino);
+    return lib::format_to(out, capacity, "/dev/console"); // the only file without an inode but pipes
 }
 
 } // namespace kernel::fs

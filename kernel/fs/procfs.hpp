@@ -34,6 +34,15 @@ Result<char*> proc_generate(const Inode&, usize& length);
 Result<usize> proc_write(const Inode&, u64 buffer, usize length, bool positional);
 // The target of /proc/self for the calling process.
 usize proc_self_target(char* out, usize capacity);
+// The text of /proc's symlinks but /proc/PID/fd's: self, mounts.
+usize proc_link_target(const Inode& link, char* out, usize capacity);
+// /proc/PID/fd/N followed (a magic link, as Linux's): the open file's
+// inode itself. ENXIO for a file without one (a pipe), EACCES for
+// another process's descriptors.
+Result<Inode*> proc_fd_jump_vfs_locked(const Inode& link);
+// readlink of /proc/PID/fd/N, without the vfs lock (it takes it): the
+// file's path, "pipe:[INO]", or the console's device.
+Result<usize> proc_fd_target(i32 pid, int fd, char* out, usize capacity);
 void proc_create_root_vfs_locked(Inode& root);
 
 } // namespace kernel::fs

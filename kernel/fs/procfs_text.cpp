@@ -2,6 +2,7 @@
 // fs/proc/array.c), generated when it is opened, and the one kind that
 // takes writes, comm (fs/proc/base.c). The tree they sit in is procfs.cpp's.
 #include "kernel/fs/procfs.hpp"
+#include "kernel/fs/fs_info.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
@@ -409,6 +410,11 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
     case ProcKind::LockStat: format_lock_stat(out); break;
     case ProcKind::SysCpuOnline: format_cpu_list(out, online_harts_mask()); break;
     case ProcKind::SysCpuPossible: format_cpu_list(out, possible_harts_mask()); break;
+    case ProcKind::Mounts: format_mounts(out); break;
+    case ProcKind::PidMax: lib::format(out, "{}\n", pid_max()); break;
+    case ProcKind::Tainted: lib::format(out, "0\n"); break;      // nothing taints this kernel
+    case ProcKind::CorePattern: lib::format(out, "core\n"); break; // no core dumps: Linux's default name
+    case ProcKind::NrOpen: lib::format(out, "{}\n", NR_OPEN); break;
     case ProcKind::Maps: {
         char name[16];
         SpaceRef space{TRY(space_for(inode, false, &name))};
@@ -489,11 +495,43 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
     return out.take(length);
 }
 
+namespace {
+
+// /proc/sys/kernel/pid_max (proc_dointvec_minmax): a decimal number,
+// blanks around it, within Linux's bounds for 64-bit kernels.
+Result<usize> write_pid_max(u64 buffer, usize length)
+{
+    constexpr u64 PID_MAX_MIN = 301, PID_MAX_LIMIT = 4194304; // RESERVED_PIDS + 1, 4 Mi
+    char text[24] = {};
+    if (length >= sizeof(text))
+        return Errno::einval;
+    TRY(mm::copy_from_user(text, buffer, length));
+    usize i = 0;
+    while (i < length && (text[i] == ' ' || text[i] == '\t'))
+        ++i;
+    u64 value = 0;
+    usize digits = 0;
+    for (; i < length && text[i] >= '0' && text[i] <= '9'; ++i, ++digits)
+        value = value * 10 + u64(text[i] - '0');
+    while (i < length && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == 0))
+        ++i;
+    if (!digits || i != length || value < PID_MAX_MIN || value > PID_MAX_LIMIT)
+        return Errno::einval;
+    set_pid_max(Pid(value));
+    return length;
+}
+
+} // namespace
+
 Result<usize> proc_write(const Inode& inode, u64 buffer, usize length, bool positional)
 {
     switch (inode.proc) {
     case ProcKind::Comm:
     case ProcKind::TaskComm: break;
+    case ProcKind::PidMax: return write_pid_max(buffer, length);
+    case ProcKind::Tainted:
+    case ProcKind::CorePattern:
+    case ProcKind::NrOpen: return Errno::eperm; // fixed here: a root that may not change them
     case ProcKind::Meminfo:
     case ProcKind::Uptime:
     case ProcKind::Loadavg:

@@ -138,6 +138,8 @@ Result<Pid> clone_current(const CloneArgs& args)
             child->rlimit_max[i] = parent.rlimit_max[i];
         }
         child->exit_signal = args.exit_signal;
+        child->personality = parent.personality;
+        child->dumpable = parent.dumpable;
     }
     lib::ArmedScopeGuard unref_cwd([&] {
         if (child != &parent && child->cwd)
@@ -145,6 +147,9 @@ Result<Pid> clone_current(const CloneArgs& args)
     });
     t->signals_blocked = me.signals_blocked;
     t->affinity = me.affinity;
+    t->no_new_privs = me.no_new_privs;
+    t->timer_slack_ns = me.timer_slack_ns;
+    t->default_timer_slack_ns = me.timer_slack_ns;
     t->sched.inherit_from(me.sched);
     fp_sync(me);
     t->frame = me.frame;
@@ -192,6 +197,7 @@ Result<Pid> clone_current(const CloneArgs& args)
             // CLONE_PARENT: a sibling of the caller (init's children stay init's).
             Process* new_parent = (flags & CLONE_PARENT) && parent.parent && &parent != init_process() ? parent.parent : &parent;
             publish_process_proc_locked(*child, *new_parent);
+            child->creator_tid = new_parent == &parent ? me.tid : 0;
             if (flags & CLONE_VFORK) {
                 child->vfork_parent = &me;
                 me.vfork_waiting = true;
@@ -245,6 +251,22 @@ void release_vfork_parent(Process& p)
 }
 
 namespace {
+
+// The thread `tid` of p is ending: the children it created get their
+// PR_SET_PDEATHSIG signal (Linux sends it when the creating thread
+// exits, even if its process lives on).
+void parent_thread_gone_proc_locked(Process& p, Pid tid)
+{
+    process_lock().assert_held();
+    for (lib::ListNode* n = p.children.next; n != &p.children; n = n->next) {
+        Process* c = child_of(n);
+        if (c->creator_tid != tid)
+            continue;
+        c->creator_tid = 0;
+        if (c->pdeath_signal && !c->zombie)
+            send_signal_proc_locked(*c, c->pdeath_signal, SI_USER, p.pid);
+    }
+}
 
 // The calling thread leaves its process and the tid table for good and
 // switches away; the next thread on this hart frees it.
@@ -321,6 +343,7 @@ void exit_thread(i32 wait_status)
     {
         SpinLockGuard guard(process_lock());
         last = p.thread_count == 1;
+        parent_thread_gone_proc_locked(p, t.tid);
         if (!last) {
             --p.thread_count;
             wake_all_proc_locked(p.thread_exited);
@@ -380,39 +403,47 @@ bool exec_become_sole_thread()
     return true;
 }
 
-Result<WaitResult> wait_for_child(Pid pid, u64 options)
+Result<WaitResult> wait_for_child(WaitTarget target, u64 options)
 {
     Thread& me = current_thread();
     Process& p = *me.process;
+    const bool reap = !(options & WNOWAIT);
     SpinLockGuard guard(process_lock());
     for (;;) {
         bool have_match = false;
         for (lib::ListNode* n = p.children.next; n != &p.children; n = n->next) {
             Process* c = child_of(n);
-            if (pid > 0 ? c->pid != pid : pid == 0 ? c->pgid != p.pgid : pid < -1 ? c->pgid != -pid : false)
+            if (target.kind == WaitTarget::Kind::pid ? c->pid != target.id
+                : target.kind == WaitTarget::Kind::pgid ? c->pgid != target.id
+                                                         : false)
                 continue;
             // Linux: without __WALL, a child whose exit signal is not
             // SIGCHLD is waited for only with __WCLONE, and the other way round.
             if (!(options & WALL) && ((c->exit_signal != SIGCHLD) != bool(options & WCLONE)))
                 continue;
             have_match = true;
-            if (c->zombie) {
+            if (c->zombie && (options & WEXITED)) {
                 ProcessTimes times = process_times_proc_locked(*c);
                 WaitResult r{c->pid, c->exit_status, times.user_ns + c->children_user_ns,
                              times.system_ns + c->children_system_ns};
-                p.children_user_ns += r.user_ns;
-                p.children_system_ns += r.system_ns;
-                reap_proc_locked(*c);
+                if (reap) {
+                    p.children_user_ns += r.user_ns;
+                    p.children_system_ns += r.system_ns;
+                    reap_proc_locked(*c);
+                }
                 return r;
             }
-            // Stops and continues are reported once each, without reaping.
-            if ((options & WUNTRACED) && c->stopped && c->stop_unreported) {
-                c->stop_unreported = false;
+            // Stops and continues are reported once each (WNOWAIT: not
+            // yet), without reaping.
+            if ((options & WSTOPPED) && c->stopped && c->stop_unreported && !c->zombie) {
+                if (reap)
+                    c->stop_unreported = false;
                 ProcessTimes times = process_times_proc_locked(*c);
                 return WaitResult{c->pid, (c->stop_signal << 8) | 0x7f, times.user_ns, times.system_ns};
             }
-            if ((options & WCONTINUED) && c->continue_unreported) {
-                c->continue_unreported = false;
+            if ((options & WCONTINUED) && c->continue_unreported && !c->zombie) {
+                if (reap)
+                    c->continue_unreported = false;
                 ProcessTimes times = process_times_proc_locked(*c);
                 return WaitResult{c->pid, 0xffff, times.user_ns, times.system_ns};
             }

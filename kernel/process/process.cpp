@@ -158,6 +158,20 @@ Result<Pid> allocate_pid_proc_locked()
     return Errno::eagain;
 }
 
+Pid pid_max()
+{
+    SpinLockGuard guard(s_lock);
+    return s_pid_max;
+}
+
+void set_pid_max(Pid max)
+{
+    SpinLockGuard guard(s_lock);
+    s_pid_max = max;
+    if (s_next_pid >= s_pid_max)
+        s_next_pid = 2;
+}
+
 void copy_name(Process& to, const Process& from)
 {
     __builtin_memcpy(to.name, from.name, sizeof(to.name));
@@ -371,18 +385,32 @@ void count_zombie_proc_locked()
     ++s_tasks; // a zombie counts against RLIMIT_NPROC until reaped
 }
 
+// Linux's find_new_reaper: the nearest living ancestor that is a child
+// subreaper, else init.
+static Process& new_reaper_proc_locked(Process& p)
+{
+    for (Process* a = p.parent; a && a != s_init && !is_idle(*a); a = a->parent)
+        if (a->child_subreaper && !a->zombie && a->thread_count > 0)
+            return *a;
+    return *s_init;
+}
+
 void orphans_to_init_proc_locked(Process& p)
 {
     s_lock.assert_held();
+    if (p.children.next == &p.children)
+        return;
+    Process& reaper = new_reaper_proc_locked(p);
     bool zombie_orphans = false;
     while (p.children.next != &p.children) {
         Process* c = child_of(p.children.next);
         c->sibling_node.unlink();
-        add_child_proc_locked(*s_init, *c);
+        add_child_proc_locked(reaper, *c);
+        c->creator_tid = 0;
         zombie_orphans |= c->zombie;
     }
     if (zombie_orphans)
-        wake_all_proc_locked(s_init->child_event);
+        wake_all_proc_locked(reaper.child_event);
 }
 
 void reap_proc_locked(Process& c)

@@ -58,6 +58,12 @@ struct Process {
     u64 alarm_deadline_ns = 0;  // [P] 0 = disarmed
     u64 alarm_interval_ns = 0;  // [P]
     lib::ListNode alarm_node;   // [P] in the scheduler's alarm list
+    // ITIMER_VIRTUAL (user time) and ITIMER_PROF (user + system time):
+    // the process CPU time at which each fires next, and its reload (ns).
+    u64 virtual_expiry_ns = 0;  // [P] 0 = disarmed
+    u64 virtual_interval_ns = 0; // [P]
+    u64 prof_expiry_ns = 0;     // [P] 0 = disarmed
+    u64 prof_interval_ns = 0;   // [P]
     // Reaped children's times, accumulated by wait4.
     u64 children_user_ns = 0;   // [P]
     u64 children_system_ns = 0; // [P]
@@ -67,6 +73,13 @@ struct Process {
     // CLONE_VFORK: the parent's thread that waits until this process execs or exits.
     Thread* vfork_parent = nullptr; // [P]
     int exit_signal = 0;        // [P] sent to the parent at exit (clone's low byte)
+    // The parent's thread that created it: PR_SET_PDEATHSIG fires when
+    // that thread ends (Linux's real_parent is a thread). 0 once it has.
+    Pid creator_tid = 0;        // [P]
+    int pdeath_signal = 0;      // [P] prctl(PR_SET_PDEATHSIG); cleared by fork
+    // prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants come here, not
+    // to init. Not inherited.
+    bool child_subreaper = false; // [P]
 
     // ---- [P] Job control: groups, sessions, stops ------------------------
     Pid pgid = 0;               // [P]
@@ -97,6 +110,8 @@ struct Process {
     FileTable* files = nullptr;                // [self] referenced (CLONE_FILES)
     fs::Inode* cwd = nullptr;                  // [self] referenced (inode_ref)
     u32 umask = 022;                           // [self]
+    u32 personality = 0;                       // [self] personality(2); PER_LINUX
+    u8 dumpable = 1;                           // [self] PR_SET_DUMPABLE; exec sets it back to 1
 
     // Resource limits (RLIMIT_*), inherited across fork and exec.
     static constexpr unsigned RLIMIT_COUNT = 16;
@@ -163,6 +178,11 @@ usize process_count_proc_locked();
 usize task_count_proc_locked();
 // Live threads, each with its kernel stack (/proc/meminfo's KernelStack).
 usize thread_count();
+// /proc/sys/kernel/pid_max: new ids are below it (wrapping to 2).
+Pid pid_max();
+void set_pid_max(Pid);
+// /proc/sys/fs/nr_open: the most RLIMIT_NOFILE may be raised to.
+inline constexpr u64 NR_OPEN = 1048576;
 // init's RLIMIT_NPROC (soft = hard), from the RAM size as Linux computes it.
 u64 default_nproc_limit();
 
@@ -217,12 +237,20 @@ struct WaitResult {
     i32 status;
     u64 user_ns, system_ns;
 };
-// wait4 options (include/uapi/linux/wait.h).
-inline constexpr u64 WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WNOTHREAD = 0x20000000, WALL = 0x40000000,
-                     WCLONE = 0x80000000;
-// wait4 core: pid > 0 one child, -1 any, 0 the caller's process group,
-// < -1 the group -pid. Options: WNOHANG, WUNTRACED, WCONTINUED.
-Result<WaitResult> wait_for_child(Pid pid, u64 options);
+// wait4 and waitid options (include/uapi/linux/wait.h). WSTOPPED is
+// WUNTRACED under waitid's name.
+inline constexpr u64 WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000,
+                     WNOTHREAD = 0x20000000, WALL = 0x40000000, WCLONE = 0x80000000;
+// Which children a wait is for: waitid's P_ALL, P_PID, P_PGID (wait4's
+// pid argument maps onto them).
+struct WaitTarget {
+    enum class Kind : u8 { any, pid, pgid } kind = Kind::any;
+    Pid id = 0; // the pid or the process group
+};
+// wait4 and waitid's core. Options: WNOHANG, WEXITED (zombies),
+// WSTOPPED, WCONTINUED, WNOWAIT (report but leave the child waitable),
+// __WALL, __WCLONE. With WNOHANG and nothing to report, pid is 0.
+Result<WaitResult> wait_for_child(WaitTarget target, u64 options);
 
 // Wait-status encodings (Linux include/uapi/linux/wait.h semantics).
 constexpr i32 wait_status_exited(int code) { return (code & 0xff) << 8; }

@@ -633,6 +633,7 @@ void scheduler_tick()
     Thread& running = current_thread();
     if (is_idle(running))
         return;
+    cpu_itimers_tick_proc_locked(running);
     if (s_rq[hart.index].policy->tick(running.sched))
         running.set_work(Thread::WORK_RESCHED);
 }

@@ -172,6 +172,23 @@ void stop_process_proc_locked(Thread& me, int sig)
 
 u64 sigreturn_trampoline() { return mm::SIGRETURN_TRAMPOLINE_VA; }
 
+void cpu_itimers_tick_proc_locked(Thread& running)
+{
+    process_lock().assert_held();
+    Process& p = *running.process;
+    if (!p.virtual_expiry_ns && !p.prof_expiry_ns)
+        return;
+    ProcessTimes times = process_times_proc_locked(p);
+    auto check = [&](u64& expiry, u64 interval, u64 now, int sig) {
+        if (!expiry || now < expiry)
+            return;
+        expiry = interval ? now + interval : 0;
+        send_signal_proc_locked(p, sig, SI_KERNEL, 0);
+    };
+    check(p.virtual_expiry_ns, p.virtual_interval_ns, times.user_ns, SIGVTALRM);
+    check(p.prof_expiry_ns, p.prof_interval_ns, times.user_ns + times.system_ns, SIGPROF);
+}
+
 const char* signal_name(int sig)
 {
     static constexpr const char* NAMES[] = {"0",       "SIGHUP",  "SIGINT",  "SIGQUIT", "SIGILL",    "SIGTRAP",
@@ -346,8 +363,10 @@ void deliver_signals(Thread& t)
         SpinLockGuard guard(process_lock()); // senders read the mask and actions
         t.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : signal_bit(sig));
         t.signals_blocked &= ~UNBLOCKABLE;
+        // SA_RESETHAND: the handler goes back to SIG_DFL, but the flags
+        // and mask stay as they were (Linux's signal_delivered).
         if (action.flags & SA_RESETHAND) {
-            p.actions[sig - 1] = {};
+            p.actions[sig - 1].handler = 0;
             p.signals_caught &= ~signal_bit(sig);
         }
         // More may be pending: look again on the next way out.
@@ -378,7 +397,7 @@ void fault_signal(Thread& t, int sig, int code, u64 address, const char* cause, 
             SpinLockGuard guard(process_lock()); // senders read the mask and actions
             t.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : bit);
             if (action.flags & SA_RESETHAND) {
-                p.actions[sig - 1] = {};
+                p.actions[sig - 1].handler = 0; // flags and mask stay (as above)
                 p.signals_caught &= ~bit;
             }
             return;

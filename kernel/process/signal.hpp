@@ -14,14 +14,14 @@ inline constexpr int NSIG = 64;
 inline constexpr int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7,
                      SIGFPE = 8, SIGKILL = 9, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGPIPE = 13, SIGALRM = 14,
                      SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20, SIGTTIN = 21,
-                     SIGTTOU = 22, SIGURG = 23, SIGWINCH = 28;
+                     SIGTTOU = 22, SIGURG = 23, SIGVTALRM = 26, SIGPROF = 27, SIGWINCH = 28;
 
 // sigaction flags (include/uapi/asm-generic/signal.h).
 inline constexpr u64 SA_NOCLDSTOP = 1, SA_NOCLDWAIT = 2, SA_SIGINFO = 4, SA_ONSTACK = 0x08000000,
                      SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
 inline constexpr u64 SIG_DFL = 0, SIG_IGN = 1;
 // si_code values (include/uapi/asm-generic/siginfo.h).
-inline constexpr int SI_USER = 0, SI_KERNEL = 0x80, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2,
+inline constexpr int SI_USER = 0, SI_KERNEL = 0x80, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3,
                      CLD_STOPPED = 5, CLD_CONTINUED = 6, SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1,
                      BUS_ADRALN = 1, BUS_ADRERR = 2, TRAP_BRKPT = 1;
 
@@ -62,6 +62,10 @@ void deliver_signals(Thread& t);
 void fault_signal(Thread& t, int sig, int code, u64 address, const char* cause, u64 sepc);
 // The child changed state (exited, was killed, stopped, continued): tell the parent.
 void notify_parent_proc_locked(Process& child, int code, i32 status);
+// A tick charged to `running`: its process's ITIMER_VIRTUAL (user time)
+// and ITIMER_PROF (user and system time) fire SIGVTALRM / SIGPROF when
+// due. Process lock held; nothing to do unless one is armed.
+void cpu_itimers_tick_proc_locked(Thread& running);
 const char* signal_name(int sig);
 // The user address of the sigreturn trampoline page (in every address space).
 u64 sigreturn_trampoline();

@@ -108,6 +108,11 @@ struct Thread {
     u64 clear_child_tid = 0;    // [self] set_tid_address, CLONE_CHILD_CLEARTID
     u64 robust_list = 0;        // [self] set_robust_list: walked at exit
     u64 mutex_ranks = 0;        // [self] ranks of the mutexes it holds (the test kernel's order check)
+    bool no_new_privs = false;  // [self] PR_SET_NO_NEW_PRIVS: sticky, inherited by clone
+    // PR_SET_TIMERSLACK (accepted, not used by the timers): the value and
+    // what setting 0 restores, the creator's value at clone (Linux's).
+    u64 timer_slack_ns = 50000;         // [self]
+    u64 default_timer_slack_ns = 50000; // [self]
     // comm: set by exec and clone, and by any thread of the process
     // through /proc/PID/task/TID/comm. Byte 15 is always NUL.
     char name[16] = {};         // [P]

@@ -1,6 +1,8 @@
 // Descriptor system calls: I/O, seeking, duplication, fcntl, pipes,
 // directory listing, stat of an open file.
 #include "kernel/fs/file.hpp"
+#include "kernel/fs/fs_info.hpp"
+#include "kernel/fs/inode.hpp"
 #include "kernel/fs/pipe.hpp"
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/process.hpp"
@@ -230,6 +232,112 @@ Result<u64> sys_pipe2(UserPtr<i32> fds_out, i32 flags)
 
 // sync(2): every file lives in RAM; nothing to write back.
 Result<u64> sys_sync() { return u64(0); }
+
+// fsync/fdatasync: nothing to write back, but Linux's EINVAL stays for
+// files whose filesystem has no fsync (pipes, devices, /proc); tmpfs's
+// files and directories have a no-op one.
+static Result<u64> sync_file(Fd fd)
+{
+    FileRef f{TRY(file(fd))};
+    fs::Inode* inode = f->inode();
+    if (!inode || inode->proc != fs::ProcKind::None || inode->device != fs::Device::None)
+        return Errno::einval;
+    return u64(0);
+}
+
+Result<u64> sys_fsync(Fd fd) { return sync_file(fd); }
+Result<u64> sys_fdatasync(Fd fd) { return sync_file(fd); }
+
+Result<u64> sys_syncfs(Fd fd)
+{
+    FileRef f{TRY(file(fd))};
+    return u64(0);
+}
+
+Result<u64> sys_fstatfs(Fd fd, UserPtr<fs::LinuxStatfs> buf)
+{
+    FileRef f{TRY(file(fd))};
+    fs::LinuxStatfs s;
+    if (fs::Inode* inode = f->inode()) {
+        MutexGuard guard(fs::vfs_lock());
+        s = fs::statfs_of_vfs_locked(fs::fs_kind_vfs_locked(*inode));
+    } else {
+        // No inode: a pipe, or the console (a /dev device).
+        LinuxStat st;
+        TRY(f->stat(st));
+        MutexGuard guard(fs::vfs_lock());
+        s = fs::statfs_of_vfs_locked((st.st_mode & fs::S_IFMT) == fs::S_IFIFO ? fs::FsKind::pipe : fs::FsKind::dev);
+    }
+    TRY(mm::write_user(buf, s));
+    return u64(0);
+}
+
+// fallocate(2) in the order of Linux's vfs_fallocate checks (as of 6.13:
+// one mode at a time, KEEP_SIZE beside it), then tmpfs's modes
+// (mm/shmem.c): 0 grows the file, KEEP_SIZE alone does nothing here (no
+// blocks to reserve), PUNCH_HOLE | KEEP_SIZE zeroes the range.
+Result<u64> sys_fallocate(Fd fd, i32 mode, i64 offset, i64 length)
+{
+    constexpr i32 KEEP_SIZE = 1, PUNCH_HOLE = 2, COLLAPSE_RANGE = 8, ZERO_RANGE = 0x10, INSERT_RANGE = 0x20,
+                  UNSHARE_RANGE = 0x40, WRITE_ZEROES = 0x80;
+    constexpr i32 MODES = PUNCH_HOLE | COLLAPSE_RANGE | ZERO_RANGE | INSERT_RANGE | UNSHARE_RANGE | WRITE_ZEROES;
+    FileRef f{TRY(file(fd))};
+    if (offset < 0 || length <= 0)
+        return Errno::einval;
+    if (mode & ~(MODES | KEEP_SIZE))
+        return Errno::enotsup;
+    switch (mode & MODES) {
+    case 0:
+    case UNSHARE_RANGE:
+    case ZERO_RANGE: break;
+    case PUNCH_HOLE:
+        if (!(mode & KEEP_SIZE))
+            return Errno::enotsup;
+        break;
+    case COLLAPSE_RANGE:
+    case INSERT_RANGE:
+    case WRITE_ZEROES:
+        if (mode & KEEP_SIZE)
+            return Errno::enotsup;
+        break;
+    default: return Errno::enotsup; // more than one mode
+    }
+    if (!f->writable())
+        return Errno::ebadf;
+    fs::Inode* inode = f->inode();
+    if (!inode) {
+        LinuxStat st;
+        TRY(f->stat(st));
+        return (st.st_mode & fs::S_IFMT) == fs::S_IFIFO ? Errno::espipe : Errno::enodev;
+    }
+    if (inode->is_dir())
+        return Errno::eisdir;
+    if (!inode->is_regular())
+        return Errno::enodev;
+    u64 end = u64(offset) + u64(length);
+    if (end > u64(INT64_MAX))
+        return Errno::efbig;
+    if (inode->proc != fs::ProcKind::None || (mode & ~(KEEP_SIZE | PUNCH_HOLE)))
+        return Errno::enotsup; // /proc and /sys files have no fallocate; tmpfs no other mode
+    MutexGuard guard(fs::vfs_lock());
+    if (mode == 0) {
+        if (end <= inode->size)
+            return u64(0);
+        u64 room = fs::statfs_of_vfs_locked(fs::FsKind::root).f_bavail;
+        if ((end - inode->size + 4095) / 4096 > room)
+            return Errno::enospc; // more than tmpfs has left
+        TRY(fs::truncate_vfs_locked(*inode, end));
+        return u64(0);
+    }
+    if (mode & PUNCH_HOLE) {
+        static constexpr u8 zeros[256] = {};
+        for (u64 at = u64(offset); at < lib::min(end, inode->size);) {
+            usize n = usize(lib::min<u64>(sizeof(zeros), lib::min(end, inode->size) - at));
+            at += TRY(fs::write_vfs_locked(*inode, at, zeros, n));
+        }
+    }
+    return u64(0);
+}
 
 } // namespace kernel
 

@@ -8,6 +8,9 @@
 namespace kernel {
 
 struct LinuxStat; // kernel/fs/file.hpp
+namespace fs {
+struct LinuxStatfs; // kernel/fs/fs_info.hpp
+}
 
 // include/uapi/linux/time_types.h, struct __kernel_timespec
 struct Timespec {
@@ -47,6 +50,18 @@ struct Rusage {
     i64 rest[13];
 };
 static_assert(sizeof(Rusage) == 144);
+
+// The head of siginfo_t (include/uapi/asm-generic/siginfo.h) with
+// _sigchld's first fields, as waitid writes them: signo, errno, code, a
+// pad to the 8-byte aligned union, then pid, uid, status. siginfo_t is
+// 128 bytes; waitid writes these fields only (kernel/exit.c).
+struct SiginfoChld {
+    i32 si_signo, si_errno, si_code, pad;
+    i32 si_pid;
+    u32 si_uid;
+    i32 si_status;
+};
+inline constexpr usize SIGINFO_SIZE = 128;
 
 // struct rlimit64
 struct Rlimit {

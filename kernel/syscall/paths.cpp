@@ -1,6 +1,7 @@
 // Path system calls: open, stat, directories, links, renames, the working
 // directory. Linux semantics (path_resolution(7)); *at() variants resolve
 // relative paths from a directory descriptor or the cwd (AT_FDCWD).
+#include "kernel/fs/fs_info.hpp"
 #include "kernel/fs/inode_file.hpp"
 #include "kernel/fs/path.hpp"
 #include "kernel/fs/procfs.hpp"
@@ -159,16 +160,28 @@ Result<u64> sys_readlinkat(Fd dirfd, UserPtr<const char> path_name, UserPtr<char
     // The target goes into the path's own buffer: the name is not needed
     // once it is resolved.
     char* target = path.buffer();
+    Pid fd_pid = 0;
+    int fd = -1;
     {
         MutexGuard guard(vfs_lock());
         Inode* start = TRY(start_dir(dirfd, path));
         Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), false));
         if (!inode->is_symlink())
             return Errno::einval;
-        n = inode->proc == ProcKind::Self
-                ? lib::min<usize>(proc_self_target(target, PATH_MAX), usize(size))
-                : read_vfs_locked(*inode, 0, reinterpret_cast<u8*>(target), lib::min<usize>(PATH_MAX, usize(size)));
+        if (inode->proc == ProcKind::FdLink) {
+            fd_pid = inode->proc_pid;
+            fd = inode->proc_tid;
+            n = 0;
+        } else {
+            n = inode->proc != ProcKind::None
+                    ? lib::min<usize>(proc_link_target(*inode, target, PATH_MAX), usize(size))
+                    : read_vfs_locked(*inode, 0, reinterpret_cast<u8*>(target),
+                                      lib::min<usize>(PATH_MAX, usize(size)));
+        }
     }
+    // /proc/PID/fd/N: the file's name, found with the lock taken anew.
+    if (fd >= 0)
+        n = lib::min<usize>(TRY(proc_fd_target(fd_pid, fd, target, PATH_MAX)), usize(size));
     TRY(mm::copy_to_user(buf, target, n));
     return u64(n);
 }
@@ -427,6 +440,21 @@ Result<u64> sys_truncate(UserPtr<const char> path_name, i64 length)
     if (!inode->is_regular())
         return Errno::einval;
     TRY(truncate_vfs_locked(*inode, u64(length)));
+    return u64(0);
+}
+
+Result<u64> sys_statfs(UserPtr<const char> path_name, UserPtr<fs::LinuxStatfs> buf)
+{
+    UserPath path;
+    TRY(path.copy_from(path_name));
+    fs::LinuxStatfs s;
+    {
+        MutexGuard guard(vfs_lock());
+        Inode* start = TRY(start_dir(Fd::at_cwd, path));
+        Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), true));
+        s = fs::statfs_of_vfs_locked(fs::fs_kind_vfs_locked(*inode));
+    }
+    TRY(mm::write_user(buf, s));
     return u64(0);
 }
 

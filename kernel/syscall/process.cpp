@@ -1,6 +1,7 @@
-// Process system calls: exit, ids, clone (fork), execve, wait4, limits.
+// Process system calls: exit, ids, clone (fork), execve, wait4, waitid, limits.
 #include "kernel/smp.hpp"
 #include "kernel/exec.hpp"
+#include "kernel/fs/file.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/time.hpp"
 #include "kernel/mm/uaccess.hpp"
@@ -149,25 +150,115 @@ Result<u64> sys_execve(UserPtr<const char> path_name, UserPtr<const UserPtr<cons
     return u64(0); // a0 of the new program (rtld_fini = NULL for static)
 }
 
+namespace {
+
+Result<void> write_rusage_times(UserPtr<Rusage> usage, u64 user_ns, u64 system_ns)
+{
+    Rusage ru{};
+    ru.ru_utime = {i64(user_ns / 1000000000), i64(user_ns / 1000 % 1000000)};
+    ru.ru_stime = {i64(system_ns / 1000000000), i64(system_ns / 1000 % 1000000)};
+    return mm::write_user(usage, ru);
+}
+
+} // namespace
+
 Result<u64> sys_wait4(Pid pid, UserPtr<i32> status, u32 options, UserPtr<Rusage> usage)
 {
     if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE))
         return Errno::einval;
     if (pid == INT32_MIN)
         return Errno::esrch;
-    WaitResult r = TRY(wait_for_child(pid, options));
+    // pid > 0 one child, -1 any, 0 the caller's process group, < -1 the group -pid.
+    WaitTarget target;
+    if (pid > 0)
+        target = {WaitTarget::Kind::pid, pid};
+    else if (pid < -1)
+        target = {WaitTarget::Kind::pgid, -pid};
+    else if (pid == 0) {
+        SpinLockGuard guard(process_lock());
+        target = {WaitTarget::Kind::pgid, current_process().pgid};
+    }
+    WaitResult r = TRY(wait_for_child(target, options | WEXITED));
     if (r.pid == 0)
         return u64(0);
     // Linux reaps first, then reports a bad status pointer as EFAULT.
     if (status)
         TRY(mm::write_user(status, r.status));
-    if (usage) {
-        Rusage ru{};
-        ru.ru_utime = {i64(r.user_ns / 1000000000), i64(r.user_ns / 1000 % 1000000)};
-        ru.ru_stime = {i64(r.system_ns / 1000000000), i64(r.system_ns / 1000 % 1000000)};
-        TRY(mm::write_user(usage, ru));
-    }
+    if (usage)
+        TRY(write_rusage_times(usage, r.user_ns, r.system_ns));
     return u64(r.pid);
+}
+
+// waitid(2) (kernel/exit.c): the child's state as a SIGCHLD siginfo,
+// decoded from the wait status wait4 would return.
+Result<u64> sys_waitid(i32 idtype, Pid id, UserPtr<u8> info, u32 options, UserPtr<Rusage> usage)
+{
+    constexpr i32 P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
+    if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | WNOTHREAD | WALL | WCLONE))
+        return Errno::einval;
+    if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+        return Errno::einval;
+    WaitTarget target;
+    switch (idtype) {
+    case P_ALL: break;
+    case P_PID:
+        if (id <= 0)
+            return Errno::einval;
+        target = {WaitTarget::Kind::pid, id};
+        break;
+    case P_PGID:
+        if (id < 0)
+            return Errno::einval;
+        if (id == 0) { // the caller's group (Linux 5.4)
+            SpinLockGuard guard(process_lock());
+            id = current_process().pgid;
+        }
+        target = {WaitTarget::Kind::pgid, id};
+        break;
+    case P_PIDFD:
+        // No descriptor is a pidfd here: Linux's pidfd_get_pid answers
+        // EBADF for a closed one, EINVAL for any other.
+        if (id < 0)
+            return Errno::einval;
+        {
+            FileRef f{TRY(current_process().files->get_ref(int(id)))};
+        }
+        return Errno::einval;
+    default: return Errno::einval;
+    }
+    WaitResult r = TRY(wait_for_child(target, options));
+    SiginfoChld si{};
+    if (r.pid) {
+        si.si_signo = SIGCHLD;
+        si.si_pid = r.pid;
+        si.si_uid = 0; // everyone is root
+        i32 st = r.status;
+        if (st == 0xffff) {
+            si.si_code = CLD_CONTINUED;
+            si.si_status = SIGCONT;
+        } else if ((st & 0xff) == 0x7f) {
+            si.si_code = CLD_STOPPED;
+            si.si_status = (st >> 8) & 0xff;
+        } else if (st & 0x7f) {
+            si.si_code = (st & 0x80) ? CLD_DUMPED : CLD_KILLED;
+            si.si_status = st & 0x7f;
+        } else {
+            si.si_code = CLD_EXITED;
+            si.si_status = (st >> 8) & 0xff;
+        }
+        if (usage)
+            TRY(write_rusage_times(usage, r.user_ns, r.system_ns));
+    }
+    // Nothing ready under WNOHANG still writes a zeroed head (si_pid 0).
+    // As in Linux the child is reaped before a bad pointer shows, and the
+    // whole siginfo_t must be a user range.
+    if (info) {
+        if (!mm::user_range_ok(info.address(), SIGINFO_SIZE))
+            return Errno::efault;
+        TRY(mm::copy_to_user(info.address(), &si, 12));
+        TRY(mm::copy_to_user(info.address() + 16, &si.si_pid, 12));
+    }
+    return u64(0);
 }
 
 Result<u64> sys_sched_yield()
@@ -272,6 +363,9 @@ static Result<u64> limits(Process& p, u32 resource, UserPtr<const Rlimit> new_li
         wanted = TRY(mm::read_user(new_limit));
         if (wanted.rlim_cur > wanted.rlim_max)
             return Errno::einval;
+        constexpr u32 RLIMIT_NOFILE = 7;
+        if (resource == RLIMIT_NOFILE && wanted.rlim_max > NR_OPEN)
+            return Errno::eperm; // above /proc/sys/fs/nr_open, even for root
     }
     if (old_limit)
         TRY(mm::write_user(old_limit, Rlimit{p.rlimit_cur[resource], p.rlimit_max[resource]}));

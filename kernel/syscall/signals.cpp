@@ -188,33 +188,70 @@ Result<u64> sys_ppoll(UserPtr<PollFd>, u32 nfds, UserPtr<const Timespec> timeout
 }
 
 // setitimer/getitimer: ITIMER_REAL (SIGALRM after wall-clock time; glibc's
-// alarm() uses it). ITIMER_VIRTUAL and ITIMER_PROF are not supported yet.
-static Result<void> write_itimerval(UserPtr<Itimerval> to, u64 value_ns, u64 interval_ns)
+// alarm() uses it), ITIMER_VIRTUAL (SIGVTALRM after user CPU time) and
+// ITIMER_PROF (SIGPROF after user + system CPU time) of the process; the
+// CPU ones are checked at each tick (cpu_itimers_tick_proc_locked).
+namespace {
+
+constexpr i32 ITIMER_REAL = 0, ITIMER_VIRTUAL = 1, ITIMER_PROF = 2;
+
+Result<void> write_itimerval(UserPtr<Itimerval> to, u64 value_ns, u64 interval_ns)
 {
     Itimerval v{{i64(interval_ns / 1000000000), i64(interval_ns / 1000 % 1000000)},
                 {i64(value_ns / 1000000000), i64(value_ns / 1000 % 1000000)}};
     return mm::write_user(to, v);
 }
 
+struct TimerState {
+    u64 left_ns, interval_ns;
+};
+
+// The timer `which` of p now: time left and reload. Process lock held.
+TimerState timer_state_proc_locked(Process& p, i32 which, u64 now)
+{
+    u64 expiry = which == ITIMER_REAL ? p.alarm_deadline_ns
+                 : which == ITIMER_VIRTUAL ? p.virtual_expiry_ns
+                                           : p.prof_expiry_ns;
+    u64 interval = which == ITIMER_REAL ? p.alarm_interval_ns
+                   : which == ITIMER_VIRTUAL ? p.virtual_interval_ns
+                                             : p.prof_interval_ns;
+    // An armed timer that is due but not yet fired is not shown as 0 (that
+    // reads as disarmed): Linux says 1 us for ITIMER_REAL, a tick for the
+    // CPU timers.
+    u64 due = which == ITIMER_REAL ? 1000 : tick_period_ns();
+    u64 left = !expiry ? 0 : expiry > now ? expiry - now : due;
+    return {left, interval};
+}
+
+// "now" on the timer's own clock.
+u64 timer_clock_proc_locked(Process& p, i32 which)
+{
+    if (which == ITIMER_REAL)
+        return monotonic_ns();
+    ProcessTimes times = process_times_proc_locked(p);
+    return which == ITIMER_VIRTUAL ? times.user_ns : times.user_ns + times.system_ns;
+}
+
+} // namespace
+
 Result<u64> sys_getitimer(i32 which, UserPtr<Itimerval> value)
 {
-    if (which != 0)
+    if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF)
         return Errno::einval;
     Process& p = current_process();
-    u64 now = monotonic_ns(), left, interval;
+    TimerState state;
     {
         SpinLockGuard guard(process_lock());
-        left = p.alarm_deadline_ns > now ? p.alarm_deadline_ns - now : 0;
-        interval = p.alarm_interval_ns;
+        state = timer_state_proc_locked(p, which, timer_clock_proc_locked(p, which));
     }
-    TRY(write_itimerval(value, left, interval));
+    TRY(write_itimerval(value, state.left_ns, state.interval_ns));
     return u64(0);
 }
 
 Result<u64> sys_setitimer(i32 which, UserPtr<const Itimerval> new_value, UserPtr<Itimerval> old_value)
 {
-    if (which != 0)
-        return Errno::einval;
+    // Linux reads and checks the new value before it looks at `which`
+    // (kernel/time/itimer.c): a bad pointer is EFAULT whatever the timer.
     // it_interval then it_value, each seconds and microseconds.
     i64 v[4] = {};
     if (new_value)
@@ -222,20 +259,29 @@ Result<u64> sys_setitimer(i32 which, UserPtr<const Itimerval> new_value, UserPtr
     for (int i = 0; i < 4; i += 2)
         if (v[i] < 0 || v[i + 1] < 0 || v[i + 1] >= 1000000)
             return Errno::einval;
+    if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF)
+        return Errno::einval;
     Process& p = current_process();
     u64 interval = u64(v[0]) * 1000000000ull + u64(v[1]) * 1000, value = u64(v[2]) * 1000000000ull + u64(v[3]) * 1000;
-    u64 now = monotonic_ns(), old_left, old_interval;
+    TimerState old;
     {
         SpinLockGuard guard(process_lock());
-        old_left = p.alarm_deadline_ns > now ? p.alarm_deadline_ns - now : 0;
-        old_interval = p.alarm_interval_ns;
-        if (value)
-            alarm_arm_proc_locked(p, now + value, interval);
-        else
-            alarm_cancel_proc_locked(p);
+        u64 now = timer_clock_proc_locked(p, which);
+        old = timer_state_proc_locked(p, which, now);
+        if (which == ITIMER_REAL) {
+            if (value)
+                alarm_arm_proc_locked(p, now + value, interval);
+            else
+                alarm_cancel_proc_locked(p);
+        } else {
+            u64& expiry = which == ITIMER_VIRTUAL ? p.virtual_expiry_ns : p.prof_expiry_ns;
+            u64& reload = which == ITIMER_VIRTUAL ? p.virtual_interval_ns : p.prof_interval_ns;
+            expiry = value ? now + value : 0;
+            reload = value ? interval : 0;
+        }
     }
     if (old_value)
-        TRY(write_itimerval(old_value, old_left, old_interval));
+        TRY(write_itimerval(old_value, old.left_ns, old.interval_ns));
     return u64(0);
 }
 
@@ -243,12 +289,16 @@ namespace {
 
 // The threads setpriority/getpriority name: PRIO_PROCESS a thread id (as
 // Linux, one thread; 0 the caller), PRIO_PGRP every thread of the group's
-// processes (0: the caller's group).
+// processes (0: the caller's group), PRIO_USER every thread of the user's
+// processes (0: the caller's user). Everyone is uid 0, so user 0 is every
+// process and any other user has none.
+constexpr i32 PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
+
 template <typename F> bool for_each_prio_target_proc_locked(i32 which, i32 who, F&& f)
 {
     process_lock().assert_held();
     bool found = false;
-    if (which == 0) {
+    if (which == PRIO_PROCESS) {
         Thread* t = who ? find_thread_proc_locked(who) : &current_thread();
         if (t && t->state != ThreadState::Dead) {
             f(*t);
@@ -256,9 +306,11 @@ template <typename F> bool for_each_prio_target_proc_locked(i32 which, i32 who, 
         }
         return found;
     }
+    if (which == PRIO_USER && who != 0)
+        return false; // no process runs as another user
     Pid group = who ? who : current_process().pgid;
     for_each_process_proc_locked([&](Process& p) {
-        if (p.pgid == group && !p.zombie)
+        if ((which == PRIO_USER || p.pgid == group) && !p.zombie)
             for_each_thread_proc_locked(p, [&](Thread& t) {
                 f(t);
                 found = true;
@@ -269,11 +321,13 @@ template <typename F> bool for_each_prio_target_proc_locked(i32 which, i32 who, 
 
 } // namespace
 
-// setpriority/getpriority: PRIO_PROCESS (0) and PRIO_PGRP (1); nice values
-// are clamped to -20..19 as Linux does. getpriority's raw result is 20 - nice.
+// setpriority/getpriority (kernel/sys.c): nice values are clamped to
+// -20..19 as Linux does; root may lower them, so no EPERM or EACCES can
+// arise. getpriority's raw result is 20 - nice, of the best (lowest nice)
+// thread named.
 Result<u64> sys_setpriority(i32 which, i32 who, i32 nice)
 {
-    if (which != 0 && which != 1)
+    if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
         return Errno::einval;
     nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
     SpinLockGuard guard(process_lock());
@@ -283,7 +337,7 @@ Result<u64> sys_setpriority(i32 which, i32 who, i32 nice)
 
 Result<u64> sys_getpriority(i32 which, i32 who)
 {
-    if (which != 0 && which != 1)
+    if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
         return Errno::einval;
     SpinLockGuard guard(process_lock());
     int best = 40; // lowest nice wins: the highest priority

@@ -1,9 +1,11 @@
-// System information calls: uname, getrandom, sysinfo, syslog.
+// System information and control calls: uname, getrandom, sysinfo,
+// syslog, reboot; prctl and personality, the process's own settings.
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/process.hpp"
+#include "kernel/process/signal.hpp"
 #include "kernel/random.hpp"
 #include "kernel/syscall/syscall.hpp"
 #include "kernel/console.hpp"
@@ -146,6 +148,116 @@ Result<u64> sys_reboot(u32 magic1, u32 magic2, u32 cmd, UserPtr<const char>)
     default:
         return Errno::einval;
     }
+}
+
+namespace {
+
+// include/uapi/linux/prctl.h
+constexpr i32 PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
+              PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30,
+              PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38,
+              PR_GET_NO_NEW_PRIVS = 39;
+constexpr usize TASK_COMM_LEN = 16;
+
+// The new comm: up to 15 bytes of the string, longer ones truncated
+// (Linux's strncpy_from_user of sizeof(comm) - 1).
+Result<void> read_comm(u64 address, char (&name)[TASK_COMM_LEN])
+{
+    auto n = mm::copy_string_from_user(name, address, TASK_COMM_LEN);
+    if (n.is_error() && n.code() == Errno::enametoolong) {
+        TRY(mm::copy_from_user(name, address, TASK_COMM_LEN - 1));
+        name[TASK_COMM_LEN - 1] = 0;
+        return {};
+    }
+    TRY(n);
+    return {};
+}
+
+} // namespace
+
+// prctl(2): the options kernel/sys.c implements that a process without
+// capabilities, seccomp or namespaces has a use for; the rest EINVAL.
+Result<u64> sys_prctl(Thread& t, Process& p, i32 option, u64 arg2, u64 arg3, u64 arg4, u64 arg5)
+{
+    switch (option) {
+    case PR_SET_PDEATHSIG: {
+        if (arg2 > u64(NSIG))
+            return Errno::einval;
+        SpinLockGuard guard(process_lock()); // the dying parent reads it
+        p.pdeath_signal = int(arg2);
+        return u64(0);
+    }
+    case PR_GET_PDEATHSIG: {
+        i32 sig;
+        {
+            SpinLockGuard guard(process_lock());
+            sig = p.pdeath_signal;
+        }
+        TRY(mm::write_user<i32>(arg2, sig));
+        return u64(0);
+    }
+    case PR_GET_DUMPABLE: return u64(p.dumpable);
+    case PR_SET_DUMPABLE:
+        if (arg2 != 0 && arg2 != 1) // SUID_DUMP_DISABLE, SUID_DUMP_USER
+            return Errno::einval;
+        p.dumpable = u8(arg2);
+        return u64(0);
+    case PR_SET_NAME: {
+        char name[TASK_COMM_LEN] = {};
+        TRY(read_comm(arg2, name));
+        SpinLockGuard guard(process_lock()); // /proc readers and other threads
+        set_thread_comm_proc_locked(t, name);
+        return u64(0);
+    }
+    case PR_GET_NAME: {
+        char name[TASK_COMM_LEN];
+        {
+            SpinLockGuard guard(process_lock());
+            __builtin_memcpy(name, t.name, sizeof(name));
+        }
+        TRY(mm::copy_to_user(arg2, name, sizeof(name)));
+        return u64(0);
+    }
+    case PR_SET_TIMERSLACK:
+        // Zero or less: back to the default, the creator's value at clone.
+        t.timer_slack_ns = i64(arg2) <= 0 ? t.default_timer_slack_ns : arg2;
+        return u64(0);
+    case PR_GET_TIMERSLACK: return t.timer_slack_ns;
+    case PR_SET_CHILD_SUBREAPER: {
+        SpinLockGuard guard(process_lock()); // exits of descendants read it
+        p.child_subreaper = arg2 != 0;
+        return u64(0);
+    }
+    case PR_GET_CHILD_SUBREAPER: {
+        i32 on;
+        {
+            SpinLockGuard guard(process_lock());
+            on = p.child_subreaper;
+        }
+        TRY(mm::write_user<i32>(arg2, on));
+        return u64(0);
+    }
+    case PR_SET_NO_NEW_PRIVS:
+        if (arg2 != 1 || arg3 || arg4 || arg5)
+            return Errno::einval; // it can only be set, never cleared
+        t.no_new_privs = true;
+        return u64(0);
+    case PR_GET_NO_NEW_PRIVS:
+        if (arg2 || arg3 || arg4 || arg5)
+            return Errno::einval;
+        return u64(t.no_new_privs);
+    default: return Errno::einval;
+    }
+}
+
+// personality(2): 0xffffffff asks; any other value is set. Returns the old
+// one. Nothing here depends on it (PER_LINUX, 0, is the default).
+Result<u64> sys_personality(Process& p, u32 persona)
+{
+    u32 old = p.personality;
+    if (persona != 0xffffffffu)
+        p.personality = persona;
+    return u64(old);
 }
 
 } // namespace kernel

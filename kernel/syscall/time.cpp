@@ -98,6 +98,27 @@ u64 deadline_after(u64 duration)
 
 } // namespace
 
+// clock_settime(2) (kernel/time/posix-timers.c): only CLOCK_REALTIME can
+// be set (by root: everyone here). A CPU clock named by a negative id
+// refuses with EPERM after reading the value (posix_cpu_clock_set); every
+// other clock, the caller's own CPU clocks included, has no setter (EINVAL).
+Result<u64> sys_clock_settime(i32 id, UserPtr<const Timespec> value)
+{
+    if (id != CLOCK_REALTIME && id >= 0)
+        return Errno::einval;
+    if (id < 0)
+        TRY(cpu_clock_now(id)); // a clock that does not exist: EINVAL
+    Timespec ts = TRY(mm::read_user(value));
+    if (id < 0)
+        return Errno::eperm;
+    // timespec64_valid_settod: a valid time the kernel's clock can hold.
+    constexpr i64 KTIME_SEC_MAX = INT64_MAX / 1000000000;
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000 || ts.tv_sec >= KTIME_SEC_MAX - 30 * 365 * 86400ll)
+        return Errno::einval;
+    wallclock_set(u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec));
+    return u64(0);
+}
+
 Result<u64> sys_nanosleep(UserPtr<const Timespec> duration, UserPtr<Timespec> remaining)
 {
     u64 deadline = deadline_after(TRY(read_duration(duration)));
@@ -110,14 +131,50 @@ Result<u64> sys_nanosleep(UserPtr<const Timespec> duration, UserPtr<Timespec> re
     return u64(0);
 }
 
+namespace {
+
+// Sleep until a CPU clock reaches a time: CPU time advances only while
+// threads run, so the sleeper looks again at every tick (a signal ends the
+// sleep with EINTR, the time left for a relative one).
+Result<u64> cpu_clock_sleep(i32 id, i32 flags, UserPtr<const Timespec> request, UserPtr<Timespec> remaining)
+{
+    u64 value = TRY(read_duration(request));
+    u64 now = TRY(clock_now(id));
+    u64 target = (flags & TIMER_ABSTIME) ? value : value > ~0ull - now ? ~0ull : now + value;
+    while (now < target) {
+        if (!sleep_until(deadline_after(tick_period_ns()))) {
+            if (!(flags & TIMER_ABSTIME) && remaining)
+                TRY(write_timespec(remaining, target - now));
+            return Errno::eintr;
+        }
+        now = TRY(clock_now(id)); // its process may be gone: EINVAL
+    }
+    return u64(0);
+}
+
+} // namespace
+
 Result<u64> sys_clock_nanosleep(i32 id, i32 flags, UserPtr<const Timespec> request, UserPtr<Timespec> remaining)
 {
-    if (id == CLOCK_THREAD_CPUTIME_ID)
+    // Linux (kernel/time/posix-timers.c, posix-cpu-timers.c): the calling
+    // thread's CPU clock has no sleep (EOPNOTSUPP, which glibc's wrapper
+    // turns into EINVAL before asking), and neither have the coarse and raw
+    // clocks; the caller's own thread clock named by id is EINVAL. Process
+    // CPU clocks (and other threads' by id) sleep until they reach the time.
+    if (id == CLOCK_THREAD_CPUTIME_ID || id == CLOCK_MONOTONIC_RAW || id == CLOCK_REALTIME_COARSE ||
+        id == CLOCK_MONOTONIC_COARSE)
+        return Errno::enotsup;
+    if (id < 0) {
+        TRY(cpu_clock_now(id)); // one that does not exist: EINVAL
+        Pid pid = Pid(~(id >> 3));
+        if ((id & 4) && (pid == 0 || pid == current_thread().tid))
+            return Errno::einval;
+    } else if (id != CLOCK_REALTIME && id != CLOCK_MONOTONIC && id != CLOCK_BOOTTIME &&
+               id != CLOCK_PROCESS_CPUTIME_ID) {
         return Errno::einval;
-    if (id != CLOCK_REALTIME && id != CLOCK_MONOTONIC && id != CLOCK_BOOTTIME && id != CLOCK_PROCESS_CPUTIME_ID)
-        return Errno::einval;
-    if (id == CLOCK_PROCESS_CPUTIME_ID)
-        return Errno::enotsup; // sleeping on a CPU clock: not supported (as Linux for threads)
+    }
+    if (id < 0 || id == CLOCK_PROCESS_CPUTIME_ID)
+        return cpu_clock_sleep(id, flags, request, remaining);
     u64 value = TRY(read_duration(request));
     if (flags & TIMER_ABSTIME) {
         u64 now = TRY(clock_now(id));

@@ -38,4 +38,8 @@ std::vector<ut::Case> proc_cpu_cases();        // proc_cpu_tests.cpp
 std::vector<ut::Case> robustness_cases();      // robustness_tests.cpp
 std::vector<ut::Case> fuzz_regression_cases(); // fuzz_regressions.cpp
 std::vector<ut::Case> thread_fuzz_regression_cases(); // thread_fuzz_regressions.cpp
+std::vector<ut::Case> conformance_wait_cases();    // conformance_process.cpp
+std::vector<ut::Case> conformance_control_cases(); // conformance_process.cpp
+std::vector<ut::Case> conformance_files_cases();   // conformance_files.cpp
+std::vector<ut::Case> conformance_proc_cases();    // conformance_files.cpp
 std::vector<ut::Case> smp_cases();             // smp_tests.cpp, smp_tests_processes.cpp

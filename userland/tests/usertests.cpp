@@ -54,6 +54,13 @@ int main(int argc, char** argv)
         // What a hostile program tried: symlink loops, /proc, brk extremes,
         // address spaces shared by fork and changed by the mmap family.
         {"robustness", robustness_cases()},
+        // The process API as Linux defines it, where the Linux Test Project
+        // found gaps: waitid; prctl, personality, SA_RESETHAND, CPU timers,
+        // clocks, limits; statfs, fsync, fallocate; /proc's mounts, sys, fd.
+        {"conformance_wait", conformance_wait_cases()},
+        {"conformance_control", conformance_control_cases()},
+        {"conformance_files", conformance_files_cases()},
+        {"conformance_proc", conformance_proc_cases()},
         // What the syscall fuzzer found beyond that (userland/fuzz).
         {"fuzz_regressions", concat({fuzz_regression_cases(), thread_fuzz_regression_cases()})},
         // More than one hart: concurrency, atomics, TLB shootdown, and
