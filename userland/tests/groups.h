@@ -38,4 +38,6 @@ std::vector<ut::Case> proc_cpu_cases();        // proc_cpu_tests.cpp
 std::vector<ut::Case> robustness_cases();      // robustness_tests.cpp
 std::vector<ut::Case> fuzz_regression_cases(); // fuzz_regressions.cpp
 std::vector<ut::Case> thread_fuzz_regression_cases(); // thread_fuzz_regressions.cpp
+std::vector<ut::Case> poll_cases();             // poll_tests.cpp
+std::vector<ut::Case> poll_tty_cases();         // poll_tests.cpp
 std::vector<ut::Case> smp_cases();             // smp_tests.cpp, smp_tests_processes.cpp
