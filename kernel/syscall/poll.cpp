@@ -293,7 +293,7 @@ Result<u64> sys_ppoll(UserPtr<PollFd> fds, u32 nfds, UserPtr<const Timespec> tim
     WaitMask mask;
     TRY(mask.install(sigmask, sigsetsize));
     auto ready = do_poll(fds, nfds, deadline);
-    mask.finish(ready.is_error() && ready.error() == Errno::eintr);
+    mask.finish(ready.is_error() && ready.error().code == Errno::eintr);
     write_back_remaining(timeout, start, deadline);
     return ready.is_error() ? Result<u64>(ready.error()) : Result<u64>(u64(ready.value()));
 }
@@ -310,7 +310,7 @@ Result<u64> sys_pselect6(i32 n, UserPtr<u64> readfds, UserPtr<u64> writefds, Use
     TRY(mask.install(UserPtr<const Sigset>(arg.mask), usize(arg.size)));
     u64 sets[3] = {readfds.address(), writefds.address(), exceptfds.address()};
     auto ready = do_select(n, sets, deadline);
-    mask.finish(ready.is_error() && ready.error() == Errno::eintr);
+    mask.finish(ready.is_error() && ready.error().code == Errno::eintr);
     write_back_remaining(timeout, start, deadline);
     return ready.is_error() ? Result<u64>(ready.error()) : Result<u64>(u64(ready.value()));
 }
@@ -384,7 +384,7 @@ Result<u64> sys_epoll_pwait(Fd epfd, UserPtr<EpollEvent> events, i32 maxevents, 
     TRY(mask.install(sigmask, sigsetsize));
     u64 deadline = timeout_ms < 0 ? FOREVER : timeout_ms == 0 ? 0 : monotonic_ns() + u64(timeout_ms) * 1000000ull;
     auto n = epoll_wait_common(epfd, events, maxevents, deadline);
-    mask.finish(n.is_error() && n.error() == Errno::eintr);
+    mask.finish(n.is_error() && n.error().code == Errno::eintr);
     return n;
 }
 
@@ -396,7 +396,7 @@ Result<u64> sys_epoll_pwait2(Fd epfd, UserPtr<EpollEvent> events, i32 maxevents,
     WaitMask mask;
     TRY(mask.install(sigmask, sigsetsize));
     auto n = epoll_wait_common(epfd, events, maxevents, deadline);
-    mask.finish(n.is_error() && n.error() == Errno::eintr);
+    mask.finish(n.is_error() && n.error().code == Errno::eintr);
     return n;
 }
 
@@ -413,7 +413,7 @@ Result<u64> sys_eventfd2(u32 initial, i32 flags)
     return u64(fd.value());
 }
 
+} // namespace kernel
+
 #define MYRIAD_THUNKS_poll(handler) MYRIAD_THUNK(handler)
 #include "kernel/syscall/instantiate_thunks.inc"
-
-} // namespace kernel

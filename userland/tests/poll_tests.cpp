@@ -8,6 +8,7 @@
 #include "groups.h"
 #include "harness.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -165,7 +166,11 @@ void full_pipe_not_writable(Test& t)
     while (write(p.w(), block, sizeof block) == ssize_t(sizeof block)) {
     }
     EXPECT_EQ(revents(p.w(), POLLOUT), 0);
-    ASSERT_EQ(read(p.r(), block, sizeof block), ssize_t(sizeof block));
+    for (size_t taken = 0; taken < sizeof block;) { // a page's worth of room
+        ssize_t n = read(p.r(), block, sizeof block - taken);
+        ASSERT(n > 0);
+        taken += size_t(n);
+    }
     EXPECT_EQ(revents(p.w(), POLLOUT), POLLOUT);
 }
 
@@ -259,7 +264,7 @@ void bad_descriptors(Test& t)
     EXPECT_EQ(fds[2].revents, POLLOUT);
     fds[0].fd = -5;
     EXPECT_EQ(poll(fds, 2, 0), 0); // only ignored ones: a timeout
-    EXPECT_ERRNO(poll(reinterpret_cast<pollfd*>(8), 1, 0), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_ppoll, 8, 1, nullptr, nullptr, 8), EFAULT);
     EXPECT_ERRNO(syscall(SYS_ppoll, fds, 1, nullptr, reinterpret_cast<sigset_t*>(8), 8), EFAULT);
     sigset_t none;
     sigemptyset(&none);
