@@ -250,6 +250,42 @@ void many_descriptors(Test& t)
     EXPECT_EQ(wait_for(pid), 0);
 }
 
+// Two processes hand a byte back and forth, each waiting in poll (one
+// way) or epoll (the other) before it reads: a wake-up lost between a
+// look and a sleep hangs the exchange (on several harts too).
+void poll_ping_pong(Test& t)
+{
+    Pipe there, back;
+    ASSERT(there.r() >= 0 && back.r() >= 0);
+    constexpr int rounds = 300;
+    pid_t pid = spawn([&] {
+        int ep = epoll_create1(0);
+        epoll_event ev{EPOLLIN, {}};
+        CHILD_CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, there.r(), &ev) == 0);
+        for (int i = 0; i < rounds; ++i) {
+            epoll_event out;
+            if (epoll_wait(ep, &out, 1, 5000) != 1)
+                return 1;
+            char c;
+            if (read(there.r(), &c, 1) != 1 || write(back.w(), &c, 1) != 1)
+                return 2;
+        }
+        return 0;
+    });
+    ASSERT(pid > 0);
+    int done = 0;
+    for (; done < rounds; ++done) {
+        char c = char(done);
+        if (write(there.w(), &c, 1) != 1)
+            break;
+        pollfd fd{back.r(), POLLIN, 0};
+        if (poll(&fd, 1, 5000) != 1 || read(back.r(), &c, 1) != 1 || c != char(done))
+            break;
+    }
+    EXPECT_EQ(done, rounds);
+    EXPECT_EQ(wait_for(pid), 0);
+}
+
 void bad_descriptors(Test& t)
 {
     Pipe p;
@@ -764,6 +800,7 @@ std::vector<Case> poll_cases()
         {"poll_wakes_on_write_and_read", poll_wakes_on_write_and_read},
         {"poll_wakes_on_hangup", poll_wakes_on_hangup},
         {"many_descriptors", many_descriptors},
+        {"poll_ping_pong", poll_ping_pong},
         {"bad_descriptors", bad_descriptors},
         {"always_ready_files", always_ready_files},
         {"poll_interrupted", poll_interrupted},
