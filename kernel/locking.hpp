@@ -126,6 +126,19 @@ inline constexpr u64 ALLOCATOR_LOCKS = lock_rank_bit(LockRank::KernelVm) | lock_
 
 [[noreturn]] void spinlock_held_violation(u64 held_ranks, const char* what);
 
+// Contention statistics per rank (all locks of a rank together), counted
+// on the slow paths only, so an uncontended acquire costs nothing more:
+// how often an acquire found the lock taken, and the time it then waited
+// (timebase ticks: spinning for a spinlock, asleep for a mutex).
+// /proc/lock_stat prints them; the SMP benchmarks read it before and
+// after a run to show which lock the harts fight over.
+struct LockContention {
+    u64 contentions = 0;
+    u64 wait_ticks = 0;
+};
+void note_contention(LockRank, u64 wait_ticks);
+LockContention lock_contention(LockRank);
+
 // The checks (in the test kernel; nothing in production): panic if this
 // hart holds a spinlock under which `what` is forbidden (sleeping, user
 // memory access)...

@@ -54,20 +54,24 @@ bool Mutex::lock_or_wait(bool interruptible)
 
 bool Mutex::lock_slow(void* me, bool interruptible)
 {
+    u64 start = arch::read_time();
     SpinLockGuard guard(process_lock());
     for (;;) {
         __atomic_store_n(&m_waiters, 1u, __ATOMIC_SEQ_CST);
         void* expected = nullptr;
         if (__atomic_compare_exchange_n(&m_owner, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
             note_taken(m_rank);
+            note_contention(m_rank, arch::read_time() - start);
             return true;
         }
         // Woken by unlock, or early by a signal: try again, unless the
         // signal is to end an interruptible wait.
         if (!interruptible)
             block_uninterruptible_proc_locked(m_queue);
-        else if (block_on_proc_locked(m_queue))
+        else if (block_on_proc_locked(m_queue)) {
+            note_contention(m_rank, arch::read_time() - start);
             return false;
+        }
     }
 }
 

@@ -41,8 +41,8 @@ public:
         } else if (is_held_by_this_hart()) {
             panic_message(__FILE__, __LINE__, name()); // recursive acquire: a deadlock
         }
-        while (__atomic_exchange_n(&m_locked, 1u, __ATOMIC_ACQUIRE) != 0)
-            smp_poll_while_spinning(); // answer shootdowns: the holder may be waiting for us
+        if (__atomic_exchange_n(&m_locked, 1u, __ATOMIC_ACQUIRE) != 0) [[unlikely]]
+            spin_contended();
         m_owner = &arch::this_hart();
         if constexpr (LOCK_ORDER_CHECKS)
             m_owner->held_lock_ranks |= lock_rank_bit(m_rank);
@@ -74,6 +74,14 @@ public:
     LockRank rank() const { return m_rank; }
 
 private:
+    [[gnu::noinline]] void spin_contended()
+    {
+        u64 start = arch::read_time();
+        while (__atomic_exchange_n(&m_locked, 1u, __ATOMIC_ACQUIRE) != 0)
+            smp_poll_while_spinning(); // answer shootdowns: the holder may be waiting for us
+        note_contention(m_rank, arch::read_time() - start);
+    }
+
     u32 m_locked = 0;
     arch::Hart* m_owner = nullptr;
     LockRank m_rank;

@@ -264,7 +264,7 @@ myriad_qemu_test(panic.kernel_stack_overflow --append "panic_test=stack_overflow
     --expect-exit 3)
 
 # Regression guard: the short benchmarks under -icount shift=0 (exact,
-# repeatable instruction counts) must not get more than 25% worse than the
+# repeatable instruction counts) must not get more than 5% worse than the
 # figures recorded in tests/bench_baseline.json. Re-recording them
 # (./myriad bench --record) is a deliberate commit. The null system call
 # also has a fixed ceiling (docs/performance.md: at most 150 instructions).

@@ -126,14 +126,6 @@ template <typename Which> File* FileTable::take_ft_locked(int fd, Which&& which)
     return f;
 }
 
-Result<File*> FileTable::get_ref_unshared(int fd) const
-{
-    if (fd < 0 || fd >= m_capacity || !m_files[fd])
-        return Errno::ebadf;
-    m_files[fd]->ref();
-    return m_files[fd];
-}
-
 Result<File*> FileTable::get_ref(int fd) const
 {
     SpinLockGuard guard(m_lock);

@@ -85,17 +85,26 @@ private:
     u32 m_flags = O_RDWR;
 };
 
-// A reference to a File for the length of a system call (Linux's
-// fdget/fdput): another thread of the process may close the descriptor
-// while the call blocks in it, and the file must outlive the call.
+// A descriptor's file as one lookup found it: referenced, or borrowed
+// from a table nobody else can change (FileTable::peek_unshared).
+struct FileLookup {
+    File* file;
+    bool referenced;
+};
+
+// A File held for the length of a system call (Linux's fdget/fdput):
+// another thread of the process may close the descriptor while the call
+// blocks in it, and the file must outlive the call. A borrowed file needs
+// no reference, since only this call could close its descriptor.
 class FileRef {
 public:
-    explicit FileRef(File* f) : m_file(f) {} // takes over a reference
+    explicit FileRef(File* f) : m_file(f), m_referenced(true) {} // takes over a reference
+    explicit FileRef(FileLookup l) : m_file(l.file), m_referenced(l.referenced) {}
     FileRef(const FileRef&) = delete;
     FileRef& operator=(const FileRef&) = delete;
     ~FileRef()
     {
-        if (m_file)
+        if (m_referenced && m_file)
             m_file->unref();
     }
     File* get() const { return m_file; }
@@ -105,6 +114,7 @@ public:
 
 private:
     File* m_file;
+    bool m_referenced;
 };
 
 // The threads of a process (and CLONE_FILES processes) share one table
@@ -130,10 +140,12 @@ public:
     static void release(FileTable*);
 
     Result<File*> get_ref(int fd) const; // EBADF; referenced: hold it in a FileRef
-    // The same without the lock, for a caller no other thread can race:
-    // the only thread of the only process using the table (users() == 1).
-    // Only that thread could add a sharer (clone), and it is in this call.
-    Result<File*> get_ref_unshared(int fd) const;
+    // The file at fd (or null) without the lock and without a reference,
+    // for the only thread of the only process using the table (users() ==
+    // 1), as Linux's fdget for an unshared table: nothing else can close
+    // fd while the caller's system call runs, since only that thread could
+    // (or could add a sharer with clone), and it is in the call.
+    File* peek_unshared(int fd) const { return u32(fd) < u32(m_capacity) ? m_files[fd] : nullptr; }
     u32 users() const { return __atomic_load_n(&m_users, __ATOMIC_RELAXED); }
     // Lowest free descriptor >= min_fd (below limit); takes over the
     // caller's reference. EMFILE when none is free.

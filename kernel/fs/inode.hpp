@@ -38,7 +38,7 @@ enum class Device : u8 { None, Null, Zero, Console, Tty };
 // files.
 enum class ProcKind : u8 {
     None, Root, PidDir, Self, Stat, Status, Cmdline, Maps, Meminfo, Uptime, Loadavg, GlobalStat,
-    Comm, TaskDir, TidDir, TaskStat, TaskStatus, TaskComm, Cpuinfo, SysDir, SysCpuOnline, SysCpuPossible,
+    Comm, TaskDir, TidDir, TaskStat, TaskStatus, TaskComm, Cpuinfo, LockStat, SysDir, SysCpuOnline, SysCpuPossible,
 };
 
 struct Inode {

@@ -89,6 +89,7 @@ void proc_create_root_vfs_locked(Inode& proc)
     (void)make_inode_vfs_locked(proc, "loadavg", S_IFREG | 0444, ProcKind::Loadavg, 0);
     (void)make_inode_vfs_locked(proc, "stat", S_IFREG | 0444, ProcKind::GlobalStat, 0);
     (void)make_inode_vfs_locked(proc, "cpuinfo", S_IFREG | 0444, ProcKind::Cpuinfo, 0);
+    (void)make_inode_vfs_locked(proc, "lock_stat", S_IFREG | 0444, ProcKind::LockStat, 0);
 }
 
 namespace {

@@ -314,6 +314,25 @@ void format_global_stat(TextSink& out)
 // a block per online hart (processor, hart, isa, mmu, uarch), a blank
 // line after each; "uarch" only for a cpu node whose compatible says more
 // than "riscv".
+// Contention per lock rank since boot (kernel/locking.hpp), in the
+// spirit of Linux's CONFIG_LOCK_STAT file but Myriad's own columns: the
+// acquires that found the lock taken and how long they waited. Every rank
+// is listed, so a reader can subtract two snapshots line by line.
+void format_lock_stat(TextSink& out)
+{
+    lib::format(out, "{:<16} {:>12} {:>18} {:>16}\n", "class name", "contentions", "waittime-total-us",
+                "waittime-avg-ns");
+    for (unsigned r = 0; r < 64; ++r) {
+        const char* name = lock_rank_name(LockRank(r));
+        if (name[0] == '?')
+            continue;
+        LockContention c = lock_contention(LockRank(r));
+        u64 ns = counter_to_ns(c.wait_ticks);
+        lib::format(out, "{:<16} {:>12} {:>18} {:>16}\n", name, c.contentions, ns / 1000,
+                    c.contentions ? ns / c.contentions : 0);
+    }
+}
+
 void format_cpuinfo(TextSink& out)
 {
     for (u32 i = 0; i < MAX_HARTS; ++i) {
@@ -387,6 +406,7 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
     }
     case ProcKind::GlobalStat: format_global_stat(out); break;
     case ProcKind::Cpuinfo: format_cpuinfo(out); break;
+    case ProcKind::LockStat: format_lock_stat(out); break;
     case ProcKind::SysCpuOnline: format_cpu_list(out, online_harts_mask()); break;
     case ProcKind::SysCpuPossible: format_cpu_list(out, possible_harts_mask()); break;
     case ProcKind::Maps: {
@@ -478,7 +498,8 @@ Result<usize> proc_write(const Inode& inode, u64 buffer, usize length, bool posi
     case ProcKind::Uptime:
     case ProcKind::Loadavg:
     case ProcKind::GlobalStat:
-    case ProcKind::Cpuinfo: return Errno::eio; // Linux's proc_reg_write without a proc_write
+    case ProcKind::Cpuinfo:
+    case ProcKind::LockStat: return Errno::eio; // Linux's proc_reg_write without a proc_write
     case ProcKind::SysCpuOnline:
     case ProcKind::SysCpuPossible: return Errno::eacces; // a read-only sysfs attribute
     default: return Errno::einval;                // a per-process file without a write op

@@ -205,7 +205,7 @@ void AddressSpace::activate()
         __atomic_fetch_or(&m_harts, bit, __ATOMIC_SEQ_CST);
     switch_user_table(m_root_pa, &m_asid);
     hart.address_space = this;
-    icache_switch_in(icache);
+    icache_switch_in(icache, hart.index);
 }
 
 u64 AddressSpace::other_harts() const
@@ -229,8 +229,6 @@ void AddressSpace::flush_all() const
     if (u64 others = other_harts()) [[unlikely]]
         kernel::smp_flush_tlbs(others);
 }
-
-AddressSpace* AddressSpace::active() { return static_cast<AddressSpace*>(arch::this_hart().address_space); }
 
 void AddressSpace::deactivate()
 {
@@ -391,7 +389,7 @@ bool AddressSpace::unshare_table(Pte* table_entry)
     auto own = alloc_pages(0);
     if (!own)
         return false;
-    __builtin_memcpy(phys_to_virt(*own), phys_to_virt(shared), PAGE_SIZE);
+    arch::copy_page(phys_to_virt(*own), phys_to_virt(shared));
     // A reference more on every page the copy maps (skipping empty lines
     // of eight entries: most of a table is empty).
     const auto* entry = static_cast<const Pte*>(phys_to_virt(*own));
@@ -605,7 +603,7 @@ Result<void> AddressSpace::break_cow(u64 page, Pte pte)
     auto copy = alloc_pages(0);
     if (!copy)
         return Errno::enomem;
-    __builtin_memcpy(phys_to_virt(*copy), phys_to_virt(old), PAGE_SIZE);
+    arch::copy_page(phys_to_virt(*copy), phys_to_virt(old));
     *entry = make_pte(copy->value(), flags);
     flush_page(page);
     if (pte & PTE_FILE) {

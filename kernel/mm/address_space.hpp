@@ -100,7 +100,7 @@ public:
     void activate();
     // The user address space active on this hart, or nullptr when only
     // the kernel half is (the kernel's own root table).
-    static AddressSpace* active();
+    static AddressSpace* active() { return static_cast<AddressSpace*>(arch::this_hart().address_space); }
     static void deactivate(); // back to the kernel's table
 
     Mutex& lock() { return m_lock; }

@@ -115,7 +115,7 @@ Result<void> AddressSpace::copy_pages_eagerly(AddressSpace& copy) const
                 failed = true;
                 return;
             }
-            __builtin_memcpy(phys_to_virt(*pa), phys_to_virt(pte_page(entry)), PAGE_SIZE);
+            arch::copy_page(phys_to_virt(*pa), phys_to_virt(pte_page(entry)));
             *child = make_pte(pa->value(), user_pte_flags(r.prot) | PTE_V);
             ++copy.m_rss.anon;
         });

@@ -24,12 +24,9 @@ void icache_code_changed(IcacheState& state, const u64& ran_on, const void* spac
         smp_flush_tlbs(running_elsewhere);
 }
 
-void icache_switch_in(IcacheState& state)
+void icache_switch_in_stale(IcacheState& state)
 {
     u64 me = 1ull << arch::this_hart().index;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (!(__atomic_load_n(&state.stale, __ATOMIC_RELAXED) & me))
-        return;
     __atomic_fetch_and(&state.stale, ~me, __ATOMIC_SEQ_CST);
     arch::sync_instruction_cache();
 }

@@ -22,8 +22,14 @@ struct IcacheState {
 // that have run it) whose table is the space's now: read after the stale
 // bits are set, so one that switches in meanwhile sees its bit.
 void icache_code_changed(IcacheState&, const u64& ran_on, const void* space);
+void icache_switch_in_stale(IcacheState&);
 // This hart switches to the space (after publishing that it runs it):
-// fence if its bit is set.
-void icache_switch_in(IcacheState&);
+// fence if its bit is set. Inline: every switch between spaces checks.
+inline void icache_switch_in(IcacheState& state, u32 hart_index)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&state.stale, __ATOMIC_RELAXED) & (1ull << hart_index)) [[unlikely]]
+        icache_switch_in_stale(state);
+}
 
 } // namespace kernel::mm

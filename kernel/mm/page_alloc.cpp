@@ -335,7 +335,7 @@ lib::Optional<PhysAddr> alloc_page_zeroed()
 {
     auto pa = alloc_pages(0);
     if (pa)
-        __builtin_memset(phys_to_virt(*pa), 0, PAGE_SIZE);
+        arch::zero_page(phys_to_virt(*pa));
     return pa;
 }
 

@@ -26,11 +26,12 @@ namespace detail {
 // "{}": GCC 12 zero-fills a default-initialised constinit array of a class
 // with default member initialisers instead of applying them.
 constinit Thread g_idle_threads[MAX_IDLE_THREADS]{}; // one per hart, by hart index
+constinit SpinLock g_process_lock(LockRank::Process);
 } // namespace detail
 
 namespace {
 
-constinit SpinLock s_lock(LockRank::Process);
+SpinLock& s_lock = detail::g_process_lock;
 constinit Process s_idle;                  // pid 0: the harts' idle loops
 constexpr usize PID_BUCKETS = 4096;        // chained hashes: O(1) average lookup
 constinit Process* s_pid_table[PID_BUCKETS] = {};
@@ -165,7 +166,6 @@ void copy_name(Process& to, const Process& from)
 }
 
 
-SpinLock& process_lock() { return s_lock; }
 
 Process& idle_process() { return s_idle; }
 bool is_idle(const Process& p) { return &p == &s_idle; }

@@ -127,9 +127,11 @@ struct ProcessTimes {
 };
 ProcessTimes process_times_proc_locked(Process& p);
 
-// Always the same lock: `const` lets the compiler drop a call whose result
-// is unused (an assert_held() compiled out of the production kernel).
-[[gnu::const]] SpinLock& process_lock();
+namespace detail {
+extern SpinLock g_process_lock;
+}
+// Inline: every wake-up, sleep and switch names it, several times.
+inline SpinLock& process_lock() { return detail::g_process_lock; }
 
 // The process of the thread on this hart (the idle process when none).
 inline Process& current_process() { return *current_thread().process; }

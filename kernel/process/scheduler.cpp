@@ -128,24 +128,25 @@ u64 idle_ns_proc_locked(u32 index)
 
 // --- Run queues across harts ---------------------------------------------
 
-// t joins hart `hart`'s queue. From another hart's queue it keeps its
-// distance to the queue's clock (fair: its lag behind min_vruntime).
-void move_to_clock_of(Thread& t, u32 hart)
+// t joins hart `hart`'s queue from another hart's: it keeps its distance
+// to the queue's clock (fair: its lag behind min_vruntime).
+[[gnu::noinline]] void move_to_clock_of(Thread& t, u32 hart)
 {
-    if (t.rq_hart == hart)
-        return;
     i64 lag = i64(t.sched.vruntime - s_rq[t.rq_hart].policy->clock());
     u64 clock = s_rq[hart].policy->clock();
     t.sched.vruntime = lag < 0 && u64(-lag) > clock ? 0 : clock + u64(lag);
     t.rq_hart = hart;
 }
 
-void enqueue_proc_locked(Thread& t, u32 hart)
+// Inline: every wake-up and preemption queues a thread.
+[[gnu::always_inline]] inline void enqueue_proc_locked(Thread& t, u32 hart)
 {
     process_lock().assert_held();
     RunQueue& rq = s_rq[hart];
-    move_to_clock_of(t, hart);
-    t.rq_weight = FairPolicy::weight_of_nice(t.sched.nice);
+    if (t.rq_hart != hart) [[unlikely]]
+        move_to_clock_of(t, hart);
+    // nice is kept within range (SchedEntity::clamp_nice): no clamp here.
+    t.rq_weight = FairPolicy::WEIGHTS[t.sched.nice - SchedEntity::NICE_MIN];
     ++rq.queued;
     rq.queued_weight += t.rq_weight;
     rq.policy->enqueue(t.sched);
@@ -339,6 +340,23 @@ void set_nice_proc_locked(Thread& t, int nice)
     t.rq_weight = weight;
 }
 
+namespace {
+
+// Out of line: the one-hart path of make_ready saves no registers for it.
+[[gnu::noinline]] void place_proc_locked(Thread& t, bool is_new)
+{
+    u32 target = select_hart_proc_locked(t, is_new);
+    RunQueue& rq = s_rq[target];
+    bool was_idle = rq.running_weight == 0;
+    enqueue_proc_locked(t, target);
+    // An idle hart sleeps in wfi: wake it. A busy one finds the thread at
+    // its next tick or switch.
+    if (target != arch::this_hart().index && was_idle)
+        smp_send(1ull << target, IPI_RESCHED);
+}
+
+} // namespace
+
 void make_ready_proc_locked(Thread& t)
 {
     process_lock().assert_held();
@@ -351,19 +369,10 @@ void make_ready_proc_locked(Thread& t)
                (t.state != ThreadState::Running || &t == &current_thread()));
     bool is_new = t.state == ThreadState::New;
     t.state = ThreadState::Ready;
-    if (s_one_hart) {
+    if (s_one_hart)
         enqueue_proc_locked(t, 0);
-        prof::mark(was);
-        return;
-    }
-    u32 target = select_hart_proc_locked(t, is_new);
-    RunQueue& rq = s_rq[target];
-    bool was_idle = rq.running_weight == 0;
-    enqueue_proc_locked(t, target);
-    // An idle hart sleeps in wfi: wake it. A busy one finds the thread at
-    // its next tick or switch.
-    if (target != arch::this_hart().index && was_idle)
-        smp_send(1ull << target, IPI_RESCHED);
+    else
+        place_proc_locked(t, is_new);
     prof::mark(was);
 }
 

@@ -235,7 +235,7 @@ Result<void> signal_group_proc_locked(Pid pgid, int sig, Pid sender)
     return {};
 }
 
-bool signal_interrupts_proc_locked(const Thread& t)
+bool signal_interrupts_slow_proc_locked(const Thread& t)
 {
     process_lock().assert_held();
     if (t.has_work(Thread::WORK_GROUP_STOP))

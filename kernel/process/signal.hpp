@@ -39,8 +39,16 @@ void send_signal_proc_locked(Process& p, int sig, int code = SI_USER, Pid sender
 void send_thread_signal_proc_locked(Thread& t, int sig, int code = SI_TKILL, Pid sender = 0, i32 status = 0);
 // To every member of a process group; ESRCH when it has none.
 Result<void> signal_group_proc_locked(Pid pgid, int sig, Pid sender = 0);
-// Is there a signal (or a group stop) that would interrupt a blocking call of t?
-bool signal_interrupts_proc_locked(const Thread& t);
+// Is there a signal (or a group stop) that would interrupt a blocking call
+// of t? Every sleep asks twice; the inline part answers when nothing is
+// pending, which is nearly always.
+bool signal_interrupts_slow_proc_locked(const Thread& t);
+inline bool signal_interrupts_proc_locked(const Thread& t)
+{
+    if (!t.has_work(Thread::WORK_GROUP_STOP) && !(t.signals.pending | t.process->signals.pending)) [[likely]]
+        return false;
+    return signal_interrupts_slow_proc_locked(t);
+}
 // t's signal mask changed (sigprocmask, sigreturn, sigsuspend): if the
 // process's pending set holds one it no longer blocks, it takes it on
 // its way out. Process lock held.

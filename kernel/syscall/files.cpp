@@ -16,15 +16,19 @@ constexpr u32 F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F
 constexpr u64 FD_CLOEXEC = 1;
 
 FileTable& table() { return *current_process().files; }
-// Referenced: the caller holds it in a FileRef.
-// Every read and write looks its file up: a single-threaded process alone
-// with its table (the common case) skips the table's lock.
-Result<File*> file(Fd fd)
+// For a FileRef. Every read and write looks its file up: a
+// single-threaded process alone with its table (the common case) borrows
+// the file, with neither the table's lock nor a reference.
+[[gnu::always_inline]] inline Result<FileLookup> file(Fd fd)
 {
     Process& p = current_process();
-    if (__atomic_load_n(&p.thread_count, __ATOMIC_RELAXED) == 1 && p.files->users() == 1)
-        return p.files->get_ref_unshared(int(fd));
-    return p.files->get_ref(int(fd));
+    if (__atomic_load_n(&p.thread_count, __ATOMIC_RELAXED) == 1 && p.files->users() == 1) {
+        File* f = p.files->peek_unshared(int(fd));
+        if (!f)
+            return Errno::ebadf;
+        return FileLookup{f, false};
+    }
+    return FileLookup{TRY(p.files->get_ref(int(fd))), true};
 }
 int nofile_limit() { return int(lib::min<u64>(current_process().rlimit_cur[7], FileTable::MAX_FDS)); }
 

@@ -85,3 +85,17 @@ KTEST(locking, mutex_owner_and_release)
     MutexGuard again(m);
     EXPECT_TRUE(m.is_held_by_current());
 }
+
+KTEST(locking, contention_is_counted_per_rank)
+{
+    // The slow paths call note_contention (a spinlock found taken, a mutex
+    // slept for); the counts are per rank and only ever grow.
+    LockContention random = lock_contention(LockRank::Random);
+    LockContention tty = lock_contention(LockRank::Tty);
+    note_contention(LockRank::Random, 7);
+    note_contention(LockRank::Random, 5);
+    LockContention after = lock_contention(LockRank::Random);
+    EXPECT_EQ(after.contentions - random.contentions, 2u);
+    EXPECT_EQ(after.wait_ticks - random.wait_ticks, 12u);
+    EXPECT_EQ(lock_contention(LockRank::Tty).contentions, tty.contentions);
+}

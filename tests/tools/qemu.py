@@ -50,7 +50,7 @@ def qemu_command(args, interactive):
         cmd += ["-icount", "shift=0"]
     if args.gdb:
         cmd += ["-s", "-S"]
-    return cmd
+    return cmd + getattr(args, "qemu_args", [])
 
 
 class Console:
@@ -164,6 +164,8 @@ def main():
     p.add_argument("--dtb", help="the device tree blob to boot with instead of the one QEMU builds")
     p.add_argument("--icount", action="store_true")
     p.add_argument("--gdb", action="store_true")
+    p.add_argument("--qemu-arg", action="append", dest="qemu_args", default=[],
+                   help="one more argument for QEMU (repeat for each), e.g. -plugin FILE")
     p.add_argument("--image-file", help="with --uboot: the file to load instead of --image (Image.gz)")
     p.add_argument("--uboot", action="store_true",
                    help=f"boot U-Boot ({UBOOT}) with the Image loaded at {UBOOT_LOAD_ADDRESS}")

@@ -8,6 +8,9 @@
 //                                 forks inherits the mask)
 //   bench throughput N ROUNDS REPS  N spinners on CPU 0, then on every CPU,
 //                                 REPS times: wall time (smp.cpp)
+//   bench contention KIND N ROUNDS REPS  the same with N workers making
+//                                 system calls (getpid, pipe, fork, brk),
+//                                 and the locks they contended (smp.cpp)
 //   bench sleepers N [ITERATIONS] the sleepers benchmark for any N
 //   bench capacity [MAX]          how many sleeping processes fit, and the
 //                                 memory each costs (a scale run)
@@ -544,6 +547,7 @@ void print_json() {
                          "       bench capacity [MAX]\n"
                          "       bench forkbomb | forkbomb_recovery\n"
                          "       bench throughput PROCESSES ROUNDS REPETITIONS\n"
+                         "       bench contention getpid|pipe|fork|brk WORKERS ROUNDS REPETITIONS\n"
                          "       bench --cpu C ARGS...\nbenchmarks:");
     for (const Bench& b : k_benches)
         std::fprintf(stderr, " %s", b.name);
@@ -577,6 +581,10 @@ int main(int argc, char** argv) {
         if (argc != 5)
             usage();
         bench_throughput(parse_count(argv[2]), parse_count(argv[3]), parse_count(argv[4]));
+    } else if (which == "contention") {
+        if (argc != 6)
+            usage();
+        bench_contention(argv[2], parse_count(argv[3]), parse_count(argv[4]), parse_count(argv[5]));
     } else if (which == "sleepers") {
         if (argc < 3 || argc > 4)
             usage();

@@ -76,5 +76,6 @@ void bench_posix_spawn_wait(u64 iters);
 // Allows this process (and what it forks) only `cpu`, and checks it moved.
 void pin_to_cpu(int cpu);
 void bench_throughput(u64 procs, u64 rounds, u64 reps);
+void bench_contention(const std::string& kind, u64 workers, u64 rounds, u64 reps); // smp.cpp
 
 } // namespace bench

@@ -428,6 +428,37 @@ void sys_cpu_files_read_only(Test& t)
 
 } // namespace
 
+// /proc/lock_stat (Myriad's own columns, docs/smp.md): a header, then one
+// line per lock class with its contentions, total wait in us and average
+// wait in ns, every class listed whether contended or not.
+void lock_stat_lists_every_class(Test& t)
+{
+    if (!platform().myriad)
+        SKIP("Linux has /proc/lock_stat only with CONFIG_LOCK_STAT, in another format");
+    std::string text;
+    ASSERT(read_file("/proc/lock_stat", text));
+    auto lines = lines_of(text);
+    ASSERT(lines.size() > 10);
+    EXPECT(lines[0].rfind("class name", 0) == 0);
+    std::set<std::string> names;
+    for (size_t i = 1; i < lines.size(); ++i) {
+        std::istringstream fields(lines[i]);
+        std::string name;
+        unsigned long long contentions = 0, total_us = 0, average_ns = 0;
+        if (!EXPECT(bool(fields >> name >> contentions >> total_us >> average_ns))) {
+            t.fail(__FILE_NAME__, __LINE__, "line " + std::to_string(i) + ": " + show(lines[i]));
+            continue;
+        }
+        names.insert(name);
+        if (contentions == 0)
+            EXPECT_EQ(average_ns, 0ull);
+        else // the average is the total over the count (the total truncated to us)
+            EXPECT(average_ns * contentions / 1000 <= total_us + contentions);
+    }
+    for (const char* expected : {"pipe", "address-space", "vfs", "process", "kmalloc", "page-alloc"})
+        EXPECT(names.count(expected) == 1);
+}
+
 std::vector<ut::Case> proc_cpu_cases()
 {
     return {
@@ -437,5 +468,6 @@ std::vector<ut::Case> proc_cpu_cases()
         {"stat_processor_is_sched_getcpu", processor_of_this_thread},
         {"stat_processor_of_a_pinned_thread", processor_of_other_thread},
         {"sys_cpu_files_are_read_only", sys_cpu_files_read_only},
+        {"lock_stat_lists_every_class", lock_stat_lists_every_class},
     };
 }
