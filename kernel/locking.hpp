@@ -27,7 +27,8 @@
 //                                  entries, page-cache slots, procfs
 //                                  (fs/inode.hpp). May sleep and allocate.
 //    10  process         spinlock  the pid table, process tree, run queue,
-//                                  wait queues, sleepers and alarms, and
+//                                  wait queues and poll queues (fs/poll.hpp,
+//                                  epoll sets), sleepers and alarms, and
 //                                  every Process field under "guarded by the
 //                                  process lock" (process/process.hpp),
 //                                  including signal masks and actions. Held

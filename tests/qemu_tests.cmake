@@ -151,8 +151,9 @@ set_tests_properties(boot.external_initrd_wins PROPERTIES TIMEOUT 320)
 
 # A scripted console session with the real shell: pipelines, redirection into the RAM filesystem, && and ||, $?,
 # directories and cd, a #! script, a background job, ^C interrupting a
-# running program, and ^D at the prompt ending the shell (init starts a
-# new one).
+# running program, poll on the terminal in canonical and raw mode
+# (usertests poll_tty), and ^D at the prompt ending the shell (init
+# starts a new one).
 myriad_qemu_test(shell.session --timeout 120
     --expect "$ " --send "echo one two | wc -w\\r" --expect "2\\r\\n" --expect "$ "
     --send "ls -l /bin > /tmp/x\\x3b cat /tmp/x | grep sh\\r" --expect " sh\\r\\n" --expect "$ "
@@ -168,8 +169,11 @@ myriad_qemu_test(shell.session --timeout 120
     --send "echo still here\\r" --expect "still here" --expect "$ "
     --send "spin\\r" --sleep 1 --send "\\x03" --expect "$ "
     --send "echo after interrupt\\r" --expect "after interrupt" --expect "$ "
+    --send "usertests poll_tty\\r" --expect "tty poll: type a line"
+    --send "abc" --sleep 0.6 --send "def\\r" --expect "tty poll: type three keys"
+    --send "xy" --sleep 0.6 --send "z" --expect "ok 1 tty_canonical_and_raw" --expect "$ "
     --send "\\x04" --expect "starting a new one" --expect "$ "
-    --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
+    --send "poweroff\\r" --expect-exit 0 --reject "PANIC" --reject "not ok")
 
 # The Image header U-Boot's booti and QEMU's -kernel read.
 add_test(NAME boot.image_header COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/check_image.py

@@ -1,13 +1,17 @@
 // File reference counting and descriptor tables.
 #include "kernel/fs/file.hpp"
+#include "kernel/fs/epoll.hpp"
 #include "kernel/mm/kmalloc.hpp"
 
 namespace kernel {
 
 void File::unref()
 {
-    if (__atomic_sub_fetch(&m_refs, 1, __ATOMIC_ACQ_REL) == 0)
+    if (__atomic_sub_fetch(&m_refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        if (__atomic_load_n(&epoll_watcher_count, __ATOMIC_ACQUIRE) != 0) [[unlikely]]
+            epoll_file_gone(*this);
         destroy();
+    }
 }
 
 Result<FileTable*> FileTable::create()

@@ -4,7 +4,9 @@
 // tty, inodes of the RAM filesystem and /proc, pipes and devices.
 #pragma once
 
+#include "kernel/fs/poll.hpp"
 #include "kernel/spinlock.hpp"
+#include "lib/list.hpp"
 #include "lib/result.hpp"
 
 namespace kernel {
@@ -25,6 +27,7 @@ static_assert(sizeof(LinuxStat) == 128);
 namespace fs {
 struct Inode;
 }
+class Epoll;
 
 // open(2) flags (include/uapi/asm-generic/fcntl.h).
 inline constexpr u32 O_ACCMODE = 3, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_EXCL = 0200,
@@ -46,6 +49,14 @@ public:
     virtual Result<void> truncate(u64) { return Errno::einval; }
     // The inode behind the file, if it is one (paths, fchdir, exec).
     virtual fs::Inode* inode() { return nullptr; }
+    // Readiness now (POLLIN, POLLOUT, POLLHUP...), with the process lock
+    // held. A file that never blocks is always ready.
+    virtual u32 poll_proc_locked() { return POLL_ALWAYS_READY; }
+    // The queue woken when poll_proc_locked may change; none for files
+    // that are always ready (epoll refuses those with EPERM, as Linux does).
+    virtual PollQueue* poll_queue() { return nullptr; }
+    // The epoll instance behind the file, if it is one (epoll_ctl).
+    virtual Epoll* epoll() { return nullptr; }
 
     // File status flags (O_APPEND, O_NONBLOCK...) and the access mode.
     u32 flags() const { return m_flags; }
@@ -54,8 +65,16 @@ public:
     bool writable() const { return (m_flags & O_ACCMODE) != O_RDONLY; }
 
     void ref() { __atomic_fetch_add(&m_refs, 1, __ATOMIC_RELAXED); }
-    // Drops a reference; the last one destroys the file.
+    // Drops a reference; the last one takes the file out of every epoll
+    // set watching it, then destroys it.
     void unref();
+
+    // The epoll items watching this file (fs/epoll.cpp), and how many.
+    // The count drops after an item's last touch of the file, so the last
+    // unref, which reads it without the lock, never frees a file another
+    // hart is still unlinking from.
+    lib::ListNode epoll_watchers;  // [process lock]
+    u32 epoll_watcher_count = 0;   // [process lock] written; read atomically
 
 protected:
     ~File() = default; // files are never deleted through a base pointer; see unref()

@@ -223,6 +223,8 @@ public:
     Result<usize> read(u64 b, usize l) override { return m_console->read(b, l); }
     Result<usize> write(u64 b, usize l) override { return m_console->write(b, l); }
     Result<u64> ioctl(u32 r, u64 a) override { return m_console->ioctl(r, a); }
+    u32 poll_proc_locked() override { return m_console->poll_proc_locked(); }
+    PollQueue* poll_queue() override { return m_console->poll_queue(); }
 
 private:
     void close() { m_console->unref(); }

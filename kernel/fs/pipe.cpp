@@ -29,6 +29,7 @@ struct Pipe {
     Mutex read_mutex{LockRank::Pipe};
     Mutex write_mutex{LockRank::Pipe};
     WaitQueue readable, writable;
+    PollQueue poll; // poll, select and epoll on either end
     PhysAddr buffer_pa;
 
     usize used() const { return usize(tail - head); }
@@ -86,6 +87,8 @@ public:
             SpinLockGuard guard(process_lock());
             m_pipe->head += n;
             wake_all_proc_locked(m_pipe->writable);
+            if (!m_pipe->poll.is_empty()) [[unlikely]]
+                poll_wake_proc_locked(m_pipe->poll, POLLOUT | POLLWRNORM);
             return n;
         }
     }
@@ -131,6 +134,8 @@ public:
             p.tail += n;
             done += n;
             wake_all_proc_locked(p.readable);
+            if (!p.poll.is_empty()) [[unlikely]]
+                poll_wake_proc_locked(p.poll, POLLIN | POLLRDNORM);
         }
         return done;
     }
@@ -148,6 +153,20 @@ public:
         TRY(mm::write_user(arg, n));
         return u64(0);
     }
+
+    // Linux's pipe_poll: the read end is readable with bytes waiting and
+    // hung up with no writer left; the write end is writable while a
+    // PIPE_BUF write fits and in error with no reader left.
+    u32 poll_proc_locked() override
+    {
+        process_lock().assert_held();
+        const Pipe& p = *m_pipe;
+        if (m_write_end)
+            return (p.space() >= PIPE_BUF ? POLLOUT | POLLWRNORM : 0) | (p.readers == 0 ? POLLERR : 0);
+        return (p.used() ? POLLIN | POLLRDNORM : 0) | (p.writers == 0 ? POLLHUP : 0);
+    }
+
+    PollQueue* poll_queue() override { return &m_pipe->poll; }
 
     Result<void> stat(LinuxStat& st) override
     {
@@ -172,6 +191,8 @@ private:
             // The other end learns: readers see EOF, writers EPIPE.
             wake_all_proc_locked(m_pipe->readable);
             wake_all_proc_locked(m_pipe->writable);
+            if (!m_pipe->poll.is_empty())
+                poll_wake_proc_locked(m_pipe->poll, m_write_end ? POLLHUP | POLLIN : POLLERR | POLLOUT);
             release_if_unused_proc_locked(m_pipe, free_it);
         }
         if (free_it)

@@ -40,6 +40,7 @@ struct Tty {
     usize read_at = 0, line_end = 0, write_at = 0;
     usize eof_marks = 0; // ^D pressed at these many line ends (read returns 0)
     WaitQueue readers;
+    PollQueue poll;      // poll, select and epoll on the console (guarded by the process lock)
     Pid foreground = 1;  // the foreground process group: ^C goes there (guarded by the process lock)
 };
 
@@ -51,6 +52,15 @@ Pid console_session() { return 1; }
 constinit SpinLock s_lock(LockRank::Tty);
 
 bool canonical() { return s_tty.termios.c_lflag & ICANON; }
+
+// Wakes readers and pollers: input arrived or the mode changed.
+void wake_readers()
+{
+    SpinLockGuard guard(process_lock());
+    wake_all_proc_locked(s_tty.readers);
+    if (!s_tty.poll.is_empty())
+        poll_wake_proc_locked(s_tty.poll, POLLIN | POLLRDNORM);
+}
 
 void echo(const char* s, usize n)
 {
@@ -114,7 +124,7 @@ void input_byte(char c)
             echo(&c, 1);
     }
     if (wake)
-        wake_all(s_tty.readers);
+        wake_readers();
     if (signal) {
         SpinLockGuard guard(process_lock());
         (void)signal_group_proc_locked(s_tty.foreground, signal);
@@ -213,10 +223,13 @@ public:
         case TCSETSW:
         case TCSETSF: {
             auto termios = TRY(mm::read_user<KernelTermios>(arg));
-            SpinLockGuard guard(s_lock);
-            s_tty.termios = termios;
-            if (request == TCSETSF) // flush pending input
-                s_tty.read_at = s_tty.line_end = s_tty.write_at;
+            {
+                SpinLockGuard guard(s_lock);
+                s_tty.termios = termios;
+                if (request == TCSETSF) // flush pending input
+                    s_tty.read_at = s_tty.line_end = s_tty.write_at;
+            }
+            wake_readers(); // VMIN or ICANON may make waiting input readable
             return u64(0);
         }
         case TIOCGWINSZ:
@@ -260,6 +273,27 @@ public:
             return Errno::enotty;
         }
     }
+
+    // Linux's n_tty_poll: in canonical mode readable once a line (or an
+    // end of file) is complete; in raw mode once VMIN bytes are waiting,
+    // or one when VTIME is set or VMIN is 0. Output never blocks.
+    u32 poll_proc_locked() override
+    {
+        process_lock().assert_held();
+        SpinLockGuard guard(s_lock);
+        const Tty& t = s_tty;
+        usize waiting = t.line_end - t.read_at;
+        bool readable;
+        if (canonical()) {
+            readable = waiting > 0 || t.eof_marks > 0;
+        } else {
+            u8 vmin = t.termios.c_cc[VMIN], vtime = t.termios.c_cc[VTIME];
+            readable = waiting >= (vtime == 0 && vmin > 0 ? usize(vmin) : 1);
+        }
+        return POLLOUT | POLLWRNORM | (readable ? POLLIN | POLLRDNORM : 0);
+    }
+
+    PollQueue* poll_queue() override { return &s_tty.poll; }
 
     Result<void> stat(LinuxStat& st) override
     {

@@ -103,14 +103,33 @@ struct Sysinfo {
 };
 static_assert(sizeof(Sysinfo) == 112);
 
-// Only their addresses are taken: the calls that receive them store the
-// pointer (set_robust_list) or answer before reading (ppoll with fds).
+// Only its address is taken: set_robust_list stores the pointer.
 struct RobustListHead;
 // clone3's argument (include/uapi/linux/sched.h struct clone_args, the
 // version with set_tid and cgroup: 88 bytes).
 struct CloneArgsV2 {
     u64 flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
 };
-struct PollFd;
+// struct pollfd (include/uapi/asm-generic/poll.h)
+struct PollFd {
+    i32 fd;
+    i16 events;
+    i16 revents;
+};
+static_assert(sizeof(PollFd) == 8);
+
+// struct epoll_event on riscv64: not packed (only x86-64 packs it).
+struct EpollEvent {
+    u32 events;
+    u32 pad;
+    u64 data;
+};
+static_assert(sizeof(EpollEvent) == 16);
+
+// pselect6's sixth argument: the signal mask and its size.
+struct SigsetArg {
+    u64 mask; // a const sigset_t *
+    u64 size;
+};
 
 } // namespace kernel

@@ -128,63 +128,27 @@ Result<u64> sys_rt_sigaction(i32 sig, UserPtr<const KernelSigaction> new_action,
 }
 
 // Wait with `mask` in place until a signal that does something arrives
-// (sigsuspend, pause through ppoll); the old mask comes back through the
-// handler frame.
-static Result<u64> suspend_with(u64 mask, u64 deadline_ns)
+// (sigsuspend); the old mask comes back through the handler frame. ppoll
+// and friends do the same with descriptors (kernel/syscall/poll.cpp).
+static Result<u64> suspend_with(u64 mask)
 {
     Thread& t = current_thread();
     t.saved_mask = t.signals_blocked;
     t.set_work(Thread::WORK_MASK_SAVED);
-    {
-        SpinLockGuard guard(process_lock());
-        t.signals_blocked = mask & ~UNBLOCKABLE;
-        signals_unblocked_proc_locked(t);
-    }
-    if (deadline_ns == ~0ull) {
-        SpinLockGuard guard(process_lock());
-        WaitQueue never; // nobody wakes it: only a signal does
-        never.head.prev = never.head.next = &never.head;
-        while (!block_on_proc_locked(never)) {
-        }
-        return Errno::eintr;
-    }
-    if (!sleep_until(deadline_ns))
-        return Errno::eintr;
     SpinLockGuard guard(process_lock());
-    t.signals_blocked = t.saved_mask; // timed out: no signal, mask back now
-    t.clear_work(Thread::WORK_MASK_SAVED);
-    return u64(0);
+    t.signals_blocked = mask & ~UNBLOCKABLE;
+    signals_unblocked_proc_locked(t);
+    WaitQueue never; // nobody wakes it: only a signal does
+    while (!block_on_proc_locked(never)) {
+    }
+    return Errno::eintr;
 }
 
 Result<u64> sys_rt_sigsuspend(UserPtr<const Sigset> mask, usize sigsetsize)
 {
     if (sigsetsize != sizeof(Sigset))
         return Errno::einval;
-    return suspend_with(TRY(mm::read_user(mask)), ~0ull);
-}
-
-// ppoll with no descriptors is how glibc implements pause() on riscv64:
-// sleep until a signal or the timeout. Polling descriptors is not
-// supported yet (ENOSYS, so callers can tell).
-Result<u64> sys_ppoll(UserPtr<PollFd>, u32 nfds, UserPtr<const Timespec> timeout, UserPtr<const Sigset> sigmask,
-                      usize sigsetsize)
-{
-    if (nfds != 0)
-        return Errno::enosys;
-    u64 deadline = ~0ull;
-    if (timeout) {
-        Timespec ts = TRY(mm::read_user(timeout));
-        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-            return Errno::einval;
-        deadline = monotonic_ns() + u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec);
-    }
-    u64 mask = current_thread().signals_blocked;
-    if (sigmask) {
-        if (sigsetsize != sizeof(Sigset))
-            return Errno::einval;
-        mask = TRY(mm::read_user(sigmask));
-    }
-    return suspend_with(mask, deadline);
+    return suspend_with(TRY(mm::read_user(mask)));
 }
 
 // setitimer/getitimer: ITIMER_REAL (SIGALRM after wall-clock time; glibc's

@@ -50,7 +50,7 @@ def qemu_command(args, interactive):
         cmd += ["-icount", "shift=0"]
     if args.gdb:
         cmd += ["-s", "-S"]
-    return cmd + (getattr(args, "qemu_args", None) or [])
+    return cmd + (getattr(args, "qemu_args", None) or [])  # fuzz.py passes None for every option not given
 
 
 class Console:

@@ -15,6 +15,9 @@
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 #include <vector>
 
@@ -199,6 +202,41 @@ void fork_crash_no_leak(Test& t)
             return "fork: " + errno_name(errno);
         std::string how = describe_status(wait_for(pid));
         return how == "killed by SIGSEGV" ? "" : "the child " + how;
+    });
+}
+
+// Epoll sets, their items, eventfds and poll registrations come back
+// whichever goes first: the watched files before the set, the set before
+// the files, and a set inside another.
+void epoll_eventfd_no_leak(Test& t)
+{
+    expect_no_leak(t, 100, []() -> std::string {
+        int p[2], q[2];
+        if (pipe(p) != 0 || pipe(q) != 0)
+            return "pipe: " + errno_name(errno);
+        int efd = eventfd(1, 0), ep = epoll_create1(0), outer = epoll_create1(0);
+        if (efd < 0 || ep < 0 || outer < 0)
+            return "eventfd/epoll_create1: " + errno_name(errno);
+        epoll_event ev{EPOLLIN | EPOLLOUT, {}};
+        for (int fd : {p[0], p[1], q[0], efd})
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+                return "epoll_ctl: " + errno_name(errno);
+        if (epoll_ctl(outer, EPOLL_CTL_ADD, ep, &ev) != 0 || epoll_ctl(outer, EPOLL_CTL_ADD, q[1], &ev) != 0)
+            return "epoll_ctl (outer): " + errno_name(errno);
+        epoll_event out[8];
+        if (epoll_wait(outer, out, 8, 0) != 2)
+            return "epoll_wait: not both ready";
+        pollfd fds[3] = {{p[0], POLLIN, 0}, {ep, POLLIN, 0}, {efd, POLLIN, 0}};
+        if (poll(fds, 3, 1) != 2)
+            return "poll: not two ready";
+        close(p[0]); // a watched file before its set
+        close(efd);
+        close(outer); // a set before its files
+        close(ep);
+        close(p[1]);
+        close(q[0]);
+        close(q[1]);
+        return "";
     });
 }
 
@@ -411,6 +449,7 @@ std::vector<ut::Case> leak_cases()
         {"fork_exec_true_no_leak", fork_exec_true_no_leak, 0},
         {"fork_crash_no_leak", fork_crash_no_leak, 0},
         {"proc_rename_attempts_no_leak", proc_rename_attempts_no_leak, 0},
+        {"epoll_eventfd_no_leak", epoll_eventfd_no_leak, 0},
         {"refused_exec_no_leak", refused_exec_no_leak, 0},
     };
 }

@@ -45,6 +45,10 @@ int main(int argc, char** argv)
         {"threads", concat({thread_basic_cases(), thread_futex_cases(), thread_lifetime_cases(),
                              thread_signal_cases(), thread_spawn_cases(), thread_kernel_cases(),
                              proc_thread_cases()})},
+        // Waiting on many descriptors: poll, select, epoll, eventfd.
+        {"poll", poll_cases()},
+        // poll on the console, typed at by a scripted session (shell.session).
+        {"poll_tty", poll_tty_cases(), true},
         // The CPUs as /proc, /sys, sysconf and sched_getcpu count them.
         {"cpus", proc_cpu_cases()},
         // The programs of the boot image, run as a user would.

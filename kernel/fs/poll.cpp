@@ -1,0 +1,36 @@
+// PollQueue: the list of pollers of one object and its wake-up.
+#include "kernel/fs/poll.hpp"
+#include "kernel/process/process.hpp"
+
+namespace kernel {
+
+void poll_add_proc_locked(PollQueue& q, PollEntry& e)
+{
+    process_lock().assert_held();
+    e.node.prev = q.entries.prev;
+    e.node.next = &q.entries;
+    q.entries.prev->next = &e.node;
+    q.entries.prev = &e.node;
+}
+
+void poll_remove_proc_locked(PollEntry& e)
+{
+    process_lock().assert_held();
+    if (e.node.is_linked())
+        e.node.unlink();
+}
+
+void poll_wake_proc_locked(PollQueue& q, u32 events)
+{
+    process_lock().assert_held();
+    // A callback may take its own entry off the queue (a one-shot), never
+    // another's: step on before calling.
+    for (lib::ListNode* n = q.entries.next; n != &q.entries;) {
+        lib::ListNode* next = n->next;
+        auto* e = reinterpret_cast<PollEntry*>(reinterpret_cast<char*>(n) - __builtin_offsetof(PollEntry, node));
+        e->wake(*e, events);
+        n = next;
+    }
+}
+
+} // namespace kernel
