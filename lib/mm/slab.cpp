@@ -265,9 +265,16 @@ void* Heap::allocate_small(unsigned cls, usize requested)
         s->capacity = layout.capacity;
         s->data_offset = layout.data_offset;
         s->owner = this;
-        for (u32 slot = 0; slot < BITMAP_WORDS * 64; ++slot)
-            if (slot >= layout.capacity)
-                s->used[slot / 64] |= u64(1) << (slot % 64);
+        // Slots past the capacity are marked used, a word at a time: a
+        // class whose slab holds one object (2048 bytes) makes a slab per
+        // allocation, and a bit-by-bit loop cost 2 500 instructions of it.
+        for (u32 w = 0; w < BITMAP_WORDS; ++w) {
+            u32 first = w * 64;
+            if (layout.capacity <= first)
+                s->used[w] = ~u64(0);
+            else if (layout.capacity < first + 64)
+                s->used[w] = ~u64(0) << (layout.capacity - first);
+        }
         for (u32 slot = 0; slot < layout.capacity; ++slot)
             requested_sizes(s)[slot] = 0;
 #ifdef MYRIAD_HARDENING
