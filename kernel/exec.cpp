@@ -201,12 +201,26 @@ Result<void> load_segments(mm::AddressSpace& as, fs::Inode& file, const lib::elf
     return {};
 }
 
+// An ELF image parsed into kmalloc'd memory, not kept in exec_image's
+// frame or the loader's under it (an Image is over 1 KiB; the kernel-stack
+// depth of execve is CTest kstack.depth's deepest). `bad` when it is not
+// a loadable ELF file: ENOEXEC for the program, ELIBBAD for its loader.
+[[gnu::noinline]] Result<lib::elf::Image*> parse_on_heap(const u8* data, u64 size, Errno bad)
+{
+    auto parsed = lib::elf::parse(data, size);
+    if (parsed.is_error())
+        return bad;
+    auto* image = mm::make<lib::elf::Image>(parsed.value());
+    if (!image)
+        return Errno::enomem;
+    return image;
+}
+
 // The dynamic loader named by PT_INTERP, mapped into `as` below the top
 // of the mmap area (Linux maps it with mmap, top-down): its entry point,
 // and its load bias for AT_BASE. ELIBBAD (as Linux) when it is not a
 // loadable ELF or wants a loader itself; ENOENT/EACCES as for exec.
-// Out of line: its parsed Image would double exec_image's frame.
-[[gnu::noinline]] Result<u64> load_interpreter(mm::AddressSpace& as, Process& p, lib::StringView path, u64& bias)
+Result<u64> load_interpreter(mm::AddressSpace& as, Process& p, lib::StringView path, u64& bias)
 {
     fs::Inode* inode;
     {
@@ -223,10 +237,11 @@ Result<void> load_segments(mm::AddressSpace& as, fs::Inode& file, const lib::elf
         if (must_free)
             mm::kfree(const_cast<u8*>(data));
     });
-    auto parsed = lib::elf::parse(data, inode->size);
-    if (parsed.is_error() || parsed.value().has_interp())
+    lib::elf::Image* parsed = TRY(parse_on_heap(data, inode->size, Errno::elibbad));
+    lib::ScopeGuard free_parsed([parsed] { mm::destroy(parsed); });
+    const lib::elf::Image& interp = *parsed;
+    if (interp.has_interp())
         return Errno::elibbad;
-    const lib::elf::Image& interp = parsed.value();
     bias = 0;
     if (interp.is_position_independent()) {
         u64 align = lib::max<u64>(interp.max_align(), mm::PAGE_SIZE);
@@ -355,10 +370,9 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
                                const u8* data, u64 size)
 {
     Process& p = *t.process;
-    auto parsed = lib::elf::parse(data, size);
-    if (parsed.is_error())
-        return Errno::enoexec;
-    const lib::elf::Image& image = parsed.value();
+    lib::elf::Image* parsed = TRY(parse_on_heap(data, size, Errno::enoexec));
+    lib::ScopeGuard free_parsed([parsed] { mm::destroy(parsed); });
+    const lib::elf::Image& image = *parsed;
     // A position-independent program (ET_DYN: a PIE, a static-pie, or the
     // dynamic loader run by name) goes where Linux puts it on riscv64,
     // two thirds up the user half (ELF_ET_DYN_BASE), without

@@ -228,7 +228,7 @@ myriad_qemu_selftest(ktest.virt_100m --mem 100M --append "ktest ktest.mem_mib=10
 myriad_qemu_test(boot.uboot_booti_gz --uboot --image-file ${CMAKE_BINARY_DIR}/kernel/Image.gz --mem 256M --timeout 120
     --expect "Hit any key to stop autoboot" --send "\\r" --expect "=> "
     --send "setenv kernel_comp_addr_r 0x88000000\\r" --expect "=> "
-    --send "setenv kernel_comp_size 0x400000\\r" --expect "=> "
+    --send "setenv kernel_comp_size 0x1000000\\r" --expect "=> "
     --send "booti 0x84000000 - \${fdtcontroladdr}\\r" --expect "Uncompressing Kernel Image"
     --expect "kernel ready" --expect "$ "
     --send "echo unpacked by u-boot\\r" --expect "unpacked by u-boot" --expect "$ "

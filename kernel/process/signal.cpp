@@ -126,6 +126,23 @@ void dequeue(SignalQueue& q, int sig, int& code, Pid& sender, i32& status)
     status = q.status[sig - 1];
 }
 
+} // namespace
+
+int take_signal_of_proc_locked(Thread& t, u64 set, int& code, Pid& sender, i32& status)
+{
+    process_lock().assert_held();
+    u64 mine = t.signals.pending & set, shared = t.process->signals.pending & set;
+    // The thread's own first (as Linux's dequeue_signal), lowest number first.
+    u64 from = mine ? mine : shared;
+    if (!from)
+        return 0;
+    int sig = __builtin_ctzll(from) + 1;
+    dequeue(mine ? t.signals : t.process->signals, sig, code, sender, status);
+    return sig;
+}
+
+namespace {
+
 // Checks common to both kinds of sending: false if sig is to be dropped.
 bool accept_signal_proc_locked(Process& p, int sig, u64 blocked)
 {
@@ -204,7 +221,7 @@ void send_signal_proc_locked(Process& p, int sig, int code, Pid sender, i32 stat
     if (p.group_exit || p.group_exec)
         return; // every thread but (at most) one is on its way out
     Thread* main = main_thread_proc_locked(p);
-    if (!main || !accept_signal_proc_locked(p, sig, main->signals_blocked))
+    if (!main || !accept_signal_proc_locked(p, sig, main->signals_blocked | main->sigwait_set))
         return;
     u64 bit = signal_bit(sig);
     enqueue(p.signals, sig, code, sender, status);
@@ -225,7 +242,7 @@ void send_signal_proc_locked(Process& p, int sig, int code, Pid sender, i32 stat
 void send_thread_signal_proc_locked(Thread& t, int sig, int code, Pid sender, i32 status)
 {
     process_lock().assert_held();
-    if (t.state == ThreadState::Dead || !accept_signal_proc_locked(*t.process, sig, t.signals_blocked))
+    if (t.state == ThreadState::Dead || !accept_signal_proc_locked(*t.process, sig, t.signals_blocked | t.sigwait_set))
         return;
     u64 bit = signal_bit(sig);
     enqueue(t.signals, sig, code, sender, status);
@@ -257,6 +274,8 @@ bool signal_interrupts_slow_proc_locked(const Thread& t)
     process_lock().assert_held();
     if (t.has_work(Thread::WORK_GROUP_STOP))
         return true;
+    if ((t.signals.pending | t.process->signals.pending) & t.sigwait_set)
+        return true; // what rt_sigtimedwait waits for, even if its action is to ignore it
     // Only the pending ones are looked at (usually none).
     for (u64 d = deliverable(t); d; d &= d - 1)
         if (would_act(*t.process, __builtin_ctzll(d) + 1))

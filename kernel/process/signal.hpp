@@ -49,6 +49,9 @@ inline bool signal_interrupts_proc_locked(const Thread& t)
         return false;
     return signal_interrupts_slow_proc_locked(t);
 }
+// rt_sigtimedwait: take a pending signal of `set` off t's queue (its own
+// first, then the process's), with who sent it; 0 when none is pending.
+int take_signal_of_proc_locked(Thread& t, u64 set, int& code, Pid& sender, i32& status);
 // t's signal mask changed (sigprocmask, sigreturn, sigsuspend): if the
 // process's pending set holds one it no longer blocks, it takes it on
 // its way out. Process lock held.

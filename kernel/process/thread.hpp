@@ -98,6 +98,10 @@ struct Thread {
 
     // ---- Signals -----------------------------------------------------------
     u64 signals_blocked = 0;    // [own] senders read it (is it blocked?)
+    // [process lock] While in rt_sigtimedwait: the signals it waits for
+    // (Linux's real_blocked): never discarded as ignored, and one arriving
+    // ends the wait.
+    u64 sigwait_set = 0;
     u64 saved_mask = 0;         // [self]
     u64 syscall_a0 = 0;         // [self] the call's first argument, for a restart
 

@@ -151,6 +151,67 @@ Result<u64> sys_rt_sigsuspend(UserPtr<const Sigset> mask, usize sigsetsize)
     return suspend_with(TRY(mm::read_user(mask)));
 }
 
+// rt_sigtimedwait (sigwaitinfo, sigtimedwait): take a pending signal of
+// the set instead of delivering it, waiting up to the timeout for one.
+// While it waits the set's signals are unblocked (Linux's real_blocked),
+// so that one arriving wakes it as any deliverable signal would; they
+// are never delivered meanwhile, since delivery happens on the way back
+// to user mode, after the old mask is back. Another signal that
+// interrupts the wait runs its handler: EINTR, never restarted.
+Result<u64> sys_rt_sigtimedwait(Thread& t, UserPtr<const Sigset> set, UserPtr<u8> info, UserPtr<const Timespec> timeout,
+                                usize sigsetsize)
+{
+    if (sigsetsize != sizeof(Sigset))
+        return Errno::einval;
+    u64 wanted = TRY(mm::read_user(set)) & ~UNBLOCKABLE;
+    u64 deadline = ~0ull;
+    if (timeout) {
+        Timespec ts = TRY(mm::read_user(timeout));
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+            return Errno::einval;
+        u64 now = monotonic_ns();
+        u64 wait = u64(ts.tv_sec) > (~0ull - now) / 1000000000 ? ~0ull - now : u64(ts.tv_sec) * 1000000000 + u64(ts.tv_nsec);
+        deadline = now + lib::min<u64>(wait, ~0ull - now);
+    }
+    int sig = 0, code = 0;
+    Pid sender = 0;
+    i32 status = 0;
+    for (;;) {
+        u64 saved;
+        {
+            SpinLockGuard guard(process_lock());
+            sig = take_signal_of_proc_locked(t, wanted, code, sender, status);
+            if (sig)
+                break;
+            if (monotonic_ns() >= deadline)
+                return Errno::eagain;
+            saved = t.signals_blocked;
+            t.signals_blocked &= ~wanted;
+            t.sigwait_set = wanted;
+        }
+        bool interrupted = !sleep_until(deadline);
+        {
+            SpinLockGuard guard(process_lock());
+            t.signals_blocked = saved;
+            t.sigwait_set = 0;
+            sig = take_signal_of_proc_locked(t, wanted, code, sender, status);
+        }
+        if (sig)
+            break;
+        if (interrupted)
+            return Errno::eintr; // another signal: its handler runs on the way out
+    }
+    if (info) {
+        // siginfo_t: signo, errno, code, then (for a sender) pid, uid and,
+        // for SIGCHLD, the status.
+        i32 head[7] = {sig, 0, code, 0, i32(sender), 0, sig == SIGCHLD ? status : 0};
+        u8 whole[SIGINFO_SIZE] = {};
+        __builtin_memcpy(whole, head, sizeof(head));
+        TRY(mm::copy_to_user(info.address(), whole, sizeof(whole)));
+    }
+    return u64(sig);
+}
+
 // setitimer/getitimer: ITIMER_REAL (SIGALRM after wall-clock time; glibc's
 // alarm() uses it), ITIMER_VIRTUAL (SIGVTALRM after user CPU time) and
 // ITIMER_PROF (SIGPROF after user + system CPU time) of the process; the

@@ -154,7 +154,7 @@ constexpr Syscall k_table[] = {
     {134, "rt_sigaction", 8, N, {A::signal, A::sigaction, A::buf_out, A::len}},
     {135, "rt_sigprocmask", 8, N, {A::sigprocmask_how, A::sigset, A::buf_out, A::len}},
     {136, "rt_sigpending", 3, N, {A::buf_out, A::len}},
-    {137, "rt_sigtimedwait", 1, N, {A::sigset, A::buf_out, A::timespec, A::len}},
+    {137, "rt_sigtimedwait", 3, N, {A::sigset, A::buf_out, A::timespec, A::len}},
     {138, "rt_sigqueueinfo", 1, N, {A::target_pid, A::signal, A::struct_in}},
     {139, "rt_sigreturn", 3, C, {}},
     {140, "setpriority", 3, N, {A::which, A::target_pid, A::any}},

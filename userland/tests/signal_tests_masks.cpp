@@ -11,7 +11,9 @@
 #include <climits>
 #include <csignal>
 #include <cstdint>
+#include <ctime>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -347,6 +349,98 @@ void sigchld_on_child_exit(Test& t)
 
 } // namespace
 
+// sigwaitinfo/sigtimedwait (rt_sigtimedwait): a blocked signal is taken
+// instead of delivered, with who sent it; the wait ends with one, with
+// EAGAIN at the timeout, or with EINTR when another signal's handler runs.
+volatile sig_atomic_t g_alarm_handled = 0;
+void on_alarm(int) { g_alarm_handled = 1; }
+
+void sigtimedwait_takes_blocked_signals(Test& t)
+{
+    sigset_t usr1, usr2, chld, old;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigset_t all = usr1;
+    sigaddset(&all, SIGUSR2);
+    sigaddset(&all, SIGCHLD);
+    ASSERT_EQ(sigprocmask(SIG_BLOCK, &all, &old), 0);
+
+    // Already pending: taken at once, with the sender; no longer pending.
+    ASSERT_EQ(kill(getpid(), SIGUSR1), 0);
+    siginfo_t info{};
+    timespec zero{0, 0};
+    EXPECT_EQ(sigtimedwait(&usr1, &info, &zero), SIGUSR1);
+    EXPECT_EQ(info.si_signo, SIGUSR1);
+    EXPECT_EQ(info.si_code, SI_USER);
+    EXPECT_EQ(info.si_pid, getpid());
+    sigset_t pending;
+    sigpending(&pending);
+    EXPECT(!sigismember(&pending, SIGUSR1));
+
+    // Nothing pending: EAGAIN at once, or after the timeout.
+    errno = 0;
+    EXPECT_EQ(sigtimedwait(&usr1, &info, &zero), -1);
+    EXPECT_EQ(errno, EAGAIN);
+    timespec twenty_ms{0, 20000000}, before{}, after{};
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    errno = 0;
+    EXPECT_EQ(sigtimedwait(&usr1, &info, &twenty_ms), -1);
+    EXPECT_EQ(errno, EAGAIN);
+    clock_gettime(CLOCK_MONOTONIC, &after);
+    long waited_ms = (after.tv_sec - before.tv_sec) * 1000 + (after.tv_nsec - before.tv_nsec) / 1000000;
+    EXPECT(waited_ms >= 19);
+
+    // Sent while waiting, by a child: the wait ends with it.
+    pid_t parent = getpid();
+    pid_t child = fork();
+    ASSERT(child >= 0);
+    if (child == 0) {
+        usleep(10000);
+        kill(parent, SIGUSR2);
+        _exit(0);
+    }
+    EXPECT_EQ(sigwaitinfo(&usr2, &info), SIGUSR2);
+    EXPECT_EQ(info.si_pid, child);
+    // SIGCHLD's default action is to ignore it, yet it can be waited for
+    // (Linux's real_blocked): the child's exit ends this wait.
+    timespec second{1, 0};
+    EXPECT_EQ(sigtimedwait(&chld, &info, &second), SIGCHLD);
+    EXPECT_EQ(info.si_pid, child);
+    EXPECT_EQ(info.si_code, CLD_EXITED);
+    EXPECT_EQ(info.si_status, 0);
+    int status = 0;
+    EXPECT_EQ(waitpid(child, &status, 0), child);
+
+    // Another signal with a handler interrupts the wait: EINTR.
+    struct sigaction sa{};
+    sa.sa_handler = on_alarm;
+    struct sigaction old_alarm{};
+    sigaction(SIGALRM, &sa, &old_alarm);
+    g_alarm_handled = 0;
+    itimerval in_10ms{{0, 0}, {0, 10000}};
+    setitimer(ITIMER_REAL, &in_10ms, nullptr);
+    errno = 0;
+    EXPECT_EQ(sigtimedwait(&usr1, &info, &second), -1);
+    EXPECT_EQ(errno, EINTR);
+    EXPECT_EQ(g_alarm_handled, 1);
+    sigaction(SIGALRM, &old_alarm, nullptr);
+
+    // Errors: a bad timeout, a bad set size (the raw call), a bad pointer.
+    timespec bad{0, 1000000000};
+    errno = 0;
+    EXPECT_EQ(sigtimedwait(&usr1, &info, &bad), -1);
+    EXPECT_EQ(errno, EINVAL);
+    EXPECT_EQ(syscall(SYS_rt_sigtimedwait, &usr1, nullptr, &zero, 4), -1);
+    EXPECT_EQ(errno, EINVAL);
+    EXPECT_EQ(syscall(SYS_rt_sigtimedwait, reinterpret_cast<void*>(16), nullptr, &zero, 8), -1);
+    EXPECT_EQ(errno, EFAULT);
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+}
+
 std::vector<ut::Case> signal_mask_cases()
 {
     return {
@@ -355,5 +449,6 @@ std::vector<ut::Case> signal_mask_cases()
         {"realtime_signals_queue", realtime_signals_queue},
         {"kill_errors", kill_errors},
         {"sigchld_on_child_exit", sigchld_on_child_exit},
+        {"sigtimedwait_takes_blocked_signals", sigtimedwait_takes_blocked_signals},
     };
 }
