@@ -24,6 +24,7 @@ void probe_rtc(const lib::fdt::Blob& fdt)
     u64 high = mmio_read32(base.value(), 0x04);
     u64 ns = (high << 32) | low;
     kernel::wallclock_set(ns);
+    kernel::wallclock_note_rtc();
     kernel::printk("rtc: goldfish at {:#x}: {} s since the epoch\n", reg->base, ns / 1000000000);
 }
 

@@ -70,11 +70,7 @@ public:
 
     Result<void> stat(LinuxStat& st) override
     {
-        st = {};
-        st.st_mode = 0600; // an anonymous inode: no file type bits, as Linux shows it
-        st.st_nlink = 1;
-        st.st_blksize = 4096;
-        st.st_ino = u64(reinterpret_cast<uptr>(this) >> 4);
+        anonymous_file_stat(st, this);
         return {};
     }
 

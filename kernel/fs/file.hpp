@@ -85,6 +85,18 @@ private:
     u32 m_flags = O_RDWR;
 };
 
+// fstat of a file with no inode behind it (epoll, eventfd: Linux's
+// anon_inode): mode 0600 without a file type, one link, an inode number
+// made from the file's address.
+inline void anonymous_file_stat(LinuxStat& st, const void* file)
+{
+    st = {};
+    st.st_mode = 0600;
+    st.st_nlink = 1;
+    st.st_blksize = 4096;
+    st.st_ino = u64(reinterpret_cast<uptr>(file) >> 4);
+}
+
 // A descriptor's file as one lookup found it: referenced, or borrowed
 // from a table nobody else can change (FileTable::peek_unshared).
 struct FileLookup {

@@ -4,6 +4,8 @@
 #include "kernel/fs/tty.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/uaccess.hpp"
+#include "kernel/wallclock.hpp"
+#include "lib/civil_time.hpp"
 
 namespace kernel::fs {
 
@@ -306,6 +308,28 @@ private:
     bool m_zero;
 };
 
+// /dev/rtc0 (Linux's rtc-dev) for hwclock and date: RTC_RD_TIME gives
+// the time of day as UTC fields. It is the system clock, which the
+// Goldfish RTC set at boot (kernel/wallclock.hpp). Update interrupts are
+// not modelled, so read(2) (which waits for one in Linux) is EINVAL.
+class RtcFile final : public InodeBacked<RtcFile> {
+public:
+    explicit RtcFile(Inode& inode) : InodeBacked(inode) {}
+    Result<usize> read(u64, usize) override { return Errno::einval; }
+    Result<usize> write(u64, usize) override { return Errno::einval; }
+    Result<u64> ioctl(u32 request, u64 arg) override
+    {
+        constexpr u32 RTC_RD_TIME = 0x80247009; // _IOR('p', 0x09, struct rtc_time)
+        if (request != RTC_RD_TIME)
+            return Errno::enotty;
+        auto c = lib::civil_from_unix_seconds(i64(wallclock_ns() / 1000000000));
+        // struct rtc_time: the fields of struct tm up to tm_isdst.
+        i32 tm[9] = {c.second, c.minute, c.hour, c.day, c.month - 1, i32(c.year - 1900), c.weekday, c.yearday, 0};
+        TRY(mm::copy_to_user(arg, tm, sizeof(tm)));
+        return u64(0);
+    }
+};
+
 } // namespace
 
 void fill_stat(const Inode& inode, LinuxStat& st)
@@ -337,6 +361,9 @@ Result<File*> open_inode(Inode& inode, u32 flags)
     case Device::Null:
     case Device::Zero:
         f = mm::make<NullFile>(inode, inode.device == Device::Zero);
+        break;
+    case Device::Rtc:
+        f = mm::make<RtcFile>(inode);
         break;
     case Device::None:
         if (inode.proc != ProcKind::None && inode.is_regular()) {

@@ -64,12 +64,17 @@ public:
         if (!m_pipe->read_mutex.lock_interruptible())
             return Errno::eintr;
         lib::ScopeGuard unlock([&] { m_pipe->read_mutex.unlock(); });
+        // Everything available up to `length` (Linux's pipe_read), in
+        // chunks; it waits only while it has read nothing.
+        usize done = 0;
         for (;;) {
             usize n = 0;
             {
                 SpinLockGuard guard(process_lock());
                 Pipe& p = *m_pipe;
                 if (p.used() == 0) {
+                    if (done)
+                        return done;
                     if (p.writers == 0)
                         return usize(0); // EOF
                     if (flags() & O_NONBLOCK)
@@ -78,18 +83,21 @@ public:
                         return Errno::eintr;
                     continue;
                 }
-                n = lib::min(lib::min(length, p.used()), sizeof(chunk));
+                n = lib::min(lib::min(length - done, p.used()), sizeof(chunk));
                 for (usize i = 0; i < n; ++i)
                     chunk[i] = p.buffer[(p.head + i) % PIPE_CAPACITY];
                 // Copy out before consuming, so a bad buffer loses nothing.
             }
-            TRY(mm::copy_to_user(buffer, chunk, n));
+            if (auto r = mm::copy_to_user(buffer + done, chunk, n); r.is_error())
+                return done ? Result<usize>(done) : Result<usize>(r.error());
             SpinLockGuard guard(process_lock());
             m_pipe->head += n;
             wake_all_proc_locked(m_pipe->writable);
             if (!m_pipe->poll.is_empty()) [[unlikely]]
                 poll_wake_proc_locked(m_pipe->poll, POLLOUT | POLLWRNORM);
-            return n;
+            done += n;
+            if (done == length)
+                return done;
         }
     }
 

@@ -9,6 +9,7 @@
 #include "kernel/initramfs.hpp"
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/printk.hpp"
+#include "kernel/wallclock.hpp"
 
 namespace kernel::fs {
 
@@ -115,7 +116,9 @@ void populate_from_boot_files()
                       make_device_vfs_locked(*dev.value(), "null", Device::Null, 1, 3, 0666).is_ok() &&
                       make_device_vfs_locked(*dev.value(), "zero", Device::Zero, 1, 5, 0666).is_ok() &&
                       make_device_vfs_locked(*dev.value(), "console", Device::Console, 5, 1, 0620).is_ok() &&
-                      make_device_vfs_locked(*dev.value(), "tty", Device::Tty, 5, 0, 0666).is_ok();
+                      make_device_vfs_locked(*dev.value(), "tty", Device::Tty, 5, 0, 0666).is_ok() &&
+                      (!wallclock_has_rtc() ||
+                       make_device_vfs_locked(*dev.value(), "rtc0", Device::Rtc, 254, 0, 0600).is_ok());
     if (failed || !devices_ok)
         printk("vfs: {} boot file(s) could not be added{}\n", failed, devices_ok ? "" : "; /dev incomplete");
     if (auto proc = make_directories_vfs_locked("/proc"); proc.is_ok())

@@ -9,7 +9,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <ctime>
 #include <fcntl.h>
+#include <linux/rtc.h>
+#include <sys/ioctl.h>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -107,6 +110,26 @@ void pipe_read_blocks_until_data(Test& t)
     EXPECT(monotonic_seconds() - start >= 0.15);
     EXPECT_EQ(std::string(buffer, 4), "data");
     EXPECT_EQ(finish(pid), describe_status(0));
+    close(p[0]);
+    close(p[1]);
+}
+
+// A read returns everything the pipe holds, up to its count (Linux's
+// pipe_read), not one chunk of it; never more than the count, and what
+// is left stays for the next read.
+void pipe_read_takes_all_available(Test& t)
+{
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    std::string sent(5000, '\0');
+    for (size_t i = 0; i < sent.size(); ++i)
+        sent[i] = char('a' + i % 26);
+    ASSERT_EQ(write(p[1], sent.data(), sent.size()), ssize_t(sent.size()));
+    std::string got(8192, '\0');
+    EXPECT_EQ(read(p[0], got.data(), 4096), 4096);
+    EXPECT_EQ(read(p[0], got.data() + 4096, 4096), 904); // the rest, without waiting for more
+    got.resize(5000);
+    EXPECT(got == sent);
     close(p[0]);
     close(p[1]);
 }
@@ -314,6 +337,37 @@ void dev_null(Test& t)
     close(fd);
 }
 
+// /dev/rtc0: RTC_RD_TIME gives UTC fields consistent with each other and,
+// on Myriad, with the system clock (it is the system clock there).
+void dev_rtc0_reads_the_time(Test& t)
+{
+    int fd = open("/dev/rtc0", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && !platform().myriad)
+        SKIP("the reference host has no /dev/rtc0 to open");
+    ASSERT(fd >= 0);
+    struct stat st{};
+    EXPECT_EQ(fstat(fd, &st), 0);
+    EXPECT(S_ISCHR(st.st_mode));
+    struct rtc_time tm{};
+    ASSERT_EQ(ioctl(fd, RTC_RD_TIME, &tm), 0);
+    EXPECT(tm.tm_sec >= 0 && tm.tm_sec <= 60 && tm.tm_min >= 0 && tm.tm_min < 60 && tm.tm_hour >= 0 &&
+           tm.tm_hour < 24 && tm.tm_mday >= 1 && tm.tm_mday <= 31 && tm.tm_mon >= 0 && tm.tm_mon < 12 &&
+           tm.tm_year >= 70);
+    struct tm fields{};
+    fields.tm_sec = tm.tm_sec, fields.tm_min = tm.tm_min, fields.tm_hour = tm.tm_hour;
+    fields.tm_mday = tm.tm_mday, fields.tm_mon = tm.tm_mon, fields.tm_year = tm.tm_year;
+    time_t rtc = timegm(&fields); // also computes the weekday and day of the year
+    EXPECT_EQ(tm.tm_wday, fields.tm_wday);
+    EXPECT_EQ(tm.tm_yday, fields.tm_yday);
+    // A host's RTC may keep local time or drift from its NTP-set clock.
+    if (platform().myriad)
+        EXPECT(rtc >= time(nullptr) - 2 && rtc <= time(nullptr) + 1);
+    errno = 0;
+    EXPECT_EQ(ioctl(fd, 0x7fff, nullptr), -1);
+    EXPECT_EQ(errno, ENOTTY);
+    close(fd);
+}
+
 void dev_zero(Test& t)
 {
     int fd = open("/dev/zero", O_RDWR);
@@ -368,6 +422,7 @@ std::vector<ut::Case> pipe_device_cases()
         {"pipe2_basics", scratch<pipe2_basics>},
         {"pipe_eof_after_all_writers_close", scratch<pipe_eof_after_all_writers_close>},
         {"pipe_read_blocks_until_data", scratch<pipe_read_blocks_until_data>},
+        {"pipe_read_takes_all_available", scratch<pipe_read_takes_all_available>},
         {"pipe_full_nonblocking_and_blocking", scratch<pipe_full_nonblocking_and_blocking>},
         {"pipe_epipe_without_readers", scratch<pipe_epipe_without_readers>},
         {"pipe_buf_writes_atomic", scratch<pipe_buf_writes_atomic>},
@@ -375,6 +430,7 @@ std::vector<ut::Case> pipe_device_cases()
         {"pipe_not_seekable", scratch<pipe_not_seekable>},
         {"dev_null", scratch<dev_null>},
         {"dev_zero", scratch<dev_zero>},
+        {"dev_rtc0_reads_the_time", scratch<dev_rtc0_reads_the_time>},
         {"dev_console_and_tty", scratch<dev_console_and_tty>},
         {"isatty_false_for_non_terminals", scratch<isatty_false_for_non_terminals>},
     };
