@@ -205,12 +205,32 @@ def table(entries):
     return "\n".join(rows) + "\n"
 
 
-def render(doc_text, entries):
+def linux_calls(fuzz_path):
+    """Every riscv64 system call, number -> name: the fuzzer keeps a copy
+    of Linux's table (include/uapi/asm-generic/unistd.h)."""
+    if not os.path.exists(fuzz_path):
+        return {}
+    return {int(m.group(1)): m.group(2)
+            for m in re.finditer(r'\{\s*(\d+)\s*,\s*"([a-z0-9_]+)"', open(fuzz_path).read())}
+
+
+def lacking(entries, linux):
+    """The paragraph naming the Linux calls the list has no line for."""
+    listed = {e["number"] for e in entries}
+    names = [f"`{name}` ({nr})" for nr, name in sorted(linux.items()) if nr not in listed]
+    if not names:
+        return ""
+    return ("\nThe other " + str(len(names)) + " riscv64 calls of Linux's table (as the fuzzer's copy of it, "
+            "`userland/fuzz/syscall_table.cpp`, lists them) are not implemented and return `ENOSYS`; "
+            "the ones a program was seen to need have a line of their own above: " + ", ".join(names) + ".\n")
+
+
+def render(doc_text, entries, linux=None):
     if doc_text.count(BEGIN) != 1 or doc_text.count(END) != 1:
         raise ListError(f"{DOC} must hold each marker once:\n  {BEGIN}\n  {END}")
     head, rest = doc_text.split(BEGIN)
     _, tail = rest.split(END)
-    return head + BEGIN + "\n" + table(entries) + END + tail
+    return head + BEGIN + "\n" + table(entries) + lacking(entries, linux or {}) + END + tail
 
 
 def run(args):
@@ -224,7 +244,7 @@ def run(args):
         if args.check:
             problems += fuzz_problems(entries, fuzz_path)
         current = open(doc_path).read()
-        wanted = render(current, entries)
+        wanted = render(current, entries, linux_calls(fuzz_path))
     except (ListError, OSError) as error:
         print(f"syscall_doc: {error}", file=sys.stderr)
         return 1
