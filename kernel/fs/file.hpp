@@ -47,6 +47,13 @@ public:
     virtual Result<u64> seek(i64, int) { return Errno::espipe; }
     virtual Result<usize> getdents(u64, usize) { return Errno::enotdir; }
     virtual Result<void> truncate(u64) { return Errno::einval; }
+    // F_GETPIPE_SZ (set false) and F_SETPIPE_SZ: a pipe's capacity, after
+    // resizing it to at least `size`; EBADF for anything but a pipe.
+    virtual Result<u64> pipe_capacity(bool set, u64 size)
+    {
+        (void)set, (void)size;
+        return Errno::ebadf;
+    }
     // The inode behind the file, if it is one (paths, fchdir, exec).
     virtual fs::Inode* inode() { return nullptr; }
     // Readiness now (POLLIN, POLLOUT, POLLHUP...), with the process lock

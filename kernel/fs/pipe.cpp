@@ -12,8 +12,11 @@ namespace kernel::fs {
 
 namespace {
 
-constexpr unsigned BUFFER_ORDER = 4; // 16 pages = 64 KiB
+constexpr unsigned BUFFER_ORDER = 4; // 16 pages = 64 KiB, the default
 static_assert((mm::PAGE_SIZE << BUFFER_ORDER) == PIPE_CAPACITY);
+// F_SETPIPE_SZ's ceiling: 4 MiB, the largest block the page allocator
+// hands out (Linux lets root go further).
+constexpr unsigned MAX_BUFFER_ORDER = 10;
 
 // Everything here is guarded by the process lock, which the waits need
 // anyway: no wake-up can slip between a check and the sleep.
@@ -31,9 +34,12 @@ struct Pipe {
     WaitQueue readable, writable;
     PollQueue poll; // poll, select and epoll on either end
     PhysAddr buffer_pa;
+    unsigned order = BUFFER_ORDER; // the buffer is PAGE_SIZE << order bytes (F_SETPIPE_SZ)
 
+    usize capacity() const { return mm::PAGE_SIZE << order; }
     usize used() const { return usize(tail - head); }
-    usize space() const { return PIPE_CAPACITY - used(); }
+    usize space() const { return capacity() - used(); }
+    u8& at(u64 position) { return buffer[position & (capacity() - 1)]; }
 };
 
 void release_if_unused_proc_locked(Pipe* p, bool& free_it)
@@ -44,7 +50,7 @@ void release_if_unused_proc_locked(Pipe* p, bool& free_it)
 
 void free_pipe(Pipe* p)
 {
-    mm::free_pages(p->buffer_pa, BUFFER_ORDER);
+    mm::free_pages(p->buffer_pa, p->order);
     mm::destroy(p);
 }
 
@@ -85,7 +91,7 @@ public:
                 }
                 n = lib::min(lib::min(length - done, p.used()), sizeof(chunk));
                 for (usize i = 0; i < n; ++i)
-                    chunk[i] = p.buffer[(p.head + i) % PIPE_CAPACITY];
+                    chunk[i] = p.at(p.head + i);
                 // Copy out before consuming, so a bad buffer loses nothing.
             }
             if (auto r = mm::copy_to_user(buffer + done, chunk, n); r.is_error())
@@ -138,7 +144,7 @@ public:
             }
             n = lib::min(n, p.space());
             for (usize i = 0; i < n; ++i)
-                p.buffer[(p.tail + i) % PIPE_CAPACITY] = chunk[i];
+                p.at(p.tail + i) = chunk[i];
             p.tail += n;
             done += n;
             wake_all_proc_locked(p.readable);
@@ -175,6 +181,54 @@ public:
     }
 
     PollQueue* poll_queue() override { return &m_pipe->poll; }
+
+    // F_GETPIPE_SZ / F_SETPIPE_SZ (Linux's pipe_fcntl): the size rounds up
+    // to a power-of-two number of pages; EBUSY if what is buffered would
+    // not fit. The data moves to the new buffer under the process lock,
+    // which every reader and writer holds to touch the ring.
+    Result<u64> pipe_capacity(bool set, u64 size) override
+    {
+        if (!set) {
+            SpinLockGuard guard(process_lock());
+            return u64(m_pipe->capacity());
+        }
+        if (size > (1ull << 31))
+            return Errno::einval;
+        unsigned order = 0;
+        while ((mm::PAGE_SIZE << order) < size)
+            ++order;
+        if (order > MAX_BUFFER_ORDER)
+            return Errno::enomem;
+        auto pa = mm::alloc_pages(order);
+        if (!pa)
+            return Errno::enomem;
+        PhysAddr old_pa = *pa;
+        unsigned old_order = order;
+        Result<u64> result = u64(mm::PAGE_SIZE << order);
+        {
+            SpinLockGuard guard(process_lock());
+            Pipe& p = *m_pipe;
+            if (p.used() > (mm::PAGE_SIZE << order)) {
+                result = Errno::ebusy; // the new buffer goes back below
+            } else {
+                auto* fresh = static_cast<u8*>(mm::phys_to_virt(*pa));
+                for (u64 i = 0; i < p.used(); ++i)
+                    fresh[i] = p.at(p.head + i);
+                old_pa = p.buffer_pa;
+                old_order = p.order;
+                p.tail -= p.head;
+                p.head = 0;
+                p.buffer = fresh;
+                p.buffer_pa = *pa;
+                p.order = order;
+                wake_all_proc_locked(p.writable); // there may be room now
+                if (!p.poll.is_empty()) [[unlikely]]
+                    poll_wake_proc_locked(p.poll, POLLOUT | POLLWRNORM);
+            }
+        }
+        mm::free_pages(old_pa, old_order);
+        return result;
+    }
 
     Result<void> stat(LinuxStat& st) override
     {

@@ -14,7 +14,8 @@ namespace {
 
 constexpr u64 IOV_MAX = 1024;
 // fcntl commands (include/uapi/asm-generic/fcntl.h).
-constexpr u32 F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030;
+constexpr u32 F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030,
+              F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
 constexpr u64 FD_CLOEXEC = 1;
 
 FileTable& table() { return *current_process().files; }
@@ -165,6 +166,10 @@ Result<u64> sys_fcntl(Fd fd, u32 cmd, u64 arg)
         f->set_flags((f->flags() & ~changeable) | (u32(arg) & changeable));
         return u64(0);
     }
+    case F_SETPIPE_SZ:
+        return f->pipe_capacity(true, u64(u32(arg))); // an int argument, as Linux reads it
+    case F_GETPIPE_SZ:
+        return f->pipe_capacity(false, 0);
     default:
         return Errno::einval;
     }

@@ -134,6 +134,42 @@ void pipe_read_takes_all_available(Test& t)
     close(p[1]);
 }
 
+// F_GETPIPE_SZ / F_SETPIPE_SZ: 64 KiB by default; a new size rounds up to
+// a power-of-two number of pages, holds exactly that much, keeps what is
+// buffered, and cannot go below it (EBUSY); not a pipe: EBADF.
+void pipe_size_get_and_set(Test& t)
+{
+    int p[2];
+    ASSERT_EQ(pipe2(p, O_NONBLOCK), 0);
+    EXPECT_EQ(fcntl(p[0], F_GETPIPE_SZ), 65536);
+    EXPECT_EQ(fcntl(p[1], F_SETPIPE_SZ, 100000), 131072);
+    EXPECT_EQ(fcntl(p[0], F_GETPIPE_SZ), 131072); // one pipe, both ends
+    std::string data(140000, 'x');
+    for (size_t i = 0; i < data.size(); ++i)
+        data[i] = char(i * 7);
+    // Whole pages: Linux's ring of page slots and Myriad's byte ring then
+    // take the same amount.
+    EXPECT_EQ(write(p[1], data.data(), 98304), 98304);
+    EXPECT_EQ(write(p[1], data.data() + 98304, 40000), 32768); // exactly full
+    EXPECT_ERRNO(write(p[1], data.data(), 1), EAGAIN);
+    EXPECT_ERRNO(fcntl(p[1], F_SETPIPE_SZ, 65536), EBUSY);
+    std::string got(131072, '\0');
+    EXPECT_EQ(read(p[0], got.data(), 65536), 65536);
+    // Shrinking to what is left keeps it, in order.
+    EXPECT_EQ(fcntl(p[1], F_SETPIPE_SZ, 65536), 65536);
+    EXPECT_EQ(read(p[0], got.data() + 65536, 65536), 65536);
+    EXPECT(got == data.substr(0, 131072));
+    EXPECT_EQ(fcntl(p[1], F_SETPIPE_SZ, 0), 4096); // at least a page
+    EXPECT_EQ(fcntl(p[1], F_SETPIPE_SZ, 1), 4096);
+    EXPECT_EQ(write(p[1], data.data(), 8192), 4096);
+    EXPECT_ERRNO(fcntl(p[1], F_SETPIPE_SZ, -1), EINVAL); // above 2^31 as an unsigned int
+    int file = open(".", O_RDONLY | O_DIRECTORY);
+    EXPECT_ERRNO(fcntl(file, F_GETPIPE_SZ), EBADF);
+    close(file);
+    close(p[0]);
+    close(p[1]);
+}
+
 void pipe_full_nonblocking_and_blocking(Test& t)
 {
     int p[2];
@@ -423,6 +459,7 @@ std::vector<ut::Case> pipe_device_cases()
         {"pipe_eof_after_all_writers_close", scratch<pipe_eof_after_all_writers_close>},
         {"pipe_read_blocks_until_data", scratch<pipe_read_blocks_until_data>},
         {"pipe_read_takes_all_available", scratch<pipe_read_takes_all_available>},
+        {"pipe_size_get_and_set", scratch<pipe_size_get_and_set>},
         {"pipe_full_nonblocking_and_blocking", scratch<pipe_full_nonblocking_and_blocking>},
         {"pipe_epipe_without_readers", scratch<pipe_epipe_without_readers>},
         {"pipe_buf_writes_atomic", scratch<pipe_buf_writes_atomic>},
