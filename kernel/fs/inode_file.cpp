@@ -308,6 +308,24 @@ private:
     bool m_zero;
 };
 
+// An O_PATH descriptor (open(2)): it names a file without opening it.
+// It serves fstat, fstatfs, fchdir, the *at calls as a directory, dup,
+// fcntl's descriptor flags and close; reading, writing, ioctl, mmap,
+// fchmod and the rest give EBADF, as in Linux. A device or a directory
+// is not opened through it (no tty side effects, no listing).
+class PathOnlyFile final : public InodeBacked<PathOnlyFile> {
+public:
+    explicit PathOnlyFile(Inode& inode) : InodeBacked(inode) {}
+    Result<usize> read(u64, usize) override { return Errno::ebadf; }
+    Result<usize> write(u64, usize) override { return Errno::ebadf; }
+    Result<u64> ioctl(u32, u64) override { return Errno::ebadf; }
+    Result<usize> pread(u64, usize, u64) override { return Errno::ebadf; }
+    Result<usize> pwrite(u64, usize, u64) override { return Errno::ebadf; }
+    Result<u64> seek(i64, int) override { return Errno::ebadf; }
+    Result<usize> getdents(u64, usize) override { return Errno::ebadf; }
+    Result<void> truncate(u64) override { return Errno::ebadf; }
+};
+
 // /dev/rtc0 (Linux's rtc-dev) for hwclock and date: RTC_RD_TIME gives
 // the time of day as UTC fields. It is the system clock, which the
 // Goldfish RTC set at boot (kernel/wallclock.hpp). Update interrupts are
@@ -351,6 +369,13 @@ void fill_stat(const Inode& inode, LinuxStat& st)
 Result<File*> open_inode(Inode& inode, u32 flags)
 {
     File* f = nullptr;
+    if (flags & O_PATH) {
+        f = mm::make<PathOnlyFile>(inode);
+        if (!f)
+            return Errno::enomem;
+        f->set_flags(O_PATH | (flags & (O_DIRECTORY | O_NOFOLLOW)));
+        return f;
+    }
     switch (inode.device) {
     case Device::Console:
         f = tty_console_file();

@@ -141,6 +141,11 @@ Result<u64> sys_dup3(Fd old_fd, Fd new_fd, i32 flags)
 Result<u64> sys_fcntl(Fd fd, u32 cmd, u64 arg)
 {
     FileRef f{TRY(file(fd))};
+    // An O_PATH descriptor takes only the descriptor commands (Linux's
+    // check_fcntl_cmd).
+    if ((f->flags() & O_PATH) && cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC && cmd != F_GETFD && cmd != F_SETFD &&
+        cmd != F_GETFL)
+        return Errno::ebadf;
     switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
@@ -244,6 +249,8 @@ Result<u64> sys_sync() { return u64(0); }
 static Result<u64> sync_file(Fd fd)
 {
     FileRef f{TRY(file(fd))};
+    if (f->flags() & O_PATH)
+        return Errno::ebadf;
     fs::Inode* inode = f->inode();
     if (!inode || inode->proc != fs::ProcKind::None || inode->device != fs::Device::None)
         return Errno::einval;
@@ -256,7 +263,7 @@ Result<u64> sys_fdatasync(Fd fd) { return sync_file(fd); }
 Result<u64> sys_syncfs(Fd fd)
 {
     FileRef f{TRY(file(fd))};
-    return u64(0);
+    return (f->flags() & O_PATH) ? Result<u64>(Errno::ebadf) : Result<u64>(u64(0));
 }
 
 Result<u64> sys_fstatfs(Fd fd, UserPtr<fs::LinuxStatfs> buf)
@@ -287,6 +294,8 @@ Result<u64> sys_fallocate(Fd fd, i32 mode, i64 offset, i64 length)
                   UNSHARE_RANGE = 0x40, WRITE_ZEROES = 0x80;
     constexpr i32 MODES = PUNCH_HOLE | COLLAPSE_RANGE | ZERO_RANGE | INSERT_RANGE | UNSHARE_RANGE | WRITE_ZEROES;
     FileRef f{TRY(file(fd))};
+    if (f->flags() & O_PATH)
+        return Errno::ebadf;
     if (offset < 0 || length <= 0)
         return Errno::einval;
     if (mode & ~(MODES | KEEP_SIZE))

@@ -50,6 +50,8 @@ Result<u64> sys_mmap(u64 address, u64 length, u64 prot, u64 flags, Fd fd, u64 of
     fs::Inode* file = nullptr;
     if (!(flags & MAP_ANONYMOUS)) {
         FileRef open{TRY(current_process().files->get_ref(int(fd)))};
+        if (open->flags() & O_PATH)
+            return Errno::ebadf;
         file = open->inode();
         if (file && file->device == fs::Device::Zero) {
             file = nullptr; // /dev/zero: anonymous memory (shared: a new object)

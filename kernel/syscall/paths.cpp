@@ -67,6 +67,9 @@ bool is_within_vfs_locked(Inode* dir, Inode* ancestor)
 
 Result<u64> sys_openat(Fd dirfd, UserPtr<const char> path_name, u32 flags, u32 mode)
 {
+    // O_PATH: every flag but these is ignored (open(2)).
+    if (flags & O_PATH)
+        flags &= O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW;
     UserPath path;
     TRY(path.copy_from(path_name));
     Process& p = current_process();
@@ -99,12 +102,12 @@ Result<u64> sys_openat(Fd dirfd, UserPtr<const char> path_name, u32 flags, u32 m
             }
         } else {
             inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & O_NOFOLLOW)));
-            if (inode->is_symlink())
-                return Errno::eloop; // O_NOFOLLOW on a symlink
+            if (inode->is_symlink() && !(flags & O_PATH))
+                return Errno::eloop; // O_NOFOLLOW on a symlink (O_PATH names the link itself)
         }
         if ((flags & O_DIRECTORY) && !inode->is_dir())
             return Errno::enotdir;
-        if (inode->is_dir() && (flags & O_ACCMODE) != O_RDONLY)
+        if (inode->is_dir() && (flags & O_ACCMODE) != O_RDONLY && !(flags & O_PATH))
             return Errno::eisdir;
         if ((flags & O_TRUNC) && inode->is_regular() && (flags & O_ACCMODE) != O_RDONLY)
             TRY(truncate_vfs_locked(*inode, 0));
@@ -480,6 +483,8 @@ Result<u64> sys_fchmodat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
 Result<u64> sys_fchmod(Fd fd, u32 mode)
 {
     FileRef f{TRY(current_process().files->get_ref(int(fd)))};
+    if (f->flags() & O_PATH)
+        return Errno::ebadf; // Linux: fchmod needs an open file
     MutexGuard guard(vfs_lock());
     Inode* inode = f->inode();
     if (!inode)

@@ -208,6 +208,10 @@ Result<usize> do_poll(UserPtr<PollFd> fds, u32 nfds, u64 deadline)
         if (in[i].fd < 0)
             continue; // ignored: revents 0
         auto file = table.get_ref(in[i].fd);
+        if (file.is_ok() && (file.value()->flags() & O_PATH)) {
+            file.value()->unref(); // an O_PATH descriptor is not one to poll (Linux's fdget)
+            file = Errno::ebadf;
+        }
         if (file.is_error()) {
             slots[i].revents = POLLNVAL;
             continue;
@@ -257,6 +261,8 @@ Result<usize> do_select(i32 n, u64 sets_in[3], u64 deadline)
         if (!r && !w && !x)
             continue;
         slots[k].file = TRY(table.get_ref(int(fd)));
+        if (slots[k].file->flags() & O_PATH)
+            return Errno::ebadf; // Linux's fdget; the slots release what they hold
         slots[k].events = (r ? SELECT_IN : 0) | (w ? SELECT_OUT : 0) | (x ? SELECT_EX : 0);
         ++k;
     }

@@ -6,8 +6,10 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <poll.h>
 #include <string>
 #include <string_view>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -243,6 +245,68 @@ void fcntl_status_flags(Test& t)
 
 } // namespace
 
+// O_PATH (open(2)): a descriptor that names a file without opening it.
+// fstat, fchdir, dup, the descriptor fcntls and use as a dirfd work;
+// reading, writing, seeking, fchmod, mmap, fsync and status-flag fcntls
+// are EBADF, poll says POLLNVAL; every flag but O_CLOEXEC, O_DIRECTORY
+// and O_NOFOLLOW is ignored; with O_NOFOLLOW it names a symlink itself.
+void o_path_descriptors(Test& t)
+{
+    ASSERT(put("named", "contents"));
+    int fd = open("named", O_PATH | O_RDWR | O_TRUNC);
+    ASSERT(fd >= 0);
+    EXPECT_EQ(contents("named"), "contents"); // O_TRUNC ignored
+    char byte;
+    EXPECT_ERRNO(read(fd, &byte, 1), EBADF);
+    EXPECT_ERRNO(write(fd, "x", 1), EBADF);
+    EXPECT_ERRNO(lseek(fd, 0, SEEK_SET), EBADF);
+    EXPECT_ERRNO(fchmod(fd, 0600), EBADF);
+    EXPECT_ERRNO(fsync(fd), EBADF);
+    EXPECT_ERRNO(fcntl(fd, F_SETFL, O_NONBLOCK), EBADF);
+    errno = 0;
+    EXPECT(mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED);
+    EXPECT_EQ(errno, EBADF);
+    struct stat st{};
+    EXPECT_EQ(fstat(fd, &st), 0);
+    EXPECT(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_size, 8);
+    EXPECT_EQ(fcntl(fd, F_GETFL) & O_PATH, O_PATH);
+    EXPECT_EQ(fcntl(fd, F_SETFD, FD_CLOEXEC), 0);
+    int copy = dup(fd);
+    EXPECT(copy >= 0);
+    close(copy);
+    pollfd p{fd, POLLIN, 0};
+    EXPECT_EQ(poll(&p, 1, 0), 1);
+    EXPECT_EQ(p.revents, short(POLLNVAL));
+    close(fd);
+
+    // A folder as a dirfd, and as fchdir's target.
+    ASSERT_EQ(mkdir("sub", 0755), 0);
+    ASSERT(put("sub/inner", "x"));
+    int dir = open("sub", O_PATH | O_DIRECTORY);
+    ASSERT(dir >= 0);
+    int inner = openat(dir, "inner", O_RDONLY);
+    EXPECT(inner >= 0);
+    EXPECT_EQ(read(inner, &byte, 1), 1);
+    close(inner);
+    int here = open(".", O_RDONLY | O_DIRECTORY);
+    EXPECT_EQ(fchdir(dir), 0);
+    EXPECT_EQ(contents("inner"), "x");
+    EXPECT_EQ(fchdir(here), 0);
+    close(here);
+    close(dir);
+
+    // With O_NOFOLLOW, a symlink itself.
+    ASSERT_EQ(symlink("named", "link"), 0);
+    int link = open("link", O_PATH | O_NOFOLLOW);
+    EXPECT(link >= 0);
+    EXPECT_EQ(fstat(link, &st), 0);
+    EXPECT(S_ISLNK(st.st_mode));
+    close(link);
+    // O_CREAT is ignored too: no file is made.
+    EXPECT_ERRNO(open("absent", O_PATH | O_CREAT, 0644), ENOENT);
+}
+
 std::vector<ut::Case> descriptor_cases()
 {
     return {
@@ -252,5 +316,6 @@ std::vector<ut::Case> descriptor_cases()
         {"dup2_dup3_semantics", scratch<dup2_dup3_semantics>},
         {"fcntl_dupfd_and_fd_flags", scratch<fcntl_dupfd_and_fd_flags>},
         {"fcntl_status_flags", scratch<fcntl_status_flags>},
+        {"o_path_descriptors", scratch<o_path_descriptors>},
     };
 }
