@@ -168,6 +168,7 @@ const char* state_words(char letter)
 struct MmFigures {
     u64 virtual_size = 0;
     mm::Rss rss{};
+    u64 locked_size = 0;
 };
 
 // The space of the process (or thread, with `thread`) behind a /proc
@@ -193,7 +194,7 @@ MmFigures figures_of(mm::AddressSpace* as)
 {
     if (!as)
         return {};
-    return MmFigures{as->virtual_size(), as->rss()};
+    return MmFigures{as->virtual_size(), as->rss(), as->locked_size()};
 }
 
 // /proc/PID/stat, or /proc/PID/task/TID/stat with a thread: then the
@@ -235,8 +236,10 @@ void format_pid_status(TextSink& out, Process& p, Thread* only, const MmFigures&
                 ppid);
     lib::format(out, "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\n");
     const mm::Rss& rss = figures.rss;
-    lib::format(out, "VmSize:\t{:8} kB\nVmRSS:\t{:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB\nRssShmem:\t{:8} kB\n",
-                figures.virtual_size / 1024, rss.total() * kib, rss.anon * kib, rss.file * kib, rss.shmem * kib);
+    lib::format(out, "VmSize:\t{:8} kB\nVmLck:\t{:8} kB\nVmPin:\t{:8} kB\n", figures.virtual_size / 1024,
+                figures.locked_size / 1024, 0);
+    lib::format(out, "VmRSS:\t{:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB\nRssShmem:\t{:8} kB\n", rss.total() * kib,
+                rss.anon * kib, rss.file * kib, rss.shmem * kib);
     // A zombie counts its leader until reaped, as Linux's (and stat's field 20).
     lib::format(out, "Threads:\t{}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n",
                 p.thread_count ? p.thread_count : 1, t ? t->signals.pending : 0, p.signals.pending,

@@ -30,6 +30,7 @@ enum class RegionKind : u8 { Image, Heap, Stack, Mmap };
 inline constexpr u8 REGION_SHARED = 1;    // MAP_SHARED: writes reach the file; fork shares, never copies
 inline constexpr u8 REGION_SHMEM = 2;     // the file is shared anonymous memory (no name)
 inline constexpr u8 REGION_MAY_WRITE = 4; // shared and the file was opened for writing: PROT_WRITE allowed
+inline constexpr u8 REGION_LOCKED = 8;    // mlock: counted in VmLck, its pages brought in when locked
 
 struct Region {
     u64 start, end; // page-aligned, end exclusive
@@ -164,6 +165,23 @@ public:
     Result<u64> mmap_anonymous(u64 hint, u64 length, u32 prot, bool fixed);
     Result<void> unmap(u64 start, u64 length);
     Result<void> protect(u64 start, u64 length, u32 prot);
+    // mlock/munlock of the pages [start, end) (page-aligned; as Linux, the
+    // mapped pages up to the first unmapped one change, and that hole is
+    // ENOMEM), mlockall/munlockall of every region, and the
+    // pages of locked regions brought in (EAGAIN when memory runs out;
+    // nothing is ever paged out, so that is all locking means here).
+    // mlockall(MCL_FUTURE) marks the mmaps that follow (lock_future).
+    Result<void> set_locked(u64 start, u64 end, bool locked);
+    void set_all_locked(bool locked);
+    Result<void> populate_locked(u64 start, u64 end);
+    void set_lock_future(bool on, bool populate)
+    {
+        m_lock_future = on;
+        m_lock_future_populate = populate;
+    }
+    bool lock_future() const { return m_lock_future; }
+    bool lock_future_populates() const { return m_lock_future_populate; }
+    u64 locked_size(); // VmLck; takes the lock
     // madvise(MADV_DONTNEED): drop the pages; the next touch refills them
     // (zeros for anonymous private memory, the file or shared object's
     // contents otherwise).
@@ -222,6 +240,7 @@ private:
     usize m_region_count = 0;
     usize m_region_capacity = 0;
     u64 m_heap_start = 0, m_heap_end = 0;
+    bool m_lock_future = false, m_lock_future_populate = false; // mlockall(MCL_FUTURE), not inherited
     Rss m_rss;
     u32 m_users = 1;
     // Hart indexes that have run this space since it was created: their

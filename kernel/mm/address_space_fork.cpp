@@ -24,6 +24,7 @@ Result<AddressSpace*> AddressSpace::clone()
     }
     for (usize i = 0; i < m_region_count; ++i) {
         copy->m_regions[i] = m_regions[i];
+        copy->m_regions[i].flags &= u8(~REGION_LOCKED); // memory locks are not inherited (mlock(2))
         file_ref(m_regions[i]);
     }
     copy->m_region_count = m_region_count;

@@ -151,6 +151,78 @@ Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
     return {};
 }
 
+Result<void> AddressSpace::set_locked(u64 start, u64 end, bool locked)
+{
+    MutexGuard guard(m_lock);
+    if (start >= end)
+        return {};
+    // As Linux's apply_vma_lock_flags: the mapped pages from `start` up to
+    // the first unmapped one change, and then a hole is ENOMEM.
+    u64 stop = start;
+    while (stop < end) {
+        const Region* r = region_at(stop);
+        if (!r)
+            break;
+        stop = lib::min(r->end, end);
+    }
+    Result<void> outcome = stop < end ? Result<void>(Errno::enomem) : Result<void>();
+    if (stop == start)
+        return outcome;
+    end = stop;
+    TRY(prepare_change(start, end));
+    split_at(m_regions, m_region_count, region_index(start), start);
+    split_at(m_regions, m_region_count, region_index(end - 1), end);
+    for (usize i = region_index(start); i < m_region_count && m_regions[i].start < end; ++i)
+        m_regions[i].flags = u8(locked ? m_regions[i].flags | REGION_LOCKED : m_regions[i].flags & ~REGION_LOCKED);
+    merge_neighbours(end);
+    merge_neighbours(start);
+    return outcome;
+}
+
+void AddressSpace::set_all_locked(bool locked)
+{
+    MutexGuard guard(m_lock);
+    for (usize i = 0; i < m_region_count; ++i)
+        m_regions[i].flags = u8(locked ? m_regions[i].flags | REGION_LOCKED : m_regions[i].flags & ~REGION_LOCKED);
+    for (usize i = m_region_count; i-- > 1;)
+        merge_neighbours(m_regions[i].start);
+}
+
+Result<void> AddressSpace::populate_locked(u64 start, u64 end)
+{
+    for (u64 page = lib::align_down(start, PAGE_SIZE); page < end; page += PAGE_SIZE) {
+        Access access;
+        {
+            MutexGuard guard(m_lock);
+            const Region* r = region_at(page);
+            if (!r || !(r->flags & REGION_LOCKED) || !(r->prot & (PROT_READ | PROT_WRITE)))
+                continue; // unmapped meanwhile, not locked, or PROT_NONE: nothing to bring in
+            // The stack region spans all of RLIMIT_STACK, where Linux's
+            // stack mapping is only as deep as it has grown: its pages come
+            // as it grows, as Linux's would.
+            if (r->kind == RegionKind::Stack)
+                continue;
+            // A writable private page is made the process's own at once,
+            // as Linux's populate does for a locked mapping.
+            access = (r->prot & PROT_WRITE) && !r->shared() ? Access::Write : Access::Read;
+        }
+        FaultOutcome outcome = handle_fault(page, access);
+        if (outcome == FaultOutcome::OutOfMemory)
+            return Errno::eagain;
+    }
+    return {};
+}
+
+u64 AddressSpace::locked_size()
+{
+    MutexGuard guard(m_lock);
+    u64 size = 0;
+    for (usize i = 0; i < m_region_count; ++i)
+        if (m_regions[i].flags & REGION_LOCKED)
+            size += m_regions[i].end - m_regions[i].start;
+    return size;
+}
+
 Result<void> AddressSpace::discard(u64 start, u64 length)
 {
     MutexGuard guard(m_lock);

@@ -17,7 +17,88 @@ constexpr u64 MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000, MA
 
 mm::AddressSpace& space() { return *current_process().address_space; }
 
+// mmap with MAP_LOCKED, or after mlockall(MCL_FUTURE): the new region is
+// locked and its pages brought in; as in Linux, running out of memory
+// there does not fail the mmap.
+Result<u64> map_and_lock(mm::AddressSpace::MapRequest& request, u64 flags)
+{
+    mm::AddressSpace& as = space();
+    bool locked = (flags & MAP_LOCKED) || as.lock_future();
+    if (locked)
+        request.flags = u8(request.flags | mm::REGION_LOCKED);
+    u64 address = TRY(as.map(request));
+    if (locked && ((flags & MAP_LOCKED) || as.lock_future_populates()))
+        (void)as.populate_locked(address, address + lib::align_up(request.length, 4096));
+    return address;
+}
+
+// mlock's range: from the page holding `address`, as many pages as reach
+// its last byte (Linux rounds so); ENOMEM past the user half.
+Result<void> lock_range(u64 address, usize length, bool locked, bool populate)
+{
+    u64 start = lib::align_down(address, 4096);
+    u64 end;
+    if (__builtin_add_overflow(address, length, &end) || lib::align_up(end, 4096) < end)
+        return Errno::enomem;
+    end = lib::align_up(end, 4096);
+    if (start == end)
+        return {};
+    Result<void> marked = space().set_locked(start, end, locked);
+    // What was locked before a hole is brought in too, as in Linux.
+    if (locked && populate)
+        TRY(space().populate_locked(start, end));
+    return marked;
+}
+
 } // namespace
+
+// mlock family (the caller is root, so RLIMIT_MEMLOCK does not apply, as
+// for Linux's CAP_IPC_LOCK). Nothing is ever paged out: locking marks the
+// regions (VmLck) and brings their pages in, MLOCK_ONFAULT / MCL_ONFAULT
+// leaving them to fault in as they are touched.
+Result<u64> sys_mlock(u64 address, usize length)
+{
+    TRY(lock_range(address, length, true, true));
+    return u64(0);
+}
+
+Result<u64> sys_mlock2(u64 address, usize length, i32 flags)
+{
+    constexpr i32 MLOCK_ONFAULT = 1;
+    if (flags & ~MLOCK_ONFAULT)
+        return Errno::einval;
+    TRY(lock_range(address, length, true, !(flags & MLOCK_ONFAULT)));
+    return u64(0);
+}
+
+Result<u64> sys_munlock(u64 address, usize length)
+{
+    TRY(lock_range(address, length, false, false));
+    return u64(0);
+}
+
+Result<u64> sys_mlockall(i32 flags)
+{
+    constexpr i32 MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
+    if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
+        return Errno::einval;
+    mm::AddressSpace& as = space();
+    if (flags & MCL_FUTURE)
+        as.set_lock_future(true, !(flags & MCL_ONFAULT));
+    if (flags & MCL_CURRENT) {
+        as.set_all_locked(true);
+        if (!(flags & MCL_ONFAULT))
+            TRY(as.populate_locked(0, mm::USER_REGIONS_END));
+    }
+    return u64(0);
+}
+
+Result<u64> sys_munlockall()
+{
+    space().set_lock_future(false, false);
+    space().set_all_locked(false);
+    return u64(0);
+}
 
 Result<u64> sys_brk(u64 address) { return space().set_brk(address); }
 
@@ -75,12 +156,12 @@ Result<u64> sys_mmap(u64 address, u64 length, u64 prot, u64 flags, Fd fd, u64 of
             return Errno::enomem;
         request.file = object.value();
         request.flags = mm::REGION_SHARED | mm::REGION_SHMEM | mm::REGION_MAY_WRITE;
-        auto mapped = space().map(request);
+        auto mapped = map_and_lock(request, flags);
         fs::inode_unref(*object.value()); // the region holds its own reference
         return mapped;
     }
     request.file = file;
-    return space().map(request);
+    return map_and_lock(request, flags);
 }
 
 Result<u64> sys_madvise(u64 address, usize length, i32 advice)
