@@ -171,9 +171,11 @@ public:
     // pages of locked regions brought in (EAGAIN when memory runs out;
     // nothing is ever paged out, so that is all locking means here).
     // mlockall(MCL_FUTURE) marks the mmaps that follow (lock_future).
-    Result<void> set_locked(u64 start, u64 end, bool locked);
+    // `end` becomes where it stopped (the first hole, or end).
+    Result<void> set_locked(u64 start, u64& end, bool locked);
     void set_all_locked(bool locked);
-    Result<void> populate_locked(u64 start, u64 end);
+    // `interrupted` is asked before each page: true stops it (a fatal signal).
+    Result<void> populate_locked(u64 start, u64 end, bool (*interrupted)() = nullptr);
     void set_lock_future(bool on, bool populate)
     {
         m_lock_future = on;

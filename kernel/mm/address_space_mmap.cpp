@@ -151,7 +151,7 @@ Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
     return {};
 }
 
-Result<void> AddressSpace::set_locked(u64 start, u64 end, bool locked)
+Result<void> AddressSpace::set_locked(u64 start, u64& end, bool locked)
 {
     MutexGuard guard(m_lock);
     if (start >= end)
@@ -166,9 +166,9 @@ Result<void> AddressSpace::set_locked(u64 start, u64 end, bool locked)
         stop = lib::min(r->end, end);
     }
     Result<void> outcome = stop < end ? Result<void>(Errno::enomem) : Result<void>();
+    end = stop;
     if (stop == start)
         return outcome;
-    end = stop;
     TRY(prepare_change(start, end));
     split_at(m_regions, m_region_count, region_index(start), start);
     split_at(m_regions, m_region_count, region_index(end - 1), end);
@@ -188,27 +188,39 @@ void AddressSpace::set_all_locked(bool locked)
         merge_neighbours(m_regions[i].start);
 }
 
-Result<void> AddressSpace::populate_locked(u64 start, u64 end)
+Result<void> AddressSpace::populate_locked(u64 start, u64 end, bool (*interrupted)())
 {
-    for (u64 page = lib::align_down(start, PAGE_SIZE); page < end; page += PAGE_SIZE) {
-        Access access;
+    // Region by region (a range may span the whole user half, as
+    // mlockall's does), page by page inside the locked ones.
+    u64 at = lib::align_down(start, PAGE_SIZE);
+    while (at < end) {
+        u64 stop;
+        bool bring;
+        Access access = Access::Read;
         {
             MutexGuard guard(m_lock);
-            const Region* r = region_at(page);
-            if (!r || !(r->flags & REGION_LOCKED) || !(r->prot & (PROT_READ | PROT_WRITE)))
-                continue; // unmapped meanwhile, not locked, or PROT_NONE: nothing to bring in
-            // The stack region spans all of RLIMIT_STACK, where Linux's
-            // stack mapping is only as deep as it has grown: its pages come
-            // as it grows, as Linux's would.
-            if (r->kind == RegionKind::Stack)
-                continue;
+            usize i = region_index(at);
+            if (i >= m_region_count || m_regions[i].start >= end)
+                return {};
+            const Region& r = m_regions[i];
+            at = lib::max(at, r.start);
+            stop = lib::min(r.end, end);
+            // Not locked, or PROT_NONE: nothing to bring in. The stack
+            // region spans all of RLIMIT_STACK, where Linux's stack mapping
+            // is only as deep as it has grown: its pages come as it grows.
+            bring = (r.flags & REGION_LOCKED) && (r.prot & (PROT_READ | PROT_WRITE)) && r.kind != RegionKind::Stack;
             // A writable private page is made the process's own at once,
             // as Linux's populate does for a locked mapping.
-            access = (r->prot & PROT_WRITE) && !r->shared() ? Access::Write : Access::Read;
+            if ((r.prot & PROT_WRITE) && !r.shared())
+                access = Access::Write;
         }
-        FaultOutcome outcome = handle_fault(page, access);
-        if (outcome == FaultOutcome::OutOfMemory)
-            return Errno::eagain;
+        for (u64 page = at; bring && page < stop; page += PAGE_SIZE) {
+            if (interrupted && interrupted())
+                return Errno::eintr; // a fatal signal: the caller is going anyway
+            if (handle_fault(page, access) == FaultOutcome::OutOfMemory)
+                return Errno::eagain;
+        }
+        at = stop;
     }
     return {};
 }

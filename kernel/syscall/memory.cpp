@@ -3,6 +3,7 @@
 #include "kernel/fs/inode.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/process/process.hpp"
+#include "kernel/process/signal.hpp"
 #include "kernel/syscall/syscall.hpp"
 
 namespace kernel {
@@ -17,6 +18,13 @@ constexpr u64 MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000, MA
 
 mm::AddressSpace& space() { return *current_process().address_space; }
 
+// Bringing in a large locked range takes a while: a SIGKILL ends it.
+bool killed()
+{
+    Thread& t = current_thread();
+    return ((t.signals.pending | t.process->signals.pending) & signal_bit(SIGKILL)) != 0;
+}
+
 // mmap with MAP_LOCKED, or after mlockall(MCL_FUTURE): the new region is
 // locked and its pages brought in; as in Linux, running out of memory
 // there does not fail the mmap.
@@ -28,7 +36,7 @@ Result<u64> map_and_lock(mm::AddressSpace::MapRequest& request, u64 flags)
         request.flags = u8(request.flags | mm::REGION_LOCKED);
     u64 address = TRY(as.map(request));
     if (locked && ((flags & MAP_LOCKED) || as.lock_future_populates()))
-        (void)as.populate_locked(address, address + lib::align_up(request.length, 4096));
+        (void)as.populate_locked(address, address + lib::align_up(request.length, 4096), killed);
     return address;
 }
 
@@ -43,10 +51,10 @@ Result<void> lock_range(u64 address, usize length, bool locked, bool populate)
     end = lib::align_up(end, 4096);
     if (start == end)
         return {};
-    Result<void> marked = space().set_locked(start, end, locked);
+    Result<void> marked = space().set_locked(start, end, locked); // end: where it stopped
     // What was locked before a hole is brought in too, as in Linux.
     if (locked && populate)
-        TRY(space().populate_locked(start, end));
+        TRY(space().populate_locked(start, end, killed));
     return marked;
 }
 
@@ -88,7 +96,7 @@ Result<u64> sys_mlockall(i32 flags)
     if (flags & MCL_CURRENT) {
         as.set_all_locked(true);
         if (!(flags & MCL_ONFAULT))
-            TRY(as.populate_locked(0, mm::USER_REGIONS_END));
+            TRY(as.populate_locked(0, mm::USER_REGIONS_END, killed));
     }
     return u64(0);
 }

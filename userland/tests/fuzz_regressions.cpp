@@ -84,6 +84,19 @@ void execve_with_an_empty_argv(Test& t)
     }
 }
 
+// Seed 92 (4 harts): mlock of a range far past the user half made the
+// kernel walk 2^35 pages, bringing in what it had not locked, without
+// ever looking for a SIGKILL. A hole at the start is ENOMEM at once.
+void mlock_of_a_huge_unmapped_range_returns(Test& t)
+{
+    errno = 0;
+    EXPECT_EQ(syscall(SYS_mlock, 0x7ffffffff000ul, 0x7ffffffff000ul), -1);
+    EXPECT_EQ(errno, ENOMEM);
+    errno = 0;
+    EXPECT_EQ(syscall(SYS_mlock, 0x1000ul, ~0ul - 0x2000), -1); // from page 1 nearly to the top
+    EXPECT_EQ(errno, ENOMEM);
+}
+
 } // namespace
 
 std::vector<Case> fuzz_regression_cases()
@@ -92,5 +105,6 @@ std::vector<Case> fuzz_regression_cases()
         {"lseek_past_the_largest_offset_is_einval", scratch<lseek_past_the_largest_offset_is_einval>},
         {"lseek_in_proc_past_the_largest_offset_is_einval", lseek_in_proc_past_the_largest_offset_is_einval},
         {"execve_with_an_empty_argv", execve_with_an_empty_argv},
+        {"mlock_of_a_huge_unmapped_range_returns", mlock_of_a_huge_unmapped_range_returns},
     };
 }
