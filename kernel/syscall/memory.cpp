@@ -3,6 +3,7 @@
 #include "kernel/fs/inode.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/process/process.hpp"
+#include "kernel/process/scheduler.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/syscall/syscall.hpp"
 
@@ -18,9 +19,12 @@ constexpr u64 MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000, MA
 
 mm::AddressSpace& space() { return *current_process().address_space; }
 
-// Bringing in a large locked range takes a while: a SIGKILL ends it.
+// Between two pages of a locked range being brought in, which can take a
+// while (a large mlockall): give the hart up if the tick asked (the kernel
+// is not preempted otherwise), and stop for a SIGKILL.
 bool killed()
 {
+    preempt_if_needed();
     Thread& t = current_thread();
     return ((t.signals.pending | t.process->signals.pending) & signal_bit(SIGKILL)) != 0;
 }
