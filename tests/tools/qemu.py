@@ -9,10 +9,15 @@ and then check how QEMU ended (--expect-exit N, default 0). The whole
 console output is echoed, so a failing CTest log shows the boot log.
 """
 import argparse
+import atexit
+import bisect
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -63,6 +68,7 @@ class Console:
         self.output = ""
         self.seen = 0  # how far --expect has consumed
         self.eof = False  # the reader has read everything QEMU wrote
+        self.on_timeout = None  # called before a QEMU that outlived its deadline is killed
         self.lock = threading.Condition()
         threading.Thread(target=self._reader, daemon=True).start()
 
@@ -118,9 +124,70 @@ class Console:
         try:
             return self.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            if self.on_timeout:
+                self.on_timeout()
             self.proc.kill()
             self.proc.wait()
             return None
+
+
+def kernel_symbols(image):
+    """(addresses, names) of kernel.elf's text symbols beside the Image, or
+    None when it or nm is missing."""
+    elf = os.path.join(os.path.dirname(os.path.abspath(image)), "kernel.elf")
+    try:
+        out = subprocess.run(["riscv64-unknown-elf-nm", "-n", "-C", elf], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    addrs, names = [], []
+    for line in out.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) == 3 and parts[1] in "tTwW":
+            addrs.append(int(parts[0], 16))
+            names.append(parts[2])
+    return (addrs, names) if addrs else None
+
+
+def dump_harts(monitor_path, image):
+    """Where every hart is when a scripted run times out: QEMU's `info
+    registers -a` through the monitor socket, the pc, ra and trap CSRs of
+    each, with kernel addresses named (a hang's first clue)."""
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(2)
+        s.connect(monitor_path)
+        s.sendall(b"info registers -a\n")
+        data, end = b"", time.monotonic() + 3
+        while time.monotonic() < end:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+    except OSError as error:
+        print(f"qemu.py: no register dump ({error})")
+        return
+    symbols = kernel_symbols(image)
+    # Only code is named: a stack or data address past the text is left bare.
+    text_end = symbols[0][symbols[1].index("__text_end")] if symbols and "__text_end" in symbols[1] else 0
+
+    def named(match):
+        value = int(match.group(0), 16)
+        if symbols and symbols[0][0] <= value < text_end:
+            i = bisect.bisect_right(symbols[0], value) - 1
+            if i >= 0:
+                return f"{match.group(0)} <{symbols[1][i]}+{value - symbols[0][i]:#x}>"
+        return match.group(0)
+
+    print("qemu.py: the harts at the timeout (QEMU's info registers -a):")
+    for line in data.decode("utf-8", "replace").splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("CPU#", "pc ", "sepc", "scause", "stval", "x0/zero")):
+            print("  " + re.sub(r"\b[0-9a-f]{16}\b", named, stripped))
 
 
 def parse_ktap(output):
@@ -196,9 +263,17 @@ def main():
     if args.interactive:
         os.execvp(cmd[0], cmd)
 
+    # A monitor socket instead of none, so that a run that times out can
+    # say where each hart was (dump_harts).
+    monitor_dir = tempfile.mkdtemp(prefix="myriad-qemu-")
+    atexit.register(shutil.rmtree, monitor_dir, True)
+    monitor_path = os.path.join(monitor_dir, "monitor")
+    if "-monitor" in cmd and cmd[cmd.index("-monitor") + 1] == "none":
+        cmd[cmd.index("-monitor") + 1] = f"unix:{monitor_path},server,nowait"
     print("+ " + " ".join(cmd), flush=True)
     deadline = time.monotonic() + args.timeout
     console = Console(cmd, args.char_delay)
+    console.on_timeout = lambda: dump_harts(monitor_path, args.image)
     failures = []
     ktap_wanted = False
     for kind, value in args.steps or []:
