@@ -220,9 +220,9 @@ def lacking(entries, linux):
     names = [f"`{name}` ({nr})" for nr, name in sorted(linux.items()) if nr not in listed]
     if not names:
         return ""
-    return ("\nThe other " + str(len(names)) + " riscv64 calls of Linux's table (as the fuzzer's copy of it, "
-            "`userland/fuzz/syscall_table.cpp`, lists them) are not implemented and return `ENOSYS`; "
-            "the ones a program was seen to need have a line of their own above: " + ", ".join(names) + ".\n")
+    return ("\nMyriad has no handler for the other " + str(len(names)) + " riscv64 calls of Linux's table "
+            "(as the fuzzer's copy of it, `userland/fuzz/syscall_table.cpp`, lists them): they return `ENOSYS`. "
+            "The ones a program was seen to need have a line of their own above: " + ", ".join(names) + ".\n")
 
 
 def render(doc_text, entries, linux=None):
