@@ -41,7 +41,9 @@ def main():
         sys.exit(f"image_add: no image tree at {args.rootfs} (build first)")
     stage = args.out + ".d"
     shutil.rmtree(stage, ignore_errors=True)
-    shutil.copytree(args.rootfs, stage, symlinks=True)
+    # cp -a keeps the tree's hard links (the multi-call binary's names),
+    # which cpio then stores once: copytree would store 30 copies.
+    subprocess.run(["cp", "-a", args.rootfs, stage], check=True)
     for spec in args.add:
         source, dest = destination(spec)
         if not os.path.exists(source):
