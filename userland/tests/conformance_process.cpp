@@ -625,11 +625,21 @@ void priority_groups_and_users(Test& t)
     EXPECT_ERRNO(getpriority(PRIO_PGRP, 0x7ffffff0), ESRCH);
     pid_t pid = spawn([] {
         CHILD_CHECK(setpgid(0, 0) == 0);
-        pid_t sibling = ut::spawn([] {
+        // The sibling says it is running before the group is reniced: under
+        // qemu-user a fork's child starts its own helper thread, and one
+        // started after setpriority kept its old nice (a flaky failure).
+        int ready[2];
+        CHILD_CHECK(pipe(ready) == 0);
+        pid_t sibling = ut::spawn([&] {
+            char byte = 1;
+            (void)!write(ready[1], &byte, 1);
             for (;;)
                 pause();
             return 0;
         });
+        char byte;
+        CHILD_CHECK(read(ready[0], &byte, 1) == 1);
+        usleep(20000); // and has had a moment to finish starting
         // Nicer, for the whole group: both processes; clamped at 19.
         CHILD_CHECK(setpriority(PRIO_PGRP, 0, 15) == 0);
         errno = 0;
