@@ -26,13 +26,21 @@
 //     5  vfs             mutex     the RAM filesystem: inodes, directory
 //                                  entries, page-cache slots, procfs
 //                                  (fs/inode.hpp). May sleep and allocate.
-//    10  process         spinlock  the pid table, process tree, run queue,
-//                                  wait queues and poll queues (fs/poll.hpp,
-//                                  epoll sets), sleepers and alarms, and
+//    10  process         spinlock  the pid table, process tree, wait queues
+//                                  and poll queues (fs/poll.hpp, epoll
+//                                  sets), sleepers and alarms, the Blocked,
+//                                  Stopped and Dead thread states, and
 //                                  every Process field under "guarded by the
 //                                  process lock" (process/process.hpp),
-//                                  including signal masks and actions. Held
-//                                  across the context switch (xv6's rule).
+//                                  including signal masks and actions.
+//    11  run-queue       spinlock  one per hart: that hart's run queue (the
+//                                  policy's ready set, its load), which
+//                                  thread runs there, the Ready/Running
+//                                  states of its threads. Held across the
+//                                  context switch and released by the
+//                                  thread that runs next (xv6's rule). A
+//                                  second run queue only through
+//                                  try_lock_nested (stealing, balancing).
 //    12  file-table      spinlock  one descriptor table's slots (fs/file.cpp);
 //                                  files are referenced inside and released
 //                                  outside it
@@ -82,6 +90,7 @@ enum class LockRank : u8 {
     AddressSpace = 4,
     Vfs = 5,
     Process = 10,
+    RunQueue = 11,
     FileTable = 12,
     Tty = 15,
     Irq = 20,
@@ -102,6 +111,7 @@ constexpr const char* lock_rank_name(LockRank rank)
     case LockRank::AddressSpace: return "address-space";
     case LockRank::Vfs: return "vfs";
     case LockRank::Process: return "process";
+    case LockRank::RunQueue: return "run-queue";
     case LockRank::FileTable: return "file-table";
     case LockRank::Tty: return "tty";
     case LockRank::Irq: return "irq";

@@ -58,6 +58,32 @@ public:
         arch::pop_interrupts_off();
     }
 
+    // Another lock of a rank this hart already holds (a second run queue,
+    // to move a thread between them), without waiting: a try cannot
+    // deadlock, so the order rule does not apply. The rank stays marked
+    // held by the first lock; release with unlock_nested.
+    bool try_lock_nested()
+    {
+        arch::push_interrupts_off();
+        if constexpr (LOCK_ORDER_CHECKS)
+            VERIFY(arch::this_hart().held_lock_ranks & lock_rank_bit(m_rank));
+        if (__atomic_load_n(&m_locked, __ATOMIC_RELAXED) != 0 ||
+            __atomic_exchange_n(&m_locked, 1u, __ATOMIC_ACQUIRE) != 0) {
+            arch::pop_interrupts_off();
+            return false;
+        }
+        m_owner = &arch::this_hart();
+        return true;
+    }
+
+    void unlock_nested()
+    {
+        VERIFY(is_held_by_this_hart());
+        m_owner = nullptr;
+        __atomic_store_n(&m_locked, 0u, __ATOMIC_RELEASE);
+        arch::pop_interrupts_off();
+    }
+
     bool is_held_by_this_hart() const
     {
         return __atomic_load_n(&m_locked, __ATOMIC_RELAXED) && m_owner == &arch::this_hart();

@@ -55,9 +55,8 @@ static Result<Process*> new_process()
     return p;
 }
 
-void free_retiring_thread_proc_locked()
+void free_retiring_thread()
 {
-    process_lock().assert_held();
     auto* t = static_cast<Thread*>(arch::this_hart().retiring);
     if (!t)
         return;

@@ -38,6 +38,6 @@ Process* init_process();                  // pid 1 (nullptr before it exists)
 
 // A thread that exited on this hart is freed by the next one to run here
 // (it could not free the stack it ran on): called after each switch.
-void free_retiring_thread_proc_locked();
+void free_retiring_thread();
 
 } // namespace kernel

@@ -1,7 +1,9 @@
 // The scheduling mechanism: run-queue bookkeeping through the policy
 // (which sees each process's SchedEntity, never the Process), the context
 // switch (with the address-space switch), idle, and timed sleep.
-// Everything here runs under the process lock.
+// Each hart's run queue has its own lock (the run-queue lock, held across
+// the switch); wait queues, sleepers and alarms are under the process
+// lock, taken first.
 #include "kernel/process/scheduler.hpp"
 #include "arch/arch.hpp"
 #include "kernel/mm/address_space.hpp"
@@ -25,18 +27,26 @@ namespace prof = arch::prof;
 namespace {
 
 // One run queue per hart, each an instance of the chosen policy (both
-// exist, scheduler_init picks one), all under the process lock. The
-// queue's load is the fair policy's weight of what it holds and runs;
-// placement and balancing compare loads (kernel/process/scheduler.cpp).
+// exist, scheduler_init picks one), each under its own lock. The queue's
+// load is the fair policy's weight of what it holds and runs; placement
+// and balancing compare loads, reading other harts' without their locks
+// (a stale load only makes a placement less even).
 struct RunQueue {
+    SpinLock lock{LockRank::RunQueue};
     FairPolicy fair{PolicyMemory{mm::kmalloc, mm::kfree}};
     RoundRobinPolicy round_robin;
     SchedulerPolicy* policy = nullptr;
     u32 queued = 0;          // threads in the policy's ready set
     u64 queued_weight = 0;   // their weights
     u64 running_weight = 0;  // the running thread's; 0 while the hart idles
-    u64 load() const { return queued_weight + running_weight; }
-    bool idle() const { return running_weight == 0 && queued == 0; }
+    u64 load() const
+    {
+        return __atomic_load_n(&queued_weight, __ATOMIC_RELAXED) + __atomic_load_n(&running_weight, __ATOMIC_RELAXED);
+    }
+    bool idle() const
+    {
+        return __atomic_load_n(&running_weight, __ATOMIC_RELAXED) == 0 && __atomic_load_n(&queued, __ATOMIC_RELAXED) == 0;
+    }
 };
 // "{}": GCC 12 zero-fills a default-initialised constinit array of a class
 // with default member initialisers (the policies' vtable pointers too).
@@ -52,7 +62,7 @@ constexpr u32 BALANCE_TICKS = 4;   // each hart looks for imbalance this often
 constexpr usize STEAL_LOOK = 8;    // queued threads a balancing hart looks at
 // Sleepers, sorted by deadline (insertion is O(sleepers); waking is O(1)).
 constinit lib::ListNode s_sleepers;
-constinit u64 s_switches = 0;
+constinit u64 s_switches[MAX_HARTS] = {}; // each hart's, under its queue's lock
 // Idle time per hart: the sum of finished idle stretches, and when the
 // current one began (0: the hart is not idle).
 constinit u64 s_idle_ns[MAX_HARTS] = {}, s_idle_since[MAX_HARTS] = {};
@@ -66,12 +76,13 @@ constexpr u64 FSHIFT = 11, FIXED_1 = 1 << FSHIFT, EXP_1 = 1884, EXP_5 = 2014, EX
 constinit u64 s_load[3] = {};
 constinit u64 s_next_load_ns = 5000000000ull;
 
-u64 count_active_proc_locked()
+// Ready and running threads on every hart (a snapshot: the queues change
+// under their own locks).
+u64 count_active()
 {
-    process_lock().assert_held();
     u64 n = 0;
     for (const RunQueue& rq : s_rq)
-        n += rq.queued + (rq.running_weight != 0);
+        n += __atomic_load_n(&rq.queued, __ATOMIC_RELAXED) + (__atomic_load_n(&rq.running_weight, __ATOMIC_RELAXED) != 0);
     return n;
 }
 
@@ -81,7 +92,7 @@ void update_load_proc_locked(u64 now)
     if (arch::this_hart().index != 0 || now < s_next_load_ns)
         return;
     s_next_load_ns = now + 5000000000ull;
-    u64 active = count_active_proc_locked() * FIXED_1;
+    u64 active = count_active() * FIXED_1;
     constexpr u64 factors[3] = {EXP_1, EXP_5, EXP_15};
     for (int i = 0; i < 3; ++i)
         s_load[i] = (s_load[i] * factors[i] + active * (FIXED_1 - factors[i])) >> FSHIFT;
@@ -117,32 +128,52 @@ Thread* thread_of(SchedEntity* e)
     return reinterpret_cast<Thread*>(reinterpret_cast<u8*>(e) - __builtin_offsetof(Thread, sched));
 }
 
-// Idle time of hart `index` so far, the current stretch included.
-u64 idle_ns_proc_locked(u32 index)
+// Idle time of hart `index` so far, the current stretch included (that
+// hart updates both under its queue's lock: a snapshot).
+u64 idle_ns(u32 index)
 {
-    process_lock().assert_held();
-    u64 since = s_idle_since[index];
-    return s_idle_ns[index] + (since ? monotonic_ns() - since : 0);
+    u64 since = __atomic_load_n(&s_idle_since[index], __ATOMIC_RELAXED);
+    u64 done = __atomic_load_n(&s_idle_ns[index], __ATOMIC_RELAXED);
+    u64 now = monotonic_ns();
+    return done + (since && now > since ? now - since : 0);
+}
+
+// The lock of the queue that holds t, or of the hart it runs on. Its
+// rq_hart changes only under that queue's lock (stealing holds both), so
+// re-checked once locked.
+RunQueue& lock_rq_of(Thread& t)
+{
+    for (;;) {
+        u32 hart = __atomic_load_n(&t.rq_hart, __ATOMIC_RELAXED);
+        RunQueue& rq = s_rq[hart];
+        rq.lock.lock();
+        if (__atomic_load_n(&t.rq_hart, __ATOMIC_RELAXED) == hart)
+            return rq;
+        rq.lock.unlock();
+    }
 }
 
 
 // --- Run queues across harts ---------------------------------------------
 
 // t joins hart `hart`'s queue from another hart's: it keeps its distance
-// to the queue's clock (fair: its lag behind min_vruntime).
+// to the queue's clock (fair: its lag behind min_vruntime). Both queues'
+// locks are held, or t is in neither queue (and the caller holds the
+// process lock, which keeps lock_rq_of from looking at it).
 [[gnu::noinline]] void move_to_clock_of(Thread& t, u32 hart)
 {
     i64 lag = i64(t.sched.vruntime - s_rq[t.rq_hart].policy->clock());
     u64 clock = s_rq[hart].policy->clock();
     t.sched.vruntime = lag < 0 && u64(-lag) > clock ? 0 : clock + u64(lag);
-    t.rq_hart = hart;
+    __atomic_store_n(&t.rq_hart, hart, __ATOMIC_RELAXED);
 }
 
 // Inline: every wake-up and preemption queues a thread.
-[[gnu::always_inline]] inline void enqueue_proc_locked(Thread& t, u32 hart)
+[[gnu::always_inline]] inline void enqueue_rq_locked(Thread& t, u32 hart)
 {
-    process_lock().assert_held();
     RunQueue& rq = s_rq[hart];
+    rq.lock.assert_held();
+    t.state = ThreadState::Ready;
     if (t.rq_hart != hart) [[unlikely]]
         move_to_clock_of(t, hart);
     // nice is kept within range (SchedEntity::clamp_nice): no clamp here.
@@ -153,9 +184,9 @@ u64 idle_ns_proc_locked(u32 index)
 }
 
 // t left rq's policy (picked or removed).
-void dequeued_proc_locked(RunQueue& rq, Thread& t)
+void dequeued_rq_locked(RunQueue& rq, Thread& t)
 {
-    process_lock().assert_held();
+    rq.lock.assert_held();
     --rq.queued;
     rq.queued_weight -= t.rq_weight;
 }
@@ -170,9 +201,8 @@ u64 allowed_harts(const Thread& t)
 // or yielding) stays; a woken one goes back to the hart it last ran on if
 // that hart idles or is not much busier than the least loaded allowed
 // one; a new one to an idle allowed hart, else the least loaded.
-u32 select_hart_proc_locked(const Thread& t, bool is_new)
+u32 select_hart(const Thread& t, bool is_new)
 {
-    process_lock().assert_held();
     u32 me = arch::this_hart().index;
     u64 allowed = allowed_harts(t);
     if (allowed == (allowed & -allowed)) // one hart: no choice
@@ -198,14 +228,14 @@ u32 select_hart_proc_locked(const Thread& t, bool is_new)
 }
 
 // The next thread of rq's queue, taken off it.
-Thread* pick_runnable_proc_locked(RunQueue& rq)
+Thread* pick_runnable_rq_locked(RunQueue& rq)
 {
-    process_lock().assert_held();
+    rq.lock.assert_held();
     SchedEntity* e = rq.policy->pick_next();
     if (!e)
         return nullptr;
     Thread* t = thread_of(e);
-    dequeued_proc_locked(rq, *t);
+    dequeued_rq_locked(rq, *t);
     return t;
 }
 
@@ -223,54 +253,48 @@ bool may_steal(const SchedEntity& e, void* context)
 
 // Move a queued thread from the busiest hart to `hart` when that lowers
 // the larger of the two loads (for an idle hart: any queued thread).
-// Returns it, taken off the other queue and not yet queued anywhere.
-Thread* take_from_busiest_proc_locked(u32 hart)
+// Returns it, taken off the other queue, on `hart`'s clock and not yet
+// queued anywhere. Holding `hart`'s queue lock, it only tries the other's:
+// two harts stealing from each other must not wait for each other; a
+// busy queue is left for the next balancing tick.
+Thread* take_from_busiest_rq_locked(u32 hart)
 {
-    process_lock().assert_held();
+    s_rq[hart].lock.assert_held();
     u32 busiest = hart;
     for (u64 m = online_harts_mask() & ~(1ull << hart); m; m &= m - 1) {
         u32 i = u32(__builtin_ctzll(m));
-        if (s_rq[i].queued && (busiest == hart || s_rq[i].load() > s_rq[busiest].load()))
+        if (__atomic_load_n(&s_rq[i].queued, __ATOMIC_RELAXED) &&
+            (busiest == hart || s_rq[i].load() > s_rq[busiest].load()))
             busiest = i;
     }
     if (busiest == hart)
         return nullptr;
     RunQueue& from = s_rq[busiest];
+    if (!from.lock.try_lock_nested())
+        return nullptr;
+    Thread* taken = nullptr;
     u64 mine = s_rq[hart].load();
-    if (mine >= from.load())
-        return nullptr;
-    // Moving weight w helps while mine + w < theirs.
-    StealContext context{1ull << hart, from.load() - mine - 1};
-    SchedEntity* e = from.policy->find_queued(may_steal, &context, STEAL_LOOK);
-    if (!e)
-        return nullptr;
-    Thread& t = *thread_of(e);
-    from.policy->remove(*e);
-    dequeued_proc_locked(from, t);
-    return &t;
-}
-
-// This hart found its queue empty: run a thread from the busiest queue.
-Thread* steal_proc_locked(u32 hart)
-{
-    process_lock().assert_held();
-    Thread* t = take_from_busiest_proc_locked(hart);
-    if (!t)
-        return nullptr;
-    move_to_clock_of(*t, hart); // runs at once, never queued here
-    return t;
+    if (from.queued && mine < from.load()) {
+        // Moving weight w helps while mine + w < theirs.
+        StealContext context{1ull << hart, from.load() - mine - 1};
+        if (SchedEntity* e = from.policy->find_queued(may_steal, &context, STEAL_LOOK)) {
+            taken = thread_of(e);
+            from.policy->remove(*e);
+            dequeued_rq_locked(from, *taken);
+            move_to_clock_of(*taken, hart); // under both locks
+        }
+    }
+    from.lock.unlock_nested();
+    return taken;
 }
 
 // Periodic balancing (every BALANCE_TICKS on each hart): pull one thread
-// from the busiest hart if that evens the loads.
-void balance_proc_locked(u32 hart)
+// from the busiest hart if that evens the loads. An idle hart's loop
+// picks it up after this interrupt.
+void balance_rq_locked(u32 hart)
 {
-    process_lock().assert_held();
-    if (Thread* t = take_from_busiest_proc_locked(hart)) {
-        enqueue_proc_locked(*t, hart);
-        if (s_rq[hart].running_weight == 0)
-            return; // idle: its loop picks it up after this interrupt
-    }
+    if (Thread* t = take_from_busiest_rq_locked(hart))
+        enqueue_rq_locked(*t, hart);
 }
 
 } // namespace
@@ -303,11 +327,12 @@ bool scheduler_reserve(usize n)
 {
     // Any hart's queue may receive every ready thread.
     for (u64 harts = online_harts_mask(); harts; harts &= harts - 1) {
-        SchedulerPolicy& policy = *s_rq[__builtin_ctzll(harts)].policy;
+        RunQueue& rq = s_rq[__builtin_ctzll(harts)];
+        SchedulerPolicy& policy = *rq.policy;
         for (;;) {
             usize bytes;
             {
-                SpinLockGuard guard(process_lock());
+                SpinLockGuard guard(rq.lock);
                 bytes = policy.room_needed(n);
             }
             if (bytes == 0)
@@ -317,7 +342,7 @@ bool scheduler_reserve(usize n)
                 return false;
             void* spare;
             {
-                SpinLockGuard guard(process_lock());
+                SpinLockGuard guard(rq.lock);
                 spare = policy.adopt_room(block, bytes);
             }
             mm::kfree(spare);
@@ -329,7 +354,7 @@ bool scheduler_reserve(usize n)
 void set_nice_proc_locked(Thread& t, int nice)
 {
     process_lock().assert_held();
-    RunQueue& rq = s_rq[t.rq_hart];
+    RunQueue& rq = lock_rq_of(t);
     rq.policy->renice(t.sched, SchedEntity::clamp_nice(nice));
     // Its share of the queue's load follows (queued, or running there).
     u32 weight = FairPolicy::weight_of_nice(t.sched.nice);
@@ -338,17 +363,34 @@ void set_nice_proc_locked(Thread& t, int nice)
     else if (t.state == ThreadState::Running) // on the hart of rq_hart
         rq.running_weight = weight;
     t.rq_weight = weight;
+    rq.lock.unlock();
 }
 
 namespace {
 
-// Out of line: the one-hart path of make_ready saves no registers for it.
-[[gnu::noinline]] void place_proc_locked(Thread& t, bool is_new)
+// Queue t, which runs nowhere or is the caller staying on its hart, on
+// the hart that suits it. Out of line: the one-hart path of make_ready
+// saves no registers for it.
+[[gnu::noinline]] void place(Thread& t, bool is_new)
 {
-    u32 target = select_hart_proc_locked(t, is_new);
+    u32 target = select_hart(t, is_new);
+    // It may still be switching away on its last hart (blocked, then woken
+    // at once). Queued there, it waits behind that hart's queue lock, held
+    // until the switch is done. Queued elsewhere, it must not be picked
+    // before: wait for its registers to be saved (Linux's wake-up waits
+    // for on_cpu too). Never the picking hart waits: two harts each
+    // picking the thread the other is leaving would wait forever.
+    if (target != t.last_hart && __atomic_load_n(&t.on_cpu, __ATOMIC_ACQUIRE)) [[unlikely]] {
+        while (__atomic_load_n(&t.on_cpu, __ATOMIC_ACQUIRE))
+            smp_poll_while_spinning();
+    }
     RunQueue& rq = s_rq[target];
-    bool was_idle = rq.running_weight == 0;
-    enqueue_proc_locked(t, target);
+    bool was_idle;
+    {
+        SpinLockGuard guard(rq.lock);
+        was_idle = rq.running_weight == 0;
+        enqueue_rq_locked(t, target);
+    }
     // An idle hart sleeps in wfi: wake it. A busy one finds the thread at
     // its next tick or switch.
     if (target != arch::this_hart().index && was_idle)
@@ -364,15 +406,17 @@ void make_ready_proc_locked(Thread& t)
     // A thread woken from a timed wait leaves the sleep list too.
     if (t.sleep_node.next && t.sleep_node.is_linked())
         t.sleep_node.unlink();
+    // Only these states change under the process lock; Ready and Running
+    // change under a run-queue lock.
     if constexpr (TEST_BUILD)
-        VERIFY(t.state != ThreadState::Ready && t.state != ThreadState::Dead &&
-               (t.state != ThreadState::Running || &t == &current_thread()));
+        VERIFY(t.state == ThreadState::New || t.state == ThreadState::Blocked || t.state == ThreadState::Stopped);
     bool is_new = t.state == ThreadState::New;
-    t.state = ThreadState::Ready;
-    if (s_one_hart)
-        enqueue_proc_locked(t, 0);
-    else
-        place_proc_locked(t, is_new);
+    if (s_one_hart) {
+        SpinLockGuard guard(s_rq[0].lock);
+        enqueue_rq_locked(t, 0);
+    } else {
+        place(t, is_new);
+    }
     prof::mark(was);
 }
 
@@ -380,20 +424,24 @@ void affinity_changed_proc_locked(Thread& t)
 {
     process_lock().assert_held();
     u64 allowed = t.affinity & online_harts_mask();
+    RunQueue& rq = lock_rq_of(t);
     if (t.state == ThreadState::Ready && !(allowed & (1ull << t.rq_hart))) {
         // Queued where it may no longer run: queue it again.
-        RunQueue& rq = s_rq[t.rq_hart];
         rq.policy->remove(t.sched);
-        dequeued_proc_locked(rq, t);
+        dequeued_rq_locked(rq, t);
         t.state = ThreadState::New; // placed afresh, like a new thread
+        rq.lock.unlock();
         make_ready_proc_locked(t);
-    } else if (t.state == ThreadState::Running && !(allowed & (1ull << t.last_hart))) {
+        return;
+    }
+    if (t.state == ThreadState::Running && !(allowed & (1ull << t.last_hart))) {
         // Running where it may no longer run: it leaves at its next
-        // return to user mode, and make_ready places it elsewhere.
+        // return to user mode, and yielding places it elsewhere.
         t.set_work(Thread::WORK_RESCHED);
         if (t.last_hart != arch::this_hart().index)
             smp_send(1ull << t.last_hart, IPI_RESCHED);
     }
+    rq.lock.unlock();
 }
 
 void smp_reschedule_requested()
@@ -404,17 +452,23 @@ void smp_reschedule_requested()
         t.set_work(Thread::WORK_RESCHED);
 }
 
-void switch_away_proc_locked()
+namespace {
+
+// Switch this hart to the next ready thread (or idle). The caller holds
+// rq's lock (this hart's) and set the current thread's state to say why
+// it stops (Ready if queued again, Blocked, Stopped, Dead...). Returns
+// when the current thread runs again, perhaps on another hart, holding
+// that hart's queue lock, which the thread that switched to it took.
+void schedule_rq_locked(RunQueue& rq)
 {
-    VERIFY(process_lock().is_held_by_this_hart()); // in every build: a switch without it corrupts the run queue
+    VERIFY(rq.lock.is_held_by_this_hart()); // in every build: a switch without it corrupts the run queue
     auto was = prof::mark(prof::Phase::Scheduler);
     Thread& prev = *static_cast<Thread*>(arch::this_hart().current); // current_thread(), inline
     u32 hart = arch::this_hart().index;
     Thread* const idle = &idle_thread(hart);
-    RunQueue& rq = s_rq[hart];
-    Thread* next = pick_runnable_proc_locked(rq);
+    Thread* next = pick_runnable_rq_locked(rq);
     if (!next && !s_one_hart)
-        next = steal_proc_locked(hart); // this hart would idle: take work from the busiest
+        next = take_from_busiest_rq_locked(hart); // this hart would idle: take work from the busiest
     if (!next) {
         if (&prev == idle) {
             prof::mark(was);
@@ -429,12 +483,13 @@ void switch_away_proc_locked()
         prof::mark(was);
         return;
     }
-    next->state = ThreadState::Running;
-    if constexpr (TEST_BUILD) {
+    // Whoever queued it waited for its registers to be saved (place), or
+    // it was queued behind this queue's lock, held since.
+    if constexpr (TEST_BUILD)
         VERIFY(!next->on_cpu); // still running (or saving its registers) on another hart
-        next->on_cpu = true;
-        arch::this_hart().switched_from = &prev;
-    }
+    next->state = ThreadState::Running;
+    next->on_cpu = true;
+    arch::this_hart().switched_from = &prev;
     if (next->last_hart != hart) {
         // Its FP registers on this hart, if any, are older than its saved state.
         if (arch::this_hart().fp_owner == next)
@@ -451,19 +506,19 @@ void switch_away_proc_locked()
     if (next_space && next_space != mm::AddressSpace::active())
         next_space->activate();
     prof::mark(prof::Phase::Scheduler);
-    ++s_switches;
+    ++s_switches[hart];
     u64 counter = arch::read_time();
     u64 now = counter_to_monotonic_ns(counter);
     if (&prev == idle) {
-        s_idle_ns[hart] += now - s_idle_since[hart];
-        s_idle_since[hart] = 0;
+        __atomic_store_n(&s_idle_ns[hart], s_idle_ns[hart] + (now - s_idle_since[hart]), __ATOMIC_RELAXED);
+        __atomic_store_n(&s_idle_since[hart], 0, __ATOMIC_RELAXED);
     } else if (prev.state != ThreadState::Dead) { // a dead thread's time is final
         // Kernel time up to the switch is prev's; time switched out is nobody's.
         prev.cpu.switch_out(counter);
         fold_cpu_time(prev.cpu);
     }
     if (next == idle)
-        s_idle_since[hart] = now;
+        __atomic_store_n(&s_idle_since[hart], now, __ATOMIC_RELAXED);
     prof::mark(prof::Phase::Switch);
     // The interrupt state to restore when the lock is released belongs to
     // the thread that took the lock, not to the hart: carry it across.
@@ -472,8 +527,7 @@ void switch_away_proc_locked()
     switch_context(&prev.context, &next->context);
     prof::mark(prof::Phase::Scheduler);
     arch::this_hart().irq_was_on = irq_was_on;
-    switched_in_proc_locked();
-    free_retiring_thread_proc_locked();
+    switched_in_rq_locked();
     arch::bind_frame_to_hart(prev.frame, prev.kernel_stack_top);
     fp_switch_in(prev);
     prev.cpu.switch_in(arch::read_time()); // running again from here
@@ -481,27 +535,76 @@ void switch_away_proc_locked()
     // Running again (this may be much later, on behalf of prev).
 }
 
-void switched_in_proc_locked()
+// A thread that must leave its hart (its affinity excludes it) while
+// running there: switched away first, then queued elsewhere by the next
+// thread on the hart once its registers are saved and the queue lock is
+// dropped (finish_switch). Until then it is Running on no hart.
+constinit Thread* s_leaving[MAX_HARTS] = {};
+
+// After a switch: drop this hart's queue lock, taken by whichever thread
+// switched here, then queue the thread that left it for another hart.
+void finish_switch()
 {
-    process_lock().assert_held();
-    if constexpr (TEST_BUILD) {
-        auto* from = static_cast<Thread*>(arch::this_hart().switched_from);
-        if (from) {
-            VERIFY(from->on_cpu);
-            from->on_cpu = false; // its registers are saved now
-        }
-        arch::this_hart().switched_from = nullptr;
-    }
+    u32 hart = arch::this_hart().index;
+    Thread* leaving = s_leaving[hart];
+    s_leaving[hart] = nullptr;
+    s_rq[hart].lock.unlock();
+    if (leaving) [[unlikely]]
+        place(*leaving, false);
 }
 
-void yield_proc_locked()
+// The current thread gives up the hart but stays ready: queued here, or
+// where its affinity lets it run, and switched away.
+void requeue_current_and_switch()
+{
+    Thread& t = current_thread();
+    u32 hart = arch::this_hart().index;
+    RunQueue& rq = s_rq[hart];
+    rq.lock.lock();
+    if (!is_idle(t)) {
+        if (s_one_hart || (allowed_harts(t) & (1ull << hart)))
+            enqueue_rq_locked(t, hart);
+        else
+            s_leaving[hart] = &t;
+    }
+    schedule_rq_locked(rq);
+    finish_switch();
+}
+
+} // namespace
+
+void switch_away_proc_locked()
 {
     process_lock().assert_held();
-    Thread& t = current_thread();
-    if (!is_idle(t))
-        make_ready_proc_locked(t);
-    switch_away_proc_locked();
+    // The queue lock is taken before the process lock is dropped, so a
+    // waker (which needs the process lock) finds this thread blocked and
+    // its hart's queue locked until the switch is done.
+    RunQueue& rq = s_rq[arch::this_hart().index];
+    rq.lock.lock();
+    process_lock().unlock();
+    schedule_rq_locked(rq);
+    finish_switch();
+    process_lock().lock();
 }
+
+void switched_in_rq_locked()
+{
+    s_rq[arch::this_hart().index].lock.assert_held();
+    // The thread switched away from has its registers saved now: another
+    // hart may run it. Then a dead one is freed.
+    auto* from = static_cast<Thread*>(arch::this_hart().switched_from);
+    if (from) {
+        if constexpr (TEST_BUILD)
+            VERIFY(from->on_cpu);
+        __atomic_store_n(&from->on_cpu, false, __ATOMIC_RELEASE);
+        arch::this_hart().switched_from = nullptr;
+    }
+    free_retiring_thread();
+}
+
+void yield_current() { requeue_current_and_switch(); }
+
+void finish_first_switch() { finish_switch(); }
 
 namespace {
 
@@ -599,12 +702,13 @@ bool sleep_until(u64 deadline_ns)
     return !signal_interrupts_proc_locked(t);
 }
 
-void scheduler_tick()
+namespace {
+
+// The tick's work under the process lock: load averages, alarms due,
+// sleepers due.
+void wake_due_proc_locked(u64 now)
 {
-    SpinLockGuard guard(process_lock());
-    if (!s_policy)
-        return;
-    u64 now = monotonic_ns();
+    process_lock().assert_held();
     update_load_proc_locked(now);
     for (lib::ListNode* n = s_alarms.next; n != &s_alarms;) {
         lib::ListNode* next = n->next;
@@ -627,14 +731,27 @@ void scheduler_tick()
             t->queue_node.unlink();
         make_ready_proc_locked(*t);
     }
-    arch::Hart& hart = arch::this_hart();
-    if (!s_one_hart && (hart.ticks + hart.index) % BALANCE_TICKS == 0)
-        balance_proc_locked(hart.index);
-    Thread& running = current_thread();
-    if (is_idle(running))
+}
+
+} // namespace
+
+void scheduler_tick()
+{
+    if (!s_policy)
         return;
-    cpu_itimers_tick_proc_locked(running);
-    if (s_rq[hart.index].policy->tick(running.sched))
+    Thread& running = current_thread();
+    arch::Hart& hart = arch::this_hart();
+    {
+        SpinLockGuard guard(process_lock());
+        wake_due_proc_locked(monotonic_ns());
+        if (!is_idle(running))
+            cpu_itimers_tick_proc_locked(running);
+    }
+    RunQueue& rq = s_rq[hart.index];
+    SpinLockGuard guard(rq.lock);
+    if (!s_one_hart && (hart.ticks + hart.index) % BALANCE_TICKS == 0)
+        balance_rq_locked(hart.index);
+    if (!is_idle(running) && rq.policy->tick(running.sched))
         running.set_work(Thread::WORK_RESCHED);
 }
 
@@ -644,8 +761,7 @@ void preempt_if_needed()
     if (!t.has_work(Thread::WORK_RESCHED))
         return;
     t.clear_work(Thread::WORK_RESCHED);
-    SpinLockGuard guard(process_lock());
-    yield_proc_locked();
+    requeue_current_and_switch();
 }
 
 void scheduler_run_idle()
@@ -655,16 +771,21 @@ void scheduler_run_idle()
         // them cannot be missed: wfi returns on a pending interrupt even
         // with sstatus.SIE clear (priv spec 4.1.3 / 3.3.3).
         arch::interrupts_disable();
-        {
-            SpinLockGuard guard(process_lock());
-            switch_away_proc_locked();
-        }
+        s_rq[arch::this_hart().index].lock.lock();
+        schedule_rq_locked(s_rq[arch::this_hart().index]);
+        finish_switch(); // idle never moves: this hart's queue lock
         arch::wait_for_interrupt();
         arch::interrupts_enable();
     }
 }
 
-u64 context_switches() { return s_switches; }
+u64 context_switches()
+{
+    u64 n = 0;
+    for (const u64& c : s_switches)
+        n += __atomic_load_n(&c, __ATOMIC_RELAXED);
+    return n;
+}
 
 void alarm_arm_proc_locked(Process& p, u64 deadline_ns, u64 interval_ns)
 {
@@ -718,7 +839,7 @@ HartTimes hart_times(u32 index)
     }
     t.user_ns = counter_to_ns(user);
     t.system_ns = counter_to_ns(run > user ? run - user : 0);
-    t.idle_ns = idle_ns_proc_locked(index);
+    t.idle_ns = idle_ns(index);
     return t;
 }
 
@@ -738,7 +859,7 @@ SchedulerStats scheduler_stats()
     for (u32 i = 0; i < MAX_HARTS; ++i) {
         user += __atomic_load_n(&s_user_ticks[i], __ATOMIC_RELAXED);
         run += __atomic_load_n(&s_run_ticks[i], __ATOMIC_RELAXED);
-        s.idle_ns += idle_ns_proc_locked(i);
+        s.idle_ns += idle_ns(i);
     }
     if (!is_idle(me)) {
         user += me.cpu.user - me.cpu.user_folded;
@@ -746,10 +867,10 @@ SchedulerStats scheduler_stats()
     }
     s.user_ns = counter_to_ns(user);
     s.system_ns = counter_to_ns(run > user ? run - user : 0);
-    s.switches = s_switches;
+    s.switches = context_switches();
     s.interrupts = tick_count();
     s.forks = s_forks;
-    s.running = count_active_proc_locked();
+    s.running = count_active();
     s.tasks = task_count_proc_locked();
     s.last_pid = s_last_pid;
     for (int i = 0; i < 3; ++i)

@@ -4,9 +4,10 @@
 //    policy (fair.cpp, O(log n) per decision) is the default; sched=rr on
 //    the command line chooses round-robin (round_robin.cpp, O(1)). A
 //    policy sees only each process's SchedEntity (Process::sched);
-//  - mechanism (scheduler.cpp): run queue bookkeeping under the process
+//  - mechanism (scheduler.cpp): one run queue per hart under its own
 //    lock, the mapping between processes and entities, the context
-//    switch, the address-space switch, idle, sleeping.
+//    switch, the address-space switch, idle, sleeping (wait queues and
+//    the sleep list under the process lock, taken before a queue's).
 #pragma once
 
 #include "kernel/process/process.hpp"
@@ -16,8 +17,8 @@ namespace kernel {
 
 void scheduler_init(u64 time_slice_ns);
 SchedulerPolicy& scheduler_policy();
-// Room in the run queue for n ready processes, made without holding the
-// process lock (it allocates): false when memory ran out.
+// Room in every run queue for n ready processes, made without holding a
+// lock (it allocates): false when memory ran out.
 bool scheduler_reserve(usize n);
 
 // setpriority: t's nice value becomes `nice` (clamped to -20..19), which
@@ -28,15 +29,22 @@ void set_nice_proc_locked(Thread& t, int nice);
 void make_ready_proc_locked(Thread& t);
 // t's affinity mask changed: move it off a hart it may no longer use.
 void affinity_changed_proc_locked(Thread& t);
-// Give up the CPU: the current process stays ready. Lock held.
-void yield_proc_locked();
-// Switch to the next ready process (or idle). The current process's state
-// must already say why it stops (Blocked, Zombie...). Lock held; returns
-// when this process runs again (never, for a zombie).
+// Give up the CPU: the current thread stays ready. No lock held.
+void yield_current();
+// Switch to the next ready thread (or idle). The current thread's state
+// must already say why it stops (Blocked, Stopped, Dead). The process
+// lock is held; it is dropped for the switch (the hart's queue lock is
+// held across it instead) and held again on return, when this thread
+// runs again (never, for a dead one).
 void switch_away_proc_locked();
 // The first thing a thread does when switched in (after switch_context,
-// or in its first entry): the thread switched away from is off the hart.
-void switched_in_proc_locked();
+// or in its first entry), holding this hart's queue lock: the thread
+// switched away from is off the hart (another may run it now), and a
+// dead one is freed. The caller then drops the queue lock.
+void switched_in_rq_locked();
+// After a new thread's first switch: drops the queue lock (and queues a
+// thread that left this hart for another).
+void finish_first_switch();
 
 // From the timer interrupt: charge the tick, wake sleepers.
 void scheduler_tick();

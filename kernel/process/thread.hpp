@@ -79,22 +79,27 @@ struct Thread {
     // ---- [P] Guarded by the process lock ---------------------------------
     Process* process = nullptr;       // fixed after creation
     Pid tid = 0;                      // [P] exec from a non-leader takes the pid
-    ThreadState state = ThreadState::New; // [P]
+    // [P] for New, Blocked, Stopped and Dead; [RQ] (the run-queue lock
+    // of rq_hart) for Ready and Running: a waker holds both.
+    ThreadState state = ThreadState::New;
     lib::ListNode thread_node;        // [P] in process->threads
     Thread* tid_hash_next = nullptr;  // [P] tid table chain
-    lib::ListNode queue_node;         // [P] run queue or a wait queue
+    lib::ListNode queue_node;         // [P] a wait queue
     lib::ListNode sleep_node;         // [P] the sleep list (a timed wait)
-    Context context{};                // [P] saved by switch_context
+    Context context{};                // [RQ] saved by switch_context
     u64 sleep_deadline_ns = 0;        // [P] for the sleep list
-    SchedEntity sched;                // [P] nice, vruntime, queue place
+    SchedEntity sched;                // [RQ] nice, vruntime, queue place
     u64 affinity = ~0ull;             // [own] harts it may run on (bit n: hart index n)
-    u32 last_hart = 0;                // [P] the hart index it runs or last ran on (ps PSR)
-    u32 rq_hart = 0;                  // [P] the hart whose run queue holds it, or last did
-    u32 rq_weight = 0;                // [P] its weight in that queue's load
+    u32 last_hart = 0;                // [RQ] the hart index it runs or last ran on (ps PSR)
+    // [RQ] the hart whose run queue holds it, or last did: changed only
+    // with that queue's lock (and the new one's) held.
+    u32 rq_hart = 0;
+    u32 rq_weight = 0;                // [RQ] its weight in that queue's load
     // Its registers are live on a hart: from the switch to it until the
-    // switch away from it has saved them (Linux's on_cpu). The test kernel
-    // checks that a thread is never switched to while so.
-    bool on_cpu = false;              // [P]
+    // switch away from it has saved them (Linux's on_cpu). A thread may be
+    // queued anywhere while so; the hart that picks it waits for it to
+    // clear before switching to it.
+    bool on_cpu = false;              // [RQ] set by the hart switching to it, cleared by the next thread there
 
     // ---- Signals -----------------------------------------------------------
     u64 signals_blocked = 0;    // [own] senders read it (is it blocked?)

@@ -263,8 +263,7 @@ Result<u64> sys_waitid(i32 idtype, Pid id, UserPtr<u8> info, u32 options, UserPt
 
 Result<u64> sys_sched_yield()
 {
-    SpinLockGuard guard(process_lock());
-    yield_proc_locked();
+    yield_current();
     return u64(0);
 }
 

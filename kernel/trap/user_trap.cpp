@@ -201,14 +201,13 @@ void on_user_trap(arch::TrapFrame& frame, const arch::UserTrap& trap)
     return_to_user(t);
 }
 
-// A new process's first kernel code: switch_context "returned" here with
-// the process lock held (see scheduler.cpp).
+// A new thread's first kernel code: switch_context "returned" here with
+// this hart's run-queue lock held (see scheduler.cpp).
 extern "C" void process_first_entry()
 {
     prof::mark(prof::Phase::Scheduler);
-    switched_in_proc_locked();
-    free_retiring_thread_proc_locked();
-    process_lock().unlock();
+    switched_in_rq_locked();
+    finish_first_switch();
     Thread& t = current_thread();
     t.cpu.switch_in(arch::read_time());
     arch::bind_frame_to_hart(t.frame, t.kernel_stack_top);
