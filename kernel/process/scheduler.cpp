@@ -138,11 +138,21 @@ u64 idle_ns(u32 index)
     return done + (since && now > since ? now - since : 0);
 }
 
-// The lock of the queue that holds t, or of the hart it runs on. Its
-// rq_hart changes only under that queue's lock (stealing holds both), so
+// A queue's lock. On one hart it is the process lock: nothing runs in
+// parallel to need two, and a sleep or a wake-up, which hold the process
+// lock already, then take no other (the one-hart figures stay as before
+// the queues had locks).
+inline SpinLock& queue_lock(RunQueue& rq) { return s_one_hart ? process_lock() : rq.lock; }
+
+// The lock of the queue that holds t, or of the hart it runs on, taken
+// with the process lock held (unlock_rq_of releases it). Its rq_hart
+// changes only under that queue's lock (stealing holds both), so
 // re-checked once locked.
 RunQueue& lock_rq_of(Thread& t)
 {
+    process_lock().assert_held();
+    if (s_one_hart)
+        return s_rq[0];
     for (;;) {
         u32 hart = __atomic_load_n(&t.rq_hart, __ATOMIC_RELAXED);
         RunQueue& rq = s_rq[hart];
@@ -151,6 +161,12 @@ RunQueue& lock_rq_of(Thread& t)
             return rq;
         rq.lock.unlock();
     }
+}
+
+void unlock_rq_of(RunQueue& rq)
+{
+    if (!s_one_hart)
+        rq.lock.unlock();
 }
 
 
@@ -172,7 +188,7 @@ RunQueue& lock_rq_of(Thread& t)
 [[gnu::always_inline]] inline void enqueue_rq_locked(Thread& t, u32 hart)
 {
     RunQueue& rq = s_rq[hart];
-    rq.lock.assert_held();
+    queue_lock(rq).assert_held();
     t.state = ThreadState::Ready;
     if (t.rq_hart != hart) [[unlikely]]
         move_to_clock_of(t, hart);
@@ -186,7 +202,7 @@ RunQueue& lock_rq_of(Thread& t)
 // t left rq's policy (picked or removed).
 void dequeued_rq_locked(RunQueue& rq, Thread& t)
 {
-    rq.lock.assert_held();
+    queue_lock(rq).assert_held();
     --rq.queued;
     rq.queued_weight -= t.rq_weight;
 }
@@ -230,7 +246,7 @@ u32 select_hart(const Thread& t, bool is_new)
 // The next thread of rq's queue, taken off it.
 Thread* pick_runnable_rq_locked(RunQueue& rq)
 {
-    rq.lock.assert_held();
+    queue_lock(rq).assert_held();
     SchedEntity* e = rq.policy->pick_next();
     if (!e)
         return nullptr;
@@ -332,7 +348,7 @@ bool scheduler_reserve(usize n)
         for (;;) {
             usize bytes;
             {
-                SpinLockGuard guard(rq.lock);
+                SpinLockGuard guard(queue_lock(rq));
                 bytes = policy.room_needed(n);
             }
             if (bytes == 0)
@@ -342,7 +358,7 @@ bool scheduler_reserve(usize n)
                 return false;
             void* spare;
             {
-                SpinLockGuard guard(rq.lock);
+                SpinLockGuard guard(queue_lock(rq));
                 spare = policy.adopt_room(block, bytes);
             }
             mm::kfree(spare);
@@ -363,7 +379,7 @@ void set_nice_proc_locked(Thread& t, int nice)
     else if (t.state == ThreadState::Running) // on the hart of rq_hart
         rq.running_weight = weight;
     t.rq_weight = weight;
-    rq.lock.unlock();
+    unlock_rq_of(rq);
 }
 
 namespace {
@@ -412,8 +428,7 @@ void make_ready_proc_locked(Thread& t)
         VERIFY(t.state == ThreadState::New || t.state == ThreadState::Blocked || t.state == ThreadState::Stopped);
     bool is_new = t.state == ThreadState::New;
     if (s_one_hart) {
-        SpinLockGuard guard(s_rq[0].lock);
-        enqueue_rq_locked(t, 0);
+        enqueue_rq_locked(t, 0); // under the process lock, its queue lock
     } else {
         place(t, is_new);
     }
@@ -430,7 +445,7 @@ void affinity_changed_proc_locked(Thread& t)
         rq.policy->remove(t.sched);
         dequeued_rq_locked(rq, t);
         t.state = ThreadState::New; // placed afresh, like a new thread
-        rq.lock.unlock();
+        unlock_rq_of(rq);
         make_ready_proc_locked(t);
         return;
     }
@@ -441,7 +456,7 @@ void affinity_changed_proc_locked(Thread& t)
         if (t.last_hart != arch::this_hart().index)
             smp_send(1ull << t.last_hart, IPI_RESCHED);
     }
-    rq.lock.unlock();
+    unlock_rq_of(rq);
 }
 
 void smp_reschedule_requested()
@@ -461,7 +476,7 @@ namespace {
 // that hart's queue lock, which the thread that switched to it took.
 void schedule_rq_locked(RunQueue& rq)
 {
-    VERIFY(rq.lock.is_held_by_this_hart()); // in every build: a switch without it corrupts the run queue
+    VERIFY(queue_lock(rq).is_held_by_this_hart()); // in every build: a switch without it corrupts the run queue
     auto was = prof::mark(prof::Phase::Scheduler);
     Thread& prev = *static_cast<Thread*>(arch::this_hart().current); // current_thread(), inline
     u32 hart = arch::this_hart().index;
@@ -548,7 +563,7 @@ void finish_switch()
     u32 hart = arch::this_hart().index;
     Thread* leaving = s_leaving[hart];
     s_leaving[hart] = nullptr;
-    s_rq[hart].lock.unlock();
+    queue_lock(s_rq[hart]).unlock();
     if (leaving) [[unlikely]]
         place(*leaving, false);
 }
@@ -560,7 +575,7 @@ void requeue_current_and_switch()
     Thread& t = current_thread();
     u32 hart = arch::this_hart().index;
     RunQueue& rq = s_rq[hart];
-    rq.lock.lock();
+    queue_lock(rq).lock();
     if (!is_idle(t)) {
         if (s_one_hart || (allowed_harts(t) & (1ull << hart)))
             enqueue_rq_locked(t, hart);
@@ -580,6 +595,10 @@ void switch_away_proc_locked()
     // waker (which needs the process lock) finds this thread blocked and
     // its hart's queue locked until the switch is done.
     RunQueue& rq = s_rq[arch::this_hart().index];
+    if (s_one_hart) {
+        schedule_rq_locked(rq); // the process lock is the queue's
+        return;
+    }
     rq.lock.lock();
     process_lock().unlock();
     schedule_rq_locked(rq);
@@ -589,7 +608,7 @@ void switch_away_proc_locked()
 
 void switched_in_rq_locked()
 {
-    s_rq[arch::this_hart().index].lock.assert_held();
+    queue_lock(s_rq[arch::this_hart().index]).assert_held();
     // The thread switched away from has its registers saved now: another
     // hart may run it. Then a dead one is freed.
     auto* from = static_cast<Thread*>(arch::this_hart().switched_from);
@@ -741,18 +760,20 @@ void scheduler_tick()
         return;
     Thread& running = current_thread();
     arch::Hart& hart = arch::this_hart();
-    {
-        SpinLockGuard guard(process_lock());
-        wake_due_proc_locked(monotonic_ns());
-        if (!is_idle(running))
-            cpu_itimers_tick_proc_locked(running);
-    }
     RunQueue& rq = s_rq[hart.index];
-    SpinLockGuard guard(rq.lock);
-    if (!s_one_hart && (hart.ticks + hart.index) % BALANCE_TICKS == 0)
-        balance_rq_locked(hart.index);
+    process_lock().lock();
+    wake_due_proc_locked(monotonic_ns());
+    if (!is_idle(running))
+        cpu_itimers_tick_proc_locked(running);
+    if (!s_one_hart) {
+        process_lock().unlock();
+        rq.lock.lock();
+        if ((hart.ticks + hart.index) % BALANCE_TICKS == 0)
+            balance_rq_locked(hart.index);
+    }
     if (!is_idle(running) && rq.policy->tick(running.sched))
         running.set_work(Thread::WORK_RESCHED);
+    queue_lock(rq).unlock();
 }
 
 void preempt_if_needed()
@@ -771,7 +792,7 @@ void scheduler_run_idle()
         // them cannot be missed: wfi returns on a pending interrupt even
         // with sstatus.SIE clear (priv spec 4.1.3 / 3.3.3).
         arch::interrupts_disable();
-        s_rq[arch::this_hart().index].lock.lock();
+        queue_lock(s_rq[arch::this_hart().index]).lock();
         schedule_rq_locked(s_rq[arch::this_hart().index]);
         finish_switch(); // idle never moves: this hart's queue lock
         arch::wait_for_interrupt();
