@@ -26,6 +26,12 @@
 //     5  vfs             mutex     the RAM filesystem: inodes, directory
 //                                  entries, page-cache slots, procfs
 //                                  (fs/inode.hpp). May sleep and allocate.
+//     9  pipe-ring       spinlock  one pipe's ring and its two wait queues
+//                                  (fs/pipe.cpp) when more than one hart
+//                                  runs (on one, the process lock serves);
+//                                  wakes readers and writers (run-queue
+//                                  locks), takes the process lock for
+//                                  SIGPIPE and poll wake-ups
 //    10  process         spinlock  the pid table, process tree, wait queues
 //                                  and poll queues (fs/poll.hpp, epoll
 //                                  sets), sleepers and alarms, the Blocked,
@@ -89,6 +95,7 @@ enum class LockRank : u8 {
     Pipe = 3,
     AddressSpace = 4,
     Vfs = 5,
+    PipeRing = 9,
     Process = 10,
     RunQueue = 11,
     FileTable = 12,
@@ -110,6 +117,7 @@ constexpr const char* lock_rank_name(LockRank rank)
     case LockRank::Pipe: return "pipe";
     case LockRank::AddressSpace: return "address-space";
     case LockRank::Vfs: return "vfs";
+    case LockRank::PipeRing: return "pipe-ring";
     case LockRank::Process: return "process";
     case LockRank::RunQueue: return "run-queue";
     case LockRank::FileTable: return "file-table";

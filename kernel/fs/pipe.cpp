@@ -18,13 +18,18 @@ static_assert((mm::PAGE_SIZE << BUFFER_ORDER) == PIPE_CAPACITY);
 // hands out (Linux lets root go further).
 constexpr unsigned MAX_BUFFER_ORDER = 10;
 
-// Everything here is guarded by the process lock, which the waits need
-// anyway: no wake-up can slip between a check and the sleep.
+// The ring, the counts of ends and the two wait queues are guarded by the
+// pipe's own lock (lock(): the process lock on one hart), so a sleep or a
+// wake-up on one pipe does not wait for another's. poll reads the ring
+// under the process lock without it: a snapshot, and every change after
+// it calls poll_wake_unlocked.
 struct Pipe {
+    SpinLock ring_lock{LockRank::PipeRing};
+    SpinLock& lock() { return wait_queue_lock(ring_lock); }
     u8* buffer = nullptr;
     u64 head = 0, tail = 0; // read at head, write at tail (monotonic counters)
     u32 readers = 0, writers = 0;
-    // Not under the process lock: one reader at a time takes bytes out
+    // Not under the ring lock: one reader at a time takes bytes out
     // (peek, copy out, consume), one writer at a time puts a write of at
     // most PIPE_BUF bytes in, so that it is not interleaved with another
     // hart's. Both are held across the wait for data or room; waiting
@@ -42,16 +47,21 @@ struct Pipe {
     u8& at(u64 position) { return buffer[position & (capacity() - 1)]; }
 };
 
-void release_if_unused_proc_locked(Pipe* p, bool& free_it)
-{
-    process_lock().assert_held();
-    free_it = p->readers == 0 && p->writers == 0;
-}
-
 void free_pipe(Pipe* p)
 {
     mm::free_pages(p->buffer_pa, p->order);
     mm::destroy(p);
+}
+
+// SIGPIPE to the writer, from under the ring lock.
+void send_sigpipe(Pipe& p)
+{
+    if (&p.lock() == &process_lock()) {
+        send_signal_proc_locked(current_process(), SIGPIPE);
+        return;
+    }
+    SpinLockGuard guard(process_lock());
+    send_signal_proc_locked(current_process(), SIGPIPE);
 }
 
 class PipeEnd final : public File {
@@ -73,11 +83,12 @@ public:
         // Everything available up to `length` (Linux's pipe_read), in
         // chunks; it waits only while it has read nothing.
         usize done = 0;
+        Pipe& p = *m_pipe;
+        SpinLock& lock = p.lock();
         for (;;) {
             usize n = 0;
             {
-                SpinLockGuard guard(process_lock());
-                Pipe& p = *m_pipe;
+                SpinLockGuard guard(lock);
                 if (p.used() == 0) {
                     if (done)
                         return done;
@@ -85,7 +96,7 @@ public:
                         return usize(0); // EOF
                     if (flags() & O_NONBLOCK)
                         return Errno::eagain;
-                    if (block_on_proc_locked(p.readable))
+                    if (block_on_locked(p.readable, lock))
                         return Errno::eintr;
                     continue;
                 }
@@ -96,11 +107,10 @@ public:
             }
             if (auto r = mm::copy_to_user(buffer + done, chunk, n); r.is_error())
                 return done ? Result<usize>(done) : Result<usize>(r.error());
-            SpinLockGuard guard(process_lock());
-            m_pipe->head += n;
-            wake_all_proc_locked(m_pipe->writable);
-            if (!m_pipe->poll.is_empty()) [[unlikely]]
-                poll_wake_proc_locked(m_pipe->poll, POLLOUT | POLLWRNORM);
+            SpinLockGuard guard(lock);
+            p.head += n;
+            wake_all_locked(p.writable, lock);
+            poll_wake_unlocked(p.poll, lock, POLLOUT | POLLWRNORM);
             done += n;
             if (done == length)
                 return done;
@@ -113,23 +123,24 @@ public:
             return Errno::ebadf;
         usize done = 0;
         u8 chunk[512];
+        Pipe& p = *m_pipe;
+        SpinLock& lock = p.lock();
         bool atomic = length <= PIPE_BUF;
-        if (atomic && !m_pipe->write_mutex.lock_interruptible())
+        if (atomic && !p.write_mutex.lock_interruptible())
             return Errno::eintr;
         lib::ScopeGuard unlock([&] {
             if (atomic)
-                m_pipe->write_mutex.unlock();
+                p.write_mutex.unlock();
         });
         while (done < length) {
             usize n = lib::min(length - done, sizeof(chunk));
             if (auto r = mm::copy_from_user(chunk, buffer + done, n); r.is_error())
                 return done ? Result<usize>(done) : Result<usize>(r.error());
-            SpinLockGuard guard(process_lock());
-            Pipe& p = *m_pipe;
+            SpinLockGuard guard(lock);
             for (;;) {
                 if (p.readers == 0) {
                     // Linux sends SIGPIPE too; its default action ends the writer.
-                    send_signal_proc_locked(current_process(), SIGPIPE);
+                    send_sigpipe(p);
                     return done ? Result<usize>(done) : Result<usize>(Errno::epipe);
                 }
                 // Writes of at most PIPE_BUF bytes are atomic: wait until
@@ -139,7 +150,7 @@ public:
                     break;
                 if (flags() & O_NONBLOCK)
                     return done ? Result<usize>(done) : Result<usize>(Errno::eagain);
-                if (block_on_proc_locked(p.writable))
+                if (block_on_locked(p.writable, lock))
                     return done ? Result<usize>(done) : Result<usize>(Errno::eintr);
             }
             n = lib::min(n, p.space());
@@ -147,9 +158,8 @@ public:
                 p.at(p.tail + i) = chunk[i];
             p.tail += n;
             done += n;
-            wake_all_proc_locked(p.readable);
-            if (!p.poll.is_empty()) [[unlikely]]
-                poll_wake_proc_locked(p.poll, POLLIN | POLLRDNORM);
+            wake_all_locked(p.readable, lock);
+            poll_wake_unlocked(p.poll, lock, POLLIN | POLLRDNORM);
         }
         return done;
     }
@@ -161,7 +171,7 @@ public:
             return Errno::enotty;
         int n;
         {
-            SpinLockGuard guard(process_lock());
+            SpinLockGuard guard(m_pipe->lock());
             n = int(m_pipe->used());
         }
         TRY(mm::write_user(arg, n));
@@ -170,7 +180,8 @@ public:
 
     // Linux's pipe_poll: the read end is readable with bytes waiting and
     // hung up with no writer left; the write end is writable while a
-    // PIPE_BUF write fits and in error with no reader left.
+    // PIPE_BUF write fits and in error with no reader left. A snapshot,
+    // read without the ring lock (see Pipe).
     u32 poll_proc_locked() override
     {
         process_lock().assert_held();
@@ -184,12 +195,12 @@ public:
 
     // F_GETPIPE_SZ / F_SETPIPE_SZ (Linux's pipe_fcntl): the size rounds up
     // to a power-of-two number of pages; EBUSY if what is buffered would
-    // not fit. The data moves to the new buffer under the process lock,
+    // not fit. The data moves to the new buffer under the ring lock,
     // which every reader and writer holds to touch the ring.
     Result<u64> pipe_capacity(bool set, u64 size) override
     {
         if (!set) {
-            SpinLockGuard guard(process_lock());
+            SpinLockGuard guard(m_pipe->lock());
             return u64(m_pipe->capacity());
         }
         if (size > (1ull << 31))
@@ -206,8 +217,8 @@ public:
         unsigned old_order = order;
         Result<u64> result = u64(mm::PAGE_SIZE << order);
         {
-            SpinLockGuard guard(process_lock());
             Pipe& p = *m_pipe;
+            SpinLockGuard guard(p.lock());
             if (p.used() > (mm::PAGE_SIZE << order)) {
                 result = Errno::ebusy; // the new buffer goes back below
             } else {
@@ -221,9 +232,8 @@ public:
                 p.buffer = fresh;
                 p.buffer_pa = *pa;
                 p.order = order;
-                wake_all_proc_locked(p.writable); // there may be room now
-                if (!p.poll.is_empty()) [[unlikely]]
-                    poll_wake_proc_locked(p.poll, POLLOUT | POLLWRNORM);
+                wake_all_locked(p.writable, p.lock()); // there may be room now
+                poll_wake_unlocked(p.poll, p.lock(), POLLOUT | POLLWRNORM);
             }
         }
         mm::free_pages(old_pa, old_order);
@@ -245,17 +255,19 @@ private:
     {
         bool free_it;
         {
-            SpinLockGuard guard(process_lock());
+            Pipe& p = *m_pipe;
+            SpinLockGuard guard(p.lock());
             if (m_write_end)
-                --m_pipe->writers;
+                --p.writers;
             else
-                --m_pipe->readers;
-            // The other end learns: readers see EOF, writers EPIPE.
-            wake_all_proc_locked(m_pipe->readable);
-            wake_all_proc_locked(m_pipe->writable);
-            if (!m_pipe->poll.is_empty())
-                poll_wake_proc_locked(m_pipe->poll, m_write_end ? POLLHUP | POLLIN : POLLERR | POLLOUT);
-            release_if_unused_proc_locked(m_pipe, free_it);
+                --p.readers;
+            // The other end learns: readers see EOF, writers EPIPE. All
+            // under the ring lock: the other end's last release frees the
+            // pipe as soon as it has the lock after this.
+            wake_all_locked(p.readable, p.lock());
+            wake_all_locked(p.writable, p.lock());
+            poll_wake_unlocked(p.poll, p.lock(), m_write_end ? POLLHUP | POLLIN : POLLERR | POLLOUT);
+            free_it = p.readers == 0 && p.writers == 0;
         }
         if (free_it)
             free_pipe(m_pipe);

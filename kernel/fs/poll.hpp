@@ -14,6 +14,8 @@
 
 namespace kernel {
 
+class SpinLock;
+
 // poll(2)'s event bits (include/uapi/asm-generic/poll.h); epoll's EPOLLIN,
 // EPOLLOUT... have the same values (include/uapi/linux/eventpoll.h).
 inline constexpr u32 POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20,
@@ -43,5 +45,18 @@ void poll_remove_proc_locked(PollEntry&);
 // Tells every entry that `events` may have changed. Callers on hot paths
 // test is_empty() first, so that nobody polling costs one branch.
 void poll_wake_proc_locked(PollQueue&, u32 events);
+// For an object whose readiness changes under its own lock `held`
+// (wait_queue_lock: it may be the process lock), after the change: wakes
+// the entries, taking the process lock if it is not the one held. An
+// entry added before the caller's change is seen (poll_add_proc_locked
+// fences; so does this before it looks at the queue), and a poller that
+// registers after it looks at the readiness again before sleeping.
+void poll_wake_unlocked_slow(PollQueue&, SpinLock& held, u32 events);
+inline void poll_wake_unlocked(PollQueue& q, SpinLock& held, u32 events)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!q.is_empty()) [[unlikely]]
+        poll_wake_unlocked_slow(q, held, events);
+}
 
 } // namespace kernel

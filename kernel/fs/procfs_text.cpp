@@ -143,7 +143,8 @@ char state_letter(const Thread* t)
     switch (t->state) {
     case ThreadState::Running:
     case ThreadState::Ready:
-    case ThreadState::New: return 'R';
+    case ThreadState::New:
+    case ThreadState::Waking: return 'R';
     case ThreadState::Blocked: return 'S';
     case ThreadState::Stopped: return 'T';
     case ThreadState::Dead: return 'X';

@@ -24,6 +24,8 @@ namespace kernel {
 
 namespace prof = arch::prof;
 
+constinit bool detail::g_one_hart = false;
+
 namespace {
 
 // One run queue per hart, each an instance of the chosen policy (both
@@ -56,7 +58,6 @@ constinit SchedulerPolicy* s_policy = nullptr; // hart 0's: the policy's name, t
 // and whether that is one: then placement, stealing and IPIs are skipped
 // (the single-hart paths stay as cheap as before there were others).
 constinit u64 s_online = 1;
-constinit bool s_one_hart = false;
 static_assert(MAX_HARTS == detail::MAX_IDLE_THREADS);
 constexpr u32 BALANCE_TICKS = 4;   // each hart looks for imbalance this often
 constexpr usize STEAL_LOOK = 8;    // queued threads a balancing hart looks at
@@ -142,30 +143,43 @@ u64 idle_ns(u32 index)
 // parallel to need two, and a sleep or a wake-up, which hold the process
 // lock already, then take no other (the one-hart figures stay as before
 // the queues had locks).
-inline SpinLock& queue_lock(RunQueue& rq) { return s_one_hart ? process_lock() : rq.lock; }
+inline SpinLock& queue_lock(RunQueue& rq) { return one_hart() ? process_lock() : rq.lock; }
 
 // The lock of the queue that holds t, or of the hart it runs on, taken
 // with the process lock held (unlock_rq_of releases it). Its rq_hart
 // changes only under that queue's lock (stealing holds both), so
 // re-checked once locked.
+// A thread being woken (Waking) is waited out: its waker, holding no lock
+// this caller holds, is about to queue it.
 RunQueue& lock_rq_of(Thread& t)
 {
     process_lock().assert_held();
-    if (s_one_hart)
+    if (one_hart())
         return s_rq[0];
     for (;;) {
+        while (__atomic_load_n(&t.state, __ATOMIC_ACQUIRE) == ThreadState::Waking)
+            smp_poll_while_spinning();
         u32 hart = __atomic_load_n(&t.rq_hart, __ATOMIC_RELAXED);
         RunQueue& rq = s_rq[hart];
         rq.lock.lock();
-        if (__atomic_load_n(&t.rq_hart, __ATOMIC_RELAXED) == hart)
+        if (__atomic_load_n(&t.rq_hart, __ATOMIC_RELAXED) == hart && t.state != ThreadState::Waking)
             return rq;
         rq.lock.unlock();
     }
 }
 
+// Blocked -> Waking, by one waker only: a sleeper may be woken at once by
+// its queue, a signal and the tick, not all under one lock.
+inline bool claim_blocked(Thread& t)
+{
+    ThreadState expected = ThreadState::Blocked;
+    return __atomic_compare_exchange_n(&t.state, &expected, ThreadState::Waking, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_RELAXED);
+}
+
 void unlock_rq_of(RunQueue& rq)
 {
-    if (!s_one_hart)
+    if (!one_hart())
         rq.lock.unlock();
 }
 
@@ -334,7 +348,7 @@ void scheduler_init(u64 time_slice_ns)
     }
     s_policy = s_rq[0].policy;
     s_online = online_harts_mask();
-    s_one_hart = s_online == 1;
+    detail::g_one_hart = s_online == 1;
 }
 
 SchedulerPolicy& scheduler_policy() { return *s_policy; }
@@ -422,12 +436,18 @@ void make_ready_proc_locked(Thread& t)
     // A thread woken from a timed wait leaves the sleep list too.
     if (t.sleep_node.next && t.sleep_node.is_linked())
         t.sleep_node.unlink();
-    // Only these states change under the process lock; Ready and Running
-    // change under a run-queue lock.
-    if constexpr (TEST_BUILD)
-        VERIFY(t.state == ThreadState::New || t.state == ThreadState::Blocked || t.state == ThreadState::Stopped);
+    // New and Stopped change under the process lock only; Blocked may be
+    // claimed by a waker holding another lock (a pipe's); Ready and
+    // Running change under a run-queue lock.
+    if (t.state == ThreadState::Blocked) {
+        // On one hart every waker holds the process lock: no race to claim.
+        if (!one_hart() && !claim_blocked(t))
+            return; // another waker has it
+    } else if constexpr (TEST_BUILD) {
+        VERIFY(t.state == ThreadState::New || t.state == ThreadState::Stopped);
+    }
     bool is_new = t.state == ThreadState::New;
-    if (s_one_hart) {
+    if (one_hart()) {
         enqueue_rq_locked(t, 0); // under the process lock, its queue lock
     } else {
         place(t, is_new);
@@ -482,7 +502,7 @@ void schedule_rq_locked(RunQueue& rq)
     u32 hart = arch::this_hart().index;
     Thread* const idle = &idle_thread(hart);
     Thread* next = pick_runnable_rq_locked(rq);
-    if (!next && !s_one_hart)
+    if (!next && !one_hart())
         next = take_from_busiest_rq_locked(hart); // this hart would idle: take work from the busiest
     if (!next) {
         if (&prev == idle) {
@@ -577,7 +597,7 @@ void requeue_current_and_switch()
     RunQueue& rq = s_rq[hart];
     queue_lock(rq).lock();
     if (!is_idle(t)) {
-        if (s_one_hart || (allowed_harts(t) & (1ull << hart)))
+        if (one_hart() || (allowed_harts(t) & (1ull << hart)))
             enqueue_rq_locked(t, hart);
         else
             s_leaving[hart] = &t;
@@ -595,7 +615,7 @@ void switch_away_proc_locked()
     // waker (which needs the process lock) finds this thread blocked and
     // its hart's queue locked until the switch is done.
     RunQueue& rq = s_rq[arch::this_hart().index];
-    if (s_one_hart) {
+    if (one_hart()) {
         schedule_rq_locked(rq); // the process lock is the queue's
         return;
     }
@@ -706,6 +726,89 @@ usize wake_all(WaitQueue& wq)
     return wake_all_proc_locked(wq);
 }
 
+namespace {
+
+// Would a signal (or a group stop) interrupt a sleep of t, which holds no
+// process lock? Lock-free when nothing new is pending; else judged under
+// the process lock (ranked above the caller's). `ignorable` collects the
+// pending signals judged not to interrupt (ignored), so a look without
+// the lock after marking the thread blocked does not take them again.
+bool interrupted_unlocked(const Thread& t, u64& ignorable)
+{
+    bool stop = t.has_work(Thread::WORK_GROUP_STOP);
+    if (!stop && !(signal_deliverable_unlocked(t) & ~ignorable)) [[likely]]
+        return false;
+    SpinLockGuard guard(process_lock());
+    if (signal_interrupts_proc_locked(t))
+        return true;
+    ignorable = signal_deliverable_unlocked(t);
+    return false;
+}
+
+} // namespace
+
+bool block_on_own_locked(WaitQueue& wq, SpinLock& lock)
+{
+    lock.assert_held();
+    Thread& t = current_thread();
+    VERIFY(!is_idle(t));
+    u64 ignorable = 0;
+    for (;;) {
+        if (interrupted_unlocked(t, ignorable))
+            return true;
+        // This hart's queue is locked before the thread shows as blocked:
+        // a waker that queues it here waits until it has switched away.
+        RunQueue& rq = s_rq[arch::this_hart().index];
+        rq.lock.lock();
+        if (!wq.head.next)
+            wq.head.prev = wq.head.next = &wq.head;
+        t.queue_node.prev = wq.head.prev;
+        t.queue_node.next = &wq.head;
+        wq.head.prev->next = &t.queue_node;
+        wq.head.prev = &t.queue_node;
+        t.wait_lock = &lock;
+        __atomic_store_n(&t.state, ThreadState::Blocked, __ATOMIC_SEQ_CST);
+        // A signal sent before that store found the thread running and
+        // woke nobody: look again. Back to running if no waker claimed it
+        // meanwhile (else it is being queued: switch away all the same).
+        if (t.has_work(Thread::WORK_GROUP_STOP) || (signal_deliverable_unlocked(t) & ~ignorable)) [[unlikely]] {
+            ThreadState expected = ThreadState::Blocked;
+            if (__atomic_compare_exchange_n(&t.state, &expected, ThreadState::Running, false, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_RELAXED)) {
+                t.queue_node.unlink();
+                t.wait_lock = nullptr;
+                rq.lock.unlock();
+                continue; // the full judgement, under the process lock
+            }
+        }
+        lock.unlock();
+        schedule_rq_locked(rq);
+        finish_switch();
+        lock.lock();
+        // A signal woke it without taking it off the queue.
+        if (t.queue_node.is_linked())
+            t.queue_node.unlink();
+        t.wait_lock = nullptr;
+        return interrupted_unlocked(t, ignorable);
+    }
+}
+
+usize wake_all_own_locked(WaitQueue& wq, SpinLock& lock)
+{
+    lock.assert_held();
+    usize n = 0;
+    if (!wq.head.next)
+        return 0;
+    while (wq.head.next != &wq.head) {
+        Thread* t = thread_of(wq.head.next);
+        t->queue_node.unlink();
+        if (claim_blocked(*t)) // else a signal woke it already
+            place(*t, false);
+        ++n;
+    }
+    return n;
+}
+
 bool sleep_until(u64 deadline_ns)
 {
     SpinLockGuard guard(process_lock());
@@ -765,7 +868,7 @@ void scheduler_tick()
     wake_due_proc_locked(monotonic_ns());
     if (!is_idle(running))
         cpu_itimers_tick_proc_locked(running);
-    if (!s_one_hart) {
+    if (!one_hart()) {
         process_lock().unlock();
         rq.lock.lock();
         if ((hart.ticks + hart.index) % BALANCE_TICKS == 0)

@@ -16,6 +16,27 @@
 namespace kernel {
 
 void scheduler_init(u64 time_slice_ns);
+
+namespace detail {
+extern bool g_one_hart;
+}
+// Only one hart runs. Then the process lock is every run queue's lock
+// too, and every wait queue's: a sleep or a wake-up takes that one lock,
+// as it did before harts ran in parallel.
+inline bool one_hart() { return detail::g_one_hart; }
+// The lock of the wait queues of an object that has one of its own (a
+// pipe's), for block_on_locked and wake_all_locked: its own where harts
+// run in parallel, the process lock on one hart.
+inline SpinLock& wait_queue_lock(SpinLock& own) { return one_hart() ? process_lock() : own; }
+// Block on, or wake, a queue guarded by `lock` = wait_queue_lock(own).
+inline bool block_on_locked(WaitQueue& wq, SpinLock& lock)
+{
+    return &lock == &process_lock() ? block_on_proc_locked(wq) : block_on_own_locked(wq, lock);
+}
+inline usize wake_all_locked(WaitQueue& wq, SpinLock& lock)
+{
+    return &lock == &process_lock() ? wake_all_proc_locked(wq) : wake_all_own_locked(wq, lock);
+}
 SchedulerPolicy& scheduler_policy();
 // Room in every run queue for n ready processes, made without holding a
 // lock (it allocates): false when memory ran out.

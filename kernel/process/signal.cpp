@@ -67,9 +67,16 @@ bool group_orphaned_proc_locked(Pid pgid)
 void wake_for_signal_proc_locked(Thread& t)
 {
     process_lock().assert_held();
-    if (t.state != ThreadState::Blocked)
+    // The signal (or the stop request) is marked before the state is
+    // read; a sleeper not under this lock marks itself blocked before it
+    // reads the signals (block_on_locked).
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&t.state, __ATOMIC_RELAXED) != ThreadState::Blocked)
         return;
-    t.queue_node.unlink(); // off its wait queue (make_ready takes it off the sleep list)
+    // Off a queue under this lock (make_ready takes it off the sleep
+    // list); a sleeper on a queue with its own lock takes itself off.
+    if (!__atomic_load_n(&t.wait_lock, __ATOMIC_RELAXED))
+        t.queue_node.unlink();
     make_ready_proc_locked(t);
 }
 

@@ -19,13 +19,17 @@
 namespace kernel {
 
 struct Process;
+class SpinLock;
 using Pid = i32;
 
-enum class ThreadState : u8 {
+// A word, so that a wake-up can claim a blocked thread with one
+// compare-and-swap (Blocked -> Waking).
+enum class ThreadState : u32 {
     New,      // being built by clone; not yet runnable
     Ready,    // on the run queue
     Running,  // on a hart
     Blocked,  // on a wait queue or the sleep list
+    Waking,   // claimed by one waker, which is queuing it (Linux's TASK_WAKING)
     Stopped,  // its process is stopped (SIGSTOP...), until SIGCONT
     Dead,     // exited; freed by the next thread on its hart
 };
@@ -84,7 +88,11 @@ struct Thread {
     ThreadState state = ThreadState::New;
     lib::ListNode thread_node;        // [P] in process->threads
     Thread* tid_hash_next = nullptr;  // [P] tid table chain
-    lib::ListNode queue_node;         // [P] a wait queue
+    lib::ListNode queue_node;         // [P, or wait_lock] a wait queue
+    // [self] While blocked on a queue guarded by a lock of its own (a
+    // pipe's): that lock. A signal then wakes the thread without taking it
+    // off the queue; the thread takes itself off.
+    SpinLock* wait_lock = nullptr;
     lib::ListNode sleep_node;         // [P] the sleep list (a timed wait)
     Context context{};                // [RQ] saved by switch_context
     u64 sleep_deadline_ns = 0;        // [P] for the sleep list

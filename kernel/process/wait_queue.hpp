@@ -1,7 +1,9 @@
 // Wait queues: where blocked threads wait for an event (a child's exit,
-// console input, a deadline). Blocking and waking happen under the process
-// lock, so a wake-up can never slip between "check the condition" and
-// "go to sleep".
+// console input, a deadline). Blocking and waking happen under the lock
+// that guards the condition waited for, so a wake-up can never slip
+// between "check the condition" and "go to sleep": the process lock for
+// most queues, an object's own lock for the busiest (a pipe's: see
+// block_on_locked).
 #pragma once
 
 #include "lib/list.hpp"
@@ -9,6 +11,7 @@
 namespace kernel {
 
 struct Thread;
+class SpinLock;
 
 struct WaitQueue {
     lib::ListNode head; // of Thread::queue_node
@@ -31,5 +34,14 @@ WaitOutcome block_on_until_proc_locked(WaitQueue& wq, u64 deadline_ns);
 // Make every waiter ready; returns how many there were.
 usize wake_all_proc_locked(WaitQueue& wq);
 usize wake_all(WaitQueue& wq);
+
+// The same for a queue guarded by a lock of its object's own, ranked
+// below the process lock: a sleep and a wake-up on it take neither the
+// process lock nor a lock other harts' sleeps take. Interruptible as
+// block_on_proc_locked; returns with the lock held. Called through
+// block_on_locked and wake_all_locked (scheduler.hpp), which pick these
+// or the ones above by the lock (wait_queue_lock()).
+bool block_on_own_locked(WaitQueue& wq, SpinLock& lock);
+usize wake_all_own_locked(WaitQueue& wq, SpinLock& lock);
 
 } // namespace kernel

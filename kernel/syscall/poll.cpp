@@ -133,8 +133,11 @@ Result<usize> wait_for_slots(PollSlot* slots, usize n, u64 deadline)
             return ready;
         if (interrupted)
             return Errno::eintr;
-        // Registered under the same hold of the lock as the look above, so
-        // a change after the look wakes the sleep below.
+        // Registered, then looked at once more before the first sleep: an
+        // object whose readiness changes under its own lock (a pipe) may
+        // have changed after the look above and before the entries were
+        // there to be woken (poll_wake_unlocked). A change after this
+        // look wakes the sleep below.
         if (!registered) {
             for (usize i = 0; i < n; ++i) {
                 PollSlot& s = slots[i];
@@ -146,6 +149,7 @@ Result<usize> wait_for_slots(PollSlot* slots, usize n, u64 deadline)
                 poll_add_proc_locked(*q, s.entry);
             }
             registered = true;
+            continue;
         }
         if (deadline == FOREVER) {
             interrupted = block_on_proc_locked(sleeper);

@@ -30,7 +30,7 @@ KTEST(locking, order_rule)
 KTEST(locking, ranks_are_distinct_and_named)
 {
     const LockRank all[] = {LockRank::Pipe,         LockRank::AddressSpace, LockRank::FileTable,
-                            LockRank::Vfs,          LockRank::Process, LockRank::RunQueue, LockRank::Tty, LockRank::Irq,
+                            LockRank::Vfs,          LockRank::PipeRing, LockRank::Process, LockRank::RunQueue, LockRank::Tty, LockRank::Irq,
                             LockRank::KernelVm,     LockRank::KernelStacks, LockRank::Random, LockRank::ConsoleIn,
                             LockRank::Kmalloc,      LockRank::PageCache, LockRank::PageAlloc, LockRank::ConsoleOut};
     u64 seen = 0;
