@@ -533,5 +533,7 @@ std::vector<ut::Case> smp_cases()
     };
     for (const ut::Case& c : smp_process_cases())
         cases.push_back(c);
+    for (const ut::Case& c : smp_wakeup_cases())
+        cases.push_back(c);
     return cases;
 }

@@ -77,3 +77,4 @@ struct StartLine {
 } // namespace smp_tests
 
 std::vector<ut::Case> smp_process_cases(); // smp_tests_processes.cpp
+std::vector<ut::Case> smp_wakeup_cases();  // smp_tests_wakeups.cpp
