@@ -1,0 +1,340 @@
+// Core dumps (core(5)): a child killed by a core-generating signal writes
+// an ELF core file when RLIMIT_CORE allows, and its wait status carries
+// WCOREDUMP. Under qemu-user the host kernel never sets WCOREDUMP (qemu
+// writes its own qemu_*.core file, then dies with RLIMIT_CORE 0) and the
+// host's core_pattern is not ours to change: there the cases check what
+// is portable and say what they leave out.
+#include "files_tests.h"
+#include "groups.h"
+#include "harness.h"
+
+#include <cstring>
+#include <dirent.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+extern "C" char coredump_fault_pc[];
+
+namespace {
+
+using namespace ut;
+
+// Where the store that faults is: its address is the pc NT_PRSTATUS
+// must hold.
+[[gnu::noinline]] void fault_at_known_pc()
+{
+    asm volatile(".globl coredump_fault_pc\ncoredump_fault_pc:\n\tsd zero, 0(zero)" ::: "memory");
+}
+
+volatile unsigned long g_marker; // its value must be in the core
+
+// A child that sets RLIMIT_CORE (and maybe more) and dies of SIGSEGV.
+pid_t crash_child(rlim_t limit, bool undumpable = false)
+{
+    return spawn([=] {
+        struct rlimit rl{limit, limit};
+        if (setrlimit(RLIMIT_CORE, &rl) != 0)
+            return 2;
+        if (undumpable && prctl(PR_SET_DUMPABLE, 0) != 0)
+            return 3;
+        g_marker = 0x636f726564756d70ul; // "coredump"
+        fault_at_known_pc();
+        return 4;
+    });
+}
+
+std::vector<std::string> files_here()
+{
+    std::vector<std::string> names;
+    DIR* d = opendir(".");
+    if (!d)
+        return names;
+    while (dirent* e = readdir(d))
+        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
+            names.push_back(e->d_name);
+    closedir(d);
+    return names;
+}
+
+std::string read_file(const std::string& name)
+{
+    std::string data;
+    int fd = open(name.c_str(), O_RDONLY);
+    if (fd < 0)
+        return data;
+    char buffer[8192];
+    for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;)
+        data.append(buffer, size_t(n));
+    close(fd);
+    return data;
+}
+
+// The notes of a core: (type, descriptor) in file order.
+struct Note {
+    unsigned type;
+    std::string desc;
+};
+std::vector<Note> notes_of(const std::string& core)
+{
+    std::vector<Note> notes;
+    if (core.size() < sizeof(Elf64_Ehdr))
+        return notes;
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, core.data(), sizeof(eh));
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph;
+        if (eh.e_phoff + (i + 1) * sizeof(ph) > core.size())
+            break;
+        std::memcpy(&ph, core.data() + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+        if (ph.p_type != PT_NOTE || ph.p_offset + ph.p_filesz > core.size())
+            continue;
+        for (size_t at = ph.p_offset; at + sizeof(Elf64_Nhdr) <= ph.p_offset + ph.p_filesz;) {
+            Elf64_Nhdr nh;
+            std::memcpy(&nh, core.data() + at, sizeof(nh));
+            at += sizeof(nh) + ((nh.n_namesz + 3) & ~3u);
+            if (at + nh.n_descsz > core.size())
+                break;
+            notes.push_back({nh.n_type, core.substr(at, nh.n_descsz)});
+            at += (nh.n_descsz + 3) & ~3u;
+        }
+    }
+    return notes;
+}
+
+// The bytes the core holds at `address`, if a PT_LOAD has them.
+bool core_memory(const std::string& core, unsigned long address, void* out, size_t length)
+{
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, core.data(), sizeof(eh));
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph;
+        std::memcpy(&ph, core.data() + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+        if (ph.p_type == PT_LOAD && address >= ph.p_vaddr && address + length <= ph.p_vaddr + ph.p_filesz &&
+            ph.p_offset + (address - ph.p_vaddr) + length <= core.size()) {
+            std::memcpy(out, core.data() + ph.p_offset + (address - ph.p_vaddr), length);
+            return true;
+        }
+    }
+    return false;
+}
+
+// struct elf_prstatus (riscv64): pr_pid at 32, pr_reg (pc first) at 112.
+constexpr size_t PRSTATUS_SIZE = 376, PRSTATUS_PID = 32, PRSTATUS_PC = 112;
+
+// Checks an ELF core of the crash_child above (pid `pid`).
+void check_core(Test& t, const std::string& core, pid_t pid, bool full)
+{
+    ASSERT(core.size() >= sizeof(Elf64_Ehdr));
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, core.data(), sizeof(eh));
+    EXPECT(std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0);
+    EXPECT_EQ(int(eh.e_ident[EI_CLASS]), ELFCLASS64);
+    EXPECT_EQ(int(eh.e_type), ET_CORE);
+    EXPECT_EQ(int(eh.e_machine), EM_RISCV);
+    auto notes = notes_of(core);
+    const Note* prstatus = nullptr;
+    bool psinfo = false, siginfo = false, auxv = false;
+    for (const Note& n : notes) {
+        if (n.type == NT_PRSTATUS && !prstatus)
+            prstatus = &n;
+        psinfo |= n.type == NT_PRPSINFO;
+        siginfo |= n.type == NT_SIGINFO;
+        auxv |= n.type == NT_AUXV;
+    }
+    ASSERT(prstatus != nullptr);
+    ASSERT_EQ(prstatus->desc.size(), PRSTATUS_SIZE);
+    unsigned long pc;
+    int note_pid;
+    std::memcpy(&pc, prstatus->desc.data() + PRSTATUS_PC, sizeof(pc));
+    std::memcpy(&note_pid, prstatus->desc.data() + PRSTATUS_PID, sizeof(note_pid));
+    EXPECT_EQ(pc, reinterpret_cast<unsigned long>(coredump_fault_pc));
+    EXPECT_EQ(note_pid, pid);
+    if (!full)
+        return;
+    EXPECT(psinfo);
+    EXPECT(siginfo);
+    EXPECT(auxv);
+    unsigned long marker = 0;
+    EXPECT(core_memory(core, reinterpret_cast<unsigned long>(&g_marker), &marker, sizeof(marker)));
+    EXPECT_EQ(marker, 0x636f726564756d70ul);
+}
+
+void no_core_when_limit_is_zero(Test& t)
+{
+    pid_t pid = crash_child(0);
+    int status = wait_for(pid);
+    ASSERT(WIFSIGNALED(status));
+    EXPECT_EQ(WTERMSIG(status), SIGSEGV);
+    EXPECT(!WCOREDUMP(status));
+    EXPECT_EQ(files_here().size(), size_t(0));
+}
+
+void core_when_limit_allows(Test& t)
+{
+    pid_t pid = crash_child(RLIM_INFINITY);
+    siginfo_t si{};
+    ASSERT_EQ(waitid(P_PID, id_t(pid), &si, WEXITED | WNOWAIT), 0);
+    int status = wait_for(pid);
+    ASSERT(WIFSIGNALED(status));
+    EXPECT_EQ(WTERMSIG(status), SIGSEGV);
+    auto files = files_here();
+    if (!platform().myriad) {
+        // qemu-user writes qemu_PROGRAM_TIME_PID.core itself and kills
+        // itself with the core limit 0: no WCOREDUMP from the host.
+        std::printf("# qemu-user: WCOREDUMP is the host's (%d); %zu file(s) written by qemu\n", WCOREDUMP(status) != 0,
+                    files.size());
+        for (auto& f : files)
+            if (f.rfind("qemu_", 0) == 0)
+                check_core(t, read_file(f), pid, false);
+        return;
+    }
+    EXPECT(WCOREDUMP(status));
+    EXPECT_EQ(si.si_code, CLD_DUMPED);
+    ASSERT_EQ(files.size(), size_t(1));
+    EXPECT_EQ(files[0], std::string("core"));
+    struct stat st{};
+    EXPECT_EQ(stat("core", &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u & ~022u);
+    check_core(t, read_file("core"), pid, true);
+}
+
+void core_is_cut_at_the_limit(Test& t)
+{
+    constexpr rlim_t limit = 12288; // the headers and notes, not the memory
+    pid_t pid = crash_child(limit);
+    int status = wait_for(pid);
+    ASSERT(WIFSIGNALED(status));
+    EXPECT_EQ(WTERMSIG(status), SIGSEGV);
+    for (auto& f : files_here()) {
+        struct stat st{};
+        EXPECT_EQ(stat(f.c_str(), &st), 0);
+        EXPECT(st.st_size <= off_t(limit));
+    }
+    if (!platform().myriad) {
+        std::printf("# qemu-user writes no core larger than the limit at all\n");
+        return;
+    }
+    EXPECT(WCOREDUMP(status)); // cut short still counts, as on Linux
+    std::string core = read_file("core");
+    EXPECT(core.size() > 0 && core.size() <= limit);
+    check_core(t, core, pid, false);
+    // A limit below a page writes nothing (Linux's min_coredump).
+    pid = crash_child(4095);
+    ASSERT_EQ(unlink("core"), 0);
+    status = wait_for(pid);
+    EXPECT(WIFSIGNALED(status) && !WCOREDUMP(status));
+    EXPECT_EQ(files_here().size(), size_t(0));
+}
+
+void undumpable_process_writes_no_core(Test& t)
+{
+    pid_t pid = crash_child(RLIM_INFINITY, true);
+    int status = wait_for(pid);
+    ASSERT(WIFSIGNALED(status));
+    EXPECT_EQ(WTERMSIG(status), SIGSEGV);
+    EXPECT(!WCOREDUMP(status));
+    if (!platform().myriad) {
+        std::printf("# qemu-user writes its own core whatever PR_SET_DUMPABLE says\n");
+        return;
+    }
+    EXPECT_EQ(files_here().size(), size_t(0));
+}
+
+bool write_sysctl(const char* path, const std::string& text)
+{
+    int fd = open(path, O_WRONLY);
+    if (fd < 0)
+        return false;
+    bool ok = write(fd, text.data(), text.size()) == ssize_t(text.size());
+    return close(fd) == 0 && ok;
+}
+
+// The pattern's expansions; a pipe is refused; core_uses_pid.
+void core_pattern_names_the_file(Test& t)
+{
+    if (!platform().myriad) {
+        t.skip("the host's core_pattern is not ours to change");
+        return;
+    }
+    std::string old = read_file("/proc/sys/kernel/core_pattern");
+    ASSERT(write_sysctl("/proc/sys/kernel/core_pattern", "c.%p.%s.%e.%%.%u\n"));
+    EXPECT_EQ(read_file("/proc/sys/kernel/core_pattern"), std::string("c.%p.%s.%e.%%.%u\n"));
+    pid_t pid = crash_child(RLIM_INFINITY);
+    int status = wait_for(pid);
+    EXPECT(WCOREDUMP(status));
+    auto files = files_here();
+    EXPECT_EQ(files.size(), size_t(1));
+    if (files.size() == 1)
+        EXPECT_EQ(files[0], "c." + std::to_string(pid) + ".11.usertests.%.0");
+    for (auto& f : files)
+        unlink(f.c_str());
+
+    ASSERT(write_sysctl("/proc/sys/kernel/core_pattern", "|/bin/true %p"));
+    pid = crash_child(RLIM_INFINITY);
+    status = wait_for(pid);
+    EXPECT(WIFSIGNALED(status) && !WCOREDUMP(status));
+    EXPECT_EQ(files_here().size(), size_t(0));
+
+    ASSERT(write_sysctl("/proc/sys/kernel/core_pattern", "core"));
+    ASSERT(write_sysctl("/proc/sys/kernel/core_uses_pid", "1\n"));
+    EXPECT_EQ(read_file("/proc/sys/kernel/core_uses_pid"), std::string("1\n"));
+    pid = crash_child(RLIM_INFINITY);
+    status = wait_for(pid);
+    EXPECT(WCOREDUMP(status));
+    EXPECT(access(("core." + std::to_string(pid)).c_str(), F_OK) == 0);
+    EXPECT(write_sysctl("/proc/sys/kernel/core_uses_pid", "0"));
+    EXPECT(write_sysctl("/proc/sys/kernel/core_pattern", old));
+    EXPECT_EQ(read_file("/proc/sys/kernel/core_pattern"), old);
+}
+
+// Every thread's registers are in the core: one NT_PRSTATUS each.
+void threads_each_have_a_prstatus(Test& t)
+{
+    pid_t pid = spawn([] {
+        struct rlimit rl{RLIM_INFINITY, RLIM_INFINITY};
+        if (setrlimit(RLIMIT_CORE, &rl) != 0)
+            return 2;
+        pthread_t threads[2];
+        for (auto& th : threads)
+            if (pthread_create(&th, nullptr, [](void*) -> void* { for (;;) pause(); }, nullptr) != 0)
+                return 3;
+        fault_at_known_pc();
+        return 4;
+    });
+    int status = wait_for(pid);
+    ASSERT(WIFSIGNALED(status));
+    EXPECT_EQ(WTERMSIG(status), SIGSEGV);
+    if (!platform().myriad) {
+        std::printf("# qemu-user: the core is qemu's\n");
+        return;
+    }
+    EXPECT(WCOREDUMP(status));
+    std::string core = read_file("core");
+    check_core(t, core, pid, true); // the first is the faulting thread's
+    int prstatus = 0;
+    for (const Note& n : notes_of(core))
+        prstatus += n.type == NT_PRSTATUS;
+    EXPECT_EQ(prstatus, 3);
+}
+
+} // namespace
+
+std::vector<ut::Case> coredump_cases()
+{
+    return {
+        {"no_core_when_limit_is_zero", scratch<no_core_when_limit_is_zero>},
+        {"core_when_limit_allows", scratch<core_when_limit_allows>},
+        {"core_is_cut_at_the_limit", scratch<core_is_cut_at_the_limit>},
+        {"undumpable_process_writes_no_core", scratch<undumpable_process_writes_no_core>},
+        {"core_pattern_names_the_file", scratch<core_pattern_names_the_file>},
+        {"threads_each_have_a_prstatus", scratch<threads_each_have_a_prstatus>},
+    };
+}
