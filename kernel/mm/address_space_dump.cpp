@@ -7,6 +7,7 @@
 
 namespace kernel::mm {
 
+using namespace arch;
 using namespace detail;
 
 void AddressSpace::dump_pages_locked(const Region& r, u64 end, DumpVisit visit, void* ctx) const
@@ -20,7 +21,7 @@ void AddressSpace::dump_pages_locked(const Region& r, u64 end, DumpVisit visit, 
     for (u64 va = r.start; va < file_to; va += PAGE_SIZE) {
         auto t = table.translate(va);
         if (t && (t->pte & arch::PTE_V)) {
-            if (!visit(ctx, va, static_cast<const u8*>(phys_to_virt(PhysAddr{t->pa}.align_down())), PAGE_SIZE))
+            if (!visit(ctx, va, static_cast<const u8*>(phys_to_virt(PhysAddr(t->pa).align_down())), PAGE_SIZE))
                 return;
             continue;
         }

@@ -302,6 +302,7 @@ void threads_each_have_a_prstatus(Test& t)
         struct rlimit rl{RLIM_INFINITY, RLIM_INFINITY};
         if (setrlimit(RLIMIT_CORE, &rl) != 0)
             return 2;
+        g_marker = 0x636f726564756d70ul;
         pthread_t threads[2];
         for (auto& th : threads)
             if (pthread_create(&th, nullptr, [](void*) -> void* { for (;;) pause(); }, nullptr) != 0)
@@ -330,11 +331,11 @@ void threads_each_have_a_prstatus(Test& t)
 std::vector<ut::Case> coredump_cases()
 {
     return {
-        {"no_core_when_limit_is_zero", scratch<no_core_when_limit_is_zero>},
-        {"core_when_limit_allows", scratch<core_when_limit_allows>},
-        {"core_is_cut_at_the_limit", scratch<core_is_cut_at_the_limit>},
-        {"undumpable_process_writes_no_core", scratch<undumpable_process_writes_no_core>},
-        {"core_pattern_names_the_file", scratch<core_pattern_names_the_file>},
-        {"threads_each_have_a_prstatus", scratch<threads_each_have_a_prstatus>},
+        {"no_core_when_limit_is_zero", files_test::scratch<no_core_when_limit_is_zero>},
+        {"core_when_limit_allows", files_test::scratch<core_when_limit_allows>},
+        {"core_is_cut_at_the_limit", files_test::scratch<core_is_cut_at_the_limit>},
+        {"undumpable_process_writes_no_core", files_test::scratch<undumpable_process_writes_no_core>},
+        {"core_pattern_names_the_file", files_test::scratch<core_pattern_names_the_file>},
+        {"threads_each_have_a_prstatus", files_test::scratch<threads_each_have_a_prstatus>},
     };
 }
