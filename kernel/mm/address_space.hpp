@@ -197,10 +197,12 @@ public:
     // private file mapping's untouched pages from the page cache -- with
     // its bytes readable in the kernel; past `valid` the page reads zeros.
     // visit returns false to stop. resident_end_locked: where the last such
-    // page ends (the region's start if none).
+    // page ends (the region's start if none); resident_start_locked: the
+    // first resident page of an anonymous region (its end if none).
     using DumpVisit = bool (*)(void* ctx, u64 va, const u8* page, usize valid);
     void dump_pages_locked(const Region&, u64 end, DumpVisit, void* ctx) const;
     u64 resident_end_locked(const Region&) const;
+    u64 resident_start_locked(const Region&) const;
 
     // Resident user pages (for accounting and tests). Read without the
     // lock, they may be a moment old.

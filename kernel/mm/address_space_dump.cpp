@@ -45,6 +45,14 @@ void AddressSpace::dump_pages_locked(const Region& r, u64 end, DumpVisit visit, 
     });
 }
 
+u64 AddressSpace::resident_start_locked(const Region& r) const
+{
+    m_lock.assert_held();
+    u64 first = r.end;
+    PageTable(m_root_pa).for_each_leaf(r.start, r.end, [&](u64 va, Pte&) { first = lib::min(first, va); });
+    return first;
+}
+
 u64 AddressSpace::resident_end_locked(const Region& r) const
 {
     m_lock.assert_held();

@@ -425,7 +425,13 @@ bool write_core(Process& p, const CoreDump& dump, const FatalSignal& f)
         count = as.region_count();
         for (usize i = 0; i < count; ++i) {
             segments[i].region = as.region(i);
-            segments[i].dump_end = dump_end_locked(as, segments[i].region);
+            mm::Region& r = segments[i].region;
+            // A stack's segment is the part it grew to, as Linux's stack
+            // VMA: from its lowest resident page up (the rest of the
+            // reserved stack is nothing the program ever had).
+            if (r.kind == mm::RegionKind::Stack && !r.file)
+                r.start = lib::min(as.resident_start_locked(r), r.end - PAGE);
+            segments[i].dump_end = dump_end_locked(as, r);
             if (segments[i].region.file)
                 fs::inode_ref(*segments[i].region.file);
         }
@@ -505,8 +511,8 @@ bool write_core(Process& p, const CoreDump& dump, const FatalSignal& f)
             // The region may have changed under a CLONE_VM sibling: dump
             // only what is still this region.
             const mm::Region* now = as.find_region(r.start);
-            if (now && now->start == r.start)
-                as.dump_pages_locked(*now, segments[i].dump_end, write_page, &ctx);
+            if (now && now->start <= r.start && now->end >= segments[i].dump_end && now->file == r.file)
+                as.dump_pages_locked(r, segments[i].dump_end, write_page, &ctx);
         }
         offset += segments[i].dump_end - r.start;
     }

@@ -67,7 +67,9 @@ def main():
         print("--- gdb-multiarch -batch -ex bt crash_demo core\n" + gdb.stdout, flush=True)
         with open(args.source) as f:
             line = next(i for i, text in enumerate(f, 1) if "the faulting line" in text)
-        frames = [m.group(1) for m in re.finditer(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+) ", gdb.stdout, re.M)]
+        # GDB shows frame #0 when it loads the core, then the backtrace.
+        bt = gdb.stdout[gdb.stdout.rfind("\n#0 "):]
+        frames = [m.group(1) for m in re.finditer(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+) ", bt, re.M)]
         if frames[:4] != ["crash_in_leaf", "middle_function", "outer_function", "main"]:
             failures.append(f"backtrace frames {frames}, expected crash_in_leaf, middle_function, outer_function, main")
         if not re.search(rf"^#0 .*crash_in_leaf .* at .*crash_demo\.c:{line}$", gdb.stdout, re.M):
