@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -324,6 +325,60 @@ void threads_each_have_a_prstatus(Test& t)
     EXPECT_EQ(prstatus, 3);
 }
 
+
+// A huge mapping touched at its two ends: the dump costs its resident
+// pages (the rest are holes in the file), not its size.
+void huge_sparse_region_is_cheap(Test& t)
+{
+    if (!platform().myriad) {
+        t.skip(k_host_dumps_qemu);
+        return;
+    }
+    constexpr size_t size = 1ul << 30;
+    // Read-only: no commit charge, yet reading makes the pages resident.
+    void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT(map != MAP_FAILED);
+    auto base = reinterpret_cast<unsigned long>(map);
+    double start = monotonic_seconds();
+    pid_t pid = spawn([&] {
+        struct rlimit rl{RLIM_INFINITY, RLIM_INFINITY};
+        if (setrlimit(RLIMIT_CORE, &rl) != 0)
+            return 2;
+        auto* bytes = static_cast<volatile unsigned char*>(map);
+        (void)bytes[0];
+        (void)bytes[size - 1];
+        fault_at_known_pc();
+        return 4;
+    });
+    int status = wait_for(pid);
+    double seconds = monotonic_seconds() - start;
+    munmap(map, size);
+    ASSERT(WIFSIGNALED(status));
+    EXPECT(WCOREDUMP(status));
+    EXPECT(seconds < 2.0);
+    // The headers say the whole mapping, the file holds its two pages.
+    int fd = open("core", O_RDONLY);
+    ASSERT(fd >= 0);
+    Elf64_Ehdr eh{};
+    EXPECT_EQ(pread(fd, &eh, sizeof(eh), 0), ssize_t(sizeof(eh)));
+    bool found = false;
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph{};
+        if (pread(fd, &ph, sizeof(ph), off_t(eh.e_phoff + i * sizeof(ph))) != ssize_t(sizeof(ph)))
+            break;
+        if (ph.p_type == PT_LOAD && ph.p_vaddr == base) {
+            found = true;
+            EXPECT_EQ(ph.p_memsz, size);
+            EXPECT_EQ(ph.p_filesz, size); // up to its last resident page
+        }
+    }
+    EXPECT(found);
+    struct stat st{};
+    EXPECT_EQ(fstat(fd, &st), 0);
+    EXPECT(st.st_size > off_t(size)); // in a RAM filesystem of 128 MiB: holes, not a GiB of zeros
+    close(fd);
+}
+
 } // namespace
 
 std::vector<ut::Case> coredump_cases()
@@ -335,5 +390,6 @@ std::vector<ut::Case> coredump_cases()
         {"undumpable_process_writes_no_core", files_test::scratch<undumpable_process_writes_no_core>},
         {"core_pattern_names_the_file", files_test::scratch<core_pattern_names_the_file>},
         {"threads_each_have_a_prstatus", files_test::scratch<threads_each_have_a_prstatus>},
+        {"huge_sparse_region_is_cheap", files_test::scratch<huge_sparse_region_is_cheap>},
     };
 }
