@@ -379,6 +379,49 @@ void huge_sparse_region_is_cheap(Test& t)
     close(fd);
 }
 
+
+// A core signal sent (not a fault) dumps too; NT_SIGINFO says who sent it.
+void sent_signal_dumps_core(Test& t)
+{
+    if (!platform().myriad) {
+        t.skip(k_host_dumps_qemu);
+        return;
+    }
+    int ready[2];
+    ASSERT_EQ(pipe(ready), 0);
+    pid_t pid = spawn([&] {
+        struct rlimit rl{RLIM_INFINITY, RLIM_INFINITY};
+        if (setrlimit(RLIMIT_CORE, &rl) != 0)
+            return 2;
+        close(ready[0]);
+        close(ready[1]); // the parent's read sees EOF: limits are set
+        for (;;)
+            pause();
+    });
+    close(ready[1]);
+    char byte;
+    EXPECT_EQ(read(ready[0], &byte, 1), ssize_t(0));
+    close(ready[0]);
+    EXPECT_EQ(kill(pid, SIGQUIT), 0);
+    int status = wait_for(pid);
+    ASSERT(WIFSIGNALED(status));
+    EXPECT_EQ(WTERMSIG(status), SIGQUIT);
+    EXPECT(WCOREDUMP(status));
+    std::string core = read_file("core");
+    const Note* info = nullptr;
+    auto notes = notes_of(core);
+    for (const Note& n : notes)
+        if (n.type == NT_SIGINFO)
+            info = &n;
+    ASSERT(info != nullptr);
+    ASSERT_EQ(info->desc.size(), sizeof(siginfo_t));
+    siginfo_t si;
+    std::memcpy(&si, info->desc.data(), sizeof(si));
+    EXPECT_EQ(si.si_signo, SIGQUIT);
+    EXPECT_EQ(si.si_code, SI_USER);
+    EXPECT_EQ(si.si_pid, getpid());
+}
+
 } // namespace
 
 std::vector<ut::Case> coredump_cases()
@@ -391,5 +434,6 @@ std::vector<ut::Case> coredump_cases()
         {"core_pattern_names_the_file", files_test::scratch<core_pattern_names_the_file>},
         {"threads_each_have_a_prstatus", files_test::scratch<threads_each_have_a_prstatus>},
         {"huge_sparse_region_is_cheap", files_test::scratch<huge_sparse_region_is_cheap>},
+        {"sent_signal_dumps_core", files_test::scratch<sent_signal_dumps_core>},
     };
 }
