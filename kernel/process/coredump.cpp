@@ -39,10 +39,10 @@ bool is_core_signal(int sig)
     switch (sig) {
     case SIGQUIT:
     case SIGILL:
-    case 5: // SIGTRAP
+    case SIGTRAP:
     case SIGABRT:
     case SIGBUS:
-    case 8: // SIGFPE
+    case SIGFPE:
     case SIGSEGV:
     case SIGXCPU:
     case SIGXFSZ:
