@@ -100,6 +100,15 @@ void enter_signal_handler(TrapFrame&, u64 handler, int signal, u64 frame_address
 // may have edited them); returns the saved signal mask.
 u64 restore_signal_frame(TrapFrame&, FpState&, const SignalFrame&);
 
+// ELF core files: the machine's e_machine (the psABI's EM_RISCV) and the
+// register sets in the layout Linux's core notes use (NT_PRSTATUS's
+// elf_gregset_t, NT_PRFPREG's FP state).
+inline constexpr u16 ELF_MACHINE = 243;
+inline constexpr usize CORE_GREGS = 32;
+inline constexpr usize CORE_FPREGS_SIZE = 264;
+void core_gregs(const TrapFrame&, u64 (&out)[CORE_GREGS]);
+void core_fpregs(const FpState&, u8 (&out)[CORE_FPREGS_SIZE]);
+
 // The signal-return trampoline's machine code: `rt_sigreturn` as the
 // ABI's syscall instruction sequence, mapped read-only at the top of user
 // space by the memory code.

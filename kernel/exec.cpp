@@ -498,6 +498,9 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
         mm::AddressSpace::release(old); // a vfork parent keeps its own
     release_vfork_parent(p);
     t.frame.start_user(entry, base);
+    static_assert(sizeof(auxv) / sizeof(u64) <= Process::AUXV_WORDS);
+    __builtin_memcpy(p.saved_auxv, auxv, sizeof(auxv));
+    p.saved_auxv_words = sizeof(auxv) / sizeof(u64);
     t.fp = {};
     fp_forget(t);
     t.clear_child_tid = 0;

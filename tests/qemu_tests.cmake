@@ -380,3 +380,12 @@ add_test(NAME run.add_user_program COMMAND sh -c
          --expect 'Hello from a dynamically linked program: /hello, 1 argument(s)' --expect '$ ' \
          --send 'poweroff\\r' --expect-exit 0")
 set_tests_properties(run.add_user_program PROPERTIES LABELS qemu TIMEOUT 120)
+
+# A core file Myriad writes, read by GDB: crash_demo.c (static, -g) added
+# to the image, run as init; it crashes a child three calls deep and
+# prints the core, which gdb-multiarch's backtrace must name
+# (tests/tools/coredump_test.py).
+add_test(NAME coredump.gdb_backtrace COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/coredump_test.py
+    --image ${MYRIAD_IMAGE} --rootfs ${CMAKE_BINARY_DIR}/userland/rootfs
+    --source ${CMAKE_SOURCE_DIR}/userland/demos/crash_demo.c --work ${CMAKE_BINARY_DIR}/coredump-test)
+set_tests_properties(coredump.gdb_backtrace PROPERTIES LABELS qemu TIMEOUT 120)

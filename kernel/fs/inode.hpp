@@ -43,6 +43,7 @@ enum class ProcKind : u8 {
     // /proc/PID/mounts; /proc/PID/fd, whose FdLinks are named by the
     // descriptor (proc_tid holds it); /proc/sys's directories and files.
     MountsLink, Mounts, FdDir, FdLink, SysctlDir, PidMax, Tainted, CorePattern, NrOpen,
+    CoreUsesPid,
 };
 
 struct Inode {

@@ -100,6 +100,7 @@ void proc_create_root_vfs_locked(Inode& proc)
         (void)make_inode_vfs_locked(*kernel.value(), "pid_max", S_IFREG | 0644, ProcKind::PidMax, 0);
         (void)make_inode_vfs_locked(*kernel.value(), "tainted", S_IFREG | 0644, ProcKind::Tainted, 0);
         (void)make_inode_vfs_locked(*kernel.value(), "core_pattern", S_IFREG | 0644, ProcKind::CorePattern, 0);
+        (void)make_inode_vfs_locked(*kernel.value(), "core_uses_pid", S_IFREG | 0644, ProcKind::CoreUsesPid, 0);
     }
     if (auto fsdir = make_inode_vfs_locked(*sys.value(), "fs", S_IFDIR | 0555, ProcKind::SysctlDir, 0); fsdir.is_ok())
         (void)make_inode_vfs_locked(*fsdir.value(), "nr_open", S_IFREG | 0644, ProcKind::NrOpen, 0);

@@ -9,6 +9,7 @@
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/scheduler.hpp"
+#include "kernel/process/coredump.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/smp.hpp"
 #include "kernel/time.hpp"
@@ -417,7 +418,16 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
     case ProcKind::Mounts: format_mounts(out); break;
     case ProcKind::PidMax: lib::format(out, "{}\n", pid_max()); break;
     case ProcKind::Tainted: lib::format(out, "0\n"); break;      // nothing taints this kernel
-    case ProcKind::CorePattern: lib::format(out, "core\n"); break; // no core dumps: Linux's default name
+    case ProcKind::CorePattern: {
+        MutexGuard guard(vfs_lock()); // the pattern's lock (proc_generate runs without it)
+        lib::format(out, "{}\n", core_pattern_vfs_locked());
+        break;
+    }
+    case ProcKind::CoreUsesPid: {
+        MutexGuard guard(vfs_lock());
+        lib::format(out, "{}\n", core_uses_pid_vfs_locked() ? 1 : 0);
+        break;
+    }
     case ProcKind::NrOpen: lib::format(out, "{}\n", NR_OPEN); break;
     case ProcKind::Maps: {
         char name[16];
@@ -525,6 +535,43 @@ Result<usize> write_pid_max(u64 buffer, usize length)
     return length;
 }
 
+// /proc/sys/kernel/core_pattern (proc_dostring): the text up to a
+// newline, its first 127 bytes kept; the whole write counts.
+Result<usize> write_core_pattern(u64 buffer, usize length)
+{
+    char text[CORE_PATTERN_MAX] = {};
+    usize n = lib::min(length, sizeof(text) - 1);
+    TRY(mm::copy_from_user(text, buffer, n));
+    MutexGuard guard(vfs_lock());
+    TRY(set_core_pattern_vfs_locked(text, n));
+    return length;
+}
+
+// /proc/sys/kernel/core_uses_pid (proc_dointvec): a number; nonzero is on.
+Result<usize> write_core_uses_pid(u64 buffer, usize length)
+{
+    char text[24] = {};
+    if (length >= sizeof(text))
+        return Errno::einval;
+    TRY(mm::copy_from_user(text, buffer, length));
+    usize i = 0;
+    while (i < length && (text[i] == ' ' || text[i] == '\t'))
+        ++i;
+    bool negative = i < length && text[i] == '-';
+    i += negative;
+    u64 value = 0;
+    usize digits = 0;
+    for (; i < length && text[i] >= '0' && text[i] <= '9' && digits < 12; ++i, ++digits)
+        value = value * 10 + u64(text[i] - '0');
+    while (i < length && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == 0))
+        ++i;
+    if (!digits || i != length)
+        return Errno::einval;
+    MutexGuard guard(vfs_lock());
+    set_core_uses_pid_vfs_locked(value != 0);
+    return length;
+}
+
 } // namespace
 
 Result<usize> proc_write(const Inode& inode, u64 buffer, usize length, bool positional)
@@ -533,8 +580,9 @@ Result<usize> proc_write(const Inode& inode, u64 buffer, usize length, bool posi
     case ProcKind::Comm:
     case ProcKind::TaskComm: break;
     case ProcKind::PidMax: return write_pid_max(buffer, length);
+    case ProcKind::CorePattern: return write_core_pattern(buffer, length);
+    case ProcKind::CoreUsesPid: return write_core_uses_pid(buffer, length);
     case ProcKind::Tainted:
-    case ProcKind::CorePattern:
     case ProcKind::NrOpen: return Errno::eperm; // fixed here: a root that may not change them
     case ProcKind::Meminfo:
     case ProcKind::Uptime:

@@ -191,6 +191,19 @@ public:
     // mremap(2) with MREMAP_MAYMOVE / MREMAP_FIXED.
     Result<u64> remap(u64 old_address, u64 old_size, u64 new_size, bool may_move, bool fixed, u64 new_address);
 
+    // Core dumps (kernel/process/coredump.cpp), lock held, nothing faults
+    // in: visit(ctx, va, page, valid) for each page of the region below
+    // `end` that holds data, in address order -- resident pages, and a
+    // private file mapping's untouched pages from the page cache -- with
+    // its bytes readable in the kernel; past `valid` the page reads zeros.
+    // visit returns false to stop. resident_end_locked: where the last such
+    // page ends (the region's start if none); resident_start_locked: the
+    // first resident page of an anonymous region (its end if none).
+    using DumpVisit = bool (*)(void* ctx, u64 va, const u8* page, usize valid);
+    void dump_pages_locked(const Region&, u64 end, DumpVisit, void* ctx) const;
+    u64 resident_end_locked(const Region&) const;
+    u64 resident_start_locked(const Region&) const;
+
     // Resident user pages (for accounting and tests). Read without the
     // lock, they may be a moment old.
     u64 resident_pages() const { return m_rss.total(); }

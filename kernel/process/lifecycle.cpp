@@ -10,6 +10,7 @@
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/power.hpp"
 #include "kernel/printk.hpp"
+#include "kernel/process/coredump.hpp"
 #include "kernel/process/futex.hpp"
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/scheduler.hpp"
@@ -321,7 +322,7 @@ void parent_thread_gone_proc_locked(Process& p, Pid tid)
     p.zombie = true;
     count_zombie_proc_locked(); // the thread stops counting below
     bool killed = (wait_status & 0x7f) != 0;
-    notify_parent_proc_locked(p, killed ? CLD_KILLED : CLD_EXITED,
+    notify_parent_proc_locked(p, !killed ? CLD_EXITED : (wait_status & 0x80) ? CLD_DUMPED : CLD_KILLED,
                               killed ? (wait_status & 0x7f) : ((wait_status >> 8) & 0xff));
     alarm_cancel_proc_locked(p);
     retire_current_proc_locked(t);
@@ -344,6 +345,8 @@ void exit_thread(i32 wait_status)
         last = p.thread_count == 1;
         parent_thread_gone_proc_locked(p, t.tid);
         if (!last) {
+            if (p.core_dump)
+                coredump_note_thread_proc_locked(t);
             --p.thread_count;
             wake_all_proc_locked(p.thread_exited);
             fp_forget(t);

@@ -36,6 +36,7 @@ namespace fs {
 struct Inode;
 }
 class FileTable;
+struct CoreDump;
 
 struct Process {
     // ---- [P] Guarded by the process lock ---------------------------------
@@ -54,6 +55,9 @@ struct Process {
     // exit_status is the process's.
     bool group_exit = false;    // [P]
     Thread* group_exec = nullptr; // [P] this thread execs: the others are on their way out
+    // A thread is writing a core: the others note their registers in it as
+    // they leave (kernel/process/coredump.hpp).
+    CoreDump* core_dump = nullptr; // [P]
     // ITIMER_REAL / alarm(2): next expiry and reload interval (ns).
     u64 alarm_deadline_ns = 0;  // [P] 0 = disarmed
     u64 alarm_interval_ns = 0;  // [P]
@@ -112,6 +116,11 @@ struct Process {
     u32 umask = 022;                           // [self]
     u32 personality = 0;                       // [self] personality(2); PER_LINUX
     u8 dumpable = 1;                           // [self] PR_SET_DUMPABLE; exec sets it back to 1
+    // The auxiliary vector exec gave the program (Linux's saved_auxv), for
+    // a core's NT_AUXV: type/value words, AT_NULL included.
+    static constexpr usize AUXV_WORDS = 48;
+    u64 saved_auxv[AUXV_WORDS] = {};           // [self]
+    u32 saved_auxv_words = 0;                  // [self]
 
     // Resource limits (RLIMIT_*), inherited across fork and exec.
     static constexpr unsigned RLIMIT_COUNT = 16;

@@ -1,5 +1,6 @@
 // Sending signals and acting on them.
 #include "kernel/process/signal.hpp"
+#include "kernel/process/coredump.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/process/scheduler.hpp"
@@ -308,7 +309,7 @@ void notify_parent_proc_locked(Process& child, int code, i32 status)
     wake_all_proc_locked(parent->child_event);
     // Exits send the exit signal clone chose (none: 0); stops and
     // continues SIGCHLD, unless SA_NOCLDSTOP.
-    bool exit = code == CLD_EXITED || code == CLD_KILLED;
+    bool exit = code == CLD_EXITED || code == CLD_KILLED || code == CLD_DUMPED;
     int sig = exit ? child.exit_signal : SIGCHLD;
     if (sig == 0)
         return;
@@ -360,7 +361,7 @@ void deliver_signals(Thread& t)
             case DefaultAction::Continue:
                 continue;
             case DefaultAction::Terminate:
-                exit_current(wait_status_signaled(sig)); // every thread
+                exit_current_fatal({sig, code, false, 0, sender}); // every thread, maybe a core first
             case DefaultAction::Stop: {
                 SpinLockGuard guard(process_lock());
                 if (sig != SIGSTOP && group_orphaned_proc_locked(p.pgid))
@@ -384,7 +385,7 @@ void deliver_signals(Thread& t)
             // No room for the frame (a bad stack): Linux forces SIGSEGV.
             printk("pid {} ({}): cannot deliver {}: bad user stack; killed by SIGSEGV\n", p.pid, p.name,
                    signal_name(sig));
-            exit_current(wait_status_signaled(SIGSEGV));
+            exit_current_fatal({SIGSEGV, SI_KERNEL, false, 0, 0});
         }
         SpinLockGuard guard(process_lock()); // senders read the mask and actions
         t.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : signal_bit(sig));
@@ -431,7 +432,7 @@ void fault_signal(Thread& t, int sig, int code, u64 address, const char* cause, 
     }
     printk("pid {} ({}): {} at sepc={:#x} stval={:#x}: killed by {}\n", p.pid, p.name, cause, sepc, address,
            signal_name(sig));
-    exit_current(wait_status_signaled(sig)); // the whole process, as Linux's force_sig
+    exit_current_fatal({sig, code, true, address, 0}); // the whole process, as Linux's force_sig
 }
 
 } // namespace kernel

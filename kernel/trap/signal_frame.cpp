@@ -4,6 +4,7 @@
 // returns into the trampoline page, which calls rt_sigreturn.
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/printk.hpp"
+#include "kernel/process/coredump.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/syscall/syscall.hpp"
 #include "kernel/trap/trap.hpp"
@@ -39,7 +40,7 @@ Result<u64> sys_rt_sigreturn(Thread& t, arch::TrapFrame& f)
     auto frame = mm::read_user<arch::SignalFrame>(f.user_sp());
     if (frame.is_error()) {
         printk("pid {} ({}): rt_sigreturn with a bad frame; killed by SIGSEGV\n", t.process->pid, t.name);
-        exit_current(wait_status_signaled(SIGSEGV));
+        exit_current_fatal({SIGSEGV, SI_KERNEL, false, 0, 0}); // Linux's force_sigsegv
     }
     u64 mask = arch::restore_signal_frame(f, t.fp, *frame);
     fp_forget(t); // reload from t.fp on the way out
