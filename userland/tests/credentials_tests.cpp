@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <grp.h>
 #include <string>
 #include <sys/fsuid.h>
@@ -644,6 +645,34 @@ void priority_across_users(Test& t)
     }
 }
 
+// A set-user-ID program runs with its owner as effective and saved uid;
+// no_new_privs ignores the bit. The program (cat) shows its own ids.
+void setuid_exec(Test& t)
+{
+    REQUIRE_ROOT();
+    REQUIRE_EXEC();
+    chmod(".", 0777);
+    std::error_code error;
+    std::filesystem::copy_file(image_path("bin/cat"), "cat", error);
+    ASSERT(!error);
+    ASSERT(chown("cat", 1000, 1000) == 0 && chmod("cat", 04755) == 0);
+    for (bool no_new_privs : {false, true}) {
+        IN_CHILD([&] {
+            CHILD_CHECK(become(NOBODY, NOGROUP));
+            if (no_new_privs)
+                CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+            int fd = open("out", O_WRONLY | O_CREAT | O_TRUNC, 0666);
+            CHILD_CHECK(fd >= 0 && dup2(fd, 1) == 1);
+            execl("./cat", "cat", "/proc/self/status", nullptr);
+            return 2;
+        });
+        std::string text = files_test::contents("out");
+        std::string expected = no_new_privs ? "Uid:\t65534\t65534\t65534\t65534\n" : "Uid:\t65534\t1000\t1000\t1000\n";
+        if (!EXPECT(text.find(expected) != std::string::npos))
+            std::printf("# status: %s\n", text.substr(0, 400).c_str());
+    }
+}
+
 void waitid_reports_child_uid(Test& t)
 {
     REQUIRE_ROOT();
@@ -682,5 +711,6 @@ std::vector<ut::Case> credentials_cases()
         {"kill_across_users", kill_across_users},
         {"priority_across_users", priority_across_users},
         {"waitid_reports_child_uid", waitid_reports_child_uid},
+        {"setuid_exec", scratch<setuid_exec>},
     };
 }
