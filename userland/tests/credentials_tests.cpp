@@ -13,7 +13,9 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <grp.h>
 #include <string>
 #include <sys/fsuid.h>
@@ -645,6 +647,33 @@ void priority_across_users(Test& t)
     }
 }
 
+// The threads of a process share its credentials: a change made by one
+// (glibc also repeats it in every thread, which then finds it done)
+// is what the others see.
+void threads_share_credentials(Test& t)
+{
+    REQUIRE_ROOT();
+    IN_CHILD([] {
+        std::atomic<int> step{0};
+        long seen_uid = -1, seen_gid = -1;
+        unsigned long long seen_caps = ~0ull;
+        std::thread other([&] {
+            while (step.load() != 1)
+                std::this_thread::yield();
+            seen_uid = syscall(SYS_getuid);
+            seen_gid = syscall(SYS_getgid);
+            seen_caps = caps_of().effective;
+            step.store(2);
+        });
+        bool changed = become(1000, 1001);
+        step.store(1);
+        other.join();
+        CHILD_CHECK(changed);
+        CHILD_CHECK(seen_uid == 1000 && seen_gid == 1001 && seen_caps == 0);
+        return 0;
+    });
+}
+
 // A set-user-ID program runs with its owner as effective and saved uid;
 // no_new_privs ignores the bit. The program (cat) shows its own ids.
 void setuid_exec(Test& t)
@@ -712,5 +741,6 @@ std::vector<ut::Case> credentials_cases()
         {"priority_across_users", priority_across_users},
         {"waitid_reports_child_uid", waitid_reports_child_uid},
         {"setuid_exec", scratch<setuid_exec>},
+        {"threads_share_credentials", threads_share_credentials},
     };
 }
