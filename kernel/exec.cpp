@@ -1,5 +1,6 @@
 // Loading an executable and building its initial stack.
 #include "kernel/exec.hpp"
+#include "kernel/fs/permission.hpp"
 #include "arch/arch.hpp"
 #include "kernel/boot.hpp"
 #include "kernel/fs/file.hpp"
@@ -228,6 +229,7 @@ Result<u64> load_interpreter(mm::AddressSpace& as, Process& p, lib::StringView p
         inode = TRY(fs::resolve_vfs_locked(p.cwd ? *p.cwd : *fs::root(), path, true));
         if (!inode->is_regular())
             return Errno::eacces;
+        TRY(fs::check_permission(*inode, fs::MAY_EXEC));
         ++inode->open_refs; // kept while it is read; its regions take their own
     }
     lib::ScopeGuard unref([inode] { fs::inode_unref(*inode); });
@@ -344,8 +346,7 @@ static Result<void> exec_depth(Thread& t, lib::StringView path, const ExecArgs& 
         inode = TRY(fs::resolve_vfs_locked(p.cwd ? *p.cwd : *fs::root(), path, true));
         if (!inode->is_regular())
             return Errno::eacces; // directories, devices: not executable
-        if (!(inode->mode & 0111))
-            return Errno::eacces; // no execute permission
+        TRY(fs::check_permission(*inode, fs::MAY_EXEC)); // root too needs an x bit
         ++inode->open_refs; // keep it while we read it
     }
     bool must_free = false;
@@ -365,6 +366,37 @@ static Result<void> exec_depth(Thread& t, lib::StringView path, const ExecArgs& 
 }
 
 Result<void> exec_into(Thread& t, lib::StringView path, const ExecArgs& args) { return exec_depth(t, path, args, 0); }
+
+// The credentials a new image runs with (execve(2), capabilities(7)): a
+// set-user-ID (set-group-ID) file's owner (group) becomes the effective
+// id, unless no_new_privs; the saved and filesystem ids follow the
+// effective ones. Without file capabilities, a process whose real or
+// effective uid is 0 gets every capability permitted (effective too if
+// the effective uid is 0), any other none. A process that gained ids or
+// capabilities is not dumpable; any other is again (Linux's
+// is_dumpability_changed).
+static void exec_credentials_proc_locked(Process& p, const fs::Inode& file, bool no_new_privs)
+{
+    process_lock().assert_held();
+    Credentials& c = p.creds;
+    Credentials before = c;
+    if (!no_new_privs && (file.mode & fs::S_ISUID))
+        c.euid = file.uid;
+    if (!no_new_privs && (file.mode & (fs::S_ISGID | fs::S_IXGRP)) == (fs::S_ISGID | fs::S_IXGRP))
+        c.egid = file.gid;
+    c.suid = c.fsuid = c.euid;
+    c.sgid = c.fsgid = c.egid;
+    if (c.uid == 0 || c.euid == 0) {
+        c.cap_permitted = CAP_FULL_SET;
+        c.cap_effective = c.euid == 0 ? CAP_FULL_SET : 0;
+    } else {
+        c.cap_permitted = c.cap_effective = 0;
+    }
+    c.keep_caps = false;
+    bool changed = c.euid != before.euid || c.egid != before.egid || c.fsuid != before.fsuid ||
+                   c.fsgid != before.fsgid || (c.cap_permitted & ~before.cap_permitted);
+    p.dumpable = changed ? 0 : 1;
+}
 
 static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& args, fs::Inode& file,
                                const u8* data, u64 size)
@@ -514,6 +546,7 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
                 p.actions[i] = {};
         p.signals_caught = 0;
         p.execed = true;
+        exec_credentials_proc_locked(p, file, t.no_new_privs);
     }
     if (p.files)
         p.files->close_on_exec();
@@ -531,7 +564,6 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
         SpinLockGuard guard(process_lock());
         __builtin_memcpy(t.name, p.name, sizeof(t.name));
     }
-    p.dumpable = 1; // no set-user-ID programs: every exec is dumpable again
     return {};
 }
 

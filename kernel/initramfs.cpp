@@ -27,7 +27,7 @@ Result<lib::StringView> make_path(lib::StringView name)
 
 BootFile make_file(lib::StringView path, const lib::cpio::Entry& e)
 {
-    return {path, e.mode, e.data, e.filesize, e.ino, e.archive + s_archives_loaded, e.dev_major, e.dev_minor, e.nlink};
+    return {path, e.mode, e.data, e.filesize, e.ino, e.archive + s_archives_loaded, e.dev_major, e.dev_minor, e.nlink, e.uid, e.gid};
 }
 
 Result<void> add(const lib::cpio::Entry& e)

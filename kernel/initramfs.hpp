@@ -16,6 +16,7 @@ struct BootFile {
     u32 ino;
     // Hard-link identity within one archive (newc: same archive, dev, ino).
     u32 archive, dev_major, dev_minor, nlink;
+    u32 uid, gid; // the owner
 };
 
 // Reads both archives; a malformed archive is reported and skipped from

@@ -51,6 +51,7 @@ struct Inode {
     u32 mode = 0;       // type and permission bits
     u32 nlink = 0;      // directory entries naming it (+1 for a directory's ".")
     u32 open_refs = 0;  // open files, cwds and running programs holding it
+    u32 uid = 0, gid = 0; // the owner (permission.hpp checks against them)
     u64 size = 0;
     u64 atime_ns = 0, mtime_ns = 0, ctime_ns = 0;
     Device device = Device::None;

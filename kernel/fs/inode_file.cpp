@@ -357,6 +357,9 @@ void fill_stat(const Inode& inode, LinuxStat& st)
     st.st_ino = inode.ino;
     st.st_mode = inode.mode;
     st.st_nlink = inode.nlink;
+    Owner owner = proc_owner(inode);
+    st.st_uid = owner.uid;
+    st.st_gid = owner.gid;
     st.st_rdev = inode.rdev;
     st.st_size = i64(inode.is_dir() ? 4096 : inode.size);
     st.st_blksize = 4096;

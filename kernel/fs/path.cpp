@@ -4,6 +4,7 @@
 // them alive for the whole walk), so a walk allocates nothing and its
 // stack use does not depend on how deeply links nest.
 #include "kernel/fs/path.hpp"
+#include "kernel/fs/permission.hpp"
 #include "kernel/fs/procfs.hpp"
 #include "lib/path.hpp"
 
@@ -71,6 +72,7 @@ Result<Inode*> walk_vfs_locked(Inode& start, lib::StringView path, bool follow_l
             return Errno::enotdir;
         if (c.name.length() > NAME_MAX)
             return Errno::enametoolong;
+        TRY(check_permission(*at, MAY_EXEC)); // search permission on every directory passed through
         if (at->proc != ProcKind::None)
             TRY(proc_refresh_name_vfs_locked(*at, c.name)); // bring /proc in line with the processes and threads first
         Inode* next = TRY(lookup_child_vfs_locked(*at, c.name));
@@ -122,6 +124,7 @@ Result<ParentAndName> resolve_parent_vfs_locked(Inode& start, lib::StringView pa
     Inode* parent = split.parent.is_empty() ? &start : TRY(walk_vfs_locked(start, split.parent, true));
     if (!parent->is_dir())
         return Errno::enotdir;
+    TRY(check_permission(*parent, MAY_EXEC)); // the last name is looked up in it
     return ParentAndName{parent, split.name, split.trailing_slash};
 }
 

@@ -63,9 +63,13 @@ Result<void> add_file_vfs_locked(const BootFile& f, Linked* linked, usize& linke
         auto existing = lookup_child_vfs_locked(*dir, name);
         if (existing.is_ok()) {
             existing.value()->mode = f.mode; // an archive may set a directory's mode later
+            existing.value()->uid = f.uid;
+            existing.value()->gid = f.gid;
             return {};
         }
         Inode* d = TRY(new_inode_vfs_locked(f.mode));
+        d->uid = f.uid;
+        d->gid = f.gid;
         return link_vfs_locked(*dir, name, *d);
     }
     // A hard link to a file already created?
@@ -81,6 +85,8 @@ Result<void> add_file_vfs_locked(const BootFile& f, Linked* linked, usize& linke
         return {}; // device nodes in archives: /dev is made below
     Inode* inode = TRY(new_inode_vfs_locked(f.mode));
     inode->backing = f.data;
+    inode->uid = f.uid;
+    inode->gid = f.gid;
     inode->backing_size = inode->size = f.size;
     TRY(link_vfs_locked(*dir, name, *inode));
     if (f.nlink > 1)

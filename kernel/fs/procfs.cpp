@@ -463,4 +463,16 @@ Result<usize> proc_fd_target(Pid pid, int fd, char* out, usize capacity)
     return lib::format_to(out, capacity, "/dev/console"); // the only file without an inode but pipes
 }
 
+Owner proc_owner(const Inode& inode)
+{
+    Owner owner{inode.uid, inode.gid};
+    if (inode.proc == ProcKind::None || inode.proc_pid <= 0)
+        return owner;
+    SpinLockGuard guard(process_lock());
+    Process* p = find_process_proc_locked(inode.proc_pid);
+    if (p)
+        owner = p->dumpable ? Owner{p->creds.euid, p->creds.egid} : Owner{0, 0};
+    return owner;
+}
+
 } // namespace kernel::fs

@@ -44,5 +44,12 @@ Result<Inode*> proc_fd_jump_vfs_locked(const Inode& link);
 // file's path, "pipe:[INO]", or the console's device.
 Result<usize> proc_fd_target(i32 pid, int fd, char* out, usize capacity);
 void proc_create_root_vfs_locked(Inode& root);
+// The owner Linux shows for a per-process file or directory of /proc: the
+// process's effective uid and gid while it is dumpable, root otherwise.
+// Other inodes keep their own; takes the process lock.
+struct Owner {
+    u32 uid, gid;
+};
+Owner proc_owner(const Inode&);
 
 } // namespace kernel::fs

@@ -236,7 +236,13 @@ void format_pid_status(TextSink& out, Process& p, Thread* only, const MmFigures&
     lib::format(out, "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n",
                 only ? only->name : p.name, p.umask, state_words(state_letter(t)), p.pid, only ? only->tid : p.pid,
                 ppid);
-    lib::format(out, "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\n");
+    const Credentials& c = p.creds;
+    lib::format(out, "TracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t64\nGroups:\t", c.uid, c.euid,
+                c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid);
+    // Linux separates the groups with spaces and ends the list with one.
+    for (u32 i = 0; i < c.group_count; ++i)
+        lib::format(out, "{}{}", i ? " " : "", c.groups[i]);
+    lib::format(out, " \n");
     const mm::Rss& rss = figures.rss;
     lib::format(out, "VmSize:\t{:8} kB\nVmLck:\t{:8} kB\nVmPin:\t{:8} kB\n", figures.virtual_size / 1024,
                 figures.locked_size / 1024, 0);
@@ -247,6 +253,8 @@ void format_pid_status(TextSink& out, Process& p, Thread* only, const MmFigures&
                 p.thread_count ? p.thread_count : 1, t ? t->signals.pending : 0, p.signals.pending,
                 t ? t->signals_blocked : 0);
     lib::format(out, "SigIgn:\t{:016x}\nSigCgt:\t{:016x}\n", p.signals_ignored, p.signals_caught);
+    lib::format(out, "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\nCapAmb:\t{:016x}\n",
+                c.cap_inheritable, c.cap_permitted, c.cap_effective, CAP_FULL_SET, 0);
     // The affinity mask over the harts that exist (Linux: nr_cpu_ids bits).
     u64 allowed = (t ? t->affinity : ~0ull) & possible_harts_mask();
     lib::format(out, "Cpus_allowed:\t");

@@ -139,6 +139,7 @@ Result<Pid> clone_current(const CloneArgs& args)
         }
         child->exit_signal = args.exit_signal;
         child->personality = parent.personality;
+        child->creds = parent.creds;
         child->dumpable = parent.dumpable;
     }
     lib::ArmedScopeGuard unref_cwd([&] {
@@ -427,7 +428,7 @@ Result<WaitResult> wait_for_child(WaitTarget target, u64 options)
             if (c->zombie && (options & WEXITED)) {
                 ProcessTimes times = process_times_proc_locked(*c);
                 WaitResult r{c->pid, c->exit_status, times.user_ns + c->children_user_ns,
-                             times.system_ns + c->children_system_ns};
+                             times.system_ns + c->children_system_ns, c->creds.uid};
                 if (reap) {
                     p.children_user_ns += r.user_ns;
                     p.children_system_ns += r.system_ns;
@@ -441,13 +442,13 @@ Result<WaitResult> wait_for_child(WaitTarget target, u64 options)
                 if (reap)
                     c->stop_unreported = false;
                 ProcessTimes times = process_times_proc_locked(*c);
-                return WaitResult{c->pid, (c->stop_signal << 8) | 0x7f, times.user_ns, times.system_ns};
+                return WaitResult{c->pid, (c->stop_signal << 8) | 0x7f, times.user_ns, times.system_ns, c->creds.uid};
             }
             if ((options & WCONTINUED) && c->continue_unreported && !c->zombie) {
                 if (reap)
                     c->continue_unreported = false;
                 ProcessTimes times = process_times_proc_locked(*c);
-                return WaitResult{c->pid, 0xffff, times.user_ns, times.system_ns};
+                return WaitResult{c->pid, 0xffff, times.user_ns, times.system_ns, c->creds.uid};
             }
         }
         if (!have_match)
@@ -478,6 +479,7 @@ Result<InitTask> create_process_for_init()
     p->rlimit_cur[7] = p->rlimit_max[7] = 1024; // RLIMIT_NOFILE
     p->rlimit_cur[8] = p->rlimit_max[8] = 8ull << 20; // RLIMIT_MEMLOCK
     p->rlimit_cur[14] = p->rlimit_max[14] = 0; // RLIMIT_RTPRIO
+    p->rlimit_cur[13] = p->rlimit_max[13] = 0; // RLIMIT_NICE: only CAP_SYS_NICE lowers nice
     p->exit_signal = SIGCHLD;
     return InitTask{p, *t};
 }

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "arch/arch.hpp"
+#include "kernel/process/credentials.hpp"
 #include "kernel/process/thread.hpp"
 #include "kernel/spinlock.hpp"
 #include "lib/list.hpp"
@@ -93,6 +94,12 @@ struct Process {
     bool stop_unreported = false;      // [P] for wait4(WUNTRACED)
     bool continue_unreported = false;  // [P] for wait4(WCONTINUED)
     bool execed = false;        // [own] setpgid on an exec'd child: EACCES
+
+    // ---- [own] The security context (credentials.hpp) ---------------------
+    // Changed only by the process's own threads (set*id, capset, exec),
+    // under the lock; read by them without it, by others (kill,
+    // setpriority, /proc) under it.
+    Credentials creds;          // [own]
 
     // ---- Signals (bit n-1 for signal n) ----------------------------------
     // Process-directed pending signals (kill, the tty, SIGCHLD, SIGALRM):
@@ -245,6 +252,7 @@ struct WaitResult {
     Pid pid;
     i32 status;
     u64 user_ns, system_ns;
+    u32 uid = 0; // the child's real uid (waitid's si_uid)
 };
 // wait4 and waitid options (include/uapi/linux/wait.h). WSTOPPED is
 // WUNTRACED under waitid's name.

@@ -63,6 +63,16 @@ struct SiginfoChld {
 };
 inline constexpr usize SIGINFO_SIZE = 128;
 
+// capget/capset (include/uapi/linux/capability.h): the header, then one
+// data block per 32 capabilities (version 1: one; versions 2 and 3: two).
+struct CapHeader {
+    u32 version;
+    i32 pid;
+};
+struct CapData {
+    u32 effective, permitted, inheritable;
+};
+
 // struct rlimit64
 struct Rlimit {
     u64 rlim_cur;

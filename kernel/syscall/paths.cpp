@@ -4,6 +4,7 @@
 #include "kernel/fs/fs_info.hpp"
 #include "kernel/fs/inode_file.hpp"
 #include "kernel/fs/path.hpp"
+#include "kernel/fs/permission.hpp"
 #include "kernel/fs/procfs.hpp"
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/process.hpp"
@@ -77,6 +78,7 @@ Result<u64> sys_openat(Fd dirfd, UserPtr<const char> path_name, u32 flags, u32 m
     {
         MutexGuard guard(vfs_lock());
         Inode* start = TRY(start_dir(dirfd, path));
+        bool created = false;
         if (flags & O_CREAT) {
             auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
             if (where.name.is_empty() || is_dot_or_dotdot(where.name) || where.trailing_slash)
@@ -94,11 +96,14 @@ Result<u64> sys_openat(Fd dirfd, UserPtr<const char> path_name, u32 flags, u32 m
             } else {
                 if (in_proc(*where.parent))
                     return Errno::enoent;
+                TRY(may_change_entries(*where.parent));
                 inode = TRY(new_inode_vfs_locked(S_IFREG | (mode & ~p.umask & 07777)));
+                set_new_inode_owner(*inode, *where.parent);
                 if (auto r = link_vfs_locked(*where.parent, where.name, *inode); r.is_error()) {
                     discard_if_unused_vfs_locked(*inode);
                     return r.error();
                 }
+                created = true; // its creator may open it whatever the mode says
             }
         } else {
             inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & O_NOFOLLOW)));
@@ -109,6 +114,14 @@ Result<u64> sys_openat(Fd dirfd, UserPtr<const char> path_name, u32 flags, u32 m
             return Errno::enotdir;
         if (inode->is_dir() && (flags & O_ACCMODE) != O_RDONLY && !(flags & O_PATH))
             return Errno::eisdir;
+        if (!created && !(flags & O_PATH)) {
+            // O_RDONLY reads, O_WRONLY writes, O_RDWR (and the odd 3) both;
+            // truncating is writing.
+            u32 access = flags & O_ACCMODE;
+            int mask = (access != O_WRONLY ? MAY_READ : 0) | (access != O_RDONLY ? MAY_WRITE : 0) |
+                       ((flags & O_TRUNC) ? MAY_WRITE : 0);
+            TRY(check_permission(*inode, mask));
+        }
         if ((flags & O_TRUNC) && inode->is_regular() && (flags & O_ACCMODE) != O_RDONLY)
             TRY(truncate_vfs_locked(*inode, 0));
         ++inode->open_refs; // held across the unlock until the file takes its own
@@ -200,11 +213,17 @@ static Result<u64> access_check(Fd dirfd, UserPtr<const char> path_name, i32 mod
     MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(dirfd, path));
     Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
-    // Every process runs as root (uid 0, no credentials yet): read and
-    // write always pass; execute needs an x bit somewhere (or a
-    // directory), as for root on Linux.
-    if ((mode & 1) && !inode->is_dir() && !(inode->mode & 0111))
-        return Errno::eacces;
+    // access(2) asks for the real ids (AT_EACCESS: the effective ones, as
+    // open would); a real uid other than 0 brings no capabilities, 0 all
+    // of the permitted ones (Linux's access_override_creds).
+    Credentials creds = current_credentials();
+    if (!(flags & AT_EACCESS)) {
+        creds.fsuid = creds.uid;
+        creds.fsgid = creds.gid;
+        creds.cap_effective = creds.uid == 0 ? creds.cap_permitted : 0;
+    }
+    if (mode)
+        TRY(check_permission(*inode, mode, creds));
     return u64(0);
 }
 
@@ -228,7 +247,9 @@ Result<u64> sys_mkdirat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
         return Errno::eexist;
     if (in_proc(*where.parent))
         return Errno::enoent;
+    TRY(may_change_entries(*where.parent));
     Inode* dir = TRY(new_inode_vfs_locked(S_IFDIR | (mode & ~current_process().umask & 07777)));
+    set_new_inode_owner(*dir, *where.parent);
     if (auto r = link_vfs_locked(*where.parent, where.name, *dir); r.is_error()) {
         discard_if_unused_vfs_locked(*dir);
         return r.error();
@@ -253,6 +274,8 @@ Result<u64> sys_unlinkat(Fd dirfd, UserPtr<const char> path_name, i32 flags)
     if (where.name == lib::StringView("..", 2))
         return rmdir ? Errno::enotempty : Errno::eisdir;
     Inode* target = TRY(lookup_child_vfs_locked(*where.parent, where.name));
+    if (!in_proc(*where.parent))
+        TRY(may_delete(*where.parent, *target));
     if (rmdir) {
         if (!target->is_dir())
             return Errno::enotdir;
@@ -318,6 +341,13 @@ Result<u64> sys_renameat2(Fd old_dirfd, UserPtr<const char> old_name, Fd new_dir
     }
     if (source->is_dir() && is_within_vfs_locked(to.parent, source))
         return Errno::einval; // into its own subtree
+    TRY(may_delete(*from.parent, *source));
+    if (existing.is_ok())
+        TRY(may_delete(*to.parent, *existing.value()));
+    else
+        TRY(may_change_entries(*to.parent));
+    if (source->is_dir() && to.parent != from.parent)
+        TRY(check_permission(*source, MAY_WRITE)); // its ".." changes
     // Commit: hold the source while it is briefly unnamed.
     ++source->open_refs;
     if (existing.is_ok())
@@ -345,7 +375,9 @@ Result<u64> sys_symlinkat(UserPtr<const char> target_name, Fd dirfd, UserPtr<con
         return Errno::eexist;
     if (in_proc(*where.parent))
         return Errno::enoent;
+    TRY(may_change_entries(*where.parent));
     Inode* link = TRY(new_inode_vfs_locked(S_IFLNK | 0777));
+    set_new_inode_owner(*link, *where.parent);
     auto written = write_vfs_locked(*link, 0, reinterpret_cast<const u8*>(target.view().data()), target.length());
     auto linked = written.is_ok() ? link_vfs_locked(*where.parent, where.name, *link) : Result<void>(written.error());
     if (linked.is_error()) {
@@ -376,6 +408,7 @@ Result<u64> sys_linkat(Fd old_dirfd, UserPtr<const char> old_name, Fd new_dirfd,
         return Errno::enoent;
     if (in_proc(*source))
         return Errno::exdev;
+    TRY(may_change_entries(*where.parent));
     TRY(link_vfs_locked(*where.parent, where.name, *source));
     return u64(0);
 }
@@ -384,6 +417,7 @@ static Result<u64> change_directory(Inode* dir)
 {
     if (!dir->is_dir())
         return Errno::enotdir;
+    TRY(check_permission(*dir, MAY_EXEC));
     Process& p = current_process();
     ++dir->open_refs;
     Inode* old = p.cwd;
@@ -442,6 +476,7 @@ Result<u64> sys_truncate(UserPtr<const char> path_name, i64 length)
         return Errno::eisdir;
     if (!inode->is_regular())
         return Errno::einval;
+    TRY(check_permission(*inode, MAY_WRITE));
     TRY(truncate_vfs_locked(*inode, u64(length)));
     return u64(0);
 }
@@ -468,6 +503,90 @@ Result<u64> sys_umask(Process& p, u32 mask)
     return u64(old);
 }
 
+// chmod: the owner's (or CAP_FOWNER's) alone; the set-group-ID bit is
+// dropped for a group the caller is not in, unless CAP_FSETID.
+static Result<void> change_mode_vfs_locked(Inode& inode, u32 mode)
+{
+    vfs_lock().assert_held();
+    if (!owner_or_capable(inode))
+        return Errno::eperm;
+    const Credentials& creds = current_credentials();
+    if ((mode & S_ISGID) && !creds.in_group(inode.gid) && !creds.capable(Cap::fsetid))
+        mode &= ~S_ISGID;
+    inode.mode = (inode.mode & S_IFMT) | (mode & 07777);
+    inode.ctime_ns = vfs_now_ns();
+    return {};
+}
+
+// chown (chown(2)): a new owner needs CAP_CHOWN (the owner may "change"
+// it to itself); a new group needs CAP_CHOWN, or the owner giving it to
+// a group it is in. -1 leaves either alone. A file that is not a
+// directory loses its set-user-ID bit, and its set-group-ID bit if group
+// execute is set and the caller is neither in the group nor holds
+// CAP_FSETID (Linux's chown_common and setattr_should_drop_sgid).
+static Result<void> change_owner_vfs_locked(Inode& inode, u32 uid, u32 gid)
+{
+    vfs_lock().assert_held();
+    const Credentials& creds = current_credentials();
+    bool may_chown = creds.capable(Cap::chown);
+    bool owner = creds.fsuid == inode.uid;
+    if (uid != INVALID_ID && !may_chown && !(owner && uid == inode.uid))
+        return Errno::eperm;
+    if (gid != INVALID_ID && !may_chown && !(owner && (gid == inode.gid || creds.in_group(gid))))
+        return Errno::eperm;
+    if (!inode.is_dir()) {
+        inode.mode &= ~S_ISUID;
+        if ((inode.mode & S_IXGRP) && !creds.in_group(inode.gid) && !creds.capable(Cap::fsetid))
+            inode.mode &= ~S_ISGID;
+    }
+    if (uid != INVALID_ID)
+        inode.uid = uid;
+    if (gid != INVALID_ID)
+        inode.gid = gid;
+    inode.ctime_ns = vfs_now_ns();
+    return {};
+}
+
+Result<u64> sys_fchownat(Fd dirfd, UserPtr<const char> path_name, u32 uid, u32 gid, i32 flags)
+{
+    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+        return Errno::einval;
+    UserPath path;
+    TRY(path.copy_from(path_name));
+    if (path.length() == 0) {
+        if (!(flags & AT_EMPTY_PATH))
+            return Errno::enoent;
+        if (dirfd != Fd::at_cwd) {
+            FileRef f{TRY(current_process().files->get_ref(int(dirfd)))};
+            MutexGuard guard(vfs_lock());
+            Inode* inode = f->inode();
+            if (!inode)
+                return Errno::einval;
+            TRY(change_owner_vfs_locked(*inode, uid, gid));
+            return u64(0);
+        }
+    }
+    MutexGuard guard(vfs_lock());
+    Inode* start = TRY(start_dir(dirfd, path));
+    Inode* inode = path.length() == 0 ? start
+                                      : TRY(resolve_vfs_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
+    TRY(change_owner_vfs_locked(*inode, uid, gid));
+    return u64(0);
+}
+
+Result<u64> sys_fchown(Fd fd, u32 uid, u32 gid)
+{
+    FileRef f{TRY(current_process().files->get_ref(int(fd)))};
+    if (f->flags() & O_PATH)
+        return Errno::ebadf; // Linux: fchown needs an open file
+    MutexGuard guard(vfs_lock());
+    Inode* inode = f->inode();
+    if (!inode)
+        return Errno::einval;
+    TRY(change_owner_vfs_locked(*inode, uid, gid));
+    return u64(0);
+}
+
 Result<u64> sys_fchmodat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
 {
     UserPath path;
@@ -475,8 +594,7 @@ Result<u64> sys_fchmodat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
     MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(dirfd, path));
     Inode* inode = TRY(resolve_vfs_locked(*start, path.view(), true));
-    inode->mode = (inode->mode & S_IFMT) | (mode & 07777);
-    inode->ctime_ns = vfs_now_ns();
+    TRY(change_mode_vfs_locked(*inode, mode));
     return u64(0);
 }
 
@@ -489,8 +607,7 @@ Result<u64> sys_fchmod(Fd fd, u32 mode)
     Inode* inode = f->inode();
     if (!inode)
         return Errno::einval;
-    inode->mode = (inode->mode & S_IFMT) | (mode & 07777);
-    inode->ctime_ns = vfs_now_ns();
+    TRY(change_mode_vfs_locked(*inode, mode));
     return u64(0);
 }
 
@@ -519,6 +636,14 @@ Result<u64> sys_utimensat(Fd dirfd, UserPtr<const char> path_name, UserPtr<const
     } else {
         Inode* start = TRY(start_dir(dirfd, path));
         inode = TRY(resolve_vfs_locked(*start, path.view(), !(flags & AT_SYMLINK_NOFOLLOW)));
+    }
+    // Explicit times are the owner's (or CAP_FOWNER's) to set: EPERM;
+    // "now" for both (or omitted) also any writer's: EACCES.
+    bool only_now = (times[1] == UTIME_NOW || times[1] == UTIME_OMIT) && (times[3] == UTIME_NOW || times[3] == UTIME_OMIT);
+    if (!owner_or_capable(*inode)) {
+        if (!only_now)
+            return Errno::eperm;
+        TRY(check_permission(*inode, MAY_WRITE));
     }
     u64 now = vfs_now_ns();
     auto value = [now](i64 sec, i64 nsec) { return nsec == UTIME_NOW ? now : u64(sec) * 1000000000ull + u64(nsec); };

@@ -16,9 +16,6 @@ Result<u64> sys_exit(i32 status) { exit_thread(wait_status_exited(status & 0xff)
 Result<u64> sys_exit_group(i32 status) { exit_current(wait_status_exited(status & 0xff)); }
 Result<u64> sys_getpid(Process& p) { return u64(p.pid); }
 Result<u64> sys_gettid(Thread& t) { return u64(t.tid); }
-// No users yet: every process runs as root (uid 0).
-static u32 current_uid() { return 0; }
-Result<u64> sys_getuid() { return u64(current_uid()); }
 
 Result<u64> sys_getppid(Process& p)
 {
@@ -231,7 +228,7 @@ Result<u64> sys_waitid(i32 idtype, Pid id, UserPtr<u8> info, u32 options, UserPt
     if (r.pid) {
         si.si_signo = SIGCHLD;
         si.si_pid = r.pid;
-        si.si_uid = 0; // everyone is root
+        si.si_uid = r.uid;
         i32 st = r.status;
         if (st == 0xffff) {
             si.si_code = CLD_CONTINUED;
@@ -369,9 +366,8 @@ static Result<u64> limits(Process& p, u32 resource, UserPtr<const Rlimit> new_li
     if (old_limit)
         TRY(mm::write_user(old_limit, Rlimit{p.rlimit_cur[resource], p.rlimit_max[resource]}));
     if (new_limit) {
-        // Raising a hard limit needs CAP_SYS_RESOURCE (setrlimit(2)); every
-        // process is uid 0 until users exist, so the check always passes.
-        if (wanted.rlim_max > p.rlimit_max[resource] && current_uid() != 0)
+        // Raising a hard limit needs CAP_SYS_RESOURCE (setrlimit(2)).
+        if (wanted.rlim_max > p.rlimit_max[resource] && !current_process().creds.capable(Cap::sys_resource))
             return Errno::eperm;
         p.rlimit_cur[resource] = wanted.rlim_cur;
         p.rlimit_max[resource] = wanted.rlim_max;

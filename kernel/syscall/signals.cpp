@@ -13,6 +13,23 @@ constexpr i32 SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 
 bool valid_signal(i32 sig) { return sig >= 1 && sig <= NSIG; }
 
+// May `sender` signal `target` (kernel/signal.c, check_kill_permission)?
+// Its own process, always; another when the sender's real or effective
+// uid is the target's real or saved uid, or with CAP_KILL; SIGCONT within
+// the session, always.
+bool may_signal_proc_locked(const Process& sender, const Process& target, int sig)
+{
+    process_lock().assert_held();
+    if (&sender == &target)
+        return true;
+    const Credentials &s = sender.creds, &t = target.creds;
+    if (s.euid == t.suid || s.euid == t.uid || s.uid == t.suid || s.uid == t.uid)
+        return true;
+    if (s.capable(Cap::kill))
+        return true;
+    return sig == SIGCONT && sender.sid == target.sid;
+}
+
 } // namespace
 
 Result<u64> sys_kill(Pid pid, i32 sig)
@@ -39,27 +56,38 @@ Result<u64> sys_kill(Pid pid, i32 sig)
         }
         if (!p)
             return Errno::esrch;
+        if (!may_signal_proc_locked(self, *p, sig))
+            return Errno::eperm;
         send(*p);
         return u64(0);
     }
-    if (pid == -1) { // everyone but init and ourselves
+    if (pid == -1) { // everyone but init and ourselves we may signal; EPERM is never the answer
         bool any = false;
         for_each_process_proc_locked([&](Process& p) {
             if (p.pid != 1 && &p != &self && !p.zombie) {
-                send(p);
+                if (may_signal_proc_locked(self, p, sig))
+                    send(p);
                 any = true;
             }
         });
         return any ? Result<u64>(u64(0)) : Result<u64>(Errno::esrch);
     }
+    // A process group: success if any member took it, else the last
+    // member's error (EPERM), ESRCH for an empty group.
     Pid group = pid == 0 ? self.pgid : -pid;
-    if (sig == 0) {
-        bool any = false;
-        for_each_process_proc_locked([&](Process& p) { any |= p.pgid == group && !p.zombie; });
-        return any ? Result<u64>(u64(0)) : Result<u64>(Errno::esrch);
-    }
-    TRY(signal_group_proc_locked(group, int(sig), self.pid));
-    return u64(0);
+    Result<u64> result = Errno::esrch;
+    bool delivered = false;
+    for_each_process_proc_locked([&](Process& p) {
+        if (p.pgid != group || p.zombie)
+            return;
+        if (may_signal_proc_locked(self, p, sig)) {
+            send(p);
+            delivered = true;
+        } else {
+            result = Errno::eperm;
+        }
+    });
+    return delivered ? Result<u64>(u64(0)) : result;
 }
 
 // tkill/tgkill: a thread-directed signal (tgid 0: any process).
@@ -71,6 +99,8 @@ static Result<u64> thread_kill(Pid tgid, Pid tid, i32 sig)
     Thread* t = find_thread_proc_locked(tid);
     if (!t || t->state == ThreadState::Dead || (tgid && t->process->pid != tgid))
         return Errno::esrch; // gone, or not in that thread group
+    if (!may_signal_proc_locked(current_process(), *t->process, sig))
+        return Errno::eperm;
     if (sig)
         send_thread_signal_proc_locked(*t, int(sig), SI_TKILL, current_process().pid);
     return u64(0);
@@ -315,8 +345,7 @@ namespace {
 // The threads setpriority/getpriority name: PRIO_PROCESS a thread id (as
 // Linux, one thread; 0 the caller), PRIO_PGRP every thread of the group's
 // processes (0: the caller's group), PRIO_USER every thread of the user's
-// processes (0: the caller's user). Everyone is uid 0, so user 0 is every
-// process and any other user has none.
+// processes, by real uid (0: the caller's).
 constexpr i32 PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
 
 template <typename F> bool for_each_prio_target_proc_locked(i32 which, i32 who, F&& f)
@@ -331,11 +360,10 @@ template <typename F> bool for_each_prio_target_proc_locked(i32 which, i32 who, 
         }
         return found;
     }
-    if (which == PRIO_USER && who != 0)
-        return false; // no process runs as another user
     Pid group = who ? who : current_process().pgid;
+    u32 user = who ? u32(who) : current_process().creds.uid;
     for_each_process_proc_locked([&](Process& p) {
-        if ((which == PRIO_USER || p.pgid == group) && !p.zombie)
+        if ((which == PRIO_USER ? p.creds.uid == user : p.pgid == group) && !p.zombie)
             for_each_thread_proc_locked(p, [&](Thread& t) {
                 f(t);
                 found = true;
@@ -347,17 +375,35 @@ template <typename F> bool for_each_prio_target_proc_locked(i32 which, i32 who, 
 } // namespace
 
 // setpriority/getpriority (kernel/sys.c): nice values are clamped to
-// -20..19 as Linux does; root may lower them, so no EPERM or EACCES can
-// arise. getpriority's raw result is 20 - nice, of the best (lowest nice)
+// -20..19 as Linux does. Renicing another user's thread (the caller's
+// effective uid is neither its real nor its effective uid) needs
+// CAP_SYS_NICE (EPERM), and so does lowering a nice value below what the
+// target's RLIMIT_NICE allows (EACCES); a thread refused is left alone,
+// the others named are changed, and the call reports the refusal.
+// getpriority's raw result is 20 - nice, of the best (lowest nice)
 // thread named.
 Result<u64> sys_setpriority(i32 which, i32 who, i32 nice)
 {
+    constexpr unsigned RLIMIT_NICE = 13;
     if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
         return Errno::einval;
     nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
     SpinLockGuard guard(process_lock());
-    bool found = for_each_prio_target_proc_locked(which, who, [&](Thread& t) { set_nice_proc_locked(t, nice); });
-    return found ? Result<u64>(u64(0)) : Result<u64>(Errno::esrch);
+    const Credentials& me = current_process().creds;
+    Result<u64> result = u64(0);
+    bool found = for_each_prio_target_proc_locked(which, who, [&](Thread& t) {
+        const Process& target = *t.process;
+        if (target.creds.uid != me.euid && target.creds.euid != me.euid && !me.capable(Cap::sys_nice)) {
+            result = Errno::eperm;
+            return;
+        }
+        if (nice < t.sched.nice && u64(20 - nice) > target.rlimit_cur[RLIMIT_NICE] && !me.capable(Cap::sys_nice)) {
+            result = Errno::eacces;
+            return;
+        }
+        set_nice_proc_locked(t, nice);
+    });
+    return found ? result : Result<u64>(Errno::esrch);
 }
 
 Result<u64> sys_getpriority(i32 which, i32 who)

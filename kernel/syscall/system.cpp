@@ -156,7 +156,7 @@ namespace {
 constexpr i32 PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
               PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30,
               PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38,
-              PR_GET_NO_NEW_PRIVS = 39;
+              PR_GET_NO_NEW_PRIVS = 39, PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_CAPBSET_READ = 23;
 constexpr usize TASK_COMM_LEN = 16;
 
 // The new comm: up to 15 bytes of the string, longer ones truncated
@@ -176,7 +176,7 @@ Result<void> read_comm(u64 address, char (&name)[TASK_COMM_LEN])
 } // namespace
 
 // prctl(2): the options kernel/sys.c implements that a process without
-// capabilities, seccomp or namespaces has a use for; the rest EINVAL.
+// seccomp or namespaces has a use for; the rest EINVAL.
 Result<u64> sys_prctl(Thread& t, Process& p, i32 option, u64 arg2, u64 arg3, u64 arg4, u64 arg5)
 {
     switch (option) {
@@ -246,6 +246,16 @@ Result<u64> sys_prctl(Thread& t, Process& p, i32 option, u64 arg2, u64 arg3, u64
         if (arg2 || arg3 || arg4 || arg5)
             return Errno::einval;
         return u64(t.no_new_privs);
+    case PR_GET_KEEPCAPS: return u64(p.creds.keep_caps);
+    case PR_SET_KEEPCAPS: {
+        if (arg2 > 1)
+            return Errno::einval;
+        SpinLockGuard guard(process_lock()); // credentials change under it (process.hpp)
+        p.creds.keep_caps = arg2;
+        return u64(0);
+    }
+    case PR_CAPBSET_READ: // the bounding set is every capability
+        return arg2 <= CAP_LAST_CAP ? Result<u64>(u64(1)) : Result<u64>(Errno::einval);
     default: return Errno::einval;
     }
 }

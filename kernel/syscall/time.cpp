@@ -99,7 +99,7 @@ u64 deadline_after(u64 duration)
 } // namespace
 
 // clock_settime(2) (kernel/time/posix-timers.c): only CLOCK_REALTIME can
-// be set (by root: everyone here). A CPU clock named by a negative id
+// be set, with CAP_SYS_TIME (EPERM after the value is checked). A CPU clock named by a negative id
 // refuses with EPERM after reading the value (posix_cpu_clock_set); every
 // other clock, the caller's own CPU clocks included, has no setter (EINVAL).
 Result<u64> sys_clock_settime(i32 id, UserPtr<const Timespec> value)
@@ -115,6 +115,8 @@ Result<u64> sys_clock_settime(i32 id, UserPtr<const Timespec> value)
     constexpr i64 KTIME_SEC_MAX = INT64_MAX / 1000000000;
     if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000 || ts.tv_sec >= KTIME_SEC_MAX - 30 * 365 * 86400ll)
         return Errno::einval;
+    if (!current_process().creds.capable(Cap::sys_time))
+        return Errno::eperm;
     wallclock_set(u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec));
     return u64(0);
 }

@@ -37,6 +37,7 @@ FAMILY_FILES = {
     "poll": "kernel/syscall/poll.cpp",
     "futex": "kernel/syscall/futex.cpp",
     "system": "kernel/syscall/system.cpp",
+    "credentials": "kernel/syscall/credentials.cpp",
     "signal_frame": "kernel/trap/signal_frame.cpp",
 }
 ATTRS = {"none": "", "no_restart": "never restarted after a signal"}

@@ -67,6 +67,9 @@ int main(int argc, char** argv)
         {"conformance_proc", conformance_proc_cases()},
         // Core dumps: the ELF core file, its limits and name, WCOREDUMP.
         {"coredump", coredump_cases()},
+        // Users, groups and capabilities: the set*id family, file
+        // permissions, chown, kill and setpriority across users.
+        {"credentials", credentials_cases()},
         // What the syscall fuzzer found beyond that (userland/fuzz).
         {"fuzz_regressions", concat({fuzz_regression_cases(), thread_fuzz_regression_cases()})},
         // More than one hart: concurrency, atomics, TLB shootdown, and
