@@ -74,6 +74,14 @@ for name in bin/boxsh bin/spin bin/exec_probe sbin/poweroff; do
     rm -f "$rootfs/$name"
     link_or_copy "$rootfs/sbin/init" "$rootfs/$name"
 done
+# Every box tool under its own name in one folder, busybox's namesakes
+# too: the teaching versions, and what the box tests run (ps -L and top -H,
+# which busybox lacks, are the thread view of Myriad's /proc).
+mkdir -p "$rootfs/usr/libexec/box"
+for name in init sh echo true false spin exec_probe poweroff chmod cat ls mkdir rm mv cp wc head \
+        grep touch env pwd ps top kill pstree sleep nice time; do
+    link_or_copy "$rootfs/sbin/init" "$rootfs/usr/libexec/box/$name"
+done
 "$strip" -o "$rootfs/bin/usertests" "$usertests"
 "$strip" -o "$rootfs/bin/bench" "$bench"
 "$strip" -o "$rootfs/bin/fuzz" "$fuzz"
@@ -104,7 +112,8 @@ printf 'not an ELF file: no \\177ELF magic and no #! line\n' >"$rootfs/bin/garba
 printf 'a text file without execute permission\n' >"$rootfs/bin/noexec"
 
 chmod 0755 "$rootfs" "$rootfs"/* "$rootfs"/sbin/* "$rootfs"/bin/* "$rootfs"/usr/* "$rootfs"/usr/bin/* \
-    "$rootfs"/usr/sbin/* "$rootfs"/lib/*.so.* \
+    "$rootfs"/usr/sbin/* "$rootfs"/usr/libexec "$rootfs"/usr/libexec/box "$rootfs"/usr/libexec/box/* \
+    "$rootfs"/lib/*.so.* \
     "$rootfs"/lib/riscv64-linux-gnu "$rootfs"/lib/riscv64-linux-gnu/*
 chmod 0644 "$rootfs/bin/noexec"
 chmod 1777 "$rootfs/tmp"
