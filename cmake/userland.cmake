@@ -3,9 +3,12 @@
 # static glibc/libstdc++ binaries and packs them into initramfs.cpio
 # (cpio newc), which the kernel build embeds.
 #
-# Image layout (see userland/mkinitramfs.sh):
-#   /sbin/init, /bin/{sh,echo,true,false,spin,exec_probe}
-#                      one multi-call binary ("box", dispatching on the
+# Image layout (see userland/mkinitramfs.sh, docs/userland.md):
+#   /bin/busybox and its applets (/bin/sh, /usr/bin/awk, ...)
+#                      busybox from Debian's source (userland/thirdparty/)
+#   /usr/bin/lua       Lua 5.4 from Debian's source
+#   /sbin/init, /sbin/poweroff, /bin/{boxsh,spin,exec_probe},
+#   /usr/libexec/box/* one multi-call binary ("box", dispatching on the
 #                      basename of argv[0]) under every name
 #   /bin/usertests     the user test suite
 #   /bin/bench         micro-benchmarks (instructions per operation)

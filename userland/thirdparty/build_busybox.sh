@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds busybox from its Debian source tree with our configuration
 # (busybox.config: defconfig, static, the networking applets and the
-# init/halt family left out; userland/thirdparty/README.md says why),
+# init/halt family left out; docs/userland.md says why),
 # out of tree with busybox's own kbuild makefiles (make O=...).
 #
 #   build_busybox.sh --src SRC --config CONFIG --cross PREFIX --out DIR
