@@ -3,9 +3,12 @@
 # static glibc/libstdc++ binaries and packs them into initramfs.cpio
 # (cpio newc), which the kernel build embeds.
 #
-# Image layout (see userland/mkinitramfs.sh):
-#   /sbin/init, /bin/{sh,echo,true,false,spin,exec_probe}
-#                      one multi-call binary ("box", dispatching on the
+# Image layout (see userland/mkinitramfs.sh, docs/userland.md):
+#   /bin/busybox and its applets (/bin/sh, /usr/bin/awk, ...)
+#                      busybox from Debian's source (userland/thirdparty/)
+#   /usr/bin/lua       Lua 5.4 from Debian's source
+#   /sbin/init, /sbin/poweroff, /bin/{boxsh,spin,exec_probe},
+#   /usr/libexec/box/* one multi-call binary ("box", dispatching on the
 #                      basename of argv[0]) under every name
 #   /bin/usertests     the user test suite
 #   /bin/bench         micro-benchmarks (instructions per operation)
@@ -71,6 +74,40 @@ add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/dynamic_cxx
     DEPENDS ${CMAKE_SOURCE_DIR}/userland/demos/dynamic_cxx.cpp VERBATIM)
 add_custom_target(dynamic_programs DEPENDS ${CMAKE_BINARY_DIR}/hello ${CMAKE_BINARY_DIR}/dynamic_cxx)
 
+# Busybox and Lua from Debian's source packages (apt-get source through
+# a private apt configuration, userland/thirdparty/fetch_source.sh). The
+# downloads and unpacked trees sit in build/thirdparty, outside this
+# project's binary folder, so they outlive a reconfigure and a later
+# build works offline; each program is rebuilt only when its source,
+# configuration or build script changes.
+get_filename_component(MYRIAD_TOP_BUILD ${CMAKE_BINARY_DIR} DIRECTORY)
+set(MYRIAD_THIRDPARTY ${MYRIAD_TOP_BUILD}/thirdparty)
+set(MYRIAD_TP_SCRIPTS ${CMAKE_SOURCE_DIR}/userland/thirdparty)
+foreach(pkg busybox lua5.4)
+    add_custom_command(OUTPUT ${MYRIAD_THIRDPARTY}/${pkg}/version
+        COMMAND sh ${MYRIAD_TP_SCRIPTS}/fetch_source.sh --build ${MYRIAD_TOP_BUILD} ${pkg}
+        DEPENDS ${MYRIAD_TP_SCRIPTS}/fetch_source.sh
+        COMMENT "Fetching Debian source package ${pkg} (apt-get source, cached in build/thirdparty)"
+        VERBATIM)
+endforeach()
+string(REGEX REPLACE "gcc$" "" MYRIAD_CROSS_PREFIX ${CMAKE_C_COMPILER})
+set(MYRIAD_BUSYBOX ${CMAKE_BINARY_DIR}/busybox-build/busybox)
+add_custom_command(OUTPUT ${MYRIAD_BUSYBOX}
+    COMMAND sh ${MYRIAD_TP_SCRIPTS}/build_busybox.sh --src ${MYRIAD_THIRDPARTY}/busybox/src
+            --config ${MYRIAD_TP_SCRIPTS}/busybox.config --cross ${MYRIAD_CROSS_PREFIX}
+            --out ${CMAKE_BINARY_DIR}/busybox-build
+    DEPENDS ${MYRIAD_THIRDPARTY}/busybox/version ${MYRIAD_TP_SCRIPTS}/busybox.config
+            ${MYRIAD_TP_SCRIPTS}/build_busybox.sh
+    COMMENT "Building busybox (make -j2, static)"
+    VERBATIM)
+set(MYRIAD_LUA ${CMAKE_BINARY_DIR}/lua-build/lua)
+add_custom_command(OUTPUT ${MYRIAD_LUA}
+    COMMAND sh ${MYRIAD_TP_SCRIPTS}/build_lua.sh --src ${MYRIAD_THIRDPARTY}/lua5.4/src
+            --cc ${CMAKE_C_COMPILER} --out ${CMAKE_BINARY_DIR}/lua-build
+    DEPENDS ${MYRIAD_THIRDPARTY}/lua5.4/version ${MYRIAD_TP_SCRIPTS}/build_lua.sh
+    COMMENT "Building lua (static)"
+    VERBATIM)
+
 # The binaries in this directory keep their symbols (for GDB); the copies
 # in rootfs/ are stripped.
 set(MYRIAD_ROOTFS ${CMAKE_BINARY_DIR}/rootfs)
@@ -87,9 +124,10 @@ add_custom_command(OUTPUT ${MYRIAD_INITRAMFS}
             --box $<TARGET_FILE:box> --usertests $<TARGET_FILE:usertests>
             --bench $<TARGET_FILE:bench> --fuzz $<TARGET_FILE:fuzz>
             --threads-demo $<TARGET_FILE:threads_demo>
+            --busybox ${MYRIAD_BUSYBOX} --lua ${MYRIAD_LUA}
             --hello ${CMAKE_BINARY_DIR}/hello --dynamic-cxx ${CMAKE_BINARY_DIR}/dynamic_cxx --cc ${CMAKE_C_COMPILER}
             --rootfs ${MYRIAD_ROOTFS} --out ${MYRIAD_INITRAMFS}
-    DEPENDS box usertests bench fuzz threads_demo ${CMAKE_BINARY_DIR}/hello ${CMAKE_BINARY_DIR}/dynamic_cxx
+    DEPENDS box usertests bench fuzz threads_demo ${MYRIAD_BUSYBOX} ${MYRIAD_LUA} ${CMAKE_BINARY_DIR}/hello ${CMAKE_BINARY_DIR}/dynamic_cxx
             ${CMAKE_SOURCE_DIR}/userland/mkinitramfs.sh
     COMMENT "Staging rootfs/ and packing initramfs.cpio (${link_mode})"
     VERBATIM)

@@ -22,18 +22,18 @@ add_custom_command(OUTPUT ${MYRIAD_BAD_OUTPUTS}
 add_custom_target(bad_inputs ALL DEPENDS ${MYRIAD_BAD_OUTPUTS})
 
 # The shell works, then powers off: the kernel kept running.
-set(MYRIAD_SHELL_WORKS --expect "$ " --send "echo still alive\\r" --expect "still alive" --expect "$ "
+set(MYRIAD_SHELL_WORKS --expect "# " --send "echo still alive\\r" --expect "still alive" --expect "# "
     --send "poweroff\\r" --expect-exit 0 --reject "PANIC")
 
 # --- External initrd: the entries before the damage load, the rest is
 # ignored with the reason and the offset.
 myriad_qemu_test(bad_input.initrd_good --initrd ${MYRIAD_BAD}/initrd-good.cpio
-    --expect "external archive: 2 entries" --expect "$ "
+    --expect "external archive: 2 entries" --expect "# "
     --send "cat /etc/initrd-a /etc/initrd-b | wc -l\\r" --expect "2\\r\\n" ${MYRIAD_SHELL_WORKS})
 foreach(v truncated huge-filesize)
     myriad_qemu_test(bad_input.initrd_${v} --initrd ${MYRIAD_BAD}/initrd-${v}.cpio
         --expect "external archive: cpio file data runs past the end at offset 160\\x3b ignoring the rest"
-        --expect "external archive: 1 entries" --expect "$ "
+        --expect "external archive: 1 entries" --expect "# "
         --send "cat /etc/initrd-a\\r" --expect "first entry of the external initrd" ${MYRIAD_SHELL_WORKS})
 endforeach()
 myriad_qemu_test(bad_input.initrd_bad-magic --initrd ${MYRIAD_BAD}/initrd-bad-magic.cpio
@@ -41,7 +41,7 @@ myriad_qemu_test(bad_input.initrd_bad-magic --initrd ${MYRIAD_BAD}/initrd-bad-ma
     --expect "external archive: 1 entries" ${MYRIAD_SHELL_WORKS})
 myriad_qemu_test(bad_input.initrd_name-no-nul --initrd ${MYRIAD_BAD}/initrd-name-no-nul.cpio
     --expect "external archive: cpio name is not NUL-terminated at offset 160"
-    --expect "external archive: 1 entries" --expect "$ "
+    --expect "external archive: 1 entries" --expect "# "
     --send "cat /etc/initrd-b\\r" --expect "No such file" ${MYRIAD_SHELL_WORKS})
 myriad_qemu_test(bad_input.initrd_garbage --initrd ${MYRIAD_BAD}/initrd-garbage.cpio
     --expect "external archive: bad cpio magic (not newc 070701/070702) at offset 0"
@@ -89,6 +89,6 @@ myriad_qemu_test(bad_input.cmdline_huge_number
 # at the prompt; the second powers off through SBI instead.
 myriad_qemu_test(bad_input.dtb_small-plic --dtb ${MYRIAD_BAD}/dtb-small-plic.dtb --stop-after-steps
     --expect "plic: unusable device-tree node (reg too small for the context's registers)"
-    --expect "kernel ready" --expect "$ " --reject "PANIC")
+    --expect "kernel ready" --expect "# " --reject "PANIC")
 myriad_qemu_test(bad_input.dtb_far-poweroff --dtb ${MYRIAD_BAD}/dtb-far-poweroff.dtb
     --expect "power: offset 0x100000 outside the syscon's reg" ${MYRIAD_SHELL_WORKS})

@@ -10,12 +10,12 @@ set -eu
 
 usage() {
     echo "usage: $0 --strip STRIP --cpio CPIO --links copies|hardlinks" \
-         "--box BOX --usertests USERTESTS --bench BENCH --fuzz FUZZ --threads-demo DEMO" \
+         "--box BOX --busybox BUSYBOX --lua LUA --usertests USERTESTS --bench BENCH --fuzz FUZZ --threads-demo DEMO" \
          "--hello HELLO --dynamic-cxx CXX --cc CROSS_CC --rootfs DIR --out FILE" >&2
     exit 2
 }
 
-strip= cpio= links= box= usertests= bench= fuzz= threads_demo= hello= dynamic_cxx= cc= rootfs= out=
+strip= cpio= links= box= busybox= lua= usertests= bench= fuzz= threads_demo= hello= dynamic_cxx= cc= rootfs= out=
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     case "$1" in
@@ -23,6 +23,8 @@ while [ $# -gt 0 ]; do
         --cpio) cpio=$2 ;;
         --links) links=$2 ;;
         --box) box=$2 ;;
+        --busybox) busybox=$2 ;;
+        --lua) lua=$2 ;;
         --usertests) usertests=$2 ;;
         --bench) bench=$2 ;;
         --fuzz) fuzz=$2 ;;
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
     esac
     shift 2
 done
-for v in "$strip" "$cpio" "$links" "$box" "$usertests" "$bench" "$fuzz" "$threads_demo" "$hello" "$dynamic_cxx" \
+for v in "$strip" "$cpio" "$links" "$box" "$busybox" "$lua" "$usertests" "$bench" "$fuzz" "$threads_demo" "$hello" "$dynamic_cxx" \
         "$cc" "$rootfs" "$out"; do
     [ -n "$v" ] || usage
 done
@@ -44,22 +46,42 @@ done
 rm -rf "$rootfs"
 mkdir -p "$rootfs/bin" "$rootfs/sbin" "$rootfs/dev" "$rootfs/proc" "$rootfs/tmp"
 
-# The multi-call binary under each of its names (box/main.cpp dispatches
-# on the basename of argv[0]).
-"$strip" -o "$rootfs/sbin/init" "$box"
-link_or_copy() {
+mkdir -p "$rootfs/usr/bin" "$rootfs/usr/sbin"
+link_or_copy() { # TARGET NAME
     if [ "$links" = hardlinks ]; then
-        ln "$rootfs/sbin/init" "$1"
+        ln "$1" "$2"
     else
-        cp "$rootfs/sbin/init" "$1"
+        cp "$1" "$2"
     fi
 }
-for name in sh echo true false spin exec_probe \
-        cat ls mkdir rm mv cp wc head grep touch env pwd chmod \
-        ps top kill pstree sleep nice time; do
-    link_or_copy "$rootfs/bin/$name"
+
+# Busybox (Debian's source, userland/thirdparty/) under the name of every
+# applet it was configured with, where busybox --install puts them
+# (busybox.links: /bin/sh, /usr/bin/awk, /sbin/mount ...).
+"$strip" -o "$rootfs/bin/busybox" "$busybox"
+while read -r applet; do
+    case "$applet" in /*) ;; *) continue ;; esac
+    [ -e "$rootfs$applet" ] || link_or_copy "$rootfs/bin/busybox" "$rootfs$applet"
+done <"$(dirname "$busybox")/busybox.links"
+"$strip" -o "$rootfs/usr/bin/lua" "$lua"
+
+# Myriad's own multi-call program (box/main.cpp dispatches on the
+# basename of argv[0]) for what busybox does not do: process 1, poweroff
+# by reboot(2), the test helpers, and its shell as /bin/boxsh
+# (docs/userland.md says why it stays).
+"$strip" -o "$rootfs/sbin/init" "$box"
+for name in bin/boxsh bin/spin bin/exec_probe sbin/poweroff; do
+    rm -f "$rootfs/$name"
+    link_or_copy "$rootfs/sbin/init" "$rootfs/$name"
 done
-link_or_copy "$rootfs/sbin/poweroff"
+# Every box tool under its own name in one folder, busybox's namesakes
+# too: the teaching versions, and what the box tests run (ps -L and top -H,
+# which busybox lacks, are the thread view of Myriad's /proc).
+mkdir -p "$rootfs/usr/libexec/box"
+for name in init sh echo true false spin exec_probe poweroff chmod cat ls mkdir rm mv cp wc head \
+        grep touch env pwd ps top kill pstree sleep nice time; do
+    link_or_copy "$rootfs/sbin/init" "$rootfs/usr/libexec/box/$name"
+done
 "$strip" -o "$rootfs/bin/usertests" "$usertests"
 "$strip" -o "$rootfs/bin/bench" "$bench"
 "$strip" -o "$rootfs/bin/fuzz" "$fuzz"
@@ -89,7 +111,9 @@ printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$rootfs/etc/group"
 printf 'not an ELF file: no \\177ELF magic and no #! line\n' >"$rootfs/bin/garbage"
 printf 'a text file without execute permission\n' >"$rootfs/bin/noexec"
 
-chmod 0755 "$rootfs" "$rootfs"/* "$rootfs/sbin/init" "$rootfs"/bin/* "$rootfs"/lib/*.so.* \
+chmod 0755 "$rootfs" "$rootfs"/* "$rootfs"/sbin/* "$rootfs"/bin/* "$rootfs"/usr/* "$rootfs"/usr/bin/* \
+    "$rootfs"/usr/sbin/* "$rootfs"/usr/libexec "$rootfs"/usr/libexec/box "$rootfs"/usr/libexec/box/* \
+    "$rootfs"/lib/*.so.* \
     "$rootfs"/lib/riscv64-linux-gnu "$rootfs"/lib/riscv64-linux-gnu/*
 chmod 0644 "$rootfs/bin/noexec"
 chmod 1777 "$rootfs/tmp"

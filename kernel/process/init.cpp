@@ -40,7 +40,7 @@ Result<void> start_init(lib::StringView path)
             return fail(r.error());
 
     ExecArgs args;
-    const char* env[] = {"HOME=/", "PATH=/bin:/sbin", "TERM=vt100"};
+    const char* env[] = {"HOME=/", "PATH=/bin:/sbin:/usr/bin:/usr/sbin", "TERM=vt100"};
     auto appended = args.append(path.data(), path.length());
     args.argc = 1;
     // As Linux does, the words after "--" on the kernel command line are

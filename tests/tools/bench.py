@@ -258,7 +258,7 @@ def boot_to_prompt(image):
     count = None
     old_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # the reader thread echoes the console
     try:
-        if console.expect("$ ", deadline):
+        if console.expect("# ", deadline):
             console.send("echo first-prompt $MYRIAD_FIRST_PROMPT_INSTRET\r")
             while count is None and time.monotonic() < deadline and console.proc.poll() is None:
                 m = re.search(r"first-prompt (\d+)\r?\n", console.output)

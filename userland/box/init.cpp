@@ -19,7 +19,7 @@ constexpr const char* k_shell = "/bin/sh";
 
 // The kernel may start init with an empty environment; programs expect
 // at least these.
-char k_path[] = "PATH=/bin:/sbin";
+char k_path[] = "PATH=/bin:/sbin:/usr/bin:/usr/sbin";
 char k_home[] = "HOME=/";
 char* k_default_env[] = {k_path, k_home, nullptr};
 

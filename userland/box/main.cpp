@@ -20,7 +20,7 @@ int true_main(int, char**) { return 0; }
 int false_main(int, char**) { return 1; }
 
 constexpr std::array k_applets{
-    Applet{"init", box::init_main},   Applet{"sh", box::sh_main},
+    Applet{"init", box::init_main},   Applet{"sh", box::sh_main}, Applet{"boxsh", box::sh_main},
     Applet{"echo", box::echo_main},   Applet{"true", true_main},
     Applet{"false", false_main},      Applet{"spin", box::spin_main},
     Applet{"exec_probe", box::exec_probe_main}, Applet{"poweroff", box::poweroff_main},

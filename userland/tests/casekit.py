@@ -83,3 +83,19 @@ def main(doc, make_runner, make_check=Check, scratch_prefix=None):
         print(f"FAIL: {f}")
     print(f"{args.case}: {'FAIL' if check.failures else 'PASS'}")
     sys.exit(1 if check.failures else 0)
+
+
+# Myriad's own multi-call program keeps its tools (the teaching versions
+# that busybox's replaced on /bin) under this folder of the image, one
+# link per applet name.
+BOX_DIR = "usr/libexec/box"
+
+
+def image_program(rootfs, program):
+    """rootfs/PROGRAM, where "bin/NAME" is the box tool NAME when the
+    box has it: these drivers check Myriad's own programs."""
+    if program.startswith("bin/"):
+        boxed = os.path.join(rootfs, BOX_DIR, program[len("bin/"):])
+        if os.path.exists(boxed):
+            return boxed
+    return os.path.join(rootfs, program)

@@ -487,7 +487,7 @@ std::vector<std::vector<std::string>> rows_of(const std::string& text)
     return rows;
 }
 
-// ps -L/-T and top -H of the image, reading Myriad's /proc: a line per
+// Myriad's own ps -L/-T and top -H (the box tools), reading Myriad's /proc: a line per
 // thread (under qemu-user the image's programs do not run: proc_tools_test.py
 // runs them there).
 void ps_and_top_show_threads(Test& t)
@@ -501,7 +501,7 @@ void ps_and_top_show_threads(Test& t)
     tids.push_back(getpid());
     std::sort(tids.begin(), tids.end());
 
-    auto [ps, ps_status] = run_captured("bin/ps", {"-L", "-p", pid});
+    auto [ps, ps_status] = run_captured("usr/libexec/box/ps", {"-L", "-p", pid});
     EXPECT_EQ(ps_status, std::string("exited with status 0"));
     auto rows = rows_of(ps);
     ASSERT_EQ(rows.size(), size_t(5));
@@ -514,7 +514,7 @@ void ps_and_top_show_threads(Test& t)
             EXPECT_EQ(rows[i + 1][4] + " " + rows[i + 1].back(), std::string("named one"));
     }
 
-    auto [full, full_status] = run_captured("bin/ps", {"-Lf", "-p", pid});
+    auto [full, full_status] = run_captured("usr/libexec/box/ps", {"-Lf", "-p", pid});
     EXPECT_EQ(full_status, std::string("exited with status 0"));
     rows = rows_of(full);
     ASSERT_EQ(rows.size(), size_t(5));
@@ -524,12 +524,12 @@ void ps_and_top_show_threads(Test& t)
         EXPECT_EQ(rows[i][5], std::string("4"));
     }
 
-    auto [spid, spid_status] = run_captured("bin/ps", {"-T", "-p", pid});
+    auto [spid, spid_status] = run_captured("usr/libexec/box/ps", {"-T", "-p", pid});
     EXPECT_EQ(spid_status, std::string("exited with status 0"));
     EXPECT_EQ(spid.substr(0, spid.find('\n')), std::string("  PID  SPID TTY          TIME CMD"));
     EXPECT_EQ(rows_of(spid).size(), size_t(5));
 
-    auto [top, top_status] = run_captured("bin/top", {"-H", "-b", "-n", "1"});
+    auto [top, top_status] = run_captured("usr/libexec/box/top", {"-H", "-b", "-n", "1"});
     EXPECT_EQ(top_status, std::string("exited with status 0"));
     EXPECT(top.find("\nThreads: ") != std::string::npos);
     for (int tid : tids) {

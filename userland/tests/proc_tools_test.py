@@ -40,7 +40,7 @@ class Runner:
         return env
 
     def cmd(self, tool, args):
-        return [self.qemu, os.path.join(self.rootfs, "bin", tool)] + list(args)
+        return [self.qemu, casekit.image_program(self.rootfs, "bin/" + tool)] + list(args)
 
     def tool(self, name, *args, env=None):
         """Runs rootfs/bin/NAME under qemu; (status, stdout, stderr)."""

@@ -34,7 +34,7 @@ class Runner:
         linked program takes its loader and shared libraries from the
         image's /lib (qemu's -L prefix), as it does on Myriad."""
         prefix = ["-L", self.rootfs] if image_libraries else []
-        cmd = [self.qemu] + prefix + [os.path.join(self.rootfs, program)] + list(args)
+        cmd = [self.qemu] + prefix + [casekit.image_program(self.rootfs, program)] + list(args)
         full_env = {"PATH": "/usr/bin:/bin"} if env is None else env
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=full_env)

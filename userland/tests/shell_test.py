@@ -45,7 +45,7 @@ class Runner:
 
     def run(self, program, args=(), stdin=b"", env=None, cwd=None, argv0=None):
         """Runs rootfs/PROGRAM under qemu; returns (status, stdout, stderr)."""
-        cmd = [self.qemu] + (["-0", argv0] if argv0 else []) + [os.path.join(self.rootfs, program)] + list(args)
+        cmd = [self.qemu] + (["-0", argv0] if argv0 else []) + [casekit.image_program(self.rootfs, program)] + list(args)
         proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=30, cwd=cwd or self.dir,
                               env=self.env() if env is None else env)
         return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
@@ -85,7 +85,7 @@ class Terminal:
             os.setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-        self.proc = subprocess.Popen([r.qemu, os.path.join(r.rootfs, "bin/sh")], stdin=slave, stdout=slave,
+        self.proc = subprocess.Popen([r.qemu, casekit.image_program(r.rootfs, "bin/sh")], stdin=slave, stdout=slave,
                                      stderr=slave, cwd=r.dir, env=r.env(), preexec_fn=session)
         os.close(slave)
         self.seen = b""
@@ -384,7 +384,7 @@ def sh_signal_reports(r, c):
 def sh_process_groups(r, c):
     # Without a terminal there is no job control: the children stay in
     # the shell's process group (so that ^C reaches them).
-    proc = subprocess.Popen([r.qemu, os.path.join(r.rootfs, "bin/sh"), "-c", "cut -d' ' -f5 /proc/self/stat | cat"],
+    proc = subprocess.Popen([r.qemu, casekit.image_program(r.rootfs, "bin/sh"), "-c", "cut -d' ' -f5 /proc/self/stat | cat"],
                             stdout=subprocess.PIPE, cwd=r.dir, env=r.env(), start_new_session=True)
     out, _ = proc.communicate(timeout=30)
     c.eq("group of a child without job control", out.decode().strip(), str(proc.pid))
@@ -523,7 +523,7 @@ def ls(r, c):
     status, out, _ = r.tool("ls", "-l")
     c.match("setuid", out, r"^-rwsr-xr-x 1 +5 b$")
     c.match("sticky", out, r"^drwxrwxrwt")
-    status, out, _ = r.tool("ls", "-l", os.path.join(r.rootfs, "bin"))
+    status, out, _ = r.tool("ls", "-l", os.path.join(r.rootfs, casekit.BOX_DIR))
     c.match("ls -l /bin shows sh", out, r"^-rwxr-xr-x +\d+ +\d+ sh$")
     c.run("bad option", r.tool("ls", "-z"), status=2, err="usage")
 
@@ -637,7 +637,7 @@ def head(r, c):
     c.run("missing", r.tool("head", "missing"), status=1, err="head: missing: No such file or directory\n")
     # Stops reading once done: an endless writer gets SIGPIPE.
     yes = subprocess.Popen(["yes"], stdout=subprocess.PIPE)
-    proc = subprocess.run([r.qemu, os.path.join(r.rootfs, "bin/head"), "-n", "2"], stdin=yes.stdout,
+    proc = subprocess.run([r.qemu, casekit.image_program(r.rootfs, "bin/head"), "-n", "2"], stdin=yes.stdout,
                           capture_output=True, timeout=30)
     yes.stdout.close()
     c.eq("endless input", (proc.returncode, proc.stdout), (0, b"y\ny\n"))
