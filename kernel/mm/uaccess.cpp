@@ -2,6 +2,7 @@
 #include "kernel/mm/uaccess.hpp"
 #include "arch/arch.hpp"
 #include "kernel/locking.hpp"
+#include "kernel/process/process.hpp"
 
 
 namespace kernel::mm {
@@ -13,12 +14,43 @@ bool user_range_ok(u64 address, usize length)
     return address < arch::USER_TOP && length <= arch::USER_TOP - address;
 }
 
+namespace {
+
+// The calling thread's KernelBufferAsUser range, if [address, +length)
+// lies within it. Asked only once an address failed user_range_ok.
+bool in_kernel_window(u64 address, usize length)
+{
+    const Thread& t = current_thread();
+    return t.uaccess_window_end && address >= t.uaccess_window_start && address <= t.uaccess_window_end &&
+           length <= t.uaccess_window_end - address;
+}
+
+} // namespace
+
+KernelBufferAsUser::KernelBufferAsUser(void* buffer, usize length) : m_address(u64(buffer))
+{
+    Thread& t = current_thread();
+    VERIFY(t.uaccess_window_end == 0 && length > 0);
+    t.uaccess_window_start = m_address;
+    t.uaccess_window_end = m_address + length;
+}
+
+KernelBufferAsUser::~KernelBufferAsUser()
+{
+    Thread& t = current_thread();
+    t.uaccess_window_start = t.uaccess_window_end = 0;
+}
+
 Result<void> copy_from_user(void* dst, u64 user_src, usize length)
 {
     // A user page may fault in (and allocate): never under a spinlock.
     verify_no_spinlock_held("user memory access");
-    if (!user_range_ok(user_src, length))
-        return Errno::efault;
+    if (!user_range_ok(user_src, length)) [[unlikely]] {
+        if (!in_kernel_window(user_src, length))
+            return Errno::efault;
+        __builtin_memcpy(dst, reinterpret_cast<const void*>(user_src), length);
+        return {};
+    }
     if (length && arch::uaccess_copy(dst, reinterpret_cast<const void*>(user_src), length) != 0)
         return Errno::efault;
     return {};
@@ -27,8 +59,12 @@ Result<void> copy_from_user(void* dst, u64 user_src, usize length)
 Result<void> copy_to_user(u64 user_dst, const void* src, usize length)
 {
     verify_no_spinlock_held("user memory access");
-    if (!user_range_ok(user_dst, length))
-        return Errno::efault;
+    if (!user_range_ok(user_dst, length)) [[unlikely]] {
+        if (!in_kernel_window(user_dst, length))
+            return Errno::efault;
+        __builtin_memcpy(reinterpret_cast<void*>(user_dst), src, length);
+        return {};
+    }
     if (length && arch::uaccess_copy(reinterpret_cast<void*>(user_dst), src, length) != 0)
         return Errno::efault;
     return {};

@@ -28,6 +28,22 @@ Result<usize> copy_string_from_user(char* dst, u64 user_src, usize capacity);
 template <typename F> Result<u32> update_user_word(u64 address, F&& update);
 Result<bool> cmpxchg_user_word(u64 address, u32 expected, u32 desired, u32& found);
 
+// A kernel buffer that the user-copy routines accept as if it were user
+// memory, for the calling thread, while this object lives: a file's read
+// or write (which know only user addresses) can then move data between
+// two files through the kernel (sendfile). Only this exact range is
+// accepted; every other kernel address is still EFAULT. Not nested.
+class KernelBufferAsUser {
+public:
+    KernelBufferAsUser(void* buffer, usize length);
+    ~KernelBufferAsUser();
+    KernelBufferAsUser(const KernelBufferAsUser&) = delete;
+    u64 address() const { return m_address; }
+
+private:
+    u64 m_address;
+};
+
 template <typename T> Result<T> read_user(u64 address)
 {
     T value;

@@ -117,6 +117,8 @@ struct Thread {
     u64 sigwait_set = 0;
     u64 saved_mask = 0;         // [self]
     u64 syscall_a0 = 0;         // [self] the call's first argument, for a restart
+    // [self] A kernel buffer the user copies accept (mm::KernelBufferAsUser).
+    u64 uaccess_window_start = 0, uaccess_window_end = 0;
 
     // ---- [self] Owned by the thread itself ---------------------------------
     arch::FpState fp{};         // [self] current unless this hart's registers are newer (kernel/trap/trap.hpp)

@@ -4,8 +4,13 @@
 #include "kernel/fs/fs_info.hpp"
 #include "kernel/fs/inode.hpp"
 #include "kernel/fs/pipe.hpp"
+#include "kernel/mm/kmalloc.hpp"
+#include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/uaccess.hpp"
+#include "lib/scope_guard.hpp"
 #include "kernel/process/process.hpp"
+#include "kernel/process/scheduler.hpp"
+#include "kernel/process/signal.hpp"
 #include "kernel/syscall/syscall.hpp"
 
 namespace kernel {
@@ -13,6 +18,8 @@ namespace kernel {
 namespace {
 
 constexpr u64 IOV_MAX = 1024;
+// The most one read or write moves (Linux's MAX_RW_COUNT, INT_MAX rounded down to a page).
+constexpr usize MAX_RW_COUNT = 0x7ffff000;
 // fcntl commands (include/uapi/asm-generic/fcntl.h).
 constexpr u32 F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030,
               F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
@@ -95,6 +102,79 @@ Result<u64> sys_pwrite64(Fd fd, UserPtr<const u8> buf, usize count, i64 offset)
     if (offset < 0)
         return Errno::einval;
     return f->pwrite(buf.address(), count, u64(offset));
+}
+
+// sendfile: up to `count` bytes from in_fd (at *offset, which then moves
+// on, or at its file position) to out_fd, through a kernel page that the
+// two files' read and write take for user memory (KernelBufferAsUser).
+// Linux's rules: in_fd must be readable and a file behind an inode
+// (Linux: one with splice_read; a pipe or the tty is EINVAL), an offset
+// needs a seekable in_fd (ESPIPE), out_fd must be writable and not
+// O_APPEND (EINVAL). What a short write leaves is not taken from in_fd.
+Result<u64> sys_sendfile(Fd out_fd, Fd in_fd, UserPtr<i64> offset, usize count)
+{
+    // In Linux's order: the input, its offset, the output, then what
+    // splicing refuses.
+    FileRef in{TRY(file(in_fd))};
+    if (!in->readable())
+        return Errno::ebadf;
+    i64 position = 0;
+    if (offset) {
+        position = TRY(mm::read_user(offset));
+        if (!in->inode())
+            return Errno::espipe;
+        if (position < 0)
+            return Errno::einval;
+    }
+    FileRef out{TRY(file(out_fd))};
+    if (!out->writable())
+        return Errno::ebadf;
+    if (!in->inode() || (out->flags() & O_APPEND))
+        return Errno::einval;
+    count = lib::min<usize>(count, MAX_RW_COUNT);
+    if (count == 0)
+        return u64(0);
+    void* page = mm::kmalloc(mm::PAGE_SIZE);
+    if (!page)
+        return Errno::enomem;
+    lib::ScopeGuard free_page([&] { mm::kfree(page); });
+    mm::KernelBufferAsUser buffer(page, mm::PAGE_SIZE);
+    u64 total = 0;
+    Result<u64> error = u64(0);
+    while (total < count) {
+        if (total) {
+            // A long copy (from /dev/zero...) gives the hart up when its
+            // time is over and stops for a signal with what it has sent.
+            if (signal_deliverable_unlocked(current_thread()))
+                break;
+            preempt_if_needed();
+        }
+        usize want = lib::min<usize>(count - total, mm::PAGE_SIZE);
+        Result<usize> got = offset ? in->pread(buffer.address(), want, u64(position) + total)
+                                   : in->read(buffer.address(), want);
+        if (got.is_error()) {
+            error = got.error();
+            break;
+        }
+        if (got.value() == 0)
+            break; // end of the input
+        Result<usize> put = out->write(buffer.address(), got.value());
+        usize written = put.is_error() ? 0 : put.value();
+        if (!offset && written < got.value())
+            (void)in->seek(-i64(got.value() - written), 1); // SEEK_CUR: give back what was not sent
+        total += written;
+        if (put.is_error()) {
+            error = put.error();
+            break;
+        }
+        if (written < got.value())
+            break;
+    }
+    if (offset)
+        TRY(mm::write_user(offset, position + i64(total)));
+    if (total == 0 && error.is_error())
+        return error;
+    return total;
 }
 
 Result<u64> sys_lseek(Fd fd, i64 offset, u32 whence)

@@ -88,7 +88,7 @@ constexpr Syscall k_table[] = {
     {68, "pwrite64", 8, N, {A::fd, A::buf_in, A::len, A::offset}},
     {69, "preadv", 3, N, {A::fd, A::iovec, A::iov_count, A::offset, A::offset}},
     {70, "pwritev", 3, N, {A::fd, A::iovec, A::iov_count, A::offset, A::offset}},
-    {71, "sendfile", 3, N, {A::fd, A::fd, A::buf_out, A::len}},
+    {71, "sendfile", 8, N, {A::fd, A::fd, A::buf_out, A::len}},
     {72, "pselect6", 3, N, {A::small, A::fdset, A::fdset, A::fdset, A::timespec, A::struct_in}},
     {73, "ppoll", 8, N, {A::pollfds, A::small, A::timespec, A::sigset, A::len}},
     {74, "signalfd4", 1, N, {A::fd, A::sigset, A::len, A::open_flags}},

@@ -200,10 +200,11 @@ void alarm_fires(Test& t)
     EXPECT_EQ(setitimer(ITIMER_REAL, &value, &old), 0);
     EXPECT(seconds(old.it_value) == 0 && seconds(old.it_interval) == 0);
     const double first = remaining_real_timer();
-    EXPECT(first > 0.1 && first <= 0.2);
+    EXPECT(first > 0 && first <= 0.2);
     sleep_seconds(0.05);
+    // 0 if a loaded host held this guest back past the deadline meanwhile.
     const double second = remaining_real_timer();
-    EXPECT(second > 0 && second < first);
+    EXPECT(second >= 0 && second < first);
     EXPECT(poll_until([] { return g_runs == 1; }, 3));
     const double fired_after = monotonic_seconds() - set_at;
     EXPECT(fired_after > 0.15 && fired_after < 2);

@@ -35,7 +35,7 @@ int main(int argc, char** argv)
         {"process", concat({fork_wait_cases(), exec_cases(), exec_bad_input_cases(), fault_cases(), sched_cases(), basic_cases()})},
         // Files, directories, descriptors, pipes and devices.
         {"files", concat({file_io_cases(), directory_cases(), descriptor_cases(), pipe_device_cases(),
-                           bad_input_cases()})},
+                           sendfile_cases(), bad_input_cases()})},
         // Signals, job control, /proc and CPU accounting.
         {"signals", concat({signal_delivery_cases(), signal_mask_cases(), signal_interrupt_cases(),
                              signal_job_control_cases(), signal_cpu_cases()})},
