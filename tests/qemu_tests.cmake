@@ -210,7 +210,11 @@ myriad_qemu_test(shell.busybox_session --timeout 150
     --send "END\\r" --expect "# "
     --send "lua /tmp/t.lua\\r" --expect "lua squares 1,4,9,16,25\\r\\n" --expect "lua exit\\tnil\\texit\\t3\\r\\n"
     --expect "lua read popen+works+\\r\\n" --expect "lua close\\ttrue\\texit\\t0\\r\\n" --expect "# "
-    --send "poweroff\\r" --expect-exit 0 --reject "PANIC" --reject "not implemented" --reject "not found")
+    --send "cat /etc/passwd\\r" --expect "root:x:0:0:" --expect "# "
+    --send "cat /etc/group | wc -l\\r" --expect "2\\r\\n" --expect "# "
+    --send "id\\r" --expect "uid=0(root) gid=0(root)\\r\\n" --expect "# "
+    --send "poweroff\\r" --expect-exit 0 --reject "PANIC" --reject "not implemented" --reject "not found"
+    --reject "can't get groups")
 
 # The Image header U-Boot's booti and QEMU's -kernel read.
 add_test(NAME boot.image_header COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/check_image.py
