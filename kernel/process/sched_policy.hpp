@@ -44,7 +44,9 @@ public:
     // queue to allocate (0: there is room), and adopt_room(block, bytes)
     // moves the queue into the block if it still needs it and returns what
     // to free afterwards (the old queue, or the block itself when another
-    // caller made room first; may be nullptr).
+    // caller made room first; may be nullptr). A queue's room never
+    // shrinks, so a 0 from room_needed without the lock holds (the caller
+    // asks without it first).
     virtual usize room_needed(usize) const { return 0; }
     // Moving between run queues (harts): the queue's clock, against which
     // an entity's own progress is measured (fair: min_vruntime; 0 when the

@@ -359,6 +359,10 @@ bool scheduler_reserve(usize n)
     for (u64 harts = online_harts_mask(); harts; harts &= harts - 1) {
         RunQueue& rq = s_rq[__builtin_ctzll(harts)];
         SchedulerPolicy& policy = *rq.policy;
+        // A queue's room only grows: enough now is enough later, and
+        // asking costs no lock (nearly every clone).
+        if (policy.room_needed(n) == 0)
+            continue;
         for (;;) {
             usize bytes;
             {
@@ -494,7 +498,7 @@ namespace {
 // it stops (Ready if queued again, Blocked, Stopped, Dead...). Returns
 // when the current thread runs again, perhaps on another hart, holding
 // that hart's queue lock, which the thread that switched to it took.
-void schedule_rq_locked(RunQueue& rq)
+[[gnu::always_inline]] inline void schedule_rq_locked(RunQueue& rq)
 {
     VERIFY(queue_lock(rq).is_held_by_this_hart()); // in every build: a switch without it corrupts the run queue
     auto was = prof::mark(prof::Phase::Scheduler);
