@@ -20,9 +20,10 @@ namespace {
 // lies within it. Asked only once an address failed user_range_ok.
 bool in_kernel_window(u64 address, usize length)
 {
-    const Thread& t = current_thread();
-    return t.uaccess_window_end && address >= t.uaccess_window_start && address <= t.uaccess_window_end &&
-           length <= t.uaccess_window_end - address;
+    // Kernel code outside any thread (boot, the ktests) has no window.
+    const auto* t = static_cast<const Thread*>(arch::this_hart().current);
+    return t && t->uaccess_window_end && address >= t->uaccess_window_start && address <= t->uaccess_window_end &&
+           length <= t->uaccess_window_end - address;
 }
 
 } // namespace
