@@ -33,7 +33,8 @@ void on_usr1(int) { g_usr1_handled.fetch_add(1, std::memory_order_relaxed); }
 // SIGUSR1 (a handler, no SA_RESTART: read fails with EINTR), or with both
 // at the same moment (the signal from a third hart where there is one).
 // A round ends when the reader has the byte and the handler has run; one
-// that takes a second is a lost wake-up. The next signal goes only after
+// that takes five seconds is a lost wake-up (a loaded host has stalled a
+// round for a second). The next signal goes only after
 // the last one was handled, so none merges with a pending one.
 void pipe_reader_woken_by_writer_and_signals(Test& t)
 {
@@ -98,7 +99,11 @@ void pipe_reader_woken_by_writer_and_signals(Test& t)
             short_writes += write(fds[1], &byte, 1) != 1;
             ++written;
         }
-        lost += !spin_until([&] { return bytes.load() == written && g_usr1_handled.load() == sent; }, 1);
+        if (!spin_until([&] { return bytes.load() == written && g_usr1_handled.load() == sent; }, 5)) {
+            ++lost;
+            std::printf("# round %d (kind %d) stuck: %d of %d bytes read, %d of %d signals handled\n", round, kind,
+                        bytes.load(), written, g_usr1_handled.load(), sent);
+        }
     }
     unsigned char last = k_last;
     EXPECT_EQ(write(fds[1], &last, 1), 1);
