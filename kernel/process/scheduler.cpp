@@ -459,6 +459,26 @@ void make_ready_proc_locked(Thread& t)
     prof::mark(was);
 }
 
+bool wake_blocked_proc_locked(Thread& t)
+{
+    process_lock().assert_held();
+    if (!claim_blocked(t))
+        return false; // not blocked, or another waker has it
+    // Claimed: the sleeper cannot take itself back to running any more, so
+    // its queue fields hold still until it runs. Off a queue under this
+    // lock; a queue with its own lock the sleeper leaves itself.
+    if (!t.wait_lock)
+        t.queue_node.unlink();
+    if (t.sleep_node.next && t.sleep_node.is_linked())
+        t.sleep_node.unlink();
+    if (one_hart()) {
+        enqueue_rq_locked(t, 0);
+    } else {
+        place(t, false);
+    }
+    return true;
+}
+
 void affinity_changed_proc_locked(Thread& t)
 {
     process_lock().assert_held();

@@ -48,6 +48,11 @@ void set_nice_proc_locked(Thread& t, int nice);
 
 // Make t runnable (New/Blocked/Stopped -> Ready). Caller holds the process lock.
 void make_ready_proc_locked(Thread& t);
+// Wake t if it is blocked, wherever it waits (a signal, a stop): claimed
+// first, then taken off a wait queue under the process lock (one with its
+// own lock the thread leaves itself) and the sleep list, and queued. False
+// if it was not blocked or another waker had it.
+bool wake_blocked_proc_locked(Thread& t);
 // t's affinity mask changed: move it off a hart it may no longer use.
 void affinity_changed_proc_locked(Thread& t);
 // Give up the CPU: the current thread stays ready. No lock held.

@@ -72,13 +72,7 @@ void wake_for_signal_proc_locked(Thread& t)
     // read; a sleeper not under this lock marks itself blocked before it
     // reads the signals (block_on_locked).
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&t.state, __ATOMIC_RELAXED) != ThreadState::Blocked)
-        return;
-    // Off a queue under this lock (make_ready takes it off the sleep
-    // list); a sleeper on a queue with its own lock takes itself off.
-    if (!__atomic_load_n(&t.wait_lock, __ATOMIC_RELAXED))
-        t.queue_node.unlink();
-    make_ready_proc_locked(t);
+    wake_blocked_proc_locked(t);
 }
 
 void drop_from_every_queue_proc_locked(Process& p, u64 bits)
