@@ -79,6 +79,20 @@ usize strlen(const char* s)
     return n;
 }
 
+// __builtin_ctzll without the bit-manipulation extension (the kernel is
+// built for rv64imac): libgcc's loop took about 45 instructions, and the
+// scheduler asks on every wake-up (the hart of a one-hart affinity mask).
+// A de Bruijn sequence finds the lowest set bit in a multiply and a load.
+// Undefined for 0, as the builtin.
+int __ctzdi2(u64 x)
+{
+    static constexpr u8 INDEX[64] = {0,  1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,
+                                     62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+                                     63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+                                     46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6};
+    return INDEX[((x & -x) * 0x03f79d71b4cb0a89ull) >> 58];
+}
+
 // Called if a pure virtual function is ever invoked (a kernel bug).
 void __cxa_pure_virtual() { PANIC("pure virtual function called"); }
 

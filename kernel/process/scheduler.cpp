@@ -757,16 +757,20 @@ namespace {
 // the process lock (ranked above the caller's). `ignorable` collects the
 // pending signals judged not to interrupt (ignored), so a look without
 // the lock after marking the thread blocked does not take them again.
-bool interrupted_unlocked(const Thread& t, u64& ignorable)
+[[gnu::noinline]] bool interrupted_slow(const Thread& t, u64& ignorable)
 {
-    bool stop = t.has_work(Thread::WORK_GROUP_STOP);
-    if (!stop && !(signal_deliverable_unlocked(t) & ~ignorable)) [[likely]]
-        return false;
     SpinLockGuard guard(process_lock());
     if (signal_interrupts_proc_locked(t))
         return true;
     ignorable = signal_deliverable_unlocked(t);
     return false;
+}
+
+inline bool interrupted_unlocked(const Thread& t, u64& ignorable)
+{
+    if (!t.has_work(Thread::WORK_GROUP_STOP) && !(signal_deliverable_unlocked(t) & ~ignorable)) [[likely]]
+        return false;
+    return interrupted_slow(t, ignorable);
 }
 
 } // namespace
@@ -791,7 +795,8 @@ bool block_on_own_locked(WaitQueue& wq, SpinLock& lock)
         wq.head.prev->next = &t.queue_node;
         wq.head.prev = &t.queue_node;
         t.wait_lock = &lock;
-        __atomic_store_n(&t.state, ThreadState::Blocked, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&t.state, ThreadState::Blocked, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST); // the sender's side: wake_for_signal_proc_locked
         // A signal sent before that store found the thread running and
         // woke nobody: look again. Back to running if no waker claimed it
         // meanwhile (else it is being queued: switch away all the same).

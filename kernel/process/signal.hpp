@@ -50,15 +50,15 @@ inline bool signal_interrupts_proc_locked(const Thread& t)
     return signal_interrupts_slow_proc_locked(t);
 }
 // Without the process lock: the signals pending for t that it does not
-// block, and whether a group stop is asked of it. A sleep that is not
-// under the process lock looks here after marking itself blocked (a
-// sender looks at the state after marking the signal pending: one of the
-// two sees the other); the full judgement (an ignored signal does not
-// interrupt) needs the lock.
+// block. A sleep that is not under the process lock looks here after
+// marking itself blocked and a full fence (a sender fences after marking
+// the signal pending, then looks at the state: one of the two sees the
+// other); the full judgement (an ignored signal does not interrupt)
+// needs the lock.
 inline u64 signal_deliverable_unlocked(const Thread& t)
 {
-    u64 pending = __atomic_load_n(&t.signals.pending, __ATOMIC_SEQ_CST) |
-                  __atomic_load_n(&t.process->signals.pending, __ATOMIC_SEQ_CST);
+    u64 pending = __atomic_load_n(&t.signals.pending, __ATOMIC_RELAXED) |
+                  __atomic_load_n(&t.process->signals.pending, __ATOMIC_RELAXED);
     return pending & ~(__atomic_load_n(&t.signals_blocked, __ATOMIC_RELAXED) & ~UNBLOCKABLE);
 }
 // rt_sigtimedwait: take a pending signal of `set` off t's queue (its own

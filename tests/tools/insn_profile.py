@@ -55,11 +55,15 @@ class Symbols:
         return self.names[i] if i >= 0 else "[kernel?]"
 
 
-def run(image, plugin, bench, n, out_dir):
+def run(image, plugin, bench, n, out_dir, smp=1):
     out = os.path.join(out_dir, f"blocks-{bench}-{n}.txt")
     env = dict(os.environ, MYRIAD_TB_COUNT_OUT=out)
-    cmd = [sys.executable, os.path.join(HERE, "qemu.py"), "--image", image, "--icount", "--qemu-arg=-plugin",
-           "--qemu-arg=" + plugin, "--append", f"init=/bin/bench -- {bench} {n}", "--timeout", "600"]
+    # With more harts, bench pins itself to CPU 0 (as ./myriad bench's
+    # -smp 4 column does); every hart's blocks count.
+    pin = "--cpu 0 " if smp > 1 else ""
+    cmd = [sys.executable, os.path.join(HERE, "qemu.py"), "--image", image, "--icount", "--smp", str(smp),
+           "--qemu-arg=-plugin", "--qemu-arg=" + plugin, "--append", f"init=/bin/bench -- {pin}{bench} {n}",
+           "--timeout", "600"]
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
     blocks = collections.Counter()
     with open(out) as f:
@@ -74,13 +78,13 @@ def operations(n):
     return n + min(max(n // 10, 1), 1000)
 
 
-def profile(image, elf, plugin, bench, n1, n2, out_dir, blocks_of=None):
+def profile(image, elf, plugin, bench, n1, n2, out_dir, blocks_of=None, smp=1):
     """Instructions per operation by function; with blocks_of, by block
     (address) of the functions whose name contains that text."""
     symbols = Symbols(elf)
     per_key = collections.Counter()
-    a = run(image, plugin, bench, n1, out_dir)
-    b = run(image, plugin, bench, n2, out_dir)
+    a = run(image, plugin, bench, n1, out_dir, smp)
+    b = run(image, plugin, bench, n2, out_dir, smp)
     d = operations(n2) - operations(n1)
     for address in set(a) | set(b):
         name = symbols.name(address)
@@ -101,15 +105,18 @@ def main():
     p.add_argument("--against", metavar="ELF:IMAGE", help="a second kernel: print both columns and the change")
     p.add_argument("--top", type=int, default=40)
     p.add_argument("--blocks", metavar="TEXT", help="per block, for the functions whose name contains TEXT")
+    p.add_argument("--smp", type=int, default=1,
+                   help="harts; above 1, bench pins itself to CPU 0 (the -smp 4 column of ./myriad bench)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as out_dir:
         plugin = build_plugin(out_dir)
         elf = args.elf or os.path.join(os.path.dirname(args.image), "kernel.elf")
-        now = profile(args.image, elf, plugin, args.bench, args.n1, args.n2, out_dir, args.blocks)
+        now = profile(args.image, elf, plugin, args.bench, args.n1, args.n2, out_dir, args.blocks, args.smp)
         before = None
         if args.against:
             other_elf, other_image = args.against.split(":", 1)
-            before = profile(other_image, other_elf, plugin, args.bench, args.n1, args.n2, out_dir, args.blocks)
+            before = profile(other_image, other_elf, plugin, args.bench, args.n1, args.n2, out_dir, args.blocks,
+                             args.smp)
     names = set(now) | set(before or {})
     key = (lambda n: -abs(now[n] - before[n])) if before else (lambda n: -now[n])
     rows = sorted(names, key=key)[:args.top]

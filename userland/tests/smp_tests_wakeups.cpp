@@ -125,7 +125,7 @@ void pipe_reader_woken_by_writer_and_signals(Test& t)
                 cpus[0], cpus[1], written, sent, interrupted.load());
 }
 
-// Ping-pong through two pipes where each side waits in poll (1 s limit)
+// Ping-pong through two pipes where each side waits in poll (5 s limit)
 // before it reads: a readiness change on one hart that poll misses while
 // registering on another times the round out.
 void poll_ping_pong_between_harts(Test& t)
@@ -139,7 +139,7 @@ void poll_ping_pong_between_harts(Test& t)
     ASSERT_EQ(pipe(back), 0);
     auto wait_and_read = [](int fd, unsigned char& byte) {
         pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, 1000) != 1 || !(p.revents & POLLIN))
+        if (poll(&p, 1, 5000) != 1 || !(p.revents & POLLIN))
             return false;
         return read(fd, &byte, 1) == 1;
     };
