@@ -499,7 +499,7 @@ Result<void> AddressSpace::prepare_split(u64 start, u64 end)
 {
     // Linux's split_vma: each split must stay within vm.max_map_count.
     usize splits = splits_needed(start, end);
-    if (m_region_count + splits > max_map_count())
+    if (splits && m_region_count + splits > max_map_count())
         return Errno::enomem;
     return prepare_change(start, end, splits);
 }

@@ -359,7 +359,7 @@ Result<u64> sys_shmat(i32 id, u64 address, i32 flags)
             destroy(gone);
     }
     if (mapped.is_error())
-        return mapped.error() == Errno::eexist ? Errno::einval : mapped.error();
+        return mapped.error().code == Errno::eexist ? Errno::einval : mapped.error().code;
     return mapped.value();
 }
 

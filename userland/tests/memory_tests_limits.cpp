@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <grp.h>
 #include <string>
 #include <sys/ipc.h>
 #include <sys/mman.h>
@@ -283,7 +284,7 @@ void shm_stat_and_set(ut::Test& t)
     EXPECT_EQ(text.substr(0, text.find('\n')),
               std::string("       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      "
                           "atime      dtime      ctime                   rss                  swap"));
-    char line_start[64];
+    char line_start[128];
     snprintf(line_start, sizeof(line_start), "%10d %10d   604                 10000 %5d %5d      0", test_key(2), id,
              getpid(), getpid());
     EXPECT(text.find(line_start) != std::string::npos);
@@ -356,7 +357,7 @@ void shm_permissions(ut::Test& t)
     ASSERT(pid >= 0);
     if (pid == 0) {
         // Another user in the group: read only; a stranger: nothing.
-        if (setgid(0) != 0 || setuid(1000) != 0)
+        if (setgroups(0, nullptr) != 0 || setgid(0) != 0 || setuid(1000) != 0)
             _exit(10);
         if (shmget(key, k_page, 0640) != -1 || errno != EACCES)
             _exit(1);
@@ -380,7 +381,7 @@ void shm_permissions(ut::Test& t)
     pid = fork();
     ASSERT(pid >= 0);
     if (pid == 0) {
-        if (setgid(1000) != 0 || setuid(1000) != 0)
+        if (setgroups(0, nullptr) != 0 || setgid(1000) != 0 || setuid(1000) != 0)
             _exit(10);
         void* ro = shmat(id, nullptr, SHM_RDONLY);
         shmid_ds ds{};
