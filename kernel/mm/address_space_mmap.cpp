@@ -35,14 +35,17 @@ u64 AddressSpace::set_brk(u64 requested)
         else if (add_region_locked(old_top, new_top, PROT_READ | PROT_WRITE, RegionKind::Heap).is_error())
             return m_heap_end;
     } else if (new_top < old_top) {
-        if (prepare_change(new_top, old_top, hole_slots(new_top, old_top)).is_error())
-            return m_heap_end;
         usize i = region_index(new_top);
         Region* heap = i < m_region_count ? &m_regions[i] : nullptr;
         if (heap && heap->kind == RegionKind::Heap && heap->start < new_top && heap->end == old_top) {
-            unmap_pages(*heap, new_top, old_top); // the common case: the heap's tail goes
+            // The common case: the heap's tail goes, and no region is added.
+            if (own_tables(new_top, old_top).is_error())
+                return m_heap_end;
+            unmap_pages(*heap, new_top, old_top);
             heap->end = new_top;
         } else {
+            if (prepare_change(new_top, old_top, hole_slots(new_top, old_top)).is_error())
+                return m_heap_end;
             remove_range(new_top, old_top);
         }
     }
@@ -76,6 +79,9 @@ Result<u64> AddressSpace::map(const MapRequest& q)
         if (q.fixed_noreplace && !range_is_free(q.hint, q.hint + size))
             return Errno::eexist;
         start = q.hint;
+        // Replacing a hole inside one region splits it, as munmap would.
+        if (hole_slots(start, start + size) && m_region_count >= max_map_count())
+            return Errno::enomem;
         TRY(own_tables(start, start + size));
         remove_range(start, start + size); // MAP_FIXED replaces what was there
     } else {
