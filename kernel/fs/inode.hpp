@@ -44,6 +44,9 @@ enum class ProcKind : u8 {
     // descriptor (proc_tid holds it); /proc/sys's directories and files.
     MountsLink, Mounts, FdDir, FdLink, SysctlDir, PidMax, Tainted, CorePattern, NrOpen,
     CoreUsesPid,
+    // /proc/sys/vm/max_map_count, /proc/sys/kernel/shm{max,all,mni},
+    // /proc/sysvipc/shm.
+    MaxMapCount, ShmMax, ShmAll, ShmMni, SysvipcShm,
 };
 
 struct Inode {

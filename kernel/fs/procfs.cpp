@@ -101,7 +101,14 @@ void proc_create_root_vfs_locked(Inode& proc)
         (void)make_inode_vfs_locked(*kernel.value(), "tainted", S_IFREG | 0644, ProcKind::Tainted, 0);
         (void)make_inode_vfs_locked(*kernel.value(), "core_pattern", S_IFREG | 0644, ProcKind::CorePattern, 0);
         (void)make_inode_vfs_locked(*kernel.value(), "core_uses_pid", S_IFREG | 0644, ProcKind::CoreUsesPid, 0);
+        (void)make_inode_vfs_locked(*kernel.value(), "shmmax", S_IFREG | 0644, ProcKind::ShmMax, 0);
+        (void)make_inode_vfs_locked(*kernel.value(), "shmall", S_IFREG | 0644, ProcKind::ShmAll, 0);
+        (void)make_inode_vfs_locked(*kernel.value(), "shmmni", S_IFREG | 0644, ProcKind::ShmMni, 0);
     }
+    if (auto vm = make_inode_vfs_locked(*sys.value(), "vm", S_IFDIR | 0555, ProcKind::SysctlDir, 0); vm.is_ok())
+        (void)make_inode_vfs_locked(*vm.value(), "max_map_count", S_IFREG | 0644, ProcKind::MaxMapCount, 0);
+    if (auto ipc = make_inode_vfs_locked(proc, "sysvipc", S_IFDIR | 0555, ProcKind::SysctlDir, 0); ipc.is_ok())
+        (void)make_inode_vfs_locked(*ipc.value(), "shm", S_IFREG | 0444, ProcKind::SysvipcShm, 0);
     if (auto fsdir = make_inode_vfs_locked(*sys.value(), "fs", S_IFDIR | 0555, ProcKind::SysctlDir, 0); fsdir.is_ok())
         (void)make_inode_vfs_locked(*fsdir.value(), "nr_open", S_IFREG | 0644, ProcKind::NrOpen, 0);
 }

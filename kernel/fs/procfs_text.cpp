@@ -12,6 +12,7 @@
 #include "kernel/process/coredump.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/smp.hpp"
+#include "kernel/syscall/shm.hpp"
 #include "kernel/time.hpp"
 #include "kernel/wallclock.hpp"
 #include "lib/format.hpp"
@@ -437,6 +438,11 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
         break;
     }
     case ProcKind::NrOpen: lib::format(out, "{}\n", NR_OPEN); break;
+    case ProcKind::MaxMapCount: lib::format(out, "{}\n", mm::max_map_count()); break;
+    case ProcKind::ShmMax: lib::format(out, "{}\n", ipc::shm_limits().shmmax); break;
+    case ProcKind::ShmAll: lib::format(out, "{}\n", ipc::shm_limits().shmall); break;
+    case ProcKind::ShmMni: lib::format(out, "{}\n", ipc::shm_limits().shmmni); break;
+    case ProcKind::SysvipcShm: ipc::format_sysvipc_shm(out); break;
     case ProcKind::Maps: {
         char name[16];
         SpaceRef space{TRY(space_for(inode, false, &name))};
@@ -543,6 +549,47 @@ Result<usize> write_pid_max(u64 buffer, usize length)
     return length;
 }
 
+// A sysctl number (proc_dointvec_minmax, proc_doulongvec_minmax): decimal,
+// blanks around it, at most `max`.
+Result<u64> parse_sysctl_number(u64 buffer, usize length, u64 max)
+{
+    char text[24] = {};
+    if (length >= sizeof(text))
+        return Errno::einval;
+    TRY(mm::copy_from_user(text, buffer, length));
+    usize i = 0;
+    while (i < length && (text[i] == ' ' || text[i] == '\t'))
+        ++i;
+    u64 value = 0;
+    usize digits = 0;
+    for (; i < length && text[i] >= '0' && text[i] <= '9'; ++i, ++digits) {
+        if (value > (max - u64(text[i] - '0')) / 10)
+            return Errno::einval;
+        value = value * 10 + u64(text[i] - '0');
+    }
+    while (i < length && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == 0))
+        ++i;
+    if (!digits || i != length)
+        return Errno::einval;
+    return value;
+}
+
+Result<usize> write_sysctl(ProcKind kind, u64 buffer, usize length)
+{
+    constexpr u64 INT_MAX = 0x7fffffff;
+    u64 value = TRY(parse_sysctl_number(buffer, length, kind == ProcKind::ShmMax || kind == ProcKind::ShmAll ? ~0ull : INT_MAX));
+    switch (kind) {
+    case ProcKind::MaxMapCount: mm::set_max_map_count(u32(value)); break;
+    case ProcKind::ShmMax: ipc::set_shm_limit(0, value); break;
+    case ProcKind::ShmAll: ipc::set_shm_limit(1, value); break;
+    default:
+        if (!ipc::set_shm_limit(2, value))
+            return Errno::einval;
+        break;
+    }
+    return length;
+}
+
 // /proc/sys/kernel/core_pattern (proc_dostring): the text up to a
 // newline, its first 127 bytes kept; the whole write counts.
 Result<usize> write_core_pattern(u64 buffer, usize length)
@@ -590,6 +637,11 @@ Result<usize> proc_write(const Inode& inode, u64 buffer, usize length, bool posi
     case ProcKind::PidMax: return write_pid_max(buffer, length);
     case ProcKind::CorePattern: return write_core_pattern(buffer, length);
     case ProcKind::CoreUsesPid: return write_core_uses_pid(buffer, length);
+    case ProcKind::MaxMapCount:
+    case ProcKind::ShmMax:
+    case ProcKind::ShmAll:
+    case ProcKind::ShmMni: return write_sysctl(inode.proc, buffer, length);
+    case ProcKind::SysvipcShm: return Errno::eio;
     case ProcKind::Tainted:
     case ProcKind::NrOpen: return Errno::eperm; // fixed here: a root that may not change them
     case ProcKind::Meminfo:

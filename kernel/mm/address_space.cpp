@@ -7,6 +7,7 @@
 #include "kernel/fs/inode.hpp"
 #include "kernel/mm/address_space_internal.hpp"
 #include "kernel/mm/kmalloc.hpp"
+#include "kernel/syscall/shm.hpp"
 #include "kernel/mm/page_alloc.hpp"
 #include "kernel/mm/vm.hpp"
 #include "kernel/panic.hpp"
@@ -44,6 +45,8 @@ bool mergeable(const Region& a, const Region& b)
 {
     if (a.end != b.start || a.prot != b.prot || a.kind != b.kind || a.flags != b.flags || a.file != b.file)
         return false;
+    if (a.flags & REGION_SYSV)
+        return false; // each region is an attach (shm_nattch), as Linux's shm vmas never merge
     return !a.file || (a.offset + (a.end - a.start) == b.offset && a.file_end == b.file_end);
 }
 
@@ -62,7 +65,9 @@ void file_ref(const Region& r)
 
 void file_unref(const Region& r)
 {
-    if (r.file)
+    if (r.file && (r.flags & REGION_SYSV))
+        ipc::shm_region_detached(*r.file);
+    else if (r.file)
         fs::inode_unref(*r.file);
 }
 
@@ -238,11 +243,23 @@ void AddressSpace::deactivate()
 
 // --- The region array --------------------------------------------------
 
+namespace {
+constinit u32 s_max_map_count = DEFAULT_MAX_MAP_COUNT;
+}
+
+u32 max_map_count() { return __atomic_load_n(&s_max_map_count, __ATOMIC_RELAXED); }
+void set_max_map_count(u32 count) { __atomic_store_n(&s_max_map_count, count, __ATOMIC_RELAXED); }
+
 Result<void> AddressSpace::ensure_region_capacity(usize extra)
 {
-    if (m_region_count + extra <= m_region_capacity)
+    usize needed = m_region_count + extra;
+    if (needed <= m_region_capacity)
         return {};
-    usize capacity = lib::max<usize>(8, (m_region_count + extra) * 2);
+    // Doubling, but not far past vm.max_map_count: a full set of 65 530
+    // regions (48 bytes each) is one allocation of about 3 MiB, which
+    // kmalloc can still hand out (its largest block is 4 MiB).
+    usize capacity = lib::max<usize>(8, needed * 2);
+    capacity = lib::max(needed, lib::min<usize>(capacity, usize(max_map_count()) + 2));
     auto* regions = static_cast<Region*>(kmalloc(capacity * sizeof(Region)));
     if (!regions)
         return Errno::enomem;
@@ -252,6 +269,22 @@ Result<void> AddressSpace::ensure_region_capacity(usize extra)
     m_regions = regions;
     m_region_capacity = capacity;
     return {};
+}
+
+usize AddressSpace::hole_slots(u64 start, u64 end) const
+{
+    usize i = region_index(start);
+    return i < m_region_count && m_regions[i].start < start && m_regions[i].end > end ? 1 : 0;
+}
+
+usize AddressSpace::splits_needed(u64 start, u64 end) const
+{
+    usize splits = 0;
+    if (const Region* r = region_at(start); r && r->start < start)
+        ++splits;
+    if (const Region* r = region_at(end); end > start && r && r->start < end)
+        ++splits;
+    return splits;
 }
 
 usize AddressSpace::region_index(u64 address) const
@@ -337,16 +370,29 @@ void AddressSpace::merge_neighbours(u64 address)
 void AddressSpace::remove_range(u64 start, u64 end)
 {
     usize i = region_index(start);
-    if (i < m_region_count)
-        split_at(m_regions, m_region_count, i, start);
-    usize last = region_index(end);
-    if (last < m_region_count)
-        split_at(m_regions, m_region_count, last, end);
-    usize first = region_index(start), past = first;
+    // A hole inside one region is the only case that needs a new slot:
+    // the region becomes [its start, end) and [end, its end), and the
+    // first is then cut short below.
+    if (i < m_region_count && m_regions[i].start < start && m_regions[i].end > end)
+        split_at(m_regions, m_region_count, i, end);
+    if (i < m_region_count && m_regions[i].start < start) {
+        Region& head = m_regions[i];
+        unmap_pages(head, start, lib::min(head.end, end));
+        head.end = start;
+        ++i;
+    }
+    usize first = i, past = first;
     while (past < m_region_count && m_regions[past].end <= end) {
         unmap_pages(m_regions[past], m_regions[past].start, m_regions[past].end);
         file_unref(m_regions[past]);
         ++past;
+    }
+    if (past < m_region_count && m_regions[past].start < end) {
+        // The range ends inside this region: its head goes, in place.
+        Region& tail = m_regions[past];
+        unmap_pages(tail, tail.start, end);
+        tail.offset += end - tail.start;
+        tail.start = end;
     }
     usize removed = past - first;
     for (usize j = first; j + removed < m_region_count; ++j)
@@ -443,10 +489,19 @@ Result<void> AddressSpace::own_tables(u64 start, u64 end)
     return {};
 }
 
-Result<void> AddressSpace::prepare_change(u64 start, u64 end)
+Result<void> AddressSpace::prepare_change(u64 start, u64 end, usize splits)
 {
-    TRY(ensure_region_capacity(3));
+    TRY(ensure_region_capacity(splits));
     return own_tables(start, end);
+}
+
+Result<void> AddressSpace::prepare_split(u64 start, u64 end)
+{
+    // Linux's split_vma: each split must stay within vm.max_map_count.
+    usize splits = splits_needed(start, end);
+    if (splits && m_region_count + splits > max_map_count())
+        return Errno::enomem;
+    return prepare_change(start, end, splits);
 }
 
 Result<void> AddressSpace::install(u64 page, PhysAddr pa, u64 pte_flags)

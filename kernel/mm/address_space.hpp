@@ -31,6 +31,7 @@ inline constexpr u8 REGION_SHARED = 1;    // MAP_SHARED: writes reach the file; 
 inline constexpr u8 REGION_SHMEM = 2;     // the file is shared anonymous memory (no name)
 inline constexpr u8 REGION_MAY_WRITE = 4; // shared and the file was opened for writing: PROT_WRITE allowed
 inline constexpr u8 REGION_LOCKED = 8;    // mlock: counted in VmLck, its pages brought in when locked
+inline constexpr u8 REGION_SYSV = 16;     // a System V shared memory attach (shmat): never merged, shmdt finds it
 
 struct Region {
     u64 start, end; // page-aligned, end exclusive
@@ -164,6 +165,10 @@ public:
     Result<u64> map(const MapRequest&);
     Result<u64> mmap_anonymous(u64 hint, u64 length, u32 prot, bool fixed);
     Result<void> unmap(u64 start, u64 length);
+    // shmdt: unmaps the System V segment attached at `address` (every
+    // region of it from there to the segment's size). EINVAL when no
+    // attach starts there.
+    Result<void> detach_segment(u64 address);
     Result<void> protect(u64 start, u64 length, u32 prot);
     // mlock/munlock of the pages [start, end) (page-aligned; as Linux, the
     // mapped pages up to the first unmapped one change, and that hole is
@@ -232,9 +237,17 @@ private:
     bool unshare_table(u64* table_entry);
     u64* own_entry(u64 va); // the leaf entry for va, in a table of our own; nullptr: no memory
     Result<void> own_tables(u64 start, u64 end);
-    // Before a range's regions or pages change: room for the region
-    // splits, and the range's leaf tables our own.
-    Result<void> prepare_change(u64 start, u64 end);
+    // Before a range's regions or pages change: room for `splits` more
+    // regions, and the range's leaf tables our own.
+    Result<void> prepare_change(u64 start, u64 end, usize splits);
+    // prepare_change for splitting the regions at both ends of the range
+    // (mprotect, mlock): ENOMEM when that would pass vm.max_map_count.
+    Result<void> prepare_split(u64 start, u64 end);
+    // How many of the range's two ends fall strictly inside a region.
+    usize splits_needed(u64 start, u64 end) const;
+    // 1 when [start, end) lies strictly inside one region (removing it
+    // leaves two), else 0: what remove_range needs.
+    usize hole_slots(u64 start, u64 end) const;
     Result<void> share_tables(AddressSpace& copy) const;
     Result<void> copy_pages_eagerly(AddressSpace& copy) const;
     Result<void> fault_in(const Region&, u64 page, bool write);
@@ -265,6 +278,15 @@ private:
     arch::AsidTag m_asid{}; // generation, ASID and satp value (arch/riscv/asid.hpp)
     Mutex m_lock{LockRank::AddressSpace};
 };
+
+// vm.max_map_count (/proc/sys/vm/max_map_count): how many regions one
+// address space may have. As in Linux, mmap fails with ENOMEM once the
+// count is above it, and a split (mprotect, mlock, munmap of a hole
+// inside a region) that would pass it is ENOMEM; a munmap that needs no
+// new region always succeeds.
+inline constexpr u32 DEFAULT_MAX_MAP_COUNT = 65530;
+u32 max_map_count();
+void set_max_map_count(u32);
 
 // Boot: the page every address space shares (the signal trampoline).
 Result<void> address_space_init();

@@ -2,6 +2,7 @@
 // Linux's semantics and error numbers.
 #include "kernel/mm/address_space.hpp"
 #include "arch/arch.hpp"
+#include "kernel/fs/inode.hpp"
 #include "kernel/mm/address_space_internal.hpp"
 #include "kernel/mm/page_alloc.hpp"
 
@@ -34,14 +35,17 @@ u64 AddressSpace::set_brk(u64 requested)
         else if (add_region_locked(old_top, new_top, PROT_READ | PROT_WRITE, RegionKind::Heap).is_error())
             return m_heap_end;
     } else if (new_top < old_top) {
-        if (prepare_change(new_top, old_top).is_error())
-            return m_heap_end;
         usize i = region_index(new_top);
         Region* heap = i < m_region_count ? &m_regions[i] : nullptr;
         if (heap && heap->kind == RegionKind::Heap && heap->start < new_top && heap->end == old_top) {
-            unmap_pages(*heap, new_top, old_top); // the common case: the heap's tail goes
+            // The common case: the heap's tail goes, and no region is added.
+            if (own_tables(new_top, old_top).is_error())
+                return m_heap_end;
+            unmap_pages(*heap, new_top, old_top);
             heap->end = new_top;
         } else {
+            if (prepare_change(new_top, old_top, hole_slots(new_top, old_top)).is_error())
+                return m_heap_end;
             remove_range(new_top, old_top);
         }
     }
@@ -60,7 +64,12 @@ Result<u64> AddressSpace::map(const MapRequest& q)
     bool shared = q.flags & REGION_SHARED;
     if (!shared && (q.prot & PROT_WRITE) && !commit_ok(pages_in(size)))
         return Errno::enomem;
-    TRY(ensure_region_capacity(3));
+    // Linux's do_mmap: refused once the count is above the limit, so the
+    // last mmap that succeeds may take it one past (a split inside a
+    // MAP_FIXED range aside).
+    if (m_region_count > max_map_count())
+        return Errno::enomem;
+    TRY(ensure_region_capacity(2)); // a MAP_FIXED hole inside a region, and the new one
     u64 start;
     if (q.fixed || q.fixed_noreplace) {
         if (!lib::is_aligned(q.hint, PAGE_SIZE))
@@ -70,6 +79,9 @@ Result<u64> AddressSpace::map(const MapRequest& q)
         if (q.fixed_noreplace && !range_is_free(q.hint, q.hint + size))
             return Errno::eexist;
         start = q.hint;
+        // Replacing a hole inside one region splits it, as munmap would.
+        if (hole_slots(start, start + size) && m_region_count >= max_map_count())
+            return Errno::enomem;
         TRY(own_tables(start, start + size));
         remove_range(start, start + size); // MAP_FIXED replaces what was there
     } else {
@@ -105,8 +117,38 @@ Result<void> AddressSpace::unmap(u64 start, u64 length)
     u64 end = lib::align_up(start + length, PAGE_SIZE);
     if (end > USER_REGIONS_END || end < start)
         return Errno::einval;
-    TRY(prepare_change(start, end));
+    // Only a hole inside one region adds one: then the count must stay
+    // within the limit (Linux lets it pass only transiently). Unmapping
+    // whole regions, or cutting the ends of some, needs no new slot.
+    usize slots = hole_slots(start, end);
+    if (slots && m_region_count >= max_map_count())
+        return Errno::enomem;
+    TRY(prepare_change(start, end, slots));
     remove_range(start, end);
+    return {};
+}
+
+Result<void> AddressSpace::detach_segment(u64 address)
+{
+    MutexGuard guard(m_lock);
+    const Region* r = region_at(address);
+    if (!r || r->start != address || !(r->flags & REGION_SYSV) || r->offset != 0)
+        return Errno::einval;
+    // As Linux's shmdt: every region of this segment's file from here to
+    // the segment's size goes (an attach mprotected in parts is several).
+    fs::Inode* file = r->file;
+    u64 end = address + lib::align_up(file->size, PAGE_SIZE);
+    for (usize i = region_index(address); i < m_region_count && m_regions[i].start < end;) {
+        Region& at = m_regions[i];
+        if (at.file != file || !(at.flags & REGION_SYSV) || at.end > end) {
+            ++i;
+            continue;
+        }
+        u64 start = at.start, stop = at.end;
+        TRY(prepare_change(start, stop, 0));
+        remove_range(start, stop);
+        i = region_index(stop);
+    }
     return {};
 }
 
@@ -128,7 +170,7 @@ Result<void> AddressSpace::protect(u64 start, u64 length, u32 prot)
             return Errno::eacces;
         a = r->end;
     }
-    TRY(prepare_change(start, end));
+    TRY(prepare_split(start, end));
     split_at(m_regions, m_region_count, region_index(start), start);
     split_at(m_regions, m_region_count, region_index(end - 1), end);
     PageTable table(m_root_pa);
@@ -169,7 +211,7 @@ Result<void> AddressSpace::set_locked(u64 start, u64& end, bool locked)
     end = stop;
     if (stop == start)
         return outcome;
-    TRY(prepare_change(start, end));
+    TRY(prepare_split(start, end));
     split_at(m_regions, m_region_count, region_index(start), start);
     split_at(m_regions, m_region_count, region_index(end - 1), end);
     for (usize i = region_index(start); i < m_region_count && m_regions[i].start < end; ++i)
@@ -283,7 +325,8 @@ Result<u64> AddressSpace::remap(u64 old_address, u64 old_size, u64 new_size, boo
         if (new_address < old_end && old_address < new_address + new_size)
             return Errno::einval; // overlapping source and destination
     }
-    TRY(prepare_change(old_address, old_end));
+    // A hole cut, the moved region inserted, the destination's hole.
+    TRY(prepare_change(old_address, old_end, 3));
     if (fixed)
         TRY(own_tables(new_address, new_address + new_size));
     if (!fixed && new_size <= old_size) {

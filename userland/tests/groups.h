@@ -16,6 +16,8 @@ std::vector<ut::Case> program_cases();    // program_tests.cpp
 std::vector<ut::Case> leak_cases();       // leak_tests.cpp
 std::vector<ut::Case> memory_cases();     // memory_tests.cpp
 void mlock_family(ut::Test&);             // memory_tests_lock.cpp, a case of memory_cases()
+std::vector<ut::Case> memory_limit_cases(); // memory_tests_limits.cpp, in the memory group
+std::vector<ut::Case> sysv_shm_cases();     // memory_tests_limits.cpp
 std::vector<ut::Case> oom_cases();        // leak_tests.cpp
 std::vector<ut::Case> meta_cases();       // meta_tests.cpp
 std::vector<ut::Case> file_io_cases();    // files_tests.cpp

@@ -54,7 +54,9 @@ int main(int argc, char** argv)
         // The programs of the boot image, run as a user would.
         {"programs", program_cases()},
         // Address spaces: copy-on-write, mappings, protections, sharing.
-        {"memory", memory_cases()},
+        {"memory", concat({memory_cases(), memory_limit_cases()})},
+        // System V shared memory: shmget, shmat, shmdt, shmctl.
+        {"sysv_shm", sysv_shm_cases()},
         // What a hostile program tried: symlink loops, /proc, brk extremes,
         // address spaces shared by fork and changed by the mmap family.
         {"robustness", robustness_cases()},
