@@ -154,11 +154,8 @@ public:
                     continue;
                 }
                 usize available = p.used();
-                if (p.packet_count) {
-                    const Packet& packet = p.oldest_packet();
-                    in_packet = p.head >= packet.start;
-                    available = usize((in_packet ? packet.end : packet.start) - p.head);
-                }
+                if (p.packet_count) [[unlikely]]
+                    available = before_packet_boundary_locked(in_packet);
                 n = lib::min(lib::min(length - done, available), sizeof(chunk));
                 for (usize i = 0; i < n; ++i)
                     chunk[i] = p.at(p.head + i);
@@ -172,15 +169,8 @@ public:
             p.head += n;
             done += n;
             bool packet_over = false;
-            if (in_packet) {
-                Packet& packet = p.oldest_packet();
-                if (p.head == packet.end || done == length) {
-                    p.head = packet.end; // the rest of the packet is dropped
-                    p.first_packet = (p.first_packet + 1) % MAX_PACKETS;
-                    --p.packet_count;
-                    packet_over = true;
-                }
-            }
+            if (in_packet) [[unlikely]]
+                packet_over = end_packet_locked(done == length);
             wake_all_locked(p.writable, lock);
             poll_wake_unlocked(p.poll, lock, POLLOUT | POLLWRNORM);
             if (done == length || packet_over)
@@ -344,9 +334,34 @@ public:
     }
 
 private:
+    // Packet mode kept off the stream's path (pipe reads and writes are
+    // hot): the bytes a read may take before the next packet boundary,
+    // and whether this one is in the oldest packet.
+    [[gnu::noinline]] usize before_packet_boundary_locked(bool& in_packet)
+    {
+        Pipe& p = *m_pipe;
+        const Packet& packet = p.oldest_packet();
+        in_packet = p.head >= packet.start;
+        return usize((in_packet ? packet.end : packet.start) - p.head);
+    }
+
+    // After bytes of the oldest packet were consumed: the read ends with
+    // the packet, or with a full buffer, dropping what of it is left.
+    [[gnu::noinline]] bool end_packet_locked(bool buffer_full)
+    {
+        Pipe& p = *m_pipe;
+        Packet& packet = p.oldest_packet();
+        if (p.head != packet.end && !buffer_full)
+            return false;
+        p.head = packet.end;
+        p.first_packet = (p.first_packet + 1) % MAX_PACKETS;
+        --p.packet_count;
+        return true;
+    }
+
     // Until `needed` bytes fit (and a packet slot, for a packet): EPIPE
     // (with SIGPIPE) with no reader left, EAGAIN or EINTR.
-    Result<void> wait_for_room_locked(usize needed, bool packet)
+    [[gnu::always_inline]] Result<void> wait_for_room_locked(usize needed, bool packet)
     {
         Pipe& p = *m_pipe;
         SpinLock& lock = p.lock();
@@ -371,7 +386,7 @@ private:
     // gathered in a kernel buffer before it goes in under the ring lock.
     // The write mutex keeps other writers' atomic writes from landing
     // between this write's packets.
-    Result<usize> write_packets(u64 buffer, usize length)
+    [[gnu::noinline]] Result<usize> write_packets(u64 buffer, usize length)
     {
         if (length == 0)
             return usize(0);
