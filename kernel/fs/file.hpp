@@ -31,7 +31,7 @@ class Epoll;
 
 // open(2) flags (include/uapi/asm-generic/fcntl.h).
 inline constexpr u32 O_ACCMODE = 3, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_EXCL = 0200,
-                     O_NOCTTY = 0400, O_TRUNC = 01000, O_APPEND = 02000, O_NONBLOCK = 04000,
+                     O_NOCTTY = 0400, O_TRUNC = 01000, O_APPEND = 02000, O_NONBLOCK = 04000, O_DIRECT = 040000,
                      O_DIRECTORY = 0200000, O_NOFOLLOW = 0400000, O_CLOEXEC = 02000000, O_PATH = 010000000,
                      O_LARGEFILE = 0100000, O_TMPFILE = 020000000 | 0200000;
 
@@ -54,6 +54,8 @@ public:
         (void)set, (void)size;
         return Errno::ebadf;
     }
+    // A pipe or FIFO end (F_SETFL may switch its packet mode, O_DIRECT).
+    virtual bool is_pipe() const { return false; }
     // The inode behind the file, if it is one (paths, fchdir, exec).
     virtual fs::Inode* inode() { return nullptr; }
     // Readiness now (POLLIN, POLLOUT, POLLHUP...), with the process lock

@@ -16,10 +16,12 @@ namespace kernel::fs {
 
 // st_mode file types (include/uapi/linux/stat.h).
 inline constexpr u32 S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000, S_IFLNK = 0120000,
-                     S_IFCHR = 0020000, S_IFIFO = 0010000;
+                     S_IFCHR = 0020000, S_IFIFO = 0010000,
+                     S_IFBLK = 0060000, S_IFSOCK = 0140000;
 inline constexpr usize NAME_MAX = 255, PATH_MAX = 4096;
 
 struct Inode;
+struct Pipe;
 
 struct DirEntry {
     DirEntry* next;
@@ -71,6 +73,10 @@ struct Inode {
     // Written (or mapped shared and writable) since boot: the archive's
     // bytes are no longer the whole truth.
     bool contents_changed = false;
+
+    // FIFOs: the pipe every open end shares, from the first open to the
+    // last close (fs/pipe.cpp) [vfs lock].
+    Pipe* fifo = nullptr;
 
     // Directories.
     DirEntry* entries = nullptr;

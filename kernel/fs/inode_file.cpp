@@ -1,5 +1,6 @@
 // Regular-file and directory open files, and device files.
 #include "kernel/fs/inode_file.hpp"
+#include "kernel/fs/pipe.hpp"
 #include "kernel/fs/procfs.hpp"
 #include "kernel/fs/tty.hpp"
 #include "kernel/mm/kmalloc.hpp"
@@ -394,6 +395,12 @@ Result<File*> open_inode(Inode& inode, u32 flags)
         f = mm::make<RtcFile>(inode);
         break;
     case Device::None:
+        if (inode.type() == S_IFIFO)
+            return open_fifo(inode, flags);
+        // Device nodes and sockets made by mknod are inert: no driver or
+        // socket stands behind them (Linux's chrdev_open: ENXIO).
+        if (inode.type() == S_IFCHR || inode.type() == S_IFBLK || inode.type() == S_IFSOCK)
+            return Errno::enxio;
         if (inode.proc != ProcKind::None && inode.is_regular()) {
             usize length = 0;
             char* text = TRY(proc_generate(inode, length));

@@ -246,8 +246,9 @@ Result<u64> sys_fcntl(Fd fd, u32 cmd, u64 arg)
         return u64(f->flags());
     case F_SETFL: {
         // Only O_APPEND and O_NONBLOCK change (fs/fcntl.c SETFL_MASK, less
-        // the flags we do not implement); the access mode stays.
-        constexpr u32 changeable = O_APPEND | O_NONBLOCK;
+        // the flags we do not implement); the access mode stays. O_DIRECT
+        // is a pipe's packet mode (Linux's setfl lets FIFOs have it).
+        u32 changeable = O_APPEND | O_NONBLOCK | (f->is_pipe() ? O_DIRECT : 0);
         f->set_flags((f->flags() & ~changeable) | (u32(arg) & changeable));
         return u64(0);
     }
@@ -294,7 +295,7 @@ Result<u64> sys_getdents64(Fd fd, UserPtr<u8> dirents, u32 count)
 
 Result<u64> sys_pipe2(UserPtr<i32> fds_out, i32 flags)
 {
-    if (flags & ~i32(O_CLOEXEC | O_NONBLOCK))
+    if (flags & ~i32(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
         return Errno::einval;
     File* ends[2];
     TRY(fs::create_pipe(ends, u32(flags)));
@@ -332,7 +333,7 @@ static Result<u64> sync_file(Fd fd)
     if (f->flags() & O_PATH)
         return Errno::ebadf;
     fs::Inode* inode = f->inode();
-    if (!inode || inode->proc != fs::ProcKind::None || inode->device != fs::Device::None)
+    if (!inode || inode->proc != fs::ProcKind::None || inode->device != fs::Device::None || f->is_pipe())
         return Errno::einval;
     return u64(0);
 }
@@ -399,7 +400,7 @@ Result<u64> sys_fallocate(Fd fd, i32 mode, i64 offset, i64 length)
     if (!f->writable())
         return Errno::ebadf;
     fs::Inode* inode = f->inode();
-    if (!inode) {
+    if (!inode || f->is_pipe()) {
         LinuxStat st;
         TRY(f->stat(st));
         return (st.st_mode & fs::S_IFMT) == fs::S_IFIFO ? Errno::espipe : Errno::enodev;

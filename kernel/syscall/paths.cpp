@@ -257,6 +257,44 @@ Result<u64> sys_mkdirat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
     return u64(0);
 }
 
+// mknod(2) in the order of Linux's do_mknodat: the type (a directory is
+// EPERM, an unknown type EINVAL), the new name, the directory's
+// permissions, then CAP_MKNOD for a device. Mode 0 is a regular file.
+Result<u64> sys_mknodat(Fd dirfd, UserPtr<const char> path_name, u32 mode, u32 dev)
+{
+    u32 type = mode & S_IFMT;
+    if (type == 0)
+        type = S_IFREG;
+    if (type == S_IFDIR)
+        return Errno::eperm;
+    if (type != S_IFREG && type != S_IFIFO && type != S_IFCHR && type != S_IFBLK && type != S_IFSOCK)
+        return Errno::einval;
+    UserPath path;
+    TRY(path.copy_from(path_name));
+    MutexGuard guard(vfs_lock());
+    Inode* start = TRY(start_dir(dirfd, path));
+    auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
+    if (where.name.is_empty() || is_dot_or_dotdot(where.name))
+        return Errno::eexist;
+    if (lookup_child_vfs_locked(*where.parent, where.name).is_ok())
+        return Errno::eexist;
+    if (where.trailing_slash || in_proc(*where.parent))
+        return Errno::enoent; // a trailing slash asks for a directory
+    TRY(may_change_entries(*where.parent));
+    bool device = type == S_IFCHR || type == S_IFBLK;
+    if (device && !current_credentials().capable(Cap::mknod))
+        return Errno::eperm;
+    Inode* node = TRY(new_inode_vfs_locked(type | (mode & ~current_process().umask & 07777)));
+    if (device)
+        node->rdev = dev;
+    set_new_inode_owner(*node, *where.parent);
+    if (auto r = link_vfs_locked(*where.parent, where.name, *node); r.is_error()) {
+        discard_if_unused_vfs_locked(*node);
+        return r.error();
+    }
+    return u64(0);
+}
+
 Result<u64> sys_unlinkat(Fd dirfd, UserPtr<const char> path_name, i32 flags)
 {
     if (flags & ~AT_REMOVEDIR)

@@ -50,7 +50,7 @@ constexpr Syscall k_table[] = {
     {30, "ioprio_set", 1, N, {A::which, A::target_pid, A::any}},
     {31, "ioprio_get", 1, N, {A::which, A::any_pid}},
     {32, "flock", 1, N, {A::fd, A::any}},
-    {33, "mknodat", 3, N, {A::dirfd, A::path, A::mode, A::any}},
+    {33, "mknodat", 6, N, {A::dirfd, A::path, A::mode, A::any}},
     {34, "mkdirat", 8, N, {A::dirfd, A::path, A::mode}},
     {35, "unlinkat", 8, N, {A::dirfd, A::path, A::at_flags}},
     {36, "symlinkat", 8, N, {A::path, A::dirfd, A::path}},

@@ -25,6 +25,7 @@ std::vector<ut::Case> directory_cases();  // files_tests_dirs.cpp
 std::vector<ut::Case> descriptor_cases(); // files_tests_fds.cpp
 std::vector<ut::Case> pipe_device_cases(); // files_tests_pipes.cpp
 std::vector<ut::Case> sendfile_cases();    // files_tests_sendfile.cpp
+std::vector<ut::Case> fifo_cases();       // fifo_tests.cpp
 std::vector<ut::Case> bad_input_cases();  // files_tests_errors.cpp
 std::vector<ut::Case> signal_delivery_cases(); // signal_tests.cpp
 std::vector<ut::Case> signal_mask_cases();     // signal_tests_masks.cpp
