@@ -38,6 +38,7 @@ FAMILY_FILES = {
     "futex": "kernel/syscall/futex.cpp",
     "system": "kernel/syscall/system.cpp",
     "credentials": "kernel/syscall/credentials.cpp",
+    "timers": "kernel/syscall/timers.cpp",
     "signal_frame": "kernel/trap/signal_frame.cpp",
 }
 ATTRS = {"none": "", "no_restart": "never restarted after a signal"}

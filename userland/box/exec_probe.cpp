@@ -106,6 +106,11 @@ int box::exec_probe_main(int argc, char** argv)
     std::string mode = argc >= 2 ? argv[1] : "";
     if (mode == "exit" && argc == 3)
         return std::atoi(argv[2]);
+    if (mode == "sleep-ms" && argc == 3) {
+        // Outlives a timer the caller armed before exec (it must not fire).
+        usleep(useconds_t(std::atoi(argv[2])) * 1000);
+        return 0;
+    }
     if (mode == "argv-envp") {
         if (argv[argc] != nullptr)
             mismatch("argv[argc] is not NULL");
@@ -116,7 +121,7 @@ int box::exec_probe_main(int argc, char** argv)
     } else if (mode == "big") {
         check_big(argc, argv);
     } else {
-        mismatch("usage: exec_probe exit N | argv-envp | auxv | big N LEN ARGS...");
+        mismatch("usage: exec_probe exit N | sleep-ms N | argv-envp | auxv | big N LEN ARGS...");
     }
     return g_ok ? 0 : exec_probe::k_mismatch;
 }
