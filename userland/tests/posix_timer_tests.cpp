@@ -227,34 +227,46 @@ void settime_returns_old_value(Test& t)
 
 void periodic_signals_and_overrun(Test& t)
 {
-    BlockSignal block(SIGUSR1);
+    // A real-time signal, which would queue once per expiry if the timer
+    // did not keep to one queued instance.
+    const int sig = SIGRTMIN + 2;
+    BlockSignal block(sig);
     int id = -1;
-    KernelSigevent ev = signal_event(SIGUSR1, 42);
+    KernelSigevent ev = signal_event(sig, 42);
     ASSERT_EQ(raw_create(CLOCK_MONOTONIC, &ev, &id), 0L);
     // Blocked: the first expiry queues the signal, the later ones while it
-    // waits are overruns, and only one signal is pending.
+    // waits are overruns.
     itimerspec value = spec_ns(2000000, 2000000);
     long long start = clock_ns(CLOCK_MONOTONIC);
     ASSERT_EQ(raw_settime(id, 0, &value, nullptr), 0L);
     sleep_seconds(0.04);
     siginfo_t info{};
-    ASSERT(take(SIGUSR1, info, 0));
+    long long first_taken = clock_ns(CLOCK_MONOTONIC);
+    ASSERT(take(sig, info, 0));
     long long elapsed = clock_ns(CLOCK_MONOTONIC) - start;
     EXPECT_EQ(info.si_code, SI_TIMER);
+    EXPECT_EQ(info.si_value.sival_int, 42);
     EXPECT(info.si_overrun >= 5);
     EXPECT(info.si_overrun <= elapsed / 2000000);
     EXPECT_EQ(raw_getoverrun(id), long(info.si_overrun));
-    EXPECT(!take(SIGUSR1, info, 0)); // one queued instance, not one per expiry
-    // Taken in time, each period brings a signal.
+    // Taken in time, each period brings a signal; the periods missed in
+    // between are overruns. At most one signal (the timer's next) can have
+    // been queued since the first was taken, however slow we are.
     int signals = 0, overruns = 0;
+    while (take(sig, info, 0)) {
+        ++signals;
+        overruns += info.si_overrun;
+    }
+    EXPECT(signals <= 1);
     start = clock_ns(CLOCK_MONOTONIC);
-    while (clock_ns(CLOCK_MONOTONIC) - start < 40000000)
-        if (take(SIGUSR1, info, 10)) {
+    while (clock_ns(CLOCK_MONOTONIC) - start < 50000000)
+        if (take(sig, info, 10)) {
             ++signals;
             overruns += info.si_overrun;
         }
-    elapsed = clock_ns(CLOCK_MONOTONIC) - start;
-    EXPECT(signals >= 3);
+    elapsed = clock_ns(CLOCK_MONOTONIC) - first_taken;
+    // Myriad fires at its 10 ms tick: a few periods per signal, the rest overruns.
+    EXPECT(signals >= 2);
     EXPECT(signals + overruns <= elapsed / 2000000 + 2);
     EXPECT_EQ(raw_delete(id), 0L);
 }
@@ -319,7 +331,7 @@ void abstime_in_the_past_fires_at_once(Test& t)
         int id = -1;
         KernelSigevent ev = signal_event(SIGUSR1);
         ASSERT_EQ(raw_create(clock, &ev, &id), 0L);
-        itimerspec value = spec_ns(clock_ns(clock) - 1000000000ll);
+        itimerspec value = spec_ns(clock_ns(clock) / 2); // past, and positive just after boot
         long long start = clock_ns(CLOCK_MONOTONIC);
         ASSERT_EQ(raw_settime(id, TIMER_ABSTIME, &value, nullptr), 0L);
         siginfo_t info{};
