@@ -90,6 +90,15 @@ Itimerspec timer_state_proc_locked(const PosixTimer& tm)
 
 void free_timer(PosixTimer* tm) { mm::destroy(tm); }
 
+// An absolute CLOCK_REALTIME time on the monotonic clock, given both
+// clocks' readings now. Signed: with no RTC the wall clock starts at the
+// epoch, a hair behind the monotonic one. A time before boot is due.
+u64 realtime_to_monotonic(u64 value, u64 wall, u64 mono)
+{
+    i64 on_monotonic = i64(value) - (i64(wall) - i64(mono));
+    return on_monotonic > 0 ? u64(on_monotonic) : 1;
+}
+
 // Give tm the next free id and the event's settings, and link it into p's timers.
 i32 claim_id_proc_locked(Process& p, PosixTimer& timer, Thread& t, i32 clock, const Sigevent* event)
 {
@@ -195,7 +204,7 @@ Result<u64> sys_timer_settime(Process& p, i32 timer_id, i32 flags, UserPtr<const
             if (!(flags & TIMER_ABSTIME))
                 expiry = now + value;
             else if (tm->clock == CLOCK_REALTIME)
-                expiry = value > wall - mono ? value - (wall - mono) : 1;
+                expiry = realtime_to_monotonic(value, wall, mono);
             else
                 expiry = value;
             tm->interval_ns = interval;
