@@ -89,6 +89,10 @@ struct SignalInfo {
     i32 sender;     // si_pid, si_status otherwise
     i32 status;
     u64 old_mask;   // the mask to restore when the handler returns
+    // A POSIX timer's signal: sender is si_timerid, then si_overrun and si_value.
+    bool timer = false;
+    i32 overrun = 0;
+    u64 value = 0;
 };
 // Where the frame goes below the interrupted stack pointer.
 u64 signal_frame_address(const TrapFrame&);

@@ -12,6 +12,7 @@
 #include "kernel/random.hpp"
 #include "kernel/time.hpp"
 #include "kernel/trap/trap.hpp"
+#include "kernel/process/posix_timer.hpp"
 #include "kernel/process/process.hpp"
 #include "lib/elf.hpp"
 #include "lib/scope_guard.hpp"
@@ -517,6 +518,7 @@ static Result<void> exec_image(Thread& t, lib::StringView path, const ExecArgs& 
     // Commit: nothing below can fail. (Code pages are fenced for
     // instruction fetch as they fault in.)
     destroy_new_space.disarm();
+    posix_timers_release(p); // timers do not survive exec (execve(2))
     mm::AddressSpace* old;
     {
         // /proc readers take a reference to the space under the lock.

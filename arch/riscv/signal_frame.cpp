@@ -17,7 +17,11 @@ void fill_signal_frame(SignalFrame& frame, const TrapFrame& f, const FpState& fp
     frame.info.code = info.code;
     if (info.fault)
         frame.info.address = info.address;
-    else {
+    else if (info.timer) {
+        frame.info.timer.id = info.sender;
+        frame.info.timer.overrun = info.overrun;
+        frame.info.timer.value = info.value;
+    } else {
         frame.info.child.pid = info.sender;
         frame.info.child.status = info.status;
     }

@@ -19,6 +19,11 @@ struct SigInfo {
             i32 pad;
             i64 utime, stime;
         } child;
+        struct {
+            i32 id;       // si_timerid
+            i32 overrun;  // si_overrun
+            u64 value;    // si_value
+        } timer;
         u64 address;
         u8 raw[112];
     };

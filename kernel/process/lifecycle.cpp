@@ -13,6 +13,7 @@
 #include "kernel/process/coredump.hpp"
 #include "kernel/process/futex.hpp"
 #include "kernel/process/kernel_stack.hpp"
+#include "kernel/process/posix_timer.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/time.hpp"
@@ -316,6 +317,7 @@ void parent_thread_gone_proc_locked(Process& p, Pid tid)
     mm::AddressSpace::deactivate();
     mm::AddressSpace::release(as);
     fp_forget(t);
+    posix_timers_release(p);
 
     SpinLockGuard guard(process_lock());
     orphans_to_init_proc_locked(p); // init reaps them

@@ -38,6 +38,7 @@ struct Inode;
 }
 class FileTable;
 struct CoreDump;
+struct PosixTimer;
 
 struct Process {
     // ---- [P] Guarded by the process lock ---------------------------------
@@ -69,6 +70,13 @@ struct Process {
     u64 virtual_interval_ns = 0; // [P]
     u64 prof_expiry_ns = 0;     // [P] 0 = disarmed
     u64 prof_interval_ns = 0;   // [P]
+    // POSIX timers (kernel/process/posix_timer.hpp): not inherited by
+    // fork, released by exec and exit.
+    PosixTimer* posix_timers = nullptr; // [P] singly linked, newest first
+    u32 posix_timer_count = 0;  // [P]
+    u32 posix_cpu_timers_armed = 0; // [P] CPU-clock timers armed: the tick looks only if any
+    i32 next_posix_timer_id = 0; // [P] ids from 0, as Linux's next_posix_timer_id
+    u64 posix_timer_seq = 0;    // [P] orders queued timer signals
     // Reaped children's times, accumulated by wait4.
     u64 children_user_ns = 0;   // [P]
     u64 children_system_ns = 0; // [P]

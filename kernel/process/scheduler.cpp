@@ -12,6 +12,7 @@
 #include "kernel/mm/vm.hpp"
 #include "kernel/process/fair.hpp"
 #include "kernel/process/round_robin.hpp"
+#include "kernel/process/posix_timer.hpp"
 #include "kernel/process/process_internal.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/smp.hpp"
@@ -873,6 +874,7 @@ void wake_due_proc_locked(u64 now)
         }
         n = next;
     }
+    posix_timers_due_proc_locked(now);
     while (s_sleepers.next != &s_sleepers) {
         Thread* t = sleeper_of(s_sleepers.next);
         if (t->sleep_deadline_ns > now)

@@ -1,6 +1,7 @@
 // Sending signals and acting on them.
 #include "kernel/process/signal.hpp"
 #include "kernel/process/coredump.hpp"
+#include "kernel/process/posix_timer.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/process/scheduler.hpp"
@@ -191,13 +192,62 @@ void stop_process_proc_locked(Thread& me, int sig)
 
 u64 sigreturn_trampoline() { return mm::SIGRETURN_TRAMPOLINE_VA; }
 
+namespace {
+
+constexpr unsigned RLIMIT_CPU = 0;     // include/uapi/asm-generic/resource.h
+constexpr u64 RLIM_INFINITY = ~0ull;
+constexpr int SIGXCPU = 24;
+
+// RLIMIT_CPU (setrlimit(2), Linux's check_process_timers): past the soft
+// limit SIGXCPU, and the soft limit moves up a second (so the next comes
+// a second later); at the hard limit SIGKILL, which ends the climb.
+void cpu_rlimit_check_proc_locked(Process& p, u64 cpu_ns)
+{
+    u64 soft = p.rlimit_cur[RLIMIT_CPU], hard = p.rlimit_max[RLIMIT_CPU];
+    auto seconds_ns = [](u64 s) { return s > ~0ull / 1000000000 ? ~0ull : s * 1000000000; };
+    if (soft == RLIM_INFINITY)
+        return; // Linux looks at the hard limit only below a finite soft one
+    if (hard != RLIM_INFINITY && cpu_ns >= seconds_ns(hard)) {
+        send_signal_proc_locked(p, SIGKILL, SI_KERNEL, 0);
+        return;
+    }
+    if (cpu_ns >= seconds_ns(soft)) {
+        send_signal_proc_locked(p, SIGXCPU, SI_KERNEL, 0);
+        p.rlimit_cur[RLIMIT_CPU] = soft + 1;
+    }
+}
+
+} // namespace
+
+bool send_timer_signal_proc_locked(Process& p, Thread* t, int sig, i32 timer_id)
+{
+    process_lock().assert_held();
+    SignalQueue& q = t ? t->signals : p.signals;
+    u64 bit = signal_bit(sig);
+    // A standard signal is queued once: a timer's expiry while another
+    // instance is pending is dropped (Linux's legacy_queue).
+    if ((q.pending & bit) && sig < 32)
+        return false;
+    u64 before = (q.pending & bit) ? 1 + q.queued[sig - 1] : 0;
+    if (t)
+        send_thread_signal_proc_locked(*t, sig, SI_TIMER, timer_id);
+    else
+        send_signal_proc_locked(p, sig, SI_TIMER, timer_id);
+    u64 after = (q.pending & bit) ? 1 + q.queued[sig - 1] : 0;
+    return after > before;
+}
+
 void cpu_itimers_tick_proc_locked(Thread& running)
 {
     process_lock().assert_held();
     Process& p = *running.process;
-    if (!p.virtual_expiry_ns && !p.prof_expiry_ns)
+    posix_cpu_timers_tick_proc_locked(running);
+    bool cpu_limit = p.rlimit_cur[RLIMIT_CPU] != RLIM_INFINITY;
+    if (!p.virtual_expiry_ns && !p.prof_expiry_ns && !cpu_limit)
         return;
     ProcessTimes times = process_times_proc_locked(p);
+    if (cpu_limit)
+        cpu_rlimit_check_proc_locked(p, times.user_ns + times.system_ns);
     auto check = [&](u64& expiry, u64 interval, u64 now, int sig) {
         if (!expiry || now < expiry)
             return;
@@ -327,6 +377,7 @@ void deliver_signals(Thread& t)
         int sig = 0, code = 0;
         Pid sender = 0;
         i32 status = 0;
+        TimerSignalInfo timer_info;
         {
             SpinLockGuard guard(process_lock());
             if (t.has_work(Thread::WORK_GROUP_STOP)) {
@@ -347,6 +398,8 @@ void deliver_signals(Thread& t)
             // The thread's own first, then the process's.
             SignalQueue& q = (t.signals.pending & signal_bit(sig)) ? t.signals : p.signals;
             dequeue(q, sig, code, sender, status);
+            if (code == SI_TIMER && !posix_timer_signal_taken_proc_locked(p, sig, timer_info))
+                timer_info = {sender, 0, 0};
         }
         Process::SignalAction action = p.actions[sig - 1];
         if (sig == SIGKILL || action.handler == SIG_DFL) {
@@ -374,7 +427,8 @@ void deliver_signals(Thread& t)
         t.clear_work(Thread::WORK_RESTART_SYSCALL);
         u64 old_mask = t.has_work(Thread::WORK_MASK_SAVED) ? t.saved_mask : t.signals_blocked;
         t.clear_work(Thread::WORK_MASK_SAVED);
-        auto framed = setup_signal_frame(t, sig, code, sender, status, 0, old_mask);
+        auto framed = setup_signal_frame(t, sig, code, sender, status, 0, old_mask,
+                                         code == SI_TIMER ? &timer_info : nullptr);
         if (framed.is_error()) {
             // No room for the frame (a bad stack): Linux forces SIGSEGV.
             printk("pid {} ({}): cannot deliver {}: bad user stack; killed by SIGSEGV\n", p.pid, p.name,

@@ -37,6 +37,10 @@ void send_signal_proc_locked(Process& p, int sig, int code = SI_USER, Pid sender
 // Queue a thread-directed sig for t (tkill, tgkill, the group's SIGKILL):
 // only t takes it, though its action is the process's.
 void send_thread_signal_proc_locked(Thread& t, int sig, int code = SI_TKILL, Pid sender = 0, i32 status = 0);
+// A POSIX timer's signal (si_code SI_TIMER) for p, or for its thread t
+// if not null: true if it was queued (not ignored, not a standard signal
+// pending already).
+bool send_timer_signal_proc_locked(Process& p, Thread* t, int sig, i32 timer_id);
 // To every member of a process group; ESRCH when it has none.
 Result<void> signal_group_proc_locked(Pid pgid, int sig, Pid sender = 0);
 // Is there a signal (or a group stop) that would interrupt a blocking call
@@ -79,7 +83,8 @@ void fault_signal(Thread& t, int sig, int code, u64 address, const char* cause, 
 void notify_parent_proc_locked(Process& child, int code, i32 status);
 // A tick charged to `running`: its process's ITIMER_VIRTUAL (user time)
 // and ITIMER_PROF (user and system time) fire SIGVTALRM / SIGPROF when
-// due. Process lock held; nothing to do unless one is armed.
+// due, its CPU-clock POSIX timers fire, and RLIMIT_CPU sends SIGXCPU /
+// SIGKILL. Process lock held; nothing to do unless one is set.
 void cpu_itimers_tick_proc_locked(Thread& running);
 const char* signal_name(int sig);
 // The user address of the sigreturn trampoline page (in every address space).

@@ -36,6 +36,23 @@ struct Itimerval {
     Timeval it_value;
 };
 
+// struct __kernel_itimerspec (include/uapi/linux/time_types.h)
+struct Itimerspec {
+    Timespec it_interval;
+    Timespec it_value;
+};
+
+// struct sigevent (include/uapi/asm-generic/siginfo.h): 64 bytes, the
+// thread id of SIGEV_THREAD_ID first in the union.
+struct Sigevent {
+    u64 value;
+    i32 signo;
+    i32 notify;
+    i32 thread_id;
+    i32 pad[11];
+};
+static_assert(sizeof(Sigevent) == 64);
+
 // struct tms (include/uapi/linux/times.h), in clock ticks
 struct Tms {
     u64 tms_utime, tms_stime, tms_cutime, tms_cstime;

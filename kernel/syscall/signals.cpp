@@ -1,6 +1,7 @@
 // Signal, timer, priority and process-group system calls.
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/scheduler.hpp"
+#include "kernel/process/posix_timer.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/time.hpp"
 #include "kernel/syscall/syscall.hpp"
@@ -231,12 +232,25 @@ Result<u64> sys_rt_sigtimedwait(Thread& t, UserPtr<const Sigset> set, UserPtr<u8
         if (interrupted)
             return Errno::eintr; // another signal: its handler runs on the way out
     }
+    TimerSignalInfo timer;
+    if (code == SI_TIMER) {
+        SpinLockGuard guard(process_lock());
+        if (!posix_timer_signal_taken_proc_locked(*t.process, sig, timer))
+            timer = {i32(sender), 0, 0};
+    }
     if (info) {
         // siginfo_t: signo, errno, code, then (for a sender) pid, uid and,
-        // for SIGCHLD, the status.
+        // for SIGCHLD, the status; for a timer its id, overrun and value.
         i32 head[7] = {sig, 0, code, 0, i32(sender), 0, sig == SIGCHLD ? status : 0};
         u8 whole[SIGINFO_SIZE] = {};
+        if (code == SI_TIMER) {
+            head[4] = timer.timer_id;
+            head[5] = timer.overrun;
+            head[6] = 0;
+        }
         __builtin_memcpy(whole, head, sizeof(head));
+        if (code == SI_TIMER)
+            __builtin_memcpy(whole + 24, &timer.value, sizeof(timer.value));
         TRY(mm::copy_to_user(info.address(), whole, sizeof(whole)));
     }
     return u64(sig);

@@ -5,6 +5,7 @@
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/process/coredump.hpp"
+#include "kernel/process/posix_timer.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/syscall/syscall.hpp"
 #include "kernel/trap/trap.hpp"
@@ -20,10 +21,17 @@ bool is_fault_signal(int sig)
 
 } // namespace
 
-Result<void> setup_signal_frame(Thread& t, int sig, int code, i32 sender, i32 status, u64 address, u64 old_mask)
+Result<void> setup_signal_frame(Thread& t, int sig, int code, i32 sender, i32 status, u64 address, u64 old_mask,
+                                const TimerSignalInfo* timer)
 {
     fp_sync(t); // the frame carries the FP registers
     arch::SignalInfo info{sig, code, is_fault_signal(sig), address, sender, status, old_mask};
+    if (timer) {
+        info.timer = true;
+        info.sender = timer->timer_id;
+        info.overrun = timer->overrun;
+        info.value = timer->value;
+    }
     u64 at = arch::signal_frame_address(t.frame);
     // Built on the kernel stack (about 1 KiB), then copied out whole.
     arch::SignalFrame frame;

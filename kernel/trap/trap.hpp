@@ -31,6 +31,10 @@ void fp_forget(Thread&);
 // Push a signal frame for `sig` on t's user stack and point t's registers
 // at the handler (kernel/trap/signal_frame.cpp). EFAULT when the frame
 // cannot be written (a bad stack).
-Result<void> setup_signal_frame(Thread&, int sig, int code, i32 sender, i32 status, u64 address, u64 old_mask);
+struct TimerSignalInfo;
+// `timer`: a POSIX timer's signal, whose siginfo carries the timer's id,
+// overrun and value instead of a sender.
+Result<void> setup_signal_frame(Thread&, int sig, int code, i32 sender, i32 status, u64 address, u64 old_mask,
+                                const TimerSignalInfo* timer = nullptr);
 
 } // namespace kernel

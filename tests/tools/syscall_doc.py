@@ -39,6 +39,7 @@ FAMILY_FILES = {
     "system": "kernel/syscall/system.cpp",
     "credentials": "kernel/syscall/credentials.cpp",
     "shm": "kernel/syscall/shm.cpp",
+    "timers": "kernel/syscall/timers.cpp",
     "signal_frame": "kernel/trap/signal_frame.cpp",
 }
 ATTRS = {"none": "", "no_restart": "never restarted after a signal"}

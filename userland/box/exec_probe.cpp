@@ -4,12 +4,15 @@
 #include "box/applets.h"
 #include "common/exec_probe_protocol.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <elf.h>
 #include <string>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
 
@@ -106,6 +109,15 @@ int box::exec_probe_main(int argc, char** argv)
     std::string mode = argc >= 2 ? argv[1] : "";
     if (mode == "exit" && argc == 3)
         return std::atoi(argv[2]);
+    if (mode == "no-timer" && argc == 3) {
+        // The POSIX timer the caller made before exec is gone (execve(2)).
+        itimerspec value{};
+        if (syscall(SYS_timer_gettime, std::atoi(argv[2]), &value) == 0 || errno != EINVAL) {
+            mismatch("no-timer: the timer survived exec");
+            return exec_probe::k_mismatch;
+        }
+        return 0;
+    }
     if (mode == "argv-envp") {
         if (argv[argc] != nullptr)
             mismatch("argv[argc] is not NULL");
@@ -116,7 +128,7 @@ int box::exec_probe_main(int argc, char** argv)
     } else if (mode == "big") {
         check_big(argc, argv);
     } else {
-        mismatch("usage: exec_probe exit N | argv-envp | auxv | big N LEN ARGS...");
+        mismatch("usage: exec_probe exit N | no-timer ID | argv-envp | auxv | big N LEN ARGS...");
     }
     return g_ok ? 0 : exec_probe::k_mismatch;
 }

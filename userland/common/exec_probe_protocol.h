@@ -3,6 +3,7 @@
 // received and answers through its exit status (there are no pipes or
 // files to report through yet):
 //   exec_probe exit N        exits with status N
+//   exec_probe no-timer ID   POSIX timer ID must not exist (exec deleted it)
 //   exec_probe argv-envp     argv and environ must be exactly
 //                            expected_argv() and expected_envp()
 //   exec_probe auxv          the auxiliary vector and a fresh image

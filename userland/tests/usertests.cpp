@@ -75,6 +75,8 @@ int main(int argc, char** argv)
         // Users, groups and capabilities: the set*id family, file
         // permissions, chown, kill and setpriority across users.
         {"credentials", credentials_cases()},
+        // POSIX timers (timer_create...) and RLIMIT_CPU's SIGXCPU and SIGKILL.
+        {"posix_timers", posix_timer_cases()},
         // What the syscall fuzzer found beyond that (userland/fuzz).
         {"fuzz_regressions", concat({fuzz_regression_cases(), thread_fuzz_regression_cases()})},
         // More than one hart: concurrency, atomics, TLB shootdown, and
