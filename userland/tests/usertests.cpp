@@ -36,7 +36,6 @@ int main(int argc, char** argv)
         // Files, directories, descriptors, pipes and devices.
         {"files", concat({file_io_cases(), directory_cases(), descriptor_cases(), pipe_device_cases(),
                            sendfile_cases(), bad_input_cases()})},
-                           bad_input_cases()})},
         // Named pipes (mknod, fifo(7)) and packet-mode pipes.
         {"fifos", fifo_cases()},
         // Signals, job control, /proc and CPU accounting.
