@@ -108,7 +108,7 @@ Result<u64> sys_pwrite64(Fd fd, UserPtr<const u8> buf, usize count, i64 offset)
 // on, or at its file position) to out_fd, through a kernel page that the
 // two files' read and write take for user memory (KernelBufferAsUser).
 // Linux's rules: in_fd must be readable and a file behind an inode
-// (Linux: one with splice_read; a pipe or the tty is EINVAL), an offset
+// (Linux: one with splice_read; a pipe, a FIFO or the tty is EINVAL), an offset
 // needs a seekable in_fd (ESPIPE), out_fd must be writable and not
 // O_APPEND (EINVAL). What a short write leaves is not taken from in_fd.
 Result<u64> sys_sendfile(Fd out_fd, Fd in_fd, UserPtr<i64> offset, usize count)
@@ -121,7 +121,7 @@ Result<u64> sys_sendfile(Fd out_fd, Fd in_fd, UserPtr<i64> offset, usize count)
     i64 position = 0;
     if (offset) {
         position = TRY(mm::read_user(offset));
-        if (!in->inode())
+        if (!in->inode() || in->is_pipe())
             return Errno::espipe;
         if (position < 0)
             return Errno::einval;
@@ -129,8 +129,8 @@ Result<u64> sys_sendfile(Fd out_fd, Fd in_fd, UserPtr<i64> offset, usize count)
     FileRef out{TRY(file(out_fd))};
     if (!out->writable())
         return Errno::ebadf;
-    if (!in->inode() || (out->flags() & O_APPEND))
-        return Errno::einval;
+    if (!in->inode() || in->is_pipe() || (out->flags() & O_APPEND))
+        return Errno::einval; // a FIFO has an inode, but is a pipe
     count = lib::min<usize>(count, MAX_RW_COUNT);
     if (count == 0)
         return u64(0);
