@@ -324,6 +324,7 @@ Thread* take_from_busiest_rq_locked(u32 hart)
 // picks it up after this interrupt.
 void balance_rq_locked(u32 hart)
 {
+    queue_lock(s_rq[hart]).assert_held();
     if (Thread* t = take_from_busiest_rq_locked(hart))
         enqueue_rq_locked(*t, hart);
 }
@@ -680,17 +681,39 @@ void finish_first_switch() { finish_switch(); }
 
 namespace {
 
-// Queue t at the tail of wq, blocked, and switch away until woken.
-void sleep_on_proc_locked(Thread& t, WaitQueue& wq)
+// t at the tail of wq (a zero-initialised queue becomes a ring first).
+// The caller holds the lock that guards wq.
+void link_at_tail(WaitQueue& wq, Thread& t)
 {
-    process_lock().assert_held();
-    t.state = ThreadState::Blocked;
-    if (!wq.head.next) // a zero-initialised queue: make it a ring
+    if (!wq.head.next)
         wq.head.prev = wq.head.next = &wq.head;
     t.queue_node.prev = wq.head.prev;
     t.queue_node.next = &wq.head;
     wq.head.prev->next = &t.queue_node;
     wq.head.prev = &t.queue_node;
+}
+
+// Every thread off wq, oldest first, each handed to wake; how many.
+template <typename Wake> usize take_all(WaitQueue& wq, Wake wake)
+{
+    usize n = 0;
+    if (!wq.head.next)
+        return 0;
+    while (wq.head.next != &wq.head) {
+        Thread* t = thread_of(wq.head.next);
+        t->queue_node.unlink();
+        wake(*t);
+        ++n;
+    }
+    return n;
+}
+
+// Queue t at the tail of wq, blocked, and switch away until woken.
+void sleep_on_proc_locked(Thread& t, WaitQueue& wq)
+{
+    process_lock().assert_held();
+    t.state = ThreadState::Blocked;
+    link_at_tail(wq, t);
     switch_away_proc_locked();
 }
 
@@ -741,16 +764,7 @@ WaitOutcome block_on_until_proc_locked(WaitQueue& wq, u64 deadline_ns)
 usize wake_all_proc_locked(WaitQueue& wq)
 {
     process_lock().assert_held();
-    usize n = 0;
-    if (!wq.head.next)
-        return 0;
-    while (wq.head.next != &wq.head) {
-        Thread* t = thread_of(wq.head.next);
-        t->queue_node.unlink();
-        make_ready_proc_locked(*t);
-        ++n;
-    }
-    return n;
+    return take_all(wq, [](Thread& t) { make_ready_proc_locked(t); });
 }
 
 usize wake_all(WaitQueue& wq)
@@ -797,12 +811,7 @@ bool block_on_own_locked(WaitQueue& wq, SpinLock& lock)
         // a waker that queues it here waits until it has switched away.
         RunQueue& rq = s_rq[arch::this_hart().index];
         rq.lock.lock();
-        if (!wq.head.next)
-            wq.head.prev = wq.head.next = &wq.head;
-        t.queue_node.prev = wq.head.prev;
-        t.queue_node.next = &wq.head;
-        wq.head.prev->next = &t.queue_node;
-        wq.head.prev = &t.queue_node;
+        link_at_tail(wq, t);
         t.wait_lock = &lock;
         __atomic_store_n(&t.state, ThreadState::Blocked, __ATOMIC_RELAXED);
         __atomic_thread_fence(__ATOMIC_SEQ_CST); // the sender's side: wake_for_signal_proc_locked
@@ -834,17 +843,10 @@ bool block_on_own_locked(WaitQueue& wq, SpinLock& lock)
 usize wake_all_own_locked(WaitQueue& wq, SpinLock& lock)
 {
     lock.assert_held();
-    usize n = 0;
-    if (!wq.head.next)
-        return 0;
-    while (wq.head.next != &wq.head) {
-        Thread* t = thread_of(wq.head.next);
-        t->queue_node.unlink();
-        if (claim_blocked(*t)) // else a signal woke it already
-            place(*t, false);
-        ++n;
-    }
-    return n;
+    return take_all(wq, [](Thread& t) {
+        if (claim_blocked(t)) // else a signal woke it already
+            place(t, false);
+    });
 }
 
 bool sleep_until(u64 deadline_ns)
