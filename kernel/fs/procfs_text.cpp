@@ -525,30 +525,6 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
 
 namespace {
 
-// /proc/sys/kernel/pid_max (proc_dointvec_minmax): a decimal number,
-// blanks around it, within Linux's bounds for 64-bit kernels.
-Result<usize> write_pid_max(u64 buffer, usize length)
-{
-    constexpr u64 PID_MAX_MIN = 301, PID_MAX_LIMIT = 4194304; // RESERVED_PIDS + 1, 4 Mi
-    char text[24] = {};
-    if (length >= sizeof(text))
-        return Errno::einval;
-    TRY(mm::copy_from_user(text, buffer, length));
-    usize i = 0;
-    while (i < length && (text[i] == ' ' || text[i] == '\t'))
-        ++i;
-    u64 value = 0;
-    usize digits = 0;
-    for (; i < length && text[i] >= '0' && text[i] <= '9'; ++i, ++digits)
-        value = value * 10 + u64(text[i] - '0');
-    while (i < length && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == 0))
-        ++i;
-    if (!digits || i != length || value < PID_MAX_MIN || value > PID_MAX_LIMIT)
-        return Errno::einval;
-    set_pid_max(Pid(value));
-    return length;
-}
-
 // A sysctl number (proc_dointvec_minmax, proc_doulongvec_minmax): decimal,
 // blanks around it, at most `max`.
 Result<u64> parse_sysctl_number(u64 buffer, usize length, u64 max)
@@ -572,6 +548,17 @@ Result<u64> parse_sysctl_number(u64 buffer, usize length, u64 max)
     if (!digits || i != length)
         return Errno::einval;
     return value;
+}
+
+// /proc/sys/kernel/pid_max: within Linux's bounds for 64-bit kernels.
+Result<usize> write_pid_max(u64 buffer, usize length)
+{
+    constexpr u64 PID_MAX_MIN = 301, PID_MAX_LIMIT = 4194304; // RESERVED_PIDS + 1, 4 Mi
+    u64 value = TRY(parse_sysctl_number(buffer, length, PID_MAX_LIMIT));
+    if (value < PID_MAX_MIN)
+        return Errno::einval;
+    set_pid_max(Pid(value));
+    return length;
 }
 
 Result<usize> write_sysctl(ProcKind kind, u64 buffer, usize length)

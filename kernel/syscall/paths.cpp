@@ -64,6 +64,33 @@ bool is_within_vfs_locked(Inode* dir, Inode* ancestor)
     }
 }
 
+// The new name of mkdirat, mknodat, symlinkat and linkat, checked in
+// Linux's order (filename_create): "." or ".." or an existing name is
+// EEXIST, a name in /proc ENOENT. A trailing slash asks for a directory:
+// ENOENT unless the caller makes one.
+Result<ParentAndName> new_name_vfs_locked(Inode& start, lib::StringView path, bool making_dir)
+{
+    auto where = TRY(resolve_parent_vfs_locked(start, path));
+    if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_vfs_locked(*where.parent, where.name).is_ok())
+        return Errno::eexist;
+    if ((where.trailing_slash && !making_dir) || in_proc(*where.parent))
+        return Errno::enoent;
+    return where;
+}
+
+// A node just made gets its owner and its name; if naming it fails, it
+// goes again.
+Result<void> link_new_vfs_locked(const ParentAndName& where, Inode& node)
+{
+    set_new_inode_owner(node, *where.parent);
+    if (auto r = link_vfs_locked(*where.parent, where.name, node); r.is_error()) {
+        discard_if_unused_vfs_locked(node);
+        return r.error();
+    }
+    return {};
+}
+
+
 } // namespace
 
 Result<u64> sys_openat(Fd dirfd, UserPtr<const char> path_name, u32 flags, u32 mode)
@@ -98,11 +125,7 @@ Result<u64> sys_openat(Fd dirfd, UserPtr<const char> path_name, u32 flags, u32 m
                     return Errno::enoent;
                 TRY(may_change_entries(*where.parent));
                 inode = TRY(new_inode_vfs_locked(S_IFREG | (mode & ~p.umask & 07777)));
-                set_new_inode_owner(*inode, *where.parent);
-                if (auto r = link_vfs_locked(*where.parent, where.name, *inode); r.is_error()) {
-                    discard_if_unused_vfs_locked(*inode);
-                    return r.error();
-                }
+                TRY(link_new_vfs_locked(where, *inode));
                 created = true; // its creator may open it whatever the mode says
             }
         } else {
@@ -240,20 +263,10 @@ Result<u64> sys_mkdirat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
     TRY(path.copy_from(path_name));
     MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(dirfd, path));
-    auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
-    if (where.name.is_empty() || is_dot_or_dotdot(where.name))
-        return Errno::eexist;
-    if (lookup_child_vfs_locked(*where.parent, where.name).is_ok())
-        return Errno::eexist;
-    if (in_proc(*where.parent))
-        return Errno::enoent;
+    auto where = TRY(new_name_vfs_locked(*start, path.view(), true));
     TRY(may_change_entries(*where.parent));
     Inode* dir = TRY(new_inode_vfs_locked(S_IFDIR | (mode & ~current_process().umask & 07777)));
-    set_new_inode_owner(*dir, *where.parent);
-    if (auto r = link_vfs_locked(*where.parent, where.name, *dir); r.is_error()) {
-        discard_if_unused_vfs_locked(*dir);
-        return r.error();
-    }
+    TRY(link_new_vfs_locked(where, *dir));
     return u64(0);
 }
 
@@ -273,13 +286,7 @@ Result<u64> sys_mknodat(Fd dirfd, UserPtr<const char> path_name, u32 mode, u32 d
     TRY(path.copy_from(path_name));
     MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(dirfd, path));
-    auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
-    if (where.name.is_empty() || is_dot_or_dotdot(where.name))
-        return Errno::eexist;
-    if (lookup_child_vfs_locked(*where.parent, where.name).is_ok())
-        return Errno::eexist;
-    if (where.trailing_slash || in_proc(*where.parent))
-        return Errno::enoent; // a trailing slash asks for a directory
+    auto where = TRY(new_name_vfs_locked(*start, path.view(), false));
     TRY(may_change_entries(*where.parent));
     bool device = type == S_IFCHR || type == S_IFBLK;
     if (device && !current_credentials().capable(Cap::mknod))
@@ -287,11 +294,7 @@ Result<u64> sys_mknodat(Fd dirfd, UserPtr<const char> path_name, u32 mode, u32 d
     Inode* node = TRY(new_inode_vfs_locked(type | (mode & ~current_process().umask & 07777)));
     if (device)
         node->rdev = dev;
-    set_new_inode_owner(*node, *where.parent);
-    if (auto r = link_vfs_locked(*where.parent, where.name, *node); r.is_error()) {
-        discard_if_unused_vfs_locked(*node);
-        return r.error();
-    }
+    TRY(link_new_vfs_locked(where, *node));
     return u64(0);
 }
 
@@ -408,20 +411,15 @@ Result<u64> sys_symlinkat(UserPtr<const char> target_name, Fd dirfd, UserPtr<con
         return Errno::enoent;
     MutexGuard guard(vfs_lock());
     Inode* start = TRY(start_dir(dirfd, path));
-    auto where = TRY(resolve_parent_vfs_locked(*start, path.view()));
-    if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_vfs_locked(*where.parent, where.name).is_ok())
-        return Errno::eexist;
-    if (in_proc(*where.parent))
-        return Errno::enoent;
+    auto where = TRY(new_name_vfs_locked(*start, path.view(), false));
     TRY(may_change_entries(*where.parent));
     Inode* link = TRY(new_inode_vfs_locked(S_IFLNK | 0777));
-    set_new_inode_owner(*link, *where.parent);
-    auto written = write_vfs_locked(*link, 0, reinterpret_cast<const u8*>(target.view().data()), target.length());
-    auto linked = written.is_ok() ? link_vfs_locked(*where.parent, where.name, *link) : Result<void>(written.error());
-    if (linked.is_error()) {
+    if (auto written = write_vfs_locked(*link, 0, reinterpret_cast<const u8*>(target.view().data()), target.length());
+        written.is_error()) {
         discard_if_unused_vfs_locked(*link);
-        return linked.error();
+        return written.error();
     }
+    TRY(link_new_vfs_locked(where, *link));
     return u64(0);
 }
 
@@ -439,11 +437,7 @@ Result<u64> sys_linkat(Fd old_dirfd, UserPtr<const char> old_name, Fd new_dirfd,
     if (source->is_dir())
         return Errno::eperm;
     Inode* new_start = TRY(start_dir(new_dirfd, new_path));
-    auto where = TRY(resolve_parent_vfs_locked(*new_start, new_path.view()));
-    if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_vfs_locked(*where.parent, where.name).is_ok())
-        return Errno::eexist;
-    if (in_proc(*where.parent))
-        return Errno::enoent;
+    auto where = TRY(new_name_vfs_locked(*new_start, new_path.view(), false));
     if (in_proc(*source))
         return Errno::exdev;
     TRY(may_change_entries(*where.parent));

@@ -253,6 +253,16 @@ void symlink_loops_eloop(Test& t)
     EXPECT_EQ(lstat("a", &st), 0);
     EXPECT(S_ISLNK(st.st_mode));
     EXPECT_ERRNO(symlink("x", "a"), EEXIST);
+    // A trailing slash asks for a directory: a new symlink, hard link or
+    // node is ENOENT there, an existing name still EEXIST.
+    EXPECT_ERRNO(symlink("x", "new/"), ENOENT);
+    EXPECT_ERRNO(symlink("x", "a/"), EEXIST);
+    ASSERT(put("plain", "P"));
+    EXPECT_ERRNO(link("plain", "hard/"), ENOENT);
+    EXPECT_ERRNO(mknod("node/", S_IFIFO | 0600, 0), ENOENT);
+    EXPECT_EQ(mkdir("dir/", 0755), 0);
+    EXPECT_EQ(rmdir("dir"), 0);
+    EXPECT_EQ(unlink("plain"), 0);
 
     ASSERT(put("target", "T"));
     ASSERT_EQ(symlink("target", "link0"), 0);
