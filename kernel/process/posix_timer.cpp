@@ -61,6 +61,18 @@ u64 advance(PosixTimer& tm, u64 now)
     return periods;
 }
 
+// A due timer already taken off its list (or its process's count of armed
+// CPU timers): rearmed for its next period, then its signal sent.
+void fire_proc_locked(PosixTimer& tm, u64 now)
+{
+    u64 periods = advance(tm, now);
+    u64 next = tm.expiry_ns;
+    tm.expiry_ns = 0;
+    if (next)
+        posix_timer_arm_proc_locked(tm, next);
+    expire_proc_locked(tm, periods);
+}
+
 } // namespace
 
 bool is_cpu_clock(i32 clock) { return clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID; }
@@ -109,12 +121,7 @@ void posix_timers_due_proc_locked(u64 now_ns)
         if (tm.expiry_ns > now_ns)
             break;
         tm.armed_node.unlink();
-        u64 periods = advance(tm, now_ns);
-        u64 next = tm.expiry_ns;
-        tm.expiry_ns = 0;
-        if (next)
-            posix_timer_arm_proc_locked(tm, next);
-        expire_proc_locked(tm, periods);
+        fire_proc_locked(tm, now_ns);
     }
 }
 
@@ -127,12 +134,7 @@ void posix_timer_fire_if_due_proc_locked(PosixTimer& tm, u64 now_ns)
         return;
     if (is_cpu_clock(tm.clock)) {
         --tm.process->posix_cpu_timers_armed;
-        u64 periods = advance(tm, now_ns);
-        u64 next = tm.expiry_ns;
-        tm.expiry_ns = 0;
-        if (next)
-            posix_timer_arm_proc_locked(tm, next);
-        expire_proc_locked(tm, periods);
+        fire_proc_locked(tm, now_ns);
         return;
     }
     posix_timers_due_proc_locked(now_ns);
