@@ -466,53 +466,35 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
     case ProcKind::Stat:
     case ProcKind::Status:
     case ProcKind::Cmdline:
-    case ProcKind::Comm: {
-        MmFigures figures;
-        if (inode.proc != ProcKind::Cmdline && inode.proc != ProcKind::Comm) {
-            SpaceRef space{TRY(space_for(inode, false))};
-            figures = figures_of(space.get());
-        }
-        // The process lock keeps the process from being reaped while it is
-        // read; the text goes into room allocated before taking it.
-        for (bool fits = false; !fits;) {
-            if (!out.grow_for_missing())
-                return Errno::enomem;
-            SpinLockGuard guard(process_lock());
-            Process* p = TRY(process_for(inode));
-            out.begin_fixed();
-            if (inode.proc == ProcKind::Stat)
-                format_pid_stat(out, *p, nullptr, figures);
-            else if (inode.proc == ProcKind::Status)
-                format_pid_status(out, *p, nullptr, figures);
-            else if (inode.proc == ProcKind::Comm)
-                lib::format(out, "{}\n", p->name);
-            else
-                out.write(p->cmdline, p->cmdline_length);
-            fits = out.end_fixed();
-        }
-        break;
-    }
+    case ProcKind::Comm:
     case ProcKind::TaskStat:
     case ProcKind::TaskStatus:
     case ProcKind::TaskComm: {
+        const ProcKind kind = inode.proc;
+        const bool task = kind == ProcKind::TaskStat || kind == ProcKind::TaskStatus || kind == ProcKind::TaskComm;
         MmFigures figures;
-        if (inode.proc != ProcKind::TaskComm) {
-            SpaceRef space{TRY(space_for(inode, true))};
+        if (kind != ProcKind::Cmdline && kind != ProcKind::Comm && kind != ProcKind::TaskComm) {
+            SpaceRef space{TRY(space_for(inode, task))};
             figures = figures_of(space.get());
         }
-        // The same for one thread: the process lock keeps it in the table.
+        // The process lock keeps the process (or thread) from being reaped
+        // while it is read; the text goes into room allocated before
+        // taking it.
         for (bool fits = false; !fits;) {
             if (!out.grow_for_missing())
                 return Errno::enomem;
             SpinLockGuard guard(process_lock());
-            Thread* t = TRY(thread_for(inode));
+            Thread* t = task ? TRY(thread_for(inode)) : nullptr;
+            Process* p = task ? t->process : TRY(process_for(inode));
             out.begin_fixed();
-            if (inode.proc == ProcKind::TaskStat)
-                format_pid_stat(out, *t->process, t, figures);
-            else if (inode.proc == ProcKind::TaskStatus)
-                format_pid_status(out, *t->process, t, figures);
+            if (kind == ProcKind::Stat || kind == ProcKind::TaskStat)
+                format_pid_stat(out, *p, t, figures);
+            else if (kind == ProcKind::Status || kind == ProcKind::TaskStatus)
+                format_pid_status(out, *p, t, figures);
+            else if (kind == ProcKind::Cmdline)
+                out.write(p->cmdline, p->cmdline_length);
             else
-                lib::format(out, "{}\n", t->name);
+                lib::format(out, "{}\n", t ? t->name : p->name);
             fits = out.end_fixed();
         }
         break;
