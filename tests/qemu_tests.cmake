@@ -172,7 +172,8 @@ myriad_qemu_test(shell.session --timeout 120
     --send "echo after interrupt\\r" --expect "after interrupt" --expect "# "
     --send "usertests poll_tty\\r" --expect "tty poll: type a line"
     --send "abc" --sleep 0.6 --send "def\\r" --expect "tty poll: type three keys"
-    --send "xy" --sleep 0.6 --send "z" --expect "ok 1 tty_canonical_and_raw" --expect "# "
+    --send "xy" --sleep 0.6 --send "z" --expect "tty poll: type one key, then two"
+    --send "q" --sleep 0.6 --send "rs" --expect "ok 1 tty_canonical_and_raw" --expect "# "
     --send "\\x04" --expect "starting a new one" --expect "# "
     --send "poweroff\\r" --expect-exit 0 --reject "PANIC" --reject "not ok")
 

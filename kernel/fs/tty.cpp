@@ -4,6 +4,7 @@
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/scheduler.hpp"
 #include "kernel/printk.hpp"
+#include "kernel/time.hpp"
 #include "kernel/process/signal.hpp"
 
 namespace kernel {
@@ -152,6 +153,26 @@ public:
                 return Errno::eintr; // restarted after the stop and continue (no handler)
             }
         }
+        // Non-canonical reads follow termios(3) (Linux's n_tty_read): VMIN
+        // bytes are waited for (fewer if the caller asks for fewer); VTIME
+        // in tenths of a second bounds the wait for the first byte when
+        // VMIN is 0, else the gap between bytes once one has come. VMIN =
+        // VTIME = 0 is a poll. Canonical reads return one line.
+        usize minimum = 1;
+        u64 gap_ns = 0;
+        bool timed_first = false;
+        if (!canonical()) {
+            SpinLockGuard guard(s_lock);
+            u8 vmin = s_tty.termios.c_cc[VMIN], vtime = s_tty.termios.c_cc[VTIME];
+            gap_ns = u64(vtime) * 100'000'000;
+            minimum = vmin ? lib::min<usize>(vmin, length) : 1;
+            timed_first = vmin == 0;
+            if (vmin == 0 && vtime == 0)
+                minimum = 0;
+        }
+        const bool nonblocking = flags() & O_NONBLOCK;
+        u64 deadline = timed_first ? monotonic_ns() + gap_ns : 0;
+        usize done = 0;
         char chunk[256];
         for (;;) {
             usize n = 0;
@@ -161,12 +182,12 @@ public:
                 {
                     SpinLockGuard tty_guard(s_lock);
                     Tty& t = s_tty;
-                    if (t.read_at == t.line_end && t.eof_marks > 0) {
+                    if (done == 0 && t.read_at == t.line_end && t.eof_marks > 0) {
                         --t.eof_marks;
                         eof = true;
                     } else if (t.read_at < t.line_end) {
                         // Canonical reads stop at the end of a line.
-                        while (n < length && n < sizeof(chunk) && t.read_at < t.line_end) {
+                        while (done + n < length && n < sizeof(chunk) && t.read_at < t.line_end) {
                             char c = t.input[t.read_at++ % BUFFER];
                             chunk[n++] = c;
                             if (c == '\n' && canonical())
@@ -175,20 +196,31 @@ public:
                     }
                 }
                 if (n == 0 && !eof) {
-                    // Non-canonical with VMIN = 0: a poll, never a wait
-                    // (termios(3); VTIME's timed wait is not supported yet
-                    // and reads as 0 too).
-                    if (!canonical() && s_tty.termios.c_cc[VMIN] == 0)
-                        return usize(0);
-                    if (block_on_proc_locked(s_tty.readers))
-                        return Errno::eintr;
+                    if (done >= minimum || (done > 0 && canonical()))
+                        return done;
+                    if (nonblocking)
+                        return done ? Result<usize>(done) : Result<usize>(Errno::eagain);
+                    if (deadline) {
+                        WaitOutcome waited = block_on_until_proc_locked(s_tty.readers, deadline);
+                        if (waited == WaitOutcome::TimedOut)
+                            return done;
+                        if (waited == WaitOutcome::Interrupted)
+                            return done ? Result<usize>(done) : Result<usize>(Errno::eintr);
+                    } else if (block_on_proc_locked(s_tty.readers)) {
+                        return done ? Result<usize>(done) : Result<usize>(Errno::eintr);
+                    }
                     continue;
                 }
             }
             if (eof)
                 return usize(0);
-            TRY(mm::copy_to_user(user_buffer, chunk, n));
-            return n;
+            if (auto copied = mm::copy_to_user(user_buffer + done, chunk, n); copied.is_error())
+                return done ? Result<usize>(done) : Result<usize>(copied.error());
+            done += n;
+            if (canonical() || done >= length || done >= minimum)
+                return done;
+            // With VMIN > 0 and VTIME > 0 the timer restarts at each byte.
+            deadline = gap_ns ? monotonic_ns() + gap_ns : 0;
         }
     }
 

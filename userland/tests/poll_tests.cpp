@@ -789,6 +789,41 @@ void tty_canonical_and_raw(Test& t)
     n = read(0, buffer, 3);
     EXPECT_EQ(std::string(buffer, n > 0 ? size_t(n) : 0), "xyz");
     EXPECT_EQ(poll(&fd, 1, 0), 0);
+
+    // Reads in raw mode (termios(3)). VMIN = VTIME = 0: a poll.
+    raw.c_cc[VMIN] = 0;
+    raw.c_cc[VTIME] = 0;
+    ASSERT_EQ(tcsetattr(0, TCSANOW, &raw), 0);
+    start = now();
+    EXPECT_EQ(read(0, buffer, 8), 0);
+    EXPECT(now() - start < 0.1);
+    // VMIN = 0, VTIME = 2: at most 0.2 s for a first byte.
+    raw.c_cc[VTIME] = 2;
+    ASSERT_EQ(tcsetattr(0, TCSANOW, &raw), 0);
+    start = now();
+    EXPECT_EQ(read(0, buffer, 8), 0);
+    double took = now() - start;
+    EXPECT(took >= 0.15 && took < 2.0);
+    // O_NONBLOCK with nothing typed: EAGAIN.
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    ASSERT_EQ(tcsetattr(0, TCSANOW, &raw), 0);
+    const int status_flags = fcntl(0, F_GETFL);
+    ASSERT_EQ(fcntl(0, F_SETFL, status_flags | O_NONBLOCK), 0);
+    EXPECT_ERRNO(read(0, buffer, 8), EAGAIN);
+    ASSERT_EQ(fcntl(0, F_SETFL, status_flags), 0);
+    // VMIN = 2, VTIME = 3: the first byte is waited for as long as it
+    // takes, then 0.3 s without another ends the read. The script types
+    // "q", pauses 0.6 s, then types "rs".
+    raw.c_cc[VMIN] = 2;
+    raw.c_cc[VTIME] = 3;
+    ASSERT_EQ(tcsetattr(0, TCSANOW, &raw), 0);
+    std::printf("tty poll: type one key, then two\n");
+    std::fflush(stdout);
+    n = read(0, buffer, 8);
+    EXPECT_EQ(std::string(buffer, n > 0 ? size_t(n) : 0), "q");
+    n = read(0, buffer, 8);
+    EXPECT_EQ(std::string(buffer, n > 0 ? size_t(n) : 0), "rs");
     tcsetattr(0, TCSANOW, &saved);
 }
 
