@@ -37,6 +37,7 @@ struct TrapFrame {
     // riscv64 syscall convention is ecall with the number in a7, the
     // arguments in a0-a5 and the result in a0.
     u64 syscall_number() const { return regs[17]; }
+    void set_syscall_number(u64 number) { regs[17] = number; }
     u64 syscall_arg(unsigned n) const { return regs[10 + n]; }
     void set_syscall_result(u64 value) { regs[10] = value; }
     // Run the system call again on return: back onto the ecall (4 bytes,

@@ -5,6 +5,7 @@
 #include "kernel/printk.hpp"
 #include "kernel/mm/address_space.hpp"
 #include "kernel/process/scheduler.hpp"
+#include "kernel/syscall/syscall.hpp"
 #include "kernel/trap/trap.hpp"
 
 
@@ -421,10 +422,12 @@ void deliver_signals(Thread& t)
         if (action.handler == SIG_IGN)
             continue;
         // A handler: the interrupted call restarts after it if SA_RESTART.
-        if (t.has_work(Thread::WORK_RESTART_SYSCALL) && (action.flags & SA_RESTART)) {
+        if (t.has_work(Thread::WORK_RESTART_SYSCALL) && (action.flags & SA_RESTART) &&
+            t.restart_kind == Thread::Restart::Always) {
             t.frame.restart_syscall(t.syscall_a0);
         }
         t.clear_work(Thread::WORK_RESTART_SYSCALL);
+        t.restart_block = {}; // a handler ran: nothing for restart_syscall (Linux's rt_sigreturn)
         u64 old_mask = t.has_work(Thread::WORK_MASK_SAVED) ? t.saved_mask : t.signals_blocked;
         t.clear_work(Thread::WORK_MASK_SAVED);
         auto framed = setup_signal_frame(t, sig, code, sender, status, 0, old_mask,
@@ -457,6 +460,8 @@ void deliver_signals(Thread& t)
     // signal through is restarted transparently, as Linux does.
     if (t.has_work(Thread::WORK_RESTART_SYSCALL)) {
         t.frame.restart_syscall(t.syscall_a0);
+        if (t.restart_kind == Thread::Restart::Block)
+            t.frame.set_syscall_number(u64(SyscallNumber::restart_syscall));
         t.clear_work(Thread::WORK_RESTART_SYSCALL);
     }
 }

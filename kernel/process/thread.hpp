@@ -117,6 +117,22 @@ struct Thread {
     u64 sigwait_set = 0;
     u64 saved_mask = 0;         // [self]
     u64 syscall_a0 = 0;         // [self] the call's first argument, for a restart
+    // [self] How the interrupted call restarts (signal(7); Linux's
+    // ERESTARTSYS, ERESTARTNOHAND and ERESTART_RESTARTBLOCK): after a
+    // handler with SA_RESTART or when none runs; only when none runs; or
+    // only when none runs, through restart_syscall and restart_block.
+    enum class Restart : u8 { Always, NoHandler, Block };
+    Restart restart_kind = Restart::Always;
+    // [self] What restart_syscall continues: a relative sleep on `clock`
+    // (-1: the monotonic deadline `target`), the time left written to
+    // `remaining` if it is interrupted again. `armed` by the sleep that
+    // fails with EINTR, taken by the dispatcher.
+    struct RestartBlock {
+        i32 clock = -1;
+        bool armed = false;
+        u64 target = 0;
+        u64 remaining = 0;
+    } restart_block;
     // [self] A kernel buffer the user copies accept (mm::KernelBufferAsUser).
     u64 uaccess_window_start = 0, uaccess_window_end = 0;
 

@@ -18,6 +18,7 @@ namespace {
 enum SyscallAttrs : u8 {
     none = 0,
     no_restart = 1,
+    eintr_final = 2,
 };
 
 // Called only when a number is listed twice: constant evaluation of the
@@ -37,6 +38,8 @@ constexpr SyscallTable::SyscallTable()
     thunks[number] = syscall_entry_##handler;                                                                      \
     names[number] = #name;                                                                                         \
     if (SyscallAttrs::attrs & SyscallAttrs::no_restart)                                                            \
+        restarted_without_handler_only[number / 64] |= 1ull << (number % 64);                                     \
+    if (SyscallAttrs::attrs & SyscallAttrs::eintr_final)                                                           \
         never_restarted[number / 64] |= 1ull << (number % 64);
 #define ALIAS(number, name, handler, family, attrs, note) SYSCALL(number, name, handler, family, attrs, (), note)
 #define MISSING(number, name, note)                                                                                \
@@ -74,17 +77,28 @@ i64 unknown_syscall(Thread& t, u64 number)
     return -i64(Errno::enosys);
 }
 
-// Interrupted by a signal: restart it after a handler with SA_RESTART, or
-// transparently when no handler runs -- except the calls signal(7) says
-// are never restarted.
 i64 syscall_entry_unknown(Thread& t, arch::TrapFrame& f) { return unknown_syscall(t, f.syscall_number()); }
 
+// Interrupted by a signal: restart it after a handler with SA_RESTART, or
+// transparently when no handler runs (a stop and SIGCONT, an ignored
+// signal) -- except where signal(7) says otherwise: no_restart calls only
+// when no handler runs (a relative sleep then through restart_syscall, to
+// its first deadline), eintr_final calls never.
 void syscall_interrupted(Thread& t, u64 number, u64 a0)
 {
-    if (g_syscall_table.never_restarted[number / 64] & (1ull << (number % 64)))
+    const u64 bit = 1ull << (number % 64);
+    const bool block = t.restart_block.armed;
+    t.restart_block.armed = false;
+    if (g_syscall_table.never_restarted[number / 64] & bit)
         return;
     t.set_work(Thread::WORK_RESTART_SYSCALL);
     t.syscall_a0 = a0;
+    if (block)
+        t.restart_kind = Thread::Restart::Block;
+    else if (g_syscall_table.restarted_without_handler_only[number / 64] & bit)
+        t.restart_kind = Thread::Restart::NoHandler;
+    else
+        t.restart_kind = Thread::Restart::Always;
 }
 
 const char* syscall_name(u64 number) { return number < SYSCALL_COUNT ? g_syscall_table.names[number] : nullptr; }

@@ -14,7 +14,8 @@ inline constexpr u64 SYSCALL_COUNT = 512;
 struct SyscallTable {
     SyscallThunk thunks[SYSCALL_COUNT] = {};
     const char* names[SYSCALL_COUNT] = {};
-    u64 never_restarted[SYSCALL_COUNT / 64] = {}; // attribute no_restart
+    u64 restarted_without_handler_only[SYSCALL_COUNT / 64] = {}; // attribute no_restart
+    u64 never_restarted[SYSCALL_COUNT / 64] = {};                // attribute eintr_final
     constexpr SyscallTable();
 };
 extern const SyscallTable g_syscall_table;
@@ -51,7 +52,7 @@ inline constexpr bool SYSCALL_PROFILING = false;
     if constexpr (TEST_BUILD)
         syscall_after_handler(t, number);
     // No handler succeeds with -EINTR's bit pattern but rt_sigreturn (the
-    // a0 it restores), which is no_restart; and a handler that fails with
+    // a0 it restores), which is eintr_final; and a handler that fails with
     // EINTR has not touched the frame, so a0 is still the first argument,
     // which a restart needs. The restart flag is set only here and cleared
     // when the way out consumes it (deliver_signals).

@@ -121,40 +121,76 @@ Result<u64> sys_clock_settime(i32 id, UserPtr<const Timespec> value)
     return u64(0);
 }
 
-Result<u64> sys_nanosleep(UserPtr<const Timespec> duration, UserPtr<Timespec> remaining)
+namespace {
+
+// A relative sleep interrupted by a signal: the time left goes to
+// `remaining`, and if no handler runs (a stop, then SIGCONT) the call
+// goes on through restart_syscall to the same target (Linux's
+// restart_block), not for its whole length again.
+Result<u64> relative_sleep_interrupted(i32 clock, u64 target, u64 left, UserPtr<Timespec> remaining)
 {
-    u64 deadline = deadline_after(TRY(read_duration(duration)));
-    if (!sleep_until(deadline)) {
-        u64 now = monotonic_ns();
-        if (remaining)
-            TRY(write_timespec(remaining, deadline > now ? deadline - now : 0));
-        return Errno::eintr;
-    }
-    return u64(0);
+    if (remaining)
+        TRY(write_timespec(remaining, left));
+    Thread& t = current_thread();
+    t.restart_block = {clock, true, target, remaining.address()};
+    return Errno::eintr;
 }
 
-namespace {
+// A monotonic deadline: 0 on time, else EINTR (the time left for a
+// relative sleep).
+Result<u64> sleep_to_deadline(u64 deadline, bool relative, UserPtr<Timespec> remaining)
+{
+    if (sleep_until(deadline))
+        return u64(0);
+    if (!relative)
+        return Errno::eintr;
+    u64 now = monotonic_ns();
+    return relative_sleep_interrupted(-1, deadline, deadline > now ? deadline - now : 0, remaining);
+}
 
 // Sleep until a CPU clock reaches a time: CPU time advances only while
 // threads run, so the sleeper looks again at every tick (a signal ends the
 // sleep with EINTR, the time left for a relative one).
-Result<u64> cpu_clock_sleep(i32 id, i32 flags, UserPtr<const Timespec> request, UserPtr<Timespec> remaining)
+Result<u64> cpu_clock_sleep_to(i32 id, u64 target, bool relative, UserPtr<Timespec> remaining)
 {
-    u64 value = TRY(read_duration(request));
     u64 now = TRY(clock_now(id));
-    u64 target = (flags & TIMER_ABSTIME) ? value : value > ~0ull - now ? ~0ull : now + value;
     while (now < target) {
-        if (!sleep_until(deadline_after(tick_period_ns()))) {
-            if (!(flags & TIMER_ABSTIME) && remaining)
-                TRY(write_timespec(remaining, target - now));
-            return Errno::eintr;
-        }
+        if (!sleep_until(deadline_after(tick_period_ns())))
+            return relative ? relative_sleep_interrupted(id, target, target - now, remaining) : Errno::eintr;
         now = TRY(clock_now(id)); // its process may be gone: EINVAL
     }
     return u64(0);
 }
 
+Result<u64> cpu_clock_sleep(i32 id, i32 flags, UserPtr<const Timespec> request, UserPtr<Timespec> remaining)
+{
+    u64 value = TRY(read_duration(request));
+    if (flags & TIMER_ABSTIME)
+        return cpu_clock_sleep_to(id, value, false, remaining);
+    u64 now = TRY(clock_now(id));
+    return cpu_clock_sleep_to(id, value > ~0ull - now ? ~0ull : now + value, true, remaining);
+}
+
 } // namespace
+
+Result<u64> sys_nanosleep(UserPtr<const Timespec> duration, UserPtr<Timespec> remaining)
+{
+    return sleep_to_deadline(deadline_after(TRY(read_duration(duration))), true, remaining);
+}
+
+// restart_syscall(2): what an interrupted relative sleep left to do, if
+// anything (Linux's do_no_restart_syscall: EINTR).
+Result<u64> sys_restart_syscall(Thread& t)
+{
+    Thread::RestartBlock block = t.restart_block;
+    t.restart_block = {};
+    if (!block.target)
+        return Errno::eintr;
+    UserPtr<Timespec> remaining{block.remaining};
+    if (block.clock == -1)
+        return sleep_to_deadline(block.target, true, remaining);
+    return cpu_clock_sleep_to(block.clock, block.target, true, remaining);
+}
 
 Result<u64> sys_clock_nanosleep(i32 id, i32 flags, UserPtr<const Timespec> request, UserPtr<Timespec> remaining)
 {
@@ -179,19 +215,11 @@ Result<u64> sys_clock_nanosleep(i32 id, i32 flags, UserPtr<const Timespec> reque
         return cpu_clock_sleep(id, flags, request, remaining);
     u64 value = TRY(read_duration(request));
     if (flags & TIMER_ABSTIME) {
+        // Restarted as it is after a stop: the same absolute time.
         u64 now = TRY(clock_now(id));
-        if (!sleep_until(value <= now ? 0 : deadline_after(value - now)))
-            return Errno::eintr;
-    } else {
-        u64 deadline = deadline_after(value);
-        if (!sleep_until(deadline)) {
-            u64 now = monotonic_ns();
-            if (remaining)
-                TRY(write_timespec(remaining, deadline > now ? deadline - now : 0));
-            return Errno::eintr;
-        }
+        return sleep_to_deadline(value <= now ? 0 : deadline_after(value - now), false, remaining);
     }
-    return u64(0);
+    return sleep_to_deadline(deadline_after(value), true, remaining);
 }
 
 Result<u64> sys_clock_gettime(i32 clock, UserPtr<Timespec> now)

@@ -42,7 +42,7 @@ FAMILY_FILES = {
     "timers": "kernel/syscall/timers.cpp",
     "signal_frame": "kernel/trap/signal_frame.cpp",
 }
-ATTRS = {"none": "", "no_restart": "never restarted after a signal"}
+ATTRS = {"none": "", "no_restart": "never restarted after a signal handler", "eintr_final": "never restarted"}
 # Parameters that are not taken from a register.
 SPECIAL_PARAMS = {"Thread&", "Process&", "arch::TrapFrame&"}
 

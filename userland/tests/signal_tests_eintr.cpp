@@ -145,6 +145,56 @@ void uninterrupted_read(Test& t)
     EXPECT_EQ(describe_status(wait_for(pid)), describe_status(0));
 }
 
+// A stop and SIGCONT with no handler run leave every wait alone (signal(7)):
+// the sleeps go on to their first deadline (a relative one through
+// restart_syscall, so the stop neither ends it nor makes it start over),
+// ppoll and pselect6 to their timeout, sigsuspend until a signal with a
+// handler comes. Four children sleep 1 s at once; each is stopped and
+// continued about 0.4 s in, so a sleep begun again would last 1.4 s.
+void stop_and_continue_resume_waits(Test& t)
+{
+    ASSERT(install(SIGUSR1, count_runs));
+    enum Wait { Nanosleep, ClockNanosleep, Ppoll, Pselect, Sigsuspend, Count };
+    pid_t pids[Count] = {};
+    for (int kind = 0; kind < Count; ++kind) {
+        pids[kind] = spawn([kind] {
+            g_runs = 0;
+            const double start = monotonic_seconds();
+            timespec request{1, 0}, remaining{-1, -1};
+            long r = -1;
+            if (kind == Nanosleep) {
+                r = syscall(SYS_nanosleep, &request, &remaining);
+            } else if (kind == ClockNanosleep) {
+                r = syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &request, &remaining);
+            } else if (kind == Ppoll) {
+                r = syscall(SYS_ppoll, nullptr, 0, &request, nullptr, 8);
+            } else if (kind == Pselect) {
+                r = syscall(SYS_pselect6, 0, nullptr, nullptr, nullptr, &request, nullptr);
+            } else {
+                sigset_t none;
+                sigemptyset(&none);
+                r = syscall(SYS_rt_sigsuspend, &none, 8);
+                CHILD_CHECK(r == -1 && errno == EINTR && g_runs == 1); // only the handler ends it
+                return 0;
+            }
+            const double took = monotonic_seconds() - start;
+            CHILD_CHECK(r == 0);
+            CHILD_CHECK(took > 0.9 && took < 1.3);
+            return 0;
+        });
+        ASSERT(pids[kind] > 0);
+    }
+    for (pid_t pid : pids)
+        EXPECT(wait_until_sleeping(pid));
+    sleep_seconds(0.2);
+    for (pid_t pid : pids)
+        stop_and_continue(t, pid);
+    sleep_seconds(0.05);
+    EXPECT_EQ(kill(pids[Sigsuspend], SIGUSR1), 0);
+    for (pid_t pid : pids)
+        EXPECT_EQ(describe_status(wait_for(pid)), describe_status(0));
+}
+
 void eintr_vs_sa_restart(Test& t)
 {
     interrupted_read(t, false);
@@ -240,5 +290,6 @@ std::vector<ut::Case> signal_interrupt_cases()
     return {
         {"eintr_vs_sa_restart", eintr_vs_sa_restart},
         {"alarm_fires", alarm_fires},
+        {"stop_and_continue_resume_waits", stop_and_continue_resume_waits},
     };
 }
