@@ -63,13 +63,14 @@ struct KernelLog {
 constinit KernelLog s_log;
 } // namespace
 
-void console_log(const char* s, usize n)
+void console_log(const char* s, usize n, bool on_console)
 {
     SpinLockGuard guard(s_output_lock);
     for (usize i = 0; i < n; ++i)
         s_log.bytes[(s_log.written + i) % LOG_CAPACITY] = s[i];
     s_log.written += n;
-    console_write_unlocked(s, n);
+    if (on_console)
+        console_write_unlocked(s, n);
 }
 
 usize read_log(char* out, usize length, bool unread_only)

@@ -20,9 +20,10 @@ void console_set_device(ConsoleDevice*);
 const char* console_device_name();
 // Write bytes under the console lock ("\n" becomes "\r\n").
 void console_write(const char* s, usize n);
-// printk's lines: written like console_write, and kept in the kernel log
-// (a ring of the last LOG_CAPACITY bytes, which syslog(2) reads).
-void console_log(const char* s, usize n);
+// printk's lines: written like console_write (unless !on_console), and
+// kept in the kernel log (a ring of the last LOG_CAPACITY bytes, which
+// syslog(2) reads).
+void console_log(const char* s, usize n, bool on_console = true);
 inline constexpr usize LOG_CAPACITY = 64 * 1024;
 // Copies the newest whole lines of the log that fit in `length` bytes
 // into out; returns how many bytes. `unread_only`: instead, the oldest

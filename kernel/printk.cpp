@@ -17,7 +17,7 @@ void PrintkSink::write(const char* s, usize n)
 void PrintkSink::flush()
 {
     if (m_length)
-        console_log(m_buffer, m_length);
+        console_log(m_buffer, m_length, m_on_console);
     m_length = 0;
 }
 

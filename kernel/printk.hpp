@@ -10,12 +10,14 @@ namespace kernel {
 // lock so lines from different contexts never interleave.
 class PrintkSink final : public lib::FormatSink {
 public:
+    explicit PrintkSink(bool on_console = true) : m_on_console(on_console) {}
     void write(const char* s, usize n) override;
     void flush();
 
 private:
     char m_buffer[256];
     usize m_length = 0;
+    bool m_on_console;
 };
 
 void printk_prefix(PrintkSink&);
@@ -24,6 +26,17 @@ void printk_prefix(PrintkSink&);
 template <typename... Args> void printk(lib::StringView fmt, const Args&... args)
 {
     PrintkSink sink;
+    printk_prefix(sink);
+    lib::format(sink, fmt, args...);
+    sink.flush();
+}
+
+// A line for the kernel log only (dmesg), not the console: figures a
+// tool reads afterwards, where a console line would land in the middle
+// of what the user is typing (Linux's KERN_DEBUG below the console level).
+template <typename... Args> void printk_log_only(lib::StringView fmt, const Args&... args)
+{
+    PrintkSink sink(false);
     printk_prefix(sink);
     lib::format(sink, fmt, args...);
     sink.flush();

@@ -1,5 +1,6 @@
 // The console tty: line discipline, termios, and the console File.
 #include "kernel/fs/tty.hpp"
+#include "arch/arch.hpp"
 #include "kernel/console.hpp"
 #include "kernel/mm/uaccess.hpp"
 #include "kernel/process/scheduler.hpp"
@@ -132,6 +133,21 @@ void input_byte(char c)
     }
 }
 
+// The boot figure "reset to the first shell prompt" (docs/performance.md),
+// whatever the shell: the first time a reader finds no console input (a
+// read about to wait, a poll that finds it not readable),
+// the boot hart's instruction count goes to the kernel log (dmesg), not
+// the console, where it would land in the middle of the prompt.
+void note_first_wait_proc_locked()
+{
+    process_lock().assert_held();
+    static bool s_noted = false; // [process lock]
+    if (s_noted)
+        return;
+    s_noted = true;
+    printk_log_only("console: first read waits for input at {} instructions since reset\n", arch::read_instret());
+}
+
 class ConsoleFile final : public File {
 public:
     Result<usize> read(u64 user_buffer, usize length) override
@@ -200,6 +216,7 @@ public:
                         return done;
                     if (nonblocking)
                         return done ? Result<usize>(done) : Result<usize>(Errno::eagain);
+                    note_first_wait_proc_locked();
                     if (deadline) {
                         WaitOutcome waited = block_on_until_proc_locked(s_tty.readers, deadline);
                         if (waited == WaitOutcome::TimedOut)
@@ -312,16 +329,20 @@ public:
     u32 poll_proc_locked() override
     {
         process_lock().assert_held();
-        SpinLockGuard guard(s_lock);
-        const Tty& t = s_tty;
-        usize waiting = t.line_end - t.read_at;
         bool readable;
-        if (canonical()) {
-            readable = waiting > 0 || t.eof_marks > 0;
-        } else {
-            u8 vmin = t.termios.c_cc[VMIN], vtime = t.termios.c_cc[VTIME];
-            readable = waiting >= (vtime == 0 && vmin > 0 ? usize(vmin) : 1);
+        {
+            SpinLockGuard guard(s_lock);
+            const Tty& t = s_tty;
+            usize waiting = t.line_end - t.read_at;
+            if (canonical()) {
+                readable = waiting > 0 || t.eof_marks > 0;
+            } else {
+                u8 vmin = t.termios.c_cc[VMIN], vtime = t.termios.c_cc[VTIME];
+                readable = waiting >= (vtime == 0 && vmin > 0 ? usize(vmin) : 1);
+            }
         }
+        if (!readable)
+            note_first_wait_proc_locked(); // a line-editing shell polls before it reads
         return POLLOUT | POLLWRNORM | (readable ? POLLIN | POLLRDNORM : 0);
     }
 

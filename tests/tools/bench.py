@@ -247,8 +247,9 @@ def spread(values):
 
 
 def boot_to_prompt(image):
-    """Instructions from reset to the first shell prompt: the shell keeps
-    rdinstret from just before its first prompt in a variable."""
+    """Instructions from reset to the first shell prompt: the kernel logs
+    (to dmesg only) the boot hart's instruction count when a reader first
+    waits for console input, which is the shell at its first prompt."""
     sys.path.insert(0, HERE)
     import qemu
     args = argparse.Namespace(machine="virt", smp=1, mem="128M", uboot=False, image=image, image_file=None,
@@ -259,9 +260,9 @@ def boot_to_prompt(image):
     old_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # the reader thread echoes the console
     try:
         if console.expect("# ", deadline):
-            console.send("echo first-prompt $MYRIAD_FIRST_PROMPT_INSTRET\r")
+            console.send("dmesg | grep 'first read waits'\r")
             while count is None and time.monotonic() < deadline and console.proc.poll() is None:
-                m = re.search(r"first-prompt (\d+)\r?\n", console.output)
+                m = re.search(r"first read waits for input at (\d+) instructions", console.output)
                 count = int(m.group(1)) if m else None
                 time.sleep(0.1)
     finally:
