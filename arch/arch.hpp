@@ -93,6 +93,7 @@ struct SignalInfo {
     bool timer = false;
     i32 overrun = 0;
     u64 value = 0;
+    u32 uid = 0;    // si_uid, with sender
 };
 // Where the frame goes below the interrupted stack pointer.
 u64 signal_frame_address(const TrapFrame&);

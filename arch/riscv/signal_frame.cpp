@@ -23,6 +23,7 @@ void fill_signal_frame(SignalFrame& frame, const TrapFrame& f, const FpState& fp
         frame.info.timer.value = info.value;
     } else {
         frame.info.child.pid = info.sender;
+        frame.info.child.uid = info.uid;
         frame.info.child.status = info.status;
     }
     frame.uc.stack_flags = SS_DISABLE;

@@ -266,7 +266,7 @@ void parent_thread_gone_proc_locked(Process& p, Pid tid)
             continue;
         c->creator_tid = 0;
         if (c->pdeath_signal && !c->zombie)
-            send_signal_proc_locked(*c, c->pdeath_signal, SI_USER, p.pid);
+            send_signal_proc_locked(*c, c->pdeath_signal, SI_USER, p.pid, 0, p.creds.uid);
     }
 }
 

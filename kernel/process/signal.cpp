@@ -103,7 +103,7 @@ void continue_proc_locked(Process& p)
 }
 
 // Queue sig in q; false if it was pending already (and not queued again).
-void enqueue(SignalQueue& q, int sig, int code, Pid sender, i32 status)
+void enqueue(SignalQueue& q, int sig, int code, Pid sender, i32 status, u32 uid)
 {
     u64 bit = signal_bit(sig);
     if ((q.pending & bit) && sig >= 32) {
@@ -116,10 +116,11 @@ void enqueue(SignalQueue& q, int sig, int code, Pid sender, i32 status)
     q.sender[sig - 1] = sender;
     q.code[sig - 1] = code;
     q.status[sig - 1] = status;
+    q.uid[sig - 1] = uid;
 }
 
 // Take sig off q (one instance of a queued real-time signal).
-void dequeue(SignalQueue& q, int sig, int& code, Pid& sender, i32& status)
+void dequeue(SignalQueue& q, int sig, int& code, Pid& sender, i32& status, u32& uid)
 {
     if (q.queued[sig - 1] > 0)
         --q.queued[sig - 1]; // another instance stays pending
@@ -128,11 +129,12 @@ void dequeue(SignalQueue& q, int sig, int& code, Pid& sender, i32& status)
     code = q.code[sig - 1];
     sender = q.sender[sig - 1];
     status = q.status[sig - 1];
+    uid = q.uid[sig - 1];
 }
 
 } // namespace
 
-int take_signal_of_proc_locked(Thread& t, u64 set, int& code, Pid& sender, i32& status)
+int take_signal_of_proc_locked(Thread& t, u64 set, int& code, Pid& sender, i32& status, u32& uid)
 {
     process_lock().assert_held();
     u64 mine = t.signals.pending & set, shared = t.process->signals.pending & set;
@@ -141,7 +143,7 @@ int take_signal_of_proc_locked(Thread& t, u64 set, int& code, Pid& sender, i32& 
     if (!from)
         return 0;
     int sig = __builtin_ctzll(from) + 1;
-    dequeue(mine ? t.signals : t.process->signals, sig, code, sender, status);
+    dequeue(mine ? t.signals : t.process->signals, sig, code, sender, status, uid);
     return sig;
 }
 
@@ -268,7 +270,7 @@ const char* signal_name(int sig)
     return sig >= 0 && sig < int(sizeof(NAMES) / sizeof(NAMES[0])) ? NAMES[sig] : "signal";
 }
 
-void send_signal_proc_locked(Process& p, int sig, int code, Pid sender, i32 status)
+void send_signal_proc_locked(Process& p, int sig, int code, Pid sender, i32 status, u32 uid)
 {
     process_lock().assert_held();
     if (p.group_exit || p.group_exec)
@@ -277,7 +279,7 @@ void send_signal_proc_locked(Process& p, int sig, int code, Pid sender, i32 stat
     if (!main || !accept_signal_proc_locked(p, sig, main->signals_blocked | main->sigwait_set))
         return;
     u64 bit = signal_bit(sig);
-    enqueue(p.signals, sig, code, sender, status);
+    enqueue(p.signals, sig, code, sender, status, uid);
     // SIGKILL reaches every thread at once; another signal the first
     // thread (the leader first) that does not block it, as Linux's
     // complete_signal prefers the main thread. When all block it, it waits
@@ -292,13 +294,13 @@ void send_signal_proc_locked(Process& p, int sig, int code, Pid sender, i32 stat
     });
 }
 
-void send_thread_signal_proc_locked(Thread& t, int sig, int code, Pid sender, i32 status)
+void send_thread_signal_proc_locked(Thread& t, int sig, int code, Pid sender, i32 status, u32 uid)
 {
     process_lock().assert_held();
     if (t.state == ThreadState::Dead || !accept_signal_proc_locked(*t.process, sig, t.signals_blocked | t.sigwait_set))
         return;
     u64 bit = signal_bit(sig);
-    enqueue(t.signals, sig, code, sender, status);
+    enqueue(t.signals, sig, code, sender, status, uid);
     if (sig == SIGKILL && t.state == ThreadState::Stopped)
         make_ready_proc_locked(t);
     if (deliverable(t) & bit)
@@ -360,7 +362,7 @@ void notify_parent_proc_locked(Process& child, int code, i32 status)
         return;
     if (!exit && (parent->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP))
         return;
-    send_signal_proc_locked(*parent, sig, code, child.pid, status);
+    send_signal_proc_locked(*parent, sig, code, child.pid, status, child.creds.uid);
 }
 
 void deliver_signals(Thread& t)
@@ -378,6 +380,7 @@ void deliver_signals(Thread& t)
         int sig = 0, code = 0;
         Pid sender = 0;
         i32 status = 0;
+        u32 uid = 0;
         TimerSignalInfo timer_info;
         {
             SpinLockGuard guard(process_lock());
@@ -398,7 +401,7 @@ void deliver_signals(Thread& t)
                 sig = SIGKILL;
             // The thread's own first, then the process's.
             SignalQueue& q = (t.signals.pending & signal_bit(sig)) ? t.signals : p.signals;
-            dequeue(q, sig, code, sender, status);
+            dequeue(q, sig, code, sender, status, uid);
             if (code == SI_TIMER && !posix_timer_signal_taken_proc_locked(p, sig, timer_info))
                 timer_info = {sender, 0, 0};
         }
@@ -430,7 +433,7 @@ void deliver_signals(Thread& t)
         t.restart_block = {}; // a handler ran: nothing for restart_syscall (Linux's rt_sigreturn)
         u64 old_mask = t.has_work(Thread::WORK_MASK_SAVED) ? t.saved_mask : t.signals_blocked;
         t.clear_work(Thread::WORK_MASK_SAVED);
-        auto framed = setup_signal_frame(t, sig, code, sender, status, 0, old_mask,
+        auto framed = setup_signal_frame(t, sig, code, sender, uid, status, 0, old_mask,
                                          code == SI_TIMER ? &timer_info : nullptr);
         if (framed.is_error()) {
             // No room for the frame (a bad stack): Linux forces SIGSEGV.
@@ -473,7 +476,7 @@ void fault_signal(Thread& t, int sig, int code, u64 address, const char* cause, 
     if ((p.signals_caught & bit) && !(t.signals_blocked & bit)) {
         u64 old_mask = t.signals_blocked;
         Process::SignalAction action = p.actions[sig - 1];
-        if (setup_signal_frame(t, sig, code, 0, 0, address, old_mask).is_ok()) {
+        if (setup_signal_frame(t, sig, code, 0, 0, 0, address, old_mask).is_ok()) {
             SpinLockGuard guard(process_lock()); // senders read the mask and actions
             t.signals_blocked |= action.mask | ((action.flags & SA_NODEFER) ? 0 : bit);
             if (action.flags & SA_RESETHAND) {

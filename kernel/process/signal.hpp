@@ -33,10 +33,12 @@ inline constexpr u64 UNBLOCKABLE = signal_bit(SIGKILL) | signal_bit(SIGSTOP);
 // it and why: any thread of p that does not block it takes it (the first
 // such is told, and woken if a blocking call should be interrupted);
 // continues a stopped p on SIGCONT/SIGKILL.
-void send_signal_proc_locked(Process& p, int sig, int code = SI_USER, Pid sender = 0, i32 status = 0);
+// uid: si_uid, the sending process's real uid (0 for the kernel's own).
+void send_signal_proc_locked(Process& p, int sig, int code = SI_USER, Pid sender = 0, i32 status = 0, u32 uid = 0);
 // Queue a thread-directed sig for t (tkill, tgkill, the group's SIGKILL):
 // only t takes it, though its action is the process's.
-void send_thread_signal_proc_locked(Thread& t, int sig, int code = SI_TKILL, Pid sender = 0, i32 status = 0);
+void send_thread_signal_proc_locked(Thread& t, int sig, int code = SI_TKILL, Pid sender = 0, i32 status = 0,
+                                   u32 uid = 0);
 // A POSIX timer's signal (si_code SI_TIMER) for p, or for its thread t
 // if not null: true if it was queued (not ignored, not a standard signal
 // pending already).
@@ -67,7 +69,7 @@ inline u64 signal_deliverable_unlocked(const Thread& t)
 }
 // rt_sigtimedwait: take a pending signal of `set` off t's queue (its own
 // first, then the process's), with who sent it; 0 when none is pending.
-int take_signal_of_proc_locked(Thread& t, u64 set, int& code, Pid& sender, i32& status);
+int take_signal_of_proc_locked(Thread& t, u64 set, int& code, Pid& sender, i32& status, u32& uid);
 // t's signal mask changed (sigprocmask, sigreturn, sigsuspend): if the
 // process's pending set holds one it no longer blocks, it takes it on
 // its way out. Process lock held.

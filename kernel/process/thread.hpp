@@ -40,7 +40,7 @@ struct Context {
     u64 s[12];
 };
 
-// Pending signals with who sent each (siginfo si_pid/si_code/si_status),
+// Pending signals with who sent each (siginfo si_pid/si_uid/si_code/si_status),
 // one slot per signal: a thread's own (tkill, tgkill, the group's SIGKILL)
 // and its process's shared set have one each.
 struct SignalQueue {
@@ -48,6 +48,7 @@ struct SignalQueue {
     i32 sender[64] = {};
     i32 code[64] = {};
     i32 status[64] = {};
+    u32 uid[64] = {};    // si_uid: the sender's real uid (a child's, for SIGCHLD)
     u8 queued[64] = {};  // real-time signals: instances beyond the pending bit
 };
 

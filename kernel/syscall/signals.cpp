@@ -45,7 +45,7 @@ Result<u64> sys_kill(Pid pid, i32 sig)
     SpinLockGuard guard(process_lock());
     auto send = [&](Process& p) {
         if (sig)
-            send_signal_proc_locked(p, int(sig), SI_USER, self.pid);
+            send_signal_proc_locked(p, int(sig), SI_USER, self.pid, 0, self.creds.uid);
     };
     if (pid > 0) {
         // A thread's id names its process too (Linux's kill_pid_info).
@@ -103,7 +103,7 @@ static Result<u64> thread_kill(Pid tgid, Pid tid, i32 sig)
     if (!may_signal_proc_locked(current_process(), *t->process, sig))
         return Errno::eperm;
     if (sig)
-        send_thread_signal_proc_locked(*t, int(sig), SI_TKILL, current_process().pid);
+        send_thread_signal_proc_locked(*t, int(sig), SI_TKILL, current_process().pid, 0, current_process().creds.uid);
     return u64(0);
 }
 
@@ -206,12 +206,13 @@ Result<u64> sys_rt_sigtimedwait(Thread& t, UserPtr<const Sigset> set, UserPtr<u8
     }
     int sig = 0, code = 0;
     Pid sender = 0;
+    u32 uid = 0;
     i32 status = 0;
     for (;;) {
         u64 saved;
         {
             SpinLockGuard guard(process_lock());
-            sig = take_signal_of_proc_locked(t, wanted, code, sender, status);
+            sig = take_signal_of_proc_locked(t, wanted, code, sender, status, uid);
             if (sig)
                 break;
             if (monotonic_ns() >= deadline)
@@ -225,7 +226,7 @@ Result<u64> sys_rt_sigtimedwait(Thread& t, UserPtr<const Sigset> set, UserPtr<u8
             SpinLockGuard guard(process_lock());
             t.signals_blocked = saved;
             t.sigwait_set = 0;
-            sig = take_signal_of_proc_locked(t, wanted, code, sender, status);
+            sig = take_signal_of_proc_locked(t, wanted, code, sender, status, uid);
         }
         if (sig)
             break;
@@ -241,7 +242,7 @@ Result<u64> sys_rt_sigtimedwait(Thread& t, UserPtr<const Sigset> set, UserPtr<u8
     if (info) {
         // siginfo_t: signo, errno, code, then (for a sender) pid, uid and,
         // for SIGCHLD, the status; for a timer its id, overrun and value.
-        i32 head[7] = {sig, 0, code, 0, i32(sender), 0, sig == SIGCHLD ? status : 0};
+        i32 head[7] = {sig, 0, code, 0, i32(sender), i32(uid), sig == SIGCHLD ? status : 0};
         u8 whole[SIGINFO_SIZE] = {};
         if (code == SI_TIMER) {
             head[4] = timer.timer_id;

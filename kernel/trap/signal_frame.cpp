@@ -21,11 +21,12 @@ bool is_fault_signal(int sig)
 
 } // namespace
 
-Result<void> setup_signal_frame(Thread& t, int sig, int code, i32 sender, i32 status, u64 address, u64 old_mask,
+Result<void> setup_signal_frame(Thread& t, int sig, int code, i32 sender, u32 uid, i32 status, u64 address, u64 old_mask,
                                 const TimerSignalInfo* timer)
 {
     fp_sync(t); // the frame carries the FP registers
     arch::SignalInfo info{sig, code, is_fault_signal(sig), address, sender, status, old_mask};
+    info.uid = uid;
     if (timer) {
         info.timer = true;
         info.sender = timer->timer_id;

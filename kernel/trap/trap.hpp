@@ -34,7 +34,7 @@ void fp_forget(Thread&);
 struct TimerSignalInfo;
 // `timer`: a POSIX timer's signal, whose siginfo carries the timer's id,
 // overrun and value instead of a sender.
-Result<void> setup_signal_frame(Thread&, int sig, int code, i32 sender, i32 status, u64 address, u64 old_mask,
+Result<void> setup_signal_frame(Thread&, int sig, int code, i32 sender, u32 uid, i32 status, u64 address, u64 old_mask,
                                 const TimerSignalInfo* timer = nullptr);
 
 } // namespace kernel

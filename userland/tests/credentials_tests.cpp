@@ -715,12 +715,71 @@ void waitid_reports_child_uid(Test& t)
     EXPECT_EQ(info.si_status, 0);
 }
 
+volatile sig_atomic_t g_handler_uid = -1;
+void note_sender_uid(int, siginfo_t* info, void*) { g_handler_uid = sig_atomic_t(info->si_uid); }
+
+// si_uid (signal(7), sigaction(2)): kill and SIGCHLD say whose
+// signal it is: the sender's real uid (not its effective one), the child's
+// for SIGCHLD. Taken with sigtimedwait and seen by a handler.
+void signals_carry_the_senders_uid(Test& t)
+{
+    REQUIRE_ROOT();
+    sigset_t usr;
+    sigemptyset(&usr);
+    sigaddset(&usr, SIGUSR1);
+    sigaddset(&usr, SIGCHLD);
+    sigset_t old;
+    ASSERT_EQ(sigprocmask(SIG_BLOCK, &usr, &old), 0);
+    const pid_t parent = getpid();
+    // Real uid 1234, effective 4321: si_uid is the real one.
+    pid_t pid = spawn([parent] {
+        if (setresuid(1234, 4321, 0) != 0)
+            return 1;
+        // Root's signals may still be sent: the saved uid is 0 (kill's
+        // rule looks at the real and effective uids against the target's
+        // real and saved ones, and root's are 0).
+        if (seteuid(0) != 0 || kill(parent, SIGUSR1) != 0)
+            return 2;
+        return 0;
+    });
+    ASSERT(pid > 0);
+    siginfo_t info{};
+    timespec wait{5, 0};
+    EXPECT_EQ(sigtimedwait(&usr, &info, &wait), SIGUSR1);
+    EXPECT_EQ(info.si_code, SI_USER);
+    EXPECT_EQ(info.si_pid, pid);
+    EXPECT_EQ(info.si_uid, 1234u);
+    EXPECT_EQ(sigtimedwait(&usr, &info, &wait), SIGCHLD);
+    EXPECT_EQ(info.si_code, CLD_EXITED);
+    EXPECT_EQ(info.si_pid, pid);
+    EXPECT_EQ(info.si_uid, 1234u);
+    EXPECT_EQ(info.si_status, 0);
+    EXPECT_EQ(describe_status(wait_for(pid)), describe_status(0));
+    ASSERT_EQ(sigprocmask(SIG_SETMASK, &old, nullptr), 0);
+
+    // A handler's siginfo says the same.
+    struct sigaction action {};
+    action.sa_sigaction = note_sender_uid;
+    action.sa_flags = SA_SIGINFO;
+    struct sigaction saved {};
+    ASSERT_EQ(sigaction(SIGUSR1, &action, &saved), 0);
+    g_handler_uid = -1;
+    pid = spawn([parent] { return setresuid(77, 0, 0) == 0 && kill(parent, SIGUSR1) == 0 ? 0 : 1; });
+    ASSERT(pid > 0);
+    EXPECT_EQ(describe_status(wait_for(pid)), describe_status(0));
+    for (int i = 0; i < 500 && g_handler_uid == -1; ++i)
+        usleep(1000);
+    EXPECT_EQ(int(g_handler_uid), 77);
+    sigaction(SIGUSR1, &saved, nullptr);
+}
+
 } // namespace
 
 std::vector<ut::Case> credentials_cases()
 {
     return {
         {"root_to_start_with", root_to_start_with},
+        {"signals_carry_the_senders_uid", signals_carry_the_senders_uid},
         {"nobody_is_powerless", scratch<nobody_is_powerless>},
         {"setuid_rules", setuid_rules},
         {"setreuid_rules", setreuid_rules},
