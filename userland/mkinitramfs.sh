@@ -57,7 +57,7 @@ link_or_copy() { # TARGET NAME
 
 # Busybox (Debian's source, userland/thirdparty/) under the name of every
 # applet it was configured with, where busybox --install puts them
-# (busybox.links: /bin/sh, /usr/bin/awk, /sbin/mount ...).
+# (busybox.links: /bin/sh, /bin/mount, /usr/bin/awk ...).
 "$strip" -o "$rootfs/bin/busybox" "$busybox"
 while read -r applet; do
     case "$applet" in /*) ;; *) continue ;; esac
@@ -112,9 +112,11 @@ printf 'not an ELF file: no \\177ELF magic and no #! line\n' >"$rootfs/bin/garba
 printf 'a text file without execute permission\n' >"$rootfs/bin/noexec"
 
 chmod 0755 "$rootfs" "$rootfs"/* "$rootfs"/sbin/* "$rootfs"/bin/* "$rootfs"/usr/* "$rootfs"/usr/bin/* \
-    "$rootfs"/usr/sbin/* "$rootfs"/usr/libexec "$rootfs"/usr/libexec/box "$rootfs"/usr/libexec/box/* \
+    "$rootfs"/usr/libexec "$rootfs"/usr/libexec/box "$rootfs"/usr/libexec/box/* \
     "$rootfs"/lib/*.so.* \
     "$rootfs"/lib/riscv64-linux-gnu "$rootfs"/lib/riscv64-linux-gnu/*
+# The busybox configuration may put no applet in /usr/sbin.
+find "$rootfs/usr/sbin" -type f -exec chmod 0755 {} +
 chmod 0644 "$rootfs/bin/noexec"
 chmod 1777 "$rootfs/tmp"
 chmod 0755 "$rootfs/etc"

@@ -6,9 +6,10 @@
 #
 # OPTIONS (busybox.options) names the options that are on; the full
 # .config kbuild needs is made from it here: `make allnoconfig` (every
-# option off), the listed options switched on, then `make oldconfig` for the defaults of
-# anything the list made visible. docs/userland.md says which applets and
-# why.
+# yes/no option off), the listed options switched on, then `make
+# oldconfig` for the defaults of everything else (the numbers and strings,
+# and what the list made visible). docs/userland.md says which applets
+# and why.
 #
 # Leaves DIR/busybox (with symbols: DIR/busybox_unstripped),
 # DIR/busybox.links, the path of every applet it has, and DIR/.config
@@ -34,14 +35,18 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 jobs=${MYRIAD_BUSYBOX_JOBS:-2}
 kmake() { make -s -C "$src" O="$out" CROSS_COMPILE="$cross" "$@"; }
-# A changed list is a new .config; kbuild's dependency files then rebuild
-# only what the changed options touch.
-if ! cmp -s "$options" "$out/.options.ours" || [ ! -f "$out/.config" ]; then
+# A changed list (or a changed way of expanding it, this script) is a new
+# .config; kbuild's dependency files then rebuild only what the changed
+# options touch.
+cat "$options" "$0" >"$out/.options.new"
+if ! cmp -s "$out/.options.new" "$out/.options.ours" || [ ! -f "$out/.config" ]; then
     kmake allnoconfig >/dev/null
     sed -e 's/#.*//' "$options" | tr -s ' \t' '\n\n' | sed -n 's/^\([A-Z0-9_][A-Z0-9_]*\)$/CONFIG_\1=y/p' >"$out/.config.list"
-    # The list, then allnoconfig's lines for every option it does not name.
+    # The list, then allnoconfig's "is not set" for every other yes/no
+    # option. Its numbers and strings (0 and "", not the defaults) are
+    # left out, so that oldconfig gives them their defaults.
     awk 'NR == FNR { sub(/=.*/, ""); on[$0] = 1; next }
-         { s = $0; sub(/^# /, "", s); sub(/[= ].*/, "", s); if (!(s in on)) print }' \
+         /^# CONFIG_[A-Z0-9_]* is not set$/ { s = $2; if (!(s in on)) print }' \
         "$out/.config.list" "$out/.config" >"$out/.config.rest"
     cat "$out/.config.list" "$out/.config.rest" >"$out/.config"
     rm -f "$out/.config.list" "$out/.config.rest"
@@ -54,7 +59,7 @@ if ! cmp -s "$options" "$out/.options.ours" || [ ! -f "$out/.config" ]; then
         echo "$0: options in $options that kconfig did not keep:" $missing >&2
         exit 1
     fi
-    cp "$options" "$out/.options.ours"
+    mv "$out/.options.new" "$out/.options.ours"
 fi
 kmake -j"$jobs" busybox busybox.links >"$out/make.log" 2>&1 || {
     tail -n 40 "$out/make.log" >&2
