@@ -34,7 +34,6 @@ import concurrent.futures
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import time
@@ -253,8 +252,8 @@ def main():
               f"{dict(collections.Counter(results.values()))}")
         slowest = sorted(per_applet.items(), key=lambda kv: -kv[1])[:12]
         print(f"===== {side}: slowest applets: " + ", ".join(f"{a} {s:.1f} s" for a, s in slowest))
-        if END not in output:
-            print(f"FAIL: the {side} run did not finish (no '{END}')")
+        if END not in output or not results:
+            print(f"FAIL: the {side} run did not finish (no '{END}') or gave no results")
             sys.exit(1)
         sides[side] = results
 
