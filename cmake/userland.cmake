@@ -97,9 +97,9 @@ string(REGEX REPLACE "gcc$" "" MYRIAD_CROSS_PREFIX ${CMAKE_C_COMPILER})
 set(MYRIAD_BUSYBOX ${CMAKE_BINARY_DIR}/busybox-build/busybox)
 add_custom_command(OUTPUT ${MYRIAD_BUSYBOX}
     COMMAND sh ${MYRIAD_TP_SCRIPTS}/build_busybox.sh --src ${MYRIAD_THIRDPARTY}/busybox/src
-            --config ${MYRIAD_TP_SCRIPTS}/busybox.config --cross ${MYRIAD_CROSS_PREFIX}
+            --options ${MYRIAD_TP_SCRIPTS}/busybox.options --cross ${MYRIAD_CROSS_PREFIX}
             --out ${CMAKE_BINARY_DIR}/busybox-build
-    DEPENDS ${MYRIAD_THIRDPARTY}/busybox/version ${MYRIAD_TP_SCRIPTS}/busybox.config
+    DEPENDS ${MYRIAD_THIRDPARTY}/busybox/version ${MYRIAD_TP_SCRIPTS}/busybox.options
             ${MYRIAD_TP_SCRIPTS}/build_busybox.sh
     COMMENT "Building busybox (make -j2, static)"
     VERBATIM)

@@ -61,3 +61,19 @@ myriad_driver_tests(shell shell_test.py)
 # ps, top, kill, pstree, sleep, nice and time reading the host's /proc
 # (the reference format for Myriad's).
 myriad_driver_tests(proc_tools proc_tools_test.py)
+
+# Busybox's own test suite (testsuite/ of its source, upstream's runtest)
+# for every applet the image's busybox has and the suite covers, under
+# qemu-riscv64-static and then booted in Myriad, with the same binary;
+# every test's result must be the same on both sides, and a test that
+# fails on both must be in userland/thirdparty/busybox_testsuite_known.txt
+# with its reason (tests/tools/busybox_testsuite.py, docs/userland.md).
+add_test(NAME busybox.testsuite COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/tools/busybox_testsuite.py
+    --testsuite ${CMAKE_BINARY_DIR}/thirdparty/busybox/src/testsuite
+    --busybox ${CMAKE_BINARY_DIR}/userland/busybox-build/busybox
+    --config ${CMAKE_BINARY_DIR}/userland/busybox-build/.config
+    --links ${CMAKE_BINARY_DIR}/userland/busybox-build/busybox.links
+    --known ${CMAKE_SOURCE_DIR}/userland/thirdparty/busybox_testsuite_known.txt
+    --work ${CMAKE_BINARY_DIR}/busybox-testsuite
+    --qemu-user ${MYRIAD_QEMU_USER} --image ${CMAKE_BINARY_DIR}/kernel-hardened/Image)
+set_tests_properties(busybox.testsuite PROPERTIES LABELS "linux;qemu" TIMEOUT 400)

@@ -57,7 +57,7 @@ link_or_copy() { # TARGET NAME
 
 # Busybox (Debian's source, userland/thirdparty/) under the name of every
 # applet it was configured with, where busybox --install puts them
-# (busybox.links: /bin/sh, /usr/bin/awk, /sbin/mount ...).
+# (busybox.links: /bin/sh, /bin/mount, /usr/bin/awk ...).
 "$strip" -o "$rootfs/bin/busybox" "$busybox"
 while read -r applet; do
     case "$applet" in /*) ;; *) continue ;; esac
@@ -106,19 +106,25 @@ mkdir -p "$rootfs/etc"
 printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \
     >"$rootfs/etc/passwd"
 printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$rootfs/etc/group"
+# The machine's own name (uname's nodename, kernel/syscall/system.cpp) on
+# 127.0.1.1, as Debian's installer writes it: `hostname -f` and `-d` look
+# the name up there (there is no network to ask).
+printf '127.0.0.1\tlocalhost\n127.0.1.1\tmyriad\n' >"$rootfs/etc/hosts"
 
 # Files for execve's error paths (userland/tests/exec_tests.cpp).
 printf 'not an ELF file: no \\177ELF magic and no #! line\n' >"$rootfs/bin/garbage"
 printf 'a text file without execute permission\n' >"$rootfs/bin/noexec"
 
 chmod 0755 "$rootfs" "$rootfs"/* "$rootfs"/sbin/* "$rootfs"/bin/* "$rootfs"/usr/* "$rootfs"/usr/bin/* \
-    "$rootfs"/usr/sbin/* "$rootfs"/usr/libexec "$rootfs"/usr/libexec/box "$rootfs"/usr/libexec/box/* \
+    "$rootfs"/usr/libexec "$rootfs"/usr/libexec/box "$rootfs"/usr/libexec/box/* \
     "$rootfs"/lib/*.so.* \
     "$rootfs"/lib/riscv64-linux-gnu "$rootfs"/lib/riscv64-linux-gnu/*
+# The busybox configuration may put no applet in /usr/sbin.
+find "$rootfs/usr/sbin" -type f -exec chmod 0755 {} +
 chmod 0644 "$rootfs/bin/noexec"
 chmod 1777 "$rootfs/tmp"
 chmod 0755 "$rootfs/etc"
-chmod 0644 "$rootfs/etc/passwd" "$rootfs/etc/group"
+chmod 0644 "$rootfs/etc/passwd" "$rootfs/etc/group" "$rootfs/etc/hosts"
 find "$rootfs" -exec touch -h -d @0 {} +
 
 # Parents sort before their children, so a reader that creates files in

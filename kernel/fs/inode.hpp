@@ -30,7 +30,7 @@ struct DirEntry {
     char name[NAME_MAX + 1];
 };
 
-enum class Device : u8 { None, Null, Zero, Console, Tty, Rtc };
+enum class Device : u8 { None, Null, Zero, Full, Console, Tty, Rtc };
 
 // /proc: which synthetic file or directory an inode is (a file's text is
 // made at open). Per process: PidDir (/proc/PID) holds Stat, Status,

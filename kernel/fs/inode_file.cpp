@@ -285,10 +285,10 @@ private:
 
 class NullFile final : public InodeBacked<NullFile> {
 public:
-    NullFile(Inode& inode, bool zero) : InodeBacked(inode), m_zero(zero) {}
+    NullFile(Inode& inode, Device kind) : InodeBacked(inode), m_kind(kind) {}
     Result<usize> read(u64 buffer, usize length) override
     {
-        if (!m_zero)
+        if (m_kind == Device::Null)
             return usize(0);
         u8 zeros[256] = {};
         usize done = 0;
@@ -300,13 +300,20 @@ public:
         }
         return done;
     }
-    Result<usize> write(u64, usize length) override { return length; }
+    // /dev/full is a disk with no room left: every write fails with ENOSPC
+    // (Linux's drivers/char/mem.c, write_full), reads give zeros.
+    Result<usize> write(u64, usize length) override
+    {
+        if (m_kind == Device::Full)
+            return Errno::enospc;
+        return length;
+    }
     Result<usize> pread(u64 b, usize l, u64) override { return read(b, l); }
-    Result<usize> pwrite(u64, usize l, u64) override { return l; }
+    Result<usize> pwrite(u64 b, usize l, u64) override { return write(b, l); }
     Result<u64> seek(i64, int) override { return u64(0); }
 
 private:
-    bool m_zero;
+    Device m_kind; // Null, Zero or Full
 };
 
 // An O_PATH descriptor (open(2)): it names a file without opening it.
@@ -389,7 +396,8 @@ Result<File*> open_inode(Inode& inode, u32 flags)
         break;
     case Device::Null:
     case Device::Zero:
-        f = mm::make<NullFile>(inode, inode.device == Device::Zero);
+    case Device::Full:
+        f = mm::make<NullFile>(inode, inode.device);
         break;
     case Device::Rtc:
         f = mm::make<RtcFile>(inode);

@@ -121,6 +121,7 @@ void populate_from_boot_files()
     bool devices_ok = dev.is_ok() &&
                       make_device_vfs_locked(*dev.value(), "null", Device::Null, 1, 3, 0666).is_ok() &&
                       make_device_vfs_locked(*dev.value(), "zero", Device::Zero, 1, 5, 0666).is_ok() &&
+                      make_device_vfs_locked(*dev.value(), "full", Device::Full, 1, 7, 0666).is_ok() &&
                       make_device_vfs_locked(*dev.value(), "console", Device::Console, 5, 1, 0620).is_ok() &&
                       make_device_vfs_locked(*dev.value(), "tty", Device::Tty, 5, 0, 0666).is_ok() &&
                       (!wallclock_has_rtc() ||

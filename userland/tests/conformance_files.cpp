@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -355,6 +356,26 @@ void proc_self_fd_links(Test& t)
     EXPECT_EQ(link_of(fd_path), std::string("<ENOENT>"));
 }
 
+// /dev/full (1,7): reads give zeros, every write fails with ENOSPC, as a
+// full disk would (busybox's testsuite: dd must report the write error).
+void dev_full(Test& t)
+{
+    int fd = open("/dev/full", O_RDWR);
+    ASSERT(fd >= 0);
+    struct stat st {};
+    ASSERT_EQ(fstat(fd, &st), 0);
+    EXPECT(S_ISCHR(st.st_mode));
+    EXPECT_EQ(major(st.st_rdev), 1u);
+    EXPECT_EQ(minor(st.st_rdev), 7u);
+    std::string buffer(5000, 'x');
+    EXPECT_EQ(read(fd, buffer.data(), buffer.size()), 5000);
+    EXPECT(buffer == std::string(5000, '\0'));
+    EXPECT_ERRNO(write(fd, buffer.data(), 1), ENOSPC);
+    EXPECT_ERRNO(pwrite(fd, buffer.data(), 10, 0), ENOSPC);
+    EXPECT_ERRNO(write(fd, buffer.data(), 0), ENOSPC); // Linux's write_full: even for 0 bytes
+    close(fd);
+}
+
 } // namespace
 
 std::vector<ut::Case> conformance_files_cases()
@@ -364,6 +385,7 @@ std::vector<ut::Case> conformance_files_cases()
         {"statfs_ram_filesystem", scratch<statfs_ram_filesystem>},
         {"fsync_family", scratch<fsync_family>},
         {"fallocate_grows_and_checks", scratch<fallocate_grows_and_checks>},
+        {"dev_full", dev_full},
     };
 }
 
