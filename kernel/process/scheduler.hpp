@@ -6,8 +6,9 @@
 //    policy sees only each process's SchedEntity (Process::sched);
 //  - mechanism (scheduler.cpp): one run queue per hart under its own
 //    lock, the mapping between processes and entities, the context
-//    switch, the address-space switch, idle, sleeping (wait queues and
-//    the sleep list under the process lock, taken before a queue's).
+//    switch, the address-space switch, idle (scheduler.cpp); sleeping
+//    (wait.cpp: wait queues and the sleep list under the process lock,
+//    taken before a queue's).
 #pragma once
 
 #include "kernel/process/process.hpp"
