@@ -23,7 +23,8 @@ target_compile_definitions(host_tests PRIVATE MYRIAD_FIXTURES="${CMAKE_SOURCE_DI
 # The scheduler policies are pure logic: the kernel's own sources, tested
 # here against a model of the mechanism (tests/host/sched_sim.hpp).
 target_sources(host_tests PRIVATE ${CMAKE_SOURCE_DIR}/kernel/process/fair.cpp
-                                  ${CMAKE_SOURCE_DIR}/kernel/process/round_robin.cpp)
+                                  ${CMAKE_SOURCE_DIR}/kernel/process/round_robin.cpp
+                                  ${CMAKE_SOURCE_DIR}/kernel/process/realtime.cpp)
 include(GoogleTest)
 gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS host)
 
