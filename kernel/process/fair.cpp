@@ -56,12 +56,6 @@ SchedEntity* FairPolicy::pick_next()
     return e;
 }
 
-void FairPolicy::started(SchedEntity& e)
-{
-    if (e.vruntime > m_min_vruntime)
-        m_min_vruntime = e.vruntime;
-}
-
 SchedEntity* FairPolicy::find_queued(bool (*accept)(const SchedEntity&, void*), void* ctx, usize limit)
 {
     // Heap order: the first entries are the ones due soonest.

@@ -27,7 +27,12 @@ public:
     void remove(SchedEntity& e) override;
     SchedEntity* pick_next() override;
     bool tick(SchedEntity& running) override;
-    void started(SchedEntity& e) override;
+    // Inline: every switch calls it.
+    void started(SchedEntity& e) override
+    {
+        if (e.vruntime > m_min_vruntime)
+            m_min_vruntime = e.vruntime;
+    }
     void renice(SchedEntity& e, int nice) override;
     usize room_needed(usize n) const override;
     void* adopt_room(void* block, usize bytes) override;

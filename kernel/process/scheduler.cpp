@@ -136,6 +136,18 @@ inline SchedulerPolicy& class_of(RunQueue& rq, const SchedEntity& e)
     return *rq.policy;
 }
 
+// e was picked to run: its class starts its slice. The fair policy's,
+// which every switch makes, is called directly (and inline).
+[[gnu::always_inline]] inline void started_rq_locked(RunQueue& rq, SchedEntity& e)
+{
+    if (e.is_rt()) [[unlikely]]
+        rq.rt.started(e);
+    else if (rq.policy == &rq.fair) [[likely]]
+        rq.fair.started(e);
+    else
+        rq.policy->started(e);
+}
+
 // running_rank's scale: 1 for the time-sharing class, 1 + p for real-time p.
 inline u32 rank_of(const SchedEntity& e) { return 1u + e.rt_priority; }
 
@@ -199,28 +211,32 @@ void unlock_rq_of(RunQueue& rq)
     __atomic_store_n(&t.rq_hart, hart, __ATOMIC_RELAXED);
 }
 
-// Inline: every wake-up and preemption queues a thread.
-[[gnu::always_inline]] inline void enqueue_rq_locked(Thread& t, u32 hart)
+inline bool preempts_rq_locked(const RunQueue& rq, const Thread& t);
+
+// Inline: every wake-up and preemption queues a thread. True when t is a
+// real-time thread that outranks what runs on `hart` (it should preempt).
+[[gnu::always_inline]] inline bool enqueue_rq_locked(Thread& t, u32 hart)
 {
     RunQueue& rq = s_rq[hart];
     queue_lock(rq).assert_held();
     t.state = ThreadState::Ready;
     if (t.rq_hart != hart) [[unlikely]]
         move_to_clock_of(t, hart);
-    // nice is kept within range (SchedEntity::clamp_nice): no clamp here.
-    t.rq_weight = FairPolicy::weight_of(t.sched);
+    // rq_weight follows nice and policy (set at clone, then by
+    // set_nice_proc_locked and set_policy_proc_locked).
     ++rq.queued;
     rq.queued_weight += t.rq_weight;
     if (t.sched.is_rt()) [[unlikely]] {
         rq.rt.enqueue(t.sched);
         __atomic_store_n(&rq.rt_queued, rq.rt_queued + 1, __ATOMIC_RELAXED);
-        return;
+        return preempts_rq_locked(rq, t);
     }
     rq.policy->enqueue(t.sched);
+    return false;
 }
 
 // t left rq's policy (picked or removed).
-void dequeued_rq_locked(RunQueue& rq, Thread& t)
+inline void dequeued_rq_locked(RunQueue& rq, Thread& t)
 {
     queue_lock(rq).assert_held();
     --rq.queued;
@@ -287,20 +303,31 @@ u32 select_hart(const Thread& t, bool is_new)
 // throttled (then only if the time-sharing class has nothing ready: a
 // throttle never idles a hart), then the time-sharing class. With no
 // real-time thread ready this costs one bitmap test.
-Thread* pick_runnable_rq_locked(RunQueue& rq)
+[[gnu::noinline]] Thread* pick_rt_rq_locked(RunQueue& rq)
 {
-    queue_lock(rq).assert_held();
-    SchedEntity* e = nullptr;
-    if (rq.rt.has_ready()) [[unlikely]] {
-        if (!rq.rt_throttled || rq.queued == rq.rt_queued)
-            e = rq.rt.pick_next();
-    }
-    if (!e)
-        e = rq.policy->pick_next();
+    if (rq.rt_throttled && rq.queued != rq.rt_queued)
+        return nullptr;
+    SchedEntity* e = rq.rt.pick_next();
     if (!e)
         return nullptr;
     Thread* t = thread_of(e);
     dequeued_rq_locked(rq, *t);
+    return t;
+}
+
+Thread* pick_runnable_rq_locked(RunQueue& rq)
+{
+    queue_lock(rq).assert_held();
+    if (rq.rt_queued) [[unlikely]] {
+        if (Thread* t = pick_rt_rq_locked(rq))
+            return t;
+    }
+    SchedEntity* e = rq.policy->pick_next();
+    if (!e)
+        return nullptr;
+    Thread* t = thread_of(e);
+    --rq.queued; // a time-sharing thread: dequeued_rq_locked without the class test
+    rq.queued_weight -= t->rq_weight;
     return t;
 }
 
@@ -494,10 +521,13 @@ void resched_running(Thread& t)
 
 // A real-time thread just queued on `target` (whose lock is held): true
 // when it should take the hart from what runs there now (Linux's
-// check_preempt_curr for the rt class). Never while throttled.
+// check_preempt_curr for the rt class). Never while throttled. On one
+// hart the running thread is the current one (running_rank is kept for
+// other harts to read).
 inline bool preempts_rq_locked(const RunQueue& rq, const Thread& t)
 {
-    return rank_of(t.sched) > rq.running_rank && !rq.rt_throttled;
+    u32 running = one_hart() ? (is_idle(current_thread()) ? 0 : rank_of(current_thread().sched)) : rq.running_rank;
+    return rank_of(t.sched) > running && !rq.rt_throttled;
 }
 
 // This hart's running thread makes way at its next return to user mode
@@ -513,11 +543,8 @@ void preempt_here()
 // lower class.
 inline void enqueue_one_hart(Thread& t)
 {
-    enqueue_rq_locked(t, 0);
-    if (t.sched.is_rt()) [[unlikely]] {
-        if (preempts_rq_locked(s_rq[0], t))
-            preempt_here();
-    }
+    if (enqueue_rq_locked(t, 0)) [[unlikely]]
+        preempt_here();
 }
 
 } // namespace
@@ -619,9 +646,7 @@ namespace {
     {
         SpinLockGuard guard(rq.lock);
         was_idle = rq.running_weight == 0;
-        enqueue_rq_locked(t, target);
-        if (t.sched.is_rt()) [[unlikely]]
-            preempt = preempts_rq_locked(rq, t);
+        preempt = enqueue_rq_locked(t, target);
     }
     // An idle hart sleeps in wfi: wake it. A busy one finds the thread at
     // its next tick or switch, unless the thread is real-time and higher
@@ -724,7 +749,8 @@ namespace {
         next = idle;
     }
     rq.running_weight = next == idle ? 0 : next->rq_weight; // its weight when queued
-    __atomic_store_n(&rq.running_rank, next == idle ? 0 : rank_of(next->sched), __ATOMIC_RELAXED);
+    if (!one_hart()) // for placement and preemption from other harts
+        __atomic_store_n(&rq.running_rank, next == idle ? 0 : rank_of(next->sched), __ATOMIC_RELAXED);
     if (next == &prev) {
         prev.state = ThreadState::Running;
         class_of(rq, prev.sched).started(prev.sched);
@@ -749,7 +775,7 @@ namespace {
         next->last_hart = hart;
     }
     if (next != idle)
-        class_of(rq, next->sched).started(next->sched);
+        started_rq_locked(rq, next->sched);
     arch::this_hart().current = next;
     prof::mark(prof::Phase::Switch);
     // Idle runs in the kernel half, which every table shares: no switch.
