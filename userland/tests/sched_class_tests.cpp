@@ -595,6 +595,55 @@ void throttle_lets_fair_run(Test& t)
     EXPECT(write_sysctl("sched_rt_period_us", 1000000) && write_sysctl("sched_rt_runtime_us", 950000));
 }
 
+// What a program prints (stdout and stderr) when run from the image with
+// `args`, and its wait status.
+std::string output_of(std::vector<std::string> args, int& status)
+{
+    int out[2];
+    if (pipe(out) != 0)
+        return "";
+    std::string path = image_path("bin/busybox");
+    pid_t pid = spawn([&] {
+        dup2(out[1], 1);
+        dup2(out[1], 2);
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(path.c_str(), argv.data());
+        return 127;
+    });
+    close(out[1]);
+    std::string text;
+    char buffer[256];
+    for (ssize_t n; (n = read(out[0], buffer, sizeof buffer)) > 0;)
+        text.append(buffer, std::size_t(n));
+    close(out[0]);
+    status = wait_for(pid);
+    return text;
+}
+
+// busybox's chrt (sched_setscheduler, sched_getscheduler, sched_getparam)
+// and nice run a program in a class and report it.
+void busybox_chrt_and_nice(Test& t)
+{
+    REQUIRE_EXEC();
+    int status = -1;
+    std::string text = output_of({"busybox", "chrt", "-f", "10", "busybox", "sh", "-c", "busybox chrt -p $$"}, status);
+    EXPECT_EQ(status, 0);
+    EXPECT(text.find("SCHED_FIFO") != std::string::npos);
+    EXPECT(text.find("priority: 10") != std::string::npos);
+    text = output_of({"busybox", "chrt", "-r", "5", "busybox", "sh", "-c", "busybox chrt -p $$"}, status);
+    EXPECT_EQ(status, 0);
+    EXPECT(text.find("SCHED_RR") != std::string::npos);
+    EXPECT(text.find("priority: 5") != std::string::npos);
+    text = output_of({"busybox", "nice", "-n", "7", "busybox", "nice"}, status);
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(text, std::string("7\n"));
+    if (t.failed())
+        std::printf("# output: %s\n", text.c_str());
+}
+
 } // namespace
 
 std::vector<ut::Case> sched_class_cases()
@@ -608,6 +657,7 @@ std::vector<ut::Case> sched_class_cases()
         {"fork_inherits_unless_reset", fork_inherits_unless_reset},
         {"per_thread", per_thread},
         {"proc_stat_fields", proc_stat_fields},
+        {"busybox_chrt_and_nice", busybox_chrt_and_nice},
         {"fifo_preempts_fair_at_wakeup", fifo_preempts_fair_at_wakeup},
         {"fifo_same_priority_until_yield", fifo_same_priority_until_yield},
         {"rr_same_priority_alternates", rr_same_priority_alternates},
