@@ -336,6 +336,12 @@ void proc_stat_fields(Test& t)
     (void)!write(hold[1], &c, 1);
     wait_for(pid);
     auto close_paren = line.rfind(')');
+    if (close_paren == std::string::npos && !platform().myriad) {
+        // usertests as process 1 of a PID namespace: /proc is the host's.
+        for (int fd : {ready[0], ready[1], hold[0], hold[1]})
+            close(fd);
+        SKIP("/proc shows another PID namespace");
+    }
     ASSERT(close_paren != std::string::npos);
     std::istringstream fields(line.substr(close_paren + 2));
     std::vector<std::string> f(3); // f[i] is field i (1 and 2, pid and comm, skipped)
