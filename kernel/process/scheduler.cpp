@@ -57,6 +57,7 @@ struct RunQueue {
     // time-sharing class runs first until the period ends.
     u64 rt_period_start_ns = 0;
     u64 rt_used_ns = 0;
+    u64 last_tick_ns = 0;    // the previous tick's time: what a tick charges
     bool rt_throttled = false;
     u32 queued = 0;          // threads in the policy's ready set
     u64 queued_weight = 0;   // their weights
@@ -921,6 +922,10 @@ namespace {
 // throttled real-time work ends.
 bool rt_bandwidth_tick_rq_locked(RunQueue& rq, const Thread& running, u64 now)
 {
+    // The time since the last tick, not the nominal period: a late tick
+    // (a busy host) charges what really passed.
+    u64 since = now > rq.last_tick_ns ? now - rq.last_tick_ns : 0;
+    rq.last_tick_ns = now;
     bool rt = !is_idle(running) && running.sched.is_rt();
     if (!rt && !rq.rt_throttled) [[likely]]
         return false; // nothing to charge, nothing to lift
@@ -936,7 +941,7 @@ bool rt_bandwidth_tick_rq_locked(RunQueue& rq, const Thread& running, u64 now)
     }
     if (!rt)
         return false;
-    rq.rt_used_ns += tick_period_ns();
+    rq.rt_used_ns += since < period_ns ? since : period_ns;
     if (runtime_us >= 0 && rq.rt_used_ns >= u64(runtime_us) * 1000)
         rq.rt_throttled = true;
     return rq.rt_throttled && rq.queued > rq.rt_queued;

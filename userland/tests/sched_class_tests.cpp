@@ -559,7 +559,8 @@ void throttle_sysctl(Test& t)
 
 // A SCHED_FIFO thread spinning for 200 ms on one hart next to a fair one:
 // with 80 ms of each 100 ms period for real-time threads, the fair thread
-// runs the rest (about 20%; without a throttle it would get nothing).
+// runs the rest (about 20%, more when the window starts in a throttled
+// stretch; without a throttle it would get nothing).
 void throttle_lets_fair_run(Test& t)
 {
     MYRIAD_ONLY();
@@ -595,7 +596,7 @@ void throttle_lets_fair_run(Test& t)
         double share = (fair_after - fair_before) / window;
         std::printf("# fair share beside a spinning SCHED_FIFO thread (80/100 ms throttle): %.1f%%\n", share * 100);
         CHILD_CHECK(rt_ok);
-        CHILD_CHECK(share > 0.02 && share < 0.45);
+        CHILD_CHECK(share > 0.02 && share < 0.5); // the real-time thread still gets most
         return 0;
     });
     EXPECT(write_sysctl("sched_rt_period_us", 1000000) && write_sysctl("sched_rt_runtime_us", 950000));
