@@ -23,13 +23,14 @@ target_compile_definitions(host_tests PRIVATE MYRIAD_FIXTURES="${CMAKE_SOURCE_DI
 # The scheduler policies are pure logic: the kernel's own sources, tested
 # here against a model of the mechanism (tests/host/sched_sim.hpp).
 target_sources(host_tests PRIVATE ${CMAKE_SOURCE_DIR}/kernel/process/fair.cpp
-                                  ${CMAKE_SOURCE_DIR}/kernel/process/round_robin.cpp)
+                                  ${CMAKE_SOURCE_DIR}/kernel/process/round_robin.cpp
+                                  ${CMAKE_SOURCE_DIR}/kernel/process/realtime.cpp)
 # GoogleTest's header is most of what each test file parses: compiled once
 # (about 1.2 CPU-seconds saved per test file). The policies are kernel
 # sources and do not see it.
 target_precompile_headers(host_tests PRIVATE <gtest/gtest.h>)
 set_source_files_properties(${CMAKE_SOURCE_DIR}/kernel/process/fair.cpp ${CMAKE_SOURCE_DIR}/kernel/process/round_robin.cpp
-                            TARGET_DIRECTORY host_tests PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
+                            ${CMAKE_SOURCE_DIR}/kernel/process/realtime.cpp TARGET_DIRECTORY host_tests PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
 # Each CTest test is one GoogleTest shard of the whole binary, not one
 # process per test case: a process with the sanitizers costs about 0.2 s
 # to start, which over 261 cases was 57 s of the suite's 566 s of test

@@ -49,6 +49,8 @@ enum class ProcKind : u8 {
     // /proc/sys/vm/max_map_count, /proc/sys/kernel/shm{max,all,mni},
     // /proc/sysvipc/shm.
     MaxMapCount, ShmMax, ShmAll, ShmMni, SysvipcShm,
+    // /proc/sys/kernel/sched_rt_{period,runtime}_us: the real-time throttle.
+    SchedRtPeriod, SchedRtRuntime,
 };
 
 struct Inode {

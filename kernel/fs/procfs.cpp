@@ -104,6 +104,8 @@ void proc_create_root_vfs_locked(Inode& proc)
         (void)make_inode_vfs_locked(*kernel.value(), "shmmax", S_IFREG | 0644, ProcKind::ShmMax, 0);
         (void)make_inode_vfs_locked(*kernel.value(), "shmall", S_IFREG | 0644, ProcKind::ShmAll, 0);
         (void)make_inode_vfs_locked(*kernel.value(), "shmmni", S_IFREG | 0644, ProcKind::ShmMni, 0);
+        (void)make_inode_vfs_locked(*kernel.value(), "sched_rt_period_us", S_IFREG | 0644, ProcKind::SchedRtPeriod, 0);
+        (void)make_inode_vfs_locked(*kernel.value(), "sched_rt_runtime_us", S_IFREG | 0644, ProcKind::SchedRtRuntime, 0);
     }
     if (auto vm = make_inode_vfs_locked(*sys.value(), "vm", S_IFDIR | 0555, ProcKind::SysctlDir, 0); vm.is_ok())
         (void)make_inode_vfs_locked(*vm.value(), "max_map_count", S_IFREG | 0644, ProcKind::MaxMapCount, 0);

@@ -213,18 +213,22 @@ void format_pid_stat(TextSink& out, Process& p, Thread* only, const MmFigures& f
     ProcessTimes times = only ? ProcessTimes{only->cpu.user_ns(), only->cpu.system_ns(only == &current_thread())}
                               : process_times_proc_locked(p);
     int nice = t ? t->sched.nice : 0;
+    // Linux's task_prio: -1 - rt_priority for a real-time thread.
+    int rt_priority = t ? t->sched.rt_priority : 0, policy = t ? t->sched.policy : 0;
+    int priority = rt_priority ? -1 - rt_priority : 20 + nice;
     // Fields 1..52 of proc(5) /proc/pid/stat, in order.
     lib::format(out, "{} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 ", only ? only->tid : p.pid, only ? only->name : p.name,
                 state_letter(t), ppid, p.pgid, p.sid);
     lib::format(out, "{} {} {} {} {} {} {} 0 {} {} {} 18446744073709551615 ", ticks(times.user_ns),
-                ticks(times.system_ns), ticks(p.children_user_ns), ticks(p.children_system_ns), 20 + nice, nice,
+                ticks(times.system_ns), ticks(p.children_user_ns), ticks(p.children_system_ns), priority, nice,
                 p.thread_count ? p.thread_count : 1, ticks(only ? only->start_ns : p.start_ns), figures.virtual_size,
                 figures.rss.total());
     // Field 39, processor: the hart the thread runs or last ran on (for
-    // the process, its main thread's, as Linux shows the leader's).
-    lib::format(out, "0 0 0 0 0 {} {} {} 0 0 0 0 17 {} 0 0 0 0 0 0 0 0 0 0 0 0 {}\n",
+    // the process, its main thread's, as Linux shows the leader's); 40
+    // and 41 its rt_priority and policy.
+    lib::format(out, "0 0 0 0 0 {} {} {} 0 0 0 0 17 {} {} {} 0 0 0 0 0 0 0 0 0 0 {}\n",
                 (t ? t->signals.pending : 0) | p.signals.pending, t ? t->signals_blocked : 0, p.signals_ignored,
-                t ? t->last_hart : 0, p.zombie ? p.exit_status : 0);
+                t ? t->last_hart : 0, rt_priority, policy, p.zombie ? p.exit_status : 0);
 }
 
 void format_pid_status(TextSink& out, Process& p, Thread* only, const MmFigures& figures)
@@ -438,6 +442,8 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
         break;
     }
     case ProcKind::NrOpen: lib::format(out, "{}\n", NR_OPEN); break;
+    case ProcKind::SchedRtPeriod: lib::format(out, "{}\n", sched_rt_period_us()); break;
+    case ProcKind::SchedRtRuntime: lib::format(out, "{}\n", sched_rt_runtime_us()); break;
     case ProcKind::MaxMapCount: lib::format(out, "{}\n", mm::max_map_count()); break;
     case ProcKind::ShmMax: lib::format(out, "{}\n", ipc::shm_limits().shmmax); break;
     case ProcKind::ShmAll: lib::format(out, "{}\n", ipc::shm_limits().shmall); break;
@@ -559,6 +565,27 @@ Result<usize> write_sysctl(ProcKind kind, u64 buffer, usize length)
     return length;
 }
 
+// /proc/sys/kernel/sched_rt_{period,runtime}_us (sched_rt_handler): a
+// number, or -1 (no throttle; runtime only); EINVAL for what Linux refuses.
+Result<usize> write_sched_rt(ProcKind kind, u64 buffer, usize length)
+{
+    char first[24] = {};
+    TRY(mm::copy_from_user(first, buffer, lib::min(length, sizeof(first))));
+    usize i = 0;
+    while (i < length && i < sizeof(first) && (first[i] == ' ' || first[i] == '\t'))
+        ++i;
+    bool negative = i < sizeof(first) && first[i] == '-';
+    constexpr u64 INT_MAX = 0x7fffffff;
+    i64 value = i64(TRY(parse_sysctl_number(buffer + i + negative, length - i - negative, INT_MAX)));
+    if (negative)
+        value = -value;
+    bool ok = kind == ProcKind::SchedRtPeriod ? set_sched_rt_bandwidth(value, sched_rt_runtime_us())
+                                              : set_sched_rt_bandwidth(sched_rt_period_us(), value);
+    if (!ok)
+        return Errno::einval;
+    return length;
+}
+
 // /proc/sys/kernel/core_pattern (proc_dostring): the text up to a
 // newline, its first 127 bytes kept; the whole write counts.
 Result<usize> write_core_pattern(u64 buffer, usize length)
@@ -606,6 +633,8 @@ Result<usize> proc_write(const Inode& inode, u64 buffer, usize length, bool posi
     case ProcKind::PidMax: return write_pid_max(buffer, length);
     case ProcKind::CorePattern: return write_core_pattern(buffer, length);
     case ProcKind::CoreUsesPid: return write_core_uses_pid(buffer, length);
+    case ProcKind::SchedRtPeriod:
+    case ProcKind::SchedRtRuntime: return write_sched_rt(inode.proc, buffer, length);
     case ProcKind::MaxMapCount:
     case ProcKind::ShmMax:
     case ProcKind::ShmAll:

@@ -56,12 +56,6 @@ SchedEntity* FairPolicy::pick_next()
     return e;
 }
 
-void FairPolicy::started(SchedEntity& e)
-{
-    if (e.vruntime > m_min_vruntime)
-        m_min_vruntime = e.vruntime;
-}
-
 SchedEntity* FairPolicy::find_queued(bool (*accept)(const SchedEntity&, void*), void* ctx, usize limit)
 {
     // Heap order: the first entries are the ones due soonest.
@@ -73,7 +67,7 @@ SchedEntity* FairPolicy::find_queued(bool (*accept)(const SchedEntity&, void*), 
 
 bool FairPolicy::tick(SchedEntity& running)
 {
-    running.vruntime += m_tick_ns * NICE_0_WEIGHT / weight_of_nice(running.nice);
+    running.vruntime += m_tick_ns * NICE_0_WEIGHT / weight_of(running);
     if (m_count == 0)
         return false;
     // Preempt once the running entity is ahead of the best waiting one by

@@ -27,7 +27,12 @@ public:
     void remove(SchedEntity& e) override;
     SchedEntity* pick_next() override;
     bool tick(SchedEntity& running) override;
-    void started(SchedEntity& e) override;
+    // Inline: every switch calls it.
+    void started(SchedEntity& e) override
+    {
+        if (e.vruntime > m_min_vruntime)
+            m_min_vruntime = e.vruntime;
+    }
     void renice(SchedEntity& e, int nice) override;
     usize room_needed(usize n) const override;
     void* adopt_room(void* block, usize bytes) override;
@@ -38,6 +43,13 @@ public:
     u64 clock() const override { return m_min_vruntime; }
     SchedEntity* find_queued(bool (*accept)(const SchedEntity&, void*), void* ctx, usize limit) override;
 
+    // Linux's WEIGHT_IDLEPRIO: SCHED_IDLE weighs less than nice 19.
+    static constexpr u32 IDLE_WEIGHT = 3;
+    // An entity's weight: by its nice, or IDLE_WEIGHT under SCHED_IDLE.
+    static u32 weight_of(const SchedEntity& e)
+    {
+        return e.policy == SchedEntity::POLICY_IDLE ? IDLE_WEIGHT : WEIGHTS[e.nice - SchedEntity::NICE_MIN];
+    }
     // Linux's sched_prio_to_weight for nice (clamped to NICE_MIN..NICE_MAX).
     static u32 weight_of_nice(int nice) { return WEIGHTS[SchedEntity::clamp_nice(nice) - SchedEntity::NICE_MIN]; }
     // How far behind the queue's virtual clock a waking entity may be

@@ -11,6 +11,7 @@
 #include "kernel/power.hpp"
 #include "kernel/printk.hpp"
 #include "kernel/process/coredump.hpp"
+#include "kernel/process/fair.hpp"
 #include "kernel/process/futex.hpp"
 #include "kernel/process/kernel_stack.hpp"
 #include "kernel/process/posix_timer.hpp"
@@ -153,6 +154,7 @@ Result<Pid> clone_current(const CloneArgs& args)
     t->timer_slack_ns = me.timer_slack_ns;
     t->default_timer_slack_ns = me.timer_slack_ns;
     t->sched.inherit_from(me.sched);
+    t->rq_weight = FairPolicy::weight_of(t->sched);
     fp_sync(me);
     t->frame = me.frame;
     t->frame.set_syscall_result(0); // clone returns 0 in the child

@@ -1,9 +1,9 @@
 // The scheduling mechanism: run-queue bookkeeping through the policy
-// (which sees each process's SchedEntity, never the Process), the context
-// switch (with the address-space switch), idle, and timed sleep.
-// Each hart's run queue has its own lock (the run-queue lock, held across
-// the switch); wait queues, sleepers and alarms are under the process
-// lock, taken first.
+// (which sees each process's SchedEntity, never the Process), placement
+// and balancing across harts, the context switch (with the address-space
+// switch), idle. Each hart's run queue has its own lock (the run-queue
+// lock, held across the switch). Sleeping and waking (wait queues, the
+// sleep list, alarms, under the process lock, taken first) are wait.cpp's.
 #include "kernel/process/scheduler.hpp"
 #include "arch/arch.hpp"
 #include "kernel/mm/address_space.hpp"
@@ -11,9 +11,11 @@
 #include "kernel/mm/kmalloc.hpp"
 #include "kernel/mm/vm.hpp"
 #include "kernel/process/fair.hpp"
+#include "kernel/process/realtime.hpp"
 #include "kernel/process/round_robin.hpp"
 #include "kernel/process/posix_timer.hpp"
 #include "kernel/process/process_internal.hpp"
+#include "kernel/process/scheduler_internal.hpp"
 #include "kernel/process/signal.hpp"
 #include "kernel/smp.hpp"
 #include "kernel/time.hpp"
@@ -24,21 +26,39 @@ extern "C" void switch_context(kernel::Context* from, const kernel::Context* to)
 namespace kernel {
 
 namespace prof = arch::prof;
+using namespace sched_detail;
 
 constinit bool detail::g_one_hart = false;
 
 namespace {
 
-// One run queue per hart, each an instance of the chosen policy (both
-// exist, scheduler_init picks one), each under its own lock. The queue's
-// load is the fair policy's weight of what it holds and runs; placement
-// and balancing compare loads, reading other harts' without their locks
-// (a stale load only makes a placement less even).
+// One run queue per hart, each under its own lock, each a stack of two
+// classes: the real-time class (rt, SCHED_FIFO and SCHED_RR) above the
+// time-sharing class `policy` (the fair policy, or round-robin with
+// sched=rr: both exist, scheduler_init picks one), which holds SCHED_OTHER,
+// SCHED_BATCH and SCHED_IDLE. The queue's load is the fair policy's
+// weight of what it holds and runs; placement and balancing compare
+// loads, reading other harts' without their locks (a stale load only
+// makes a placement less even).
 struct RunQueue {
     SpinLock lock{LockRank::RunQueue};
     FairPolicy fair{PolicyMemory{mm::kmalloc, mm::kfree}};
     RoundRobinPolicy round_robin;
+    RealtimePolicy rt;
     SchedulerPolicy* policy = nullptr;
+    // What runs, for wake-up preemption and placement from other harts
+    // (read without the lock): 0 idle, 1 the time-sharing class, 1 + p a
+    // real-time thread of priority p.
+    u32 running_rank = 0;
+    u32 rt_queued = 0;       // of `queued`, in rt (read without the lock)
+    // The real-time throttle (Linux's sched_rt_runtime_us): real-time
+    // threads may use rt_used_ns of each period starting at
+    // rt_period_start_ns; past the runtime the class is throttled and the
+    // time-sharing class runs first until the period ends.
+    u64 rt_period_start_ns = 0;
+    u64 rt_used_ns = 0;
+    u64 last_tick_ns = 0;    // the previous tick's time: what a tick charges
+    bool rt_throttled = false;
     u32 queued = 0;          // threads in the policy's ready set
     u64 queued_weight = 0;   // their weights
     u64 running_weight = 0;  // the running thread's; 0 while the hart idles
@@ -59,18 +79,17 @@ constinit SchedulerPolicy* s_policy = nullptr; // hart 0's: the policy's name, t
 // and whether that is one: then placement, stealing and IPIs are skipped
 // (the single-hart paths stay as cheap as before there were others).
 constinit u64 s_online = 1;
+// /proc/sys/kernel/sched_rt_period_us and sched_rt_runtime_us (-1: no
+// throttle); Linux's defaults.
+constinit i64 s_rt_period_us = 1'000'000, s_rt_runtime_us = 950'000;
 static_assert(MAX_HARTS == detail::MAX_IDLE_THREADS);
 constexpr u32 BALANCE_TICKS = 4;   // each hart looks for imbalance this often
 constexpr usize STEAL_LOOK = 8;    // queued threads a balancing hart looks at
-// Sleepers, sorted by deadline (insertion is O(sleepers); waking is O(1)).
-constinit lib::ListNode s_sleepers;
 constinit u64 s_switches[MAX_HARTS] = {}; // each hart's, under its queue's lock
 // Idle time per hart: the sum of finished idle stretches, and when the
 // current one began (0: the hart is not idle).
 constinit u64 s_idle_ns[MAX_HARTS] = {}, s_idle_since[MAX_HARTS] = {};
 constinit u64 s_forks = 0;
-// Processes with an armed ITIMER_REAL (few: a plain list, checked per tick).
-constinit lib::ListNode s_alarms;
 constinit Pid s_last_pid = 0;
 // Load averages as Linux computes them (kernel/sched/loadavg.c): every
 // 5 s, load = load * e + active * (1 - e), 11-bit fixed point.
@@ -88,7 +107,9 @@ u64 count_active()
     return n;
 }
 
-void update_load_proc_locked(u64 now)
+} // namespace
+
+void sched_detail::update_load_proc_locked(u64 now)
 {
     process_lock().assert_held();
     if (arch::this_hart().index != 0 || now < s_next_load_ns)
@@ -100,35 +121,36 @@ void update_load_proc_locked(u64 now)
         s_load[i] = (s_load[i] * factors[i] + active * (FIXED_1 - factors[i])) >> FSHIFT;
 }
 
-Thread* sleeper_of(lib::ListNode* node)
-{
-    return reinterpret_cast<Thread*>(reinterpret_cast<u8*>(node) - __builtin_offsetof(Thread, sleep_node));
-}
-
-void add_sleeper_proc_locked(Thread& t)
-{
-    process_lock().assert_held();
-    lib::ListNode* at = s_sleepers.next;
-    while (at != &s_sleepers) {
-        if (sleeper_of(at)->sleep_deadline_ns > t.sleep_deadline_ns)
-            break;
-        at = at->next;
-    }
-    t.sleep_node.prev = at->prev;
-    t.sleep_node.next = at;
-    at->prev->next = &t.sleep_node;
-    at->prev = &t.sleep_node;
-}
-
-Thread* thread_of(lib::ListNode* node)
-{
-    return reinterpret_cast<Thread*>(reinterpret_cast<u8*>(node) - __builtin_offsetof(Thread, queue_node));
-}
+namespace {
 
 Thread* thread_of(SchedEntity* e)
 {
     return reinterpret_cast<Thread*>(reinterpret_cast<u8*>(e) - __builtin_offsetof(Thread, sched));
 }
+
+// The class that holds e: the mechanism asks the entity, the class
+// decides the rest.
+inline SchedulerPolicy& class_of(RunQueue& rq, const SchedEntity& e)
+{
+    if (e.is_rt()) [[unlikely]]
+        return rq.rt;
+    return *rq.policy;
+}
+
+// e was picked to run: its class starts its slice. The fair policy's,
+// which every switch makes, is called directly (and inline).
+[[gnu::always_inline]] inline void started_rq_locked(RunQueue& rq, SchedEntity& e)
+{
+    if (e.is_rt()) [[unlikely]]
+        rq.rt.started(e);
+    else if (rq.policy == &rq.fair) [[likely]]
+        rq.fair.started(e);
+    else
+        rq.policy->started(e);
+}
+
+// running_rank's scale: 1 for the time-sharing class, 1 + p for real-time p.
+inline u32 rank_of(const SchedEntity& e) { return 1u + e.rt_priority; }
 
 // Idle time of hart `index` so far, the current stretch included (that
 // hart updates both under its queue's lock: a snapshot).
@@ -169,15 +191,6 @@ RunQueue& lock_rq_of(Thread& t)
     }
 }
 
-// Blocked -> Waking, by one waker only: a sleeper may be woken at once by
-// its queue, a signal and the tick, not all under one lock.
-inline bool claim_blocked(Thread& t)
-{
-    ThreadState expected = ThreadState::Blocked;
-    return __atomic_compare_exchange_n(&t.state, &expected, ThreadState::Waking, false, __ATOMIC_ACQ_REL,
-                                       __ATOMIC_RELAXED);
-}
-
 void unlock_rq_of(RunQueue& rq)
 {
     if (!one_hart())
@@ -199,27 +212,38 @@ void unlock_rq_of(RunQueue& rq)
     __atomic_store_n(&t.rq_hart, hart, __ATOMIC_RELAXED);
 }
 
-// Inline: every wake-up and preemption queues a thread.
-[[gnu::always_inline]] inline void enqueue_rq_locked(Thread& t, u32 hart)
+inline bool preempts_rq_locked(const RunQueue& rq, const Thread& t);
+
+// Inline: every wake-up and preemption queues a thread. True when t is a
+// real-time thread that outranks what runs on `hart` (it should preempt).
+[[gnu::always_inline]] inline bool enqueue_rq_locked(Thread& t, u32 hart)
 {
     RunQueue& rq = s_rq[hart];
     queue_lock(rq).assert_held();
     t.state = ThreadState::Ready;
     if (t.rq_hart != hart) [[unlikely]]
         move_to_clock_of(t, hart);
-    // nice is kept within range (SchedEntity::clamp_nice): no clamp here.
-    t.rq_weight = FairPolicy::WEIGHTS[t.sched.nice - SchedEntity::NICE_MIN];
+    // rq_weight follows nice and policy (set at clone, then by
+    // set_nice_proc_locked and set_policy_proc_locked).
     ++rq.queued;
     rq.queued_weight += t.rq_weight;
+    if (t.sched.is_rt()) [[unlikely]] {
+        rq.rt.enqueue(t.sched);
+        __atomic_store_n(&rq.rt_queued, rq.rt_queued + 1, __ATOMIC_RELAXED);
+        return preempts_rq_locked(rq, t);
+    }
     rq.policy->enqueue(t.sched);
+    return false;
 }
 
 // t left rq's policy (picked or removed).
-void dequeued_rq_locked(RunQueue& rq, Thread& t)
+inline void dequeued_rq_locked(RunQueue& rq, Thread& t)
 {
     queue_lock(rq).assert_held();
     --rq.queued;
     rq.queued_weight -= t.rq_weight;
+    if (t.sched.is_rt()) [[unlikely]]
+        __atomic_store_n(&rq.rt_queued, rq.rt_queued - 1, __ATOMIC_RELAXED);
 }
 
 u64 allowed_harts(const Thread& t)
@@ -241,6 +265,24 @@ u32 select_hart(const Thread& t, bool is_new)
     if (&t == &current_thread() && (allowed & (1ull << me)))
         return me;
     u32 prev = t.last_hart;
+    if (t.sched.is_rt()) [[unlikely]] {
+        // Real-time: where it preempts the least, running at once (Linux's
+        // find_lowest_rq): the last hart if it runs something lower, else
+        // the allowed hart running the lowest rank; if every hart runs as
+        // high or higher, its last hart, where it waits its turn.
+        u32 rank = rank_of(t.sched);
+        bool prev_allowed = allowed & (1ull << prev);
+        if (prev_allowed && __atomic_load_n(&s_rq[prev].running_rank, __ATOMIC_RELAXED) < rank)
+            return prev;
+        u32 lowest = prev_allowed ? prev : u32(__builtin_ctzll(allowed));
+        for (u64 m = allowed; m; m &= m - 1) {
+            u32 i = u32(__builtin_ctzll(m));
+            if (__atomic_load_n(&s_rq[i].running_rank, __ATOMIC_RELAXED) <
+                __atomic_load_n(&s_rq[lowest].running_rank, __ATOMIC_RELAXED))
+                lowest = i;
+        }
+        return lowest;
+    }
     bool prev_ok = !is_new && (allowed & (1ull << prev));
     if (prev_ok && s_rq[prev].idle())
         return prev;
@@ -258,15 +300,35 @@ u32 select_hart(const Thread& t, bool is_new)
     return best;
 }
 
-// The next thread of rq's queue, taken off it.
-Thread* pick_runnable_rq_locked(RunQueue& rq)
+// The next thread of rq's queue, taken off it: real-time first unless
+// throttled (then only if the time-sharing class has nothing ready: a
+// throttle never idles a hart), then the time-sharing class. With no
+// real-time thread ready this costs one bitmap test.
+[[gnu::noinline]] Thread* pick_rt_rq_locked(RunQueue& rq)
 {
-    queue_lock(rq).assert_held();
-    SchedEntity* e = rq.policy->pick_next();
+    if (rq.rt_throttled && rq.queued != rq.rt_queued)
+        return nullptr;
+    SchedEntity* e = rq.rt.pick_next();
     if (!e)
         return nullptr;
     Thread* t = thread_of(e);
     dequeued_rq_locked(rq, *t);
+    return t;
+}
+
+Thread* pick_runnable_rq_locked(RunQueue& rq)
+{
+    queue_lock(rq).assert_held();
+    if (rq.rt_queued) [[unlikely]] {
+        if (Thread* t = pick_rt_rq_locked(rq))
+            return t;
+    }
+    SchedEntity* e = rq.policy->pick_next();
+    if (!e)
+        return nullptr;
+    Thread* t = thread_of(e);
+    --rq.queued; // a time-sharing thread: dequeued_rq_locked without the class test
+    rq.queued_weight -= t->rq_weight;
     return t;
 }
 
@@ -279,7 +341,41 @@ bool may_steal(const SchedEntity& e, void* context)
 {
     auto& c = *static_cast<StealContext*>(context);
     const Thread& t = *thread_of(const_cast<SchedEntity*>(&e));
-    return (allowed_harts(t) & c.hart_bit) && FairPolicy::weight_of_nice(e.nice) <= c.max_weight;
+    return (allowed_harts(t) & c.hart_bit) && FairPolicy::weight_of(e) <= c.max_weight;
+}
+
+bool may_run_here(const SchedEntity& e, void* context)
+{
+    auto& c = *static_cast<StealContext*>(context);
+    return (allowed_harts(*thread_of(const_cast<SchedEntity*>(&e))) & c.hart_bit) && rank_of(e) > c.max_weight;
+}
+
+// A real-time thread queued on another hart behind a higher one, that
+// `hart` (running rank `below`) would run at once: taken off that queue
+// as take_from_busiest_rq_locked does, or nullptr. So no runnable
+// real-time thread waits while a hart runs something lower or idles.
+[[gnu::noinline]] Thread* take_rt_rq_locked(u32 hart, u32 below)
+{
+    for (u64 m = online_harts_mask() & ~(1ull << hart); m; m &= m - 1) {
+        u32 i = u32(__builtin_ctzll(m));
+        if (!__atomic_load_n(&s_rq[i].rt_queued, __ATOMIC_RELAXED))
+            continue;
+        RunQueue& from = s_rq[i];
+        if (!from.lock.try_lock_nested())
+            continue;
+        Thread* taken = nullptr;
+        StealContext context{1ull << hart, below};
+        if (SchedEntity* e = from.rt.find_queued(may_run_here, &context, STEAL_LOOK)) {
+            taken = thread_of(e);
+            from.rt.remove(*e);
+            dequeued_rq_locked(from, *taken);
+            move_to_clock_of(*taken, hart);
+        }
+        from.lock.unlock_nested();
+        if (taken)
+            return taken;
+    }
+    return nullptr;
 }
 
 // Move a queued thread from the busiest hart to `hart` when that lowers
@@ -324,8 +420,20 @@ Thread* take_from_busiest_rq_locked(u32 hart)
 // picks it up after this interrupt.
 void balance_rq_locked(u32 hart)
 {
-    queue_lock(s_rq[hart]).assert_held();
-    if (Thread* t = take_from_busiest_rq_locked(hart))
+    RunQueue& rq = s_rq[hart];
+    queue_lock(rq).assert_held();
+    // The rank this hart will run next: what runs, or a higher queued one.
+    u32 running = rq.running_rank, top = rq.rt.top_priority();
+    if (top && 1 + top > running)
+        running = 1 + top;
+    Thread* t = rq.rt_throttled ? nullptr : take_rt_rq_locked(hart, running);
+    if (t) [[unlikely]] {
+        enqueue_rq_locked(*t, hart);
+        if (!is_idle(current_thread()))
+            current_thread().set_work(Thread::WORK_RESCHED);
+        return;
+    }
+    if ((t = take_from_busiest_rq_locked(hart)))
         enqueue_rq_locked(*t, hart);
 }
 
@@ -333,8 +441,7 @@ void balance_rq_locked(u32 hart)
 
 void scheduler_init(u64 time_slice_ns)
 {
-    s_sleepers.prev = s_sleepers.next = &s_sleepers;
-    s_alarms.prev = s_alarms.next = &s_alarms;
+    wait_init();
     u64 ticks = time_slice_ns / (tick_period_ns() ? tick_period_ns() : 1);
     // sched=rr or sched=fair (the default) on the kernel command line.
     auto choice = boot_option("sched");
@@ -391,15 +498,130 @@ void set_nice_proc_locked(Thread& t, int nice)
 {
     process_lock().assert_held();
     RunQueue& rq = lock_rq_of(t);
-    rq.policy->renice(t.sched, SchedEntity::clamp_nice(nice));
+    class_of(rq, t.sched).renice(t.sched, SchedEntity::clamp_nice(nice));
     // Its share of the queue's load follows (queued, or running there).
-    u32 weight = FairPolicy::weight_of_nice(t.sched.nice);
+    u32 weight = FairPolicy::weight_of(t.sched);
     if (t.state == ThreadState::Ready)
         rq.queued_weight += u64(weight) - t.rq_weight;
     else if (t.state == ThreadState::Running) // on the hart of rq_hart
         rq.running_weight = weight;
     t.rq_weight = weight;
     unlock_rq_of(rq);
+}
+
+namespace {
+
+// t, running on its last hart, should give the hart up soon: at its next
+// return to user mode (now, if that hart is this one and t the caller).
+void resched_running(Thread& t)
+{
+    t.set_work(Thread::WORK_RESCHED);
+    if (!one_hart() && t.last_hart != arch::this_hart().index)
+        smp_send(1ull << t.last_hart, IPI_RESCHED);
+}
+
+// A real-time thread just queued on `target` (whose lock is held): true
+// when it should take the hart from what runs there now (Linux's
+// check_preempt_curr for the rt class). Never while throttled. On one
+// hart the running thread is the current one (running_rank is kept for
+// other harts to read).
+inline bool preempts_rq_locked(const RunQueue& rq, const Thread& t)
+{
+    u32 running = one_hart() ? (is_idle(current_thread()) ? 0 : rank_of(current_thread().sched)) : rq.running_rank;
+    return rank_of(t.sched) > running && !rq.rt_throttled;
+}
+
+// This hart's running thread makes way at its next return to user mode
+// (idle notices the queued thread on its own).
+void preempt_here()
+{
+    Thread& me = current_thread();
+    if (!is_idle(me))
+        me.set_work(Thread::WORK_RESCHED);
+}
+
+// On one hart, under the process lock: queue a woken t, preempting a
+// lower class.
+inline void enqueue_one_hart(Thread& t)
+{
+    if (enqueue_rq_locked(t, 0)) [[unlikely]]
+        preempt_here();
+}
+
+} // namespace
+
+void set_policy_proc_locked(Thread& t, u8 policy, u8 rt_priority, bool reset_on_fork)
+{
+    process_lock().assert_held();
+    RunQueue& rq = lock_rq_of(t);
+    SchedEntity& e = t.sched;
+    bool queued = t.state == ThreadState::Ready;
+    if (queued) // leaves its class, counted as queued all along
+        class_of(rq, e).remove(e);
+    if (queued && e.is_rt())
+        __atomic_store_n(&rq.rt_queued, rq.rt_queued - 1, __ATOMIC_RELAXED);
+    bool was_rt = e.is_rt();
+    e.policy = policy;
+    e.rt_priority = rt_priority;
+    e.reset_on_fork = reset_on_fork;
+    e.preempted = false;
+    e.slice_left = 0; // an RR slice starts afresh
+    // Back in the time-sharing class: from its clock, as a new thread.
+    if (was_rt && !e.is_rt())
+        e.vruntime = rq.policy->clock();
+    if (queued) {
+        class_of(rq, e).enqueue(e);
+        if (e.is_rt())
+            __atomic_store_n(&rq.rt_queued, rq.rt_queued + 1, __ATOMIC_RELAXED);
+    }
+    u32 weight = FairPolicy::weight_of(e);
+    if (queued)
+        rq.queued_weight += u64(weight) - t.rq_weight;
+    else if (t.state == ThreadState::Running)
+        rq.running_weight = weight;
+    t.rq_weight = weight;
+    // Its hart decides afresh (Linux's check_class_changed): what runs
+    // there may now be lower than t, or t lower than what waits.
+    bool running = t.state == ThreadState::Running;
+    if (running) {
+        __atomic_store_n(&rq.running_rank, rank_of(e), __ATOMIC_RELAXED);
+        if (e.policy == SchedEntity::POLICY_RR)
+            e.slice_left = rq.rt.slice_ticks();
+    }
+    u32 hart = t.rq_hart;
+    bool preempt = queued && e.is_rt() && preempts_rq_locked(rq, t);
+    unlock_rq_of(rq);
+    if (running) {
+        resched_running(t);
+    } else if (preempt) {
+        if (one_hart() || hart == arch::this_hart().index)
+            preempt_here();
+        else
+            smp_send(1ull << hart, IPI_RESCHED);
+    }
+}
+
+u64 rr_interval_ns(const Thread& t)
+{
+    if (t.sched.policy == SchedEntity::POLICY_FIFO)
+        return 0; // never sliced
+    if (t.sched.policy == SchedEntity::POLICY_RR)
+        return RealtimePolicy::RR_SLICE_NS;
+    return tick_period_ns(); // the fair class's preemption granularity
+}
+
+i64 sched_rt_period_us() { return __atomic_load_n(&s_rt_period_us, __ATOMIC_RELAXED); }
+i64 sched_rt_runtime_us() { return __atomic_load_n(&s_rt_runtime_us, __ATOMIC_RELAXED); }
+
+bool set_sched_rt_bandwidth(i64 period_us, i64 runtime_us)
+{
+    // Linux's sched_rt_handler: a period of at least 1 us, a runtime of -1
+    // (no throttle) or 0..period.
+    if (period_us < 1 || period_us > 0x7fffffff || runtime_us < -1 || (runtime_us >= 0 && runtime_us > period_us))
+        return false;
+    __atomic_store_n(&s_rt_period_us, period_us, __ATOMIC_RELAXED);
+    __atomic_store_n(&s_rt_runtime_us, runtime_us, __ATOMIC_RELAXED);
+    return true;
 }
 
 namespace {
@@ -421,16 +643,21 @@ namespace {
             smp_poll_while_spinning();
     }
     RunQueue& rq = s_rq[target];
-    bool was_idle;
+    bool was_idle, preempt = false;
     {
         SpinLockGuard guard(rq.lock);
         was_idle = rq.running_weight == 0;
-        enqueue_rq_locked(t, target);
+        preempt = enqueue_rq_locked(t, target);
     }
     // An idle hart sleeps in wfi: wake it. A busy one finds the thread at
-    // its next tick or switch.
-    if (target != arch::this_hart().index && was_idle)
-        smp_send(1ull << target, IPI_RESCHED);
+    // its next tick or switch, unless the thread is real-time and higher
+    // than what runs there: then at once.
+    if (target != arch::this_hart().index) {
+        if (was_idle || preempt)
+            smp_send(1ull << target, IPI_RESCHED);
+    } else if (preempt) {
+        preempt_here();
+    }
 }
 
 } // namespace
@@ -454,31 +681,11 @@ void make_ready_proc_locked(Thread& t)
     }
     bool is_new = t.state == ThreadState::New;
     if (one_hart()) {
-        enqueue_rq_locked(t, 0); // under the process lock, its queue lock
+        enqueue_one_hart(t); // under the process lock, its queue lock
     } else {
         place(t, is_new);
     }
     prof::mark(was);
-}
-
-bool wake_blocked_proc_locked(Thread& t)
-{
-    process_lock().assert_held();
-    if (!claim_blocked(t))
-        return false; // not blocked, or another waker has it
-    // Claimed: the sleeper cannot take itself back to running any more, so
-    // its queue fields hold still until it runs. Off a queue under this
-    // lock; a queue with its own lock the sleeper leaves itself.
-    if (!t.wait_lock)
-        t.queue_node.unlink();
-    if (t.sleep_node.next && t.sleep_node.is_linked())
-        t.sleep_node.unlink();
-    if (one_hart()) {
-        enqueue_rq_locked(t, 0);
-    } else {
-        place(t, false);
-    }
-    return true;
 }
 
 void affinity_changed_proc_locked(Thread& t)
@@ -488,7 +695,7 @@ void affinity_changed_proc_locked(Thread& t)
     RunQueue& rq = lock_rq_of(t);
     if (t.state == ThreadState::Ready && !(allowed & (1ull << t.rq_hart))) {
         // Queued where it may no longer run: queue it again.
-        rq.policy->remove(t.sched);
+        class_of(rq, t.sched).remove(t.sched);
         dequeued_rq_locked(rq, t);
         t.state = ThreadState::New; // placed afresh, like a new thread
         unlock_rq_of(rq);
@@ -528,8 +735,13 @@ namespace {
     u32 hart = arch::this_hart().index;
     Thread* const idle = &idle_thread(hart);
     Thread* next = pick_runnable_rq_locked(rq);
-    if (!next && !one_hart())
-        next = take_from_busiest_rq_locked(hart); // this hart would idle: take work from the busiest
+    if (!next && !one_hart()) {
+        // This hart would idle: a real-time thread waiting elsewhere, else
+        // work from the busiest.
+        next = take_rt_rq_locked(hart, 0);
+        if (!next)
+            next = take_from_busiest_rq_locked(hart);
+    }
     if (!next) {
         if (&prev == idle) {
             prof::mark(was);
@@ -538,9 +750,11 @@ namespace {
         next = idle;
     }
     rq.running_weight = next == idle ? 0 : next->rq_weight; // its weight when queued
+    if (!one_hart()) // for placement and preemption from other harts
+        __atomic_store_n(&rq.running_rank, next == idle ? 0 : rank_of(next->sched), __ATOMIC_RELAXED);
     if (next == &prev) {
         prev.state = ThreadState::Running;
-        rq.policy->started(prev.sched);
+        class_of(rq, prev.sched).started(prev.sched);
         prof::mark(was);
         return;
     }
@@ -562,7 +776,7 @@ namespace {
         next->last_hart = hart;
     }
     if (next != idle)
-        rq.policy->started(next->sched);
+        started_rq_locked(rq, next->sched);
     arch::this_hart().current = next;
     prof::mark(prof::Phase::Switch);
     // Idle runs in the kernel half, which every table shares: no switch.
@@ -624,9 +838,13 @@ void finish_switch()
 
 // The current thread gives up the hart but stays ready: queued here, or
 // where its affinity lets it run, and switched away.
-void requeue_current_and_switch()
+void requeue_current_and_switch(bool preempted)
 {
     Thread& t = current_thread();
+    // A real-time thread that lost the hart (not one that yields) keeps
+    // its place at the head of its list.
+    if (preempted && t.sched.is_rt()) [[unlikely]]
+        t.sched.preempted = true;
     u32 hart = arch::this_hart().index;
     RunQueue& rq = s_rq[hart];
     queue_lock(rq).lock();
@@ -675,225 +893,58 @@ void switched_in_rq_locked()
     free_retiring_thread();
 }
 
-void yield_current() { requeue_current_and_switch(); }
+void yield_current() { requeue_current_and_switch(false); }
+
+SpinLock& sched_detail::this_rq_lock() { return s_rq[arch::this_hart().index].lock; }
+
+void sched_detail::switch_rq_locked()
+{
+    schedule_rq_locked(s_rq[arch::this_hart().index]);
+    finish_switch();
+}
+
+void sched_detail::queue_claimed(Thread& t)
+{
+    if (one_hart())
+        enqueue_one_hart(t);
+    else
+        place(t, false);
+}
 
 void finish_first_switch() { finish_switch(); }
 
 namespace {
 
-// t at the tail of wq (a zero-initialised queue becomes a ring first).
-// The caller holds the lock that guards wq.
-void link_at_tail(WaitQueue& wq, Thread& t)
+// The real-time throttle's tick, under rq's lock: charge a running
+// real-time thread, start a new period when one ended. True when the
+// running thread should make way: a real-time one past the runtime with
+// time-sharing work waiting, or a time-sharing one when the period that
+// throttled real-time work ends.
+bool rt_bandwidth_tick_rq_locked(RunQueue& rq, const Thread& running, u64 now)
 {
-    if (!wq.head.next)
-        wq.head.prev = wq.head.next = &wq.head;
-    t.queue_node.prev = wq.head.prev;
-    t.queue_node.next = &wq.head;
-    wq.head.prev->next = &t.queue_node;
-    wq.head.prev = &t.queue_node;
-}
-
-// Every thread off wq, oldest first, each handed to wake; how many.
-template <typename Wake> usize take_all(WaitQueue& wq, Wake wake)
-{
-    usize n = 0;
-    if (!wq.head.next)
-        return 0;
-    while (wq.head.next != &wq.head) {
-        Thread* t = thread_of(wq.head.next);
-        t->queue_node.unlink();
-        wake(*t);
-        ++n;
-    }
-    return n;
-}
-
-// Queue t at the tail of wq, blocked, and switch away until woken.
-void sleep_on_proc_locked(Thread& t, WaitQueue& wq)
-{
-    process_lock().assert_held();
-    t.state = ThreadState::Blocked;
-    link_at_tail(wq, t);
-    switch_away_proc_locked();
-}
-
-} // namespace
-
-void block_uninterruptible_proc_locked(WaitQueue& wq)
-{
-    process_lock().assert_held();
-    Thread& t = current_thread();
-    VERIFY(!is_idle(t));
-    sleep_on_proc_locked(t, wq);
-}
-
-bool block_on_proc_locked(WaitQueue& wq)
-{
-    process_lock().assert_held();
-    Thread& t = current_thread();
-    VERIFY(!is_idle(t));
-    if (signal_interrupts_proc_locked(t))
-        return true;
-    sleep_on_proc_locked(t, wq);
-    return signal_interrupts_proc_locked(t);
-}
-
-WaitOutcome block_on_until_proc_locked(WaitQueue& wq, u64 deadline_ns)
-{
-    process_lock().assert_held();
-    Thread& t = current_thread();
-    VERIFY(!is_idle(t));
-    if (signal_interrupts_proc_locked(t))
-        return WaitOutcome::Interrupted;
-    if (monotonic_ns() >= deadline_ns)
-        return WaitOutcome::TimedOut;
-    t.sleep_deadline_ns = deadline_ns;
-    add_sleeper_proc_locked(t);
-    sleep_on_proc_locked(t, wq);
-    // Woken by the queue (make_ready took it off the sleep list), by the
-    // tick at the deadline (off the queue), or by a signal (off both).
-    if (t.sleep_node.is_linked())
-        t.sleep_node.unlink();
-    if (t.queue_node.is_linked())
-        t.queue_node.unlink();
-    if (signal_interrupts_proc_locked(t))
-        return WaitOutcome::Interrupted;
-    return monotonic_ns() >= deadline_ns ? WaitOutcome::TimedOut : WaitOutcome::Woken;
-}
-
-usize wake_all_proc_locked(WaitQueue& wq)
-{
-    process_lock().assert_held();
-    return take_all(wq, [](Thread& t) { make_ready_proc_locked(t); });
-}
-
-usize wake_all(WaitQueue& wq)
-{
-    SpinLockGuard guard(process_lock());
-    return wake_all_proc_locked(wq);
-}
-
-namespace {
-
-// Would a signal (or a group stop) interrupt a sleep of t, which holds no
-// process lock? Lock-free when nothing new is pending; else judged under
-// the process lock (ranked above the caller's). `ignorable` collects the
-// pending signals judged not to interrupt (ignored), so a look without
-// the lock after marking the thread blocked does not take them again.
-[[gnu::noinline]] bool interrupted_slow(const Thread& t, u64& ignorable)
-{
-    SpinLockGuard guard(process_lock());
-    if (signal_interrupts_proc_locked(t))
-        return true;
-    ignorable = signal_deliverable_unlocked(t);
-    return false;
-}
-
-inline bool interrupted_unlocked(const Thread& t, u64& ignorable)
-{
-    if (!t.has_work(Thread::WORK_GROUP_STOP) && !(signal_deliverable_unlocked(t) & ~ignorable)) [[likely]]
-        return false;
-    return interrupted_slow(t, ignorable);
-}
-
-} // namespace
-
-bool block_on_own_locked(WaitQueue& wq, SpinLock& lock)
-{
-    lock.assert_held();
-    Thread& t = current_thread();
-    VERIFY(!is_idle(t));
-    u64 ignorable = 0;
-    for (;;) {
-        if (interrupted_unlocked(t, ignorable))
-            return true;
-        // This hart's queue is locked before the thread shows as blocked:
-        // a waker that queues it here waits until it has switched away.
-        RunQueue& rq = s_rq[arch::this_hart().index];
-        rq.lock.lock();
-        link_at_tail(wq, t);
-        t.wait_lock = &lock;
-        __atomic_store_n(&t.state, ThreadState::Blocked, __ATOMIC_RELAXED);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST); // the sender's side: wake_for_signal_proc_locked
-        // A signal sent before that store found the thread running and
-        // woke nobody: look again. Back to running if no waker claimed it
-        // meanwhile (else it is being queued: switch away all the same).
-        if (t.has_work(Thread::WORK_GROUP_STOP) || (signal_deliverable_unlocked(t) & ~ignorable)) [[unlikely]] {
-            ThreadState expected = ThreadState::Blocked;
-            if (__atomic_compare_exchange_n(&t.state, &expected, ThreadState::Running, false, __ATOMIC_ACQ_REL,
-                                            __ATOMIC_RELAXED)) {
-                t.queue_node.unlink();
-                t.wait_lock = nullptr;
-                rq.lock.unlock();
-                continue; // the full judgement, under the process lock
-            }
+    // The time since the last tick, not the nominal period: a late tick
+    // (a busy host) charges what really passed.
+    u64 since = now > rq.last_tick_ns ? now - rq.last_tick_ns : 0;
+    rq.last_tick_ns = now;
+    bool rt = !is_idle(running) && running.sched.is_rt();
+    if (!rt && !rq.rt_throttled) [[likely]]
+        return false; // nothing to charge, nothing to lift
+    u64 period_ns = u64(sched_rt_period_us()) * 1000;
+    i64 runtime_us = sched_rt_runtime_us();
+    if (now - rq.rt_period_start_ns >= period_ns) {
+        rq.rt_period_start_ns = now;
+        rq.rt_used_ns = 0;
+        if (rq.rt_throttled) {
+            rq.rt_throttled = false;
+            return !rt && rq.rt.has_ready();
         }
-        lock.unlock();
-        schedule_rq_locked(rq);
-        finish_switch();
-        lock.lock();
-        // A signal woke it without taking it off the queue.
-        if (t.queue_node.is_linked())
-            t.queue_node.unlink();
-        t.wait_lock = nullptr;
-        return interrupted_unlocked(t, ignorable);
     }
-}
-
-usize wake_all_own_locked(WaitQueue& wq, SpinLock& lock)
-{
-    lock.assert_held();
-    return take_all(wq, [](Thread& t) {
-        if (claim_blocked(t)) // else a signal woke it already
-            place(t, false);
-    });
-}
-
-bool sleep_until(u64 deadline_ns)
-{
-    SpinLockGuard guard(process_lock());
-    Thread& t = current_thread();
-    if (signal_interrupts_proc_locked(t))
+    if (!rt)
         return false;
-    if (monotonic_ns() >= deadline_ns)
-        return true;
-    t.sleep_deadline_ns = deadline_ns;
-    t.state = ThreadState::Blocked;
-    add_sleeper_proc_locked(t);
-    switch_away_proc_locked();
-    return !signal_interrupts_proc_locked(t);
-}
-
-namespace {
-
-// The tick's work under the process lock: load averages, alarms due,
-// sleepers due.
-void wake_due_proc_locked(u64 now)
-{
-    process_lock().assert_held();
-    update_load_proc_locked(now);
-    for (lib::ListNode* n = s_alarms.next; n != &s_alarms;) {
-        lib::ListNode* next = n->next;
-        auto* p = reinterpret_cast<Process*>(reinterpret_cast<u8*>(n) - __builtin_offsetof(Process, alarm_node));
-        if (p->alarm_deadline_ns <= now) {
-            if (p->alarm_interval_ns)
-                p->alarm_deadline_ns = now + p->alarm_interval_ns;
-            else
-                alarm_cancel_proc_locked(*p);
-            send_signal_proc_locked(*p, SIGALRM, SI_KERNEL, 0);
-        }
-        n = next;
-    }
-    posix_timers_due_proc_locked(now);
-    while (s_sleepers.next != &s_sleepers) {
-        Thread* t = sleeper_of(s_sleepers.next);
-        if (t->sleep_deadline_ns > now)
-            break;
-        t->sleep_node.unlink();
-        if (t->queue_node.is_linked()) // a timed wait: off its wait queue too
-            t->queue_node.unlink();
-        make_ready_proc_locked(*t);
-    }
+    rq.rt_used_ns += since < period_ns ? since : period_ns;
+    if (runtime_us >= 0 && rq.rt_used_ns >= u64(runtime_us) * 1000)
+        rq.rt_throttled = true;
+    return rq.rt_throttled && rq.queued > rq.rt_queued;
 }
 
 } // namespace
@@ -906,7 +957,9 @@ void scheduler_tick()
     arch::Hart& hart = arch::this_hart();
     RunQueue& rq = s_rq[hart.index];
     process_lock().lock();
-    wake_due_proc_locked(monotonic_ns());
+    u64 now = monotonic_ns();
+    update_load_proc_locked(now);
+    wake_due_proc_locked(now);
     if (!is_idle(running))
         cpu_itimers_tick_proc_locked(running);
     if (!one_hart()) {
@@ -915,7 +968,8 @@ void scheduler_tick()
         if ((hart.ticks + hart.index) % BALANCE_TICKS == 0)
             balance_rq_locked(hart.index);
     }
-    if (!is_idle(running) && rq.policy->tick(running.sched))
+    bool resched = rt_bandwidth_tick_rq_locked(rq, running, now);
+    if (!is_idle(running) && (class_of(rq, running.sched).tick(running.sched) || resched))
         running.set_work(Thread::WORK_RESCHED);
     queue_lock(rq).unlock();
 }
@@ -926,7 +980,7 @@ void preempt_if_needed()
     if (!t.has_work(Thread::WORK_RESCHED))
         return;
     t.clear_work(Thread::WORK_RESCHED);
-    requeue_current_and_switch();
+    requeue_current_and_switch(true);
 }
 
 void scheduler_run_idle()
@@ -952,30 +1006,6 @@ u64 context_switches()
     return n;
 }
 
-void alarm_arm_proc_locked(Process& p, u64 deadline_ns, u64 interval_ns)
-{
-    process_lock().assert_held();
-    alarm_cancel_proc_locked(p);
-    p.alarm_deadline_ns = deadline_ns;
-    p.alarm_interval_ns = interval_ns;
-    lib::ListNode& n = p.alarm_node;
-    n.prev = s_alarms.prev;
-    n.next = &s_alarms;
-    s_alarms.prev->next = &n;
-    s_alarms.prev = &n;
-}
-
-void alarm_cancel_proc_locked(Process& p)
-{
-    process_lock().assert_held();
-    if (p.alarm_deadline_ns && p.alarm_node.next)
-        p.alarm_node.unlink();
-    p.alarm_deadline_ns = 0;
-    p.alarm_interval_ns = 0;
-}
-
-// All threads' CPU time, in counter ticks, per hart: each thread's share
-// is added to the hart it ran on as the scheduler switches away from it
 // (fold_cpu_time).
 constinit u64 s_user_ticks[MAX_HARTS] = {}, s_run_ticks[MAX_HARTS] = {};
 

@@ -1,13 +1,16 @@
 // Scheduling, split the classic way:
 //  - policy (SchedulerPolicy, sched_policy.hpp): which ready process runs
-//    next and when the running one has had enough. The weighted fair
-//    policy (fair.cpp, O(log n) per decision) is the default; sched=rr on
-//    the command line chooses round-robin (round_robin.cpp, O(1)). A
-//    policy sees only each process's SchedEntity (Process::sched);
+//    next and when the running one has had enough. Two classes stack on
+//    each hart: real-time (realtime.cpp: SCHED_FIFO, SCHED_RR, O(1)) above
+//    time-sharing, where the weighted fair policy (fair.cpp, O(log n) per
+//    decision) is the default and sched=rr on the command line chooses
+//    round-robin (round_robin.cpp, O(1)). A policy sees only each
+//    process's SchedEntity (Process::sched);
 //  - mechanism (scheduler.cpp): one run queue per hart under its own
 //    lock, the mapping between processes and entities, the context
-//    switch, the address-space switch, idle, sleeping (wait queues and
-//    the sleep list under the process lock, taken before a queue's).
+//    switch, the address-space switch, idle (scheduler.cpp); sleeping
+//    (wait.cpp: wait queues and the sleep list under the process lock,
+//    taken before a queue's).
 #pragma once
 
 #include "kernel/process/process.hpp"
@@ -45,6 +48,19 @@ bool scheduler_reserve(usize n);
 // setpriority: t's nice value becomes `nice` (clamped to -20..19), which
 // the policy applies even while p is queued. Caller holds the process lock.
 void set_nice_proc_locked(Thread& t, int nice);
+// sched_setscheduler: t's policy (SchedEntity::POLICY_*) and real-time
+// priority (1..99 for FIFO and RR, else 0), already validated, move it
+// between the real-time and time-sharing classes even while queued or
+// running; its hart decides afresh what runs. Caller holds the process lock.
+void set_policy_proc_locked(Thread& t, u8 policy, u8 rt_priority, bool reset_on_fork);
+// sched_rr_get_interval: RR's slice, 0 for FIFO, a tick for the others.
+u64 rr_interval_ns(const Thread& t);
+// /proc/sys/kernel/sched_rt_period_us and sched_rt_runtime_us: every hart
+// lets real-time threads run `runtime` of each `period` (-1: all of it).
+// The setter refuses what Linux refuses (false: EINVAL).
+i64 sched_rt_period_us();
+i64 sched_rt_runtime_us();
+bool set_sched_rt_bandwidth(i64 period_us, i64 runtime_us);
 
 // Make t runnable (New/Blocked/Stopped -> Ready). Caller holds the process lock.
 void make_ready_proc_locked(Thread& t);

@@ -103,7 +103,7 @@ struct Thread {
     // [RQ] the hart whose run queue holds it, or last did: changed only
     // with that queue's lock (and the new one's) held.
     u32 rq_hart = 0;
-    u32 rq_weight = 0;                // [RQ] its weight in that queue's load
+    u32 rq_weight = 1024;             // [RQ] its weight in that queue's load (nice 0's to start with; follows nice and policy)
     // Its registers are live on a hart: from the switch to it until the
     // switch away from it has saved them (Linux's on_cpu). A thread may be
     // queued anywhere while so; the hart that picks it waits for it to

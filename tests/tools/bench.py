@@ -63,6 +63,9 @@ BENCHMARKS = {
     "posix_spawn_wait": (["posix_spawn_wait", "200"], ["posix_spawn_wait", "10"], None, None),
     "pipe_pingpong": (["pipe_pingpong", "10000"], ["pipe_pingpong", "500"], 95790, 8000),
     "futex_pingpong": (["futex_pingpong", "10000"], ["futex_pingpong", "500"], None, (Fraction(1), "pipe_pingpong")),
+    # A SCHED_FIFO thread woken beside a fair hog: FUTEX_WAKE to its first
+    # user instruction (userland/bench/realtime.cpp).
+    "rt_wakeup": (["rt_wakeup", "1000"], ["rt_wakeup", "100"], None, None),
     "mutex_uncontended": (["mutex_uncontended", "100000"], ["mutex_uncontended", "5000"], None, None),
     "mutex_contended": (["mutex_contended", "100000"], ["mutex_contended", "5000"], None, None),
     "brk_grow_shrink": (["brk_grow_shrink", "1000"], ["brk_grow_shrink", "200"], 40590, 3000),
@@ -75,7 +78,7 @@ BENCHMARKS = {
 }
 # The benchmarks that need the kernel's thread support: they may say
 # "skipped" (bench probes first) where the others must give a figure.
-MAY_SKIP = {"thread_create_join", "posix_spawn_wait", "futex_pingpong", "mutex_contended"}
+MAY_SKIP = {"thread_create_join", "posix_spawn_wait", "futex_pingpong", "mutex_contended", "rt_wakeup"}
 # Printed side by side (no target): name -> the benchmark it is shown against.
 BESIDE = {"posix_spawn_wait": "fork_exec_wait", "mutex_contended": "mutex_uncontended"}
 # Full runs only (not in --quick, so not in the regression guard): name:
@@ -480,7 +483,7 @@ def self_test():
             "sleepers_0": 5161, "sleepers_64": 5277, "sleepers_1024": 5161, "boot_to_kernel_ready": 15161733}
     no_threads = {n: "pthread_create: Invalid argument" for n in MAY_SKIP}
     threads = {"thread_create_join": 12000, "posix_spawn_wait": 100000, "futex_pingpong": 4000,
-               "mutex_uncontended": 40, "mutex_contended": 60}
+               "mutex_uncontended": 40, "mutex_contended": 60, "rt_wakeup": 1300}
 
     def output(figures, skips):
         lines = [f"{n} {v} 10 0" for n, v in figures.items() if n != "boot_to_kernel_ready"]

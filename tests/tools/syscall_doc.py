@@ -34,6 +34,7 @@ FAMILY_FILES = {
     "files": "kernel/syscall/files.cpp",
     "paths": "kernel/syscall/paths.cpp",
     "signals": "kernel/syscall/signals.cpp",
+    "sched": "kernel/syscall/sched.cpp",
     "poll": "kernel/syscall/poll.cpp",
     "futex": "kernel/syscall/futex.cpp",
     "system": "kernel/syscall/system.cpp",

@@ -506,6 +506,7 @@ constexpr Bench k_benches[] = {
     {"thread_create_join", 1000, bench_thread_create_join},
     {"posix_spawn_wait", 200, bench_posix_spawn_wait},
     {"futex_pingpong", 10000, bench_futex_pingpong},
+    {"rt_wakeup", 1000, bench_rt_wakeup},
     {"mutex_uncontended", 100000, bench_mutex_uncontended},
     {"mutex_contended", 100000, bench_mutex_contended},
     {"fork_heap_1m", 20, [](u64 n) { bench_fork_heap(1, n); }},

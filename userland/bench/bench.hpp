@@ -72,6 +72,9 @@ void bench_mutex_uncontended(u64 iters);
 void bench_mutex_contended(u64 iters);
 void bench_posix_spawn_wait(u64 iters);
 
+// realtime.cpp
+void bench_rt_wakeup(u64 iters);
+
 // smp.cpp
 // Allows this process (and what it forks) only `cpu`, and checks it moved.
 void pin_to_cpu(int cpu);

@@ -52,4 +52,5 @@ std::vector<ut::Case> poll_tty_cases();         // poll_tests.cpp
 std::vector<ut::Case> coredump_cases();        // coredump_tests.cpp
 std::vector<ut::Case> credentials_cases();     // credentials_tests.cpp
 std::vector<ut::Case> posix_timer_cases();     // posix_timer_tests.cpp
+std::vector<ut::Case> sched_class_cases();     // sched_class_tests.cpp
 std::vector<ut::Case> smp_cases();             // smp_tests.cpp, smp_tests_processes.cpp

@@ -76,6 +76,9 @@ int main(int argc, char** argv)
         {"credentials", credentials_cases()},
         // POSIX timers (timer_create...) and RLIMIT_CPU's SIGXCPU and SIGKILL.
         {"posix_timers", posix_timer_cases()},
+        // Scheduling classes: sched_setscheduler and its family against
+        // Linux; real-time preemption, turns and the throttle (Myriad only).
+        {"sched_class", sched_class_cases()},
         // What the syscall fuzzer found beyond that (userland/fuzz).
         {"fuzz_regressions", concat({fuzz_regression_cases(), thread_fuzz_regression_cases()})},
         // More than one hart: concurrency, atomics, TLB shootdown, and
