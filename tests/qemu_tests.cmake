@@ -199,7 +199,7 @@ myriad_qemu_test(shell.busybox_session --timeout 150
     --send "ps\\r" --expect "sleep 47\\r\\n" --expect "# "
     --send "top -b -n 1\\r" --expect "Load average" --expect "sleep 47" --expect "# "
     --send "pstree -p\\r" --expect "init(1)---sh(" --expect "sleep(" --expect "# "
-    --send "kill %1\\r" --expect "# " --send "\\r" --expect "Terminated" --expect "# "
+    --send "kill %1\\r" --sleep 0.5 --send "\\r" --expect "Terminated" --expect "# "
     --send "tee /tmp/t.lua > /dev/null <<'END'\\r"
     --send "local t = {}\\r"
     --send "for i = 1, 5 do t[#t + 1] = i * i end\\r"
