@@ -114,8 +114,8 @@ void enqueue(SignalQueue& q, int sig, int code, Pid sender, i32 status, u32 uid)
     }
     q.pending |= bit;
     q.sender[sig - 1] = sender;
-    q.code[sig - 1] = code;
-    q.status[sig - 1] = status;
+    q.code[sig - 1] = i16(code);
+    q.status[sig - 1] = i16(status);
     q.uid[sig - 1] = uid;
 }
 

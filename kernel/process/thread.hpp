@@ -46,9 +46,12 @@ struct Context {
 struct SignalQueue {
     u64 pending = 0;     // bit n-1 for signal n
     i32 sender[64] = {};
-    i32 code[64] = {};
-    i32 status[64] = {};
     u32 uid[64] = {};    // si_uid: the sender's real uid (a child's, for SIGCHLD)
+    // si_code and SIGCHLD's si_status (an exit code or a signal number)
+    // fit in 16 bits: every thread's block is zeroed when it is made, so
+    // its size is in the cost of a thread's creation.
+    i16 code[64] = {};
+    i16 status[64] = {};
     u8 queued[64] = {};  // real-time signals: instances beyond the pending bit
 };
 
