@@ -312,14 +312,17 @@ void smp_start_others(u64 load_pa)
         h.current = &idle_thread(i);
         u64 stack_top = u64(mm::phys_to_virt(*pages)) + (mm::PAGE_SIZE << SMP_IDLE_STACK_ORDER);
         i64 error = arch::start_hart(id, &h, stack_top, load_pa);
-        u64 deadline = arch::read_time() + timebase_hz(); // one second to come up
+        // Five seconds to come up: a real hart takes microseconds, but
+        // QEMU's harts are host threads, and on a busy host one started
+        // hart's thread was seen to wait more than a second for a core.
+        u64 deadline = arch::read_time() + 5 * timebase_hz();
         while (!error && !(online_harts_mask() & (1ull << i)) && arch::read_time() < deadline)
             ;
         if (error || !(online_harts_mask() & (1ull << i))) {
             if (error)
                 printk("smp: hart {} did not start: firmware error {}; left out\n", id, error);
             else
-                printk("smp: hart {} did not come up in a second (firmware state {}); left out\n", id,
+                printk("smp: hart {} did not come up in five seconds (firmware state {}); left out\n", id,
                        arch::hart_state(id));
             // A hart that may still wake must not find its stack reused.
             if (error)
