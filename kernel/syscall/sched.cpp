@@ -48,6 +48,28 @@ Thread* target_proc_locked(Pid pid)
     return t && t->state != ThreadState::Dead ? t : nullptr;
 }
 
+// work(thread) on pid's thread under the process lock; ESRCH if there is
+// none. work returns a T or a Result<T>.
+template <typename T, typename Work> Result<T> with_target(Pid pid, Work work)
+{
+    SpinLockGuard guard(process_lock());
+    Thread* t = target_proc_locked(pid);
+    if (!t)
+        return Errno::esrch;
+    return Result<T>(work(*t));
+}
+
+// sched_get_priority_max/min: 1..99 for the real-time policies, 0 for the
+// others (SCHED_DEADLINE too, as Linux answers), EINVAL for no policy.
+Result<u64> priority_bound(i32 policy, u32 rt_bound)
+{
+    if (rt_policy(policy))
+        return u64(rt_bound);
+    if (valid_policy(policy) || policy == SCHED_DEADLINE)
+        return u64(0);
+    return Errno::einval;
+}
+
 // Linux's can_nice: nice may go as low as RLIMIT_NICE allows (20 - nice
 // <= the limit), or anywhere with CAP_SYS_NICE.
 bool can_nice(const Process& target, int nice, const Credentials& me)
@@ -147,12 +169,8 @@ Result<u64> sys_sched_setscheduler(Pid pid, i32 policy, UserPtr<const i32> param
     if (!param || pid < 0 || policy < 0)
         return Errno::einval;
     i32 priority = TRY(mm::read_user(param));
-    SpinLockGuard guard(process_lock());
-    Thread* t = target_proc_locked(pid);
-    if (!t)
-        return Errno::esrch;
-    return set_scheduler_proc_locked(
-        *t, Request{policy & ~SCHED_RESET_ON_FORK, u32(priority), (policy & SCHED_RESET_ON_FORK) != 0});
+    Request r{policy & ~SCHED_RESET_ON_FORK, u32(priority), (policy & SCHED_RESET_ON_FORK) != 0};
+    return with_target<u64>(pid, [&](Thread& t) { return set_scheduler_proc_locked(t, r); });
 }
 
 Result<u64> sys_sched_setparam(Pid pid, UserPtr<const i32> param)
@@ -160,70 +178,37 @@ Result<u64> sys_sched_setparam(Pid pid, UserPtr<const i32> param)
     if (!param || pid < 0)
         return Errno::einval;
     i32 priority = TRY(mm::read_user(param));
-    SpinLockGuard guard(process_lock());
-    Thread* t = target_proc_locked(pid);
-    if (!t)
-        return Errno::esrch;
-    return set_scheduler_proc_locked(*t, Request{SETPARAM_POLICY, u32(priority), false});
+    Request r{SETPARAM_POLICY, u32(priority), false};
+    return with_target<u64>(pid, [&](Thread& t) { return set_scheduler_proc_locked(t, r); });
 }
 
 Result<u64> sys_sched_getscheduler(Pid pid)
 {
     if (pid < 0)
         return Errno::einval;
-    SpinLockGuard guard(process_lock());
-    Thread* t = target_proc_locked(pid);
-    if (!t)
-        return Errno::esrch;
-    return u64(t->sched.policy) | (t->sched.reset_on_fork ? u64(SCHED_RESET_ON_FORK) : 0);
+    return with_target<u64>(pid, [](Thread& t) {
+        return u64(t.sched.policy) | (t.sched.reset_on_fork ? u64(SCHED_RESET_ON_FORK) : 0);
+    });
 }
 
 Result<u64> sys_sched_getparam(Pid pid, UserPtr<i32> param)
 {
     if (!param || pid < 0)
         return Errno::einval;
-    i32 priority;
-    {
-        SpinLockGuard guard(process_lock());
-        Thread* t = target_proc_locked(pid);
-        if (!t)
-            return Errno::esrch;
-        priority = t->sched.rt_priority;
-    }
+    i32 priority = TRY(with_target<i32>(pid, [](Thread& t) { return t.sched.rt_priority; }));
     TRY(mm::write_user(param, priority));
     return u64(0);
 }
 
-Result<u64> sys_sched_get_priority_max(i32 policy)
-{
-    if (rt_policy(policy))
-        return u64(E::RT_PRIO_MAX);
-    if (valid_policy(policy) || policy == SCHED_DEADLINE)
-        return u64(0);
-    return Errno::einval;
-}
+Result<u64> sys_sched_get_priority_max(i32 policy) { return priority_bound(policy, E::RT_PRIO_MAX); }
 
-Result<u64> sys_sched_get_priority_min(i32 policy)
-{
-    if (rt_policy(policy))
-        return u64(E::RT_PRIO_MIN);
-    if (valid_policy(policy) || policy == SCHED_DEADLINE)
-        return u64(0);
-    return Errno::einval;
-}
+Result<u64> sys_sched_get_priority_min(i32 policy) { return priority_bound(policy, E::RT_PRIO_MIN); }
 
 Result<u64> sys_sched_rr_get_interval(Pid pid, UserPtr<Timespec> interval)
 {
     if (pid < 0)
         return Errno::einval;
-    u64 ns;
-    {
-        SpinLockGuard guard(process_lock());
-        Thread* t = target_proc_locked(pid);
-        if (!t)
-            return Errno::esrch;
-        ns = rr_interval_ns(*t);
-    }
+    u64 ns = TRY(with_target<u64>(pid, [](Thread& t) { return rr_interval_ns(t); }));
     TRY(mm::write_user(interval, Timespec{i64(ns / 1'000'000'000), i64(ns % 1'000'000'000)}));
     return u64(0);
 }
@@ -243,11 +228,7 @@ Result<u64> sys_sched_setattr(Pid pid, UserPtr<u32> attr, u32 flags)
     r.set_nice = true;
     r.nice = E::clamp_nice(a.nice);
     r.keep_params = a.flags & FLAG_KEEP_PARAMS;
-    SpinLockGuard guard(process_lock());
-    Thread* t = target_proc_locked(pid);
-    if (!t)
-        return Errno::esrch;
-    return set_scheduler_proc_locked(*t, r);
+    return with_target<u64>(pid, [&](Thread& t) { return set_scheduler_proc_locked(t, r); });
 }
 
 Result<u64> sys_sched_getattr(Pid pid, UserPtr<u32> attr, u32 size, u32 flags)
@@ -255,19 +236,16 @@ Result<u64> sys_sched_getattr(Pid pid, UserPtr<u32> attr, u32 size, u32 flags)
     // Any size from VER0 up: the kernel writes what it knows.
     if (!attr || pid < 0 || size < SCHED_ATTR_SIZE_VER0 || flags)
         return Errno::einval;
-    SchedAttr a{};
-    {
-        SpinLockGuard guard(process_lock());
-        Thread* t = target_proc_locked(pid);
-        if (!t)
-            return Errno::esrch;
-        a.policy = t->sched.policy;
-        a.flags = t->sched.reset_on_fork ? FLAG_RESET_ON_FORK : 0;
-        if (t->sched.is_rt())
-            a.priority = t->sched.rt_priority;
+    SchedAttr a = TRY(with_target<SchedAttr>(pid, [](Thread& t) {
+        SchedAttr read{};
+        read.policy = t.sched.policy;
+        read.flags = t.sched.reset_on_fork ? FLAG_RESET_ON_FORK : 0;
+        if (t.sched.is_rt())
+            read.priority = t.sched.rt_priority;
         else
-            a.nice = t->sched.nice;
-    }
+            read.nice = t.sched.nice;
+        return read;
+    }));
     a.size = lib::min<u32>(size, sizeof a);
     TRY(mm::copy_to_user(attr.address(), &a, a.size));
     return u64(0);
