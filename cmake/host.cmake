@@ -133,3 +133,18 @@ include(${CMAKE_SOURCE_DIR}/tests/fuzz_tests.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/structure_tests.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/docs_tests.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/userland_tests.cmake OPTIONAL)
+
+# Where CTest has no timings yet (a fresh clone, CI), it starts tests in
+# the order they are defined, and a long one defined last runs alone at
+# the end. COST (about the seconds each took on a 2-core machine) makes
+# the long ones start first; once CTest has timings it uses its own.
+foreach(costed usertests.myriad_smp4:70 fuzz.campaign_60s:62 busybox.testsuite:50 usertests.myriad:35
+               kstack.depth:35 usertests.linux:29 scale.forkbomb:20 usertests.linux.as_init:19
+               fuzz.detects_hang:12 bench.regression:12 ktest.virt_smp4_2g:11)
+    string(REPLACE ":" ";" pair ${costed})
+    list(GET pair 0 name)
+    list(GET pair 1 seconds)
+    if(TEST ${name})
+        set_tests_properties(${name} PROPERTIES COST ${seconds})
+    endif()
+endforeach()

@@ -76,7 +76,10 @@ void mlock_family(ut::Test& t)
             _exit(2);
         long all = status_kib("VmLck");
         void* later = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); // MCL_FUTURE
-        if (later == MAP_FAILED || status_kib("VmLck") != all + 4)
+        // Exactly one page more; under qemu-user at least that (its own
+        // mappings made meanwhile are locked too).
+        const long now = status_kib("VmLck");
+        if (later == MAP_FAILED || now < all + 4 || (platform().myriad && now != all + 4))
             _exit(3);
         if (munlockall() != 0 || status_kib("VmLck") != 0)
             _exit(4);
