@@ -514,8 +514,9 @@ Result<char*> proc_generate(const Inode& inode, usize& length)
 namespace {
 
 // A sysctl number (proc_dointvec_minmax, proc_doulongvec_minmax): decimal,
-// blanks around it, at most `max`.
-Result<u64> parse_sysctl_number(u64 buffer, usize length, u64 max)
+// blanks around it, at most `max`; with `negative`, a leading '-' is
+// allowed and reported there (the magnitude is returned).
+Result<u64> parse_sysctl_number(u64 buffer, usize length, u64 max, bool* negative = nullptr)
 {
     char text[24] = {};
     if (length >= sizeof(text))
@@ -524,6 +525,10 @@ Result<u64> parse_sysctl_number(u64 buffer, usize length, u64 max)
     usize i = 0;
     while (i < length && (text[i] == ' ' || text[i] == '\t'))
         ++i;
+    if (negative) {
+        *negative = i < length && text[i] == '-';
+        i += *negative;
+    }
     u64 value = 0;
     usize digits = 0;
     for (; i < length && text[i] >= '0' && text[i] <= '9'; ++i, ++digits) {
@@ -569,14 +574,9 @@ Result<usize> write_sysctl(ProcKind kind, u64 buffer, usize length)
 // number, or -1 (no throttle; runtime only); EINVAL for what Linux refuses.
 Result<usize> write_sched_rt(ProcKind kind, u64 buffer, usize length)
 {
-    char first[24] = {};
-    TRY(mm::copy_from_user(first, buffer, lib::min(length, sizeof(first))));
-    usize i = 0;
-    while (i < length && i < sizeof(first) && (first[i] == ' ' || first[i] == '\t'))
-        ++i;
-    bool negative = i < sizeof(first) && first[i] == '-';
     constexpr u64 INT_MAX = 0x7fffffff;
-    i64 value = i64(TRY(parse_sysctl_number(buffer + i + negative, length - i - negative, INT_MAX)));
+    bool negative = false;
+    i64 value = i64(TRY(parse_sysctl_number(buffer, length, INT_MAX, &negative)));
     if (negative)
         value = -value;
     bool ok = kind == ProcKind::SchedRtPeriod ? set_sched_rt_bandwidth(value, sched_rt_runtime_us())
@@ -601,23 +601,9 @@ Result<usize> write_core_pattern(u64 buffer, usize length)
 // /proc/sys/kernel/core_uses_pid (proc_dointvec): a number; nonzero is on.
 Result<usize> write_core_uses_pid(u64 buffer, usize length)
 {
-    char text[24] = {};
-    if (length >= sizeof(text))
-        return Errno::einval;
-    TRY(mm::copy_from_user(text, buffer, length));
-    usize i = 0;
-    while (i < length && (text[i] == ' ' || text[i] == '\t'))
-        ++i;
-    bool negative = i < length && text[i] == '-';
-    i += negative;
-    u64 value = 0;
-    usize digits = 0;
-    for (; i < length && text[i] >= '0' && text[i] <= '9' && digits < 12; ++i, ++digits)
-        value = value * 10 + u64(text[i] - '0');
-    while (i < length && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == 0))
-        ++i;
-    if (!digits || i != length)
-        return Errno::einval;
+    constexpr u64 INT_MAX = 0x7fffffff;
+    bool negative = false;
+    u64 value = TRY(parse_sysctl_number(buffer, length, INT_MAX, &negative));
     MutexGuard guard(vfs_lock());
     set_core_uses_pid_vfs_locked(value != 0);
     return length;

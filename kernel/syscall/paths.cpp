@@ -606,17 +606,29 @@ Result<u64> sys_fchownat(Fd dirfd, UserPtr<const char> path_name, u32 uid, u32 g
     return u64(0);
 }
 
-Result<u64> sys_fchown(Fd fd, u32 uid, u32 gid)
+namespace {
+
+// fchown and fchmod: change(inode) on an open file's inode under the vfs
+// lock. An O_PATH descriptor is EBADF (Linux: they need an open file), one
+// with no inode (a pipe's) EINVAL.
+template <typename Change> Result<u64> change_open_file(Fd fd, Change change)
 {
     FileRef f{TRY(current_process().files->get_ref(int(fd)))};
     if (f->flags() & O_PATH)
-        return Errno::ebadf; // Linux: fchown needs an open file
+        return Errno::ebadf;
     MutexGuard guard(vfs_lock());
     Inode* inode = f->inode();
     if (!inode)
         return Errno::einval;
-    TRY(change_owner_vfs_locked(*inode, uid, gid));
+    TRY(change(*inode));
     return u64(0);
+}
+
+} // namespace
+
+Result<u64> sys_fchown(Fd fd, u32 uid, u32 gid)
+{
+    return change_open_file(fd, [&](Inode& inode) { return change_owner_vfs_locked(inode, uid, gid); });
 }
 
 Result<u64> sys_fchmodat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
@@ -632,15 +644,7 @@ Result<u64> sys_fchmodat(Fd dirfd, UserPtr<const char> path_name, u32 mode)
 
 Result<u64> sys_fchmod(Fd fd, u32 mode)
 {
-    FileRef f{TRY(current_process().files->get_ref(int(fd)))};
-    if (f->flags() & O_PATH)
-        return Errno::ebadf; // Linux: fchmod needs an open file
-    MutexGuard guard(vfs_lock());
-    Inode* inode = f->inode();
-    if (!inode)
-        return Errno::einval;
-    TRY(change_mode_vfs_locked(*inode, mode));
-    return u64(0);
+    return change_open_file(fd, [&](Inode& inode) { return change_mode_vfs_locked(inode, mode); });
 }
 
 Result<u64> sys_utimensat(Fd dirfd, UserPtr<const char> path_name, UserPtr<const Timespec> new_times, i32 flags)
