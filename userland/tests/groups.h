@@ -48,7 +48,7 @@ std::vector<ut::Case> conformance_control_cases(); // conformance_process.cpp
 std::vector<ut::Case> conformance_files_cases();   // conformance_files.cpp
 std::vector<ut::Case> conformance_proc_cases();    // conformance_files.cpp
 std::vector<ut::Case> poll_cases();             // poll_tests.cpp
-std::vector<ut::Case> poll_tty_cases();         // poll_tests.cpp
+std::vector<ut::Case> poll_tty_cases();         // poll_tests_tty.cpp
 std::vector<ut::Case> coredump_cases();        // coredump_tests.cpp
 std::vector<ut::Case> credentials_cases();     // credentials_tests.cpp
 std::vector<ut::Case> posix_timer_cases();     // posix_timer_tests.cpp
