@@ -87,6 +87,19 @@ bool owns(const Credentials& c, const Segment& s)
     return c.euid == s.uid || c.euid == s.cuid || (c.cap_effective & (1ull << CAP_SYS_ADMIN));
 }
 
+// IPC_SET, IPC_RMID, SHM_LOCK: the segment id names, if the caller owns
+// it (EINVAL: no such segment; EPERM: not its owner, creator or root).
+Result<Segment*> owned_vfs_locked(const Credentials& c, i32 id, u32* slot_out = nullptr)
+{
+    fs::vfs_lock().assert_held();
+    Segment* s = lookup_vfs_locked(id, slot_out);
+    if (!s)
+        return Errno::einval;
+    if (!owns(c, *s))
+        return Errno::eperm;
+    return s;
+}
+
 // Out of the table; the caller drops the segment's file reference with
 // fs::inode_unref and kfrees it, outside the vfs lock.
 void remove_vfs_locked(u32 slot)
@@ -434,11 +447,7 @@ Result<u64> sys_shmctl(i32 id, i32 command, u64 buffer)
         ShmidDs d;
         TRY(mm::copy_from_user(&d, buffer, sizeof(d)));
         MutexGuard guard(fs::vfs_lock());
-        Segment* s = lookup_vfs_locked(id);
-        if (!s)
-            return Errno::einval;
-        if (!owns(creds, *s))
-            return Errno::eperm;
+        Segment* s = TRY(owned_vfs_locked(creds, id));
         s->uid = d.perm.uid;
         s->gid = d.perm.gid;
         s->mode = (s->mode & ~0777u) | (d.perm.mode & 0777);
@@ -450,11 +459,7 @@ Result<u64> sys_shmctl(i32 id, i32 command, u64 buffer)
         {
             MutexGuard guard(fs::vfs_lock());
             u32 slot;
-            Segment* s = lookup_vfs_locked(id, &slot);
-            if (!s)
-                return Errno::einval;
-            if (!owns(creds, *s))
-                return Errno::eperm;
+            Segment* s = TRY(owned_vfs_locked(creds, id, &slot));
             if (nattch_vfs_locked(*s) == 0) {
                 remove_vfs_locked(slot);
                 gone = s;
@@ -472,11 +477,7 @@ Result<u64> sys_shmctl(i32 id, i32 command, u64 buffer)
     case SHM_UNLOCK: {
         // Nothing is ever swapped: only the flag changes.
         MutexGuard guard(fs::vfs_lock());
-        Segment* s = lookup_vfs_locked(id);
-        if (!s)
-            return Errno::einval;
-        if (!owns(creds, *s))
-            return Errno::eperm;
+        Segment* s = TRY(owned_vfs_locked(creds, id));
         s->mode = command == SHM_LOCK ? s->mode | SHM_LOCKED : s->mode & ~SHM_LOCKED;
         return u64(0);
     }
