@@ -212,7 +212,7 @@ void unlock_rq_of(RunQueue& rq)
     __atomic_store_n(&t.rq_hart, hart, __ATOMIC_RELAXED);
 }
 
-inline bool preempts_rq_locked(const RunQueue& rq, const Thread& t);
+inline bool preempts_rq_locked(RunQueue& rq, const Thread& t);
 
 // Inline: every wake-up and preemption queues a thread. True when t is a
 // real-time thread that outranks what runs on `hart` (it should preempt).
@@ -525,8 +525,9 @@ void resched_running(Thread& t)
 // check_preempt_curr for the rt class). Never while throttled. On one
 // hart the running thread is the current one (running_rank is kept for
 // other harts to read).
-inline bool preempts_rq_locked(const RunQueue& rq, const Thread& t)
+inline bool preempts_rq_locked(RunQueue& rq, const Thread& t)
 {
+    queue_lock(rq).assert_held();
     u32 running = one_hart() ? (is_idle(current_thread()) ? 0 : rank_of(current_thread().sched)) : rq.running_rank;
     return rank_of(t.sched) > running && !rq.rt_throttled;
 }
@@ -922,6 +923,7 @@ namespace {
 // throttled real-time work ends.
 bool rt_bandwidth_tick_rq_locked(RunQueue& rq, const Thread& running, u64 now)
 {
+    queue_lock(rq).assert_held();
     // The time since the last tick, not the nominal period: a late tick
     // (a busy host) charges what really passed.
     u64 since = now > rq.last_tick_ns ? now - rq.last_tick_ns : 0;

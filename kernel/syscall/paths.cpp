@@ -70,6 +70,7 @@ bool is_within_vfs_locked(Inode* dir, Inode* ancestor)
 // ENOENT unless the caller makes one.
 Result<ParentAndName> new_name_vfs_locked(Inode& start, lib::StringView path, bool making_dir)
 {
+    vfs_lock().assert_held();
     auto where = TRY(resolve_parent_vfs_locked(start, path));
     if (where.name.is_empty() || is_dot_or_dotdot(where.name) || lookup_child_vfs_locked(*where.parent, where.name).is_ok())
         return Errno::eexist;
@@ -82,6 +83,7 @@ Result<ParentAndName> new_name_vfs_locked(Inode& start, lib::StringView path, bo
 // goes again.
 Result<void> link_new_vfs_locked(const ParentAndName& where, Inode& node)
 {
+    vfs_lock().assert_held();
     set_new_inode_owner(node, *where.parent);
     if (auto r = link_vfs_locked(*where.parent, where.name, node); r.is_error()) {
         discard_if_unused_vfs_locked(node);
